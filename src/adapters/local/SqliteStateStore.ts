@@ -1,0 +1,368 @@
+import { chmodSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import type { Decision, Outcome } from '../../core/scoring.js';
+import type { Transaction } from '../../core/transaction.js';
+import { type Alert, alertFor, isAlerting, transactionView } from '../../core/views.js';
+import { emptyCounts, type Receipt, type ReceiptCounts, type Rejection } from '../../pipeline/receipt.js';
+import type { FileLedger, FileRecord, FileStatus } from '../../ports/FileLedger.js';
+import type {
+  AlertQuery,
+  DecidedItem,
+  FileCheckpoint,
+  StateStore,
+  Stats,
+  StoredTransaction,
+} from '../../ports/StateStore.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS transactions (
+  seq INTEGER PRIMARY KEY,
+  transaction_id TEXT NOT NULL UNIQUE,
+  ts INTEGER NOT NULL,
+  account_id TEXT NOT NULL,
+  card_token TEXT,
+  amount INTEGER NOT NULL,
+  currency TEXT NOT NULL,
+  country TEXT,
+  terminal_id TEXT,
+  merchant TEXT,
+  body TEXT NOT NULL,
+  file_id INTEGER,
+  row INTEGER
+);
+CREATE TABLE IF NOT EXISTS decisions (
+  transaction_id TEXT PRIMARY KEY,
+  score REAL NOT NULL,
+  outcome TEXT NOT NULL,
+  body TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS alerts (
+  id INTEGER PRIMARY KEY,
+  transaction_id TEXT NOT NULL UNIQUE,
+  created_at TEXT NOT NULL,
+  body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS deliveries (
+  sink TEXT NOT NULL,
+  cursor INTEGER NOT NULL,
+  PRIMARY KEY (sink)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS files (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  work_key TEXT NOT NULL,
+  status TEXT NOT NULL,
+  rows_done INTEGER NOT NULL DEFAULT 0,
+  counts TEXT NOT NULL,
+  started_at TEXT NOT NULL,
+  finished_at TEXT,
+  error TEXT,
+  rules_version TEXT,
+  receipt TEXT
+);
+CREATE TABLE IF NOT EXISTS rejections (
+  file_id INTEGER NOT NULL,
+  row INTEGER NOT NULL,
+  line INTEGER NOT NULL,
+  col TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  errors TEXT,
+  PRIMARY KEY (file_id, row)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS counters (
+  name TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+) WITHOUT ROWID;
+`;
+
+/** Options of {@link SqliteStateStore}. */
+export interface SqliteStateStoreOptions {
+  /** Database file path, or `:memory:`. */
+  path: string;
+}
+
+/** A row of the transactions table as replayed into the feature windows. */
+export interface ReplayRow {
+  transaction: Transaction;
+}
+
+/**
+ * State, file ledger and alert outbox in one SQLite database (WAL). Every batch is one
+ * transaction: decisions, alerts and the file checkpoint commit together, so a crash leaves
+ * either the whole batch or none of it.
+ */
+export class SqliteStateStore implements StateStore, FileLedger {
+  readonly db: Database.Database;
+  private readonly stmt;
+
+  constructor(options: SqliteStateStoreOptions) {
+    this.db = new Database(options.path);
+    if (options.path !== ':memory:') {
+      for (const suffix of ['', '-wal', '-shm']) {
+        try {
+          chmodSync(options.path + suffix, 0o600);
+        } catch {
+          // -wal/-shm exist only once written; the main file always does.
+        }
+      }
+    }
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = OFF');
+    this.db.exec(SCHEMA);
+    this.stmt = {
+      insertTx: this.db.prepare(
+        `INSERT INTO transactions (transaction_id, ts, account_id, card_token, amount, currency, country, terminal_id, merchant, body, file_id, row)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      insertDecision: this.db.prepare(
+        'INSERT INTO decisions (transaction_id, score, outcome, body) VALUES (?, ?, ?, ?)',
+      ),
+      insertAlert: this.db.prepare('INSERT INTO alerts (transaction_id, created_at, body) VALUES (?, ?, ?)'),
+      getDecision: this.db.prepare('SELECT body FROM decisions WHERE transaction_id = ?').pluck(),
+      getTx: this.db.prepare('SELECT body FROM transactions WHERE transaction_id = ?').pluck(),
+      bump: this.db.prepare(
+        'INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = value + excluded.value',
+      ),
+      counter: this.db.prepare('SELECT value FROM counters WHERE name = ?').pluck(),
+      insertFile: this.db.prepare(
+        `INSERT INTO files (name, work_key, status, counts, started_at) VALUES (?, '', 'processing', ?, ?)`,
+      ),
+      setWorkKey: this.db.prepare('UPDATE files SET work_key = ? WHERE id = ?'),
+      getFile: this.db.prepare('SELECT * FROM files WHERE id = ?'),
+      unfinished: this.db.prepare(`SELECT * FROM files WHERE status IN ('processing', 'finalizing') ORDER BY id`),
+      checkpoint: this.db.prepare('UPDATE files SET rows_done = ?, counts = ? WHERE id = ?'),
+      insertRejection: this.db.prepare(
+        'INSERT OR IGNORE INTO rejections (file_id, row, line, col, reason, errors) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      rejections: this.db.prepare('SELECT * FROM rejections WHERE file_id = ? ORDER BY row LIMIT ?'),
+      setStatus: this.db.prepare(
+        'UPDATE files SET status = ?, error = coalesce(?, error), rules_version = coalesce(?, rules_version) WHERE id = ?',
+      ),
+      finish: this.db.prepare('UPDATE files SET status = ?, finished_at = ?, receipt = ?, counts = ? WHERE id = ?'),
+      alertsAfter: this.db.prepare('SELECT id, body FROM alerts WHERE id > ? ORDER BY id LIMIT ?'),
+      alertsSince: this.db.prepare('SELECT id, body FROM alerts WHERE created_at >= ? ORDER BY id LIMIT ?'),
+      cursor: this.db.prepare('SELECT cursor FROM deliveries WHERE sink = ?').pluck(),
+      setCursor: this.db.prepare(
+        'INSERT INTO deliveries (sink, cursor) VALUES (?, ?) ON CONFLICT(sink) DO UPDATE SET cursor = excluded.cursor',
+      ),
+    };
+  }
+
+  findDecisions(ids: readonly string[]): Map<string, Decision> {
+    const found = new Map<string, Decision>();
+    for (const id of ids) {
+      const body = this.stmt.getDecision.get(id) as string | undefined;
+      if (body !== undefined) found.set(id, JSON.parse(body) as Decision);
+    }
+    return found;
+  }
+
+  commit(items: readonly DecidedItem[], checkpoint?: FileCheckpoint): Alert[] {
+    return this.db.transaction((): Alert[] => {
+      const alerts: Alert[] = [];
+      const outcomes: Record<Outcome, number> = { allow: 0, review: 0, block: 0 };
+      for (const { transaction: tx, decision: d, source } of items) {
+        this.stmt.insertTx.run(
+          tx.transactionId,
+          tx.timestamp,
+          tx.accountId,
+          tx.card?.token ?? null,
+          tx.amount,
+          tx.currency,
+          tx.country ?? null,
+          tx.terminalId ?? null,
+          tx.merchant ?? null,
+          JSON.stringify(tx),
+          checkpoint?.fileId ?? null,
+          source?.row ?? null,
+        );
+        this.stmt.insertDecision.run(d.transaction_id, d.score, d.outcome, JSON.stringify(d));
+        outcomes[d.outcome]++;
+        if (isAlerting(d)) {
+          const body = alertFor(tx, d);
+          const info = this.stmt.insertAlert.run(d.transaction_id, body.created_at, JSON.stringify(body));
+          alerts.push({ id: Number(info.lastInsertRowid), ...body });
+        }
+      }
+      this.stmt.bump.run('transactions', items.length);
+      this.stmt.bump.run('alerts', alerts.length);
+      for (const o of ['allow', 'review', 'block'] as const) this.stmt.bump.run(`outcome_${o}`, outcomes[o]);
+      if (checkpoint) {
+        const file = this.getFile(checkpoint.fileId);
+        if (!file) throw new Error(`file ${checkpoint.fileId} is not in the ledger`);
+        for (const r of checkpoint.rejections) {
+          this.stmt.insertRejection.run(
+            checkpoint.fileId,
+            r.row,
+            r.line,
+            r.column,
+            r.reason,
+            r.errors ? JSON.stringify(r.errors) : null,
+          );
+        }
+        const c = file.counts;
+        const decided = items.length;
+        c.decided += decided;
+        c.duplicates += checkpoint.duplicates;
+        c.rejected += checkpoint.rejections.length;
+        c.accepted = c.decided + c.duplicates;
+        c.rows = c.accepted + c.rejected;
+        c.alerts += alerts.length;
+        for (const o of ['allow', 'review', 'block'] as const) c.outcomes[o] += outcomes[o];
+        this.stmt.checkpoint.run(checkpoint.rowsDone, JSON.stringify(c), checkpoint.fileId);
+        this.stmt.bump.run('rejected', checkpoint.rejections.length);
+        this.stmt.bump.run('duplicates', checkpoint.duplicates);
+      }
+      return alerts;
+    })();
+  }
+
+  getTransaction(id: string): StoredTransaction | undefined {
+    const tx = this.stmt.getTx.get(id) as string | undefined;
+    const d = this.stmt.getDecision.get(id) as string | undefined;
+    if (tx === undefined || d === undefined) return undefined;
+    return { transaction: transactionView(JSON.parse(tx) as Transaction), decision: JSON.parse(d) as Decision };
+  }
+
+  listAlerts(q: AlertQuery): Alert[] {
+    const rows = (
+      q.since !== undefined
+        ? this.stmt.alertsSince.all(q.since, q.limit)
+        : this.stmt.alertsAfter.all(q.afterId ?? 0, q.limit)
+    ) as { id: number; body: string }[];
+    return rows.map((r) => ({ id: r.id, ...(JSON.parse(r.body) as Omit<Alert, 'id'>) }));
+  }
+
+  stats(): Stats {
+    const n = (name: string): number => (this.stmt.counter.get(name) as number | undefined) ?? 0;
+    const files = this.db.prepare('SELECT status, count(*) AS n FROM files GROUP BY status').all() as {
+      status: FileStatus;
+      n: number;
+    }[];
+    const byStatus = (s: FileStatus[]): number =>
+      files.filter((f) => s.includes(f.status)).reduce((a, f) => a + f.n, 0);
+    const transactions = n('transactions');
+    return {
+      transactions,
+      decisions: transactions,
+      alerts: n('alerts'),
+      rejected: n('rejected'),
+      duplicates: n('duplicates'),
+      outcomes: { allow: n('outcome_allow'), review: n('outcome_review'), block: n('outcome_block') },
+      files: {
+        processed: byStatus(['processed']),
+        failed: byStatus(['failed']),
+        processing: byStatus(['processing', 'finalizing']),
+      },
+    };
+  }
+
+  /** Streams every stored transaction in commit order (rebuilds feature windows after a restart). */
+  *replay(fromTs = Number.NEGATIVE_INFINITY): Generator<Transaction> {
+    const it = this.db
+      .prepare('SELECT body FROM transactions WHERE ts > ? ORDER BY seq')
+      .pluck()
+      .iterate(Number.isFinite(fromTs) ? fromTs : -1e18) as IterableIterator<string>;
+    for (const body of it) yield JSON.parse(body) as Transaction;
+  }
+
+  /** Newest event time stored, if any. */
+  latestTimestamp(): number | undefined {
+    const v = this.db.prepare('SELECT max(ts) FROM transactions').pluck().get() as number | null;
+    return v ?? undefined;
+  }
+
+  // ---- file ledger ----
+
+  beginFile(name: string): FileRecord {
+    const startedAt = new Date().toISOString();
+    const info = this.stmt.insertFile.run(name, JSON.stringify(emptyCounts()), startedAt);
+    const id = Number(info.lastInsertRowid);
+    this.stmt.setWorkKey.run(`processing/${id}-${name}`, id);
+    return this.getFile(id) as FileRecord;
+  }
+
+  getFile(id: number): FileRecord | undefined {
+    const row = this.stmt.getFile.get(id) as FileRow | undefined;
+    return row ? fileRecord(row) : undefined;
+  }
+
+  unfinishedFiles(): FileRecord[] {
+    return (this.stmt.unfinished.all() as FileRow[]).map(fileRecord);
+  }
+
+  setStatus(id: number, status: FileStatus, fields: { error?: string; rulesVersion?: string } = {}): void {
+    this.stmt.setStatus.run(status, fields.error ?? null, fields.rulesVersion ?? null, id);
+  }
+
+  rejections(id: number, limit: number): Rejection[] {
+    return (this.stmt.rejections.all(id, limit) as RejectionRow[]).map((r) => {
+      const out: Rejection = { row: r.row, line: r.line, column: r.col, reason: r.reason };
+      if (r.errors) out.errors = JSON.parse(r.errors);
+      return out;
+    });
+  }
+
+  finishFile(id: number, receipt: Receipt): void {
+    this.stmt.finish.run(
+      receipt.status,
+      receipt.finished_at,
+      JSON.stringify(receipt),
+      JSON.stringify(receipt.counts),
+      id,
+    );
+  }
+
+  // ---- alert outbox cursors ----
+
+  /** Id of the last alert a sink has taken. */
+  deliveryCursor(sink: string): number {
+    return (this.stmt.cursor.get(sink) as number | undefined) ?? 0;
+  }
+
+  setDeliveryCursor(sink: string, cursor: number): void {
+    this.stmt.setCursor.run(sink, cursor);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+interface FileRow {
+  id: number;
+  name: string;
+  work_key: string;
+  status: FileStatus;
+  rows_done: number;
+  counts: string;
+  started_at: string;
+  finished_at: string | null;
+  error: string | null;
+  rules_version: string | null;
+}
+
+interface RejectionRow {
+  row: number;
+  line: number;
+  col: string;
+  reason: string;
+  errors: string | null;
+}
+
+function fileRecord(r: FileRow): FileRecord {
+  const f: FileRecord = {
+    id: r.id,
+    name: r.name,
+    workKey: r.work_key,
+    status: r.status,
+    rowsDone: r.rows_done,
+    counts: { ...emptyCounts(), ...(JSON.parse(r.counts) as Partial<ReceiptCounts>) },
+    startedAt: r.started_at,
+  };
+  if (r.finished_at) f.finishedAt = r.finished_at;
+  if (r.error) f.error = r.error;
+  if (r.rules_version) f.rulesVersion = r.rules_version;
+  return f;
+}

@@ -1,0 +1,220 @@
+import { accessSync, constants, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadRulesFile } from '../adapters/local/FileRulesSource.js';
+import { TextLogger } from '../adapters/local/TextLogger.js';
+import { type Config, loadConfig, SETTINGS } from '../config.js';
+import { FraudminiError } from '../core/errors.js';
+import { createPanTokenizer } from '../core/pan.js';
+import { parseFieldMap } from '../core/schema.js';
+import { loadOrCreateTokenKey } from '../local/tokenKey.js';
+import { BUNDLED_RULES, BUNDLED_SAMPLE, createLocalRuntime } from '../local/wiring.js';
+import { scoreFile } from './score.js';
+
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+const USAGE = `fraudmini ${VERSION}: score card and account transactions for fraud
+
+Usage:
+  fraudmini start [--data-dir ./var] [--port 3000] [--host 127.0.0.1] [--api-key KEY]
+                  [--rules rules.json] [--map THEIR=ours,...] [--webhook URL]
+      Runs the local pipeline: watches <data-dir>/inbox for *.csv, serves the HTTP API.
+
+  fraudmini score <file.csv> --out <decisions.jsonl|decisions.csv> [--rules rules.json] [--map THEIR=ours,...]
+      Scores a file offline; writes decisions and <out>.receipt.json.
+
+  fraudmini help | --help        this text
+  fraudmini --version
+
+Environment (flags win):
+${SETTINGS.map((s) => `  ${s.env.padEnd(22)} ${s.doc}`).join('\n')}
+`;
+
+/** Bad command-line usage: printed with a hint, exit code 2. */
+class UsageError extends FraudminiError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/**
+ * The `fraudmini` command. Returns the exit code: 0 done, 1 failed while running,
+ * 2 bad usage or unusable input (unreadable file, header that cannot be mapped, invalid rules).
+ */
+export async function main(argv: string[], env: Record<string, string | undefined> = process.env): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'start':
+        return await start(rest, env);
+      case 'score':
+        return await score(rest, env);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(USAGE);
+        return command === undefined ? 2 : 0;
+      case '--version':
+      case '-v':
+        process.stdout.write(`${VERSION}\n`);
+        return 0;
+      default:
+        throw new UsageError(`unknown command "${command}"; try: fraudmini help`);
+    }
+  } catch (e) {
+    if (e instanceof FraudminiError) {
+      process.stderr.write(`fraudmini: ${e.message}\n`);
+      return 2;
+    }
+    if (isArgError(e)) {
+      process.stderr.write(`fraudmini: ${(e as Error).message}; try: fraudmini help\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+function isArgError(e: unknown): boolean {
+  const code = (e as { code?: string } | undefined)?.code;
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
+}
+
+function portFlag(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--port must be 0–65535, got "${v}"`);
+  return n;
+}
+
+async function start(args: string[], env: Record<string, string | undefined>): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      'data-dir': { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'api-key': { type: 'string' },
+      rules: { type: 'string' },
+      map: { type: 'string' },
+      webhook: { type: 'string' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const overrides: Partial<Config> = {
+    dataDir: values['data-dir'],
+    port: portFlag(values.port),
+    host: values.host,
+    apiKey: values['api-key'],
+    rulesPath: values.rules,
+    fieldMap: values.map !== undefined ? parseFieldMap(values.map) : undefined,
+    webhookUrl: values.webhook,
+  };
+  const config = loadConfig(env, overrides);
+  const logger = new TextLogger();
+  const wiring = createLocalRuntime(config, { logger });
+  const address = await wiring.runtime.start({ host: config.host, port: config.port });
+  const inbox = resolve(wiring.dataDir, 'inbox');
+  process.stdout.write(
+    [
+      `fraudmini ${VERSION} is running`,
+      `  inbox     ${inbox}  (drop *.csv files here)`,
+      `  results   ${resolve(wiring.dataDir, 'processed')}  and  ${resolve(wiring.dataDir, 'failed')}`,
+      `  API       ${address}  (POST /transactions, GET /transactions/:id, /alerts, /stats, /healthz)${config.apiKey ? '  x-api-key required' : ''}`,
+      `  rules     ${wiring.rulesVersion}  (${wiring.rulesPath}; edits are picked up live)`,
+      `  alerts    ${wiring.sinks.join(', ')}  (${resolve(wiring.dataDir, 'alerts.jsonl')})`,
+      wiring.replayed > 0
+        ? `  state     ${wiring.replayed.toLocaleString('en-US')} recent transactions loaded into feature windows`
+        : '',
+      '',
+      'Try it:',
+      `  cp ${BUNDLED_SAMPLE} ${inbox}/`,
+      `  curl -s -X POST ${address}/transactions -H 'content-type: application/json' \\`,
+      `    -d '{"account_id":"A1","amount":"12500.00","timestamp":"2026-01-01T12:00:00Z","card_number":"4000 0000 0000 0002"}'`,
+      'Stop with Ctrl-C.',
+      '',
+    ]
+      .filter((l, i, all) => l !== '' || all[i - 1] !== '')
+      .join('\n'),
+  );
+  await new Promise<void>((done) => {
+    const stop = (signal: string): void => {
+      logger.info(`${signal}: finishing the current batch and stopping`);
+      wiring.runtime.stop().then(done, (e: Error) => {
+        logger.error(`stop failed: ${e.message}`);
+        done();
+      });
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  return 0;
+}
+
+async function score(args: string[], env: Record<string, string | undefined>): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: {
+      out: { type: 'string', short: 'o' },
+      rules: { type: 'string' },
+      map: { type: 'string' },
+      'data-dir': { type: 'string' },
+      'no-progress': { type: 'boolean' },
+    },
+    strict: true,
+    allowPositionals: true,
+  });
+  const [input, ...extra] = positionals;
+  if (input === undefined)
+    throw new UsageError('score needs a CSV file: fraudmini score <file.csv> --out <decisions.jsonl>');
+  if (extra.length > 0) throw new UsageError(`score takes one file, got also: ${extra.join(' ')}`);
+  if (values.out === undefined) throw new UsageError('score needs --out <decisions.jsonl|decisions.csv>');
+  if (resolve(values.out) === resolve(input)) throw new UsageError('--out must not be the input file');
+  try {
+    accessSync(input, constants.R_OK);
+    if (!statSync(input).isFile()) throw new UsageError(`cannot read ${input}: not a file`);
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      `cannot read ${input}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message}`,
+    );
+  }
+  const config = loadConfig(env, {
+    dataDir: values['data-dir'],
+    rulesPath: values.rules,
+    fieldMap: values.map !== undefined ? parseFieldMap(values.map) : undefined,
+  });
+  const rules = loadRulesFile(resolve(config.rulesPath ?? BUNDLED_RULES));
+  const tokenizer = createPanTokenizer(loadOrCreateTokenKey(resolve(config.dataDir), config.tokenKey));
+  const started = Date.now();
+  const receipt = await scoreFile({
+    input,
+    out: values.out,
+    rules,
+    tokenizer,
+    fieldMap: config.fieldMap,
+    defaultCurrency: config.defaultCurrency,
+    progress: !values['no-progress'],
+  });
+  const receiptPath = `${values.out}.receipt.json`;
+  writeFileSync(receiptPath, `${JSON.stringify(receipt, null, 2)}\n`, { mode: 0o600 });
+  const c = receipt.counts;
+  const secs = (Date.now() - started) / 1000;
+  process.stderr.write(
+    `${input}: ${c.rows.toLocaleString('en-US')} rows, ${c.decided.toLocaleString('en-US')} decided ` +
+      `(allow ${c.outcomes.allow}, review ${c.outcomes.review}, block ${c.outcomes.block}), ` +
+      `${c.rejected} rejected, ${c.duplicates} duplicates, ${c.alerts} alerts ` +
+      `in ${secs.toFixed(1)}s (${Math.round(c.rows / Math.max(secs, 0.001)).toLocaleString('en-US')} rows/s)\n` +
+      `  decisions: ${values.out}\n  receipt:   ${receiptPath}\n`,
+  );
+  for (const r of receipt.rejections.slice(0, 10)) {
+    process.stderr.write(`  rejected row ${r.row} (line ${r.line}), column ${r.column}: ${r.reason}\n`);
+  }
+  if (c.rejected > 10) process.stderr.write(`  ... ${c.rejected - 10} more rejections in the receipt\n`);
+  return 0;
+}

@@ -1,0 +1,168 @@
+import { FraudminiError } from './core/errors.js';
+import { type FieldMap, parseFieldMap } from './core/schema.js';
+
+/** A configuration value is missing or malformed. */
+export class ConfigError extends FraudminiError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Every setting of the local runtime, typed and validated. */
+export interface Config {
+  dataDir: string;
+  host: string;
+  port: number;
+  /** Required when `host` is not a loopback address. */
+  apiKey: string | undefined;
+  /** Card tokenisation key; when unset, one is generated in the data dir on first start. */
+  tokenKey: string | undefined;
+  /** Rules file; the bundled `rules/default.json` when unset. */
+  rulesPath: string | undefined;
+  fieldMap: FieldMap;
+  webhookUrl: string | undefined;
+  bodyLimit: number;
+  batchSize: number;
+  pollMs: number;
+  defaultCurrency: string;
+}
+
+interface Setting<K extends keyof Config> {
+  env: string;
+  key: K;
+  doc: string;
+  parse: (raw: string) => Config[K];
+}
+
+const int =
+  (name: string, min: number, max: number) =>
+  (raw: string): number => {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new ConfigError(`${name} must be an integer ${min}–${max}, got "${raw}"`);
+    return n;
+  };
+
+/**
+ * Every environment variable fraudmini reads: name, meaning, parser. `.env.example` mirrors it.
+ * Command-line flags override these.
+ */
+export const SETTINGS = [
+  {
+    env: 'FRAUDMINI_DATA_DIR',
+    key: 'dataDir',
+    doc: 'folder for inbox/, processed/, failed/, the database and keys',
+    parse: (s: string) => s,
+  },
+  { env: 'FRAUDMINI_HOST', key: 'host', doc: 'address the HTTP API binds to', parse: (s: string) => s },
+  {
+    env: 'FRAUDMINI_PORT',
+    key: 'port',
+    doc: 'HTTP API port (0 picks a free one)',
+    parse: int('FRAUDMINI_PORT', 0, 65535),
+  },
+  {
+    env: 'FRAUDMINI_API_KEY',
+    key: 'apiKey',
+    doc: 'x-api-key required on every request; mandatory off loopback',
+    parse: (s: string) => s,
+  },
+  {
+    env: 'FRAUDMINI_TOKEN_KEY',
+    key: 'tokenKey',
+    doc: 'card tokenisation HMAC key (>= 16 bytes); generated in the data dir when unset',
+    parse: (s: string) => s,
+  },
+  {
+    env: 'FRAUDMINI_RULES',
+    key: 'rulesPath',
+    doc: 'rules file (JSON); reloaded when it changes',
+    parse: (s: string) => s,
+  },
+  {
+    env: 'FRAUDMINI_MAP',
+    key: 'fieldMap',
+    doc: 'your column names onto ours: THEIR_NAME=our_name,...',
+    parse: parseFieldMap,
+  },
+  {
+    env: 'FRAUDMINI_WEBHOOK_URL',
+    key: 'webhookUrl',
+    doc: 'POST alerts here as JSON (retried with backoff)',
+    parse: (s: string) => s,
+  },
+  {
+    env: 'FRAUDMINI_BODY_LIMIT',
+    key: 'bodyLimit',
+    doc: 'largest HTTP request body in bytes',
+    parse: int('FRAUDMINI_BODY_LIMIT', 1024, 10 << 20),
+  },
+  {
+    env: 'FRAUDMINI_BATCH_SIZE',
+    key: 'batchSize',
+    doc: 'rows per committed batch while ingesting a file',
+    parse: int('FRAUDMINI_BATCH_SIZE', 1, 1_000_000),
+  },
+  {
+    env: 'FRAUDMINI_POLL_MS',
+    key: 'pollMs',
+    doc: 'how often the inbox is scanned, in ms',
+    parse: int('FRAUDMINI_POLL_MS', 50, 60_000),
+  },
+  {
+    env: 'FRAUDMINI_CURRENCY',
+    key: 'defaultCurrency',
+    doc: 'currency of rows without one',
+    parse: (s: string) => s.toUpperCase(),
+  },
+] as const satisfies readonly Setting<keyof Config>[];
+
+/** Defaults of every setting. */
+export const DEFAULTS: Config = {
+  dataDir: './var',
+  host: '127.0.0.1',
+  port: 3000,
+  apiKey: undefined,
+  tokenKey: undefined,
+  rulesPath: undefined,
+  fieldMap: {},
+  webhookUrl: undefined,
+  bodyLimit: 64 * 1024,
+  batchSize: 5000,
+  pollMs: 500,
+  defaultCurrency: 'USD',
+};
+
+/**
+ * Builds the configuration from environment variables and then overrides (command-line flags).
+ * Validates everything at start-up so a typo fails fast with the variable's name.
+ */
+export function loadConfig(env: Record<string, string | undefined>, overrides: Partial<Config> = {}): Config {
+  const config: Config = { ...DEFAULTS };
+  for (const s of SETTINGS) {
+    const raw = env[s.env];
+    if (raw === undefined || raw === '') continue;
+    (config as unknown as Record<string, unknown>)[s.key] = s.parse(raw);
+  }
+  for (const [k, v] of Object.entries(overrides)) {
+    if (v !== undefined) (config as unknown as Record<string, unknown>)[k] = v;
+  }
+  if (config.webhookUrl !== undefined && !/^https?:\/\//.test(config.webhookUrl)) {
+    throw new ConfigError(`FRAUDMINI_WEBHOOK_URL must be an http(s) URL, got "${config.webhookUrl}"`);
+  }
+  if (!isLoopback(config.host) && !config.apiKey) {
+    throw new ConfigError(
+      `refusing to listen on ${config.host} without an API key: set FRAUDMINI_API_KEY (or --api-key), or bind to 127.0.0.1`,
+    );
+  }
+  if (config.apiKey !== undefined && config.apiKey.length < 16) {
+    throw new ConfigError('the API key must be at least 16 characters');
+  }
+  return config;
+}
+
+/** True for addresses only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}

@@ -1,0 +1,62 @@
+/**
+ * Exact money arithmetic. Amounts are held as integers in units of 1/10,000 of the currency
+ * unit ("E4"), so `10000.00` and `10000.01` compare exactly and a threshold is never crossed
+ * by binary floating-point rounding. 2^53 / 10^4 ≈ 9e11 currency units fit exactly.
+ */
+export const AMOUNT_SCALE = 10_000;
+const MAX_DECIMALS = 4;
+const MAX_E4 = Number.MAX_SAFE_INTEGER;
+
+const PLAIN = /^([+-])?(\d+)?(?:\.(\d*))?$/;
+const GROUPED = /^([+-])?(\d{1,3}(?:,\d{3})+)(?:\.(\d*))?$/;
+
+/** Result of parsing a decimal string: the E4 integer, or a reason a person can act on. */
+export type ParsedAmount = { ok: true; value: number } | { ok: false; reason: string };
+
+/**
+ * Parses a decimal string (`1234.5`, `1,234.50`, `+3`) into an exact E4 integer.
+ * Rejects exponents, more than 4 decimal places (rounding could move a decision boundary)
+ * and values too large to hold exactly.
+ * @example parseDecimal('10000.01') // { ok: true, value: 100000100 }
+ */
+export function parseDecimal(raw: string): ParsedAmount {
+  const text = raw.trim();
+  if (text === '') return { ok: false, reason: 'is empty' };
+  const m = PLAIN.exec(text) ?? GROUPED.exec(text);
+  if (!m || (m[2] === undefined && (m[3] === undefined || m[3] === ''))) {
+    return { ok: false, reason: `"${clip(text)}" is not a decimal number` };
+  }
+  const sign = m[1] === '-' ? -1 : 1;
+  const whole = (m[2] ?? '0').replaceAll(',', '');
+  let frac = m[3] ?? '';
+  if (frac.length > MAX_DECIMALS) {
+    if (/[1-9]/.test(frac.slice(MAX_DECIMALS))) {
+      return { ok: false, reason: `"${clip(text)}" has more than ${MAX_DECIMALS} decimal places` };
+    }
+    frac = frac.slice(0, MAX_DECIMALS);
+  }
+  const value = Number(whole) * AMOUNT_SCALE + Number(frac.padEnd(MAX_DECIMALS, '0'));
+  if (!Number.isSafeInteger(value) || value > MAX_E4) {
+    return { ok: false, reason: `"${clip(text)}" is too large` };
+  }
+  return { ok: true, value: sign * value };
+}
+
+/** Formats an E4 integer as a plain decimal with at least 2 decimal places. */
+export function formatDecimal(e4: number): string {
+  const sign = e4 < 0 ? '-' : '';
+  const abs = Math.abs(e4);
+  const whole = Math.floor(abs / AMOUNT_SCALE);
+  let frac = String(abs % AMOUNT_SCALE).padStart(MAX_DECIMALS, '0');
+  while (frac.length > 2 && frac.endsWith('0')) frac = frac.slice(0, -1);
+  return `${sign}${whole}.${frac}`;
+}
+
+/** E4 integer to a JS number in currency units, for JSON output and statistics. */
+export function toUnits(e4: number): number {
+  return e4 / AMOUNT_SCALE;
+}
+
+function clip(s: string): string {
+  return s.length > 40 ? `${s.slice(0, 37)}...` : s;
+}

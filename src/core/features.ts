@@ -1,0 +1,107 @@
+import type { Transaction } from './transaction.js';
+import { type EntityFeatures, EntityWindows } from './windows.js';
+
+/** The entities features are kept for. */
+export const ENTITIES = ['account', 'card', 'terminal', 'merchant'] as const;
+/** An entity kind. */
+export type Entity = (typeof ENTITIES)[number];
+
+/** Windowed features of one transaction, per entity it touches. */
+export interface Features {
+  account: EntityFeatures;
+  card?: EntityFeatures;
+  terminal?: EntityFeatures;
+  merchant?: EntityFeatures;
+}
+
+/** Options of a {@link FeatureWindows} store. */
+export interface FeatureWindowsOptions {
+  /**
+   * How late (behind an entity's newest event) an event may arrive and still get exact
+   * features. Later events are still scored, over what is retained.
+   * @default 7 days
+   */
+  latenessMs?: number;
+}
+
+const DAY = 86_400_000;
+
+/**
+ * In-memory windowed feature state for all entities: the engine behind `features` in scoring.
+ * It is explicit state, passed to whoever scores, never a module singleton. Entities idle for
+ * longer than the longest window plus the lateness are dropped, so memory follows the window,
+ * not the history.
+ *
+ * @example
+ * const store = new FeatureWindows();
+ * const f = store.observe(tx); // f.account.windows[0].count: transactions in the last minute
+ */
+export class FeatureWindows {
+  private readonly maps: Record<Entity, Map<string, EntityWindows>> = {
+    account: new Map(),
+    card: new Map(),
+    terminal: new Map(),
+    merchant: new Map(),
+  };
+  private readonly latenessMs: number;
+  private watermark = Number.NEGATIVE_INFINITY;
+  private sinceSweep = 0;
+
+  constructor(options: FeatureWindowsOptions = {}) {
+    this.latenessMs = options.latenessMs ?? 7 * DAY;
+  }
+
+  /** Records the transaction and returns its features (which include it). */
+  observe(tx: Transaction): Features {
+    if (tx.timestamp > this.watermark) this.watermark = tx.timestamp;
+    if (++this.sinceSweep >= 100_000) this.sweep();
+    const o = { timestamp: tx.timestamp, amount: tx.amount, country: tx.country };
+    const f: Features = { account: this.entity('account', tx.accountId).observe(o) };
+    if (tx.card) f.card = this.entity('card', tx.card.token).observe(o);
+    if (tx.terminalId !== undefined) f.terminal = this.entity('terminal', tx.terminalId).observe(o);
+    if (tx.merchant !== undefined) f.merchant = this.entity('merchant', tx.merchant).observe(o);
+    return f;
+  }
+
+  /** How far back (behind the newest event) stored history can still matter to a new event. */
+  get horizonMs(): number {
+    return 30 * DAY + this.latenessMs;
+  }
+
+  /** Forgets everything (before a replay from durable storage). */
+  clear(): void {
+    for (const m of Object.values(this.maps)) m.clear();
+    this.watermark = Number.NEGATIVE_INFINITY;
+    this.sinceSweep = 0;
+  }
+
+  /** Number of entities and retained events, for memory accounting. */
+  size(): { entities: number; events: number } {
+    let entities = 0;
+    let events = 0;
+    for (const m of Object.values(this.maps)) {
+      entities += m.size;
+      for (const w of m.values()) events += w.size;
+    }
+    return { entities, events };
+  }
+
+  private entity(kind: Entity, id: string): EntityWindows {
+    const m = this.maps[kind];
+    let w = m.get(id);
+    if (!w) {
+      w = new EntityWindows(this.latenessMs);
+      m.set(id, w);
+    }
+    return w;
+  }
+
+  /** Forgets entities with no event inside any window a new event could need. */
+  private sweep(): void {
+    this.sinceSweep = 0;
+    const horizon = this.watermark - 30 * DAY - 2 * this.latenessMs;
+    for (const m of Object.values(this.maps)) {
+      for (const [id, w] of m) if (w.latest < horizon) m.delete(id);
+    }
+  }
+}

@@ -1,0 +1,379 @@
+import { createHash } from 'node:crypto';
+import { parseDecimal } from './decimal.js';
+import { type FieldError, HeaderError, MappingError } from './errors.js';
+import { maskPansInText, type PanTokenizer } from './pan.js';
+import { parseTimestamp } from './timestamp.js';
+import type { Label, Transaction } from './transaction.js';
+
+/** Canonical field names of the transaction schema (DESIGN.md). */
+export const FIELDS = [
+  'transaction_id',
+  'timestamp',
+  'account_id',
+  'card_number',
+  'amount',
+  'currency',
+  'merchant',
+  'merchant_category',
+  'terminal_id',
+  'country',
+  'origin_country',
+  'destination_country',
+  'account_balance',
+  'channel',
+  'device_id',
+  'ip',
+  'label',
+] as const;
+
+/** A canonical field name. */
+export type Field = (typeof FIELDS)[number];
+
+/** Fields every transaction must have. */
+export const REQUIRED_FIELDS: readonly Field[] = ['timestamp', 'account_id', 'amount'];
+
+/** Other names recognised for a field when its own name is absent (compared normalised). */
+const ALIASES: Partial<Record<Field, string[]>> = {
+  transaction_id: ['txn_id', 'tx_id', 'transaction', 'trans_id', 'transactionid'],
+  timestamp: ['time', 'datetime', 'date_time', 'tx_datetime', 'transaction_time', 'event_time', 'ts', 'date'],
+  account_id: ['customer_id', 'account', 'customer', 'account_number', 'accountid', 'customerid'],
+  card_number: ['pan', 'card', 'card_no', 'cc_num', 'card_num'],
+  amount: ['tx_amount', 'amt', 'transaction_amount'],
+  merchant: ['merchant_name', 'merchant_id'],
+  merchant_category: ['mcc', 'category', 'merchant_category_code'],
+  terminal_id: ['terminal'],
+  country: ['location', 'country_code', 'tx_country'],
+  origin_country: ['source_country', 'from_country'],
+  destination_country: ['dest_country', 'to_country'],
+  account_balance: ['balance', 'balance_before', 'old_balance'],
+  device_id: ['device'],
+  ip: ['ip_address'],
+  label: ['is_fraud', 'fraud', 'tx_fraud', 'isfraud', 'class'],
+};
+
+/** Normalises a header or key: case-insensitive, spaces and dashes as underscores. */
+export function normaliseName(name: string): string {
+  return name
+    .trim()
+    .toLowerCase()
+    .replace(/[\s-]+/g, '_');
+}
+
+const CANONICAL = new Set<string>(FIELDS);
+const ALIAS_TO_FIELD = new Map<string, Field>();
+for (const [field, names] of Object.entries(ALIASES) as [Field, string[]][]) {
+  for (const n of names) ALIAS_TO_FIELD.set(n, field);
+}
+
+/** A user's own names for our fields: `{ THEIR_NAME: 'our_name' }`. */
+export type FieldMap = Record<string, Field>;
+
+/**
+ * Parses `--map THEIR=ours,OTHER=ours2` into a {@link FieldMap}.
+ * @example parseFieldMap('cust=account_id,amt_usd=amount')
+ */
+export function parseFieldMap(spec: string): FieldMap {
+  const map: FieldMap = {};
+  for (const part of spec.split(',')) {
+    if (part.trim() === '') continue;
+    const eq = part.indexOf('=');
+    if (eq <= 0) throw new MappingError(`--map entry "${part}" is not THEIR_NAME=our_name`);
+    const theirs = part.slice(0, eq).trim();
+    const ours = normaliseName(part.slice(eq + 1));
+    if (!CANONICAL.has(ours)) {
+      throw new MappingError(`--map entry "${part}": "${ours}" is not a field; fields are ${FIELDS.join(', ')}`);
+    }
+    map[theirs] = ours as Field;
+  }
+  return map;
+}
+
+/** How the columns of one input map onto the schema. */
+export interface ColumnMapping {
+  /** Input header names as given. */
+  headers: string[];
+  /** For each canonical field, the input column index, or -1. */
+  index: Record<Field, number>;
+  /** Input columns that are not fields, kept as attributes: [index, name]. */
+  attributes: [number, string][];
+}
+
+/**
+ * Maps a header row onto the schema: the user's map first, then exact names, then aliases.
+ * Throws {@link HeaderError} when a required field has no column or two columns claim one.
+ */
+export function mapHeader(
+  headers: string[],
+  userMap: FieldMap = {},
+  file?: string,
+  options: { requireAll?: boolean } = {},
+): ColumnMapping {
+  const index = Object.fromEntries(FIELDS.map((f) => [f, -1])) as Record<Field, number>;
+  const normalisedUser = new Map(Object.entries(userMap).map(([k, v]) => [normaliseName(k), v]));
+  const claimed = new Set<number>();
+  const claim = (field: Field, i: number, how: string): void => {
+    if (index[field] !== -1 && index[field] !== i) {
+      throw new HeaderError(
+        `columns "${headers[index[field]]}" and "${headers[i]}" both map to ${field} (${how}); use --map to choose`,
+        file,
+      );
+    }
+    index[field] = i;
+    claimed.add(i);
+  };
+  const names = headers.map(normaliseName);
+  if (names.every((n) => n === '')) throw new HeaderError('the header row is empty', file);
+  for (const [i, n] of names.entries()) {
+    const f = normalisedUser.get(n);
+    if (f) claim(f, i, '--map');
+  }
+  for (const [i, n] of names.entries()) {
+    if (!claimed.has(i) && CANONICAL.has(n) && index[n as Field] === -1) claim(n as Field, i, 'name');
+  }
+  for (const [i, n] of names.entries()) {
+    const f = ALIAS_TO_FIELD.get(n);
+    if (!claimed.has(i) && f && index[f] === -1) claim(f, i, 'alias');
+  }
+  const missing = REQUIRED_FIELDS.filter((f) => index[f] === -1);
+  if (missing.length > 0 && options.requireAll !== false) {
+    const unmappedUser = [...normalisedUser.keys()].filter((k) => !names.includes(k));
+    throw new HeaderError(
+      `the header has no column for ${missing.join(', ')} (columns: ${headers.map((h) => JSON.stringify(h)).join(', ')})` +
+        (unmappedUser.length > 0 ? `; --map names columns that are not in the file: ${unmappedUser.join(', ')}` : '') +
+        `; map your own names with --map THEIR_NAME=${missing[0]}`,
+      file,
+    );
+  }
+  const attributes: [number, string][] = [];
+  for (const [i, h] of headers.entries()) if (!claimed.has(i) && h.trim() !== '') attributes.push([i, h.trim()]);
+  return { headers, index, attributes };
+}
+
+/** Context to derive ids and tokenise cards while validating. */
+export interface ValidationContext {
+  tokenizer: PanTokenizer;
+  /** Identifies the source (file key): with the row number it derives a missing transaction_id. */
+  sourceKey: string;
+  /** 1-based data row number, for derived ids. */
+  row: number;
+  defaultCurrency?: string;
+}
+
+/** Outcome of validating one row: a transaction, or every problem found in it. */
+export type RowResult = { ok: true; transaction: Transaction } | { ok: false; errors: FieldError[] };
+
+const CURRENCY = /^[A-Z]{3}$/;
+const MAX_TEXT = 256;
+
+/**
+ * Validates one CSV record against a {@link ColumnMapping}. Never throws for bad data: every
+ * problem is returned with the user's column name and a reason.
+ */
+export function validateRecord(fields: string[], mapping: ColumnMapping, ctx: ValidationContext): RowResult {
+  if (fields.length > mapping.headers.length && fields.slice(mapping.headers.length).some((f) => f.trim() !== '')) {
+    return {
+      ok: false,
+      errors: [
+        { column: '(row)', reason: `row has ${fields.length} fields but the header has ${mapping.headers.length}` },
+      ],
+    };
+  }
+  const get = (f: Field): string | undefined => {
+    const i = mapping.index[f];
+    if (i === -1) return undefined;
+    const v = fields[i];
+    return v === undefined ? undefined : v.trim();
+  };
+  const columnOf = (f: Field): string => {
+    const i = mapping.index[f];
+    return i === -1 ? f : (mapping.headers[i] ?? f).trim() || f;
+  };
+  const attributes: Record<string, string> = {};
+  for (const [i, name] of mapping.attributes) {
+    const v = fields[i];
+    if (v !== undefined && v !== '') attributes[name] = maskPansInText(v);
+  }
+  return buildTransaction(get, columnOf, attributes, ctx);
+}
+
+/**
+ * Validates a JSON object (an HTTP body or a stream record). Keys are matched like CSV headers
+ * (case-insensitive, aliases); numbers are accepted for amount, balance and epoch timestamps.
+ */
+export function validateObject(body: unknown, ctx: ValidationContext, userMap: FieldMap = {}): RowResult {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    return { ok: false, errors: [{ column: '(body)', reason: 'must be a JSON object' }] };
+  }
+  const entries = Object.entries(body as Record<string, unknown>);
+  let mapping: ColumnMapping;
+  try {
+    // Missing required keys are reported with every other field error by validateRecord.
+    mapping = mapHeader(
+      entries.map(([k]) => k),
+      userMap,
+      undefined,
+      { requireAll: false },
+    );
+  } catch (e) {
+    if (e instanceof HeaderError) return { ok: false, errors: [{ column: '(body)', reason: e.message }] };
+    throw e;
+  }
+  const values: string[] = [];
+  const typeErrors: FieldError[] = [];
+  for (const [k, v] of entries) {
+    if (v === null || v === undefined) values.push('');
+    else if (typeof v === 'string') values.push(v);
+    else if (typeof v === 'number') {
+      // String(n) is the shortest exact decimal for a double; parseDecimal then checks it.
+      if (Number.isFinite(v)) values.push(String(v));
+      else typeErrors.push({ column: k, reason: 'must be a finite number' });
+    } else if (typeof v === 'boolean') values.push(v ? '1' : '0');
+    else typeErrors.push({ column: k, reason: 'must be a string or a number' });
+  }
+  if (typeErrors.length > 0) return { ok: false, errors: typeErrors };
+  return validateRecord(values, mapping, ctx);
+}
+
+function buildTransaction(
+  get: (f: Field) => string | undefined,
+  columnOf: (f: Field) => string,
+  attributes: Record<string, string>,
+  ctx: ValidationContext,
+): RowResult {
+  const errors: FieldError[] = [];
+  const fail = (f: Field, reason: string): void => {
+    errors.push({ column: columnOf(f), reason });
+  };
+  const text = (f: Field): string | undefined => {
+    const v = get(f);
+    if (v === undefined || v === '') return undefined;
+    if (v.length > MAX_TEXT) {
+      fail(f, `is longer than ${MAX_TEXT} characters`);
+      return undefined;
+    }
+    return f === 'card_number' ? v : maskPansInText(v);
+  };
+
+  const rawTs = get('timestamp');
+  let timestamp = 0;
+  if (rawTs === undefined || rawTs === '') fail('timestamp', 'is required');
+  else {
+    const t = parseTimestamp(rawTs);
+    if (t.ok) timestamp = t.value;
+    else fail('timestamp', t.reason);
+  }
+
+  const accountId = text('account_id');
+  if (accountId === undefined && !errors.some((e) => e.column === columnOf('account_id'))) {
+    fail('account_id', 'is required');
+  }
+
+  const rawAmount = get('amount');
+  let amount = 0;
+  if (rawAmount === undefined || rawAmount === '') fail('amount', 'is required');
+  else {
+    const a = parseDecimal(rawAmount);
+    if (!a.ok) fail('amount', a.reason);
+    else if (a.value <= 0) fail('amount', `must be greater than 0 (got ${rawAmount})`);
+    else amount = a.value;
+  }
+
+  let currency = ctx.defaultCurrency ?? 'USD';
+  const rawCurrency = get('currency');
+  if (rawCurrency) {
+    const c = rawCurrency.toUpperCase();
+    if (CURRENCY.test(c)) currency = c;
+    else fail('currency', `"${rawCurrency.slice(0, 20)}" is not an ISO 4217 code such as USD`);
+  }
+
+  let accountBalance: number | undefined;
+  const rawBalance = get('account_balance');
+  if (rawBalance) {
+    const b = parseDecimal(rawBalance);
+    if (b.ok) accountBalance = b.value;
+    else fail('account_balance', b.reason);
+  }
+
+  let label: Label | undefined;
+  const rawLabel = get('label');
+  if (rawLabel) {
+    const l = parseLabel(rawLabel);
+    if (l === undefined) fail('label', `"${rawLabel.slice(0, 20)}" is not 1/0, fraud/legit or true/false`);
+    else label = l;
+  }
+
+  const rawCard = get('card_number');
+  let card: Transaction['card'];
+  if (rawCard) {
+    if (rawCard.length > 64) fail('card_number', 'is longer than 64 characters');
+    else card = ctx.tokenizer(rawCard);
+  }
+
+  const merchant = text('merchant');
+  const merchantCategory = text('merchant_category');
+  const terminalId = text('terminal_id');
+  const country = upper(text('country'));
+  const originCountry = upper(text('origin_country'));
+  const destinationCountry = upper(text('destination_country'));
+  const channel = text('channel');
+  const deviceId = text('device_id');
+  const ip = text('ip');
+  let transactionId = text('transaction_id');
+
+  if (errors.length > 0) return { ok: false, errors };
+  if (transactionId === undefined) transactionId = deriveTransactionId(ctx.sourceKey, ctx.row);
+
+  const tx: Transaction = {
+    transactionId,
+    timestamp,
+    accountId: accountId as string,
+    amount,
+    currency,
+    attributes,
+  };
+  if (card) tx.card = card;
+  if (merchant !== undefined) tx.merchant = merchant;
+  if (merchantCategory !== undefined) tx.merchantCategory = merchantCategory;
+  if (terminalId !== undefined) tx.terminalId = terminalId;
+  if (country !== undefined) tx.country = country;
+  if (originCountry !== undefined) tx.originCountry = originCountry;
+  if (destinationCountry !== undefined) tx.destinationCountry = destinationCountry;
+  if (accountBalance !== undefined) tx.accountBalance = accountBalance;
+  if (channel !== undefined) tx.channel = channel;
+  if (deviceId !== undefined) tx.deviceId = deviceId;
+  if (ip !== undefined) tx.ip = ip;
+  if (label !== undefined) tx.label = label;
+  return { ok: true, transaction: tx };
+}
+
+/**
+ * A stable id for a row without one: the same file key and row always give the same id, so
+ * re-ingesting a file is idempotent.
+ */
+export function deriveTransactionId(sourceKey: string, row: number): string {
+  const h = createHash('sha256').update(sourceKey).update('\0').update(String(row)).digest('base64url');
+  return `tx_${h.slice(0, 20)}`;
+}
+
+function parseLabel(raw: string): Label | undefined {
+  switch (raw.toLowerCase()) {
+    case '1':
+    case '1.0':
+    case 'true':
+    case 'yes':
+    case 'fraud':
+      return 1;
+    case '0':
+    case '0.0':
+    case 'false':
+    case 'no':
+    case 'legit':
+      return 0;
+    default:
+      return undefined;
+  }
+}
+
+function upper(v: string | undefined): string | undefined {
+  return v === undefined ? undefined : v.toUpperCase();
+}

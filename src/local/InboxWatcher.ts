@@ -1,0 +1,102 @@
+import { type FSWatcher, watch } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** Options of {@link InboxWatcher}. */
+export interface InboxWatcherOptions {
+  /** The inbox folder. */
+  dir: string;
+  /** Called once per ready file name (a file is ready when its size and mtime held still for one poll). */
+  onFile: (name: string) => void;
+  /** @default 500 */
+  pollMs?: number;
+}
+
+/** Names that are never picked up: hidden files, and partial uploads of common tools. */
+const PARTIAL = /^\.|\.(part|partial|tmp|temp|crdownload|download|filepart)$|~$/i;
+
+/** True for a name the watcher would pick up once it holds still. */
+export function isInboxCandidate(name: string): boolean {
+  return /\.csv$/i.test(name) && !PARTIAL.test(name);
+}
+
+/**
+ * Watches the inbox for `*.csv` files. Uses `fs.watch` for promptness and a poll as the safety
+ * net (watch events can be lost). A file must be seen twice with the same size and mtime before it
+ * is handed over, so a file still being copied in is not read half-written.
+ */
+export class InboxWatcher {
+  private readonly seen = new Map<string, string>();
+  private readonly handed = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private fsWatcher: FSWatcher | undefined;
+  private scanning = false;
+  private again = false;
+
+  constructor(private readonly options: InboxWatcherOptions) {}
+
+  start(): void {
+    const poll = this.options.pollMs ?? 500;
+    this.timer = setInterval(() => void this.scan(), poll);
+    try {
+      this.fsWatcher = watch(this.options.dir, () => void this.scan());
+      this.fsWatcher.on('error', () => this.fsWatcher?.close());
+    } catch {
+      // polling alone still works (e.g. on file systems without inotify)
+    }
+    void this.scan();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.fsWatcher?.close();
+  }
+
+  /** Forget a handed-over name (after it left the inbox) so a new file of that name is picked up. */
+  release(name: string): void {
+    this.handed.delete(name);
+    this.seen.delete(name);
+  }
+
+  /** One pass over the inbox. */
+  async scan(): Promise<void> {
+    if (this.scanning) {
+      this.again = true;
+      return;
+    }
+    this.scanning = true;
+    try {
+      let names: string[];
+      try {
+        names = await readdir(this.options.dir);
+      } catch {
+        return;
+      }
+      const present = new Set(names);
+      for (const name of this.seen.keys()) if (!present.has(name)) this.seen.delete(name);
+      for (const name of names.sort()) {
+        if (!isInboxCandidate(name) || this.handed.has(name)) continue;
+        let signature: string;
+        try {
+          const s = await stat(join(this.options.dir, name));
+          if (!s.isFile()) continue;
+          signature = `${s.size}:${s.mtimeMs}`;
+        } catch {
+          continue;
+        }
+        if (this.seen.get(name) === signature) {
+          this.handed.add(name);
+          this.options.onFile(name);
+        } else {
+          this.seen.set(name, signature);
+        }
+      }
+    } finally {
+      this.scanning = false;
+      if (this.again) {
+        this.again = false;
+        setTimeout(() => void this.scan(), 100).unref();
+      }
+    }
+  }
+}

@@ -1,0 +1,205 @@
+import { stat } from 'node:fs/promises';
+import type { FastifyInstance } from 'fastify';
+import type { FileRulesSource } from '../adapters/local/FileRulesSource.js';
+import type { FolderObjectStore } from '../adapters/local/FolderObjectStore.js';
+import type { SqliteStateStore } from '../adapters/local/SqliteStateStore.js';
+import type { FeatureWindows } from '../core/features.js';
+import type { PanTokenizer } from '../core/pan.js';
+import type { FieldMap } from '../core/schema.js';
+import type { Alert } from '../core/views.js';
+import { claimFile, processFile } from '../pipeline/processFile.js';
+import type { Receipt } from '../pipeline/receipt.js';
+import type { FileRecord } from '../ports/FileLedger.js';
+import type { Logger } from '../ports/Logger.js';
+import type { AlertDispatcher } from './AlertDispatcher.js';
+import { InboxWatcher } from './InboxWatcher.js';
+
+/** Everything the local runtime runs on, built by the wiring module. */
+export interface LocalRuntimeDeps {
+  objects: FolderObjectStore;
+  state: SqliteStateStore;
+  features: FeatureWindows;
+  rules: FileRulesSource;
+  tokenizer: PanTokenizer;
+  dispatcher: AlertDispatcher;
+  server: FastifyInstance;
+  logger: Logger;
+  fieldMap: FieldMap;
+  batchSize: number;
+  pollMs: number;
+  /** Called with each finished file's receipt (tests, the CLI). */
+  onReceipt?: (receipt: Receipt) => void;
+}
+
+/** Longest wait before retrying a file whose processing failed unexpectedly. */
+const MAX_RETRY_MS = 5 * 60_000;
+
+/**
+ * The local runtime: inbox watcher, file processing (one file at a time, in arrival order, so
+ * features follow the data), the alert dispatcher and the HTTP API, in one process over SQLite.
+ * Work interrupted by a crash is resumed on start, before new files are taken.
+ */
+export class LocalRuntime {
+  private readonly watcher: InboxWatcher;
+  private readonly queue: string[] = [];
+  private working = false;
+  private stopped = false;
+  private retryMs = 1000;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly deps: LocalRuntimeDeps) {
+    this.watcher = new InboxWatcher({
+      dir: deps.objects.pathOf('inbox'),
+      pollMs: deps.pollMs,
+      onFile: (name) => this.enqueue(name),
+    });
+  }
+
+  /** Resumes unfinished files, then starts watching, dispatching and serving. */
+  async start(listen: { host: string; port: number }): Promise<string> {
+    this.deps.dispatcher.start();
+    this.deps.rules.watch();
+    const address = await this.deps.server.listen(listen);
+    void this.work();
+    this.watcher.start();
+    return address;
+  }
+
+  /** Stops taking work, waits for the current batch to commit, closes everything. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.watcher.stop();
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    await this.deps.server.close();
+    while (this.working) await new Promise((r) => setTimeout(r, 20));
+    await this.deps.dispatcher.flush();
+    this.deps.dispatcher.stop();
+    this.deps.rules.close();
+    this.deps.state.close();
+  }
+
+  /** Resolves when no file is queued or being processed (tests, `--once`). */
+  idle(): Promise<void> {
+    if (!this.working && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Alerts created by the API or a file: wake the dispatcher. */
+  alerted(_alerts: Alert[]): void {
+    this.deps.dispatcher.kick();
+  }
+
+  private enqueue(name: string): void {
+    if (this.stopped) return;
+    this.queue.push(name);
+    void this.work();
+  }
+
+  private async work(): Promise<void> {
+    if (this.working || this.stopped) return;
+    this.working = true;
+    try {
+      for (const file of this.deps.state.unfinishedFiles()) {
+        if (this.stopped) return;
+        this.deps.logger.info(`resuming ${file.name} after row ${file.rowsDone} (${file.status})`);
+        await this.run(file);
+      }
+      while (!this.stopped) {
+        const name = this.queue.shift();
+        if (name === undefined) break;
+        const key = `inbox/${name}`;
+        if (!(await this.deps.objects.exists(key))) {
+          this.watcher.release(name);
+          continue;
+        }
+        const file = await claimFile(key, { objects: this.deps.objects, ledger: this.deps.state });
+        this.watcher.release(name);
+        await this.run(file);
+      }
+      this.retryMs = 1000;
+    } catch (e) {
+      this.deps.logger.error(`file processing stopped: ${(e as Error).message}; retrying in ${this.retryMs} ms`);
+      this.rebuildFeatures();
+      this.retryTimer = setTimeout(() => void this.work(), this.retryMs);
+      this.retryTimer.unref();
+      this.retryMs = Math.min(MAX_RETRY_MS, this.retryMs * 2);
+    } finally {
+      this.working = false;
+      if (this.queue.length === 0 || this.stopped) {
+        for (const w of this.idleWaiters.splice(0)) w();
+      }
+    }
+  }
+
+  private async run(file: FileRecord): Promise<void> {
+    const started = Date.now();
+    let size = 0;
+    try {
+      size = (await stat(this.deps.objects.pathOf(file.workKey))).size;
+    } catch {
+      // finalizing after a crash: the raw file may already be gone
+    }
+    if (file.status === 'processing' && file.rowsDone === 0) {
+      this.deps.logger.info(`${file.name}: processing (${formatBytes(size)})`);
+    }
+    let lastReport = started;
+    const receipt = await processFile(file, {
+      objects: this.deps.objects,
+      state: this.deps.state,
+      ledger: this.deps.state,
+      features: this.deps.features,
+      rules: () => this.deps.rules.current(),
+      tokenizer: this.deps.tokenizer,
+      fieldMap: this.deps.fieldMap,
+      batchSize: this.deps.batchSize,
+      logger: this.deps.logger,
+      onAlerts: (alerts) => this.alerted(alerts),
+      onProgress: (_f, batch) => {
+        const now = Date.now();
+        if (now - lastReport >= 5000 && size > 0) {
+          lastReport = now;
+          const pct = Math.min(100, (100 * batch.bytesRead) / size).toFixed(0);
+          this.deps.logger.info(`${file.name}: ${batch.rowsDone.toLocaleString('en-US')} rows (${pct}%)`);
+        }
+      },
+    });
+    const c = receipt.counts;
+    const secs = ((Date.now() - started) / 1000).toFixed(1);
+    if (receipt.status === 'processed') {
+      this.deps.logger.info(
+        `${file.name}: ${c.rows} rows, ${c.decided} decided, ${c.rejected} rejected, ${c.duplicates} duplicates, ${c.alerts} alerts in ${secs}s -> processed/`,
+      );
+    } else {
+      this.deps.logger.info(`${file.name}: failed (${receipt.error}) -> failed/`);
+    }
+    this.deps.onReceipt?.(receipt);
+  }
+
+  /** After an unexpected failure mid-batch, make the in-memory windows match what was committed. */
+  private rebuildFeatures(): void {
+    this.deps.logger.warn('rebuilding feature windows from the database');
+    const fresh = replayInto(this.deps.state, this.deps.features);
+    this.deps.logger.info(`feature windows rebuilt from ${fresh} transactions`);
+  }
+}
+
+/** Replays stored transactions (within the feature horizon) into the windows; returns how many. */
+export function replayInto(state: SqliteStateStore, features: FeatureWindows): number {
+  features.clear();
+  const latest = state.latestTimestamp();
+  if (latest === undefined) return 0;
+  let n = 0;
+  for (const tx of state.replay(latest - features.horizonMs)) {
+    features.observe(tx);
+    n++;
+  }
+  return n;
+}
+
+function formatBytes(n: number): string {
+  if (n >= 1 << 30) return `${(n / (1 << 30)).toFixed(1)} GiB`;
+  if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(1)} MiB`;
+  if (n >= 1 << 10) return `${(n / (1 << 10)).toFixed(1)} KiB`;
+  return `${n} B`;
+}

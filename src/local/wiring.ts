@@ -1,0 +1,99 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConsoleAlertSink } from '../adapters/local/ConsoleAlertSink.js';
+import { FileRulesSource } from '../adapters/local/FileRulesSource.js';
+import { FolderObjectStore } from '../adapters/local/FolderObjectStore.js';
+import { JsonlAlertSink } from '../adapters/local/JsonlAlertSink.js';
+import { SqliteStateStore } from '../adapters/local/SqliteStateStore.js';
+import { WebhookAlertSink } from '../adapters/local/WebhookAlertSink.js';
+import type { Config } from '../config.js';
+import { FeatureWindows } from '../core/features.js';
+import { createPanTokenizer } from '../core/pan.js';
+import type { Receipt } from '../pipeline/receipt.js';
+import type { AlertSink } from '../ports/AlertSink.js';
+import type { Logger } from '../ports/Logger.js';
+import { buildServer } from '../server/buildServer.js';
+import { AlertDispatcher } from './AlertDispatcher.js';
+import { LocalRuntime, replayInto } from './LocalRuntime.js';
+import { loadOrCreateTokenKey } from './tokenKey.js';
+
+/** The rules file shipped with fraudmini. */
+export const BUNDLED_RULES = fileURLToPath(new URL('../../rules/default.json', import.meta.url));
+/** The sample transactions shipped with fraudmini. */
+export const BUNDLED_SAMPLE = fileURLToPath(new URL('../../samples/transactions.csv', import.meta.url));
+
+/** Folders of the data dir. */
+export const DATA_FOLDERS = ['inbox', 'processing', 'processed', 'failed'] as const;
+
+/** Options for {@link createLocalRuntime} beyond the config. */
+export interface LocalWiringOptions {
+  logger: Logger;
+  /** Where console alerts are printed. @default process.stdout */
+  alertOut?: NodeJS.WritableStream;
+  onReceipt?: (receipt: Receipt) => void;
+}
+
+/** The built runtime and the facts the CLI prints. */
+export interface LocalWiring {
+  runtime: LocalRuntime;
+  dataDir: string;
+  rulesPath: string;
+  rulesVersion: string;
+  replayed: number;
+  sinks: string[];
+}
+
+/**
+ * Builds the local runtime from configuration: the one place that creates adapters for it.
+ */
+export function createLocalRuntime(config: Config, options: LocalWiringOptions): LocalWiring {
+  const dataDir = resolve(config.dataDir);
+  for (const f of DATA_FOLDERS) mkdirSync(join(dataDir, f), { recursive: true, mode: 0o700 });
+  const tokenizer = createPanTokenizer(loadOrCreateTokenKey(dataDir, config.tokenKey));
+  const state = new SqliteStateStore({ path: join(dataDir, 'fraudmini.db') });
+  const rulesPath = resolve(config.rulesPath ?? BUNDLED_RULES);
+  const rules = new FileRulesSource(rulesPath, options.logger);
+  const features = new FeatureWindows();
+  const replayed = replayInto(state, features);
+  const sinks: AlertSink[] = [
+    new ConsoleAlertSink({ out: options.alertOut }),
+    new JsonlAlertSink(join(dataDir, 'alerts.jsonl')),
+  ];
+  if (config.webhookUrl) sinks.push(new WebhookAlertSink({ url: config.webhookUrl }));
+  const dispatcher = new AlertDispatcher({ outbox: state, sinks, logger: options.logger });
+  const server = buildServer({
+    state,
+    features,
+    rules: () => rules.current(),
+    tokenizer,
+    fieldMap: config.fieldMap,
+    apiKey: config.apiKey,
+    bodyLimit: config.bodyLimit,
+    defaultCurrency: config.defaultCurrency,
+    logger: options.logger,
+    onAlerts: () => dispatcher.kick(),
+  });
+  const runtime = new LocalRuntime({
+    objects: new FolderObjectStore({ root: dataDir }),
+    state,
+    features,
+    rules,
+    tokenizer,
+    dispatcher,
+    server,
+    logger: options.logger,
+    fieldMap: config.fieldMap,
+    batchSize: config.batchSize,
+    pollMs: config.pollMs,
+    onReceipt: options.onReceipt,
+  });
+  return {
+    runtime,
+    dataDir,
+    rulesPath,
+    rulesVersion: rules.current().version,
+    replayed,
+    sinks: sinks.map((s) => s.name),
+  };
+}

@@ -1,0 +1,135 @@
+import { StringDecoder } from 'node:string_decoder';
+import { CsvParser, type CsvRecord, detectDelimiter } from '../core/csv.js';
+import { HeaderError } from '../core/errors.js';
+import type { PanTokenizer } from '../core/pan.js';
+import { type ColumnMapping, type FieldMap, mapHeader, validateRecord } from '../core/schema.js';
+import type { RowRef, Transaction } from '../core/transaction.js';
+import type { Rejection } from './receipt.js';
+
+/** A valid row and where it came from. */
+export interface IngestedRow {
+  transaction: Transaction;
+  row: RowRef;
+}
+
+/** A slice of a file: its valid rows and its rejections, in file order. */
+export interface IngestBatch {
+  rows: IngestedRow[];
+  rejections: Rejection[];
+  /** Data rows handled from the top of the file once this batch is done. */
+  rowsDone: number;
+  /** Bytes of input read so far (for progress). */
+  bytesRead: number;
+}
+
+/** Options of {@link ingestCsv}. */
+export interface IngestOptions {
+  /** Identifies the file (its name): derives ids for rows without a transaction_id. */
+  fileKey: string;
+  tokenizer: PanTokenizer;
+  fieldMap?: FieldMap;
+  /** @default 5000 */
+  batchSize?: number;
+  /** Rows already handled by an earlier run: parsed but not emitted (resume after a crash). */
+  skipRows?: number;
+  defaultCurrency?: string;
+  /** Called once with the header mapping before any batch. */
+  onHeader?: (mapping: ColumnMapping, delimiter: string) => void;
+}
+
+/**
+ * The ingest stage: streams CSV bytes into validated transaction batches. Memory is bounded by
+ * the batch size whatever the file size; a bad row becomes a rejection and never stops the
+ * file; a header that cannot be mapped throws {@link HeaderError}.
+ */
+export async function* ingestCsv(
+  source: AsyncIterable<Buffer | string>,
+  options: IngestOptions,
+): AsyncGenerator<IngestBatch> {
+  const batchSize = options.batchSize ?? 5000;
+  const skip = options.skipRows ?? 0;
+  const decoder = new StringDecoder('utf8');
+  let parser: CsvParser | undefined;
+  let pending = '';
+  let mapping: ColumnMapping | undefined;
+  let rowNo = 0;
+  let bytesRead = 0;
+  let batch: IngestBatch = { rows: [], rejections: [], rowsDone: 0, bytesRead: 0 };
+  const records: CsvRecord[] = [];
+
+  const handle = (rec: CsvRecord): void => {
+    if (!mapping) {
+      mapping = mapHeader(rec.fields, options.fieldMap, options.fileKey);
+      options.onHeader?.(mapping, parserDelimiter);
+      return;
+    }
+    if (rec.fields.length === 1 && rec.fields[0]?.trim() === '') return;
+    rowNo++;
+    if (rowNo <= skip) return;
+    const result = validateRecord(rec.fields, mapping, {
+      tokenizer: options.tokenizer,
+      sourceKey: options.fileKey,
+      row: rowNo,
+      defaultCurrency: options.defaultCurrency,
+    });
+    if (result.ok) batch.rows.push({ transaction: result.transaction, row: { row: rowNo, line: rec.line } });
+    else {
+      const [first] = result.errors;
+      const r: Rejection = {
+        row: rowNo,
+        line: rec.line,
+        column: first?.column ?? '(row)',
+        reason: first?.reason ?? 'invalid',
+      };
+      if (result.errors.length > 1) r.errors = result.errors;
+      batch.rejections.push(r);
+    }
+  };
+  let parserDelimiter = ',';
+
+  const drain = function* (): Generator<IngestBatch> {
+    for (const rec of records) {
+      handle(rec);
+      if (batch.rows.length + batch.rejections.length >= batchSize) {
+        batch.rowsDone = rowNo;
+        batch.bytesRead = bytesRead;
+        yield batch;
+        batch = { rows: [], rejections: [], rowsDone: rowNo, bytesRead };
+      }
+    }
+    records.length = 0;
+  };
+
+  for await (const chunk of source) {
+    bytesRead += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+    const text = typeof chunk === 'string' ? chunk : decoder.write(chunk);
+    if (!parser) {
+      pending += text;
+      const nl = pending.indexOf('\n');
+      if (nl === -1 && pending.length < 1 << 20) continue;
+      parserDelimiter = detectDelimiter(pending.slice(0, nl === -1 ? pending.length : nl));
+      parser = new CsvParser(parserDelimiter);
+      parser.push(pending, records);
+      pending = '';
+    } else {
+      parser.push(text, records);
+    }
+    yield* drain();
+  }
+  const tail = decoder.end();
+  if (!parser) {
+    pending += tail;
+    if (pending.trim() === '') throw new HeaderError('the file is empty: expected a header row', options.fileKey);
+    parserDelimiter = detectDelimiter(pending.split('\n')[0] ?? '');
+    parser = new CsvParser(parserDelimiter);
+    parser.push(pending, records);
+  } else if (tail) {
+    parser.push(tail, records);
+  }
+  parser.end(records);
+  yield* drain();
+  if (!mapping) throw new HeaderError('the file is empty: expected a header row', options.fileKey);
+  batch.rowsDone = rowNo;
+  batch.bytesRead = bytesRead;
+  if (batch.rows.length > 0 || batch.rejections.length > 0 || rowNo <= skip) yield batch;
+}

@@ -1,0 +1,169 @@
+import { HeaderError } from '../core/errors.js';
+import type { PanTokenizer } from '../core/pan.js';
+import type { RuleSet } from '../core/rules.js';
+import type { FieldMap } from '../core/schema.js';
+import type { Alert } from '../core/views.js';
+import type { FileLedger, FileRecord } from '../ports/FileLedger.js';
+import type { Logger } from '../ports/Logger.js';
+import type { ObjectStore } from '../ports/ObjectStore.js';
+import type { StateStore } from '../ports/StateStore.js';
+import { type IngestBatch, ingestCsv } from './ingest.js';
+import { maskedCsv, maskedText } from './maskedCopy.js';
+import { RECEIPT_REJECTION_LIMIT, type Receipt } from './receipt.js';
+import { type FeatureSource, scoreBatch } from './score.js';
+
+/** What processing a file needs: ports, the scoring state, and hooks for alerts and progress. */
+export interface FileProcessorDeps {
+  objects: ObjectStore;
+  state: StateStore;
+  ledger: FileLedger;
+  features: FeatureSource;
+  /** The rule set in force (read per batch, so a reload applies to the next batch). */
+  rules: () => RuleSet;
+  tokenizer: PanTokenizer;
+  fieldMap?: FieldMap;
+  /** @default 5000 */
+  batchSize?: number;
+  logger: Logger;
+  onAlerts?: (alerts: Alert[]) => void;
+  onProgress?: (file: FileRecord, batch: IngestBatch) => void;
+  now?: () => Date;
+}
+
+/**
+ * Claims a file from the inbox: registers it in the ledger, then moves it out of the inbox into
+ * `processing/`. The ledger entry comes first so a crash between the two is found on restart.
+ */
+export async function claimFile(
+  inboxKey: string,
+  deps: Pick<FileProcessorDeps, 'objects' | 'ledger'>,
+): Promise<FileRecord> {
+  const name = inboxKey.slice(inboxKey.lastIndexOf('/') + 1);
+  const file = deps.ledger.beginFile(name);
+  await deps.objects.move(inboxKey, file.workKey);
+  return file;
+}
+
+/**
+ * Runs a claimed file to the end: every row decided or rejected, exactly once. Safe to call
+ * again after a crash at any point: rows resume after the last committed checkpoint, and
+ * finishing (masked copy, receipt, removal of the raw file) is idempotent.
+ */
+export async function processFile(file: FileRecord, deps: FileProcessorDeps): Promise<Receipt> {
+  let current = file;
+  if (current.status === 'processing') {
+    try {
+      await ingestRows(current, deps);
+    } catch (e) {
+      if (e instanceof HeaderError) return failFile(current, e.message, deps);
+      throw e;
+    }
+    deps.ledger.setStatus(current.id, 'finalizing', { rulesVersion: deps.rules().version });
+    current = deps.ledger.getFile(current.id) ?? current;
+  }
+  if (current.status === 'finalizing') return finishFile(current, deps);
+  throw new Error(`file ${current.name} (#${current.id}) is already ${current.status}`);
+}
+
+async function ingestRows(file: FileRecord, deps: FileProcessorDeps): Promise<void> {
+  const source = deps.objects.read(file.workKey);
+  const batches = ingestCsv(source, {
+    fileKey: file.name,
+    tokenizer: deps.tokenizer,
+    fieldMap: deps.fieldMap,
+    batchSize: deps.batchSize,
+    skipRows: file.rowsDone,
+  });
+  for await (const batch of batches) {
+    const ids = batch.rows.map((r) => r.transaction.transactionId);
+    const existing = deps.state.findDecisions(ids);
+    const scored = scoreBatch(
+      batch.rows.map((r) => ({ transaction: r.transaction, source: { ...r.row, file: file.name } })),
+      existing,
+      { features: deps.features, rules: deps.rules(), now: deps.now },
+    );
+    const alerts = deps.state.commit(scored.decided, {
+      fileId: file.id,
+      rowsDone: batch.rowsDone,
+      rejections: batch.rejections,
+      duplicates: scored.duplicates.length,
+    });
+    if (alerts.length > 0) deps.onAlerts?.(alerts);
+    deps.onProgress?.(file, batch);
+  }
+}
+
+/** Output keys for a file: `processed/tx.csv` and `processed/tx.receipt.json` (suffixed if taken). */
+async function outputKeys(
+  file: FileRecord,
+  folder: 'processed' | 'failed',
+  objects: ObjectStore,
+): Promise<{ copy: string; receipt: string }> {
+  const dot = file.name.lastIndexOf('.');
+  const stem = dot > 0 ? file.name.slice(0, dot) : file.name;
+  const ext = dot > 0 ? file.name.slice(dot) : '';
+  const plain = { copy: `${folder}/${stem}${ext}`, receipt: `${folder}/${stem}.receipt.json` };
+  const receiptExists = await objects.exists(plain.receipt);
+  if (!receiptExists) return plain;
+  const existing = await readJson(objects, plain.receipt);
+  if (existing && (existing as { file_id?: number }).file_id === file.id) return plain;
+  return { copy: `${folder}/${stem}.${file.id}${ext}`, receipt: `${folder}/${stem}.${file.id}.receipt.json` };
+}
+
+async function finishFile(file: FileRecord, deps: FileProcessorDeps): Promise<Receipt> {
+  const keys = await outputKeys(file, 'processed', deps.objects);
+  const rawExists = await deps.objects.exists(file.workKey);
+  if (rawExists) {
+    await deps.objects.write(
+      keys.copy,
+      maskedCsv(deps.objects.read(file.workKey), { tokenizer: deps.tokenizer, fieldMap: deps.fieldMap }),
+    );
+  }
+  const receipt = buildReceipt(file, 'processed', deps);
+  await deps.objects.write(keys.receipt, `${JSON.stringify({ ...receipt, file_id: file.id }, null, 2)}\n`);
+  await deps.objects.delete(file.workKey);
+  deps.ledger.finishFile(file.id, receipt);
+  return receipt;
+}
+
+async function failFile(file: FileRecord, error: string, deps: FileProcessorDeps): Promise<Receipt> {
+  deps.ledger.setStatus(file.id, 'failed', { error });
+  const keys = await outputKeys(file, 'failed', deps.objects);
+  if (await deps.objects.exists(file.workKey)) {
+    await deps.objects.write(keys.copy, maskedText(deps.objects.read(file.workKey)));
+  }
+  const failed = deps.ledger.getFile(file.id) ?? file;
+  const receipt = buildReceipt(failed, 'failed', deps, error);
+  await deps.objects.write(keys.receipt, `${JSON.stringify({ ...receipt, file_id: file.id }, null, 2)}\n`);
+  await deps.objects.delete(file.workKey);
+  deps.ledger.finishFile(file.id, receipt);
+  deps.logger.warn(`file ${file.name} failed: ${error}`, { file: file.name });
+  return receipt;
+}
+
+function buildReceipt(file: FileRecord, status: Receipt['status'], deps: FileProcessorDeps, error?: string): Receipt {
+  const current = deps.ledger.getFile(file.id) ?? file;
+  const rejections = deps.ledger.rejections(file.id, RECEIPT_REJECTION_LIMIT);
+  const receipt: Receipt = {
+    file: file.name,
+    status,
+    started_at: current.startedAt,
+    finished_at: (deps.now?.() ?? new Date()).toISOString(),
+    rules_version: current.rulesVersion ?? null,
+    counts: current.counts,
+    rejections,
+    rejections_not_listed: Math.max(0, current.counts.rejected - rejections.length),
+  };
+  if (error !== undefined) receipt.error = error;
+  return receipt;
+}
+
+async function readJson(objects: ObjectStore, key: string): Promise<unknown> {
+  let text = '';
+  for await (const chunk of objects.read(key)) text += chunk.toString('utf8');
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

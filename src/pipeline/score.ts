@@ -1,0 +1,57 @@
+import type { Features } from '../core/features.js';
+import type { RuleSet } from '../core/rules.js';
+import { type Decision, decide } from '../core/scoring.js';
+import type { Transaction } from '../core/transaction.js';
+import type { DecidedItem } from '../ports/StateStore.js';
+
+/** Feature state as scoring needs it: observe a transaction, get its windowed features. */
+export interface FeatureSource {
+  observe(tx: Transaction): Features;
+}
+
+/** What scoring needs besides the transactions. */
+export interface ScoreDeps {
+  features: FeatureSource;
+  rules: RuleSet;
+  /** @default () => new Date() */
+  now?: () => Date;
+}
+
+/** Result of scoring a batch: new decisions, and the ids of transactions that already had one. */
+export interface ScoredBatch {
+  decided: DecidedItem[];
+  duplicates: string[];
+}
+
+/** Transaction ids already decided (a `Map` of stored decisions or a `Set` of ids both fit). */
+export interface DecidedIds {
+  has(id: string): boolean;
+}
+
+/**
+ * The score stage. Transactions already decided (in `existing`, or earlier in the same batch)
+ * are duplicates: they neither touch the features nor get a second decision, which is what
+ * makes re-delivery of a file, a message or a POST idempotent.
+ */
+export function scoreBatch(
+  items: readonly Omit<DecidedItem, 'decision'>[],
+  existing: DecidedIds,
+  deps: ScoreDeps,
+): ScoredBatch {
+  const now = deps.now ?? (() => new Date());
+  const decided: DecidedItem[] = [];
+  const duplicates: ScoredBatch['duplicates'] = [];
+  const inBatch = new Set<string>();
+  const at = now();
+  for (const item of items) {
+    const id = item.transaction.transactionId;
+    if (existing.has(id) || inBatch.has(id)) {
+      duplicates.push(id);
+      continue;
+    }
+    const decision: Decision = decide(deps.rules, item.transaction, deps.features.observe(item.transaction), at);
+    inBatch.add(id);
+    decided.push({ ...item, decision });
+  }
+  return { decided, duplicates };
+}

@@ -1,0 +1,152 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { PanTokenizer } from '../core/pan.js';
+import type { RuleSet } from '../core/rules.js';
+import { type FieldMap, validateObject } from '../core/schema.js';
+import type { Alert } from '../core/views.js';
+import { type FeatureSource, scoreBatch } from '../pipeline/score.js';
+import type { Logger } from '../ports/Logger.js';
+import type { StateStore } from '../ports/StateStore.js';
+
+/** What the HTTP API needs. */
+export interface ServerDeps {
+  state: StateStore;
+  features: FeatureSource;
+  rules: () => RuleSet;
+  tokenizer: PanTokenizer;
+  fieldMap?: FieldMap;
+  /** When set, every request but `GET /healthz` must carry it in `x-api-key`. */
+  apiKey?: string;
+  /** Largest request body in bytes. @default 65536 */
+  bodyLimit?: number;
+  defaultCurrency?: string;
+  logger: Logger;
+  onAlerts?: (alerts: Alert[]) => void;
+  now?: () => Date;
+}
+
+const MAX_ALERTS = 1000;
+
+/**
+ * The local HTTP API. `POST /transactions` scores synchronously and is idempotent on
+ * `transaction_id` (a body without one gets an id derived from its content). Nothing it returns
+ * or logs holds a card number: only tokens, BIN/last 4 and masked forms.
+ *
+ * @example
+ * const app = buildServer(deps);
+ * await app.listen({ port: 3000, host: '127.0.0.1' });
+ */
+export function buildServer(deps: ServerDeps): FastifyInstance {
+  const app = Fastify({ logger: false, bodyLimit: deps.bodyLimit ?? 64 * 1024 });
+  const started = Date.now();
+
+  if (deps.apiKey) {
+    const expected = createHash('sha256').update(deps.apiKey).digest();
+    app.addHook('onRequest', async (req, reply) => {
+      if (req.url === '/healthz') return;
+      const given = req.headers['x-api-key'];
+      const digest = createHash('sha256')
+        .update(typeof given === 'string' ? given : '')
+        .digest();
+      if (!timingSafeEqual(digest, expected)) {
+        await reply.code(401).send({ error: 'unauthorized', message: 'missing or wrong x-api-key header' });
+      }
+    });
+  }
+
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _req, reply) => {
+    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (status === 500) deps.logger.error(`request failed: ${error.message}`);
+    const message =
+      status === 413
+        ? `request body is larger than ${deps.bodyLimit ?? 64 * 1024} bytes`
+        : status === 500
+          ? 'internal error'
+          : error.message;
+    void reply.code(status).send({ error: status === 500 ? 'internal' : (error.code ?? 'bad_request'), message });
+  });
+
+  app.post('/transactions', async (req, reply) => {
+    const body = req.body;
+    const result = validateObject(
+      body,
+      {
+        tokenizer: deps.tokenizer,
+        // Keyed (HMAC) so an id derived from a body holding a PAN cannot be brute-forced back to it.
+        sourceKey: `api:${deps.tokenizer(canonical(body)).token}`,
+        row: 0,
+        defaultCurrency: deps.defaultCurrency,
+      },
+      deps.fieldMap,
+    );
+    if (!result.ok) {
+      return reply.code(400).send({
+        error: 'invalid_transaction',
+        message: 'the transaction has invalid fields',
+        errors: result.errors.map((e) => ({ field: e.column, reason: e.reason })),
+      });
+    }
+    const tx = result.transaction;
+    const prior = deps.state.findDecisions([tx.transactionId]).get(tx.transactionId);
+    if (prior) return reply.code(200).send({ transaction_id: tx.transactionId, decision: prior, duplicate: true });
+    const scored = scoreBatch([{ transaction: tx }], new Set(), {
+      features: deps.features,
+      rules: deps.rules(),
+      now: deps.now,
+    });
+    const alerts = deps.state.commit(scored.decided);
+    if (alerts.length > 0) deps.onAlerts?.(alerts);
+    const decision = scored.decided[0]?.decision;
+    return reply.code(201).send({ transaction_id: tx.transactionId, decision });
+  });
+
+  app.get<{ Params: { id: string } }>('/transactions/:id', async (req, reply) => {
+    const found = deps.state.getTransaction(req.params.id);
+    if (!found) return reply.code(404).send({ error: 'not_found', message: `no transaction ${req.params.id}` });
+    return found;
+  });
+
+  app.get<{ Querystring: { since?: string; limit?: string } }>('/alerts', async (req, reply) => {
+    const limitRaw = req.query.limit ?? '100';
+    const limit = Number(limitRaw);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_ALERTS) {
+      return reply.code(400).send({ error: 'bad_request', message: `limit must be an integer 1–${MAX_ALERTS}` });
+    }
+    const since = req.query.since;
+    let alerts: Alert[];
+    if (since === undefined || since === '') alerts = deps.state.listAlerts({ afterId: 0, limit });
+    else if (/^\d+$/.test(since)) alerts = deps.state.listAlerts({ afterId: Number(since), limit });
+    else {
+      const t = Date.parse(since);
+      if (Number.isNaN(t)) {
+        return reply
+          .code(400)
+          .send({ error: 'bad_request', message: 'since must be an alert id (from "next") or an ISO 8601 time' });
+      }
+      alerts = deps.state.listAlerts({ since: new Date(t).toISOString(), limit });
+    }
+    const last = alerts[alerts.length - 1];
+    return { alerts, next: last ? String(last.id) : (since ?? '0') };
+  });
+
+  app.get('/stats', async () => deps.state.stats());
+
+  app.get('/healthz', async () => ({
+    status: 'ok',
+    rules_version: deps.rules().version,
+    uptime_s: Math.round((Date.now() - started) / 1000),
+  }));
+
+  return app;
+}
+
+/** A JSON body as a string with key order ignored, to derive an id for a POST without one. */
+function canonical(v: unknown): string {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  const o = v as Record<string, unknown>;
+  return `{${Object.keys(o)
+    .sort()
+    .map((k) => `${JSON.stringify(k.toLowerCase())}:${canonical(o[k])}`)
+    .join(',')}}`;
+}

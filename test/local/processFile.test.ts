@@ -1,0 +1,184 @@
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FileRulesSource } from '../../src/adapters/local/FileRulesSource.js';
+import { FolderObjectStore } from '../../src/adapters/local/FolderObjectStore.js';
+import { SqliteStateStore } from '../../src/adapters/local/SqliteStateStore.js';
+import { FeatureWindows } from '../../src/core/features.js';
+import { createPanTokenizer } from '../../src/core/pan.js';
+import type { Decision } from '../../src/core/scoring.js';
+import { BUNDLED_RULES } from '../../src/local/wiring.js';
+import { claimFile, processFile, type FileProcessorDeps } from '../../src/pipeline/processFile.js';
+import { silentLogger } from '../../src/ports/Logger.js';
+import { HEADER, scenarioFile, tempDir } from '../helpers/fixtures.js';
+
+describe('processFile (local pipeline over SQLite and a folder)', () => {
+  let dir: string;
+  let cleanup: () => void;
+  let state: SqliteStateStore;
+  let deps: FileProcessorDeps;
+
+  beforeEach(() => {
+    ({ dir, cleanup } = tempDir());
+    state = new SqliteStateStore({ path: join(dir, 'db.sqlite') });
+    const rules = new FileRulesSource(BUNDLED_RULES, silentLogger);
+    deps = {
+      objects: new FolderObjectStore({ root: dir }),
+      state,
+      ledger: state,
+      features: new FeatureWindows(),
+      rules: () => rules.current(),
+      tokenizer: createPanTokenizer('test-key-0123456789abcdef'),
+      batchSize: 250,
+      logger: silentLogger,
+    };
+  });
+
+  afterEach(() => {
+    state.close();
+    cleanup();
+  });
+
+  const drop = async (name: string, csv: string) => {
+    writeFileSync(join(dir, 'in.tmp'), csv);
+    await deps.objects.move('in.tmp', `inbox/${name}`);
+    return claimFile(`inbox/${name}`, deps);
+  };
+
+  it('decides every valid row once, rejects bad rows with row/column/reason, and writes a receipt', async () => {
+    // Prepare
+    const f = scenarioFile(2000, 4);
+    const file = await drop('tx.csv', f.csv);
+
+    // Act
+    const receipt = await processFile(file, deps);
+
+    // Assess
+    expect(receipt.counts.rows).toBe(2000);
+    expect(receipt.counts.decided).toBe(1996);
+    expect(receipt.counts.rejected).toBe(4);
+    expect(receipt.counts.accepted + receipt.counts.rejected).toBe(receipt.counts.rows);
+    expect(receipt.rejections.map((r) => r.row)).toEqual(f.badRows);
+    for (const r of receipt.rejections) {
+      expect(r.line).toBe(r.row + 1);
+      expect(r.column).not.toBe('');
+      expect(r.reason.length).toBeGreaterThan(3);
+    }
+    expect(state.stats().decisions).toBe(1996);
+    const saved = JSON.parse(readFileSync(join(dir, 'processed/tx.receipt.json'), 'utf8'));
+    expect(saved.counts).toEqual(receipt.counts);
+    expect(readdirSync(join(dir, 'inbox'))).toEqual([]);
+    expect(readdirSync(join(dir, 'processing'))).toEqual([]);
+  });
+
+  it('fires high_value, cross_border, low_balance_high_amount and velocity on the rows built for them', async () => {
+    // Prepare
+    const f = scenarioFile(2000, 4);
+    const file = await drop('tx.csv', f.csv);
+
+    // Act
+    await processFile(file, deps);
+
+    // Assess
+    for (const [rule, ids] of Object.entries(f.expected)) {
+      expect(ids.length).toBeGreaterThan(0);
+      for (const id of ids) {
+        const found = state.getTransaction(id);
+        expect(found, id).toBeDefined();
+        expect(found?.decision.reasons.map((r) => r.rule), `${rule} on ${id}`).toContain(rule);
+      }
+    }
+  });
+
+  it('never writes a full card number to the database, the processed copy or the receipt', async () => {
+    // Prepare
+    const f = scenarioFile(500, 2);
+    const file = await drop('tx.csv', f.csv);
+
+    // Act
+    await processFile(file, deps);
+    state.db.pragma('wal_checkpoint(TRUNCATE)');
+
+    // Assess
+    const outputs = ['processed/tx.csv', 'processed/tx.receipt.json', 'db.sqlite'].map((p) =>
+      readFileSync(join(dir, p)).toString('latin1'),
+    );
+    for (const pan of f.pans) for (const text of outputs) expect(text.includes(pan)).toBe(false);
+    const copy = readFileSync(join(dir, 'processed/tx.csv'), 'utf8').split('\n');
+    expect(copy[0]).toBe(HEADER);
+    expect(copy[1]).toMatch(/,\d{6}\*+\d{4},/);
+  });
+
+  it('creates no new decision when the same file is dropped again', async () => {
+    // Prepare
+    const f = scenarioFile(300, 0);
+    await processFile(await drop('tx.csv', f.csv), deps);
+    const before = state.stats();
+
+    // Act
+    const again = await processFile(await drop('tx.csv', f.csv), deps);
+
+    // Assess
+    expect(again.counts.decided).toBe(0);
+    expect(again.counts.duplicates).toBe(300);
+    expect(state.stats().decisions).toBe(before.decisions);
+    expect(state.stats().alerts).toBe(before.alerts);
+    expect(readdirSync(join(dir, 'processed')).sort()).toEqual(
+      ['tx.2.csv', 'tx.2.receipt.json', 'tx.csv', 'tx.receipt.json'].sort(),
+    );
+  });
+
+  it('resumes after the last committed batch without deciding a row twice', async () => {
+    // Prepare: commit part of the file, as a crash after a few batches would leave it
+    const f = scenarioFile(1000, 0);
+    const file = await drop('tx.csv', f.csv);
+    const partial = { ...deps, batchSize: 100 };
+    let batches = 0;
+    await expect(
+      processFile(file, {
+        ...partial,
+        onProgress: () => {
+          if (++batches === 3) throw new Error('simulated crash');
+        },
+      }),
+    ).rejects.toThrow('simulated crash');
+    expect(state.getFile(file.id)?.rowsDone).toBe(300);
+
+    // Act
+    const receipt = await processFile(state.getFile(file.id) ?? file, partial);
+
+    // Assess
+    expect(receipt.counts.decided).toBe(1000);
+    expect(state.stats().decisions).toBe(1000);
+  });
+
+  it('fails a file whose header cannot be mapped, with the reason in failed/', async () => {
+    // Prepare
+    const file = await drop('weird.csv', 'foo,bar\n1,2\n');
+
+    // Act
+    const receipt = await processFile(file, deps);
+
+    // Assess
+    expect(receipt.status).toBe('failed');
+    expect(receipt.error).toMatch(/no column for timestamp, account_id, amount/);
+    const saved = JSON.parse(readFileSync(join(dir, 'failed/weird.receipt.json'), 'utf8'));
+    expect(saved.status).toBe('failed');
+    expect(readFileSync(join(dir, 'failed/weird.csv'), 'utf8')).toBe('foo,bar\n1,2\n');
+    expect(state.stats().files.failed).toBe(1);
+  });
+
+  it('keeps a decision per transaction id across files (explicit ids are idempotent)', async () => {
+    // Prepare
+    const csv = `${HEADER}\nX1,2026-01-01T00:00:00Z,A,,20000.00,USD,M,T,US,,,\n`;
+    await processFile(await drop('a.csv', csv), deps);
+    const first = state.getTransaction('X1')?.decision as Decision;
+
+    // Act
+    const receipt = await processFile(await drop('b.csv', csv), deps);
+
+    // Assess
+    expect(receipt.counts.duplicates).toBe(1);
+    expect(state.getTransaction('X1')?.decision).toEqual(first);
+  });
+});
