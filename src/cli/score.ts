@@ -95,16 +95,19 @@ export async function scoreFile(options: ScoreFileOptions): Promise<Receipt> {
   };
 }
 
+/** One JSONL line: the decision contract plus row, time, account, masked card and amount. */
 function jsonLine(tx: Transaction, d: Decision, row: number | undefined): string {
-  return `${JSON.stringify({
-    ...d,
-    row,
-    timestamp: new Date(tx.timestamp).toISOString(),
-    account_id: tx.accountId,
-    card: tx.card?.masked,
-    amount: formatDecimal(tx.amount),
-    currency: tx.currency,
-  })}\n`;
+  // Written field by field: this runs once per row and JSON.stringify of a spread object was the
+  // largest single cost in a profile of a 1M-row file.
+  const reasons = d.reasons.length === 0 ? '[]' : JSON.stringify(d.reasons);
+  const card = tx.card ? `,"card":${JSON.stringify(tx.card.masked)}` : '';
+  return (
+    `{"transaction_id":${JSON.stringify(d.transaction_id)},"score":${d.score},"outcome":"${d.outcome}",` +
+    `"reasons":${reasons},"model_score":${d.model_score},"model_version":${JSON.stringify(d.model_version)},` +
+    `"rules_version":${JSON.stringify(d.rules_version)},"decided_at":"${d.decided_at}",` +
+    `"row":${row ?? null},"timestamp":"${new Date(tx.timestamp).toISOString()}",` +
+    `"account_id":${JSON.stringify(tx.accountId)}${card},"amount":"${formatDecimal(tx.amount)}","currency":"${tx.currency}"}\n`
+  );
 }
 
 function csvLine(tx: Transaction, d: Decision, row: number | undefined): string {

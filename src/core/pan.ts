@@ -39,8 +39,8 @@ export function createPanTokenizer(key: Buffer | string): PanTokenizer {
   };
 }
 
-/** Digit runs (spaces/dashes allowed inside) long enough to be a PAN. */
-const PAN_IN_TEXT = /(?<![\d])\d(?:[ -]?\d){11,18}(?![\d])/g;
+/** Digit groups joined by single spaces or dashes: where a card number written in text can hide. */
+const DIGIT_RUN = /\d+(?:[ -]\d+)*/g;
 
 /**
  * Masks anything in free text that is shaped like a card number (12–19 digits passing the
@@ -49,11 +49,49 @@ const PAN_IN_TEXT = /(?<![\d])\d(?:[ -]?\d){11,18}(?![\d])/g;
  */
 export function maskPansInText(text: string): string {
   if (!hasLongDigitRun(text)) return text;
-  return text.replace(PAN_IN_TEXT, (match) => {
-    const digits = match.replace(SEPARATORS, '');
-    if (!luhnValid(digits)) return match;
-    return `${digits.slice(0, 6)}${'*'.repeat(digits.length - 10)}${digits.slice(-4)}`;
-  });
+  return text.replace(DIGIT_RUN, maskRun);
+}
+
+/**
+ * Masks, in one run of digit groups, every stretch of whole groups holding 12–19 digits that
+ * passes Luhn. Stretches are tried from every group, so digits beside a PAN (`qty 2 4111…`)
+ * cannot shield it, and overlapping stretches are masked as one so none is left half revealed.
+ */
+function maskRun(run: string): string {
+  // Digit groups at even indexes, the separator after each at the odd index that follows.
+  const parts = run.split(/([ -])/);
+  const groups = (parts.length + 1) / 2;
+  if (groups === 1) return run.length >= 12 && run.length <= 19 && luhnValid(run) ? mask(run) : run;
+  // reach[g]: last group of the longest Luhn-valid stretch starting at group g, or -1.
+  const reach = new Array<number>(groups).fill(-1);
+  for (let g = 0; g < groups; g++) {
+    let digits = '';
+    for (let e = g; e < groups; e++) {
+      digits += parts[2 * e];
+      if (digits.length > 19) break;
+      if (digits.length >= 12 && luhnValid(digits)) reach[g] = e;
+    }
+  }
+  let out = '';
+  let g = 0;
+  while (g < groups) {
+    let end = reach[g] as number;
+    if (end === -1) {
+      out += `${parts[2 * g]}${parts[2 * g + 1] ?? ''}`;
+      g++;
+      continue;
+    }
+    for (let k = g + 1; k <= end; k++) end = Math.max(end, reach[k] as number);
+    let digits = '';
+    for (let k = g; k <= end; k++) digits += parts[2 * k];
+    out += `${mask(digits)}${parts[2 * end + 1] ?? ''}`;
+    g = end + 1;
+  }
+  return out;
+}
+
+function mask(digits: string): string {
+  return `${digits.slice(0, 6)}${'*'.repeat(digits.length - 10)}${digits.slice(-4)}`;
 }
 
 /** Cheap pre-check so ordinary values skip the regular expression. */

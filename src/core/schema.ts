@@ -205,6 +205,9 @@ export function validateObject(body: unknown, ctx: ValidationContext, userMap: F
     return { ok: false, errors: [{ column: '(body)', reason: 'must be a JSON object' }] };
   }
   const entries = Object.entries(body as Record<string, unknown>);
+  if (entries.length === 0) {
+    return { ok: false, errors: REQUIRED_FIELDS.map((f) => ({ column: f, reason: 'is required' })) };
+  }
   let mapping: ColumnMapping;
   try {
     // Missing required keys are reported with every other field error by validateRecord.

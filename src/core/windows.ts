@@ -51,7 +51,12 @@ export class EntityWindows {
   private readonly start = new Array<number>(WINDOWS.length).fill(0);
   private readonly sum = new Array<number>(WINDOWS.length).fill(0);
   private readonly sumSq = new Array<number>(WINDOWS.length).fill(0);
-  private readonly countries: Map<string, number>[] = WINDOWS.map(() => new Map());
+  /**
+   * Newest event time per country. Queries in the live window are at t >= every event time, so
+   * the countries in (t - w, t] are exactly those last seen after t - w: one small map replaces
+   * a counted map per window.
+   */
+  private readonly lastSeen = new Map<string, number>();
   /** Newest event time seen. */
   latest = Number.NEGATIVE_INFINITY;
 
@@ -75,11 +80,11 @@ export class EntityWindows {
     this.ctry.push(o.country);
     this.latest = o.timestamp;
     const units = o.amount / 10_000;
+    if (o.country !== undefined) this.lastSeen.set(o.country, o.timestamp);
     const windows: WindowAggregate[] = [];
     for (let w = 0; w < WINDOWS.length; w++) {
       this.sum[w] = (this.sum[w] as number) + o.amount;
       this.sumSq[w] = (this.sumSq[w] as number) + units * units;
-      if (o.country !== undefined) bump(this.countries[w] as Map<string, number>, o.country, 1);
       const edge = o.timestamp - (WINDOW_MS[w] as number);
       let s = this.start[w] as number;
       while ((this.ts[s] as number) <= edge) {
@@ -91,7 +96,7 @@ export class EntityWindows {
         count: this.ts.length - s,
         sum: this.sum[w] as number,
         sumSq: this.sumSq[w] as number,
-        countries: (this.countries[w] as Map<string, number>).size,
+        countries: this.countriesAfter(edge),
       });
     }
     this.evict();
@@ -104,11 +109,13 @@ export class EntityWindows {
     this.amt.splice(p, 0, o.amount);
     this.ctry.splice(p, 0, o.country);
     const units = o.amount / 10_000;
+    if (o.country !== undefined && o.timestamp > (this.lastSeen.get(o.country) ?? Number.NEGATIVE_INFINITY)) {
+      this.lastSeen.set(o.country, o.timestamp);
+    }
     for (let w = 0; w < WINDOWS.length; w++) {
       if (o.timestamp > this.latest - (WINDOW_MS[w] as number)) {
         this.sum[w] = (this.sum[w] as number) + o.amount;
         this.sumSq[w] = (this.sumSq[w] as number) + units * units;
-        if (o.country !== undefined) bump(this.countries[w] as Map<string, number>, o.country, 1);
       } else {
         this.start[w] = (this.start[w] as number) + 1;
       }
@@ -143,16 +150,27 @@ export class EntityWindows {
     const a = this.amt[i] as number;
     this.sum[w] = (this.sum[w] as number) - a;
     this.sumSq[w] = (this.sumSq[w] as number) - (a / 10_000) * (a / 10_000);
-    const c = this.ctry[i];
-    if (c !== undefined) bump(this.countries[w] as Map<string, number>, c, -1);
   }
 
-  /** Drops events no window (even a late event's) can need, compacting the arrays now and then. */
+  /** Countries last seen after `edge`; forgets countries older than every window. */
+  private countriesAfter(edge: number): number {
+    let n = 0;
+    for (const [country, ts] of this.lastSeen) {
+      if (ts > edge) n++;
+      else if (ts <= this.latest - MAX_WINDOW_MS) this.lastSeen.delete(country);
+    }
+    return n;
+  }
+
+  /**
+   * Drops events no window (even a late event's) can need, compacting the arrays now and then.
+   * The newest event at or before the horizon is kept: a late event may still need it as `previous`.
+   */
   private evict(): void {
     const horizon = this.latest - MAX_WINDOW_MS - this.latenessMs;
     let b = this.base;
     const limit = this.start[WINDOWS.length - 1] as number;
-    while (b < limit && (this.ts[b] as number) <= horizon) b++;
+    while (b + 1 < limit && (this.ts[b + 1] as number) <= horizon) b++;
     this.base = b;
     if (b > 1024 && b * 2 > this.ts.length) {
       this.ts = this.ts.slice(b);
@@ -162,12 +180,6 @@ export class EntityWindows {
       this.base = 0;
     }
   }
-}
-
-function bump(m: Map<string, number>, key: string, by: number): void {
-  const n = (m.get(key) ?? 0) + by;
-  if (n === 0) m.delete(key);
-  else m.set(key, n);
 }
 
 /** First index in `a[lo, hi)` whose value is greater than `x`. */

@@ -19,7 +19,8 @@ interface SinkState {
   sink: AlertSink;
   failures: number;
   retryAt: number;
-  busy: boolean;
+  /** The delivery under way, if any. */
+  running: Promise<void> | undefined;
 }
 
 /**
@@ -35,7 +36,7 @@ export class AlertDispatcher {
   private readonly batch: number;
 
   constructor(private readonly options: AlertDispatcherOptions) {
-    this.states = options.sinks.map((sink) => ({ sink, failures: 0, retryAt: 0, busy: false }));
+    this.states = options.sinks.map((sink) => ({ sink, failures: 0, retryAt: 0, running: undefined }));
     this.base = options.baseBackoffMs ?? 1000;
     this.max = options.maxBackoffMs ?? 60_000;
     this.batch = options.batchSize ?? 500;
@@ -53,9 +54,18 @@ export class AlertDispatcher {
     for (const s of this.states) void this.pump(s);
   }
 
-  /** Delivers everything pending to every sink that is not backing off; resolves when done. */
+  /**
+   * Delivers everything pending to every sink that is not backing off; resolves when done. A
+   * delivery already under way (from a kick or the timer) is awaited first, so on shutdown the
+   * store is not closed under it.
+   */
   async flush(): Promise<void> {
-    await Promise.all(this.states.map((s) => this.pump(s)));
+    await Promise.all(
+      this.states.map(async (s) => {
+        await s.running;
+        await this.pump(s);
+      }),
+    );
   }
 
   stop(): void {
@@ -63,9 +73,16 @@ export class AlertDispatcher {
     this.timer = undefined;
   }
 
-  private async pump(s: SinkState): Promise<void> {
-    if (s.busy || Date.now() < s.retryAt) return;
-    s.busy = true;
+  private pump(s: SinkState): Promise<void> {
+    if (s.running) return s.running;
+    if (Date.now() < s.retryAt) return Promise.resolve();
+    s.running = this.drain(s).finally(() => {
+      s.running = undefined;
+    });
+    return s.running;
+  }
+
+  private async drain(s: SinkState): Promise<void> {
     try {
       for (;;) {
         const cursor = this.options.outbox.deliveryCursor(s.sink.name);
@@ -83,8 +100,6 @@ export class AlertDispatcher {
       this.options.logger.warn(
         `alert sink ${s.sink.name} failed (${(e as Error).message}); retry ${s.failures} in ${delay} ms`,
       );
-    } finally {
-      s.busy = false;
     }
   }
 }

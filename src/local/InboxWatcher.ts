@@ -22,11 +22,13 @@ export function isInboxCandidate(name: string): boolean {
 
 /**
  * Watches the inbox for `*.csv` files. Uses `fs.watch` for promptness and a poll as the safety
- * net (watch events can be lost). A file must be seen twice with the same size and mtime before it
- * is handed over, so a file still being copied in is not read half-written.
+ * net (watch events can be lost). A file must keep the same size and mtime for at least `pollMs`
+ * before it is handed over, so a file still being copied in is not read half-written (two scans
+ * a moment apart, as watch events cause, are not enough).
  */
 export class InboxWatcher {
-  private readonly seen = new Map<string, string>();
+  /** Last signature (size:mtime) of each candidate and when it was first seen. */
+  private readonly seen = new Map<string, { signature: string; since: number }>();
   private readonly handed = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private fsWatcher: FSWatcher | undefined;
@@ -72,6 +74,7 @@ export class InboxWatcher {
       } catch {
         return;
       }
+      const now = Date.now();
       const present = new Set(names);
       for (const name of this.seen.keys()) if (!present.has(name)) this.seen.delete(name);
       for (const name of names.sort()) {
@@ -84,11 +87,12 @@ export class InboxWatcher {
         } catch {
           continue;
         }
-        if (this.seen.get(name) === signature) {
+        const prev = this.seen.get(name);
+        if (prev?.signature !== signature) {
+          this.seen.set(name, { signature, since: now });
+        } else if (now - prev.since >= (this.options.pollMs ?? 500)) {
           this.handed.add(name);
           this.options.onFile(name);
-        } else {
-          this.seen.set(name, signature);
         }
       }
     } finally {

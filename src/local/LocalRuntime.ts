@@ -102,6 +102,7 @@ export class LocalRuntime {
     try {
       for (const file of this.deps.state.unfinishedFiles()) {
         if (this.stopped) return;
+        if (!(await this.recoverClaim(file))) continue;
         this.deps.logger.info(`resuming ${file.name} after row ${file.rowsDone} (${file.status})`);
         await this.run(file);
       }
@@ -130,6 +131,22 @@ export class LocalRuntime {
         for (const w of this.idleWaiters.splice(0)) w();
       }
     }
+  }
+
+  /**
+   * A crash between registering a file and moving it out of the inbox leaves the raw file in the
+   * inbox: finish the move. Returns false when the raw file is gone and nothing can be resumed.
+   */
+  private async recoverClaim(file: FileRecord): Promise<boolean> {
+    if (file.status !== 'processing' || (await this.deps.objects.exists(file.workKey))) return true;
+    const inboxKey = `inbox/${file.name}`;
+    if (file.rowsDone === 0 && (await this.deps.objects.exists(inboxKey))) {
+      await this.deps.objects.move(inboxKey, file.workKey);
+      return true;
+    }
+    this.deps.state.setStatus(file.id, 'failed', { error: 'the raw file disappeared while it was being processed' });
+    this.deps.logger.error(`${file.name}: raw file ${file.workKey} is missing; marked failed`);
+    return false;
   }
 
   private async run(file: FileRecord): Promise<void> {

@@ -51,7 +51,11 @@ export function scoreBatch(
     }
     const decision: Decision = decide(deps.rules, item.transaction, deps.features.observe(item.transaction), at);
     inBatch.add(id);
-    decided.push({ ...item, decision });
+    decided.push(
+      item.source
+        ? { transaction: item.transaction, decision, source: item.source }
+        : { transaction: item.transaction, decision },
+    );
   }
   return { decided, duplicates };
 }

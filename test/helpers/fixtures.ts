@@ -38,7 +38,12 @@ export function scenarioFile(rows: number, bad = 4, seed = 1): ScenarioFile {
     return s / 2 ** 32;
   };
   const lines: string[] = [HEADER];
-  const expected: Record<string, string[]> = { high_value: [], cross_border: [], low_balance_high_amount: [], velocity: [] };
+  const expected: Record<string, string[]> = {
+    high_value: [],
+    cross_border: [],
+    low_balance_high_amount: [],
+    velocity: [],
+  };
   const badRows: number[] = [];
   const badEvery = Math.floor(rows / (bad + 1));
   let t = Date.UTC(2026, 0, 1);
@@ -83,7 +88,20 @@ export function scenarioFile(rows: number, bad = 4, seed = 1): ScenarioFile {
       if (k >= 43) expected.velocity?.push(id);
     }
     lines.push(
-      [id, new Date(ts).toISOString(), rowAccount, pan, amount, 'USD', `M${Math.floor(rand() * 50)}`, `T${Math.floor(rand() * 80)}`, 'US', origin, dest, balance].join(','),
+      [
+        id,
+        new Date(ts).toISOString(),
+        rowAccount,
+        pan,
+        amount,
+        'USD',
+        `M${Math.floor(rand() * 50)}`,
+        `T${Math.floor(rand() * 80)}`,
+        'US',
+        origin,
+        dest,
+        balance,
+      ].join(','),
     );
   }
   return { csv: `${lines.join('\n')}\n`, rows, badRows, expected, pans: TEST_PANS };

@@ -8,7 +8,7 @@ import { FeatureWindows } from '../../src/core/features.js';
 import { createPanTokenizer } from '../../src/core/pan.js';
 import type { Decision } from '../../src/core/scoring.js';
 import { BUNDLED_RULES } from '../../src/local/wiring.js';
-import { claimFile, processFile, type FileProcessorDeps } from '../../src/pipeline/processFile.js';
+import { claimFile, type FileProcessorDeps, processFile } from '../../src/pipeline/processFile.js';
 import { silentLogger } from '../../src/ports/Logger.js';
 import { HEADER, scenarioFile, tempDir } from '../helpers/fixtures.js';
 
@@ -85,7 +85,10 @@ describe('processFile (local pipeline over SQLite and a folder)', () => {
       for (const id of ids) {
         const found = state.getTransaction(id);
         expect(found, id).toBeDefined();
-        expect(found?.decision.reasons.map((r) => r.rule), `${rule} on ${id}`).toContain(rule);
+        expect(
+          found?.decision.reasons.map((r) => r.rule),
+          `${rule} on ${id}`,
+        ).toContain(rule);
       }
     }
   });

@@ -1,4 +1,4 @@
-import { appendFileSync, closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { appendFileSync, closeSync, fstatSync, openSync, readSync, truncateSync } from 'node:fs';
 import type { Alert } from '../../core/views.js';
 import type { AlertSink } from '../../ports/AlertSink.js';
 
@@ -23,7 +23,11 @@ export class JsonlAlertSink implements AlertSink {
   }
 }
 
-/** The id of the last complete line of a JSONL alert file (0 when none). */
+/**
+ * The id of the last complete line of a JSONL alert file (0 when none). A torn last line (crash
+ * mid-append) is cut off so the alert is rewritten whole on its own line, instead of the next
+ * append being glued onto the fragment; a complete last line that only lacks its newline gets one.
+ */
 function lastIdIn(path: string): number {
   let fd: number;
   try {
@@ -31,25 +35,42 @@ function lastIdIn(path: string): number {
   } catch {
     return 0;
   }
+  let size: number;
+  let buf: Buffer;
   try {
-    const size = fstatSync(fd).size;
+    size = fstatSync(fd).size;
     const len = Math.min(size, 64 * 1024);
-    const buf = Buffer.alloc(len);
+    buf = Buffer.alloc(len);
     readSync(fd, buf, 0, len, size - len);
-    const lines = buf
-      .toString('utf8')
-      .split('\n')
-      .filter((l) => l.trim() !== '');
-    for (let i = lines.length - 1; i >= 0; i--) {
-      try {
-        const id = (JSON.parse(lines[i] as string) as { id?: unknown }).id;
-        if (typeof id === 'number') return id;
-      } catch {
-        // a torn last line (crash mid-append) is skipped; the alert is rewritten whole
-      }
-    }
-    return 0;
   } finally {
     closeSync(fd);
+  }
+  const tailStart = buf.lastIndexOf(0x0a) + 1;
+  const lines = buf.subarray(0, tailStart).toString('utf8').split('\n');
+  const tail = buf.subarray(tailStart).toString('utf8');
+  // a tail with no newline before it in a window that does not reach the file start cannot be judged
+  if (tail !== '' && (tailStart > 0 || buf.length === size)) {
+    if (idOf(tail) !== undefined) {
+      appendFileSync(path, '\n');
+      lines.push(tail);
+    } else {
+      truncateSync(path, size - (buf.length - tailStart));
+    }
+  }
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const id = idOf(lines[i] as string);
+    if (id !== undefined) return id;
+  }
+  return 0;
+}
+
+/** The alert id of one JSONL line, or undefined when it is not a whole alert. */
+function idOf(line: string): number | undefined {
+  if (line.trim() === '') return undefined;
+  try {
+    const id = (JSON.parse(line) as { id?: unknown }).id;
+    return typeof id === 'number' ? id : undefined;
+  } catch {
+    return undefined;
   }
 }

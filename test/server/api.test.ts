@@ -1,0 +1,224 @@
+import type { FastifyInstance } from 'fastify';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadRulesFile } from '../../src/adapters/local/FileRulesSource.js';
+import { SqliteStateStore } from '../../src/adapters/local/SqliteStateStore.js';
+import { FeatureWindows } from '../../src/core/features.js';
+import { createPanTokenizer } from '../../src/core/pan.js';
+import { BUNDLED_RULES } from '../../src/local/wiring.js';
+import { silentLogger } from '../../src/ports/Logger.js';
+import { buildServer, type ServerDeps } from '../../src/server/buildServer.js';
+
+const PAN = '4111 1111 1111 1111';
+const body = (over: Record<string, unknown> = {}) => ({
+  transaction_id: 'api-1',
+  timestamp: '2026-03-01T10:00:00Z',
+  account_id: 'ACC-9',
+  card_number: PAN,
+  amount: '42.10',
+  currency: 'eur',
+  merchant: 'Cafe',
+  ...over,
+});
+
+describe('HTTP API', () => {
+  let state: SqliteStateStore;
+  let app: FastifyInstance;
+  let alerted: number;
+
+  const build = (over: Partial<ServerDeps> = {}): FastifyInstance => {
+    const rules = loadRulesFile(BUNDLED_RULES);
+    return buildServer({
+      state,
+      features: new FeatureWindows(),
+      rules: () => rules,
+      tokenizer: createPanTokenizer('api-test-key-0123456789'),
+      logger: silentLogger,
+      onAlerts: (a) => {
+        alerted += a.length;
+      },
+      ...over,
+    });
+  };
+
+  beforeEach(() => {
+    state = new SqliteStateStore({ path: ':memory:' });
+    alerted = 0;
+    app = build();
+  });
+
+  afterEach(async () => {
+    await app.close();
+    state.close();
+  });
+
+  const post = (payload: unknown, headers: Record<string, string> = {}) =>
+    app.inject({ method: 'POST', url: '/transactions', payload: payload as object, headers });
+
+  describe('POST /transactions', () => {
+    it('scores synchronously and answers 201 with the decision', async () => {
+      // Act
+      const res = await post(body());
+
+      // Assess
+      expect(res.statusCode).toBe(201);
+      const json = res.json();
+      expect(json.transaction_id).toBe('api-1');
+      expect(json.decision.outcome).toBe('allow');
+      expect(json.decision.rules_version).toBe('default-1');
+      expect(state.stats().decisions).toBe(1);
+    });
+
+    it('is idempotent on transaction_id: 200 with the same decision, no second decision or alert', async () => {
+      // Prepare
+      const first = await post(body({ amount: '25000.00' }));
+
+      // Act
+      const second = await post(body({ amount: '25000.00' }));
+
+      // Assess
+      expect(first.statusCode).toBe(201);
+      expect(second.statusCode).toBe(200);
+      expect(second.json().decision).toEqual(first.json().decision);
+      expect(state.stats()).toMatchObject({ decisions: 1, alerts: 1 });
+      expect(alerted).toBe(1);
+    });
+
+    it('derives the same id for the same body without an id (re-POST is idempotent)', async () => {
+      // Prepare
+      const b = body({ transaction_id: undefined });
+
+      // Act
+      const a = await post(b);
+      const again = await post({ ...b });
+
+      // Assess
+      expect(a.statusCode).toBe(201);
+      expect(again.statusCode).toBe(200);
+      expect(again.json().transaction_id).toBe(a.json().transaction_id);
+    });
+
+    it('answers 400 listing every invalid field', async () => {
+      // Act
+      const res = await post({ amount: '-5', timestamp: 'soon', currency: 'dollars' });
+
+      // Assess
+      expect(res.statusCode).toBe(400);
+      const fields = res
+        .json()
+        .errors.map((e: { field: string }) => e.field)
+        .sort();
+      expect(fields).toEqual(['account_id', 'amount', 'currency', 'timestamp']);
+      expect(state.stats().decisions).toBe(0);
+    });
+
+    it('answers 400 for a body that is not a JSON object', async () => {
+      // Act
+      const res = await post([1, 2]);
+
+      // Assess
+      expect(res.statusCode).toBe(400);
+    });
+
+    it('refuses bodies over the limit with 413', async () => {
+      // Prepare
+      await app.close();
+      app = build({ bodyLimit: 2048 });
+
+      // Act
+      const res = await post(body({ note: 'x'.repeat(4096) }));
+
+      // Assess
+      expect(res.statusCode).toBe(413);
+    });
+
+    it('fires velocity on the 4th transaction of a card within a minute', async () => {
+      // Act
+      const outcomes: string[][] = [];
+      for (let i = 0; i < 4; i++) {
+        const res = await post(body({ transaction_id: `v${i}`, timestamp: `2026-03-01T10:00:${10 + i * 5}Z` }));
+        outcomes.push(res.json().decision.reasons.map((r: { rule: string }) => r.rule));
+      }
+
+      // Assess
+      expect(outcomes.slice(0, 3).every((r) => !r.includes('velocity'))).toBe(true);
+      expect(outcomes[3]).toContain('velocity');
+    });
+  });
+
+  describe('reads', () => {
+    it('GET /transactions/:id returns the masked transaction and its decision; 404 when unknown', async () => {
+      // Prepare
+      await post(body());
+
+      // Act
+      const res = await app.inject({ method: 'GET', url: '/transactions/api-1' });
+      const missing = await app.inject({ method: 'GET', url: '/transactions/nope' });
+
+      // Assess
+      expect(res.statusCode).toBe(200);
+      const json = res.json();
+      expect(json.transaction.card.masked).toBe('411111******1111');
+      expect(json.transaction.currency).toBe('EUR');
+      expect(res.body).not.toContain('4111111111111111');
+      expect(res.body).not.toContain(PAN);
+      expect(missing.statusCode).toBe(404);
+    });
+
+    it('GET /alerts pages with since=<id> and filters by time', async () => {
+      // Prepare
+      for (let i = 0; i < 3; i++)
+        await post(body({ transaction_id: `hv${i}`, amount: '20000.00', account_id: `A${i}` }));
+
+      // Act
+      const page1 = (await app.inject({ method: 'GET', url: '/alerts?limit=2' })).json();
+      const page2 = (await app.inject({ method: 'GET', url: `/alerts?limit=2&since=${page1.next}` })).json();
+      const future = (await app.inject({ method: 'GET', url: '/alerts?since=2999-01-01T00:00:00Z' })).json();
+      const bad = await app.inject({ method: 'GET', url: '/alerts?limit=0' });
+
+      // Assess
+      expect(page1.alerts.map((a: { transaction_id: string }) => a.transaction_id)).toEqual(['hv0', 'hv1']);
+      expect(page2.alerts.map((a: { transaction_id: string }) => a.transaction_id)).toEqual(['hv2']);
+      expect(future.alerts).toEqual([]);
+      expect(bad.statusCode).toBe(400);
+      expect(JSON.stringify(page1)).not.toContain('4111111111111111');
+    });
+
+    it('GET /stats adds up and GET /healthz answers', async () => {
+      // Prepare
+      await post(body({ transaction_id: 's1' }));
+      await post(body({ transaction_id: 's2', amount: '20000.00' }));
+
+      // Act
+      const stats = (await app.inject({ method: 'GET', url: '/stats' })).json();
+      const health = await app.inject({ method: 'GET', url: '/healthz' });
+
+      // Assess
+      expect(stats.transactions).toBe(2);
+      expect(stats.decisions).toBe(2);
+      expect(stats.outcomes.allow + stats.outcomes.review + stats.outcomes.block).toBe(2);
+      expect(stats.alerts).toBe(stats.outcomes.review + stats.outcomes.block);
+      expect(stats.files).toEqual({ processed: 0, failed: 0, processing: 0 });
+      expect(health.json().status).toBe('ok');
+    });
+  });
+
+  describe('API key', () => {
+    it('requires x-api-key on every route but /healthz when configured', async () => {
+      // Prepare
+      await app.close();
+      app = build({ apiKey: 'k'.repeat(32) });
+
+      // Act
+      const without = await post(body());
+      const wrong = await post(body(), { 'x-api-key': 'nope' });
+      const right = await post(body(), { 'x-api-key': 'k'.repeat(32) });
+      const health = await app.inject({ method: 'GET', url: '/healthz' });
+
+      // Assess
+      expect(without.statusCode).toBe(401);
+      expect(wrong.statusCode).toBe(401);
+      expect(right.statusCode).toBe(201);
+      expect(health.statusCode).toBe(200);
+    });
+  });
+});
