@@ -3,8 +3,8 @@ import { type FieldMap, parseFieldMap } from './core/schema.js';
 
 /** A configuration value is missing or malformed. */
 export class ConfigError extends FraudminiError {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'ConfigError';
   }
 }
@@ -143,7 +143,7 @@ export function loadConfig(env: Record<string, string | undefined>, overrides: P
   for (const s of SETTINGS) {
     const raw = env[s.env];
     if (raw === undefined || raw === '') continue;
-    (config as unknown as Record<string, unknown>)[s.key] = s.parse(raw);
+    (config as unknown as Record<string, unknown>)[s.key] = parseSetting(s.env, s.parse, raw);
   }
   for (const [k, v] of Object.entries(overrides)) {
     if (v !== undefined) (config as unknown as Record<string, unknown>)[k] = v;
@@ -160,6 +160,16 @@ export function loadConfig(env: Record<string, string | undefined>, overrides: P
     throw new ConfigError('the API key must be at least 16 characters');
   }
   return config;
+}
+
+/** Runs one setting's parser so any error it raises names the variable it came from. */
+function parseSetting(env: string, parse: (raw: string) => unknown, raw: string): unknown {
+  try {
+    return parse(raw);
+  } catch (e) {
+    if (e instanceof ConfigError || !(e instanceof FraudminiError)) throw e;
+    throw new ConfigError(`${env}: ${e.message}`, { cause: e });
+  }
 }
 
 /** True for addresses only this machine can reach. */

@@ -1,5 +1,5 @@
 import { accessSync, constants, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadRulesFile } from '../adapters/local/FileRulesSource.js';
 import { TextLogger } from '../adapters/local/TextLogger.js';
@@ -182,6 +182,15 @@ async function score(args: string[], env: Record<string, string | undefined>): P
     const code = (e as NodeJS.ErrnoException).code;
     throw new UsageError(
       `cannot read ${input}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message}`,
+    );
+  }
+  const outDir = dirname(resolve(values.out));
+  try {
+    accessSync(outDir, constants.W_OK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      `cannot write ${values.out}: ${code === 'ENOENT' ? `no such folder ${outDir}` : code === 'EACCES' ? `permission denied in ${outDir}` : (e as Error).message}`,
     );
   }
   const config = loadConfig(env, {

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, renameSync, rmSync, statSync } from 'node:fs';
 import { csvEscape } from '../core/csv.js';
 import { formatDecimal } from '../core/decimal.js';
 import { FeatureWindows } from '../core/features.js';
@@ -46,13 +46,24 @@ export async function scoreFile(options: ScoreFileOptions): Promise<Receipt> {
   const counts = emptyCounts();
   const rejections: Rejection[] = [];
   const bar = new ProgressBar({ total: size, label: 'scoring' });
-  const out = createWriteStream(options.out, { mode: 0o600 });
+  // Written beside `out` and renamed into place on success, so a run that fails (a header that
+  // cannot be mapped, an I/O error) neither leaves a half-written file nor clobbers earlier results.
+  const partial = `${options.out}.part`;
+  const out = createWriteStream(partial, { mode: 0o600 });
+  // A write error (disk full) is kept and raised at the next write instead of crashing the process.
+  let writeError: Error | undefined;
+  out.on('error', (e) => {
+    writeError = e;
+  });
   const write = async (text: string): Promise<void> => {
-    if (!out.write(text)) await once(out, 'drain');
+    if (writeError) throw writeError;
+    if (!out.write(text)) await Promise.race([once(out, 'drain'), once(out, 'close')]);
+    if (writeError) throw writeError;
   };
-  if (format === 'csv') await write(CSV_HEADER);
   const name = options.input.slice(options.input.lastIndexOf('/') + 1);
+  let complete = false;
   try {
+    if (format === 'csv') await write(CSV_HEADER);
     for await (const batch of ingestCsv(createReadStream(options.input, { highWaterMark: 1 << 20 }), {
       fileKey: name,
       tokenizer: options.tokenizer,
@@ -78,11 +89,18 @@ export async function scoreFile(options: ScoreFileOptions): Promise<Receipt> {
       await write(text);
       if (options.progress !== false) bar.update(batch.bytesRead, counts.rows);
     }
+    complete = true;
   } finally {
     bar.done();
-    out.end();
-    await once(out, 'close');
+    if (!out.closed) {
+      out.end();
+      await once(out, 'close');
+    }
+    if (writeError) complete = false;
+    if (complete) renameSync(partial, options.out);
+    else rmSync(partial, { force: true });
   }
+  if (writeError) throw writeError;
   return {
     file: options.input,
     status: 'processed',

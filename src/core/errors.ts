@@ -38,11 +38,17 @@ export class HeaderError extends FraudminiError {
 
 /** A rules file (or rule set document) is invalid. */
 export class RulesError extends FraudminiError {
+  /** JSON path of the problem inside the rules document (`rules[2].params.amount`). */
   readonly path: string;
-  constructor(path: string, message: string) {
-    super(`rules${path ? ` ${path}` : ''}: ${message}`);
+  readonly reason: string;
+  /** The rules file, when the document came from one. */
+  readonly file: string | undefined;
+  constructor(path: string, reason: string, file?: string) {
+    super(`${file ? `${file}: ` : ''}rules${path ? ` ${path}` : ''}: ${reason}`);
     this.name = 'RulesError';
     this.path = path;
+    this.reason = reason;
+    this.file = file;
   }
 }
 

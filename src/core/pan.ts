@@ -53,16 +53,19 @@ export function maskPansInText(text: string): string {
 }
 
 /**
- * Masks, in one run of digit groups, every stretch of whole groups holding 12–19 digits that
- * passes Luhn. Stretches are tried from every group, so digits beside a PAN (`qty 2 4111…`)
- * cannot shield it, and overlapping stretches are masked as one so none is left half revealed.
+ * Masks, in one run of digit groups, the stretches of whole groups that hold 12–19 digits and
+ * pass Luhn. Stretches are tried from every group, so digits beside a PAN (`qty 2 4111…`) cannot
+ * shield it. A masked stretch grows over any PAN-shaped stretch that runs past its end and would
+ * otherwise keep fewer digits hidden than its own mask hides, so none is left readable.
  */
 function maskRun(run: string): string {
   // Digit groups at even indexes, the separator after each at the odd index that follows.
   const parts = run.split(/([ -])/);
   const groups = (parts.length + 1) / 2;
   if (groups === 1) return run.length >= 12 && run.length <= 19 && luhnValid(run) ? mask(run) : run;
-  // reach[g]: last group of the longest Luhn-valid stretch starting at group g, or -1.
+  // at[g]: digits before group g; reach[g]: last group of the longest PAN-shaped stretch from g, or -1.
+  const at = [0];
+  for (let g = 0; g < groups; g++) at.push((at[g] as number) + (parts[2 * g] as string).length);
   const reach = new Array<number>(groups).fill(-1);
   for (let g = 0; g < groups; g++) {
     let digits = '';
@@ -81,7 +84,14 @@ function maskRun(run: string): string {
       g++;
       continue;
     }
-    for (let k = g + 1; k <= end; k++) end = Math.max(end, reach[k] as number);
+    for (let k = g + 1; k <= end; k++) {
+      const r = reach[k] as number;
+      if (r <= end) continue;
+      const from = at[k] as number;
+      const to = at[r + 1] as number;
+      const hidden = Math.min(to, (at[end + 1] as number) - 4) - Math.max(from, (at[g] as number) + 6);
+      if (hidden < to - from - 10) end = r;
+    }
     let digits = '';
     for (let k = g; k <= end; k++) digits += parts[2 * k];
     out += `${mask(digits)}${parts[2 * end + 1] ?? ''}`;

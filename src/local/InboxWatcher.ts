@@ -33,6 +33,7 @@ export class InboxWatcher {
   private timer: NodeJS.Timeout | undefined;
   private fsWatcher: FSWatcher | undefined;
   private scanning = false;
+  private stopped = false;
   private again = false;
 
   constructor(private readonly options: InboxWatcherOptions) {}
@@ -50,6 +51,7 @@ export class InboxWatcher {
   }
 
   stop(): void {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.fsWatcher?.close();
   }
@@ -92,12 +94,13 @@ export class InboxWatcher {
           this.seen.set(name, { signature, since: now });
         } else if (now - prev.since >= (this.options.pollMs ?? 500)) {
           this.handed.add(name);
+          if (this.stopped) return;
           this.options.onFile(name);
         }
       }
     } finally {
       this.scanning = false;
-      if (this.again) {
+      if (this.again && !this.stopped) {
         this.again = false;
         setTimeout(() => void this.scan(), 100).unref();
       }

@@ -9,15 +9,20 @@ export function loadRulesFile(path: string): RuleSet {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new RulesError('', `cannot read ${path}: ${(e as Error).message}`);
+    throw new RulesError('', `cannot read it: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, path);
   }
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch (e) {
-    throw new RulesError('', `${path} is not valid JSON: ${(e as Error).message}`);
+    throw new RulesError('', `is not valid JSON: ${(e as Error).message}`, path);
   }
-  return compileRuleSet(doc);
+  try {
+    return compileRuleSet(doc);
+  } catch (e) {
+    if (e instanceof RulesError) throw new RulesError(e.path, e.reason, path);
+    throw e;
+  }
 }
 
 /**

@@ -1,0 +1,569 @@
+import { describe, expect, it } from 'vitest';
+import { HeaderError, MappingError } from '../../src/core/errors.js';
+import {
+  type ColumnMapping,
+  deriveTransactionId,
+  FIELDS,
+  mapHeader,
+  normaliseName,
+  parseFieldMap,
+  type RowResult,
+  type ValidationContext,
+  validateObject,
+  validateRecord,
+} from '../../src/core/schema.js';
+import type { Transaction } from '../../src/core/transaction.js';
+import { testTokenizer } from '../helpers/transactions.js';
+
+const VISA = '4111111111111111';
+
+function ctx(overrides: Partial<ValidationContext> = {}): ValidationContext {
+  return { tokenizer: testTokenizer(), sourceKey: 'inbox/batch-1.csv', row: 1, ...overrides };
+}
+
+function ok(result: RowResult): Transaction {
+  if (!result.ok) throw new Error(`expected a transaction, got ${JSON.stringify(result.errors)}`);
+  return result.transaction;
+}
+
+function errorsOf(result: RowResult): { column: string; reason: string }[] {
+  if (result.ok) throw new Error(`expected errors, got ${JSON.stringify(result.transaction)}`);
+  return result.errors;
+}
+
+function headerError(fn: () => unknown): HeaderError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof HeaderError) return e;
+    throw e;
+  }
+  throw new Error('expected a HeaderError');
+}
+
+/** Maps `headers` and validates one row given as `{ header: value }`. */
+function validateRow(headers: string[], row: Record<string, string>, context = ctx()): RowResult {
+  const mapping = mapHeader(headers);
+  return validateRecord(
+    headers.map((h) => row[h] ?? ''),
+    mapping,
+    context,
+  );
+}
+
+const BASIC = ['timestamp', 'account_id', 'amount'];
+
+describe('normaliseName', () => {
+  it('folds case and turns spaces and dashes into underscores', () => {
+    expect(normaliseName('  Account ID ')).toBe('account_id');
+    expect(normaliseName('merchant-category')).toBe('merchant_category');
+    expect(normaliseName('Card  -  Number')).toBe('card_number');
+  });
+});
+
+describe('parseFieldMap', () => {
+  it('parses THEIR=ours pairs, trimming and normalising our names', () => {
+    expect(parseFieldMap('cust=account_id, amt_usd = Amount ,When=timestamp,,')).toEqual({
+      cust: 'account_id',
+      amt_usd: 'amount',
+      When: 'timestamp',
+    });
+  });
+
+  it('accepts an empty spec', () => {
+    expect(parseFieldMap('')).toEqual({});
+  });
+
+  it.each([
+    ['noequals', 'is not THEIR_NAME=our_name'],
+    ['=amount', 'is not THEIR_NAME=our_name'],
+    ['x=not_a_field', '"not_a_field" is not a field'],
+  ])('rejects %j with a MappingError', (spec, message) => {
+    expect(() => parseFieldMap(spec)).toThrow(MappingError);
+    expect(() => parseFieldMap(spec)).toThrow(message);
+  });
+});
+
+describe('mapHeader', () => {
+  it('matches our own field names case-insensitively', () => {
+    // Act
+    const m = mapHeader(['Timestamp', 'ACCOUNT_ID', ' Amount ', 'Merchant Category']);
+
+    // Assess
+    expect(m.index.timestamp).toBe(0);
+    expect(m.index.account_id).toBe(1);
+    expect(m.index.amount).toBe(2);
+    expect(m.index.merchant_category).toBe(3);
+    expect(m.index.card_number).toBe(-1);
+    expect(m.attributes).toEqual([]);
+  });
+
+  it.each([
+    ['customer_id', 'account_id'],
+    ['Customer ID', 'account_id'],
+    ['location', 'country'],
+    ['amt', 'amount'],
+    ['cc_num', 'card_number'],
+    ['is_fraud', 'label'],
+    ['MCC', 'merchant_category'],
+    ['balance', 'account_balance'],
+    ['txn_id', 'transaction_id'],
+    ['dest_country', 'destination_country'],
+    ['source_country', 'origin_country'],
+  ])('maps the alias %j to %s', (alias, field) => {
+    // Prepare: the three required columns, with the alias standing in for its own field
+    const required: Record<string, string> = { timestamp: 'timestamp', account_id: 'account_id', amount: 'amount' };
+    const headers =
+      field in required ? Object.values({ ...required, [field]: alias }) : [...Object.values(required), alias];
+
+    // Act
+    const m = mapHeader(headers);
+
+    // Assess
+    expect(m.headers[m.index[field as keyof ColumnMapping['index']]]).toBe(alias);
+    expect(m.attributes).toEqual([]);
+  });
+
+  it('prefers an exact field name over an alias, keeping the alias column as an attribute', () => {
+    // Act
+    const m = mapHeader(['customer_id', 'account_id', 'time', 'amount']);
+
+    // Assess
+    expect(m.index.account_id).toBe(1);
+    expect(m.attributes).toEqual([[0, 'customer_id']]);
+  });
+
+  it('lets --map override names and aliases', () => {
+    // Prepare
+    const map = parseFieldMap('WHO=account_id,when=timestamp,Total=amount');
+
+    // Act
+    const m = mapHeader(['when', 'who', 'total', 'account_id', 'amount'], map);
+
+    // Assess
+    expect(m.index.timestamp).toBe(0);
+    expect(m.index.account_id).toBe(1);
+    expect(m.index.amount).toBe(2);
+    expect(m.attributes).toEqual([
+      [3, 'account_id'],
+      [4, 'amount'],
+    ]);
+  });
+
+  it('keeps unknown columns as attributes, ignoring blank header cells', () => {
+    // Act
+    const m = mapHeader(['timestamp', ' Note ', 'account_id', '', 'amount', 'device_os']);
+
+    // Assess
+    expect(m.attributes).toEqual([
+      [1, 'Note'],
+      [5, 'device_os'],
+    ]);
+  });
+
+  it('names the missing required field, the columns and the file', () => {
+    // Act
+    const e = headerError(() => mapHeader(['timestamp', 'amount', 'merchant'], {}, 'inbox/x.csv'));
+
+    // Assess
+    expect(e.file).toBe('inbox/x.csv');
+    expect(e.message).toMatch(/^inbox\/x\.csv: /);
+    expect(e.message).toContain('no column for account_id');
+    expect(e.message).toContain('"merchant"');
+    expect(e.message).toContain('--map THEIR_NAME=account_id');
+  });
+
+  it('lists every missing required field', () => {
+    expect(headerError(() => mapHeader(['merchant'])).message).toContain('no column for timestamp, account_id, amount');
+  });
+
+  it('says when --map names a column the file does not have', () => {
+    // Act
+    const e = headerError(() => mapHeader(['timestamp', 'amount'], { cust: 'account_id' }));
+
+    // Assess
+    expect(e.message).toContain('--map names columns that are not in the file: cust');
+  });
+
+  it('refuses two columns claiming one field', () => {
+    // Act
+    const e = headerError(() => mapHeader(['timestamp', 'account_id', 'a', 'b'], { a: 'amount', b: 'amount' }));
+
+    // Assess
+    expect(e.message).toContain('columns "a" and "b" both map to amount');
+  });
+
+  it('refuses an empty header row', () => {
+    expect(headerError(() => mapHeader(['', ' '])).message).toContain('the header row is empty');
+  });
+});
+
+describe('validateRecord', () => {
+  const HEADERS = [
+    'transaction_id',
+    'timestamp',
+    'account_id',
+    'card_number',
+    'amount',
+    'currency',
+    'merchant',
+    'merchant_category',
+    'terminal_id',
+    'country',
+    'origin_country',
+    'destination_country',
+    'account_balance',
+    'channel',
+    'device_id',
+    'ip',
+    'label',
+  ];
+
+  it('builds a transaction from a full row', () => {
+    // Prepare
+    const row = {
+      transaction_id: 't-1',
+      timestamp: '2024-03-01T12:00:00Z',
+      account_id: ' acc-1 ',
+      card_number: '4111 1111 1111 1111',
+      amount: '1,234.50',
+      currency: 'eur',
+      merchant: 'Shop',
+      merchant_category: '5411',
+      terminal_id: 'T1',
+      country: 'gb',
+      origin_country: 'gb',
+      destination_country: 'fr',
+      account_balance: '-10.5',
+      channel: 'web',
+      device_id: 'd1',
+      ip: '10.0.0.1',
+      label: 'fraud',
+    };
+
+    // Act
+    const tx = ok(validateRow(HEADERS, row));
+
+    // Assess
+    expect(tx).toEqual({
+      transactionId: 't-1',
+      timestamp: Date.UTC(2024, 2, 1, 12),
+      accountId: 'acc-1',
+      card: testTokenizer()(VISA),
+      amount: 12_345_000,
+      currency: 'EUR',
+      merchant: 'Shop',
+      merchantCategory: '5411',
+      terminalId: 'T1',
+      country: 'GB',
+      originCountry: 'GB',
+      destinationCountry: 'FR',
+      accountBalance: -105_000,
+      channel: 'web',
+      deviceId: 'd1',
+      ip: '10.0.0.1',
+      label: 1,
+      attributes: {},
+    });
+    expect(JSON.stringify(tx)).not.toContain(VISA);
+  });
+
+  it('leaves optional fields out and defaults the currency', () => {
+    // Act
+    const tx = ok(validateRow(BASIC, { timestamp: '1709294400', account_id: 'a', amount: '5' }));
+    const eur = ok(
+      validateRow(BASIC, { timestamp: '1709294400', account_id: 'a', amount: '5' }, ctx({ defaultCurrency: 'EUR' })),
+    );
+
+    // Assess
+    expect(Object.keys(tx).sort()).toEqual([
+      'accountId',
+      'amount',
+      'attributes',
+      'currency',
+      'timestamp',
+      'transactionId',
+    ]);
+    expect(tx.currency).toBe('USD');
+    expect(eur.currency).toBe('EUR');
+  });
+
+  it.each([
+    ['1', 1],
+    ['TRUE', 1],
+    ['yes', 1],
+    ['Fraud', 1],
+    ['1.0', 1],
+    ['0', 0],
+    ['false', 0],
+    ['No', 0],
+    ['legit', 0],
+    ['0.0', 0],
+  ])('reads the label %j as %i', (raw, expected) => {
+    expect(
+      ok(validateRow([...BASIC, 'label'], { timestamp: '0', account_id: 'a', amount: '1', label: raw })).label,
+    ).toBe(expected);
+  });
+
+  describe('names the user column in each error', () => {
+    const USER_HEADERS = ['When', 'Cust', 'Amt', 'Cur', 'Bal', 'Fraud?', 'PAN', 'Shop'];
+    const mapping = mapHeader(
+      USER_HEADERS,
+      parseFieldMap(
+        'When=timestamp,Cust=account_id,Amt=amount,Cur=currency,Bal=account_balance,Fraud?=label,PAN=card_number,Shop=merchant',
+      ),
+    );
+    const good: Record<string, string> = { When: '2024-03-01', Cust: 'c1', Amt: '10', Cur: 'USD' };
+
+    it.each([
+      ['When', '', 'is required'],
+      ['When', '2024-02-30', 'is not a valid date and time'],
+      ['When', 'soon', 'is not an ISO 8601 time'],
+      ['Cust', '', 'is required'],
+      ['Cust', 'x'.repeat(257), 'is longer than 256 characters'],
+      ['Amt', '', 'is required'],
+      ['Amt', 'ten', 'is not a decimal number'],
+      ['Amt', '0', 'must be greater than 0 (got 0)'],
+      ['Amt', '-5.00', 'must be greater than 0 (got -5.00)'],
+      ['Amt', '1.00001', 'more than 4 decimal places'],
+      ['Cur', 'US', 'is not an ISO 4217 code'],
+      ['Cur', 'U5D', 'is not an ISO 4217 code'],
+      ['Bal', 'lots', 'is not a decimal number'],
+      ['Fraud?', 'maybe', 'is not 1/0, fraud/legit or true/false'],
+      ['PAN', '4'.repeat(65), 'is longer than 64 characters'],
+      ['Shop', 's'.repeat(257), 'is longer than 256 characters'],
+    ])('column %s = %j', (column, raw, reason) => {
+      // Prepare
+      const row = { ...good, [column]: raw };
+
+      // Act
+      const errors = errorsOf(
+        validateRecord(
+          USER_HEADERS.map((h) => row[h] ?? ''),
+          mapping,
+          ctx(),
+        ),
+      );
+
+      // Assess
+      expect(errors).toHaveLength(1);
+      expect(errors[0]?.column).toBe(column);
+      expect(errors[0]?.reason).toContain(reason);
+    });
+  });
+
+  it('reports every problem of a row at once', () => {
+    // Act
+    const errors = errorsOf(
+      validateRow([...BASIC, 'currency', 'label'], {
+        timestamp: 'never',
+        account_id: '',
+        amount: '0',
+        currency: 'dollars',
+        label: '2',
+      }),
+    );
+
+    // Assess
+    expect(errors.map((e) => e.column)).toEqual(['timestamp', 'account_id', 'amount', 'currency', 'label']);
+  });
+
+  it('reports required fields of a short row as missing', () => {
+    // Act
+    const errors = errorsOf(validateRecord(['2024-03-01'], mapHeader(BASIC), ctx()));
+
+    // Assess
+    expect(errors).toEqual([
+      { column: 'account_id', reason: 'is required' },
+      { column: 'amount', reason: 'is required' },
+    ]);
+  });
+
+  it('rejects a row with more non-empty fields than the header', () => {
+    // Act
+    const errors = errorsOf(validateRecord(['2024-03-01', 'a', '1', 'extra'], mapHeader(BASIC), ctx()));
+
+    // Assess
+    expect(errors).toEqual([{ column: '(row)', reason: 'row has 4 fields but the header has 3' }]);
+  });
+
+  it('tolerates trailing empty fields beyond the header', () => {
+    expect(validateRecord(['2024-03-01', 'a', '1', '', ' '], mapHeader(BASIC), ctx()).ok).toBe(true);
+  });
+
+  it('derives a stable transaction id per file and row when the row has none', () => {
+    // Prepare
+    const row = ['2024-03-01', 'a', '1'];
+    const mapping = mapHeader(BASIC);
+
+    // Act
+    const first = ok(validateRecord(row, mapping, ctx({ row: 7 }))).transactionId;
+    const again = ok(validateRecord(row, mapping, ctx({ row: 7 }))).transactionId;
+    const nextRow = ok(validateRecord(row, mapping, ctx({ row: 8 }))).transactionId;
+    const otherFile = ok(validateRecord(row, mapping, ctx({ row: 7, sourceKey: 'inbox/other.csv' }))).transactionId;
+
+    // Assess
+    expect(first).toMatch(/^tx_[A-Za-z0-9_-]{20}$/);
+    expect(first).toBe(again);
+    expect(first).toBe(deriveTransactionId('inbox/batch-1.csv', 7));
+    expect(nextRow).not.toBe(first);
+    expect(otherFile).not.toBe(first);
+  });
+
+  it('does not confuse file keys and row numbers when deriving ids', () => {
+    expect(deriveTransactionId('a1', 2)).not.toBe(deriveTransactionId('a', 12));
+  });
+
+  it('keeps unknown columns as attributes with PAN-shaped text masked', () => {
+    // Act
+    const tx = ok(
+      validateRow([...BASIC, 'Note', 'empty', 'ref'], {
+        timestamp: '2024-03-01',
+        account_id: 'a',
+        amount: '1',
+        Note: `card ${VISA} declined`,
+        empty: '',
+        ref: 'order 12345',
+      }),
+    );
+
+    // Assess
+    expect(tx.attributes).toEqual({ Note: 'card 411111******1111 declined', ref: 'order 12345' });
+    expect(JSON.stringify(tx)).not.toContain(VISA);
+  });
+
+  it('masks PAN-shaped text pasted into known text fields', () => {
+    // Act
+    const tx = ok(
+      validateRow([...BASIC, 'merchant', 'transaction_id'], {
+        timestamp: '2024-03-01',
+        account_id: `acct ${VISA}`,
+        amount: '1',
+        merchant: `shop 4111-1111-1111-1111`,
+        transaction_id: VISA,
+      }),
+    );
+
+    // Assess
+    expect(tx.accountId).toBe('acct 411111******1111');
+    expect(tx.merchant).toBe('shop 411111******1111');
+    expect(tx.transactionId).toBe('411111******1111');
+  });
+
+  it('tokenises a non-PAN card reference without BIN or last 4', () => {
+    // Act
+    const tx = ok(
+      validateRow([...BASIC, 'card'], { timestamp: '2024-03-01', account_id: 'a', amount: '1', card: 'c_123' }),
+    );
+
+    // Assess
+    expect(tx.card).toEqual(testTokenizer()('c_123'));
+    expect(tx.card?.bin).toBeUndefined();
+  });
+});
+
+describe('validateObject', () => {
+  it('accepts numbers for amount, balance and epoch timestamps', () => {
+    // Act
+    const tx = ok(
+      validateObject(
+        { timestamp: 1_709_294_400_000, account_id: 'a', amount: 12.5, account_balance: 1000, label: true },
+        ctx(),
+      ),
+    );
+
+    // Assess
+    expect(tx.timestamp).toBe(1_709_294_400_000);
+    expect(tx.amount).toBe(125_000);
+    expect(tx.accountBalance).toBe(10_000_000);
+    expect(tx.label).toBe(1);
+  });
+
+  it('matches keys case-insensitively and through aliases, keeping other keys as attributes', () => {
+    // Act
+    const tx = ok(
+      validateObject(
+        { Time: '2024-03-01T12:00:00Z', Customer_ID: 'c1', AMT: '9.99', Location: 'fr', note: 'hi' },
+        ctx(),
+      ),
+    );
+
+    // Assess
+    expect(tx).toMatchObject({ accountId: 'c1', amount: 99_900, country: 'FR', attributes: { note: 'hi' } });
+  });
+
+  it('applies a user map', () => {
+    // Act
+    const tx = ok(
+      validateObject(
+        { when: '2024-03-01', who: 'c1', total: 3 },
+        ctx(),
+        parseFieldMap('when=timestamp,who=account_id,total=amount'),
+      ),
+    );
+
+    // Assess
+    expect(tx).toMatchObject({ timestamp: Date.UTC(2024, 2, 1), accountId: 'c1', amount: 30_000 });
+  });
+
+  it('lists each missing required field', () => {
+    // Act
+    const errors = errorsOf(validateObject({ amount: 5, merchant: 'm' }, ctx()));
+
+    // Assess
+    expect(errors).toEqual([
+      { column: 'timestamp', reason: 'is required' },
+      { column: 'account_id', reason: 'is required' },
+    ]);
+  });
+
+  it('lists missing required fields together with other field errors', () => {
+    // Act
+    const errors = errorsOf(validateObject({ account_id: 'a', amount: 'ten', currency: 'dollars' }, ctx()));
+
+    // Assess
+    expect(errors.map((e) => e.column)).toEqual(['timestamp', 'amount', 'currency']);
+  });
+
+  it('lists all three required fields for an empty object', () => {
+    expect(errorsOf(validateObject({}, ctx()))).toEqual([
+      { column: 'timestamp', reason: 'is required' },
+      { column: 'account_id', reason: 'is required' },
+      { column: 'amount', reason: 'is required' },
+    ]);
+  });
+
+  it('treats null as absent', () => {
+    expect(errorsOf(validateObject({ timestamp: 0, account_id: 'a', amount: null }, ctx()))).toEqual([
+      { column: 'amount', reason: 'is required' },
+    ]);
+  });
+
+  it('rejects a float amount that is not a short decimal', () => {
+    // 0.1 + 0.2 = 0.30000000000000004 has 17 decimal places
+    expect(errorsOf(validateObject({ timestamp: 0, account_id: 'a', amount: 0.1 + 0.2 }, ctx()))[0]?.reason).toContain(
+      'more than 4 decimal places',
+    );
+  });
+
+  it('rejects values that are neither strings nor numbers, naming the key', () => {
+    // Act
+    const errors = errorsOf(
+      validateObject({ timestamp: 0, account_id: { id: 1 }, amount: Number.POSITIVE_INFINITY }, ctx()),
+    );
+
+    // Assess
+    expect(errors).toEqual([
+      { column: 'account_id', reason: 'must be a string or a number' },
+      { column: 'amount', reason: 'must be a finite number' },
+    ]);
+  });
+
+  it.each([null, [], 'text', 42])('rejects the body %j', (body) => {
+    expect(errorsOf(validateObject(body, ctx()))).toEqual([{ column: '(body)', reason: 'must be a JSON object' }]);
+  });
+
+  it('knows every field of the schema', () => {
+    expect(FIELDS).toHaveLength(17);
+  });
+});

@@ -1,0 +1,157 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseTimestamp } from '../../src/core/timestamp.js';
+
+function ms(raw: string): number {
+  const p = parseTimestamp(raw);
+  if (!p.ok) throw new Error(`expected ${JSON.stringify(raw)} to parse, got: ${p.reason}`);
+  return p.value;
+}
+
+function reason(raw: string): string {
+  const p = parseTimestamp(raw);
+  if (p.ok) throw new Error(`expected ${JSON.stringify(raw)} to be rejected, got ${new Date(p.value).toISOString()}`);
+  return p.reason;
+}
+
+const NOON_UTC = Date.UTC(2024, 2, 1, 12, 0, 0);
+
+describe('parseTimestamp: ISO 8601', () => {
+  it.each([
+    ['2024-03-01T12:00:00Z', NOON_UTC],
+    ['2024-03-01T12:00:00z', NOON_UTC],
+    ['2024-03-01T12:00:00', NOON_UTC],
+    ['2024-03-01 12:00:00', NOON_UTC],
+    ['2024-03-01T12:00', NOON_UTC],
+    ['  2024-03-01T12:00:00Z  ', NOON_UTC],
+  ])('reads %j as UTC', (raw, expected) => {
+    expect(ms(raw)).toBe(expected);
+  });
+
+  it.each([
+    ['2024-03-01T12:00:00+01:00', Date.UTC(2024, 2, 1, 11, 0)],
+    ['2024-03-01T12:00:00+0100', Date.UTC(2024, 2, 1, 11, 0)],
+    ['2024-03-01T12:00:00+01', Date.UTC(2024, 2, 1, 11, 0)],
+    ['2024-03-01T12:00:00-0530', Date.UTC(2024, 2, 1, 17, 30)],
+    ['2024-03-01T12:00:00-05:30', Date.UTC(2024, 2, 1, 17, 30)],
+    ['2024-03-01 12:00:00 +01:00', Date.UTC(2024, 2, 1, 11, 0)],
+    ['2024-03-01T00:30:00+01:00', Date.UTC(2024, 1, 29, 23, 30)],
+  ])('applies the offset in %j', (raw, expected) => {
+    expect(ms(raw)).toBe(expected);
+  });
+
+  it('matches the documented example', () => {
+    expect(ms('2024-03-01T12:00:00+01:00')).toBe(1709290800000);
+  });
+
+  it('reads a date alone as midnight UTC', () => {
+    expect(ms('2024-03-01')).toBe(Date.UTC(2024, 2, 1));
+  });
+
+  it.each([
+    ['2024-03-01T12:00:00.5Z', 500],
+    ['2024-03-01T12:00:00.05Z', 50],
+    ['2024-03-01T12:00:00.123Z', 123],
+    ['2024-03-01T12:00:00,25Z', 250],
+    ['2024-03-01T12:00:00.123456789Z', 123],
+    ['2024-03-01T12:00:00.999999999Z', 999],
+  ])('keeps fractional seconds to the millisecond (truncating) in %j', (raw, extra) => {
+    expect(ms(raw)).toBe(NOON_UTC + extra);
+  });
+
+  it('reads every 3-digit millisecond fraction exactly', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 999 }), fc.integer({ min: 0, max: 6 }), (millis, zeros) => {
+        // Prepare
+        const raw = `2024-03-01T12:00:00.${String(millis).padStart(3, '0')}${'0'.repeat(zeros)}Z`;
+
+        // Act / Assess
+        expect(ms(raw)).toBe(NOON_UTC + millis);
+      }),
+    );
+  });
+
+  it('agrees with Date.parse on canonical ISO strings across the supported range', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: Date.UTC(2199, 11, 31, 23, 59, 59, 999) }), (t) => {
+        expect(ms(new Date(t).toISOString())).toBe(t);
+      }),
+    );
+  });
+
+  it.each([
+    '2024-02-30',
+    '2023-02-29',
+    '2024-04-31',
+    '2024-13-01',
+    '2024-00-10',
+    '2024-03-00',
+    '2024-03-01T24:00:00',
+    '2024-03-01T12:60:00',
+    '2024-03-01T12:00:60',
+  ])('rejects the impossible date or time %j', (raw) => {
+    expect(reason(raw)).toContain('is not a valid date and time');
+  });
+
+  it('accepts 29 February in a leap year', () => {
+    expect(ms('2024-02-29')).toBe(Date.UTC(2024, 1, 29));
+  });
+
+  it.each([
+    '2024/03/01',
+    '2024-3-1',
+    '01-03-2024',
+    'yesterday',
+    '2024-03-01T12',
+    '2024-03-01T12:00:00 UTC',
+    '2024-03-01T12:00:00+1',
+    '-1',
+  ])('rejects %j as not a timestamp', (raw) => {
+    expect(reason(raw)).toContain('is not an ISO 8601 time or epoch seconds/milliseconds');
+  });
+
+  it('rejects empty input', () => {
+    expect(reason('')).toBe('is empty');
+    expect(reason('  ')).toBe('is empty');
+  });
+
+  it.each(['1969-12-31T23:59:59Z', '1970-01-01T00:30:00+01:00', '2200-01-01T00:00:00Z', '9999-12-31'])(
+    'rejects %j as out of range',
+    (raw) => {
+      expect(reason(raw)).toContain('is outside 1970–2199');
+    },
+  );
+
+  it('accepts both ends of the range', () => {
+    expect(ms('1970-01-01T00:00:00Z')).toBe(0);
+    expect(ms('2199-12-31T23:59:59.999Z')).toBe(Date.UTC(2200, 0, 1) - 1);
+  });
+});
+
+describe('parseTimestamp: epoch numbers', () => {
+  it('reads numbers below 1e11 as seconds', () => {
+    expect(ms('1709294400')).toBe(1_709_294_400_000);
+    expect(ms('1709294400.5')).toBe(1_709_294_400_500);
+    expect(ms('0')).toBe(0);
+  });
+
+  it('reads numbers from 1e11 as milliseconds', () => {
+    expect(ms('1709294400000')).toBe(1_709_294_400_000);
+    expect(ms('100000000000')).toBe(100_000_000_000);
+  });
+
+  it('puts the boundary at exactly 1e11: one less is seconds (year 5138, out of range)', () => {
+    // Act
+    const justBelow = parseTimestamp('99999999999');
+    const atLimit = parseTimestamp('100000000000');
+
+    // Assess
+    expect(justBelow.ok).toBe(false);
+    expect(justBelow.ok ? '' : justBelow.reason).toContain('is outside 1970–2199');
+    expect(atLimit).toEqual({ ok: true, value: 1e11 });
+  });
+
+  it('rejects epoch milliseconds beyond 2199', () => {
+    expect(reason(String(Date.UTC(2200, 0, 1)))).toContain('is outside 1970–2199');
+  });
+});

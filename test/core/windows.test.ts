@@ -1,0 +1,224 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { EntityWindows, type Observation, WINDOW_MS, WINDOWS } from '../../src/core/windows.js';
+import { featureMismatch, type RefEvent, referenceFeatures, squareScale } from './windowsReference.js';
+
+const T = Date.UTC(2024, 0, 1);
+const SECOND = 1_000;
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+
+function obs(timestamp: number, amount = 10_000, country?: string): Observation {
+  return { timestamp, amount, country };
+}
+
+function counts(f: { windows: { count: number }[] }): number[] {
+  return f.windows.map((w) => w.count);
+}
+
+describe('WINDOWS', () => {
+  it('lists 1m, 1h, 24h, 7d and 30d with their lengths', () => {
+    expect(WINDOWS).toEqual(['1m', '1h', '24h', '7d', '30d']);
+    expect(WINDOW_MS).toEqual([MINUTE, HOUR, DAY, 7 * DAY, 30 * DAY]);
+  });
+});
+
+describe('EntityWindows', () => {
+  it('counts the event itself in every window', () => {
+    // Act
+    const f = new EntityWindows(7 * DAY).observe(obs(T, 12_345, 'GB'));
+
+    // Assess
+    expect(f.windows).toEqual(WINDOWS.map(() => ({ count: 1, sum: 12_345, sumSq: 1.2345 ** 2, countries: 1 })));
+    expect(f.previous).toBeUndefined();
+  });
+
+  it('excludes an event exactly one window length earlier: windows are (t - w, t]', () => {
+    // Prepare
+    const w = new EntityWindows(7 * DAY);
+    w.observe(obs(T));
+
+    // Act
+    const atMinute = w.observe(obs(T + MINUTE));
+    const atHour = w.observe(obs(T + MINUTE + HOUR));
+
+    // Assess
+    expect(counts(atMinute)).toEqual([1, 2, 2, 2, 2]);
+    expect(counts(atHour)).toEqual([1, 1, 3, 3, 3]);
+  });
+
+  it('includes an event one millisecond inside the window', () => {
+    // Prepare
+    const w = new EntityWindows(7 * DAY);
+    w.observe(obs(T));
+
+    // Act
+    const f = w.observe(obs(T + MINUTE - 1));
+
+    // Assess
+    expect(counts(f)).toEqual([2, 2, 2, 2, 2]);
+  });
+
+  it('counts every event sharing a timestamp', () => {
+    // Prepare
+    const w = new EntityWindows(7 * DAY);
+    w.observe(obs(T, 1));
+    w.observe(obs(T, 2));
+
+    // Act
+    const f = w.observe(obs(T, 4));
+
+    // Assess
+    expect(f.windows[0]).toMatchObject({ count: 3, sum: 7 });
+    expect(f.previous).toEqual({ timestamp: T, country: undefined });
+  });
+
+  it('keeps sums exact in E4 and counts distinct countries, ignoring events without one', () => {
+    // Prepare
+    const w = new EntityWindows(7 * DAY);
+    w.observe(obs(T, 100_000_000, 'GB'));
+    w.observe(obs(T + SECOND, 100, 'FR'));
+    w.observe(obs(T + 2 * SECOND, 1, undefined));
+
+    // Act
+    const f = w.observe(obs(T + 3 * SECOND, 1, 'GB'));
+
+    // Assess
+    expect(f.windows[0]).toMatchObject({ count: 4, sum: 100_000_102, countries: 2 });
+  });
+
+  it('drops a country from the count once its last event leaves the window', () => {
+    // Prepare
+    const w = new EntityWindows(7 * DAY);
+    w.observe(obs(T, 1, 'FR'));
+    w.observe(obs(T + 30 * SECOND, 1, 'GB'));
+
+    // Act
+    const f = w.observe(obs(T + MINUTE, 1, 'GB'));
+
+    // Assess
+    expect(f.windows[0]).toMatchObject({ count: 2, countries: 1 });
+    expect(f.windows[1]).toMatchObject({ count: 3, countries: 2 });
+  });
+
+  it('gives a late event the features at its own time, without later events', () => {
+    // Prepare
+    const w = new EntityWindows(7 * DAY);
+    w.observe(obs(T, 1, 'GB'));
+    w.observe(obs(T + 2 * HOUR, 10, 'FR'));
+
+    // Act
+    const late = w.observe(obs(T + 30 * SECOND, 100, 'US'));
+
+    // Assess
+    expect(late.windows.map((x) => x.sum)).toEqual([101, 101, 101, 101, 101]);
+    expect(counts(late)).toEqual([2, 2, 2, 2, 2]);
+    expect(late.previous).toEqual({ timestamp: T, country: 'GB' });
+  });
+
+  it('includes a late event in the windows of later events', () => {
+    // Prepare
+    const w = new EntityWindows(7 * DAY);
+    w.observe(obs(T, 1));
+    w.observe(obs(T + 2 * HOUR, 10));
+    w.observe(obs(T + 2 * HOUR - 30 * SECOND, 100));
+
+    // Act
+    const f = w.observe(obs(T + 2 * HOUR + 10 * SECOND, 1_000));
+
+    // Assess
+    expect(f.windows.map((x) => x.sum)).toEqual([1_110, 1_110, 1_111, 1_111, 1_111]);
+    expect(f.previous).toEqual({ timestamp: T + 2 * HOUR, country: undefined });
+  });
+
+  it('takes as previous the last observed of several earlier events with the greatest time', () => {
+    // Prepare
+    const w = new EntityWindows(7 * DAY);
+    w.observe(obs(T + MINUTE, 1, 'FR'));
+    w.observe(obs(T, 1, 'GB'));
+    w.observe(obs(T, 1, 'US'));
+    w.observe(obs(T + HOUR, 1, 'DE'));
+
+    // Act
+    const late = w.observe(obs(T + 30 * SECOND, 1));
+
+    // Assess
+    expect(late.previous).toEqual({ timestamp: T, country: 'US' });
+  });
+
+  it('still answers for an event later than the allowed lateness', () => {
+    // Prepare
+    const w = new EntityWindows(HOUR);
+    for (let i = 0; i < 100; i++) w.observe(obs(T + i * DAY));
+
+    // Act
+    const f = w.observe(obs(T, 5));
+
+    // Assess: nothing retained is that old, so only the event itself is counted
+    expect(f.windows[4]).toMatchObject({ count: 1, sum: 5 });
+  });
+
+  it('retains only the longest window plus the lateness', () => {
+    // Prepare
+    const w = new EntityWindows(DAY);
+
+    // Act
+    for (let i = 0; i < 24 * 90; i++) w.observe(obs(T + i * HOUR));
+
+    // Assess: 31 days of hourly events, give or take the boundary
+    expect(w.size).toBeGreaterThanOrEqual(31 * 24);
+    expect(w.size).toBeLessThanOrEqual(31 * 24 + 2);
+  });
+
+  it.each([
+    ['1 hour', HOUR],
+    ['7 days', 7 * DAY],
+  ])('matches the brute-force definition for events up to %s late', (_, lateness) => {
+    const step = fc.oneof(
+      { weight: 4, arbitrary: fc.constant(0) },
+      { weight: 6, arbitrary: fc.integer({ min: 1, max: 2 * MINUTE }) },
+      { weight: 3, arbitrary: fc.constantFrom(...WINDOW_MS, MINUTE - 1, MINUTE + 1, lateness) },
+      { weight: 2, arbitrary: fc.integer({ min: 1, max: 3 * DAY }) },
+      { weight: 1, arbitrary: fc.integer({ min: 30 * DAY, max: 45 * DAY }) },
+    );
+    const late = fc.oneof(
+      { weight: 6, arbitrary: fc.constant(0) },
+      { weight: 2, arbitrary: fc.constantFrom(...WINDOW_MS.filter((w) => w <= lateness), lateness) },
+      { weight: 2, arbitrary: fc.integer({ min: 1, max: lateness }) },
+    );
+    const event = fc.record({
+      step,
+      late,
+      amount: fc.oneof(fc.integer({ min: 1, max: 1_000_000 }), fc.integer({ min: 1, max: 1e12 })),
+      country: fc.option(fc.constantFrom('GB', 'FR', 'US'), { nil: undefined }),
+    });
+
+    fc.assert(
+      fc.property(fc.array(event, { minLength: 1, maxLength: 150 }), (events) => {
+        // Prepare
+        const w = new EntityWindows(lateness);
+        const history: RefEvent[] = [];
+        let clock = T;
+        let newest = Number.NEGATIVE_INFINITY;
+
+        for (const e of events) {
+          clock += e.step;
+          // late relative to the entity's newest event, never more than the allowed lateness
+          const timestamp = Math.max(clock - e.late, newest - lateness);
+          const o: RefEvent = { timestamp, amount: e.amount, country: e.country };
+          history.push(o);
+          newest = Math.max(newest, timestamp);
+
+          // Act
+          const actual = w.observe(o);
+
+          // Assess
+          const problem = featureMismatch(actual, referenceFeatures(history, history.length - 1), squareScale(history));
+          expect(problem, `event ${history.length - 1} at ${timestamp - T}`).toBeUndefined();
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
