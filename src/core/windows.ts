@@ -96,9 +96,10 @@ export class EntityWindows {
         count: this.ts.length - s,
         sum: this.sum[w] as number,
         sumSq: this.sumSq[w] as number,
-        countries: this.countriesAfter(edge),
+        countries: 0,
       });
     }
+    this.countCountries(windows, o.timestamp);
     this.evict();
     return previous ? { windows, previous } : { windows };
   }
@@ -152,14 +153,23 @@ export class EntityWindows {
     this.sumSq[w] = (this.sumSq[w] as number) - (a / 10_000) * (a / 10_000);
   }
 
-  /** Countries last seen after `edge`; forgets countries older than every window. */
-  private countriesAfter(edge: number): number {
-    let n = 0;
-    for (const [country, ts] of this.lastSeen) {
-      if (ts > edge) n++;
-      else if (ts <= this.latest - MAX_WINDOW_MS) this.lastSeen.delete(country);
-    }
-    return n;
+  /**
+   * Fills each window's distinct-country count in one pass over the (small) last-seen map, and
+   * forgets countries older than every window.
+   */
+  private countCountries(windows: WindowAggregate[], t: number): void {
+    if (this.lastSeen.size === 0) return;
+    const stale = t - MAX_WINDOW_MS;
+    this.lastSeen.forEach((ts, country) => {
+      if (ts <= stale) {
+        this.lastSeen.delete(country);
+        return;
+      }
+      for (let w = WINDOWS.length - 1; w >= 0; w--) {
+        if (ts <= t - (WINDOW_MS[w] as number)) break;
+        (windows[w] as WindowAggregate).countries++;
+      }
+    });
   }
 
   /**
