@@ -39,6 +39,16 @@ export function createPanTokenizer(key: Buffer | string): PanTokenizer {
   };
 }
 
+/**
+ * The display form of a PAN-shaped value (`411111******1111`) without computing a token, or
+ * undefined when the value is not shaped like a PAN.
+ */
+export function maskPan(raw: string): string | undefined {
+  const compact = raw.replace(SEPARATORS, '');
+  if (!PAN_SHAPE.test(compact)) return undefined;
+  return `${compact.slice(0, 6)}${'*'.repeat(compact.length - 10)}${compact.slice(-4)}`;
+}
+
 /** Digit groups joined by single spaces or dashes: where a card number written in text can hide. */
 const DIGIT_RUN = /\d+(?:[ -]\d+)*/g;
 

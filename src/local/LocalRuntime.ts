@@ -185,7 +185,7 @@ export class LocalRuntime {
     const secs = ((Date.now() - started) / 1000).toFixed(1);
     if (receipt.status === 'processed') {
       this.deps.logger.info(
-        `${file.name}: ${c.rows} rows, ${c.decided} decided, ${c.rejected} rejected, ${c.duplicates} duplicates, ${c.alerts} alerts in ${secs}s -> processed/`,
+        `${file.name}: ${n(c.rows)} rows, ${n(c.decided)} decided, ${n(c.rejected)} rejected, ${n(c.duplicates)} duplicates, ${n(c.alerts)} alerts in ${secs}s -> processed/`,
       );
     } else {
       this.deps.logger.info(`${file.name}: failed (${receipt.error}) -> failed/`);
@@ -212,6 +212,10 @@ export function replayInto(state: SqliteStateStore, features: FeatureWindows): n
     n++;
   }
   return n;
+}
+
+function n(v: number): string {
+  return v.toLocaleString('en-US');
 }
 
 function formatBytes(n: number): string {

@@ -1,6 +1,6 @@
 import { StringDecoder } from 'node:string_decoder';
 import { CsvParser, type CsvRecord, csvEscape, detectDelimiter } from '../core/csv.js';
-import { maskPansInText, type PanTokenizer } from '../core/pan.js';
+import { maskPan, maskPansInText, type PanTokenizer } from '../core/pan.js';
 import { type FieldMap, mapHeader } from '../core/schema.js';
 
 /**
@@ -32,7 +32,7 @@ export async function* maskedCsv(
         fields = rec.fields;
       } else {
         fields = rec.fields.map((f, i) =>
-          i === cardColumn && f.trim() !== '' ? options.tokenizer(f.trim()).masked : maskPansInText(f),
+          i === cardColumn && f.trim() !== '' ? (maskPan(f.trim()) ?? options.tokenizer(f.trim()).masked) : maskPansInText(f),
         );
       }
       out += `${fields.map((f) => csvEscape(f, delimiter)).join(delimiter)}\n`;

@@ -14,6 +14,9 @@ import type {
   StoredTransaction,
 } from '../../ports/StateStore.js';
 
+/** Ids per duplicate-lookup query (well under SQLite's 32,766 host-parameter limit). */
+const LOOKUP_CHUNK = 500;
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS transactions (
   seq INTEGER PRIMARY KEY,
@@ -151,11 +154,26 @@ export class SqliteStateStore implements StateStore, FileLedger {
 
   findDecisions(ids: readonly string[]): Map<string, Decision> {
     const found = new Map<string, Decision>();
-    for (const id of ids) {
-      const body = this.stmt.getDecision.get(id) as string | undefined;
-      if (body !== undefined) found.set(id, JSON.parse(body) as Decision);
+    // One IN (...) query per chunk instead of one lookup per row.
+    for (let i = 0; i < ids.length; i += LOOKUP_CHUNK) {
+      const chunk = ids.slice(i, i + LOOKUP_CHUNK);
+      const rows = this.lookupStatement(chunk.length).all(...chunk) as { transaction_id: string; body: string }[];
+      for (const r of rows) found.set(r.transaction_id, JSON.parse(r.body) as Decision);
     }
     return found;
+  }
+
+  private readonly lookups = new Map<number, Database.Statement>();
+
+  private lookupStatement(n: number): Database.Statement {
+    let st = this.lookups.get(n);
+    if (!st) {
+      st = this.db.prepare(
+        `SELECT transaction_id, body FROM decisions WHERE transaction_id IN (${new Array(n).fill('?').join(',')})`,
+      );
+      this.lookups.set(n, st);
+    }
+    return st;
   }
 
   commit(items: readonly DecidedItem[], checkpoint?: FileCheckpoint): Alert[] {
