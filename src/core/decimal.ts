@@ -1,3 +1,4 @@
+import { quote } from './quote.js';
 /**
  * Exact money arithmetic. Amounts are held as integers in units of 1/10,000 of the currency
  * unit ("E4"), so `10000.00` and `10000.01` compare exactly and a threshold is never crossed
@@ -24,20 +25,20 @@ export function parseDecimal(raw: string): ParsedAmount {
   if (text === '') return { ok: false, reason: 'is empty' };
   const m = PLAIN.exec(text) ?? GROUPED.exec(text);
   if (!m || (m[2] === undefined && (m[3] === undefined || m[3] === ''))) {
-    return { ok: false, reason: `"${clip(text)}" is not a decimal number` };
+    return { ok: false, reason: `${quote(text)} is not a decimal number` };
   }
   const sign = m[1] === '-' ? -1 : 1;
   const whole = (m[2] ?? '0').replaceAll(',', '');
   let frac = m[3] ?? '';
   if (frac.length > MAX_DECIMALS) {
     if (/[1-9]/.test(frac.slice(MAX_DECIMALS))) {
-      return { ok: false, reason: `"${clip(text)}" has more than ${MAX_DECIMALS} decimal places` };
+      return { ok: false, reason: `${quote(text)} has more than ${MAX_DECIMALS} decimal places` };
     }
     frac = frac.slice(0, MAX_DECIMALS);
   }
   const value = Number(whole) * AMOUNT_SCALE + Number(frac.padEnd(MAX_DECIMALS, '0'));
   if (!Number.isSafeInteger(value) || value > MAX_E4) {
-    return { ok: false, reason: `"${clip(text)}" is too large` };
+    return { ok: false, reason: `${quote(text)} is too large` };
   }
   return { ok: true, value: sign * value };
 }
@@ -57,6 +58,3 @@ export function toUnits(e4: number): number {
   return e4 / AMOUNT_SCALE;
 }
 
-function clip(s: string): string {
-  return s.length > 40 ? `${s.slice(0, 37)}...` : s;
-}

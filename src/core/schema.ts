@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { parseDecimal } from './decimal.js';
 import { type FieldError, HeaderError, MappingError } from './errors.js';
 import { maskPansInText, type PanTokenizer } from './pan.js';
+import { quote } from './quote.js';
 import { parseTimestamp } from './timestamp.js';
 import type { Label, Transaction } from './transaction.js';
 
@@ -138,7 +139,7 @@ export function mapHeader(
   if (missing.length > 0 && options.requireAll !== false) {
     const unmappedUser = [...normalisedUser.keys()].filter((k) => !names.includes(k));
     throw new HeaderError(
-      `the header has no column for ${missing.join(', ')} (columns: ${headers.map((h) => JSON.stringify(h)).join(', ')})` +
+      `the header has no column for ${missing.join(', ')} (columns: ${headers.map((h) => quote(h)).join(', ')})` +
         (unmappedUser.length > 0 ? `; --map names columns that are not in the file: ${unmappedUser.join(', ')}` : '') +
         `; map your own names with --map THEIR_NAME=${missing[0]}`,
       file,
@@ -286,7 +287,7 @@ function buildTransaction(
   if (rawCurrency) {
     const c = rawCurrency.toUpperCase();
     if (CURRENCY.test(c)) currency = c;
-    else fail('currency', `"${rawCurrency.slice(0, 20)}" is not an ISO 4217 code such as USD`);
+    else fail('currency', `${quote(rawCurrency, 20)} is not an ISO 4217 code such as USD`);
   }
 
   let accountBalance: number | undefined;
@@ -301,7 +302,7 @@ function buildTransaction(
   const rawLabel = get('label');
   if (rawLabel) {
     const l = parseLabel(rawLabel);
-    if (l === undefined) fail('label', `"${rawLabel.slice(0, 20)}" is not 1/0, fraud/legit or true/false`);
+    if (l === undefined) fail('label', `${quote(rawLabel, 20)} is not 1/0, fraud/legit or true/false`);
     else label = l;
   }
 

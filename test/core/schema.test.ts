@@ -301,7 +301,7 @@ describe('validateRecord', () => {
     ['0.0', 0],
   ])('reads the label %j as %i', (raw, expected) => {
     expect(
-      ok(validateRow([...BASIC, 'label'], { timestamp: '0', account_id: 'a', amount: '1', label: raw })).label,
+      ok(validateRow([...BASIC, 'label'], { timestamp: '1709294400', account_id: 'a', amount: '1', label: raw })).label,
     ).toBe(expected);
   });
 
@@ -534,14 +534,14 @@ describe('validateObject', () => {
   });
 
   it('treats null as absent', () => {
-    expect(errorsOf(validateObject({ timestamp: 0, account_id: 'a', amount: null }, ctx()))).toEqual([
+    expect(errorsOf(validateObject({ timestamp: 1709294400, account_id: 'a', amount: null }, ctx()))).toEqual([
       { column: 'amount', reason: 'is required' },
     ]);
   });
 
   it('rejects a float amount that is not a short decimal', () => {
     // 0.1 + 0.2 = 0.30000000000000004 has 17 decimal places
-    expect(errorsOf(validateObject({ timestamp: 0, account_id: 'a', amount: 0.1 + 0.2 }, ctx()))[0]?.reason).toContain(
+    expect(errorsOf(validateObject({ timestamp: 1709294400, account_id: 'a', amount: 0.1 + 0.2 }, ctx()))[0]?.reason).toContain(
       'more than 4 decimal places',
     );
   });
@@ -549,7 +549,7 @@ describe('validateObject', () => {
   it('rejects values that are neither strings nor numbers, naming the key', () => {
     // Act
     const errors = errorsOf(
-      validateObject({ timestamp: 0, account_id: { id: 1 }, amount: Number.POSITIVE_INFINITY }, ctx()),
+      validateObject({ timestamp: 1709294400, account_id: { id: 1 }, amount: Number.POSITIVE_INFINITY }, ctx()),
     );
 
     // Assess

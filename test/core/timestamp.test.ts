@@ -132,8 +132,28 @@ describe('parseTimestamp: epoch numbers', () => {
   it('reads numbers below 1e11 as seconds', () => {
     expect(ms('1709294400')).toBe(1_709_294_400_000);
     expect(ms('1709294400.5')).toBe(1_709_294_400_500);
-    expect(ms('0')).toBe(0);
+    expect(ms('100000000')).toBe(100_000_000_000);
   });
+
+  it.each(['0', '2024', '20240301', '99999999'])('rejects %s: too small to be an epoch, likely a date without separators', (raw) => {
+    // Act
+    const result = parseTimestamp(raw);
+
+    // Assess
+    expect(result.ok).toBe(false);
+    expect(result.ok ? '' : result.reason).toContain('too small for epoch seconds');
+  });
+
+  it.each(['2024-03-01T10:00:00+99:99', '2024-03-01T10:00:00+15:00', '2024-03-01T10:00:00-05:60'])(
+    'rejects the impossible UTC offset in %s',
+    (raw) => {
+      // Act
+      const result = parseTimestamp(raw);
+
+      // Assess
+      expect(result.ok ? '' : result.reason).toContain('invalid UTC offset');
+    },
+  );
 
   it('reads numbers from 1e11 as milliseconds', () => {
     expect(ms('1709294400000')).toBe(1_709_294_400_000);
