@@ -105,3 +105,41 @@ export class FeatureWindows {
     }
   }
 }
+
+/** A windowed statistic. `prior_*` exclude the transaction being scored. */
+export type Stat = 'count' | 'sum' | 'avg' | 'countries' | 'prior_count' | 'prior_sum' | 'prior_avg';
+
+/**
+ * Reads one windowed feature: the stable way for rules (and models) to read features, whatever
+ * their in-memory layout. Money (`sum`, `avg`, `prior_sum`, `prior_avg`) is in E4 units like
+ * `Transaction.amount`. An entity the transaction does not have (no card, no terminal) reads 0.
+ * `avg` of an empty window is 0.
+ * @example featureValue(f, 'card', '1m', 'count') // transactions on this card in the last minute
+ */
+export function featureValue(f: Features, entity: Entity, window: WindowName, stat: Stat, amount: number): number {
+  const e = f[entity];
+  if (!e) return 0;
+  const agg = e.windows[WINDOWS.indexOf(window)];
+  if (!agg) return 0;
+  switch (stat) {
+    case 'count':
+      return agg.count;
+    case 'sum':
+      return agg.sum;
+    case 'avg':
+      return agg.count > 0 ? agg.sum / agg.count : 0;
+    case 'countries':
+      return agg.countries;
+    case 'prior_count':
+      return agg.count - 1;
+    case 'prior_sum':
+      return agg.sum - amount;
+    case 'prior_avg':
+      return agg.count > 1 ? (agg.sum - amount) / (agg.count - 1) : 0;
+  }
+}
+
+/** The entity's previous transaction in event time (time and country), if any. */
+export function previousOf(f: Features, entity: Entity): { timestamp: number; country: string | undefined } | undefined {
+  return f[entity]?.previous;
+}
