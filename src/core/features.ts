@@ -1,5 +1,5 @@
 import type { Transaction } from './transaction.js';
-import { type EntityFeatures, EntityWindows } from './windows.js';
+import { type EntityFeatures, EntityWindows, WINDOWS, type WindowName } from './windows.js';
 
 /** The entities features are kept for. */
 export const ENTITIES = ['account', 'card', 'terminal', 'merchant'] as const;
