@@ -59,3 +59,102 @@ export class MappingError extends FraudminiError {
     this.name = 'MappingError';
   }
 }
+
+/** Where an expression problem is: 1-based line and column, and the line with a caret under it. */
+export interface SourcePosition {
+  /** 1-based line of the expression (1 unless the expression spans lines). */
+  line: number;
+  /** 1-based column in that line. */
+  column: number;
+  /** The offending line indented by two spaces, and a caret under the column. */
+  snippet: string;
+}
+
+/** Locates a 0-based offset in an expression's source text. */
+export function sourcePosition(source: string, offset: number): SourcePosition {
+  const at = Math.max(0, Math.min(offset, source.length));
+  const lineStart = source.lastIndexOf('\n', at - 1) + 1;
+  const lineEnd = source.indexOf('\n', at);
+  const text = source.slice(lineStart, lineEnd === -1 ? source.length : lineEnd);
+  let line = 1;
+  for (let i = 0; i < lineStart; i++) if (source.charCodeAt(i) === 10) line++;
+  const column = at - lineStart + 1;
+  return { line, column, snippet: `  ${text}\n  ${' '.repeat(column - 1)}^` };
+}
+
+/**
+ * An expression of the rule language does not lex, parse or type-check. Carries the position of
+ * the problem; the rule compiler turns it into a {@link RuleExpressionError} naming the rule.
+ */
+export class ExpressionError extends FraudminiError {
+  /** 0-based offset of the problem in {@link source}. */
+  readonly offset: number;
+  readonly reason: string;
+  readonly source: string;
+  readonly position: SourcePosition;
+  constructor(reason: string, source: string, offset: number) {
+    const position = sourcePosition(source, offset);
+    super(`${reason} at ${where(position)}\n${position.snippet}`);
+    this.name = 'ExpressionError';
+    this.offset = offset;
+    this.reason = reason;
+    this.source = source;
+    this.position = position;
+  }
+}
+
+/**
+ * A rule's `when` or `detail` is not a valid expression. The message names the rule and the
+ * position, with a caret under it:
+ *
+ * ```
+ * rules[3] (velocity_card).when: expected "," or ")" but found 1m at column 12
+ *   count(card 1m)) > 3
+ *              ^
+ * ```
+ */
+export class RuleExpressionError extends RulesError {
+  /** The rule's id, when it has a valid one. */
+  readonly rule: string | undefined;
+  /** 1-based line and column of the problem in the expression. */
+  readonly line: number;
+  readonly column: number;
+  readonly snippet: string;
+  constructor(path: string, rule: string | undefined, cause: ExpressionError, file?: string) {
+    super(path, cause.reason, file);
+    this.name = 'RuleExpressionError';
+    this.rule = rule;
+    this.line = cause.position.line;
+    this.column = cause.position.column;
+    this.snippet = cause.position.snippet;
+    const [head, field] = splitField(path);
+    this.message =
+      `${file ? `${file}: ` : ''}${head}${rule === undefined ? '' : ` (${rule})`}${field}: ` +
+      `${cause.reason} at ${where(cause.position)}\n${cause.position.snippet}`;
+  }
+}
+
+/**
+ * Several problems in one rules document (one per rule at most, plus the document's own).
+ * `path` and `reason` are the first problem's; `errors` holds them all.
+ */
+export class RuleSetError extends RulesError {
+  readonly errors: readonly RulesError[];
+  constructor(errors: readonly RulesError[], file?: string) {
+    const first = errors[0] ?? new RulesError('', 'is invalid', file);
+    super(first.path, first.reason, file);
+    this.name = 'RuleSetError';
+    this.errors = errors.length > 0 ? errors : [first];
+    this.message = this.errors.map((e) => e.message).join('\n');
+  }
+}
+
+function where(p: SourcePosition): string {
+  return p.line === 1 ? `column ${p.column}` : `line ${p.line}, column ${p.column}`;
+}
+
+/** `rules[3].when` → [`rules[3]`, `.when`]. */
+function splitField(path: string): [string, string] {
+  const dot = path.lastIndexOf('.');
+  return dot === -1 ? [path, ''] : [path.slice(0, dot), path.slice(dot)];
+}

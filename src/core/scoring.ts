@@ -1,5 +1,5 @@
 import type { Features } from './features.js';
-import { evaluate, type RuleHit, type RuleSet } from './rules.js';
+import { evaluate, type RuleHit, type RuleSet, type Thresholds } from './rules.js';
 import type { Transaction } from './transaction.js';
 
 /** What happens to a transaction. */
@@ -34,18 +34,36 @@ export function combineWeights(hits: readonly RuleHit[]): number {
 }
 
 /**
- * Decides one transaction from its features under a rule set. Pure.
+ * The outcome of a set of hits under thresholds. Action rules come first, as in Stripe Radar: a
+ * fired `allow` allows whatever else fired; otherwise a fired `block` blocks; otherwise a fired
+ * `review` makes the outcome at least review. Without actions the score meets the thresholds.
+ */
+export function outcomeOf(fired: readonly RuleHit[], score: number, thresholds: Thresholds): Outcome {
+  let review = false;
+  let block = false;
+  for (const h of fired) {
+    if (h.action === 'allow') return 'allow';
+    if (h.action === 'block') block = true;
+    else if (h.action === 'review') review = true;
+  }
+  if (block || score >= thresholds.block) return 'block';
+  return review || score >= thresholds.review ? 'review' : 'allow';
+}
+
+/**
+ * Decides one transaction from its features under a rule set. Pure. The score combines the
+ * weights of the weighted rules that fired ({@link combineWeights}; action rules weigh 0); the
+ * outcome follows {@link outcomeOf}. The reasons list every rule that fired, with its action if
+ * it has one.
  * @example decide(set, tx, store.observe(tx), new Date()).outcome // 'review'
  */
 export function decide(set: RuleSet, tx: Transaction, features: Features, decidedAt: Date): Decision {
   const { fired } = evaluate(set, tx, features);
   const score = combineWeights(fired);
-  const outcome: Outcome =
-    score >= set.thresholds.block ? 'block' : score >= set.thresholds.review ? 'review' : 'allow';
   return {
     transaction_id: tx.transactionId,
     score,
-    outcome,
+    outcome: outcomeOf(fired, score, set.thresholds),
     reasons: fired,
     model_score: null,
     model_version: null,

@@ -66,6 +66,7 @@ export function createLocalRuntime(config: Config, options: LocalWiringOptions):
     state,
     features,
     rules: () => rules.current(),
+    rulesEditor: rules,
     tokenizer,
     fieldMap: config.fieldMap,
     apiKey: config.apiKey,

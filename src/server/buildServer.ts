@@ -1,18 +1,31 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { RuleExpressionError, RulesError, RuleSetError } from '../core/errors.js';
 import type { PanTokenizer } from '../core/pan.js';
-import type { RuleSet } from '../core/rules.js';
+import type { RuleSet, RulesDocument } from '../core/rules.js';
 import { type FieldMap, validateObject } from '../core/schema.js';
 import type { Alert } from '../core/views.js';
 import { type FeatureSource, scoreBatch } from '../pipeline/score.js';
 import type { Logger } from '../ports/Logger.js';
 import type { StateStore } from '../ports/StateStore.js';
 
+/** The rule set behind `GET /rules` and `PUT /rules` (the local runtime's `FileRulesSource`). */
+export interface RulesEditor {
+  /** The rule set in force. */
+  current(): RuleSet;
+  /** The document of the rule set in force. */
+  document(): RulesDocument;
+  /** Validates `doc` (throwing `RulesError`, changing nothing, when invalid), persists it and activates it. */
+  replace(doc: unknown): RuleSet;
+}
+
 /** What the HTTP API needs. */
 export interface ServerDeps {
   state: StateStore;
   features: FeatureSource;
   rules: () => RuleSet;
+  /** When set, `GET /rules` shows the rule set in force and `PUT /rules` replaces it. */
+  rulesEditor?: RulesEditor;
   tokenizer: PanTokenizer;
   fieldMap?: FieldMap;
   /** When set, every request but `GET /healthz` must carry it in `x-api-key`. */
@@ -26,6 +39,8 @@ export interface ServerDeps {
 }
 
 const MAX_ALERTS = 1000;
+/** Largest rules document `PUT /rules` takes: named lists (BINs, merchants) outgrow the default body limit. */
+const RULES_BODY_LIMIT = 1024 * 1024;
 
 /**
  * The local HTTP API. `POST /transactions` scores synchronously and is idempotent on
@@ -54,12 +69,12 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     });
   }
 
-  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _req, reply) => {
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, req, reply) => {
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status === 500) deps.logger.error(`request failed: ${error.message}`);
     const message =
       status === 413
-        ? `request body is larger than ${deps.bodyLimit ?? 64 * 1024} bytes`
+        ? `request body is larger than ${req.routeOptions.bodyLimit ?? deps.bodyLimit ?? 64 * 1024} bytes`
         : status === 500
           ? 'internal error'
           : error.message;
@@ -130,6 +145,34 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   });
 
   app.get('/stats', async () => deps.state.stats());
+
+  const editor = deps.rulesEditor;
+  if (editor) {
+    app.get('/rules', async () => ({ version: editor.current().version, document: editor.document() }));
+
+    app.put('/rules', { bodyLimit: RULES_BODY_LIMIT }, async (req, reply) => {
+      let set: RuleSet;
+      try {
+        set = editor.replace(req.body);
+      } catch (e) {
+        if (!(e instanceof RulesError)) {
+          deps.logger.error(`rules not saved: ${(e as Error).message}`);
+          return reply.code(500).send({ error: 'rules_not_saved', message: 'the rules could not be saved' });
+        }
+        const problems = e instanceof RuleSetError ? e.errors : [e];
+        return reply.code(400).send({
+          error: 'invalid_rules',
+          message: e.message,
+          errors: problems.map((p) =>
+            p instanceof RuleExpressionError
+              ? { path: p.path, column: p.column, reason: p.reason }
+              : { path: p.path, reason: p.reason },
+          ),
+        });
+      }
+      return reply.code(200).send({ version: set.version });
+    });
+  }
 
   app.get('/healthz', async () => ({
     status: 'ok',

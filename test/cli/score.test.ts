@@ -240,7 +240,7 @@ describe('fraudmini score', () => {
     writeFileSync(join(dir, 'broken.json'), '{"version": "x", "rules": [');
     writeFileSync(
       join(dir, 'unknown-kind.json'),
-      JSON.stringify({ version: 'x', thresholds: { review: 50, block: 80 }, rules: [{ id: 'nope', weight: 10 }] }),
+      JSON.stringify({ version: 'x', thresholds: { review: 50, block: 80 }, rules: [{ id: 'nope', when: 'nope > 1', weight: 10 }] }),
     );
 
     // Act
@@ -255,7 +255,7 @@ describe('fraudmini score', () => {
 
     // Assess
     expectUsageError(broken, 'broken.json', 'is not valid JSON');
-    expectUsageError(unknown, 'unknown-kind.json: rules rules[0].kind', '"nope"');
+    expectUsageError(unknown, 'unknown-kind.json: rules[0] (nope).when: unknown field nope at column 1');
     expect(existsSync(join(dir, 'r1.jsonl'))).toBe(false);
     expect(existsSync(join(dir, 'd2'))).toBe(false);
   });

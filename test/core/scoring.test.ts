@@ -1,24 +1,31 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compileRuleSet, type RuleHit } from '../../src/core/rules.js';
-import { combineWeights, decide } from '../../src/core/scoring.js';
+import { compileRuleSet, type RuleAction, type RuleHit } from '../../src/core/rules.js';
+import { combineWeights, decide, outcomeOf } from '../../src/core/scoring.js';
 import { deepFreeze, firstSeen, makeTx, money } from '../helpers/transactions.js';
 
 function hits(...weights: number[]): RuleHit[] {
   return weights.map((weight, i) => ({ rule: `r${i}`, weight, detail: 'x' }));
 }
 
-/** A set whose rules all fire on any transaction (`small_round_amount` with no real limit). */
+/** A set whose rules all fire on any transaction. */
 function alwaysFiring(weights: number[], thresholds = { review: 50, block: 80 }) {
   return compileRuleSet({
     version: 'v-test',
     thresholds,
-    rules: weights.map((weight, i) => ({
-      id: `r${i}`,
-      kind: 'small_round_amount',
-      weight,
-      params: { max_amount: '900000000', multiple_of: '0.0001' },
-    })),
+    rules: weights.map((weight, i) => ({ id: `r${i}`, when: 'true', weight })),
+  });
+}
+
+/** A set of rules that all fire: weighted ones (numbers) and action ones (names). */
+function firing(...rules: (number | RuleAction)[]) {
+  return compileRuleSet({
+    version: 'v-test',
+    rules: rules.map((r, i) =>
+      typeof r === 'number'
+        ? { id: `w${i}`, when: 'amount > 0', weight: r }
+        : { id: `${r}${i}`, when: 'amount > 0', action: r },
+    ),
   });
 }
 
@@ -121,9 +128,19 @@ describe('decide', () => {
     const set = compileRuleSet({
       version: 'rules-9',
       rules: [
-        { id: 'high_value', weight: 60 },
-        { id: 'cross_border', weight: 50 },
-        { id: 'small_round_amount', weight: 20 },
+        {
+          id: 'high_value',
+          when: 'amount > 10000',
+          weight: 60,
+          detail: 'amount {amount} {currency} is above 10000.00',
+        },
+        {
+          id: 'cross_border',
+          when: 'destination_country != coalesce(origin_country, country)',
+          weight: 50,
+          detail: 'cross-border: {coalesce(origin_country, country)} to {destination_country}',
+        },
+        { id: 'small_round_amount', when: 'amount < 50 and amount % 1 == 0', weight: 20 },
       ],
     });
     const tx = makeTx({ transactionId: 'tx-42', amount: money('12000.50'), country: 'GB', destinationCountry: 'FR' });
@@ -177,5 +194,74 @@ describe('decide', () => {
 
     // Act / Assess
     expect(decide(set, tx, f, at)).toEqual(decide(set, tx, f, at));
+  });
+
+  it.each([
+    [['allow', 90, 'block'], 'allow', 90],
+    [['allow', 'review'], 'allow', 0],
+    [[100, 'allow'], 'allow', 100],
+    [['block'], 'block', 0],
+    [[10, 'block', 'review'], 'block', 10],
+    [['review'], 'review', 0],
+    [['review', 20], 'review', 20],
+    [['review', 60, 50], 'block', 80],
+    [[60, 50], 'block', 80],
+    [[20, 20], 'allow', 36],
+  ] as [(number | RuleAction)[], string, number][])(
+    'gives action rules precedence: %j decides %s with score %d',
+    (rules, outcome, score) => {
+      // Prepare
+      const set = firing(...rules);
+      const tx = makeTx();
+
+      // Act
+      const d = decide(set, tx, firstSeen(tx), at);
+
+      // Assess
+      expect(d.outcome).toBe(outcome);
+      expect(d.score).toBeCloseTo(score, 10);
+      expect(d.reasons).toHaveLength(rules.length);
+    },
+  );
+
+  it('lists action rules among the reasons with their action', () => {
+    // Prepare
+    const set = compileRuleSet({
+      version: 'v',
+      rules: [
+        { id: 'high_value', when: 'amount > 10000', weight: 60 },
+        { id: 'trusted', when: 'account_id == "acc-1"', action: 'allow', detail: 'trusted account {account_id}' },
+      ],
+    });
+    const tx = makeTx({ amount: money('20000') });
+
+    // Act
+    const d = decide(set, tx, firstSeen(tx), at);
+
+    // Assess
+    expect(d.outcome).toBe('allow');
+    expect(d.score).toBe(60);
+    expect(d.reasons).toEqual([
+      { rule: 'high_value', weight: 60, detail: 'high value' },
+      { rule: 'trusted', weight: 0, detail: 'trusted account acc-1', action: 'allow' },
+    ]);
+  });
+});
+
+describe('outcomeOf', () => {
+  const thresholds = { review: 50, block: 80 };
+
+  it('meets the thresholds without actions', () => {
+    expect(outcomeOf([], 0, thresholds)).toBe('allow');
+    expect(outcomeOf(hits(50), 50, thresholds)).toBe('review');
+    expect(outcomeOf(hits(80), 80, thresholds)).toBe('block');
+  });
+
+  it('lets allow win over block, block over review, and review raise allow', () => {
+    const action = (a: RuleAction): RuleHit => ({ rule: a, weight: 0, detail: '', action: a });
+    expect(outcomeOf([action('block'), action('allow')], 90, thresholds)).toBe('allow');
+    expect(outcomeOf([action('review'), action('block')], 0, thresholds)).toBe('block');
+    expect(outcomeOf([action('review')], 0, thresholds)).toBe('review');
+    expect(outcomeOf([action('review')], 85, thresholds)).toBe('block');
   });
 });

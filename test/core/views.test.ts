@@ -61,7 +61,7 @@ describe('transactionView', () => {
 });
 
 describe('alertFor and isAlerting', () => {
-  const set = compileRuleSet({ version: 'v1', rules: [{ id: 'high_value', weight: 60 }] });
+  const set = compileRuleSet({ version: 'v1', rules: [{ id: 'high_value', when: 'amount > 10000', weight: 60 }] });
   const at = new Date('2024-03-01T12:00:01Z');
 
   it('alerts on review and block, not on allow', () => {

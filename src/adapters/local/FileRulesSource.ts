@@ -1,9 +1,24 @@
-import { readFileSync, statSync, unwatchFile, watchFile } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  unwatchFile,
+  watchFile,
+  writeSync,
+} from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { RulesError } from '../../core/errors.js';
-import { compileRuleSet, type RuleSet } from '../../core/rules.js';
+import { compileRuleSet, type RuleSet, type RulesDocument } from '../../core/rules.js';
 import type { Logger } from '../../ports/Logger.js';
 
-/** Reads and compiles a rules file; throws {@link RulesError} with the path of the problem. */
+/**
+ * Reads and compiles a rules file; throws {@link RulesError} naming the file and the path of the
+ * problem (and, for an expression, the rule, the column and a caret).
+ */
 export function loadRulesFile(path: string): RuleSet {
   let text: string;
   try {
@@ -17,17 +32,18 @@ export function loadRulesFile(path: string): RuleSet {
   } catch (e) {
     throw new RulesError('', `is not valid JSON: ${(e as Error).message}`, path);
   }
-  try {
-    return compileRuleSet(doc);
-  } catch (e) {
-    if (e instanceof RulesError) throw new RulesError(e.path, e.reason, path);
-    throw e;
-  }
+  return compileRuleSet(doc, { file: path });
 }
 
 /**
  * The rule set from a file, reloaded when the file changes. An invalid new version is refused
- * (and logged); the previous set stays in force.
+ * (and logged); the previous set stays in force. {@link replace} validates a new document, writes
+ * it to the file atomically and activates it.
+ *
+ * @example
+ * const rules = new FileRulesSource('rules/default.json', logger);
+ * rules.watch();
+ * rules.replace({ version: 'v2', rules: [...] }); // throws RulesError when invalid; nothing changes
  */
 export class FileRulesSource {
   private set: RuleSet;
@@ -45,6 +61,25 @@ export class FileRulesSource {
     return this.set;
   }
 
+  /** The document of the rule set in force (as it was read or written). */
+  document(): RulesDocument {
+    return this.set.document;
+  }
+
+  /**
+   * Validates `doc`, writes it to the rules file atomically (a temporary file in the same folder,
+   * flushed, then renamed over the old one) and activates it. An invalid document throws
+   * {@link RulesError} and changes nothing, neither the file nor the set in force.
+   */
+  replace(doc: unknown): RuleSet {
+    const next = compileRuleSet(doc);
+    writeAtomically(this.path, `${JSON.stringify(next.document, null, 2)}\n`);
+    const previous = this.set.version;
+    this.set = next;
+    this.logger.info(`rules replaced: ${previous} -> ${next.version}`);
+    return next;
+  }
+
   /** Starts polling the file for changes (every `intervalMs`). */
   watch(intervalMs = 1000): void {
     if (this.watching) return;
@@ -54,7 +89,7 @@ export class FileRulesSource {
     });
   }
 
-  /** Reloads now; returns true when a new set was activated. */
+  /** Reloads now; returns true when the file held a valid set (now in force). */
   reload(): boolean {
     try {
       statSync(this.path);
@@ -73,5 +108,32 @@ export class FileRulesSource {
   close(): void {
     if (this.watching) unwatchFile(this.path);
     this.watching = false;
+  }
+}
+
+/** Replaces a file's content all at once: readers see the old content or the new, never half. */
+function writeAtomically(path: string, text: string): void {
+  let mode = 0o644;
+  try {
+    mode = statSync(path).mode & 0o777;
+  } catch {
+    // A new file: the default mode.
+  }
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+  const fd = openSync(tmp, 'w', mode);
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } catch (e) {
+    closeSync(fd);
+    unlinkSync(tmp);
+    throw e;
+  }
+  closeSync(fd);
+  try {
+    renameSync(tmp, path);
+  } catch (e) {
+    unlinkSync(tmp);
+    throw e;
   }
 }
