@@ -9,6 +9,10 @@ import { createPanTokenizer } from '../core/pan.js';
 import { parseFieldMap } from '../core/schema.js';
 import { loadOrCreateTokenKey } from '../local/tokenKey.js';
 import { BUNDLED_RULES, BUNDLED_SAMPLE, createLocalRuntime } from '../local/wiring.js';
+import { backtestCommand } from './backtest.js';
+import { evaluateCommand } from './evaluate.js';
+import { generateCommand } from './generate.js';
+import { trainCommand } from './train.js';
 import { scoreFile } from './score.js';
 
 const VERSION = (
@@ -23,7 +27,20 @@ Usage:
       Runs the local pipeline: watches <data-dir>/inbox for *.csv, serves the HTTP API.
 
   fraudmini score <file.csv> --out <decisions.jsonl|decisions.csv> [--rules rules.json] [--map THEIR=ours,...]
+                  [--model model.json] [--label-delay 7d]
       Scores a file offline; writes decisions and <out>.receipt.json.
+
+  fraudmini generate --out tx.csv [--customers 1000] [--days 30] [--seed 1] [--start 2026-01-01]
+      Writes realistic labelled traffic (label and scenario columns).
+
+  fraudmini train <labelled.csv> --out model.json [--from DATE] [--to DATE] [--label-delay 7d] [--map ...]
+      Learns a gradient-boosted model from labelled history (--from inclusive, --to exclusive).
+
+  fraudmini evaluate <labelled.csv> --model model.json [--from DATE] [--to DATE] [--report report.html] [--json]
+      AUC, average precision and card precision@100 for rules only, model only and combined.
+
+  fraudmini backtest <labelled.csv> --rules rules.json [--against other.json] [--json]
+      Hits, precision, recall, alert rate and money caught per rule and outcome.
 
   fraudmini help | --help        this text
   fraudmini --version
@@ -52,6 +69,14 @@ export async function main(argv: string[], env: Record<string, string | undefine
         return await start(rest, env);
       case 'score':
         return await score(rest, env);
+      case 'generate':
+        return await generateCommand(rest);
+      case 'train':
+        return await trainCommand(rest, env);
+      case 'evaluate':
+        return await evaluateCommand(rest, env);
+      case 'backtest':
+        return await backtestCommand(rest, env);
       case undefined:
       case 'help':
       case '--help':

@@ -57,7 +57,18 @@ export async function scoreFile(options: ScoreFileOptions): Promise<Receipt> {
   });
   const write = async (text: string): Promise<void> => {
     if (writeError) throw writeError;
-    if (!out.write(text)) await Promise.race([once(out, 'drain'), once(out, 'close')]);
+    if (!out.write(text)) {
+      // Resume on drain, or on close after an error; remove both listeners either way.
+      await new Promise<void>((resume) => {
+        const done = (): void => {
+          out.off('drain', done);
+          out.off('close', done);
+          resume();
+        };
+        out.once('drain', done);
+        out.once('close', done);
+      });
+    }
     if (writeError) throw writeError;
   };
   const name = options.input.slice(options.input.lastIndexOf('/') + 1);

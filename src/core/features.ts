@@ -1,3 +1,11 @@
+import {
+  entityKeys,
+  LABEL_ENTITIES,
+  LABEL_WINDOWS,
+  type LabelEntity,
+  type LabelFeedback,
+  type LabelWindowName,
+} from './labels.js';
 import type { Transaction } from './transaction.js';
 import { type EntityFeatures, EntityWindows, WINDOWS, type WindowName } from './windows.js';
 
@@ -12,6 +20,12 @@ export interface Features {
   card?: EntityFeatures;
   terminal?: EntityFeatures;
   merchant?: EntityFeatures;
+  /**
+   * Known labels per entity and label window, when label feedback is on: for entity e and window
+   * w, `[known, frauds]` at index `(e * LABEL_WINDOWS.length + w) * 2`. Only labels known by the
+   * transaction's time (its time − delay or earlier), never its own.
+   */
+  labels?: Float64Array;
 }
 
 /** Options of a {@link FeatureWindows} store. */
@@ -22,6 +36,8 @@ export interface FeatureWindowsOptions {
    * @default 7 days
    */
   latenessMs?: number;
+  /** Label feedback: when given, features include known-label counts and labels are fed back. */
+  labels?: LabelFeedback;
 }
 
 const DAY = 86_400_000;
@@ -44,11 +60,14 @@ export class FeatureWindows {
     merchant: new Map(),
   };
   private readonly latenessMs: number;
+  /** Label feedback, when on. */
+  readonly labels: LabelFeedback | undefined;
   private watermark = Number.NEGATIVE_INFINITY;
   private sinceSweep = 0;
 
   constructor(options: FeatureWindowsOptions = {}) {
     this.latenessMs = options.latenessMs ?? 7 * DAY;
+    this.labels = options.labels;
   }
 
   /** Records the transaction and returns its features (which include it). */
@@ -60,6 +79,12 @@ export class FeatureWindows {
     if (tx.card) f.card = this.entity('card', tx.card.token).observe(o);
     if (tx.terminalId !== undefined) f.terminal = this.entity('terminal', tx.terminalId).observe(o);
     if (tx.merchant !== undefined) f.merchant = this.entity('merchant', tx.merchant).observe(o);
+    if (this.labels) {
+      // Read before this transaction's own label is scheduled: it can never see itself.
+      this.labels.advance(this.watermark);
+      f.labels = labelSnapshot(this.labels, tx);
+      this.labels.schedule(tx);
+    }
     return f;
   }
 
@@ -71,6 +96,7 @@ export class FeatureWindows {
   /** Forgets everything (before a replay from durable storage). */
   clear(): void {
     for (const m of Object.values(this.maps)) m.clear();
+    this.labels?.clear();
     this.watermark = Number.NEGATIVE_INFINITY;
     this.sinceSweep = 0;
   }
@@ -142,4 +168,25 @@ export function featureValue(f: Features, entity: Entity, window: WindowName, st
 /** The entity's previous transaction in event time (time and country), if any. */
 export function previousOf(f: Features, entity: Entity): { timestamp: number; country: string | undefined } | undefined {
   return f[entity]?.previous;
+}
+
+function labelSnapshot(labels: LabelFeedback, tx: Transaction): Float64Array {
+  const out = new Float64Array(LABEL_ENTITIES.length * LABEL_WINDOWS.length * 2);
+  const keys = entityKeys(tx);
+  let i = 0;
+  for (let e = 0; e < LABEL_ENTITIES.length; e++) {
+    for (let w = 0; w < LABEL_WINDOWS.length; w++) {
+      const c = labels.counts(LABEL_ENTITIES[e] as LabelEntity, keys[e], w, tx.timestamp);
+      out[i++] = c.known;
+      out[i++] = c.frauds;
+    }
+  }
+  return out;
+}
+
+/** Known labels of an entity in a label window at the transaction's time (zeros when feedback is off). */
+export function labelCounts(f: Features, entity: LabelEntity, window: LabelWindowName): { known: number; frauds: number } {
+  if (!f.labels) return { known: 0, frauds: 0 };
+  const i = (LABEL_ENTITIES.indexOf(entity) * LABEL_WINDOWS.length + LABEL_WINDOWS.indexOf(window)) * 2;
+  return { known: f.labels[i] as number, frauds: f.labels[i + 1] as number };
 }

@@ -1,0 +1,78 @@
+import { createReadStream, renameSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { MODEL_FEATURES } from '../core/model/vector.js';
+import { trainModel } from '../pipeline/train.js';
+import { CliInputError, DEFAULT_LABEL_DELAY, historyContext } from './history.js';
+import { ProgressBar } from './progress.js';
+
+/**
+ * `fraudmini train <labelled.csv> [--from DATE] [--to DATE] [--label-delay 7d] [--map …] --out model.json`
+ */
+export async function trainCommand(args: string[], env: Record<string, string | undefined>): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: {
+      out: { type: 'string', short: 'o' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      'label-delay': { type: 'string' },
+      map: { type: 'string' },
+      rules: { type: 'string' },
+      'data-dir': { type: 'string' },
+      trees: { type: 'string' },
+      'max-negatives': { type: 'string' },
+    },
+    strict: true,
+    allowPositionals: true,
+  });
+  if (positionals.length !== 1) throw new CliInputError('train takes one labelled CSV file');
+  if (values.out === undefined) throw new CliInputError('train needs --out <model.json>');
+  const ctx = historyContext(positionals[0], values, env);
+  const trees = values.trees !== undefined ? Number(values.trees) : undefined;
+  if (trees !== undefined && !(Number.isInteger(trees) && trees > 0)) throw new CliInputError('--trees must be a positive integer');
+  const maxNegatives = values['max-negatives'] !== undefined ? Number(values['max-negatives']) : undefined;
+  if (maxNegatives !== undefined && !(Number.isInteger(maxNegatives) && maxNegatives > 0)) {
+    throw new CliInputError('--max-negatives must be a positive integer');
+  }
+  const bar = new ProgressBar({ total: ctx.size, label: 'features' });
+  const started = Date.now();
+  let file: Awaited<ReturnType<typeof trainModel>>;
+  try {
+    file = await trainModel(createReadStream(ctx.input, { highWaterMark: 1 << 20 }), {
+      fileKey: ctx.input.slice(ctx.input.lastIndexOf('/') + 1),
+      tokenizer: ctx.tokenizer,
+      fieldMap: ctx.fieldMap,
+      rules: ctx.rules,
+      labelDelayMs: ctx.labelDelayMs,
+      defaultCurrency: ctx.defaultCurrency,
+      from: ctx.from,
+      to: ctx.to,
+      maxNegatives,
+      gbdt: trees !== undefined ? { trees } : undefined,
+      onProgress: (bytes, rows) => bar.update(bytes, rows),
+    });
+  } catch (e) {
+    if (e instanceof RangeError) throw new CliInputError(e.message);
+    throw e;
+  } finally {
+    bar.done();
+  }
+  const part = `${values.out}.part`;
+  writeFileSync(part, `${JSON.stringify(file)}\n`, { mode: 0o600 });
+  renameSync(part, values.out);
+  const t = file.training;
+  const top = Object.entries(file.importance)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 6)
+    .map(([k, v]) => `${k} ${(v * 100).toFixed(1)}%`)
+    .join(', ');
+  process.stderr.write(
+    `model ${file.version} -> ${values.out}\n` +
+      `  trained on ${t.rows.toLocaleString('en-US')} labelled rows (${t.positives.toLocaleString('en-US')} fraud) ` +
+      `from ${t.from ?? 'the start'} to ${t.to ?? 'the end'}, label delay ${values['label-delay'] ?? DEFAULT_LABEL_DELAY}\n` +
+      `  ${t.best_iteration} trees (of ${t.trees_trained} grown; validation log-loss ${t.validation_logloss?.toFixed(4) ?? 'n/a'}), ` +
+      `${MODEL_FEATURES.length} features, ${((Date.now() - started) / 1000).toFixed(1)} s\n` +
+      `  most important: ${top}\n`,
+  );
+  return 0;
+}

@@ -1,0 +1,212 @@
+import type { Label, Transaction } from './transaction.js';
+
+/** Windows over which known labels are counted (by the time the label became known). */
+export const LABEL_WINDOWS = ['1d', '7d', '30d'] as const;
+/** A label window name. */
+export type LabelWindowName = (typeof LABEL_WINDOWS)[number];
+const DAY = 86_400_000;
+const LABEL_WINDOW_MS = [DAY, 7 * DAY, 30 * DAY] as const;
+
+/** Entities that carry label history. */
+export const LABEL_ENTITIES = ['account', 'card', 'terminal', 'merchant'] as const;
+/** A label entity. */
+export type LabelEntity = (typeof LABEL_ENTITIES)[number];
+
+/** Known labels of one entity in one window: how many transactions, how many of them fraud. */
+export interface LabelCounts {
+  known: number;
+  frauds: number;
+}
+
+/** A label waiting for the time it becomes known. */
+interface PendingLabel {
+  knownAt: number;
+  label: Label;
+  keys: (string | undefined)[];
+}
+
+/** Per entity: label events in order of the time they became known, with a running fraud count. */
+class LabelHistory {
+  knownAt: number[] = [];
+  /** prefix[i] = frauds among the first i events (after `base`). */
+  prefix: number[] = [0];
+  base = 0;
+
+  add(knownAt: number, label: Label): void {
+    const n = this.knownAt.length;
+    if (n === this.base || (this.knownAt[n - 1] as number) <= knownAt) {
+      this.knownAt.push(knownAt);
+      this.prefix.push((this.prefix[n] as number) + label);
+      return;
+    }
+    // Known earlier than labels already released (an out-of-order row, or `scheduleAt` in the
+    // past): insert in order, or the binary searches in `counts` go wrong.
+    const at = upperBound(this.knownAt, this.base, n, knownAt);
+    this.knownAt.splice(at, 0, knownAt);
+    this.prefix.splice(at + 1, 0, (this.prefix[at] as number) + label);
+    for (let i = at + 2; i < this.prefix.length; i++) this.prefix[i] = (this.prefix[i] as number) + label;
+  }
+
+  /** Labels known in (t − w, t]. */
+  counts(t: number, w: number): LabelCounts {
+    const hi = upperBound(this.knownAt, this.base, this.knownAt.length, t);
+    const lo = upperBound(this.knownAt, this.base, hi, t - w);
+    return { known: hi - lo, frauds: (this.prefix[hi] as number) - (this.prefix[lo] as number) };
+  }
+
+  /** Forgets labels known before `horizon`, compacting now and then. */
+  evict(horizon: number): void {
+    let b = this.base;
+    while (b < this.knownAt.length && (this.knownAt[b] as number) <= horizon) b++;
+    this.base = b;
+    if (b > 1024 && b * 2 > this.knownAt.length) {
+      this.knownAt = this.knownAt.slice(b);
+      this.prefix = this.prefix.slice(b);
+      this.base = 0;
+    }
+  }
+}
+
+/** Options of {@link LabelFeedback}. */
+export interface LabelFeedbackOptions {
+  /**
+   * How long after a transaction its outcome (fraud or legit) becomes known, e.g. after a
+   * chargeback or an investigation. @default 7 days
+   */
+  delayMs?: number;
+}
+
+/**
+ * Label feedback on event time: a labelled transaction at time t contributes to label features
+ * only from t + delay on, so no feature ever uses a label that would not yet be known — and never
+ * a transaction's own label (it is scheduled after the transaction is scored).
+ *
+ * Call {@link advance} with the newest event time before reading features at that time, read with
+ * {@link counts}, then {@link schedule} the transaction's own label.
+ */
+export class LabelFeedback {
+  readonly delayMs: number;
+  private readonly heap: PendingLabel[] = [];
+  private readonly maps: Record<LabelEntity, Map<string, LabelHistory>> = {
+    account: new Map(),
+    card: new Map(),
+    terminal: new Map(),
+    merchant: new Map(),
+  };
+  private released = Number.NEGATIVE_INFINITY;
+  private sinceSweep = 0;
+
+  constructor(options: LabelFeedbackOptions = {}) {
+    this.delayMs = options.delayMs ?? 7 * DAY;
+    if (!(this.delayMs >= 0)) throw new RangeError('the label delay must be >= 0');
+  }
+
+  /** Makes every label known at or before `t` visible. */
+  advance(t: number): void {
+    // No early return when `t` is not new: a label scheduled since the last call may already be
+    // due (delay 0, or an out-of-order row whose time + delay is behind the newest time).
+    if (t > this.released) this.released = t;
+    while (this.heap.length > 0 && (this.heap[0] as PendingLabel).knownAt <= t) {
+      const p = popHeap(this.heap);
+      for (let e = 0; e < LABEL_ENTITIES.length; e++) {
+        const key = p.keys[e];
+        if (key === undefined) continue;
+        const m = this.maps[LABEL_ENTITIES[e] as LabelEntity];
+        let h = m.get(key);
+        if (!h) {
+          h = new LabelHistory();
+          m.set(key, h);
+        }
+        h.add(p.knownAt, p.label);
+      }
+    }
+    if (++this.sinceSweep >= 50_000) this.sweep(this.released);
+  }
+
+  /** Labels of `entity` known in (t − window, t]. */
+  counts(entity: LabelEntity, key: string | undefined, window: number, t: number): LabelCounts {
+    if (key === undefined) return { known: 0, frauds: 0 };
+    const h = this.maps[entity].get(key);
+    return h ? h.counts(t, LABEL_WINDOW_MS[window] as number) : { known: 0, frauds: 0 };
+  }
+
+  /** Queues a transaction's label, to become known at its time + the delay. */
+  schedule(tx: Transaction, label: Label | undefined = tx.label): void {
+    if (label === undefined) return;
+    pushHeap(this.heap, { knownAt: tx.timestamp + this.delayMs, label, keys: entityKeys(tx) });
+  }
+
+  /** Queues a label learned now (e.g. `POST /transactions/:id/label`), known from `knownAt`. */
+  scheduleAt(tx: Transaction, label: Label, knownAt: number): void {
+    pushHeap(this.heap, { knownAt, label, keys: entityKeys(tx) });
+  }
+
+  /** Labels waiting to become known (for tests and memory accounting). */
+  get pending(): number {
+    return this.heap.length;
+  }
+
+  /** Forgets everything (before a replay). */
+  clear(): void {
+    this.heap.length = 0;
+    for (const m of Object.values(this.maps)) m.clear();
+    this.released = Number.NEGATIVE_INFINITY;
+  }
+
+  private sweep(t: number): void {
+    this.sinceSweep = 0;
+    const horizon = t - 2 * LABEL_WINDOW_MS[2];
+    for (const m of Object.values(this.maps)) {
+      for (const [key, h] of m) {
+        h.evict(horizon);
+        if (h.base >= h.knownAt.length) m.delete(key);
+      }
+    }
+  }
+}
+
+/** The entity keys of a transaction, in {@link LABEL_ENTITIES} order. */
+export function entityKeys(tx: Transaction): (string | undefined)[] {
+  return [tx.accountId, tx.card?.token, tx.terminalId, tx.merchant];
+}
+
+function upperBound(a: number[], lo: number, hi: number, x: number): number {
+  let l = lo;
+  let h = hi;
+  while (l < h) {
+    const mid = (l + h) >>> 1;
+    if ((a[mid] as number) <= x) l = mid + 1;
+    else h = mid;
+  }
+  return l;
+}
+
+function pushHeap(heap: PendingLabel[], item: PendingLabel): void {
+  heap.push(item);
+  let i = heap.length - 1;
+  while (i > 0) {
+    const parent = (i - 1) >> 1;
+    if ((heap[parent] as PendingLabel).knownAt <= item.knownAt) break;
+    heap[i] = heap[parent] as PendingLabel;
+    i = parent;
+  }
+  heap[i] = item;
+}
+
+function popHeap(heap: PendingLabel[]): PendingLabel {
+  const top = heap[0] as PendingLabel;
+  const last = heap.pop() as PendingLabel;
+  if (heap.length === 0) return top;
+  let i = 0;
+  for (;;) {
+    const l = 2 * i + 1;
+    if (l >= heap.length) break;
+    const r = l + 1;
+    const c = r < heap.length && (heap[r] as PendingLabel).knownAt < (heap[l] as PendingLabel).knownAt ? r : l;
+    if ((heap[c] as PendingLabel).knownAt >= last.knownAt) break;
+    heap[i] = heap[c] as PendingLabel;
+    i = c;
+  }
+  heap[i] = last;
+  return top;
+}

@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import {
+  contributions,
+  predictMargin,
+  predictProba,
+  rootTotal,
+  type TrainingSet,
+  trainGbdt,
+} from '../../src/core/model/gbdt.js';
+import { seededRandom } from '../helpers/random.js';
+
+/**
+ * `rows` rows of `features` uniform values; the label is `rule(row)`, flipped with probability
+ * `noise`. Weights are all 1.
+ */
+function dataset(
+  rows: number,
+  features: number,
+  rule: (x: number[]) => boolean,
+  options: { seed?: number; noise?: number } = {},
+): TrainingSet {
+  const rand = seededRandom(options.seed ?? 1);
+  const x = new Float64Array(rows * features);
+  const y = new Uint8Array(rows);
+  for (let r = 0; r < rows; r++) {
+    const row: number[] = [];
+    for (let f = 0; f < features; f++) row.push(Math.round(rand() * 1000) / 1000);
+    x.set(row, r * features);
+    const flip = rand() < (options.noise ?? 0);
+    y[r] = rule(row) !== flip ? 1 : 0;
+  }
+  return { x, y, w: new Float64Array(rows).fill(1), rows, features };
+}
+
+const firstAboveHalf = (x: number[]): boolean => (x[0] as number) > 0.5;
+
+describe('trainGbdt', () => {
+  it('gives identical trees when trained twice on the same data', () => {
+    // Prepare
+    const data = dataset(2000, 4, (x) => (x[0] as number) + (x[1] as number) > 1, { noise: 0.1 });
+
+    // Act
+    const a = trainGbdt(data, { trees: 40 });
+    const b = trainGbdt(data, { trees: 40 });
+
+    // Assess
+    expect(JSON.stringify(a.model)).toBe(JSON.stringify(b.model));
+    expect(a.report).toEqual(b.report);
+  });
+
+  it('learns a simple separable rule', () => {
+    // Prepare: fraud iff feature 0 > 0.5; features 1 and 2 are noise.
+    const data = dataset(1000, 3, firstAboveHalf);
+
+    // Act
+    const { model, report } = trainGbdt(data, { trees: 50 });
+
+    // Assess
+    let errors = 0;
+    for (let r = 0; r < data.rows; r++) {
+      const p = predictProba(model, data.x, r * data.features);
+      if ((p > 0.5 ? 1 : 0) !== data.y[r]) errors++;
+    }
+    expect(errors).toBe(0);
+    expect(predictProba(model, [0.9, 0.5, 0.5])).toBeGreaterThan(0.9);
+    expect(predictProba(model, [0.1, 0.5, 0.5])).toBeLessThan(0.1);
+    // The split gain goes to feature 0.
+    expect(report.gain[0]).toBeGreaterThan(10 * ((report.gain[1] as number) + (report.gain[2] as number)));
+  });
+
+  it('starts from the weighted log-odds of the positives', () => {
+    // Prepare: 2 positives of weight 3, 8 negatives of weight 1.
+    const y = Uint8Array.from([1, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
+    const w = Float64Array.from([3, 3, 1, 1, 1, 1, 1, 1, 1, 1]);
+    const data: TrainingSet = { x: new Float64Array(10), y, w, rows: 10, features: 1 };
+
+    // Act
+    const { model } = trainGbdt(data, { trees: 1 });
+    const unweighted = trainGbdt({ ...data, w: new Float64Array(10).fill(1) }, { trees: 1 });
+
+    // Assess: prior = 6 / (6 + 8) = 3/7, base = ln((3/7) / (4/7)) = ln(6/8); unweighted ln(2/8).
+    expect(model.base).toBeCloseTo(Math.log(6 / 8), 12);
+    expect(unweighted.model.base).toBeCloseTo(Math.log(2 / 8), 12);
+  });
+
+  it('stops early and keeps the best iteration', () => {
+    // Prepare: a weak signal under heavy noise, so deep trees overfit fast.
+    const data = dataset(3000, 5, firstAboveHalf, { seed: 3, noise: 0.4 });
+
+    // Act
+    const { model, report } = trainGbdt(data, { trees: 300, learningRate: 0.5, minLeafRows: 5, patience: 5 });
+
+    // Assess
+    expect(report.validationLogLoss).not.toBeNull();
+    expect(report.treesTrained).toBeLessThan(300);
+    expect(report.bestIteration).toBeGreaterThanOrEqual(1);
+    expect(report.bestIteration).toBeLessThanOrEqual(report.treesTrained);
+    expect(model.trees).toHaveLength(report.bestIteration);
+  });
+
+  it('trains every tree it is asked for without a validation tail', () => {
+    // Prepare: too few rows for a validation tail of 200.
+    const data = dataset(500, 2, firstAboveHalf, { noise: 0.3 });
+
+    // Act
+    const { model, report } = trainGbdt(data, { trees: 7 });
+
+    // Assess
+    expect(report.validationLogLoss).toBeNull();
+    expect(report.treesTrained).toBe(7);
+    expect(report.bestIteration).toBe(7);
+    expect(model.trees).toHaveLength(7);
+  });
+
+  it('throws on zero rows', () => {
+    // Prepare
+    const empty: TrainingSet = { x: new Float64Array(0), y: new Uint8Array(0), w: new Float64Array(0), rows: 0, features: 3 };
+
+    // Act
+    const train = (): unknown => trainGbdt(empty);
+
+    // Assess
+    expect(train).toThrow(RangeError);
+    expect(train).toThrow(/no training rows/);
+  });
+});
+
+describe('contributions', () => {
+  it('add up with rootTotal to the margin', () => {
+    // Prepare
+    const data = dataset(1500, 4, (x) => (x[0] as number) > 0.3 && (x[2] as number) < 0.6, { noise: 0.05 });
+    const { model } = trainGbdt(data, { trees: 30 });
+
+    // Act and Assess, row by row
+    for (let r = 0; r < 100; r++) {
+      const row = data.x.subarray(r * data.features, (r + 1) * data.features);
+      const c = contributions(model, row, data.features);
+      const sum = c.reduce((a, b) => a + b, 0);
+      expect(Math.abs(sum + rootTotal(model) - predictMargin(model, row))).toBeLessThan(1e-9);
+    }
+  });
+});

@@ -1,0 +1,303 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { FeatureWindows, labelCounts } from '../../src/core/features.js';
+import {
+  entityKeys,
+  LABEL_ENTITIES,
+  LABEL_WINDOWS,
+  LabelFeedback,
+  type LabelEntity,
+  type LabelWindowName,
+} from '../../src/core/labels.js';
+import type { Label, Transaction } from '../../src/core/transaction.js';
+import { makeTx } from '../helpers/transactions.js';
+
+const T = Date.UTC(2024, 0, 1);
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+const WINDOW_MS: Record<LabelWindowName, number> = { '1d': DAY, '7d': 7 * DAY, '30d': 30 * DAY };
+
+/** A transaction touching all four label entities. */
+function tx(id: string, timestamp: number, label: Label | undefined, keys: Partial<Record<LabelEntity, string>> = {}): Transaction {
+  return makeTx({
+    transactionId: id,
+    timestamp,
+    accountId: keys.account ?? 'acc-1',
+    card: { token: keys.card ?? 'card-1', masked: '411111******1111' },
+    terminalId: keys.terminal ?? 'term-1',
+    merchant: keys.merchant ?? 'merch-1',
+    label,
+  });
+}
+
+/** One generated event: a step in time (mostly forward), the entities it touches and its label. */
+interface EventSpec {
+  stepHours: number;
+  backwards: boolean;
+  account: number;
+  card: number | null;
+  terminal: number | null;
+  merchant: number | null;
+  label: Label | null;
+}
+
+const eventSpec: fc.Arbitrary<EventSpec> = fc.record({
+  // Whole hours so known times often land exactly on window edges and on transaction times.
+  stepHours: fc.integer({ min: 0, max: 96 }),
+  // About one row in eight arrives out of order (behind the newest time seen).
+  backwards: fc.integer({ min: 0, max: 7 }).map((n) => n === 0),
+  account: fc.integer({ min: 0, max: 2 }),
+  card: fc.option(fc.integer({ min: 0, max: 2 }), { freq: 5 }),
+  terminal: fc.option(fc.integer({ min: 0, max: 2 }), { freq: 5 }),
+  merchant: fc.option(fc.integer({ min: 0, max: 1 }), { freq: 5 }),
+  label: fc.option(fc.constantFrom<Label>(0, 1), { freq: 6 }),
+});
+
+/** A delay of 0 (often), or a whole number of hours up to 10 days. */
+const delayMs = fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 240 }).map((h) => h * HOUR));
+
+function buildTransactions(specs: EventSpec[]): Transaction[] {
+  let t = T;
+  return specs.map((s, i) => {
+    t += s.stepHours * HOUR;
+    const timestamp = s.backwards ? t - s.stepHours * 3 * HOUR : t;
+    return makeTx({
+      transactionId: `tx-${i}`,
+      timestamp,
+      accountId: `acc-${s.account}`,
+      ...(s.card !== null ? { card: { token: `card-${s.card}`, masked: 'x' } } : {}),
+      ...(s.terminal !== null ? { terminalId: `term-${s.terminal}` } : {}),
+      ...(s.merchant !== null ? { merchant: `merch-${s.merchant}` } : {}),
+      ...(s.label !== null ? { label: s.label } : {}),
+    });
+  });
+}
+
+/**
+ * Brute force, straight from the definition: among transactions processed before `txs[j]` that
+ * share the entity key and carry a label, count those whose label is known (t + delay) by the
+ * time of `txs[j]` and inside the window (T − w, T].
+ */
+function referenceCounts(
+  txs: Transaction[],
+  j: number,
+  entity: LabelEntity,
+  window: LabelWindowName,
+  delay: number,
+): { known: number; frauds: number } {
+  const me = txs[j];
+  if (!me) throw new RangeError(`no transaction ${j}`);
+  const e = LABEL_ENTITIES.indexOf(entity);
+  const key = entityKeys(me)[e];
+  let known = 0;
+  let frauds = 0;
+  if (key === undefined) return { known, frauds };
+  for (const other of txs.slice(0, j)) {
+    if (other.label === undefined || entityKeys(other)[e] !== key) continue;
+    const knownAt = other.timestamp + delay;
+    if (knownAt <= me.timestamp && knownAt > me.timestamp - WINDOW_MS[window]) {
+      known++;
+      frauds += other.label;
+    }
+  }
+  return { known, frauds };
+}
+
+describe('FeatureWindows with label feedback', () => {
+  it('never counts a label before it is known, and counts every label that is (property)', () => {
+    fc.assert(
+      fc.property(fc.array(eventSpec, { minLength: 1, maxLength: 60 }), delayMs, (specs, delay) => {
+        // Prepare
+        const txs = buildTransactions(specs);
+        const store = new FeatureWindows({ labels: new LabelFeedback({ delayMs: delay }) });
+
+        // Act
+        const features = txs.map((t) => store.observe(t));
+
+        // Assess
+        features.forEach((f, j) => {
+          for (const entity of LABEL_ENTITIES) {
+            for (const window of LABEL_WINDOWS) {
+              const expected = referenceCounts(txs, j, entity, window, delay);
+              expect(labelCounts(f, entity, window), `tx ${j} ${entity} ${window} delay ${delay}`).toEqual(expected);
+            }
+          }
+        });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('never counts a transaction its own label, even with no delay', () => {
+    // Prepare
+    const store = new FeatureWindows({ labels: new LabelFeedback({ delayMs: 0 }) });
+
+    // Act
+    const first = store.observe(tx('fraud-1', T, 1));
+    const second = store.observe(tx('later', T, 0));
+
+    // Assess: the fraud sees nothing; a later row at the same instant sees the fraud (known at T + 0).
+    for (const entity of LABEL_ENTITIES) {
+      expect(labelCounts(first, entity, '1d')).toEqual({ known: 0, frauds: 0 });
+      expect(labelCounts(second, entity, '1d')).toEqual({ known: 1, frauds: 1 });
+    }
+  });
+
+  it('sees a label exactly at time + delay, not a millisecond earlier', () => {
+    // Prepare
+    const store = new FeatureWindows({ labels: new LabelFeedback({ delayMs: 2 * DAY }) });
+    store.observe(tx('fraud', T, 1));
+
+    // Act
+    const before = store.observe(tx('before', T + 2 * DAY - 1, 0));
+    const at = store.observe(tx('at', T + 2 * DAY, 0));
+
+    // Assess
+    expect(labelCounts(before, 'terminal', '30d')).toEqual({ known: 0, frauds: 0 });
+    expect(labelCounts(at, 'terminal', '30d')).toEqual({ known: 1, frauds: 1 });
+  });
+
+  it('windows labels by the time they became known, (T − w, T]', () => {
+    // Prepare: a fraud known at T + 1d.
+    const store = new FeatureWindows({ labels: new LabelFeedback({ delayMs: DAY }) });
+    store.observe(tx('fraud', T, 1));
+
+    // Act
+    const inside = store.observe(tx('inside', T + 2 * DAY - 1, 0));
+    const edge = store.observe(tx('edge', T + 2 * DAY, 0));
+
+    // Assess: at T + 2d the 1-day window is (T + 1d, T + 2d], which excludes the label.
+    expect(labelCounts(inside, 'card', '1d')).toEqual({ known: 1, frauds: 1 });
+    expect(labelCounts(edge, 'card', '1d')).toEqual({ known: 0, frauds: 0 });
+    expect(labelCounts(edge, 'card', '7d')).toEqual({ known: 1, frauds: 1 });
+  });
+
+  it('gives an out-of-order row only the labels known at its own time', () => {
+    // Prepare: two labelled rows, then a row 10 days in the past on the same terminal.
+    const store = new FeatureWindows({ labels: new LabelFeedback({ delayMs: DAY }) });
+    store.observe(tx('old-fraud', T, 1));
+    store.observe(tx('new-fraud', T + 20 * DAY, 1));
+
+    // Act
+    const late = store.observe(tx('late', T + 10 * DAY, 0));
+
+    // Assess: the fraud known at T + 21d is not visible at T + 10d; the one known at T + 1d is.
+    expect(labelCounts(late, 'terminal', '30d')).toEqual({ known: 1, frauds: 1 });
+  });
+
+  it('does not leak a future label into a late row after labels were released out of order', () => {
+    // Prepare: A (known T + 11d) is released first; B, a late row, is known at T + 1d and released after it.
+    const store = new FeatureWindows({ labels: new LabelFeedback({ delayMs: DAY }) });
+    store.observe(tx('a', T + 10 * DAY, 1));
+    store.observe(tx('c', T + 12 * DAY, 0));
+    store.observe(tx('b', T, 0));
+    store.observe(tx('d', T + 12 * DAY + 1, 0));
+
+    // Act: a late row at T + 5d.
+    const late = store.observe(tx('late', T + 5 * DAY, 0));
+
+    // Assess: only B's label (known T + 1d) is known at T + 5d; A's fraud (known T + 11d) is not.
+    expect(labelCounts(late, 'account', '30d')).toEqual({ known: 1, frauds: 0 });
+  });
+
+  it('reads zeros for features without label feedback', () => {
+    // Prepare
+    const store = new FeatureWindows();
+    store.observe(tx('fraud', T, 1));
+
+    // Act
+    const f = store.observe(tx('next', T + 30 * DAY, 0));
+
+    // Assess
+    expect(f.labels).toBeUndefined();
+    expect(labelCounts(f, 'account', '30d')).toEqual({ known: 0, frauds: 0 });
+  });
+});
+
+describe('LabelFeedback', () => {
+  it('counts nothing for unknown or absent keys', () => {
+    // Prepare
+    const labels = new LabelFeedback({ delayMs: 0 });
+    labels.schedule(tx('fraud', T, 1));
+    labels.advance(T + DAY);
+
+    // Act
+    const unknown = labels.counts('terminal', 'never-seen', 2, T + DAY);
+    const absent = labels.counts('merchant', undefined, 2, T + DAY);
+    const seen = labels.counts('terminal', 'term-1', 2, T + DAY);
+
+    // Assess
+    expect(unknown).toEqual({ known: 0, frauds: 0 });
+    expect(absent).toEqual({ known: 0, frauds: 0 });
+    expect(seen).toEqual({ known: 1, frauds: 1 });
+  });
+
+  it('scheduleAt makes a label known from the given time, whatever the transaction time', () => {
+    // Prepare: a label learned at T + 5h for a transaction at T (e.g. an analyst's verdict).
+    const labels = new LabelFeedback({ delayMs: 30 * DAY });
+    const t = tx('reported', T, undefined);
+    labels.scheduleAt(t, 1, T + 5 * HOUR);
+
+    // Act
+    labels.advance(T + 5 * HOUR - 1);
+    const early = labels.counts('account', 'acc-1', 0, T + 5 * HOUR - 1);
+    labels.advance(T + 5 * HOUR);
+    const known = labels.counts('account', 'acc-1', 0, T + 5 * HOUR);
+    const dayLater1d = labels.counts('account', 'acc-1', 0, T + 5 * HOUR + DAY);
+    const dayLater7d = labels.counts('account', 'acc-1', 1, T + 5 * HOUR + DAY);
+
+    // Assess: the 30-day delay does not apply; the 1-day window (t − 1d, t] drops it after a day.
+    expect(early).toEqual({ known: 0, frauds: 0 });
+    expect(known).toEqual({ known: 1, frauds: 1 });
+    expect(dayLater1d).toEqual({ known: 0, frauds: 0 });
+    expect(dayLater7d).toEqual({ known: 1, frauds: 1 });
+    expect(labels.pending).toBe(0);
+  });
+
+  it('keeps known-time order when a label learned later was known earlier', () => {
+    // Prepare: a label known at T + 3d is released first, then one known at T + 1d is scheduled.
+    const labels = new LabelFeedback({ delayMs: 0 });
+    labels.scheduleAt(tx('a', T, undefined), 0, T + 3 * DAY);
+    labels.advance(T + 3 * DAY);
+    labels.scheduleAt(tx('b', T, undefined), 1, T + DAY);
+
+    // Act
+    labels.advance(T + 3 * DAY);
+    const at2d = labels.counts('terminal', 'term-1', 2, T + 2 * DAY);
+    const at3d = labels.counts('terminal', 'term-1', 2, T + 3 * DAY);
+
+    // Assess
+    expect(at2d).toEqual({ known: 1, frauds: 1 });
+    expect(at3d).toEqual({ known: 2, frauds: 1 });
+  });
+
+  it('ignores a transaction without a label and rejects a negative delay', () => {
+    // Prepare
+    const labels = new LabelFeedback();
+
+    // Act
+    labels.schedule(tx('unlabelled', T, undefined));
+
+    // Assess
+    expect(labels.pending).toBe(0);
+    expect(labels.delayMs).toBe(7 * DAY);
+    expect(() => new LabelFeedback({ delayMs: -1 })).toThrow(RangeError);
+    expect(() => new LabelFeedback({ delayMs: Number.NaN })).toThrow(/label delay/);
+  });
+
+  it('forgets everything on clear', () => {
+    // Prepare
+    const labels = new LabelFeedback({ delayMs: 0 });
+    labels.schedule(tx('fraud', T, 1));
+    labels.schedule(tx('pending', T + DAY, 1));
+    labels.advance(T);
+
+    // Act
+    labels.clear();
+    labels.advance(T + DAY);
+
+    // Assess
+    expect(labels.pending).toBe(0);
+    expect(labels.counts('account', 'acc-1', 2, T + DAY)).toEqual({ known: 0, frauds: 0 });
+  });
+});

@@ -1,0 +1,285 @@
+import { describe, expect, it } from 'vitest';
+import { FeatureWindows } from '../../src/core/features.js';
+import { LabelFeedback } from '../../src/core/labels.js';
+import { trainGbdt } from '../../src/core/model/gbdt.js';
+import {
+  loadModel,
+  MODEL_FORMAT,
+  type Model,
+  ModelError,
+  type ModelFile,
+  modelFile,
+  scoreWithModel,
+  type TrainingInfo,
+} from '../../src/core/model/model.js';
+import { FEATURE_COUNT, MISSING, MODEL_FEATURES, modelVector } from '../../src/core/model/vector.js';
+import type { Transaction } from '../../src/core/transaction.js';
+import { labelledHistory, labelledTransaction } from '../helpers/labelledHistory.js';
+import { firstSeen, makeTx, money, T0 } from '../helpers/transactions.js';
+
+const DAY = 86_400_000;
+
+/** Index of a model feature by name (fails loudly on a typo). */
+function at(name: (typeof MODEL_FEATURES)[number]): number {
+  return MODEL_FEATURES.indexOf(name);
+}
+
+const TRAINING: TrainingInfo = {
+  rows: 0,
+  positives: 0,
+  negatives_kept: 0,
+  negative_weight: 1,
+  from: null,
+  to: null,
+  label_delay_ms: DAY,
+  trees_trained: 0,
+  best_iteration: 0,
+  validation_logloss: null,
+  seconds: 0,
+};
+
+/** Vectors of a generated history with label feedback, as training computes them. */
+function historyVectors(): { txs: Transaction[]; x: Float64Array; y: Uint8Array; rows: number } {
+  const txs = labelledHistory({ days: 40 })
+    .rows.map(labelledTransaction)
+    .filter((t) => t.label !== undefined);
+  const store = new FeatureWindows({ labels: new LabelFeedback({ delayMs: DAY }) });
+  const x = new Float64Array(txs.length * FEATURE_COUNT);
+  const y = new Uint8Array(txs.length);
+  txs.forEach((t, i) => {
+    modelVector(t, store.observe(t), x.subarray(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT));
+    y[i] = t.label ?? 0;
+  });
+  return { txs, x, y, rows: txs.length };
+}
+
+/** A model file trained on the generated history (built once: training takes a moment). */
+const trained = ((): { file: ModelFile; data: ReturnType<typeof historyVectors> } => {
+  const data = historyVectors();
+  const { model, report } = trainGbdt(
+    { x: data.x, y: data.y, w: new Float64Array(data.rows).fill(1), rows: data.rows, features: FEATURE_COUNT },
+    { trees: 40 },
+  );
+  return { file: modelFile(model, { ...TRAINING, rows: data.rows }, report.gain, new Date(T0)), data };
+})();
+
+describe('modelVector', () => {
+  it('writes exactly FEATURE_COUNT finite values, with and without optional fields', () => {
+    // Prepare: a full transaction and a minimal one, each with history and label feedback.
+    const store = new FeatureWindows({ labels: new LabelFeedback({ delayMs: 0 }) });
+    const full = (i: number): Transaction =>
+      makeTx({
+        transactionId: `full-${i}`,
+        timestamp: T0 + i * 3_600_000,
+        card: { token: 'card-1', masked: '411111******1111' },
+        terminalId: 'term-1',
+        merchant: 'merch-1',
+        country: i % 2 === 0 ? 'FR' : 'DE',
+        originCountry: 'FR',
+        destinationCountry: 'GB',
+        accountBalance: i === 3 ? 0 : money('1000.00'),
+        channel: ['POS', 'ecom', 'ATM', 'transfer'][i % 4],
+        amount: money(i === 2 ? '50.00' : '0.01'),
+        label: i % 2 === 0 ? 1 : 0,
+      });
+    const minimal = (i: number): Transaction => makeTx({ transactionId: `min-${i}`, accountId: 'acc-2', timestamp: T0 + i });
+    const txs = [full(0), minimal(0), full(1), minimal(1), full(2), full(3), minimal(2)];
+
+    // Act
+    const vectors = txs.map((t) => {
+      const out = new Float64Array(FEATURE_COUNT + 2).fill(Number.NaN);
+      out[FEATURE_COUNT] = 12345;
+      out[FEATURE_COUNT + 1] = 12345;
+      modelVector(t, store.observe(t), out);
+      return out;
+    });
+
+    // Assess: every model slot overwritten with a finite value, nothing written past the end.
+    for (const [i, v] of vectors.entries()) {
+      const bad = Array.from(v.subarray(0, FEATURE_COUNT)).flatMap((value, k) =>
+        Number.isFinite(value) ? [] : [`${MODEL_FEATURES[k] ?? k}=${value}`],
+      );
+      expect(bad, `transaction ${txs[i]?.transactionId}`).toEqual([]);
+      expect(Array.from(v.subarray(FEATURE_COUNT))).toEqual([12345, 12345]);
+    }
+    expect(modelVector(makeTx(), firstSeen(makeTx()))).toHaveLength(FEATURE_COUNT);
+  });
+
+  it('marks absent history and absent fields as MISSING', () => {
+    // Prepare: the first transaction of an account, no card, terminal, balance or countries.
+    const store = new FeatureWindows({ labels: new LabelFeedback() });
+    const tx = makeTx();
+
+    // Act
+    const v = modelVector(tx, store.observe(tx));
+
+    // Assess
+    for (const name of [
+      'acct_amount_vs_24h',
+      'acct_amount_vs_7d',
+      'acct_amount_vs_30d',
+      'acct_avg_30d_log',
+      'acct_minutes_since_prev_log',
+      'acct_country_changed',
+      'card_amount_vs_7d',
+      'card_sum_24h_log',
+      'term_amount_vs_7d',
+      'term_fraud_rate_1d',
+      'term_fraud_rate_7d',
+      'term_fraud_rate_30d',
+      'merch_fraud_rate_7d',
+      'merch_fraud_rate_30d',
+      'cross_border',
+      'balance_ratio',
+    ] as const) {
+      expect(v[at(name)], name).toBe(MISSING);
+    }
+    expect(v[at('acct_count_24h')]).toBe(1);
+    expect(v[at('card_count_1h')]).toBe(0);
+    expect(v[at('term_frauds_7d')]).toBe(0);
+  });
+
+  it('reads history once there is some', () => {
+    // Prepare: 100.00 then 300.00 on the same account an hour apart.
+    const store = new FeatureWindows();
+    store.observe(makeTx({ transactionId: 'a', amount: money('100.00'), country: 'FR' }));
+    const second = makeTx({ transactionId: 'b', amount: money('300.00'), timestamp: T0 + 3_600_000, country: 'DE' });
+
+    // Act
+    const v = modelVector(second, store.observe(second));
+
+    // Assess: 300 / 100 = 3; ln(1 + 60 minutes); the country changed.
+    expect(v[at('acct_amount_vs_24h')]).toBeCloseTo(3, 12);
+    expect(v[at('acct_minutes_since_prev_log')]).toBeCloseTo(Math.log1p(60), 12);
+    expect(v[at('acct_country_changed')]).toBe(1);
+  });
+});
+
+describe('loadModel', () => {
+  it('rejects a document that is not a model', () => {
+    // Prepare
+    const docs: unknown[] = [null, 'model', { ...trained.file, format: 'fraudmini-gbdt/0' }, {}];
+
+    // Act and Assess
+    for (const doc of docs) {
+      expect(() => loadModel(doc)).toThrow(ModelError);
+      expect(() => loadModel(doc)).toThrow(`not a fraudmini model (expected format ${MODEL_FORMAT})`);
+    }
+  });
+
+  it('rejects a model trained on another feature list', () => {
+    // Prepare
+    const reordered = { ...trained.file, features: [...MODEL_FEATURES].reverse() };
+    const fewer = { ...trained.file, features: MODEL_FEATURES.slice(1) };
+
+    // Act and Assess
+    for (const doc of [reordered, fewer, { ...trained.file, features: undefined }]) {
+      expect(() => loadModel(doc)).toThrow(/different feature set.*retrain it with `fraudmini train`/);
+    }
+  });
+
+  it('rejects a file without trees, base or version', () => {
+    // Prepare
+    const { base: _base, ...noBase } = trained.file;
+
+    // Act and Assess
+    expect(() => loadModel(noBase)).toThrow(/incomplete \(trees, base or version missing\)/);
+    expect(() => loadModel({ ...trained.file, trees: {} })).toThrow(/incomplete/);
+  });
+
+  it('rejects malformed trees, naming the tree', () => {
+    // Prepare
+    const leaf = { feature: [-1], threshold: [0], left: [-1], right: [-1], value: [0.1] };
+    const split = { feature: [0, -1, -1], threshold: [1, 0, 0], left: [1, -1, -1], right: [2, -1, -1], value: [0, 1, 2] };
+    const broken: [string, unknown][] = [
+      ['no arrays', {}],
+      ['null', null],
+      ['empty', { ...leaf, feature: [], threshold: [], left: [], right: [], value: [] }],
+      ['length mismatch', { ...leaf, value: [0.1, 0.2] }],
+      ['feature out of range', { ...split, feature: [FEATURE_COUNT, -1, -1] }],
+      ['negative feature', { ...split, feature: [-2, -1, -1] }],
+      ['child out of range', { ...split, right: [3, -1, -1] }],
+      ['child pointing back (a cycle)', { ...split, left: [0, -1, -1] }],
+      ['non-numeric value', { ...split, value: [0, 'x', 2] }],
+      ['non-numeric threshold', { ...split, threshold: [null, 0, 0] }],
+    ];
+
+    // Act and Assess
+    for (const [what, tree] of broken) {
+      const doc = { ...trained.file, trees: [leaf, split, tree] };
+      expect(() => loadModel(doc), what).toThrow(/^tree 2 of the model is malformed/);
+    }
+    expect(loadModel({ ...trained.file, trees: [leaf, split] }).ensemble.trees).toHaveLength(2);
+  });
+
+  it('round-trips through JSON and scores identically', () => {
+    // Prepare
+    const direct = loadModel(trained.file);
+    const parsed: unknown = JSON.parse(JSON.stringify(trained.file));
+
+    // Act
+    const loaded = loadModel(parsed);
+
+    // Assess
+    expect(loaded.version).toBe(trained.file.version);
+    expect(loaded.labelDelayMs).toBe(DAY);
+    const store = new FeatureWindows({ labels: new LabelFeedback({ delayMs: DAY }) });
+    for (const tx of trained.data.txs.slice(0, 300)) {
+      const f = store.observe(tx);
+      expect(scoreWithModel(loaded, tx, f, { top: 5 })).toEqual(scoreWithModel(direct, tx, f, { top: 5 }));
+    }
+  });
+
+  it('versions the model by its trees', () => {
+    // Prepare
+    const again = modelFile(
+      { base: trained.file.base, trees: trained.file.trees },
+      TRAINING,
+      new Float64Array(FEATURE_COUNT),
+      new Date(0),
+    );
+    const other = modelFile({ base: trained.file.base + 0.1, trees: trained.file.trees }, TRAINING, new Float64Array(FEATURE_COUNT), new Date(0));
+
+    // Act and Assess: training info and dates do not change the version; the trees and base do.
+    expect(again.version).toBe(trained.file.version);
+    expect(other.version).not.toBe(trained.file.version);
+    expect(trained.file.version).toMatch(/^gbdt-[0-9a-f]{12}$/);
+  });
+});
+
+describe('scoreWithModel', () => {
+  it('returns a 0–100 score and top contributions sorted, positive and named', () => {
+    // Prepare
+    const model: Model = loadModel(trained.file);
+    const store = new FeatureWindows({ labels: new LabelFeedback({ delayMs: DAY }) });
+    let withTop = 0;
+
+    // Act and Assess
+    for (const tx of trained.data.txs) {
+      const s = scoreWithModel(model, tx, store.observe(tx), { top: 4 });
+      expect(s.score).toBeGreaterThanOrEqual(0);
+      expect(s.score).toBeLessThanOrEqual(100);
+      expect(s.top.length).toBeLessThanOrEqual(4);
+      for (const [i, c] of s.top.entries()) {
+        expect(c.weight).toBeGreaterThan(0);
+        expect(MODEL_FEATURES).toContain(c.feature);
+        if (i > 0) expect(c.weight).toBeLessThanOrEqual((s.top[i - 1] as { weight: number }).weight);
+      }
+      if (s.top.length > 0) withTop++;
+    }
+    expect(withTop).toBeGreaterThan(0);
+  });
+
+  it('skips contributions when top is 0', () => {
+    // Prepare
+    const model = loadModel(trained.file);
+    const tx = makeTx();
+
+    // Act
+    const s = scoreWithModel(model, tx, firstSeen(tx), { top: 0 });
+
+    // Assess
+    expect(s.top).toEqual([]);
+    expect(Number.isFinite(s.score)).toBe(true);
+  });
+});
