@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { loadRulesFile } from '../adapters/local/FileRulesSource.js';
 import { TextLogger } from '../adapters/local/TextLogger.js';
 import { type Config, loadConfig, SETTINGS } from '../config.js';
+import { parseDuration } from '../core/duration.js';
 import { FraudminiError } from '../core/errors.js';
 import { createPanTokenizer } from '../core/pan.js';
 import { parseFieldMap } from '../core/schema.js';
@@ -13,6 +14,7 @@ import { backtestCommand } from './backtest.js';
 import { evaluateCommand } from './evaluate.js';
 import { generateCommand } from './generate.js';
 import { trainCommand } from './train.js';
+import { readModel } from './history.js';
 import { scoreFile } from './score.js';
 
 const VERSION = (
@@ -189,6 +191,8 @@ async function score(args: string[], env: Record<string, string | undefined>): P
       map: { type: 'string' },
       'data-dir': { type: 'string' },
       'no-progress': { type: 'boolean' },
+      model: { type: 'string' },
+      'label-delay': { type: 'string' },
     },
     strict: true,
     allowPositionals: true,
@@ -224,6 +228,12 @@ async function score(args: string[], env: Record<string, string | undefined>): P
     fieldMap: values.map !== undefined ? parseFieldMap(values.map) : undefined,
   });
   const rules = loadRulesFile(resolve(config.rulesPath ?? BUNDLED_RULES));
+  const model = values.model !== undefined ? readModel(values.model) : undefined;
+  // With a model, labels in the file feed back (default: the model's own delay), as in production.
+  const labelDelayMs =
+    values['label-delay'] !== undefined
+      ? parseDuration(values['label-delay'], '--label-delay')
+      : model?.labelDelayMs;
   const tokenizer = createPanTokenizer(loadOrCreateTokenKey(resolve(config.dataDir), config.tokenKey));
   const started = Date.now();
   const receipt = await scoreFile({
@@ -234,6 +244,8 @@ async function score(args: string[], env: Record<string, string | undefined>): P
     fieldMap: config.fieldMap,
     defaultCurrency: config.defaultCurrency,
     progress: !values['no-progress'],
+    model,
+    labelDelayMs,
   });
   const receiptPath = `${values.out}.receipt.json`;
   writeFileSync(receiptPath, `${JSON.stringify(receipt, null, 2)}\n`, { mode: 0o600 });

@@ -3,6 +3,8 @@ import { createReadStream, createWriteStream, renameSync, rmSync, statSync } fro
 import { csvEscape } from '../core/csv.js';
 import { formatDecimal } from '../core/decimal.js';
 import { FeatureWindows } from '../core/features.js';
+import { LabelFeedback } from '../core/labels.js';
+import type { Model } from '../core/model/model.js';
 import type { PanTokenizer } from '../core/pan.js';
 import type { RuleSet } from '../core/rules.js';
 import type { FieldMap } from '../core/schema.js';
@@ -24,13 +26,20 @@ export interface ScoreFileOptions {
   defaultCurrency?: string;
   /** Show a progress bar (on a TTY). @default true */
   progress?: boolean;
+  /** A trained model to combine with the rules. */
+  model?: Model;
+  /**
+   * Feed the file's labels back into the features this long after each transaction (one
+   * chronological pass reproduces what production would have seen). Off when undefined.
+   */
+  labelDelayMs?: number;
 }
 
 /** Output format, from the `--out` extension. */
 type Format = 'jsonl' | 'csv';
 
 const CSV_HEADER =
-  'transaction_id,row,timestamp,account_id,card,amount,currency,score,outcome,reasons,rules_version,decided_at\n';
+  'transaction_id,row,timestamp,account_id,card,amount,currency,score,outcome,reasons,rules_score,model_score,rules_version,model_version,decided_at\n';
 
 /**
  * Scores a CSV file offline with the same stages as the pipeline, writing one decision per
@@ -41,7 +50,9 @@ export async function scoreFile(options: ScoreFileOptions): Promise<Receipt> {
   const format: Format = /\.csv$/i.test(options.out) ? 'csv' : 'jsonl';
   const started = new Date();
   const size = statSync(options.input).size;
-  const features = new FeatureWindows();
+  const features = new FeatureWindows(
+    options.labelDelayMs !== undefined ? { labels: new LabelFeedback({ delayMs: options.labelDelayMs }) } : {},
+  );
   const seen = new Set<string>();
   const counts = emptyCounts();
   const rejections: Rejection[] = [];
@@ -82,7 +93,7 @@ export async function scoreFile(options: ScoreFileOptions): Promise<Receipt> {
       defaultCurrency: options.defaultCurrency,
     })) {
       const items = batch.rows.map((r) => ({ transaction: r.transaction, source: { ...r.row, file: name } }));
-      const scored = scoreBatch(items, seen, { features, rules: options.rules });
+      const scored = scoreBatch(items, seen, { features, rules: options.rules, model: options.model });
       let text = '';
       for (const { transaction, decision, source } of scored.decided) {
         seen.add(transaction.transactionId);
@@ -132,7 +143,8 @@ function jsonLine(tx: Transaction, d: Decision, row: number | undefined): string
   const card = tx.card ? `,"card":${JSON.stringify(tx.card.masked)}` : '';
   return (
     `{"transaction_id":${JSON.stringify(d.transaction_id)},"score":${d.score},"outcome":"${d.outcome}",` +
-    `"reasons":${reasons},"model_score":${d.model_score},"model_version":${JSON.stringify(d.model_version)},` +
+    `"reasons":${reasons},"rules_score":${d.rules_score},"model_score":${d.model_score},"model_version":${JSON.stringify(d.model_version)},` +
+    (d.model_features ? `"model_features":${JSON.stringify(d.model_features)},` : '') +
     `"rules_version":${JSON.stringify(d.rules_version)},"decided_at":"${d.decided_at}",` +
     `"row":${row ?? null},"timestamp":"${new Date(tx.timestamp).toISOString()}",` +
     `"account_id":${JSON.stringify(tx.accountId)}${card},"amount":"${formatDecimal(tx.amount)}","currency":"${tx.currency}"}\n`
@@ -151,7 +163,10 @@ function csvLine(tx: Transaction, d: Decision, row: number | undefined): string 
     String(d.score),
     d.outcome,
     d.reasons.map((r) => r.rule).join('|'),
+    String(d.rules_score),
+    d.model_score === null ? '' : String(d.model_score),
     d.rules_version,
+    d.model_version ?? '',
     d.decided_at,
   ]
     .map((v) => csvEscape(v))

@@ -1,4 +1,5 @@
 import type { Features } from './features.js';
+import type { Contribution } from './model/model.js';
 import { evaluate, type RuleHit, type RuleSet, type Thresholds } from './rules.js';
 import type { Transaction } from './transaction.js';
 
@@ -15,6 +16,10 @@ export interface Decision {
   /** Model score 0–100, or null while no model is loaded. */
   model_score: number | null;
   model_version: string | null;
+  /** The weighted rules' own score (0–100), before the model is combined in. */
+  rules_score: number;
+  /** With a model: the features that pushed its score up most. */
+  model_features?: Contribution[];
   rules_version: string;
   /** ISO 8601. */
   decided_at: string;
@@ -57,17 +62,47 @@ export function outcomeOf(fired: readonly RuleHit[], score: number, thresholds: 
  * it has one.
  * @example decide(set, tx, store.observe(tx), new Date()).outcome // 'review'
  */
-export function decide(set: RuleSet, tx: Transaction, features: Features, decidedAt: Date): Decision {
+export function decide(
+  set: RuleSet,
+  tx: Transaction,
+  features: Features,
+  decidedAt: Date,
+  model?: ModelOpinion,
+): Decision {
   const { fired } = evaluate(set, tx, features);
-  const score = combineWeights(fired);
-  return {
+  const rulesScore = combineWeights(fired);
+  const score = model ? combineScores(rulesScore, model.score, set.thresholds.block) : rulesScore;
+  const d: Decision = {
     transaction_id: tx.transactionId,
     score,
     outcome: outcomeOf(fired, score, set.thresholds),
     reasons: fired,
-    model_score: null,
-    model_version: null,
+    model_score: model ? model.score : null,
+    model_version: model ? model.version : null,
+    rules_score: rulesScore,
     rules_version: set.version,
     decided_at: decidedAt.toISOString(),
   };
+  if (model) d.model_features = model.top;
+  return d;
+}
+
+/** What a model says about a transaction, for {@link decide}. */
+export interface ModelOpinion {
+  /** 0–100. */
+  score: number;
+  version: string;
+  top: Contribution[];
+}
+
+/**
+ * How the final score combines rules and model: the model's score, unless the weighted rules on
+ * their own reach the block threshold, in which case the larger of the two. Measured on labelled
+ * history, rules that reach only the review threshold are far less precise than the model (0.18
+ * against 0.87 on generated data), so letting them outrank it cost average precision; rules at the
+ * block threshold were 0.99 precise. Rule actions (allow, review, block) still apply on their own.
+ * @example combineScores(90, 10, 80) // 90; combineScores(60, 10, 80) // 10
+ */
+export function combineScores(rulesScore: number, modelScore: number, blockThreshold: number): number {
+  return rulesScore >= blockThreshold ? Math.max(rulesScore, modelScore) : modelScore;
 }

@@ -7,7 +7,8 @@ import {
   rocAuc,
   rocCurve,
 } from '../core/metrics.js';
-import { combineScores, type Model } from '../core/model/model.js';
+import type { Model } from '../core/model/model.js';
+import { combineScores } from '../core/scoring.js';
 import { type HistoryOptions, replayHistory } from './history.js';
 
 /** The three ways of scoring that are compared. */
@@ -73,7 +74,7 @@ export async function evaluateHistory(
       const m = r.model?.score ?? 0;
       scores.rules.push(r.rules.score);
       scores.model.push(m);
-      scores.combined.push(combineScores(r.rules.score, m, options.rules.thresholds.review));
+      scores.combined.push(combineScores(r.rules.score, m, options.rules.thresholds.block));
       labels.push(tx.label);
       days.push(Math.floor(tx.timestamp / 86_400_000));
       cards.push(tx.card?.token ?? tx.accountId);

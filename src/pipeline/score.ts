@@ -1,6 +1,8 @@
 import type { Features } from '../core/features.js';
 import type { RuleSet } from '../core/rules.js';
-import { type Decision, decide } from '../core/scoring.js';
+import { type Model, scoreWithModel } from '../core/model/model.js';
+import { FEATURE_COUNT } from '../core/model/vector.js';
+import { type Decision, decide, type ModelOpinion } from '../core/scoring.js';
 import type { Transaction } from '../core/transaction.js';
 import type { DecidedItem } from '../ports/StateStore.js';
 
@@ -13,6 +15,8 @@ export interface FeatureSource {
 export interface ScoreDeps {
   features: FeatureSource;
   rules: RuleSet;
+  /** A trained model: decisions then combine rules and model (see `combineScores`). */
+  model?: Model;
   /** @default () => new Date() */
   now?: () => Date;
 }
@@ -42,6 +46,7 @@ export function scoreBatch(
   const decided: DecidedItem[] = [];
   const duplicates: ScoredBatch['duplicates'] = [];
   const inBatch = new Set<string>();
+  const scratch = new Float64Array(FEATURE_COUNT);
   const at = now();
   for (const item of items) {
     const id = item.transaction.transactionId;
@@ -49,7 +54,13 @@ export function scoreBatch(
       duplicates.push(id);
       continue;
     }
-    const decision: Decision = decide(deps.rules, item.transaction, deps.features.observe(item.transaction), at);
+    const f = deps.features.observe(item.transaction);
+    let opinion: ModelOpinion | undefined;
+    if (deps.model) {
+      const m = scoreWithModel(deps.model, item.transaction, f, { top: 3, scratch });
+      opinion = { score: m.score, version: deps.model.version, top: m.top };
+    }
+    const decision: Decision = decide(deps.rules, item.transaction, f, at, opinion);
     inBatch.add(id);
     decided.push(
       item.source

@@ -138,7 +138,7 @@ describe('fraudmini score', () => {
     const text = readFileSync(join(dir, 'out.csv'), 'utf8');
     const [header, ...rows] = lines(text);
     expect(header).toBe(
-      'transaction_id,row,timestamp,account_id,card,amount,currency,score,outcome,reasons,rules_version,decided_at',
+      'transaction_id,row,timestamp,account_id,card,amount,currency,score,outcome,reasons,rules_score,model_score,rules_version,model_version,decided_at',
     );
     expect(rows).toHaveLength(1996);
     expect(rows.every((row) => /^R\d{7},\d+,/.test(row))).toBe(true);

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compileRuleSet, type RuleAction, type RuleHit } from '../../src/core/rules.js';
-import { combineWeights, decide, outcomeOf } from '../../src/core/scoring.js';
+import { combineScores, combineWeights, decide, outcomeOf } from '../../src/core/scoring.js';
 import { deepFreeze, firstSeen, makeTx, money } from '../helpers/transactions.js';
 
 function hits(...weights: number[]): RuleHit[] {
@@ -159,6 +159,7 @@ describe('decide', () => {
       ],
       model_score: null,
       model_version: null,
+      rules_score: 80,
       rules_version: 'rules-9',
       decided_at: '2024-03-01T12:00:05.000Z',
     });
@@ -263,5 +264,81 @@ describe('outcomeOf', () => {
     expect(outcomeOf([action('review'), action('block')], 0, thresholds)).toBe('block');
     expect(outcomeOf([action('review')], 0, thresholds)).toBe('review');
     expect(outcomeOf([action('review')], 85, thresholds)).toBe('block');
+  });
+});
+
+describe('decide with a model', () => {
+  const at = new Date('2024-03-01T12:00:05Z');
+  const set = compileRuleSet({
+    version: 'm-1',
+    thresholds: { review: 50, block: 80 },
+    lists: { allowed: ['friend'] },
+    rules: [
+      { id: 'high_value', when: 'amount > 10000', weight: 60 },
+      { id: 'very_high', when: 'amount > 50000', weight: 90 },
+      { id: 'trusted', when: 'merchant in list("allowed")', action: 'allow' },
+    ],
+  });
+  const model = (score: number) => ({ score, version: 'gbdt-x', top: [{ feature: 'amount_log', weight: 1.5, value: 9 }] });
+
+  it('uses the model score when the rules stay below the block threshold', () => {
+    // Prepare: high_value alone scores 60, below block (80)
+    const tx = makeTx({ amount: money('12000') });
+
+    // Act
+    const d = decide(set, tx, firstSeen(tx), at, model(20));
+
+    // Assess
+    expect(d.rules_score).toBe(60);
+    expect(d.model_score).toBe(20);
+    expect(d.score).toBe(20);
+    expect(d.outcome).toBe('allow');
+    expect(d.model_version).toBe('gbdt-x');
+    expect(d.model_features).toEqual([{ feature: 'amount_log', weight: 1.5, value: 9 }]);
+    expect(d.reasons.map((r) => r.rule)).toEqual(['high_value']);
+  });
+
+  it('keeps rules that reach the block threshold on their own', () => {
+    // Prepare: 60 and 90 combine to 96
+    const tx = makeTx({ amount: money('60000') });
+
+    // Act
+    const d = decide(set, tx, firstSeen(tx), at, model(30));
+
+    // Assess
+    expect(d.rules_score).toBeCloseTo(96, 10);
+    expect(d.score).toBeCloseTo(96, 10);
+    expect(d.outcome).toBe('block');
+  });
+
+  it('lets a high model score review or block what the rules miss', () => {
+    // Prepare
+    const tx = makeTx({ amount: money('20') });
+
+    // Act
+    const review = decide(set, tx, firstSeen(tx), at, model(55));
+    const block = decide(set, tx, firstSeen(tx), at, model(85));
+
+    // Assess
+    expect(review.outcome).toBe('review');
+    expect(block.outcome).toBe('block');
+  });
+
+  it('still applies an allow action over a high model score', () => {
+    // Prepare
+    const tx = makeTx({ amount: money('20'), merchant: 'Friend' });
+
+    // Act
+    const d = decide(set, tx, firstSeen(tx), at, model(99));
+
+    // Assess
+    expect(d.score).toBe(99);
+    expect(d.outcome).toBe('allow');
+  });
+
+  it('combineScores takes the model unless the rules reach the block threshold', () => {
+    expect(combineScores(79.9, 10, 80)).toBe(10);
+    expect(combineScores(80, 10, 80)).toBe(80);
+    expect(combineScores(85, 95, 80)).toBe(95);
   });
 });

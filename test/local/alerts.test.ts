@@ -39,6 +39,7 @@ function decided(n: number, outcome: Outcome): DecidedItem {
     reasons: outcome === 'allow' ? [] : [{ rule: 'high_value', weight: score, detail: 'amount above 10000' }],
     model_score: null,
     model_version: null,
+    rules_score: score,
     rules_version: 'test-1',
     decided_at: new Date(T0 + n * 1000).toISOString(),
   };

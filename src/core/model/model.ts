@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { FraudminiError } from '../errors.js';
 import type { Features } from '../features.js';
 import type { Transaction } from '../transaction.js';
-import { contributions, type Ensemble, predictMargin, sigmoid, type Tree } from './gbdt.js';
+import { contributions, type Ensemble, predictMargin, rootTotal, sigmoid, type Tree } from './gbdt.js';
 import { FEATURE_COUNT, MODEL_FEATURES, modelVector } from './vector.js';
 
 /** A model file could not be used. */
@@ -46,6 +46,8 @@ export interface ModelFile {
 /** A loaded model, ready to score. */
 export interface Model {
   version: string;
+  /** Base score plus every tree's root value: the part of a margin no feature is credited with. */
+  rootTotal: number;
   labelDelayMs: number;
   ensemble: Ensemble;
   file: ModelFile;
@@ -105,10 +107,12 @@ export function loadModel(doc: unknown): Model {
     const problem = treeProblem(t);
     if (problem) throw new ModelError(`tree ${i} of the model is malformed: ${problem}`);
   }
+  const ensemble = { base: m.base, trees: m.trees };
   return {
     version: m.version,
+    rootTotal: rootTotal(ensemble),
     labelDelayMs: m.training?.label_delay_ms ?? 7 * 86_400_000,
-    ensemble: { base: m.base, trees: m.trees },
+    ensemble,
     file: m as ModelFile,
   };
 }
@@ -151,27 +155,31 @@ export function scoreWithModel(
   options: { top?: number; scratch?: Float64Array } = {},
 ): ModelScore {
   const x = modelVector(tx, f, options.scratch);
-  const score = 100 * sigmoid(predictMargin(model.ensemble, x));
   const topN = options.top ?? 3;
-  if (topN === 0) return { score, top: [] };
+  if (topN === 0) return { score: 100 * sigmoid(predictMargin(model.ensemble, x)), top: [] };
+  // One traversal gives both: margin = (base + Σ root values) + Σ contributions.
   const c = contributions(model.ensemble, x, FEATURE_COUNT);
-  const order = Array.from(c.keys()).sort((a, b) => (c[b] as number) - (c[a] as number));
-  const top: Contribution[] = [];
-  for (const i of order.slice(0, topN)) {
-    if ((c[i] as number) <= 0) break;
-    top.push({ feature: MODEL_FEATURES[i] as string, weight: Number((c[i] as number).toFixed(4)), value: x[i] as number });
-  }
-  return { score, top };
+  let margin = model.rootTotal;
+  for (let i = 0; i < FEATURE_COUNT; i++) margin += c[i] as number;
+  return { score: 100 * sigmoid(margin), top: topContributions(c, x, topN) };
 }
 
-/**
- * How the final score combines rules and model: the model's score, unless the rules on their own
- * reach the review threshold, in which case the larger of the two. Strong rule evidence is never
- * talked down by the model, while weak rule hits (a round amount, a cross-border payment) do not
- * outrank the model's ranking — on labelled history the plain maximum lost average precision to
- * the model alone. Rule actions (allow/block) still decide the outcome on their own.
- * @example combineScores(60, 10, 50) // 60; combineScores(30, 10, 50) // 10
- */
-export function combineScores(rulesScore: number, modelScore: number, reviewThreshold: number): number {
-  return rulesScore >= reviewThreshold ? Math.max(rulesScore, modelScore) : modelScore;
+/** The `n` largest positive contributions, largest first, by repeated selection (n is small). */
+function topContributions(c: Float64Array, x: Float64Array, n: number): Contribution[] {
+  const top: Contribution[] = [];
+  let bound = Number.POSITIVE_INFINITY;
+  let boundIndex = -1;
+  for (let k = 0; k < n; k++) {
+    let best = -1;
+    for (let i = 0; i < FEATURE_COUNT; i++) {
+      const v = c[i] as number;
+      if (v <= 0 || v > bound || (v === bound && i <= boundIndex)) continue;
+      if (best === -1 || v > (c[best] as number)) best = i;
+    }
+    if (best === -1) break;
+    bound = c[best] as number;
+    boundIndex = best;
+    top.push({ feature: MODEL_FEATURES[best] as string, weight: Number(bound.toFixed(4)), value: x[best] as number });
+  }
+  return top;
 }
