@@ -1,3 +1,4 @@
+import { parseDuration } from './core/duration.js';
 import { FraudminiError } from './core/errors.js';
 import { type FieldMap, parseFieldMap } from './core/schema.js';
 
@@ -18,8 +19,12 @@ export interface Config {
   apiKey: string | undefined;
   /** Card tokenisation key; when unset, one is generated in the data dir on first start. */
   tokenKey: string | undefined;
-  /** Rules file; the bundled `rules/default.json` when unset. */
+  /** Rules file; `<dataDir>/rules.json` (a copy of the bundled default made on first start) when unset. */
   rulesPath: string | undefined;
+  /** A trained model (JSON from `fraudmini train`) to combine with the rules. */
+  modelPath: string | undefined;
+  /** How long after a transaction its label (fraud/legit) is known to the features. */
+  labelDelayMs: number;
   fieldMap: FieldMap;
   webhookUrl: string | undefined;
   bodyLimit: number;
@@ -77,8 +82,20 @@ export const SETTINGS = [
   {
     env: 'FRAUDMINI_RULES',
     key: 'rulesPath',
-    doc: 'rules file (JSON); reloaded when it changes',
+    doc: 'rules file (JSON; default <data-dir>/rules.json); reloaded when it changes',
     parse: (s: string) => s,
+  },
+  {
+    env: 'FRAUDMINI_MODEL',
+    key: 'modelPath',
+    doc: 'model file from fraudmini train, combined with the rules',
+    parse: (s: string) => s,
+  },
+  {
+    env: 'FRAUDMINI_LABEL_DELAY',
+    key: 'labelDelayMs',
+    doc: 'when a label becomes known to the features (default 7d)',
+    parse: (s: string) => parseDuration(s, 'FRAUDMINI_LABEL_DELAY'),
   },
   {
     env: 'FRAUDMINI_MAP',
@@ -126,6 +143,8 @@ export const DEFAULTS: Config = {
   apiKey: undefined,
   tokenKey: undefined,
   rulesPath: undefined,
+  modelPath: undefined,
+  labelDelayMs: 7 * 86_400_000,
   fieldMap: {},
   webhookUrl: undefined,
   bodyLimit: 64 * 1024,

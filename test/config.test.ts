@@ -52,6 +52,8 @@ describe('loadConfig', () => {
       FRAUDMINI_BATCH_SIZE: '250',
       FRAUDMINI_POLL_MS: '100',
       FRAUDMINI_CURRENCY: 'eur',
+      FRAUDMINI_MODEL: '/etc/fraud/model.json',
+      FRAUDMINI_LABEL_DELAY: '3d',
       UNRELATED: 'ignored',
     };
 
@@ -72,7 +74,13 @@ describe('loadConfig', () => {
       batchSize: 250,
       pollMs: 100,
       defaultCurrency: 'EUR',
+      modelPath: '/etc/fraud/model.json',
+      labelDelayMs: 3 * 86_400_000,
     });
+  });
+
+  it('names FRAUDMINI_LABEL_DELAY when it is not a duration', () => {
+    expect(() => loadConfig({ FRAUDMINI_LABEL_DELAY: '7x' })).toThrow(/FRAUDMINI_LABEL_DELAY/);
   });
 
   it('treats an empty variable as unset', () => {

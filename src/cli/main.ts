@@ -25,7 +25,7 @@ const USAGE = `fraudmini ${VERSION}: score card and account transactions for fra
 
 Usage:
   fraudmini start [--data-dir ./var] [--port 3000] [--host 127.0.0.1] [--api-key KEY]
-                  [--rules rules.json] [--map THEIR=ours,...] [--webhook URL]
+                  [--rules rules.json] [--map THEIR=ours,...] [--webhook URL] [--model model.json] [--label-delay 7d]
       Runs the local pipeline: watches <data-dir>/inbox for *.csv, serves the HTTP API.
 
   fraudmini score <file.csv> --out <decisions.jsonl|decisions.csv> [--rules rules.json] [--map THEIR=ours,...]
@@ -128,6 +128,8 @@ async function start(args: string[], env: Record<string, string | undefined>): P
       rules: { type: 'string' },
       map: { type: 'string' },
       webhook: { type: 'string' },
+      model: { type: 'string' },
+      'label-delay': { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -140,6 +142,8 @@ async function start(args: string[], env: Record<string, string | undefined>): P
     rulesPath: values.rules,
     fieldMap: values.map !== undefined ? parseFieldMap(values.map) : undefined,
     webhookUrl: values.webhook,
+    modelPath: values.model,
+    labelDelayMs: values['label-delay'] !== undefined ? parseDuration(values['label-delay'], '--label-delay') : undefined,
   };
   const config = loadConfig(env, overrides);
   const logger = new TextLogger();
@@ -151,8 +155,9 @@ async function start(args: string[], env: Record<string, string | undefined>): P
       `fraudmini ${VERSION} is running`,
       `  inbox     ${inbox}  (drop *.csv files here)`,
       `  results   ${resolve(wiring.dataDir, 'processed')}  and  ${resolve(wiring.dataDir, 'failed')}`,
-      `  API       ${address}  (POST /transactions, GET /transactions/:id, /alerts, /stats, /healthz)${config.apiKey ? '  x-api-key required' : ''}`,
-      `  rules     ${wiring.rulesVersion}  (${wiring.rulesPath}; edits are picked up live)`,
+      `  API       ${address}  (POST /transactions, GET /transactions/:id, POST /transactions/:id/label, /alerts, /rules, /stats, /healthz)${config.apiKey ? '  x-api-key required' : ''}`,
+      `  rules     ${wiring.rulesVersion}  (${wiring.rulesPath}; edits and PUT /rules are picked up live)`,
+      `  model     ${wiring.modelVersion ?? 'none (rules only; add one with --model, see fraudmini train)'}`,
       `  alerts    ${wiring.sinks.join(', ')}  (${resolve(wiring.dataDir, 'alerts.jsonl')})`,
       wiring.replayed > 0
         ? `  state     ${wiring.replayed.toLocaleString('en-US')} recent transactions loaded into feature windows`

@@ -88,6 +88,11 @@ export class FeatureWindows {
     return f;
   }
 
+  /** Newest event time observed (event-time "now" of the stream). */
+  get latest(): number {
+    return this.watermark;
+  }
+
   /** How far back (behind the newest event) stored history can still matter to a new event. */
   get horizonMs(): number {
     return 30 * DAY + this.latenessMs;

@@ -359,7 +359,8 @@ export function deriveTransactionId(sourceKey: string, row: number): string {
   return `tx_${h.slice(0, 20)}`;
 }
 
-function parseLabel(raw: string): Label | undefined {
+/** Reads a label: `1`/`fraud`/`true`/`yes` is 1, `0`/`legit`/`false`/`no` is 0. */
+export function parseLabel(raw: string): Label | undefined {
   switch (raw.toLowerCase()) {
     case '1':
     case '1.0':

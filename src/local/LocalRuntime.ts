@@ -4,6 +4,7 @@ import type { FileRulesSource } from '../adapters/local/FileRulesSource.js';
 import type { FolderObjectStore } from '../adapters/local/FolderObjectStore.js';
 import type { SqliteStateStore } from '../adapters/local/SqliteStateStore.js';
 import type { FeatureWindows } from '../core/features.js';
+import type { Model } from '../core/model/model.js';
 import type { PanTokenizer } from '../core/pan.js';
 import type { FieldMap } from '../core/schema.js';
 import type { Alert } from '../core/views.js';
@@ -27,6 +28,8 @@ export interface LocalRuntimeDeps {
   fieldMap: FieldMap;
   batchSize: number;
   pollMs: number;
+  /** A trained model combined with the rules. */
+  model?: Model;
   /** Called with each finished file's receipt (tests, the CLI). */
   onReceipt?: (receipt: Receipt) => void;
 }
@@ -167,6 +170,7 @@ export class LocalRuntime {
       ledger: this.deps.state,
       features: this.deps.features,
       rules: () => this.deps.rules.current(),
+      model: this.deps.model,
       tokenizer: this.deps.tokenizer,
       fieldMap: this.deps.fieldMap,
       batchSize: this.deps.batchSize,
@@ -211,6 +215,8 @@ export function replayInto(state: SqliteStateStore, features: FeatureWindows): n
     features.observe(tx);
     n++;
   }
+  // Labels reported through the API after the fact become known again when they did.
+  for (const l of state.reportedLabels()) features.labels?.scheduleAt(l.transaction, l.label, l.knownAt);
   return n;
 }
 

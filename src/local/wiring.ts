@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConsoleAlertSink } from '../adapters/local/ConsoleAlertSink.js';
@@ -7,13 +8,16 @@ import { FolderObjectStore } from '../adapters/local/FolderObjectStore.js';
 import { JsonlAlertSink } from '../adapters/local/JsonlAlertSink.js';
 import { SqliteStateStore } from '../adapters/local/SqliteStateStore.js';
 import { WebhookAlertSink } from '../adapters/local/WebhookAlertSink.js';
-import type { Config } from '../config.js';
+import { type Config, ConfigError } from '../config.js';
 import { FeatureWindows } from '../core/features.js';
+import { LabelFeedback } from '../core/labels.js';
+import { loadModel, type Model } from '../core/model/model.js';
+import type { Label } from '../core/transaction.js';
 import { createPanTokenizer } from '../core/pan.js';
 import type { Receipt } from '../pipeline/receipt.js';
 import type { AlertSink } from '../ports/AlertSink.js';
 import type { Logger } from '../ports/Logger.js';
-import { buildServer } from '../server/buildServer.js';
+import { buildServer, type LabelResult } from '../server/buildServer.js';
 import { AlertDispatcher } from './AlertDispatcher.js';
 import { LocalRuntime, replayInto } from './LocalRuntime.js';
 import { loadOrCreateTokenKey } from './tokenKey.js';
@@ -37,11 +41,24 @@ export interface LocalWiringOptions {
 /** The built runtime and the facts the CLI prints. */
 export interface LocalWiring {
   runtime: LocalRuntime;
+  /** The HTTP API (not listening until `runtime.start`), e.g. for `inject` in tests. */
+  server: FastifyInstance;
   dataDir: string;
   rulesPath: string;
   rulesVersion: string;
+  modelVersion: string | undefined;
   replayed: number;
   sinks: string[];
+}
+
+/**
+ * The data dir's own rules file, copied from the bundled default on first start: edits (by hand
+ * or `PUT /rules`) change this copy, never the file shipped with fraudmini.
+ */
+function dataDirRules(dataDir: string): string {
+  const path = join(dataDir, 'rules.json');
+  if (!existsSync(path)) copyFileSync(BUNDLED_RULES, path);
+  return path;
 }
 
 /**
@@ -52,10 +69,22 @@ export function createLocalRuntime(config: Config, options: LocalWiringOptions):
   for (const f of DATA_FOLDERS) mkdirSync(join(dataDir, f), { recursive: true, mode: 0o700 });
   const tokenizer = createPanTokenizer(loadOrCreateTokenKey(dataDir, config.tokenKey));
   const state = new SqliteStateStore({ path: join(dataDir, 'fraudmini.db') });
-  const rulesPath = resolve(config.rulesPath ?? BUNDLED_RULES);
+  const rulesPath = resolve(config.rulesPath ?? dataDirRules(dataDir));
   const rules = new FileRulesSource(rulesPath, options.logger);
-  const features = new FeatureWindows();
+  const model = config.modelPath !== undefined ? readModelFile(resolve(config.modelPath)) : undefined;
+  const features = new FeatureWindows({ labels: new LabelFeedback({ delayMs: config.labelDelayMs }) });
   const replayed = replayInto(state, features);
+  const labelTransaction = (id: string, label: Label): LabelResult => {
+    const tx = state.getTransactionRecord(id);
+    if (!tx) return { status: 'not_found' };
+    const prior = state.getLabel(id) ?? (tx.label !== undefined ? { label: tx.label, knownAt: tx.timestamp + config.labelDelayMs } : undefined);
+    if (prior) return { status: prior.label === label ? 'unchanged' : 'conflict', ...prior };
+    // Known from the stream's event-time "now" (never before the transaction itself).
+    const knownAt = Math.max(features.latest, tx.timestamp);
+    state.setLabel(id, label, knownAt);
+    features.labels?.scheduleAt(tx, label, knownAt);
+    return { status: 'recorded', label, knownAt };
+  };
   const sinks: AlertSink[] = [
     new ConsoleAlertSink({ out: options.alertOut }),
     new JsonlAlertSink(join(dataDir, 'alerts.jsonl')),
@@ -74,6 +103,8 @@ export function createLocalRuntime(config: Config, options: LocalWiringOptions):
     defaultCurrency: config.defaultCurrency,
     logger: options.logger,
     onAlerts: () => dispatcher.kick(),
+    labelTransaction,
+    model,
   });
   const runtime = new LocalRuntime({
     objects: new FolderObjectStore({ root: dataDir }),
@@ -88,13 +119,25 @@ export function createLocalRuntime(config: Config, options: LocalWiringOptions):
     batchSize: config.batchSize,
     pollMs: config.pollMs,
     onReceipt: options.onReceipt,
+    model,
   });
   return {
     runtime,
+    server,
     dataDir,
     rulesPath,
     rulesVersion: rules.current().version,
+    modelVersion: model?.version,
     replayed,
     sinks: sinks.map((s) => s.name),
   };
+}
+
+/** Loads a model file, naming the file in any error. */
+function readModelFile(path: string): Model {
+  try {
+    return loadModel(JSON.parse(readFileSync(path, 'utf8')));
+  } catch (e) {
+    throw new ConfigError(`model ${path}: ${(e as Error).message}`);
+  }
 }

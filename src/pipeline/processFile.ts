@@ -1,4 +1,5 @@
 import { HeaderError } from '../core/errors.js';
+import type { Model } from '../core/model/model.js';
 import type { PanTokenizer } from '../core/pan.js';
 import type { RuleSet } from '../core/rules.js';
 import type { FieldMap } from '../core/schema.js';
@@ -20,6 +21,8 @@ export interface FileProcessorDeps {
   features: FeatureSource;
   /** The rule set in force (read per batch, so a reload applies to the next batch). */
   rules: () => RuleSet;
+  /** A trained model combined with the rules. */
+  model?: Model;
   tokenizer: PanTokenizer;
   fieldMap?: FieldMap;
   /** @default 5000 */
@@ -80,7 +83,7 @@ async function ingestRows(file: FileRecord, deps: FileProcessorDeps): Promise<vo
     const scored = scoreBatch(
       batch.rows.map((r) => ({ transaction: r.transaction, source: { ...r.row, file: file.name } })),
       existing,
-      { features: deps.features, rules: deps.rules(), now: deps.now },
+      { features: deps.features, rules: deps.rules(), model: deps.model, now: deps.now },
     );
     const alerts = deps.state.commit(scored.decided, {
       fileId: file.id,

@@ -3,7 +3,9 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { RuleExpressionError, RulesError, RuleSetError } from '../core/errors.js';
 import type { PanTokenizer } from '../core/pan.js';
 import type { RuleSet, RulesDocument } from '../core/rules.js';
-import { type FieldMap, validateObject } from '../core/schema.js';
+import { type FieldMap, parseLabel, validateObject } from '../core/schema.js';
+import type { Model } from '../core/model/model.js';
+import type { Label } from '../core/transaction.js';
 import type { Alert } from '../core/views.js';
 import { type FeatureSource, scoreBatch } from '../pipeline/score.js';
 import type { Logger } from '../ports/Logger.js';
@@ -18,6 +20,12 @@ export interface RulesEditor {
   /** Validates `doc` (throwing `RulesError`, changing nothing, when invalid), persists it and activates it. */
   replace(doc: unknown): RuleSet;
 }
+
+/** What recording a label did. */
+export type LabelResult =
+  | { status: 'recorded' | 'unchanged'; label: Label; knownAt: number }
+  | { status: 'conflict'; label: Label; knownAt: number }
+  | { status: 'not_found' };
 
 /** What the HTTP API needs. */
 export interface ServerDeps {
@@ -35,6 +43,10 @@ export interface ServerDeps {
   defaultCurrency?: string;
   logger: Logger;
   onAlerts?: (alerts: Alert[]) => void;
+  /** Records a known outcome for a stored transaction; absent: the label route answers 501. */
+  labelTransaction?: (id: string, label: Label) => LabelResult;
+  /** A trained model combined with the rules. */
+  model?: Model;
   now?: () => Date;
 }
 
@@ -107,12 +119,43 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     const scored = scoreBatch([{ transaction: tx }], new Set(), {
       features: deps.features,
       rules: deps.rules(),
+      model: deps.model,
       now: deps.now,
     });
     const alerts = deps.state.commit(scored.decided);
     if (alerts.length > 0) deps.onAlerts?.(alerts);
     const decision = scored.decided[0]?.decision;
     return reply.code(201).send({ transaction_id: tx.transactionId, decision });
+  });
+
+  app.post<{ Params: { id: string } }>('/transactions/:id/label', async (req, reply) => {
+    if (!deps.labelTransaction) return reply.code(501).send({ error: 'not_implemented', message: 'labels are not enabled' });
+    const body = req.body as { label?: unknown } | null;
+    const raw = body && typeof body === 'object' ? body.label : undefined;
+    const label =
+      typeof raw === 'string' ? parseLabel(raw.trim()) : typeof raw === 'number' || typeof raw === 'boolean' ? parseLabel(String(Number(raw))) : undefined;
+    if (label === undefined) {
+      return reply.code(400).send({
+        error: 'invalid_label',
+        message: 'body must be {"label": "fraud" | "legit"} (or 1 / 0)',
+        errors: [{ field: 'label', reason: 'must be fraud, legit, 1 or 0' }],
+      });
+    }
+    const result = deps.labelTransaction(req.params.id, label);
+    if (result.status === 'not_found') {
+      return reply.code(404).send({ error: 'not_found', message: `no transaction ${req.params.id}` });
+    }
+    const out = {
+      transaction_id: req.params.id,
+      label: result.label === 1 ? 'fraud' : 'legit',
+      known_at: new Date(result.knownAt).toISOString(),
+    };
+    if (result.status === 'conflict') {
+      return reply
+        .code(409)
+        .send({ error: 'conflict', message: `transaction ${req.params.id} is already labelled ${out.label}`, ...out });
+    }
+    return reply.code(result.status === 'recorded' ? 201 : 200).send(out);
   });
 
   app.get<{ Params: { id: string } }>('/transactions/:id', async (req, reply) => {

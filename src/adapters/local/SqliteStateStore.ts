@@ -1,7 +1,7 @@
 import { chmodSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Decision, Outcome } from '../../core/scoring.js';
-import type { Transaction } from '../../core/transaction.js';
+import type { Label, Transaction } from '../../core/transaction.js';
 import { type Alert, alertFor, isAlerting, transactionView } from '../../core/views.js';
 import { emptyCounts, type Receipt, type ReceiptCounts, type Rejection } from '../../pipeline/receipt.js';
 import type { FileLedger, FileRecord, FileStatus } from '../../ports/FileLedger.js';
@@ -71,6 +71,12 @@ CREATE TABLE IF NOT EXISTS rejections (
   reason TEXT NOT NULL,
   errors TEXT,
   PRIMARY KEY (file_id, row)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS labels (
+  transaction_id TEXT PRIMARY KEY,
+  label INTEGER NOT NULL,
+  known_at INTEGER NOT NULL,
+  created_at TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS counters (
   name TEXT PRIMARY KEY,
@@ -289,6 +295,36 @@ export class SqliteStateStore implements StateStore, FileLedger {
   latestTimestamp(): number | undefined {
     const v = this.db.prepare('SELECT max(ts) FROM transactions').pluck().get() as number | null;
     return v ?? undefined;
+  }
+
+  /** The stored (masked) transaction itself, for feeding back a label. */
+  getTransactionRecord(id: string): Transaction | undefined {
+    const body = this.stmt.getTx.get(id) as string | undefined;
+    return body === undefined ? undefined : (JSON.parse(body) as Transaction);
+  }
+
+  /** A label reported later (e.g. a chargeback); the first label of a transaction stands. */
+  getLabel(id: string): { label: Label; knownAt: number } | undefined {
+    const r = this.db.prepare('SELECT label, known_at FROM labels WHERE transaction_id = ?').get(id) as
+      | { label: Label; known_at: number }
+      | undefined;
+    return r ? { label: r.label, knownAt: r.known_at } : undefined;
+  }
+
+  setLabel(id: string, label: Label, knownAt: number): void {
+    this.db
+      .prepare('INSERT INTO labels (transaction_id, label, known_at, created_at) VALUES (?, ?, ?, ?)')
+      .run(id, label, knownAt, new Date().toISOString());
+  }
+
+  /** Labels reported through the API, in the order they were reported. */
+  *reportedLabels(): Generator<{ transaction: Transaction; label: Label; knownAt: number }> {
+    const it = this.db
+      .prepare(
+        'SELECT t.body AS body, l.label AS label, l.known_at AS known_at FROM labels l JOIN transactions t USING (transaction_id) ORDER BY l.created_at',
+      )
+      .iterate() as IterableIterator<{ body: string; label: Label; known_at: number }>;
+    for (const r of it) yield { transaction: JSON.parse(r.body) as Transaction, label: r.label, knownAt: r.known_at };
   }
 
   // ---- file ledger ----
