@@ -2,7 +2,7 @@ import { createReadStream, renameSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { evaluateHistory, SYSTEMS } from '../pipeline/evaluate.js';
 import { renderEvaluationHtml } from '../report/evaluationHtml.js';
-import { CliInputError, historyContext, readModel } from './history.js';
+import { CliInputError, historyContext, readModel, writableTarget } from './history.js';
 import { ProgressBar } from './progress.js';
 import { int, ratio, table } from './table.js';
 
@@ -29,6 +29,7 @@ export async function evaluateCommand(args: string[], env: Record<string, string
   });
   if (positionals.length !== 1) throw new CliInputError('evaluate takes one labelled CSV file');
   if (values.model === undefined) throw new CliInputError('evaluate needs --model <model.json>');
+  if (values.report !== undefined) writableTarget(values.report, '--report');
   const model = readModel(values.model);
   const ctx = historyContext(positionals[0], values, env);
   const bar = new ProgressBar({ total: ctx.size, label: 'evaluating' });

@@ -1,5 +1,5 @@
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { loadRulesFile } from '../adapters/local/FileRulesSource.js';
 import { loadConfig } from '../config.js';
 import { parseDuration } from '../core/duration.js';
@@ -48,6 +48,19 @@ export function readableFile(path: string): number {
     const code = (e as NodeJS.ErrnoException).code;
     throw new CliInputError(
       `cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message}`,
+    );
+  }
+}
+
+/** Fails before any work when an output's folder does not exist or cannot be written. */
+export function writableTarget(path: string, flag: string): void {
+  const dir = dirname(resolve(path));
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new CliInputError(
+      `${flag} ${path}: ${code === 'ENOENT' ? `no such folder ${dir}` : `cannot write in ${dir}`}`,
     );
   }
 }

@@ -2,7 +2,7 @@ import { createReadStream, renameSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { MODEL_FEATURES } from '../core/model/vector.js';
 import { trainModel } from '../pipeline/train.js';
-import { CliInputError, DEFAULT_LABEL_DELAY, historyContext } from './history.js';
+import { CliInputError, DEFAULT_LABEL_DELAY, historyContext, writableTarget } from './history.js';
 import { ProgressBar } from './progress.js';
 
 /**
@@ -27,6 +27,7 @@ export async function trainCommand(args: string[], env: Record<string, string | 
   });
   if (positionals.length !== 1) throw new CliInputError('train takes one labelled CSV file');
   if (values.out === undefined) throw new CliInputError('train needs --out <model.json>');
+  writableTarget(values.out, '--out');
   const ctx = historyContext(positionals[0], values, env);
   const trees = values.trees !== undefined ? Number(values.trees) : undefined;
   if (trees !== undefined && !(Number.isInteger(trees) && trees > 0)) throw new CliInputError('--trees must be a positive integer');

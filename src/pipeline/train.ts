@@ -33,11 +33,19 @@ export async function trainModel(source: AsyncIterable<Buffer | string>, options
   const started = Date.now();
   const from = options.from ?? Number.NEGATIVE_INFINITY;
   const to = options.to ?? Number.POSITIVE_INFINITY;
+  const F = FEATURE_COUNT;
+  const maxNeg = options.maxNegatives ?? 200_000;
   let cap = 1 << 16;
-  let x = new Float64Array(cap * FEATURE_COUNT);
+  let x = new Float64Array(cap * F);
   let y = new Uint8Array(cap);
   let keyHash = new Float64Array(cap);
   let n = 0;
+  let kept = 0;
+  let positives = 0;
+  // Legit rows are sampled while they are collected (by a hash of their id, so the same rows on
+  // every run): whenever more than twice the budget is kept, the rate halves and the rows above it
+  // are dropped. Memory stays bounded by the budget, not by the history's length.
+  let rate = 1;
   let seenRows = 0;
   // Rows more than the lateness allowance past `to` cannot change a training row's features:
   // stop reading there instead of replaying the rest of a long history.
@@ -52,43 +60,42 @@ export async function trainModel(source: AsyncIterable<Buffer | string>, options
       }
       past = 0;
       if (tx.label === undefined || tx.timestamp < from || tx.timestamp >= to) continue;
-      if (n === cap) {
+      n++;
+      const h = tx.label === 0 ? unitHash(tx.transactionId) : 0;
+      if (tx.label === 1) positives++;
+      else if (h >= rate) continue;
+      if (kept === cap) {
         cap *= 2;
-        x = grow(x, cap * FEATURE_COUNT);
+        x = grow(x, cap * F);
         y = growU8(y, cap);
         keyHash = grow(keyHash, cap);
       }
-      modelVector(tx, r.features, x.subarray(n * FEATURE_COUNT, (n + 1) * FEATURE_COUNT));
-      y[n] = tx.label;
-      keyHash[n] = unitHash(tx.transactionId);
-      n++;
+      modelVector(tx, r.features, x.subarray(kept * F, (kept + 1) * F));
+      y[kept] = tx.label;
+      keyHash[kept] = h;
+      kept++;
+      if (kept - positives > 2 * maxNeg) {
+        rate /= 2;
+        kept = compact(x, y, keyHash, kept, rate, F);
+      }
     }
     seenRows += batch.rows.length;
     options.onProgress?.(batch.bytesRead, seenRows);
   }
-  let positives = 0;
-  for (let i = 0; i < n; i++) positives += y[i] as number;
   if (positives === 0 || positives === n) {
     throw new RangeError(
       `training needs both fraud and legit labels in the training period; found ${positives} fraud of ${n} labelled rows`,
     );
   }
-  const negatives = n - positives;
-  const maxNeg = options.maxNegatives ?? 200_000;
-  const rate = negatives > maxNeg ? maxNeg / negatives : 1;
-  // Keep time order (the validation tail is the latest rows): filter in place.
-  const F = FEATURE_COUNT;
-  const w = new Float64Array(n);
-  let m = 0;
-  for (let i = 0; i < n; i++) {
-    if (y[i] === 0 && (keyHash[i] as number) >= rate) continue;
-    if (m !== i) {
-      x.copyWithin(m * F, i * F, (i + 1) * F);
-      y[m] = y[i] as number;
-    }
-    w[m] = y[i] === 1 ? 1 : 1 / rate;
-    m++;
+  // Final trim to the budget, then weights that undo the sampling.
+  const keptNegatives = kept - positives;
+  if (keptNegatives > maxNeg) {
+    rate *= maxNeg / keptNegatives;
+    kept = compact(x, y, keyHash, kept, rate, F);
   }
+  const m = kept;
+  const w = new Float64Array(m);
+  for (let i = 0; i < m; i++) w[i] = y[i] === 1 ? 1 : 1 / rate;
   const { model, report } = trainGbdt(
     { x: x.subarray(0, m * F), y: y.subarray(0, m), w: w.subarray(0, m), rows: m, features: F },
     options.gbdt,
@@ -111,6 +118,21 @@ export async function trainModel(source: AsyncIterable<Buffer | string>, options
     report.gain,
     options.now?.() ?? new Date(),
   );
+}
+
+/** Drops legit rows whose hash is at or above `rate`, keeping order; returns the rows left. */
+function compact(x: Float64Array, y: Uint8Array, keyHash: Float64Array, rows: number, rate: number, F: number): number {
+  let m = 0;
+  for (let i = 0; i < rows; i++) {
+    if (y[i] === 0 && (keyHash[i] as number) >= rate) continue;
+    if (m !== i) {
+      x.copyWithin(m * F, i * F, (i + 1) * F);
+      y[m] = y[i] as number;
+      keyHash[m] = keyHash[i] as number;
+    }
+    m++;
+  }
+  return m;
 }
 
 /** A stable number in [0, 1) from an id, so sampling is the same on every run. */

@@ -25,9 +25,9 @@ export interface Ensemble {
 
 /** Training parameters, each with a default. */
 export interface GbdtParams {
-  /** @default 300 */
+  /** @default 200 */
   trees: number;
-  /** @default 0.06 */
+  /** @default 0.1 */
   learningRate: number;
   /** @default 31 */
   maxLeaves: number;
@@ -43,16 +43,16 @@ export interface GbdtParams {
   bins: number;
   /** Share of the rows, the latest, held out to choose the number of trees. @default 0.15 */
   validationShare: number;
-  /** Stop after this many trees without a better validation average precision. @default 60 */
+  /** Stop after this many trees without a better validation average precision. @default 40 */
   patience: number;
-  /** Trees always grown before early stopping may stop. @default 40 */
+  /** Trees always grown before early stopping may stop. @default 30 */
   minTrees: number;
 }
 
 /** Defaults of {@link GbdtParams}. */
 export const GBDT_DEFAULTS: GbdtParams = {
-  trees: 300,
-  learningRate: 0.06,
+  trees: 200,
+  learningRate: 0.1,
   maxLeaves: 31,
   maxDepth: 8,
   minLeafRows: 40,
@@ -60,8 +60,8 @@ export const GBDT_DEFAULTS: GbdtParams = {
   lambda: 2,
   bins: 128,
   validationShare: 0.15,
-  patience: 60,
-  minTrees: 40,
+  patience: 40,
+  minTrees: 30,
 };
 
 /** Training data: `x` row-major (`rows × features`), labels 0/1, weights > 0, rows in time order. */

@@ -173,7 +173,8 @@ function topContributions(c: Float64Array, x: Float64Array, n: number): Contribu
     let best = -1;
     for (let i = 0; i < FEATURE_COUNT; i++) {
       const v = c[i] as number;
-      if (v <= 0 || v > bound || (v === bound && i <= boundIndex)) continue;
+      // below 1e-4 a contribution rounds to 0 in the output: not worth naming
+      if (v < 1e-4 || v > bound || (v === bound && i <= boundIndex)) continue;
       if (best === -1 || v > (c[best] as number)) best = i;
     }
     if (best === -1) break;
