@@ -54,6 +54,7 @@ export async function* replayHistory(
   const features = new FeatureWindows({ labels: new LabelFeedback({ delayMs: options.labelDelayMs }) });
   const seen = new Set<string>();
   const scratch = new Float64Array(FEATURE_COUNT);
+  const contributions = new Float64Array(FEATURE_COUNT);
   const at = new Date();
   for await (const batch of ingestCsv(source, {
     fileKey: options.fileKey,
@@ -68,7 +69,7 @@ export async function* replayHistory(
       const f = features.observe(transaction);
       const h: HistoryRow = { transaction, row, features: f, rules: decide(options.rules, transaction, f, at) };
       if (options.model) {
-        h.model = scoreWithModel(options.model, transaction, f, { top: options.topContributions ?? 0, scratch });
+        h.model = scoreWithModel(options.model, transaction, f, { top: options.topContributions ?? 0, scratch, contributions });
       }
       rows.push(h);
     }

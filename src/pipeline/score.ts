@@ -47,6 +47,7 @@ export function scoreBatch(
   const duplicates: ScoredBatch['duplicates'] = [];
   const inBatch = new Set<string>();
   const scratch = new Float64Array(FEATURE_COUNT);
+  const contributions = new Float64Array(FEATURE_COUNT);
   const at = now();
   for (const item of items) {
     const id = item.transaction.transactionId;
@@ -57,7 +58,7 @@ export function scoreBatch(
     const f = deps.features.observe(item.transaction);
     let opinion: ModelOpinion | undefined;
     if (deps.model) {
-      const m = scoreWithModel(deps.model, item.transaction, f, { top: 3, scratch });
+      const m = scoreWithModel(deps.model, item.transaction, f, { top: 3, scratch, contributions });
       opinion = { score: m.score, version: deps.model.version, top: m.top };
     }
     const decision: Decision = decide(deps.rules, item.transaction, f, at, opinion);

@@ -430,3 +430,71 @@ function bestSplit(leaf: Leaf, F: number, B: number, edges: Float64Array[], p: G
   }
   return best;
 }
+
+/**
+ * An ensemble flattened into typed arrays (all trees' nodes back to back), built once when a
+ * model is loaded: scoring then walks contiguous memory instead of nested JS arrays.
+ */
+export interface FlatEnsemble {
+  base: number;
+  /** Node index of each tree's root. */
+  roots: Int32Array;
+  feature: Int32Array;
+  threshold: Float64Array;
+  left: Int32Array;
+  right: Int32Array;
+  value: Float64Array;
+  /** base + Σ root values: the part of every margin no feature is credited with. */
+  rootTotal: number;
+}
+
+/** Flattens an ensemble for scoring. */
+export function flatten(model: Ensemble): FlatEnsemble {
+  const total = model.trees.reduce((n, t) => n + t.feature.length, 0);
+  const flat: FlatEnsemble = {
+    base: model.base,
+    roots: new Int32Array(model.trees.length),
+    feature: new Int32Array(total),
+    threshold: new Float64Array(total),
+    left: new Int32Array(total),
+    right: new Int32Array(total),
+    value: new Float64Array(total),
+    rootTotal: rootTotal(model),
+  };
+  let off = 0;
+  model.trees.forEach((t, k) => {
+    flat.roots[k] = off;
+    for (let i = 0; i < t.feature.length; i++) {
+      flat.feature[off + i] = t.feature[i] as number;
+      flat.threshold[off + i] = t.threshold[i] as number;
+      flat.left[off + i] = (t.left[i] as number) < 0 ? -1 : off + (t.left[i] as number);
+      flat.right[off + i] = (t.right[i] as number) < 0 ? -1 : off + (t.right[i] as number);
+      flat.value[off + i] = t.value[i] as number;
+    }
+    off += t.feature.length;
+  });
+  return flat;
+}
+
+/**
+ * Margin and per-feature contributions in one walk of a flattened ensemble: writes the
+ * contributions into `out` (zeroed first) and returns the margin.
+ */
+export function explainFlat(flat: FlatEnsemble, x: ArrayLike<number>, out: Float64Array): number {
+  out.fill(0);
+  const { feature, threshold, left, right, value, roots } = flat;
+  let margin = flat.rootTotal;
+  for (let k = 0; k < roots.length; k++) {
+    let n = roots[k] as number;
+    let f = feature[n] as number;
+    while (f >= 0) {
+      const next = (x[f] as number) <= (threshold[n] as number) ? (left[n] as number) : (right[n] as number);
+      const d = (value[next] as number) - (value[n] as number);
+      out[f] = (out[f] as number) + d;
+      margin += d;
+      n = next;
+      f = feature[n] as number;
+    }
+  }
+  return margin;
+}

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { FraudminiError } from '../errors.js';
 import type { Features } from '../features.js';
 import type { Transaction } from '../transaction.js';
-import { contributions, type Ensemble, predictMargin, rootTotal, sigmoid, type Tree } from './gbdt.js';
+import { type Ensemble, explainFlat, type FlatEnsemble, flatten, sigmoid, type Tree } from './gbdt.js';
 import { FEATURE_COUNT, MODEL_FEATURES, modelVector } from './vector.js';
 
 /** A model file could not be used. */
@@ -46,8 +46,8 @@ export interface ModelFile {
 /** A loaded model, ready to score. */
 export interface Model {
   version: string;
-  /** Base score plus every tree's root value: the part of a margin no feature is credited with. */
-  rootTotal: number;
+  /** The trees flattened for fast scoring. */
+  flat: FlatEnsemble;
   labelDelayMs: number;
   ensemble: Ensemble;
   file: ModelFile;
@@ -110,7 +110,7 @@ export function loadModel(doc: unknown): Model {
   const ensemble = { base: m.base, trees: m.trees };
   return {
     version: m.version,
-    rootTotal: rootTotal(ensemble),
+    flat: flatten(ensemble),
     labelDelayMs: m.training?.label_delay_ms ?? 7 * 86_400_000,
     ensemble,
     file: m as ModelFile,
@@ -152,16 +152,14 @@ export function scoreWithModel(
   model: Model,
   tx: Transaction,
   f: Features,
-  options: { top?: number; scratch?: Float64Array } = {},
+  options: { top?: number; scratch?: Float64Array; contributions?: Float64Array } = {},
 ): ModelScore {
   const x = modelVector(tx, f, options.scratch);
   const topN = options.top ?? 3;
-  if (topN === 0) return { score: 100 * sigmoid(predictMargin(model.ensemble, x)), top: [] };
-  // One traversal gives both: margin = (base + Σ root values) + Σ contributions.
-  const c = contributions(model.ensemble, x, FEATURE_COUNT);
-  let margin = model.rootTotal;
-  for (let i = 0; i < FEATURE_COUNT; i++) margin += c[i] as number;
-  return { score: 100 * sigmoid(margin), top: topContributions(c, x, topN) };
+  const c = options.contributions ?? new Float64Array(FEATURE_COUNT);
+  // One walk gives both the margin and each feature's share of it.
+  const margin = explainFlat(model.flat, x, c);
+  return { score: 100 * sigmoid(margin), top: topN === 0 ? [] : topContributions(c, x, topN) };
 }
 
 /** The `n` largest positive contributions, largest first, by repeated selection (n is small). */
