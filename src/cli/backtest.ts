@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadRulesFile } from '../adapters/local/FileRulesSource.js';
 import { type BacktestReport, backtestHistory, type HitStats, type RuleSetBacktest } from '../pipeline/backtest.js';
-import { CliInputError, historyContext } from './history.js';
+import { CliInputError, historyContext, historyOptions } from './history.js';
 import { ProgressBar } from './progress.js';
 import { int, money, ratio, table } from './table.js';
 
@@ -29,14 +29,8 @@ export async function backtestCommand(args: string[], env: Record<string, string
   let report: BacktestReport;
   try {
     report = await backtestHistory(createReadStream(ctx.input, { highWaterMark: 1 << 20 }), {
-      fileKey: ctx.input.slice(ctx.input.lastIndexOf('/') + 1),
-      tokenizer: ctx.tokenizer,
-      fieldMap: ctx.fieldMap,
-      rules: ctx.rules,
+      ...historyOptions(ctx, (bytes, rows) => bar.update(bytes, rows)),
       against,
-      labelDelayMs: ctx.labelDelayMs,
-      defaultCurrency: ctx.defaultCurrency,
-      onProgress: (bytes, rows) => bar.update(bytes, rows),
     });
   } finally {
     bar.done();

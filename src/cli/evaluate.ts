@@ -2,7 +2,7 @@ import { createReadStream, renameSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { evaluateHistory, SYSTEMS } from '../pipeline/evaluate.js';
 import { renderEvaluationHtml } from '../report/evaluationHtml.js';
-import { CliInputError, historyContext, readModel, writableTarget } from './history.js';
+import { CliInputError, historyContext, readModel, writableTarget, historyOptions } from './history.js';
 import { ProgressBar } from './progress.js';
 import { int, ratio, table } from './table.js';
 
@@ -36,16 +36,8 @@ export async function evaluateCommand(args: string[], env: Record<string, string
   let report: Awaited<ReturnType<typeof evaluateHistory>>;
   try {
     report = await evaluateHistory(createReadStream(ctx.input, { highWaterMark: 1 << 20 }), {
-      fileKey: ctx.input.slice(ctx.input.lastIndexOf('/') + 1),
-      tokenizer: ctx.tokenizer,
-      fieldMap: ctx.fieldMap,
-      rules: ctx.rules,
-      labelDelayMs: ctx.labelDelayMs,
-      defaultCurrency: ctx.defaultCurrency,
+      ...historyOptions(ctx, (bytes, rows) => bar.update(bytes, rows)),
       model,
-      from: ctx.from,
-      to: ctx.to,
-      onProgress: (bytes, rows) => bar.update(bytes, rows),
     });
   } finally {
     bar.done();

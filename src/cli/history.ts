@@ -124,3 +124,18 @@ export function readModel(path: string): Model {
     throw new CliInputError(`${path}: ${(e as Error).message}`);
   }
 }
+
+/** The replay options every history command passes on, from its context and progress bar. */
+export function historyOptions(ctx: HistoryContext, onProgress: (bytesRead: number, rows: number) => void) {
+  return {
+    fileKey: ctx.input.slice(ctx.input.lastIndexOf('/') + 1),
+    tokenizer: ctx.tokenizer,
+    fieldMap: ctx.fieldMap,
+    rules: ctx.rules,
+    labelDelayMs: ctx.labelDelayMs,
+    defaultCurrency: ctx.defaultCurrency,
+    from: ctx.from,
+    to: ctx.to,
+    onProgress,
+  };
+}

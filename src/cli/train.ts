@@ -2,7 +2,7 @@ import { createReadStream, renameSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { MODEL_FEATURES } from '../core/model/vector.js';
 import { trainModel } from '../pipeline/train.js';
-import { CliInputError, DEFAULT_LABEL_DELAY, historyContext, writableTarget } from './history.js';
+import { CliInputError, DEFAULT_LABEL_DELAY, historyContext, writableTarget, historyOptions } from './history.js';
 import { ProgressBar } from './progress.js';
 
 /**
@@ -40,17 +40,9 @@ export async function trainCommand(args: string[], env: Record<string, string | 
   let file: Awaited<ReturnType<typeof trainModel>>;
   try {
     file = await trainModel(createReadStream(ctx.input, { highWaterMark: 1 << 20 }), {
-      fileKey: ctx.input.slice(ctx.input.lastIndexOf('/') + 1),
-      tokenizer: ctx.tokenizer,
-      fieldMap: ctx.fieldMap,
-      rules: ctx.rules,
-      labelDelayMs: ctx.labelDelayMs,
-      defaultCurrency: ctx.defaultCurrency,
-      from: ctx.from,
-      to: ctx.to,
+      ...historyOptions(ctx, (bytes, rows) => bar.update(bytes, rows)),
       maxNegatives,
       gbdt: trees !== undefined ? { trees } : undefined,
-      onProgress: (bytes, rows) => bar.update(bytes, rows),
     });
   } catch (e) {
     if (e instanceof RangeError) throw new CliInputError(e.message);

@@ -1,3 +1,4 @@
+import { upperBound } from './search.js';
 import type { Label, Transaction } from './transaction.js';
 
 /** Windows over which known labels are counted (by the time the label became known). */
@@ -170,16 +171,6 @@ export function entityKeys(tx: Transaction): (string | undefined)[] {
   return [tx.accountId, tx.card?.token, tx.terminalId, tx.merchant];
 }
 
-function upperBound(a: number[], lo: number, hi: number, x: number): number {
-  let l = lo;
-  let h = hi;
-  while (l < h) {
-    const mid = (l + h) >>> 1;
-    if ((a[mid] as number) <= x) l = mid + 1;
-    else h = mid;
-  }
-  return l;
-}
 
 function pushHeap(heap: PendingLabel[], item: PendingLabel): void {
   heap.push(item);

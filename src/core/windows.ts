@@ -1,3 +1,4 @@
+import { upperBound } from './search.js';
 /** The windows every entity is aggregated over. */
 export const WINDOWS = ['1m', '1h', '24h', '7d', '30d'] as const;
 /** A window name. */
@@ -192,14 +193,3 @@ export class EntityWindows {
   }
 }
 
-/** First index in `a[lo, hi)` whose value is greater than `x`. */
-function upperBound(a: number[], lo: number, hi: number, x: number): number {
-  let l = lo;
-  let h = hi;
-  while (l < h) {
-    const mid = (l + h) >>> 1;
-    if ((a[mid] as number) <= x) l = mid + 1;
-    else h = mid;
-  }
-  return l;
-}
