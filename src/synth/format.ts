@@ -52,7 +52,7 @@ export function datePrefix(epochSeconds: number): string {
  * once into one contiguous block: rows copy them by id from memory that stays in cache.
  * @example
  * const texts = new TextTable();
- * const id = texts.add('A0000001,4123450000000017,');
+ * const id = texts.add('A0000001,T000250,');
  */
 export class TextTable {
   private readonly parts: Uint8Array[] = [];
