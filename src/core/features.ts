@@ -1,5 +1,4 @@
 import {
-  entityKeys,
   LABEL_ENTITIES,
   LABEL_WINDOWS,
   type LabelEntity,
@@ -7,7 +6,7 @@ import {
   type LabelWindowName,
 } from './labels.js';
 import type { Transaction } from './transaction.js';
-import { type EntityFeatures, EntityWindows, WINDOWS, type WindowName } from './windows.js';
+import { type EntityFeatures, EntityWindows, type WindowAggregate, WINDOWS, type WindowName } from './windows.js';
 
 /** The entities features are kept for. */
 export const ENTITIES = ['account', 'card', 'terminal', 'merchant'] as const;
@@ -150,8 +149,27 @@ export type Stat = 'count' | 'sum' | 'avg' | 'countries' | 'prior_count' | 'prio
 export function featureValue(f: Features, entity: Entity, window: WindowName, stat: Stat, amount: number): number {
   const e = f[entity];
   if (!e) return 0;
-  const agg = e.windows[WINDOWS.indexOf(window)];
+  const agg = e.windows[WINDOW_INDEX[window]];
   if (!agg) return 0;
+  return statOf(agg, stat, amount);
+}
+
+/** Index of each window name in {@link WINDOWS}. */
+const WINDOW_INDEX: Record<WindowName, number> = Object.fromEntries(WINDOWS.map((w, i) => [w, i])) as Record<
+  WindowName,
+  number
+>;
+
+/**
+ * The aggregate of one window (by index in {@link WINDOWS}) of one entity, or undefined when the
+ * transaction has no such entity: for code that reads many stats of one window (the model vector).
+ */
+export function windowAggregate(f: Features, entity: Entity, window: number): WindowAggregate | undefined {
+  return f[entity]?.windows[window];
+}
+
+/** One statistic of a window aggregate (see {@link featureValue}). */
+export function statOf(agg: WindowAggregate, stat: Stat, amount: number): number {
   switch (stat) {
     case 'count':
       return agg.count;
@@ -177,15 +195,7 @@ export function previousOf(f: Features, entity: Entity): { timestamp: number; co
 
 function labelSnapshot(labels: LabelFeedback, tx: Transaction): Float64Array {
   const out = new Float64Array(LABEL_ENTITIES.length * LABEL_WINDOWS.length * 2);
-  const keys = entityKeys(tx);
-  let i = 0;
-  for (let e = 0; e < LABEL_ENTITIES.length; e++) {
-    for (let w = 0; w < LABEL_WINDOWS.length; w++) {
-      const c = labels.counts(LABEL_ENTITIES[e] as LabelEntity, keys[e], w, tx.timestamp);
-      out[i++] = c.known;
-      out[i++] = c.frauds;
-    }
-  }
+  labels.snapshot(tx, tx.timestamp, out);
   return out;
 }
 

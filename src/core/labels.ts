@@ -48,6 +48,17 @@ class LabelHistory {
     for (let i = at + 2; i < this.prefix.length; i++) this.prefix[i] = (this.prefix[i] as number) + label;
   }
 
+  /** Writes [known, frauds] for every label window at `t` into `out` from `offset`: one search for the end. */
+  countsAll(t: number, out: Float64Array, offset: number): void {
+    const hi = upperBound(this.knownAt, this.base, this.knownAt.length, t);
+    const fraudsToHi = this.prefix[hi] as number;
+    for (let w = 0; w < LABEL_WINDOW_MS.length; w++) {
+      const lo = upperBound(this.knownAt, this.base, hi, t - (LABEL_WINDOW_MS[w] as number));
+      out[offset + 2 * w] = hi - lo;
+      out[offset + 2 * w + 1] = fraudsToHi - (this.prefix[lo] as number);
+    }
+  }
+
   /** Labels known in (t − w, t]. */
   counts(t: number, w: number): LabelCounts {
     const hi = upperBound(this.knownAt, this.base, this.knownAt.length, t);
@@ -129,6 +140,19 @@ export class LabelFeedback {
     if (key === undefined) return { known: 0, frauds: 0 };
     const h = this.maps[entity].get(key);
     return h ? h.counts(t, LABEL_WINDOW_MS[window] as number) : { known: 0, frauds: 0 };
+  }
+
+  /**
+   * Writes the known-label counts of every entity and label window of `tx` at `t` into `out`
+   * (layout of `Features.labels`; zeros for entities without history).
+   */
+  snapshot(tx: Transaction, t: number, out: Float64Array): void {
+    const keys = entityKeys(tx);
+    for (let e = 0; e < LABEL_ENTITIES.length; e++) {
+      const key = keys[e];
+      const h = key === undefined ? undefined : this.maps[LABEL_ENTITIES[e] as LabelEntity].get(key);
+      if (h) h.countsAll(t, out, e * LABEL_WINDOW_MS.length * 2);
+    }
   }
 
   /** Queues a transaction's label, to become known at its time + the delay. */

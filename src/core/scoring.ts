@@ -18,7 +18,10 @@ export interface Decision {
   model_version: string | null;
   /** The weighted rules' own score (0–100), before the model is combined in. */
   rules_score: number;
-  /** With a model: the features that pushed its score up most. */
+  /**
+   * With a model, for a model score at or above the review threshold: the features that pushed
+   * the score up most.
+   */
   model_features?: Contribution[];
   rules_version: string;
   /** ISO 8601. */
@@ -83,7 +86,7 @@ export function decide(
     rules_version: set.version,
     decided_at: decidedAt.toISOString(),
   };
-  if (model) d.model_features = model.top;
+  if (model && model.top.length > 0) d.model_features = model.top;
   return d;
 }
 

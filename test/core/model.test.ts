@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FeatureWindows } from '../../src/core/features.js';
+import { type Features, FeatureWindows, featureValue, labelCounts, previousOf, type Stat } from '../../src/core/features.js';
 import { LabelFeedback } from '../../src/core/labels.js';
 import { trainGbdt } from '../../src/core/model/gbdt.js';
 import {
@@ -14,6 +14,7 @@ import {
 } from '../../src/core/model/model.js';
 import { FEATURE_COUNT, MISSING, MODEL_FEATURES, modelVector } from '../../src/core/model/vector.js';
 import type { Transaction } from '../../src/core/transaction.js';
+import type { WindowName } from '../../src/core/windows.js';
 import { labelledHistory, labelledTransaction } from '../helpers/labelledHistory.js';
 import { firstSeen, makeTx, money, T0 } from '../helpers/transactions.js';
 
@@ -281,5 +282,82 @@ describe('scoreWithModel', () => {
     // Assess
     expect(s.top).toEqual([]);
     expect(Number.isFinite(s.score)).toBe(true);
+  });
+});
+
+describe('modelVector against the public feature accessors', () => {
+  /** The vector as the accessors define it: the reference the direct reads must equal. */
+  function reference(tx: Transaction, f: Features): number[] {
+    const a = tx.amount;
+    const v = (e: 'account' | 'card' | 'terminal', w: WindowName, s: Stat) => featureValue(f, e, w, s, a);
+    const ratio = (avg: number) => (avg > 0 ? a / avg : MISSING);
+    const rate = (c: { known: number; frauds: number }) => (c.known > 0 ? c.frauds / c.known : MISSING);
+    const prev = previousOf(f, 'account');
+    const d = new Date(tx.timestamp);
+    const avg30 = v('account', '30d', 'prior_avg');
+    const from = tx.originCountry ?? tx.country;
+    const ch = tx.channel?.toLowerCase();
+    return [
+      Math.log1p(a / 10_000),
+      d.getUTCHours() + d.getUTCMinutes() / 60 + d.getUTCSeconds() / 3600 + d.getUTCMilliseconds() / 3_600_000,
+      d.getUTCDay(),
+      v('account', '1h', 'count'),
+      v('account', '24h', 'count'),
+      v('account', '7d', 'count'),
+      v('account', '30d', 'count'),
+      ratio(v('account', '24h', 'prior_avg')),
+      ratio(v('account', '7d', 'prior_avg')),
+      ratio(avg30),
+      avg30 > 0 ? Math.log1p(avg30 / 10_000) : MISSING,
+      v('account', '24h', 'countries'),
+      v('account', '30d', 'countries'),
+      prev ? Math.log1p(Math.max(0, tx.timestamp - prev.timestamp) / 60_000) : MISSING,
+      prev && prev.country !== undefined && tx.country !== undefined ? (prev.country === tx.country ? 0 : 1) : MISSING,
+      v('card', '1m', 'count'),
+      v('card', '1h', 'count'),
+      v('card', '24h', 'count'),
+      f.card ? ratio(v('card', '7d', 'prior_avg')) : MISSING,
+      f.card ? Math.log1p(v('card', '24h', 'sum') / 10_000) : MISSING,
+      v('terminal', '1h', 'count'),
+      v('terminal', '24h', 'count'),
+      v('terminal', '7d', 'count'),
+      f.terminal ? ratio(v('terminal', '7d', 'prior_avg')) : MISSING,
+      rate(labelCounts(f, 'terminal', '1d')),
+      rate(labelCounts(f, 'terminal', '7d')),
+      rate(labelCounts(f, 'terminal', '30d')),
+      labelCounts(f, 'terminal', '7d').frauds,
+      rate(labelCounts(f, 'merchant', '7d')),
+      rate(labelCounts(f, 'merchant', '30d')),
+      labelCounts(f, 'card', '30d').frauds,
+      labelCounts(f, 'account', '30d').frauds,
+      from !== undefined && tx.destinationCountry !== undefined ? (from === tx.destinationCountry ? 0 : 1) : MISSING,
+      tx.accountBalance !== undefined ? (tx.accountBalance > 0 ? Math.min(a / tx.accountBalance, 100) : 100) : MISSING,
+      a % 10_000 === 0 ? 1 : 0,
+      ch === 'pos' ? 1 : 0,
+      ch === 'ecom' || ch === 'online' || ch === 'web' ? 1 : 0,
+      ch === 'atm' ? 1 : 0,
+      ch === 'transfer' ? 1 : 0,
+    ];
+  }
+
+  it('reads the same values as featureValue, previousOf and labelCounts on a labelled history', () => {
+    // Prepare
+    const history = labelledHistory();
+    const store = new FeatureWindows({ labels: new LabelFeedback({ delayMs: DAY }) });
+    let compared = 0;
+
+    // Act and Assess
+    for (const row of history.rows) {
+      const tx = labelledTransaction(row);
+      const f = store.observe(tx);
+      const direct = Array.from(modelVector(tx, f));
+      const expected = reference(tx, f);
+      expect(direct).toHaveLength(expected.length);
+      for (let i = 0; i < expected.length; i++) {
+        expect(direct[i], `${MODEL_FEATURES[i]} of ${tx.transactionId}`).toBeCloseTo(expected[i] as number, 9);
+      }
+      compared++;
+    }
+    expect(compared).toBeGreaterThan(1000);
   });
 });

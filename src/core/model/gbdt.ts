@@ -498,3 +498,19 @@ export function explainFlat(flat: FlatEnsemble, x: ArrayLike<number>, out: Float
   }
   return margin;
 }
+
+/** Margin of one row over a flattened ensemble (no attributions: the cheap walk). */
+export function marginFlat(flat: FlatEnsemble, x: ArrayLike<number>): number {
+  const { feature, threshold, left, right, value, roots } = flat;
+  let margin = flat.base;
+  for (let k = 0; k < roots.length; k++) {
+    let n = roots[k] as number;
+    let f = feature[n] as number;
+    while (f >= 0) {
+      n = (x[f] as number) <= (threshold[n] as number) ? (left[n] as number) : (right[n] as number);
+      f = feature[n] as number;
+    }
+    margin += value[n] as number;
+  }
+  return margin;
+}

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { FraudminiError } from '../errors.js';
 import type { Features } from '../features.js';
 import type { Transaction } from '../transaction.js';
-import { type Ensemble, explainFlat, type FlatEnsemble, flatten, sigmoid, type Tree } from './gbdt.js';
+import { type Ensemble, explainFlat, type FlatEnsemble, flatten, marginFlat, sigmoid, type Tree } from './gbdt.js';
 import { FEATURE_COUNT, MODEL_FEATURES, modelVector } from './vector.js';
 
 /** A model file could not be used. */
@@ -152,14 +152,22 @@ export function scoreWithModel(
   model: Model,
   tx: Transaction,
   f: Features,
-  options: { top?: number; scratch?: Float64Array; contributions?: Float64Array } = {},
+  options: {
+    top?: number;
+    /** Name the top features only for scores at or above this (e.g. the review threshold). @default 0 */
+    explainFrom?: number;
+    scratch?: Float64Array;
+    contributions?: Float64Array;
+  } = {},
 ): ModelScore {
   const x = modelVector(tx, f, options.scratch);
   const topN = options.top ?? 3;
+  const score = 100 * sigmoid(marginFlat(model.flat, x));
+  // Attributions cost a second, heavier walk: only where someone will read them.
+  if (topN === 0 || score < (options.explainFrom ?? 0)) return { score, top: [] };
   const c = options.contributions ?? new Float64Array(FEATURE_COUNT);
-  // One walk gives both the margin and each feature's share of it.
-  const margin = explainFlat(model.flat, x, c);
-  return { score: 100 * sigmoid(margin), top: topN === 0 ? [] : topContributions(c, x, topN) };
+  explainFlat(model.flat, x, c);
+  return { score, top: topContributions(c, x, topN) };
 }
 
 /** The `n` largest positive contributions, largest first, by repeated selection (n is small). */

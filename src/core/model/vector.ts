@@ -1,4 +1,6 @@
-import { type Features, featureValue, labelCounts, previousOf } from '../features.js';
+import { type Features, previousOf } from '../features.js';
+import { LABEL_WINDOWS } from '../labels.js';
+import type { WindowAggregate } from '../windows.js';
 import type { Transaction } from '../transaction.js';
 
 /**
@@ -63,54 +65,76 @@ function ratio(amount: number, priorAvg: number): number {
   return priorAvg > 0 ? amount / priorAvg : MISSING;
 }
 
-function rate(c: { known: number; frauds: number }): number {
-  return c.known > 0 ? c.frauds / c.known : MISSING;
+
+const DAY_MS = 86_400_000;
+const [W1M, W1H, W24H, W7D, W30D] = [0, 1, 2, 3, 4];
+
+/** amount / mean of the earlier transactions of a window, or MISSING without history. */
+function ratioTo(amount: number, agg: WindowAggregate | undefined): number {
+  return agg && agg.count > 1 ? ratio(amount, (agg.sum - amount) / (agg.count - 1)) : MISSING;
 }
+
+/** Known fraud rate of a label window, or MISSING when no label is known there. */
+function labelRate(f: Features, index: number): number {
+  const known = f.labels?.[index] ?? 0;
+  return known > 0 ? (f.labels?.[index + 1] as number) / known : MISSING;
+}
+
+/** Offset of an entity's label window in `Features.labels` (see `labelCounts`). */
+function labelAt(entity: number, window: number): number {
+  return (entity * LABEL_WINDOWS.length + window) * 2;
+}
+const [L_ACCOUNT, L_CARD, L_TERMINAL, L_MERCHANT] = [0, 1, 2, 3];
+const [L1D, L7D, L30D] = [0, 1, 2];
 
 /**
  * Builds the model input vector of one transaction into `out` (length {@link FEATURE_COUNT}).
- * Pure; reads features only through the stable accessors.
+ * Pure. Runs once per scored row, so it reads each window aggregate once instead of going
+ * through `featureValue` for every statistic (same values; the tests compare both).
  */
 export function modelVector(tx: Transaction, f: Features, out: Float64Array = new Float64Array(FEATURE_COUNT)): Float64Array {
   const a = tx.amount;
   const units = a / 10_000;
-  const d = new Date(tx.timestamp);
+  const msOfDay = ((tx.timestamp % DAY_MS) + DAY_MS) % DAY_MS;
   const prev = previousOf(f, 'account');
+  const acct = f.account.windows;
+  const card = f.card?.windows;
+  const term = f.terminal?.windows;
   let i = 0;
   out[i++] = log1p(units);
-  out[i++] = d.getUTCHours() + d.getUTCMinutes() / 60;
-  out[i++] = d.getUTCDay();
-  out[i++] = featureValue(f, 'account', '1h', 'count', a);
-  out[i++] = featureValue(f, 'account', '24h', 'count', a);
-  out[i++] = featureValue(f, 'account', '7d', 'count', a);
-  out[i++] = featureValue(f, 'account', '30d', 'count', a);
-  out[i++] = ratio(a, featureValue(f, 'account', '24h', 'prior_avg', a));
-  out[i++] = ratio(a, featureValue(f, 'account', '7d', 'prior_avg', a));
-  out[i++] = ratio(a, featureValue(f, 'account', '30d', 'prior_avg', a));
-  const avg30 = featureValue(f, 'account', '30d', 'prior_avg', a);
-  out[i++] = avg30 > 0 ? log1p(avg30 / 10_000) : MISSING;
-  out[i++] = featureValue(f, 'account', '24h', 'countries', a);
-  out[i++] = featureValue(f, 'account', '30d', 'countries', a);
+  out[i++] = msOfDay / 3_600_000;
+  out[i++] = (Math.floor(tx.timestamp / DAY_MS) + 4) % 7; // 1970-01-01 was a Thursday (4)
+  out[i++] = acct[W1H]?.count ?? 0;
+  out[i++] = acct[W24H]?.count ?? 0;
+  out[i++] = acct[W7D]?.count ?? 0;
+  out[i++] = acct[W30D]?.count ?? 0;
+  out[i++] = ratioTo(a, acct[W24H]);
+  out[i++] = ratioTo(a, acct[W7D]);
+  out[i++] = ratioTo(a, acct[W30D]);
+  const a30 = acct[W30D];
+  out[i++] = a30 && a30.count > 1 && a30.sum - a > 0 ? log1p((a30.sum - a) / (a30.count - 1) / 10_000) : MISSING;
+  out[i++] = acct[W24H]?.countries ?? 0;
+  out[i++] = acct[W30D]?.countries ?? 0;
   out[i++] = prev ? log1p(Math.max(0, tx.timestamp - prev.timestamp) / 60_000) : MISSING;
   out[i++] =
     prev && prev.country !== undefined && tx.country !== undefined ? (prev.country === tx.country ? 0 : 1) : MISSING;
-  out[i++] = featureValue(f, 'card', '1m', 'count', a);
-  out[i++] = featureValue(f, 'card', '1h', 'count', a);
-  out[i++] = featureValue(f, 'card', '24h', 'count', a);
-  out[i++] = f.card ? ratio(a, featureValue(f, 'card', '7d', 'prior_avg', a)) : MISSING;
-  out[i++] = f.card ? log1p(featureValue(f, 'card', '24h', 'sum', a) / 10_000) : MISSING;
-  out[i++] = featureValue(f, 'terminal', '1h', 'count', a);
-  out[i++] = featureValue(f, 'terminal', '24h', 'count', a);
-  out[i++] = featureValue(f, 'terminal', '7d', 'count', a);
-  out[i++] = f.terminal ? ratio(a, featureValue(f, 'terminal', '7d', 'prior_avg', a)) : MISSING;
-  out[i++] = rate(labelCounts(f, 'terminal', '1d'));
-  out[i++] = rate(labelCounts(f, 'terminal', '7d'));
-  out[i++] = rate(labelCounts(f, 'terminal', '30d'));
-  out[i++] = labelCounts(f, 'terminal', '7d').frauds;
-  out[i++] = rate(labelCounts(f, 'merchant', '7d'));
-  out[i++] = rate(labelCounts(f, 'merchant', '30d'));
-  out[i++] = labelCounts(f, 'card', '30d').frauds;
-  out[i++] = labelCounts(f, 'account', '30d').frauds;
+  out[i++] = card?.[W1M]?.count ?? 0;
+  out[i++] = card?.[W1H]?.count ?? 0;
+  out[i++] = card?.[W24H]?.count ?? 0;
+  out[i++] = card ? ratioTo(a, card[W7D]) : MISSING;
+  out[i++] = card ? log1p((card[W24H]?.sum ?? 0) / 10_000) : MISSING;
+  out[i++] = term?.[W1H]?.count ?? 0;
+  out[i++] = term?.[W24H]?.count ?? 0;
+  out[i++] = term?.[W7D]?.count ?? 0;
+  out[i++] = term ? ratioTo(a, term[W7D]) : MISSING;
+  out[i++] = labelRate(f, labelAt(L_TERMINAL, L1D));
+  out[i++] = labelRate(f, labelAt(L_TERMINAL, L7D));
+  out[i++] = labelRate(f, labelAt(L_TERMINAL, L30D));
+  out[i++] = f.labels?.[labelAt(L_TERMINAL, L7D) + 1] ?? 0;
+  out[i++] = labelRate(f, labelAt(L_MERCHANT, L7D));
+  out[i++] = labelRate(f, labelAt(L_MERCHANT, L30D));
+  out[i++] = f.labels?.[labelAt(L_CARD, L30D) + 1] ?? 0;
+  out[i++] = f.labels?.[labelAt(L_ACCOUNT, L30D) + 1] ?? 0;
   const from = tx.originCountry ?? tx.country;
   out[i++] = from !== undefined && tx.destinationCountry !== undefined ? (from === tx.destinationCountry ? 0 : 1) : MISSING;
   out[i++] = tx.accountBalance !== undefined ? (tx.accountBalance > 0 ? Math.min(a / tx.accountBalance, 100) : 100) : MISSING;
