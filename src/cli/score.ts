@@ -4,7 +4,7 @@ import { csvEscape } from '../core/csv.js';
 import { formatDecimal } from '../core/decimal.js';
 import { FeatureWindows } from '../core/features.js';
 import { LabelFeedback } from '../core/labels.js';
-import type { Model } from '../core/model/model.js';
+import type { Contribution, Model } from '../core/model/model.js';
 import type { PanTokenizer } from '../core/pan.js';
 import type { RuleSet } from '../core/rules.js';
 import type { FieldMap } from '../core/schema.js';
@@ -135,6 +135,16 @@ export async function scoreFile(options: ScoreFileOptions): Promise<Receipt> {
   };
 }
 
+/** `model_features` as JSON, written directly (feature names are fixed identifiers). */
+function featuresJson(top: readonly Contribution[]): string {
+  let out = '[';
+  for (let i = 0; i < top.length; i++) {
+    const c = top[i] as Contribution;
+    out += `${i > 0 ? ',' : ''}{"feature":"${c.feature}","weight":${c.weight},"value":${c.value}}`;
+  }
+  return `${out}]`;
+}
+
 /** One JSONL line: the decision contract plus row, time, account, masked card and amount. */
 function jsonLine(tx: Transaction, d: Decision, row: number | undefined): string {
   // Written field by field: this runs once per row and JSON.stringify of a spread object was the
@@ -144,7 +154,7 @@ function jsonLine(tx: Transaction, d: Decision, row: number | undefined): string
   return (
     `{"transaction_id":${JSON.stringify(d.transaction_id)},"score":${d.score},"outcome":"${d.outcome}",` +
     `"reasons":${reasons},"rules_score":${d.rules_score},"model_score":${d.model_score},"model_version":${JSON.stringify(d.model_version)},` +
-    (d.model_features ? `"model_features":${JSON.stringify(d.model_features)},` : '') +
+    (d.model_features ? `"model_features":${featuresJson(d.model_features)},` : '') +
     `"rules_version":${JSON.stringify(d.rules_version)},"decided_at":"${d.decided_at}",` +
     `"row":${row ?? null},"timestamp":"${new Date(tx.timestamp).toISOString()}",` +
     `"account_id":${JSON.stringify(tx.accountId)}${card},"amount":"${formatDecimal(tx.amount)}","currency":"${tx.currency}"}\n`

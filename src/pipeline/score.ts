@@ -58,7 +58,7 @@ export function scoreBatch(
     const f = deps.features.observe(item.transaction);
     let opinion: ModelOpinion | undefined;
     if (deps.model) {
-      const m = scoreWithModel(deps.model, item.transaction, f, { top: 3, explainFrom: deps.rules.thresholds.review, scratch, contributions });
+      const m = scoreWithModel(deps.model, item.transaction, f, { top: 3, scratch, contributions });
       opinion = { score: m.score, version: deps.model.version, top: m.top };
     }
     const decision: Decision = decide(deps.rules, item.transaction, f, at, opinion);

@@ -162,11 +162,15 @@ export function scoreWithModel(
 ): ModelScore {
   const x = modelVector(tx, f, options.scratch);
   const topN = options.top ?? 3;
-  const score = 100 * sigmoid(marginFlat(model.flat, x));
-  // Attributions cost a second, heavier walk: only where someone will read them.
-  if (topN === 0 || score < (options.explainFrom ?? 0)) return { score, top: [] };
+  const explainFrom = options.explainFrom ?? 0;
+  if (topN === 0 || explainFrom > 0) {
+    // The cheap walk first; attributions (a heavier walk) only where someone will read them.
+    const score = 100 * sigmoid(marginFlat(model.flat, x));
+    if (topN === 0 || score < explainFrom) return { score, top: [] };
+  }
+  // One attribution walk gives the margin too.
   const c = options.contributions ?? new Float64Array(FEATURE_COUNT);
-  explainFlat(model.flat, x, c);
+  const score = 100 * sigmoid(explainFlat(model.flat, x, c));
   return { score, top: topContributions(c, x, topN) };
 }
 
@@ -186,7 +190,11 @@ function topContributions(c: Float64Array, x: Float64Array, n: number): Contribu
     if (best === -1) break;
     bound = c[best] as number;
     boundIndex = best;
-    top.push({ feature: MODEL_FEATURES[best] as string, weight: Number(bound.toFixed(4)), value: x[best] as number });
+    top.push({
+      feature: MODEL_FEATURES[best] as string,
+      weight: Math.round(bound * 10_000) / 10_000,
+      value: Math.round((x[best] as number) * 1e6) / 1e6,
+    });
   }
   return top;
 }
