@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,10 +7,9 @@ import type { Decision } from '../../src/core/scoring.js';
 import type { BacktestReport, HitStats } from '../../src/pipeline/backtest.js';
 import type { EvaluationReport } from '../../src/pipeline/evaluate.js';
 import type { Receipt } from '../../src/pipeline/receipt.js';
+import { lines, ROOT, type Run, runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/fixtures.js';
 
-const ROOT = join(import.meta.dirname, '../..');
-const BIN = join(ROOT, 'bin/fraudmini.js');
 const DEFAULT_RULES = join(ROOT, 'rules/default.json');
 const DAY = 86_400_000;
 
@@ -18,33 +17,9 @@ const DAY = 86_400_000;
 const SPLIT = '2026-01-29';
 const SPLIT_MS = Date.UTC(2026, 0, 29);
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
-/** Runs the built CLI in `cwd` with no FRAUDMINI_* variables from the outer environment. */
-function run(args: string[], cwd: string): Promise<Run> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('FRAUDMINI_')) env[k] = v;
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { cwd, env, timeout: 60_000, maxBuffer: 64 << 20 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : undefined) : 0;
-        if (code === undefined) reject(error);
-        else resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
+const run = runCli;
 
-function lines(text: string): string[] {
-  return text.split('\n').filter((l) => l !== '');
-}
 
 /** A bad usage: exit 2, one `fraudmini:` message on stderr, no stack trace, nothing on stdout. */
 function expectUsageError(r: Run, ...fragments: string[]): void {

@@ -1,40 +1,19 @@
-import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Decision } from '../../src/core/scoring.js';
 import type { Receipt } from '../../src/pipeline/receipt.js';
+import { lines, ROOT, type Run, runCli } from '../helpers/cli.js';
 import { type ScenarioFile, scenarioFile, TEST_PANS, tempDir } from '../helpers/fixtures.js';
 
-const ROOT = join(import.meta.dirname, '../..');
-const BIN = join(ROOT, 'bin/fraudmini.js');
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 /** A decision line of `fraudmini score` JSONL output. */
 type DecisionLine = Decision & { row: number; account_id: string; card?: string; amount: string };
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
-/** Runs the built CLI in `cwd` with no FRAUDMINI_* variables from the outer environment. */
-function run(args: string[], cwd: string): Promise<Run> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('FRAUDMINI_')) env[k] = v;
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [BIN, ...args], { cwd, env, timeout: 30_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : undefined) : 0;
-      if (code === undefined) reject(error);
-      else resolve({ code, stdout, stderr });
-    });
-  });
-}
+const run = runCli;
 
-function lines(text: string): string[] {
-  return text.split('\n').filter((l) => l !== '');
-}
 
 /** Asserts no test card number appears in any of `texts`. */
 function expectNoPan(texts: Record<string, string>): void {
