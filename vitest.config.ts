@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // AWS emulators (fauxqs, dynalite, kinesalite), started once per run for the AWS suites.
+    globalSetup: ['test/aws/emulators.ts'],
   },
 });
