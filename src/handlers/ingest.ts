@@ -1,0 +1,4 @@
+/** Lambda entry point `ingest` (being built: see issue 4). */
+export const handler = async (): Promise<void> => {
+  await Promise.resolve();
+};
