@@ -10,6 +10,7 @@ import type { Alert } from '../core/views.js';
 import { type FeatureSource, scoreBatch } from '../pipeline/score.js';
 import type { Logger } from '../ports/Logger.js';
 import type { StateStore } from '../ports/StateStore.js';
+import type { ApiService, LabelResult } from './service.js';
 
 /** The rule set behind `GET /rules` and `PUT /rules` (the local runtime's `FileRulesSource`). */
 export interface RulesEditor {
@@ -21,19 +22,10 @@ export interface RulesEditor {
   replace(doc: unknown): RuleSet;
 }
 
-/** What recording a label did. */
-export type LabelResult =
-  | { status: 'recorded' | 'unchanged'; label: Label; knownAt: number }
-  | { status: 'conflict'; label: Label; knownAt: number }
-  | { status: 'not_found' };
+export type { LabelResult } from './service.js';
 
-/** What the HTTP API needs. */
-export interface ServerDeps {
-  state: StateStore;
-  features: FeatureSource;
-  rules: () => RuleSet;
-  /** When set, `GET /rules` shows the rule set in force and `PUT /rules` replaces it. */
-  rulesEditor?: RulesEditor;
+/** How the HTTP layer reads requests, whichever runtime serves them. */
+export interface ApiOptions {
   tokenizer: PanTokenizer;
   fieldMap?: FieldMap;
   /** When set, every request but `GET /healthz` must carry it in `x-api-key`. */
@@ -42,12 +34,55 @@ export interface ServerDeps {
   bodyLimit?: number;
   defaultCurrency?: string;
   logger: Logger;
+}
+
+/** What the local HTTP API needs. */
+export interface ServerDeps extends ApiOptions {
+  state: StateStore;
+  features: FeatureSource;
+  rules: () => RuleSet;
+  /** When set, `GET /rules` shows the rule set in force and `PUT /rules` replaces it. */
+  rulesEditor?: RulesEditor;
   onAlerts?: (alerts: Alert[]) => void;
   /** Records a known outcome for a stored transaction; absent: the label route answers 501. */
   labelTransaction?: (id: string, label: Label) => LabelResult;
   /** A trained model combined with the rules. */
   model?: Model;
   now?: () => Date;
+}
+
+/** The local runtime's {@link ApiService}: synchronous SQLite and in-memory features behind it. */
+export function localService(deps: ServerDeps): ApiService {
+  const { labelTransaction, rulesEditor: editor } = deps;
+  const service: ApiService = {
+    submit: async (tx) => {
+      const prior = deps.state.findDecisions([tx.transactionId]).get(tx.transactionId);
+      if (prior) return { kind: 'decided', decision: prior, duplicate: true };
+      const scored = scoreBatch([{ transaction: tx }], new Set(), {
+        features: deps.features,
+        rules: deps.rules(),
+        model: deps.model,
+        now: deps.now,
+      });
+      const alerts = deps.state.commit(scored.decided);
+      if (alerts.length > 0) deps.onAlerts?.(alerts);
+      const decision = scored.decided[0]?.decision;
+      if (!decision) throw new Error(`transaction ${tx.transactionId} was not decided`);
+      return { kind: 'decided', decision, duplicate: false };
+    },
+    getTransaction: async (id) => deps.state.getTransaction(id),
+    listAlerts: async (q) => deps.state.listAlerts(q),
+    stats: async () => deps.state.stats(),
+    rulesVersion: async () => deps.rules().version,
+  };
+  if (labelTransaction) service.label = async (id, label) => labelTransaction(id, label);
+  if (editor) {
+    service.rules = {
+      get: async () => ({ version: editor.current().version, document: editor.document() }),
+      replace: async (doc) => ({ version: editor.replace(doc).version }),
+    };
+  }
+  return service;
 }
 
 const MAX_ALERTS = 1000;
@@ -64,6 +99,15 @@ const RULES_BODY_LIMIT = 1024 * 1024;
  * await app.listen({ port: 3000, host: '127.0.0.1' });
  */
 export function buildServer(deps: ServerDeps): FastifyInstance {
+  return buildApi(localService(deps), deps);
+}
+
+/**
+ * The HTTP routes over any {@link ApiService}: `fraudmini start` serves them on a port, the AWS
+ * `api` handler feeds them API Gateway events. `POST /transactions` is idempotent on
+ * `transaction_id` (a body without one gets an id derived from its content).
+ */
+export function buildApi(service: ApiService, deps: ApiOptions): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: deps.bodyLimit ?? 64 * 1024 });
   const started = Date.now();
 
@@ -114,34 +158,31 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       });
     }
     const tx = result.transaction;
-    const prior = deps.state.findDecisions([tx.transactionId]).get(tx.transactionId);
-    if (prior) return reply.code(200).send({ transaction_id: tx.transactionId, decision: prior, duplicate: true });
-    const scored = scoreBatch([{ transaction: tx }], new Set(), {
-      features: deps.features,
-      rules: deps.rules(),
-      model: deps.model,
-      now: deps.now,
-    });
-    const alerts = deps.state.commit(scored.decided);
-    if (alerts.length > 0) deps.onAlerts?.(alerts);
-    const decision = scored.decided[0]?.decision;
-    return reply.code(201).send({ transaction_id: tx.transactionId, decision });
+    const outcome = await service.submit(tx);
+    if (outcome.kind === 'accepted') {
+      return reply.code(outcome.duplicate ? 200 : 202).send({ transaction_id: tx.transactionId, status: 'accepted', duplicate: outcome.duplicate });
+    }
+    if (outcome.duplicate) {
+      return reply.code(200).send({ transaction_id: tx.transactionId, decision: outcome.decision, duplicate: true });
+    }
+    return reply.code(201).send({ transaction_id: tx.transactionId, decision: outcome.decision });
   });
 
   app.post<{ Params: { id: string } }>('/transactions/:id/label', async (req, reply) => {
-    if (!deps.labelTransaction) return reply.code(501).send({ error: 'not_implemented', message: 'labels are not enabled' });
+    const label = service.label;
+    if (!label) return reply.code(501).send({ error: 'not_implemented', message: 'labels are not enabled' });
     const body = req.body as { label?: unknown } | null;
     const raw = body && typeof body === 'object' ? body.label : undefined;
-    const label =
+    const value =
       typeof raw === 'string' ? parseLabel(raw.trim()) : typeof raw === 'number' || typeof raw === 'boolean' ? parseLabel(String(Number(raw))) : undefined;
-    if (label === undefined) {
+    if (value === undefined) {
       return reply.code(400).send({
         error: 'invalid_label',
         message: 'body must be {"label": "fraud" | "legit"} (or 1 / 0)',
         errors: [{ field: 'label', reason: 'must be fraud, legit, 1 or 0' }],
       });
     }
-    const result = deps.labelTransaction(req.params.id, label);
+    const result = await label(req.params.id, value);
     if (result.status === 'not_found') {
       return reply.code(404).send({ error: 'not_found', message: `no transaction ${req.params.id}` });
     }
@@ -159,7 +200,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   });
 
   app.get<{ Params: { id: string } }>('/transactions/:id', async (req, reply) => {
-    const found = deps.state.getTransaction(req.params.id);
+    const found = await service.getTransaction(req.params.id);
     if (!found) return reply.code(404).send({ error: 'not_found', message: `no transaction ${req.params.id}` });
     return found;
   });
@@ -172,8 +213,8 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     }
     const since = req.query.since;
     let alerts: Alert[];
-    if (since === undefined || since === '') alerts = deps.state.listAlerts({ afterId: 0, limit });
-    else if (/^\d+$/.test(since)) alerts = deps.state.listAlerts({ afterId: Number(since), limit });
+    if (since === undefined || since === '') alerts = await service.listAlerts({ afterId: 0, limit });
+    else if (/^\d+$/.test(since)) alerts = await service.listAlerts({ afterId: Number(since), limit });
     else {
       const t = Date.parse(since);
       if (Number.isNaN(t)) {
@@ -181,22 +222,22 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
           .code(400)
           .send({ error: 'bad_request', message: 'since must be an alert id (from "next") or an ISO 8601 time' });
       }
-      alerts = deps.state.listAlerts({ since: new Date(t).toISOString(), limit });
+      alerts = await service.listAlerts({ since: new Date(t).toISOString(), limit });
     }
     const last = alerts[alerts.length - 1];
     return { alerts, next: last ? String(last.id) : (since ?? '0') };
   });
 
-  app.get('/stats', async () => deps.state.stats());
+  app.get('/stats', async () => service.stats());
 
-  const editor = deps.rulesEditor;
+  const editor = service.rules;
   if (editor) {
-    app.get('/rules', async () => ({ version: editor.current().version, document: editor.document() }));
+    app.get('/rules', async () => editor.get());
 
     app.put('/rules', { bodyLimit: RULES_BODY_LIMIT }, async (req, reply) => {
-      let set: RuleSet;
+      let set: { version: string };
       try {
-        set = editor.replace(req.body);
+        set = await editor.replace(req.body);
       } catch (e) {
         if (!(e instanceof RulesError)) {
           deps.logger.error(`rules not saved: ${(e as Error).message}`);
@@ -219,7 +260,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
 
   app.get('/healthz', async () => ({
     status: 'ok',
-    rules_version: deps.rules().version,
+    rules_version: await service.rulesVersion(),
     uptime_s: Math.round((Date.now() - started) / 1000),
   }));
 
