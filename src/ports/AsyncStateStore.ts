@@ -19,6 +19,8 @@ export interface DecisionStore {
    * atomic counter, increasing).
    */
   storeDecisions(items: readonly DecidedItem[]): Promise<{ stored: DecidedItem[]; duplicates: string[]; alerts: Alert[] }>;
+  /** The stored alerts of these transaction ids (those whose decision raised one). */
+  findAlerts(ids: readonly string[]): Promise<Alert[]>;
   getTransaction(id: string): Promise<StoredTransaction | undefined>;
   listAlerts(q: AlertQuery): Promise<Alert[]>;
   stats(): Promise<Stats>;

@@ -1,0 +1,181 @@
+import { HeaderError } from '../core/errors.js';
+import type { PanTokenizer } from '../core/pan.js';
+import type { FieldMap } from '../core/schema.js';
+import type { IngestCheckpoint, IngestCheckpoints } from '../ports/AsyncStateStore.js';
+import type { Logger } from '../ports/Logger.js';
+import type { ObjectStore } from '../ports/ObjectStore.js';
+import type { TransactionQueue } from '../ports/TransactionQueue.js';
+import { ingestCsv } from './ingest.js';
+import { maskedCsv, maskedText } from './maskedCopy.js';
+import type { Rejection } from './receipt.js';
+
+/**
+ * Rejections listed in a hand-off checkpoint and receipt. The checkpoint is one DynamoDB item
+ * (400 KB at most), so the list is shorter than a local receipt's; the count is always exact.
+ */
+export const HANDOFF_REJECTION_LIMIT = 1000;
+
+/** What handing a file off needs: where it is, where its outputs go, the queue, progress. */
+export interface HandOffDeps {
+  /** Where raw files arrive (`inbox/…`); the raw object is deleted once its outputs exist. */
+  raw: ObjectStore;
+  /** Where the masked copy and the receipt go (`processed/…` or `failed/…`). */
+  refined: ObjectStore;
+  queue: TransactionQueue;
+  checkpoints: IngestCheckpoints;
+  tokenizer: PanTokenizer;
+  fieldMap?: FieldMap;
+  /** Rows per queue hand-off (and per checkpoint). @default 2000 */
+  batchSize?: number;
+  /** Run time left, in ms (a Lambda's `getRemainingTimeInMillis`). */
+  remainingMs?: () => number;
+  /** Stop with a checkpoint when less than this is left. @default 60000 */
+  reserveMs?: number;
+  logger: Logger;
+  now?: () => Date;
+}
+
+/** The receipt of a handed-off file. Decisions follow asynchronously in the scorer. */
+export interface HandOffReceipt {
+  file: string;
+  etag: string;
+  status: 'processed' | 'failed';
+  error?: string;
+  started_at: string;
+  finished_at: string;
+  /** `rows = accepted + rejected`; every accepted row was queued for scoring. */
+  counts: IngestCheckpoint['counts'] & { queued: number; messages: number };
+  rejections: Rejection[];
+  rejections_not_listed: number;
+}
+
+/** What one call did. `paused`: time ran short; call again (a continuation) to resume. */
+export type HandOffResult =
+  | { status: 'processed' | 'failed'; receipt: HandOffReceipt; outputs: { copy: string; receipt: string } }
+  | { status: 'paused'; checkpoint: IngestCheckpoint }
+  | { status: 'gone' };
+
+/**
+ * The AWS ingest stage: streams a raw CSV, validates and tokenises it, hands transactions to the
+ * scorer in batches, then writes the masked copy and the receipt and deletes the raw object.
+ *
+ * Safe to call again at any point (a redelivered S3 event, a retry after a crash, a continuation
+ * after a pause): progress is checkpointed after every hand-off, rows resume after the last
+ * checkpoint, and rows re-sent after a crash carry the same transaction ids, which the scorer
+ * decides once. A file is identified by its key and ETag, so a new upload under the same name
+ * is a new file.
+ */
+export async function handOffFile(file: { key: string; etag: string }, deps: HandOffDeps): Promise<HandOffResult> {
+  const now = deps.now ?? (() => new Date());
+  const name = file.key.slice(file.key.lastIndexOf('/') + 1);
+  let cp = await deps.checkpoints.get(file.key, file.etag);
+  if (cp && cp.status !== 'ingesting') return finish(cp, deps, name);
+  if (!cp) {
+    if (!(await deps.raw.exists(file.key))) return { status: 'gone' };
+    cp = {
+      file: file.key,
+      etag: file.etag,
+      status: 'ingesting',
+      rowsDone: 0,
+      counts: { rows: 0, accepted: 0, rejected: 0 },
+      messages: 0,
+      rejections: [],
+      startedAt: now().toISOString(),
+    };
+    await deps.checkpoints.put(cp);
+  }
+  const reserve = deps.reserveMs ?? 60_000;
+  try {
+    const batches = ingestCsv(deps.raw.read(file.key), {
+      fileKey: name,
+      tokenizer: deps.tokenizer,
+      fieldMap: deps.fieldMap,
+      batchSize: deps.batchSize ?? 2000,
+      skipRows: cp.rowsDone,
+    });
+    for await (const batch of batches) {
+      if (batch.rows.length > 0) {
+        const sent = await deps.queue.send(
+          batch.rows.map((r) => ({ transaction: r.transaction, source: { ...r.row, file: name } })),
+        );
+        cp.messages += sent.messages;
+      }
+      cp.counts.rows += batch.rows.length + batch.rejections.length;
+      cp.counts.accepted += batch.rows.length;
+      cp.counts.rejected += batch.rejections.length;
+      const room = HANDOFF_REJECTION_LIMIT - cp.rejections.length;
+      if (room > 0) cp.rejections.push(...batch.rejections.slice(0, room));
+      cp.rowsDone = batch.rowsDone;
+      await deps.checkpoints.put(cp);
+      if (deps.remainingMs && deps.remainingMs() < reserve) {
+        deps.logger.info(`pausing ${file.key} after ${cp.rowsDone} rows: little time left`, { file: file.key });
+        return { status: 'paused', checkpoint: cp };
+      }
+    }
+    cp.status = 'processed';
+  } catch (e) {
+    if (!(e instanceof HeaderError)) throw e;
+    cp.status = 'failed';
+    cp.error = e.message;
+    deps.logger.warn(`file ${file.key} failed: ${e.message}`, { file: file.key });
+  }
+  await deps.checkpoints.put(cp);
+  return finish(cp, deps, name);
+}
+
+/** Writes the outputs of a finished file (idempotent) and removes the raw object. */
+async function finish(
+  cp: IngestCheckpoint,
+  deps: HandOffDeps,
+  name: string,
+): Promise<Extract<HandOffResult, { receipt: HandOffReceipt }>> {
+  const status = cp.status === 'failed' ? 'failed' : 'processed';
+  const outputs = await outputKeys(name, status, cp.etag, deps.refined);
+  const receipt: HandOffReceipt = {
+    file: name,
+    etag: cp.etag,
+    status,
+    started_at: cp.startedAt,
+    finished_at: (deps.now?.() ?? new Date()).toISOString(),
+    counts: { ...cp.counts, queued: cp.counts.accepted, messages: cp.messages },
+    rejections: cp.rejections,
+    rejections_not_listed: Math.max(0, cp.counts.rejected - cp.rejections.length),
+  };
+  if (cp.error !== undefined) receipt.error = cp.error;
+  if (await deps.raw.exists(cp.file)) {
+    const body = deps.raw.read(cp.file);
+    await deps.refined.write(
+      outputs.copy,
+      status === 'failed' ? maskedText(body) : maskedCsv(body, { tokenizer: deps.tokenizer, fieldMap: deps.fieldMap }),
+    );
+    await deps.refined.write(outputs.receipt, `${JSON.stringify(receipt, null, 2)}\n`);
+    await deps.raw.delete(cp.file);
+  }
+  return { status, receipt, outputs };
+}
+
+/** `processed/tx.csv` + `processed/tx.receipt.json`, or with the ETag's start when another upload took them. */
+async function outputKeys(
+  name: string,
+  folder: 'processed' | 'failed',
+  etag: string,
+  refined: ObjectStore,
+): Promise<{ copy: string; receipt: string }> {
+  const dot = name.lastIndexOf('.');
+  const stem = dot > 0 ? name.slice(0, dot) : name;
+  const ext = dot > 0 ? name.slice(dot) : '';
+  const plain = { copy: `${folder}/${stem}${ext}`, receipt: `${folder}/${stem}.receipt.json` };
+  if (!(await refined.exists(plain.receipt))) return plain;
+  let text = '';
+  for await (const chunk of refined.read(plain.receipt)) text += chunk.toString('utf8');
+  const taken = (() => {
+    try {
+      return (JSON.parse(text) as { etag?: unknown }).etag;
+    } catch {
+      return undefined;
+    }
+  })();
+  if (taken === etag) return plain;
+  const tag = etag.replace(/[^0-9a-zA-Z]/g, '').slice(0, 12);
+  return { copy: `${folder}/${stem}.${tag}${ext}`, receipt: `${folder}/${stem}.${tag}.receipt.json` };
+}

@@ -1,0 +1,70 @@
+import { FeatureWindows } from '../core/features.js';
+import { LabelFeedback } from '../core/labels.js';
+import type { Model } from '../core/model/model.js';
+import type { RuleSet } from '../core/rules.js';
+import type { Alert } from '../core/views.js';
+import type { DecisionStore, FeatureHistory } from '../ports/AsyncStateStore.js';
+import type { AlertSink } from '../ports/AlertSink.js';
+import type { DecidedItem } from '../ports/StateStore.js';
+import type { QueuedTransaction } from '../ports/TransactionQueue.js';
+import { scoreBatch } from './score.js';
+
+/** What scoring against remote state needs (DynamoDB and a queue on AWS). */
+export interface RemoteScoreDeps {
+  decisions: DecisionStore;
+  history: FeatureHistory;
+  rules: RuleSet;
+  model?: Model;
+  /** Label feedback with this delay; absent: features without labels. */
+  labelDelayMs?: number;
+  /** Where alerts go (the suspicious-transactions queue on AWS). */
+  alerts: AlertSink;
+  now?: () => Date;
+}
+
+/** What a batch came to. */
+export interface RemoteScoreResult {
+  decided: DecidedItem[];
+  duplicates: string[];
+  alerts: Alert[];
+}
+
+/**
+ * The score stage over remote state, for a batch of transactions (one queue message, a Kinesis
+ * batch, one POST): load the history of every entity the batch touches into fresh windows, score
+ * with the same code as the local runtime, record the new events, store the decisions (one per
+ * id, conditionally), then hand the alerts on.
+ *
+ * The order makes redelivery safe at every step. The events are recorded before the decisions,
+ * and history never includes a transaction's own id, so a retry after a crash scores the same
+ * way. A transaction already decided is a duplicate and gets no second decision; its alert is
+ * sent again, because an earlier attempt may have stopped before sending it, and the consumer
+ * of alerts (notify) publishes once per transaction id.
+ */
+export async function scoreAndStore(items: readonly QueuedTransaction[], deps: RemoteScoreDeps): Promise<RemoteScoreResult> {
+  const ids = items.map((i) => i.transaction.transactionId);
+  const existing = await deps.decisions.findDecisions(ids);
+  const windows = new FeatureWindows(
+    deps.labelDelayMs === undefined ? {} : { labels: new LabelFeedback({ delayMs: deps.labelDelayMs }) },
+  );
+  const fresh = items.filter((i) => !existing.has(i.transaction.transactionId));
+  if (fresh.length > 0) await deps.history.load(fresh.map((i) => i.transaction), windows);
+  const scored = scoreBatch(items, existing, {
+    features: windows,
+    rules: deps.rules,
+    model: deps.model,
+    now: deps.now,
+  });
+  if (scored.decided.length > 0) await deps.history.append(scored.decided.map((d) => d.transaction));
+  const stored = await deps.decisions.storeDecisions(scored.decided);
+  // Decided before (by an earlier attempt, or a concurrent one that won the conditional put).
+  const resend = new Set(stored.duplicates);
+  for (const id of scored.duplicates) {
+    const d = existing.get(id);
+    if (d && d.outcome !== 'allow') resend.add(id);
+  }
+  const again = resend.size > 0 ? await deps.decisions.findAlerts([...resend]) : [];
+  const alerts = [...stored.alerts, ...again];
+  if (alerts.length > 0) await deps.alerts.deliver(alerts);
+  return { decided: stored.stored, duplicates: [...scored.duplicates, ...stored.duplicates], alerts: stored.alerts };
+}
