@@ -80,3 +80,12 @@ export interface IngestCheckpoints {
   get(file: string, etag: string): Promise<IngestCheckpoint | undefined>;
   put(checkpoint: IngestCheckpoint): Promise<void>;
 }
+
+/** Known outcomes by transaction id: one label per transaction, never silently changed. */
+export interface LabelStore {
+  /**
+   * Records `label` for `id`, known from `knownAt` (epoch ms), unless one is already recorded:
+   * then `unchanged` (same label) or `conflict` (the other), with the recorded one.
+   */
+  putLabel(id: string, label: Label, knownAt: number): Promise<{ status: 'recorded' | 'unchanged' | 'conflict'; label: Label; knownAt: number }>;
+}

@@ -1,0 +1,103 @@
+import { compileRuleSet, type RuleSet } from '../core/rules.js';
+import type { Label, Transaction } from '../core/transaction.js';
+import type { TransactionView } from '../core/views.js';
+import type { Model } from '../core/model/model.js';
+import { AMOUNT_SCALE } from '../core/decimal.js';
+import type { DecisionStore, FeatureHistory, LabelStore, RulesStore, TransactionLog } from '../ports/AsyncStateStore.js';
+import type { AlertSink } from '../ports/AlertSink.js';
+import { scoreAndStore } from '../pipeline/scoreRemote.js';
+import type { ApiService } from './service.js';
+
+/** What the API needs when its state is remote (DynamoDB on AWS). */
+export interface RemoteServiceDeps {
+  decisions: DecisionStore;
+  history: FeatureHistory;
+  labels: LabelStore;
+  rulesStore: RulesStore;
+  /** The rule set in force (cached by the caller, e.g. with a short TTL). */
+  rules: () => Promise<RuleSet>;
+  /** The trained model, when one is used. */
+  model?: () => Promise<Model | undefined>;
+  labelDelayMs?: number;
+  alerts: AlertSink;
+  /**
+   * Store-only mode: `POST /transactions` stores the transaction here and answers 202; a table
+   * stream scores it. Absent: the POST scores synchronously.
+   */
+  storeOnly?: TransactionLog;
+  now?: () => Date;
+}
+
+/**
+ * The {@link ApiService} over remote ports: the same routes as the local API, backed by the
+ * stores the AWS handlers use. Scoring goes through {@link scoreAndStore}, exactly as a queued
+ * transaction would.
+ */
+export function remoteService(deps: RemoteServiceDeps): ApiService {
+  const now = deps.now ?? (() => new Date());
+  return {
+    submit: async (tx) => {
+      const prior = (await deps.decisions.findDecisions([tx.transactionId])).get(tx.transactionId);
+      if (prior) return { kind: 'decided', decision: prior, duplicate: true };
+      if (deps.storeOnly) {
+        const fresh = await deps.storeOnly.putTransaction(tx);
+        return { kind: 'accepted', duplicate: !fresh };
+      }
+      const result = await scoreAndStore([{ transaction: tx }], {
+        decisions: deps.decisions,
+        history: deps.history,
+        rules: await deps.rules(),
+        model: await deps.model?.(),
+        labelDelayMs: deps.labelDelayMs,
+        alerts: deps.alerts,
+        now,
+      });
+      const decided = result.decided[0]?.decision;
+      if (decided) return { kind: 'decided', decision: decided, duplicate: false };
+      // Lost a race with a concurrent request for the same id: answer with the winner's decision.
+      const winner = (await deps.decisions.findDecisions([tx.transactionId])).get(tx.transactionId);
+      if (!winner) throw new Error(`transaction ${tx.transactionId} was not decided`);
+      return { kind: 'decided', decision: winner, duplicate: true };
+    },
+    getTransaction: (id) => deps.decisions.getTransaction(id),
+    listAlerts: (q) => deps.decisions.listAlerts(q),
+    stats: () => deps.decisions.stats(),
+    rulesVersion: async () => (await deps.rules()).version,
+    label: async (id, label: Label) => {
+      const stored = await deps.decisions.getTransaction(id);
+      if (!stored) return { status: 'not_found' };
+      const result = await deps.labels.putLabel(id, label, now().getTime());
+      if (result.status === 'recorded') await deps.history.label(fromView(stored.transaction), label, result.knownAt);
+      return result;
+    },
+    rules: {
+      get: async () => {
+        const active = await deps.rulesStore.active();
+        if (active) return active;
+        const set = await deps.rules();
+        return { version: set.version, document: set.document };
+      },
+      replace: async (doc) => {
+        const set = compileRuleSet(doc);
+        await deps.rulesStore.activate(set.version, doc);
+        return { version: set.version };
+      },
+    },
+  };
+}
+
+/** The entity keys and time of a stored transaction, enough to attach a label to its history. */
+function fromView(v: TransactionView): Transaction {
+  const tx: Transaction = {
+    transactionId: v.transaction_id,
+    timestamp: Date.parse(v.timestamp),
+    accountId: v.account_id,
+    amount: Math.round(v.amount * AMOUNT_SCALE),
+    currency: v.currency,
+    attributes: {},
+  };
+  if (v.card) tx.card = { ...v.card };
+  if (v.terminal_id !== undefined) tx.terminalId = v.terminal_id;
+  if (v.merchant !== undefined) tx.merchant = v.merchant;
+  return tx;
+}
