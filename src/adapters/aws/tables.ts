@@ -61,6 +61,8 @@ export type TableName = keyof typeof TABLES;
 export const ENV = {
   rawBucket: 'RAW_BUCKET',
   refinedBucket: 'REFINED_BUCKET',
+  /** The queue of S3 events; ingest sends itself a continuation there when a file outlasts one run. */
+  rawEventsQueueUrl: 'RAW_EVENTS_QUEUE_URL',
   transactionsQueueUrl: 'TRANSACTIONS_QUEUE_URL',
   suspiciousQueueUrl: 'SUSPICIOUS_QUEUE_URL',
   alertsTopicArn: 'ALERTS_TOPIC_ARN',
@@ -77,6 +79,8 @@ export const ENV = {
   tokenKey: 'FRAUDMINI_TOKEN_KEY',
   /** Label delay, e.g. `7d`. */
   labelDelay: 'FRAUDMINI_LABEL_DELAY',
+  /** `score` (default): POST /transactions decides synchronously; `store`: it stores, the table stream scores. */
+  apiMode: 'FRAUDMINI_API_MODE',
   /** API key required by the API handler (API Gateway also checks its own usage-plan key). */
   apiKey: 'FRAUDMINI_API_KEY',
 } as const;
