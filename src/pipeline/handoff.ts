@@ -7,9 +7,32 @@ import type { QueuedTransaction } from '../ports/TransactionQueue.js';
  */
 export const HANDOFF_VERSION = 1;
 
+/**
+ * Characters JSON leaves raw that a queue may refuse: surrogates (the halves of characters past
+ * U+FFFF, which fauxqs rejects and some tools mangle) and the non-characters U+FFFE / U+FFFF
+ * (which SQS rejects). Written as `\uXXXX` escapes they parse back to the same string.
+ */
+const QUEUE_UNSAFE = /[\ud800-\udfff\ufffe\uffff]/g;
+/** The same set without `g`, so `test` keeps no `lastIndex` between calls. */
+const HAS_QUEUE_UNSAFE = /[\ud800-\udfff\ufffe\uffff]/;
+
+function escapeUnsafe(c: string): string {
+  return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+}
+
+/**
+ * JSON for a queue message body: `JSON.stringify`, with every character outside the set SQS
+ * and SNS accept as-is (see `QUEUE_UNSAFE`) escaped, so one exotic merchant name never makes a
+ * whole batch fail.
+ */
+export function queueSafeJson(value: unknown): string {
+  const json = JSON.stringify(value);
+  return HAS_QUEUE_UNSAFE.test(json) ? json.replace(QUEUE_UNSAFE, escapeUnsafe) : json;
+}
+
 /** Serialises one item (the unit the packer measures). */
 export function encodeItem(item: QueuedTransaction): string {
-  return JSON.stringify(item);
+  return queueSafeJson(item);
 }
 
 /** Joins encoded items into one message body. */
@@ -25,24 +48,46 @@ export const ENVELOPE_BYTES = messageBody([]).length;
  * Throws when one item alone does not fit.
  */
 export function packMessages(items: readonly QueuedTransaction[], maxBytes: number): string[] {
+  return packEncoded(
+    items.map((item) => ({ encoded: encodeItem(item), name: `transaction ${item.transaction.transactionId}` })),
+    maxBytes,
+    `{"v":${HANDOFF_VERSION},"items":[`,
+    ']}',
+  );
+}
+
+/**
+ * Packs already-encoded JSON values into as few bodies `open + v1,v2,… + close` as fit
+ * `maxBytes` each (UTF-8), in order. Shared by every message format that batches (transactions,
+ * alerts). Throws a RangeError naming the value that alone does not fit.
+ */
+export function packEncoded(
+  values: Iterable<{ encoded: string; name: string }>,
+  maxBytes: number,
+  open: string,
+  close: string,
+): string[] {
+  const envelope = Buffer.byteLength(open, 'utf8') + Buffer.byteLength(close, 'utf8');
   const bodies: string[] = [];
   let current: string[] = [];
-  let size = ENVELOPE_BYTES;
-  for (const item of items) {
-    const encoded = encodeItem(item);
-    const bytes = Buffer.byteLength(encoded, 'utf8') + (current.length > 0 ? 1 : 0);
-    if (ENVELOPE_BYTES + Buffer.byteLength(encoded, 'utf8') > maxBytes) {
-      throw new RangeError(`transaction ${item.transaction.transactionId} alone exceeds the ${maxBytes}-byte message limit`);
+  let size = envelope;
+  for (const { encoded, name } of values) {
+    const bytes = Buffer.byteLength(encoded, 'utf8');
+    if (envelope + bytes > maxBytes) {
+      throw new RangeError(`${name} alone exceeds the ${maxBytes}-byte message limit (${envelope + bytes} bytes)`);
     }
-    if (size + bytes > maxBytes) {
-      bodies.push(messageBody(current));
-      current = [];
-      size = ENVELOPE_BYTES;
+    // A comma joins it to the previous value.
+    const added = bytes + (current.length > 0 ? 1 : 0);
+    if (size + added > maxBytes) {
+      bodies.push(`${open}${current.join(',')}${close}`);
+      current = [encoded];
+      size = envelope + bytes;
+    } else {
+      current.push(encoded);
+      size += added;
     }
-    size += Buffer.byteLength(encoded, 'utf8') + (current.length > 0 ? 1 : 0);
-    current.push(encoded);
   }
-  if (current.length > 0) bodies.push(messageBody(current));
+  if (current.length > 0) bodies.push(`${open}${current.join(',')}${close}`);
   return bodies;
 }
 
