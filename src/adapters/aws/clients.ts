@@ -14,6 +14,8 @@ export interface AwsClients {
   sns: SNSClient;
   /** Document client: plain JS values in and out, empty strings kept, undefined removed. */
   dynamo: DynamoDBDocumentClient;
+  /** The plain client under {@link dynamo} (Powertools idempotency takes this one). */
+  dynamoBase: DynamoDBClient;
   kinesis: KinesisClient;
   secrets: SecretsManagerClient;
 }
@@ -49,6 +51,7 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
     dynamo: DynamoDBDocumentClient.from(dynamo, {
       marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
     }),
+    dynamoBase: dynamo,
     kinesis: new KinesisClient({
       ...base,
       ...(options.kinesisEndpoint ? { endpoint: options.kinesisEndpoint } : {}),
