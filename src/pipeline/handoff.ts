@@ -1,3 +1,4 @@
+import type { Alert } from '../core/views.js';
 import type { QueuedTransaction } from '../ports/TransactionQueue.js';
 
 /**
@@ -118,4 +119,55 @@ export function decodeMessage(body: string): QueuedTransaction[] {
     }
   }
   return items as QueuedTransaction[];
+}
+
+/** Version of the alert message format `{"v":1,"alerts":[...]}` (suspicious queue → notify). */
+export const ALERT_MESSAGE_VERSION = 1;
+
+/**
+ * Packs alerts into as few `{"v":1,"alerts":[...]}` bodies as fit `maxBytes` each, in order.
+ * Throws when one alert alone does not fit.
+ */
+export function packAlertMessages(alerts: readonly Alert[], maxBytes: number): string[] {
+  return packEncoded(
+    alerts.map((a) => ({ encoded: queueSafeJson(a), name: `alert ${a.id} (transaction ${a.transaction_id})` })),
+    maxBytes,
+    `{"v":${ALERT_MESSAGE_VERSION},"alerts":[`,
+    ']}',
+  );
+}
+
+const OUTCOMES: ReadonlySet<unknown> = new Set(['allow', 'review', 'block']);
+
+/** Reads an alert message back; throws a plain Error naming what is wrong (a poison message). */
+export function decodeAlertMessage(body: string): Alert[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch (e) {
+    throw new Error(`alert message is not JSON: ${(e as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null) throw new Error('alert message is not an object');
+  const { v, alerts } = parsed as { v?: unknown; alerts?: unknown };
+  if (v !== ALERT_MESSAGE_VERSION) throw new Error(`alert message version ${String(v)} is not ${ALERT_MESSAGE_VERSION}`);
+  if (!Array.isArray(alerts)) throw new Error('alert message has no alerts array');
+  for (const [i, raw] of (alerts as unknown[]).entries()) {
+    const a = raw as Record<string, unknown> | null;
+    if (
+      typeof a !== 'object' ||
+      a === null ||
+      typeof a.id !== 'number' ||
+      typeof a.transaction_id !== 'string' ||
+      !OUTCOMES.has(a.outcome) ||
+      typeof a.score !== 'number' ||
+      !Array.isArray(a.reasons) ||
+      typeof a.account_id !== 'string' ||
+      typeof a.amount !== 'number' ||
+      typeof a.currency !== 'string' ||
+      typeof a.timestamp !== 'string'
+    ) {
+      throw new Error(`alert message item ${i} is not an alert`);
+    }
+  }
+  return alerts as Alert[];
 }
