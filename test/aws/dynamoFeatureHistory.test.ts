@@ -1,0 +1,243 @@
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DynamoFeatureHistory } from '../../src/adapters/aws/DynamoFeatureHistory.js';
+import {
+  ENTITIES,
+  type Features,
+  FeatureWindows,
+  type FeatureWindowsOptions,
+  featureValue,
+  labelCounts,
+  previousOf,
+  type Stat,
+} from '../../src/core/features.js';
+import { LABEL_ENTITIES, LABEL_WINDOWS, LabelFeedback } from '../../src/core/labels.js';
+import { modelVector } from '../../src/core/model/vector.js';
+import { compileRuleSet, type RuleSet } from '../../src/core/rules.js';
+import { decide } from '../../src/core/scoring.js';
+import type { Transaction } from '../../src/core/transaction.js';
+import { WINDOWS } from '../../src/core/windows.js';
+import { labelledHistory, labelledTransaction } from '../helpers/labelledHistory.js';
+import { seededRandom } from '../helpers/random.js';
+import { makeTx } from '../helpers/transactions.js';
+import { emulatorClients, uniqueName } from './clients.js';
+import { createTables, type TableNames } from './dynamoTables.js';
+
+const DAY = 86_400_000;
+const STATS: Stat[] = ['count', 'sum', 'avg', 'countries', 'prior_count', 'prior_sum', 'prior_avg'];
+const RULES: RuleSet = compileRuleSet(JSON.parse(readFileSync(new URL('../../rules/default.json', import.meta.url), 'utf8')));
+const DECIDED_AT = new Date(Date.UTC(2024, 5, 1));
+
+/**
+ * Everything scoring reads from features, through the stable readers only (the in-memory layout
+ * of `Features` is free to change): every stat of every window of every entity, each entity's
+ * previous event, the known-label counts, the model vector and the rules' decision.
+ */
+function fingerprint(tx: Transaction, f: Features): unknown {
+  const stats = ENTITIES.flatMap((e) => WINDOWS.flatMap((w) => STATS.map((s) => featureValue(f, e, w, s, tx.amount))));
+  const previous = ENTITIES.map((e) => previousOf(f, e) ?? null);
+  const labels = LABEL_ENTITIES.flatMap((e) => LABEL_WINDOWS.map((w) => labelCounts(f, e, w)));
+  return { id: tx.transactionId, stats, previous, labels, vector: [...modelVector(tx, f)], decision: decide(RULES, tx, f, DECIDED_AT) };
+}
+
+/**
+ * ~2,000 transactions over 20 days: 150 accounts with one card each, 40 terminals, 12
+ * merchants, three countries; some rows without card or terminal; labels on 19 of 20 rows.
+ */
+function stream(seed: number): Transaction[] {
+  const rand = seededRandom(seed);
+  const countries = ['FR', 'FR', 'FR', 'DE', 'US'];
+  return labelledHistory({ days: 20, perDay: 100, seed }).rows.map((r) => {
+    const tx = labelledTransaction(r);
+    tx.country = countries[Math.floor(rand() * countries.length)] as string;
+    const roll = rand();
+    if (roll < 0.05) delete tx.card;
+    else if (roll < 0.1) delete tx.terminalId;
+    return tx;
+  });
+}
+
+/** Cuts the stream into batches of 1–150 and shuffles each batch a little (late events within it). */
+function batches(txs: readonly Transaction[], seed: number): Transaction[][] {
+  const rand = seededRandom(seed);
+  const out: Transaction[][] = [];
+  for (let i = 0; i < txs.length; ) {
+    const n = 1 + Math.floor(rand() * 150);
+    const b = txs.slice(i, i + n);
+    for (let k = b.length - 1; k > 0; k--) {
+      if (rand() < 0.3) {
+        const j = Math.floor(rand() * (k + 1));
+        [b[k], b[j]] = [b[j] as Transaction, b[k] as Transaction];
+      }
+    }
+    out.push(b);
+    i += n;
+  }
+  return out;
+}
+
+describe('DynamoFeatureHistory', () => {
+  const clients = emulatorClients();
+  let tables: TableNames;
+  // Small query pages so every entity query paginates.
+  const history = (): DynamoFeatureHistory =>
+    new DynamoFeatureHistory({ client: clients.dynamo, featuresTable: tables.features, pageSize: 100 });
+
+  beforeAll(async () => {
+    tables = await createTables(clients.dynamo, uniqueName('features'));
+  });
+
+  /**
+   * Scores the stream batch by batch the AWS way (fresh windows, load, observe, append) and all
+   * at once the local way (one long-lived FeatureWindows); returns both fingerprints. `between`
+   * runs after each batch, for API labels.
+   */
+  async function scoreBothWays(
+    h: DynamoFeatureHistory,
+    all: Transaction[][],
+    options: () => FeatureWindowsOptions,
+    between?: (k: number, reference: FeatureWindows) => Promise<void>,
+  ): Promise<{ remote: unknown[]; local: unknown[] }> {
+    const reference = new FeatureWindows(options());
+    const remote: unknown[] = [];
+    const local: unknown[] = [];
+    for (const [k, batch] of all.entries()) {
+      const fresh = new FeatureWindows(options());
+      await h.load(batch, fresh);
+      for (const tx of batch) {
+        remote.push(fingerprint(tx, fresh.observe(tx)));
+        local.push(fingerprint(tx, reference.observe(tx)));
+      }
+      await h.append(batch);
+      await between?.(k, reference);
+    }
+    return { remote, local };
+  }
+
+  it('gives the same features batch by batch as one in-memory FeatureWindows (no label feedback)', async () => {
+    // Prepare
+    const txs = stream(11).map((tx) => ({ ...tx, accountId: `nl-${tx.accountId}`, transactionId: `nl-${tx.transactionId}` }));
+    const all = batches(txs, 5);
+    // Act
+    const { remote, local } = await scoreBothWays(history(), all, () => ({}));
+    // Assess
+    expect(txs.length).toBeGreaterThanOrEqual(2_000);
+    expect(all.length).toBeGreaterThan(10);
+    expect(remote).toHaveLength(txs.length);
+    expect(remote).toEqual(local);
+  }, 240_000);
+
+  it('gives the same features with label feedback, labels in the data and labels reported later through label()', async () => {
+    // Prepare: its own entities (prefixed), a 2-day label delay so labels come into play
+    const txs = stream(23).map((tx) => ({
+      ...tx,
+      transactionId: `lb-${tx.transactionId}`,
+      accountId: `lb-${tx.accountId}`,
+      ...(tx.card ? { card: { ...tx.card, token: `lb-${tx.card.token}` } } : {}),
+      terminalId: tx.terminalId === undefined ? undefined : `lb-${tx.terminalId}`,
+      merchant: `lb-${tx.merchant ?? ''}`,
+    }));
+    for (const tx of txs) if (tx.terminalId === undefined) delete tx.terminalId;
+    const all = batches(txs, 9);
+    const h = history();
+    const options = (): FeatureWindowsOptions => ({ labels: new LabelFeedback({ delayMs: 2 * DAY }) });
+    const unlabelled = txs.filter((tx) => tx.label === undefined);
+    let reported = 0;
+    // After some batches, report a label for an unlabelled transaction already seen, known from
+    // the stream's event time "now" (as the local runtime does), through both paths.
+    const between = async (k: number, reference: FeatureWindows): Promise<void> => {
+      if (k % 2 === 1) return;
+      const seen = new Set(all.slice(0, k + 1).flat().map((t) => t.transactionId));
+      for (const tx of unlabelled.filter((t) => seen.has(t.transactionId)).slice(reported, reported + 4)) {
+        const knownAt = Math.max(reference.latest, tx.timestamp);
+        reference.labels?.scheduleAt(tx, 1, knownAt);
+        await h.label(tx, 1, knownAt);
+        reported++;
+      }
+    };
+    // Act
+    const { remote, local } = await scoreBothWays(h, all, options, between);
+    // Assess: labels did reach features, and both ways agree
+    expect(reported).toBeGreaterThan(20);
+    const withLabels = local.filter((f) => (f as { labels: { known: number }[] }).labels.some((c) => c.known > 0));
+    expect(withLabels.length).toBeGreaterThan(txs.length / 2);
+    expect(remote).toEqual(local);
+  }, 240_000);
+
+  it('finds a label reported late for a transaction older than the loaded range', async () => {
+    // Prepare: an old transaction; 60 days later its account is active again and the old one is
+    // reported as fraud (known now): the new transactions must count that label.
+    const h = history();
+    const t0 = Date.UTC(2024, 0, 1);
+    const old = makeTx({ transactionId: 'old-1', accountId: 'old-acc', timestamp: t0 });
+    const later = [1, 2, 3].map((i) =>
+      makeTx({ transactionId: `old-later-${i}`, accountId: 'old-acc', timestamp: t0 + 60 * DAY + i * 60_000 }),
+    );
+    const options = (): FeatureWindowsOptions => ({ labels: new LabelFeedback({ delayMs: 7 * DAY }) });
+    const reference = new FeatureWindows(options());
+    reference.observe(old);
+    await h.append([old]);
+    const knownAt = t0 + 60 * DAY;
+    reference.labels?.scheduleAt(old, 1, knownAt);
+    await h.label(old, 1, knownAt);
+    // Act
+    const fresh = new FeatureWindows(options());
+    await h.load(later, fresh);
+    const remote = later.map((tx) => fresh.observe(tx));
+    const local = later.map((tx) => reference.observe(tx));
+    // Assess: the label counts as it does in memory, from its known time on
+    const counts = (fs: Features[]): unknown => fs.map((f) => LABEL_WINDOWS.map((w) => labelCounts(f, 'account', w)));
+    expect(counts(remote)).toEqual(counts(local));
+    expect(labelCounts(remote[0] as Features, 'account', '1d')).toEqual({ known: 1, frauds: 1 });
+    // The documented difference: `previous` is looked for only inside the loaded range, as after
+    // a local restart, so the 60-day-old event is not the account's previous one here.
+    expect(previousOf(local[0] as Features, 'account')?.timestamp).toBe(t0);
+    expect(previousOf(remote[0] as Features, 'account')).toBeUndefined();
+  });
+
+  it('never shows a re-delivered batch its own events as history', async () => {
+    // Prepare: a batch on one account, scored once and appended
+    const h = history();
+    const batch = Array.from({ length: 40 }, (_, i) =>
+      makeTx({ transactionId: `rd-${i}`, accountId: 'rd-acc', terminalId: 'rd-term', timestamp: Date.UTC(2024, 3, 1) + i * 20_000 }),
+    );
+    const first = new FeatureWindows();
+    await h.load(batch, first);
+    const once = batch.map((tx) => fingerprint(tx, first.observe(tx)));
+    await h.append(batch);
+    // Act: the same batch again (re-delivery), and again after a second append
+    const again = new FeatureWindows();
+    await h.load(batch, again);
+    const twice = batch.map((tx) => fingerprint(tx, again.observe(tx)));
+    await h.append(batch);
+    const third = new FeatureWindows();
+    await h.load(batch.slice(10, 20), third);
+    // Assess
+    expect(twice).toEqual(once);
+    expect(featureValue(third.observe(batch[10] as Transaction), 'account', '1h', 'count', 0)).toBe(11);
+  });
+
+  it('writes a batch of more than 25 items in several BatchWriteItem calls and reads them all back', async () => {
+    // Prepare: 60 transactions × 4 entities = 240 items, one repeated
+    const h = history();
+    const txs = Array.from({ length: 60 }, (_, i) =>
+      makeTx({
+        transactionId: `bw-${i}`,
+        accountId: 'bw-acc',
+        card: { token: 'bw-card', masked: '400000******0000' },
+        terminalId: 'bw-term',
+        merchant: 'bw-merchant',
+        timestamp: Date.UTC(2024, 4, 1) + i * 1_000,
+      }),
+    );
+    // Act
+    await h.append([...txs, txs[0] as Transaction]);
+    const fresh = new FeatureWindows();
+    const probe = makeTx({ transactionId: 'bw-probe', accountId: 'bw-acc', merchant: 'bw-merchant', timestamp: Date.UTC(2024, 4, 1) + 59_500 });
+    await h.load([probe], fresh);
+    const f = fresh.observe(probe);
+    // Assess: all 60 events (and the probe) seen once, on account and merchant alike
+    expect(featureValue(f, 'account', '1h', 'count', 0)).toBe(61);
+    expect(featureValue(f, 'merchant', '1h', 'count', 0)).toBe(61);
+  });
+});
