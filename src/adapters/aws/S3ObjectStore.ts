@@ -203,6 +203,8 @@ export class S3ObjectStore implements ObjectStore {
 
   /** Copies then deletes (S3 has no rename); the target is complete before the source goes. */
   async move(from: string, to: string): Promise<void> {
+    // S3 refuses to copy an object onto itself without changing it.
+    if (from === to) return;
     await this.copyTo(from, this.bucket, to);
     await this.delete(from);
   }
