@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   contributions,
+  explainFlat,
+  flatten,
+  marginFlat,
   predictMargin,
   predictProba,
   rootTotal,
@@ -138,5 +141,52 @@ describe('contributions', () => {
       const sum = c.reduce((a, b) => a + b, 0);
       expect(Math.abs(sum + rootTotal(model) - predictMargin(model, row))).toBeLessThan(1e-9);
     }
+  });
+});
+
+describe('flatten', () => {
+  it('scores and explains exactly as the tree arrays, whatever the node order in the file', () => {
+    // Prepare: a trained ensemble, plus a hand-written tree whose children are far apart
+    const data = dataset(1500, 4, (x) => (x[0] as number) > 0.3 && (x[2] as number) < 0.6, { noise: 0.05 });
+    const { model } = trainGbdt(data, { trees: 20 });
+    const scattered = {
+      feature: [1, -1, 0, -1, -1],
+      threshold: [0.5, 0, 0.4, 0, 0],
+      left: [2, -1, 3, -1, -1],
+      right: [1, -1, 4, -1, -1],
+      value: [0.01, 0.3, -0.1, -0.2, 0.05],
+    };
+    const ensemble = { base: model.base, trees: [...model.trees, scattered] };
+    const flat = flatten(ensemble);
+    const out = new Float64Array(data.features);
+
+    // Act and Assess, row by row (the margin to the bit)
+    for (let r = 0; r < 200; r++) {
+      const row = data.x.subarray(r * data.features, (r + 1) * data.features);
+      expect(marginFlat(flat, row)).toBe(predictMargin(ensemble, row));
+      const margin = explainFlat(flat, row, out);
+      const reference = contributions(ensemble, row, data.features);
+      out.forEach((c, f) => expect(Math.abs(c - (reference[f] as number))).toBeLessThan(1e-12));
+      expect(Math.abs(margin - predictMargin(ensemble, row))).toBeLessThan(1e-9);
+    }
+  });
+
+  it('places the two children of every split side by side', () => {
+    // Prepare
+    const tree = {
+      feature: [0, -1, 1, -1, -1],
+      threshold: [0.5, 0, 0.2, 0, 0],
+      left: [2, -1, 3, -1, -1],
+      right: [1, -1, 4, -1, -1],
+      value: [0, 1, 2, 3, 4],
+    };
+
+    // Act
+    const flat = flatten({ base: 0, trees: [tree] });
+
+    // Assess: breadth first, left child then right child
+    expect([...flat.value]).toEqual([0, 2, 1, 3, 4]);
+    expect([...flat.left]).toEqual([1, 3, -1, -1, -1]);
+    expect([...flat.delta]).toEqual([0, 2, 1, 1, 2]);
   });
 });

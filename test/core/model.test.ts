@@ -203,6 +203,7 @@ describe('loadModel', () => {
       ['child pointing back (a cycle)', { ...split, left: [0, -1, -1] }],
       ['non-numeric value', { ...split, value: [0, 'x', 2] }],
       ['non-numeric threshold', { ...split, threshold: [null, 0, 0] }],
+      ['a node with two parents', { ...split, right: [1, -1, -1] }],
     ];
 
     // Act and Assess

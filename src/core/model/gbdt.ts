@@ -433,66 +433,98 @@ function bestSplit(leaf: Leaf, F: number, B: number, edges: Float64Array[], p: G
 
 /**
  * An ensemble flattened into typed arrays (all trees' nodes back to back), built once when a
- * model is loaded: scoring then walks contiguous memory instead of nested JS arrays.
+ * model is loaded: scoring then walks contiguous memory instead of nested JS arrays. Nodes are
+ * laid out so that the two children of a split are neighbours (`right = left + 1`), and each
+ * node carries its change from its parent (`delta`): the attribution walk is then one
+ * root-to-leaf pass of additions, with no second lookup of the parent's value.
  */
 export interface FlatEnsemble {
   base: number;
   /** Node index of each tree's root. */
   roots: Int32Array;
+  /** Feature a node splits on; -1 for a leaf. */
   feature: Int32Array;
   threshold: Float64Array;
+  /** Left child of a split (`x[feature] <= threshold`); the right child is the next node. */
   left: Int32Array;
-  right: Int32Array;
+  /** Output of the node (leaves) or what it would output as a leaf (splits). */
   value: Float64Array;
+  /** `value[node] − value[parent]` (0 for a root): what the split into this node credits to the parent's feature. */
+  delta: Float64Array;
   /** base + Σ root values: the part of every margin no feature is credited with. */
   rootTotal: number;
 }
 
-/** Flattens an ensemble for scoring. */
+/** Flattens an ensemble for scoring (children of every split placed side by side, breadth first). */
 export function flatten(model: Ensemble): FlatEnsemble {
-  const total = model.trees.reduce((n, t) => n + t.feature.length, 0);
+  const layouts = model.trees.map(breadthFirst);
+  const total = layouts.reduce((n, l) => n + l.order.length, 0);
   const flat: FlatEnsemble = {
     base: model.base,
     roots: new Int32Array(model.trees.length),
     feature: new Int32Array(total),
     threshold: new Float64Array(total),
     left: new Int32Array(total),
-    right: new Int32Array(total),
     value: new Float64Array(total),
+    delta: new Float64Array(total),
     rootTotal: rootTotal(model),
   };
-  let off = 0;
+  let at = 0;
   model.trees.forEach((t, k) => {
-    flat.roots[k] = off;
-    for (let i = 0; i < t.feature.length; i++) {
-      flat.feature[off + i] = t.feature[i] as number;
-      flat.threshold[off + i] = t.threshold[i] as number;
-      flat.left[off + i] = (t.left[i] as number) < 0 ? -1 : off + (t.left[i] as number);
-      flat.right[off + i] = (t.right[i] as number) < 0 ? -1 : off + (t.right[i] as number);
-      flat.value[off + i] = t.value[i] as number;
+    const { order, parent, left } = layouts[k] as ReturnType<typeof breadthFirst>;
+    flat.roots[k] = at;
+    for (let i = 0; i < order.length; i++) {
+      const node = order[i] as number;
+      const up = parent[i] as number;
+      flat.feature[at + i] = t.feature[node] as number;
+      flat.threshold[at + i] = t.threshold[node] as number;
+      flat.left[at + i] = (left[i] as number) < 0 ? -1 : at + (left[i] as number);
+      flat.value[at + i] = t.value[node] as number;
+      flat.delta[at + i] = up < 0 ? 0 : (t.value[node] as number) - (t.value[up] as number);
     }
-    off += t.feature.length;
+    at += order.length;
   });
   return flat;
+}
+
+/**
+ * A tree's nodes in breadth-first order, which puts the two children of every split side by
+ * side: `order[i]` is the tree node at position i, `parent[i]` its parent node (-1 for the
+ * root) and `left[i]` the position of its left child (-1 for a leaf).
+ */
+function breadthFirst(t: Tree): { order: number[]; parent: number[]; left: number[] } {
+  const order = [0];
+  const parent = [-1];
+  const left: number[] = [];
+  for (let i = 0; i < order.length; i++) {
+    const node = order[i] as number;
+    if ((t.feature[node] as number) < 0) {
+      left.push(-1);
+      continue;
+    }
+    left.push(order.length);
+    order.push(t.left[node] as number, t.right[node] as number);
+    parent.push(node, node);
+  }
+  return { order, parent, left };
 }
 
 /**
  * Margin and per-feature contributions in one walk of a flattened ensemble: writes the
  * contributions into `out` (zeroed first) and returns the margin.
  */
-export function explainFlat(flat: FlatEnsemble, x: ArrayLike<number>, out: Float64Array): number {
+export function explainFlat(flat: FlatEnsemble, x: Float64Array, out: Float64Array): number {
   out.fill(0);
-  const { feature, threshold, left, right, value, roots } = flat;
+  const { feature, threshold, left, delta, roots } = flat;
   let margin = flat.rootTotal;
   for (let k = 0; k < roots.length; k++) {
     let n = roots[k] as number;
     let f = feature[n] as number;
     while (f >= 0) {
-      const next = (x[f] as number) <= (threshold[n] as number) ? (left[n] as number) : (right[n] as number);
-      const d = (value[next] as number) - (value[n] as number);
+      n = (left[n] as number) + ((x[f] as number) <= (threshold[n] as number) ? 0 : 1);
+      const d = delta[n] as number;
       out[f] = (out[f] as number) + d;
       margin += d;
-      n = next;
       f = feature[n] as number;
     }
   }
@@ -500,14 +532,14 @@ export function explainFlat(flat: FlatEnsemble, x: ArrayLike<number>, out: Float
 }
 
 /** Margin of one row over a flattened ensemble (no attributions: the cheap walk). */
-export function marginFlat(flat: FlatEnsemble, x: ArrayLike<number>): number {
-  const { feature, threshold, left, right, value, roots } = flat;
+export function marginFlat(flat: FlatEnsemble, x: Float64Array): number {
+  const { feature, threshold, left, value, roots } = flat;
   let margin = flat.base;
   for (let k = 0; k < roots.length; k++) {
     let n = roots[k] as number;
     let f = feature[n] as number;
     while (f >= 0) {
-      n = (x[f] as number) <= (threshold[n] as number) ? (left[n] as number) : (right[n] as number);
+      n = (left[n] as number) + ((x[f] as number) <= (threshold[n] as number) ? 0 : 1);
       f = feature[n] as number;
     }
     margin += value[n] as number;

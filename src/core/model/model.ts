@@ -130,6 +130,7 @@ function treeProblem(t: unknown): string | undefined {
   }
   const { feature, threshold, left, right, value } = tree as Tree;
   const finite = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v);
+  const hasParent = new Uint8Array(n);
   for (let j = 0; j < n; j++) {
     const f = feature[j];
     if (!Number.isInteger(f) || (f as number) < -1 || (f as number) >= FEATURE_COUNT) {
@@ -142,6 +143,9 @@ function treeProblem(t: unknown): string | undefined {
       if (!Number.isInteger(c) || (c as number) <= j || (c as number) >= n) {
         return `node ${j} has child ${String(c)}; children must be later nodes of the tree (${j + 1}–${n - 1})`;
       }
+      // A node shared by two splits would make the flattened tree larger than the file's.
+      if (hasParent[c as number] === 1) return `node ${String(c)} is the child of two splits`;
+      hasParent[c as number] = 1;
     }
   }
   return undefined;
