@@ -56,7 +56,7 @@ export class Api extends Construct {
     super(scope, id);
     // API Gateway gives up on an integration after 29 s.
     const timeout = Duration.seconds(29);
-    this.api = new FraudminiFunction(this, 'Api', {
+    this.api = new FraudminiFunction(this, 'Handler', {
       ...props.functionDefaults,
       entry: 'api',
       timeout,
