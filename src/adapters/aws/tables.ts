@@ -26,7 +26,9 @@ export const TABLES = {
   transactions: { partitionKey: { name: 'id', type: 'S' }, stream: true },
   /**
    * One decision per transaction id (conditional put: re-delivery never makes a second). Alerted
-   * decisions carry `alertDay` and `alertId`, which makes the sparse `alerts` index.
+   * decisions carry `alertDay` and `alertId`, which makes the sparse `alerts` index. The index
+   * must project all attributes (the CDK default): `listAlerts` reads the `alert` body from it.
+   * Layout: `DynamoDecisionStore`.
    */
   decisions: {
     partitionKey: { name: 'id', type: 'S' },
@@ -35,8 +37,10 @@ export const TABLES = {
     ],
   },
   /**
-   * Windowed feature state: one item per (entity, event), e.g. `account#A1` / `0001767225600000#tx-1`,
-   * kept for the longest window plus lateness (TTL).
+   * Windowed feature state: one item per (entity, event), e.g. `account#A1` / `001767225600000#tx-1`,
+   * and labels learned later as events at their known time (`001767225600000!label#tx-1`), kept
+   * for the longest window plus lateness and label delay (TTL, 45 days by default). Layout:
+   * `DynamoFeatureHistory`.
    */
   features: {
     partitionKey: { name: 'entity', type: 'S' },
@@ -44,8 +48,10 @@ export const TABLES = {
     ttl: 'expiresAt',
   },
   /**
-   * Small state in one table: the active rule set and its versions, counters, sequence numbers,
-   * file ingest checkpoints and labels (`pk` says which).
+   * Small state in one table (`pk` says which): `rules` / `active` and `v#<version>`
+   * (`DynamoRulesStore`); `stats` / `counters` and `seq` / `alerts` (`DynamoDecisionStore`);
+   * `file#<bucket/key>` / `<etag>` and its rejection chunks (`DynamoIngestCheckpoints`);
+   * `label#<id>` / `label` (`DynamoLabelStore`).
    */
   state: { partitionKey: { name: 'pk', type: 'S' }, sortKey: { name: 'sk', type: 'S' } },
   /** Powertools idempotency records. */
