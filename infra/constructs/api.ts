@@ -119,7 +119,17 @@ export class Api extends Construct {
       description: 'aws apigateway get-api-key --include-value --api-key <id> gives the x-api-key value',
     });
 
-    if (props.waf) this.addWaf();
+    if (props.waf) {
+      this.addWaf();
+    } else {
+      const noWaf =
+        'WAF switched off explicitly with -c waf=false (e.g. a dev environment, to save its monthly cost); ' +
+        'API keys, the usage plan and stage throttling still apply.';
+      Validations.of(this.restApi.deploymentStage).acknowledge(
+        { id: 'AwsSolutions-APIG3', reason: noWaf },
+        { id: 'PCI.DSS.321-APIGWAssociatedWithWAF', reason: noWaf },
+      );
+    }
     const cloudWatchRole = this.restApi.node.tryFindChild('CloudWatchRole');
     if (cloudWatchRole) {
       Validations.of(cloudWatchRole).acknowledge({
