@@ -1,4 +1,67 @@
-/** Lambda entry point `api` (being built: see issue 4). */
-export const handler = async (): Promise<void> => {
-  await Promise.resolve();
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { FastifyInstance } from 'fastify';
+import { ENV } from '../adapters/aws/tables.js';
+import { buildApi } from '../server/buildServer.js';
+import { remoteService } from '../server/remoteService.js';
+import { currentModel, flushMetrics, labelDelayMs, logger, panTokenizer, portLogger, tracer } from './runtime.js';
+import { alertQueue, decisionStore, featureHistory, labelStore, rules, rulesStore, transactionLog } from './stores.js';
+
+/**
+ * `api`: API Gateway (REST, proxy integration) → the same routes as `fraudmini start`
+ * (`buildApi`), backed by DynamoDB. API Gateway checks the API key and throttles; this function
+ * only translates the event to a request and the reply to a response. In `store` mode
+ * (`FRAUDMINI_API_MODE=store`), `POST /transactions` stores the transaction and answers 202; the
+ * table stream scores it.
+ */
+let app: Promise<FastifyInstance> | undefined;
+
+async function build(): Promise<FastifyInstance> {
+  const storeOnly = process.env[ENV.apiMode] === 'store';
+  const service = remoteService({
+    decisions: decisionStore(),
+    history: featureHistory(),
+    labels: labelStore(),
+    rulesStore: rulesStore(),
+    rules: () => rules().get(),
+    model: () => currentModel(),
+    labelDelayMs: labelDelayMs(),
+    alerts: alertQueue(),
+    ...(storeOnly ? { storeOnly: transactionLog() } : {}),
+  });
+  const instance = buildApi(service, { tokenizer: await panTokenizer(), logger: portLogger });
+  await instance.ready();
+  return instance;
+}
+
+/** Forgets the built app (tests switch clients and environment between cases). */
+export function resetApi(): void {
+  app = undefined;
+}
+
+export const handler = async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
+  logger.addContext(context);
+  tracer.annotateColdStart();
+  app ??= build();
+  app.catch(() => {
+    app = undefined;
+  });
+  const instance = await app;
+  const query = new URLSearchParams();
+  for (const [k, values] of Object.entries(event.multiValueQueryStringParameters ?? {})) {
+    for (const v of values ?? []) query.append(k, v);
+  }
+  const qs = query.toString();
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(event.headers)) if (v !== undefined) headers[k.toLowerCase()] = v;
+  const payload = event.body == null ? undefined : event.isBase64Encoded ? Buffer.from(event.body, 'base64') : event.body;
+  const res = await instance.inject({
+    method: event.httpMethod as 'GET',
+    url: `${event.path}${qs ? `?${qs}` : ''}`,
+    headers,
+    ...(payload === undefined ? {} : { payload }),
+  });
+  flushMetrics();
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : String(v);
+  return { statusCode: res.statusCode, headers: out, body: res.body };
 };

@@ -1,4 +1,67 @@
-/** Lambda entry point `ingest` (being built: see issue 4). */
-export const handler = async (): Promise<void> => {
-  await Promise.resolve();
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { ENV } from '../adapters/aws/tables.js';
+import { handOffFile } from '../pipeline/handOffFile.js';
+import { awsClients, env, flushMetrics, logger, metrics, panTokenizer, portLogger, tracer } from './runtime.js';
+import { type Continuation, objectsOf } from './s3Events.js';
+import { checkpoints, rawObjects, refinedObjects, transactionQueue } from './stores.js';
+
+/**
+ * `ingest`: S3 `ObjectCreated` events for `inbox/*.csv` (via SQS) → stream the CSV → transaction
+ * batches to the transactions queue → receipt and masked copy in the refined bucket → raw object
+ * deleted. A file that outlasts one run is checkpointed and continued by a message this function
+ * sends itself, so no file is bound by the Lambda time limit and memory stays at one batch.
+ */
+const processor = new BatchProcessor(EventType.SQS);
+
+async function handleRecord(record: SQSRecord, context: Context): Promise<void> {
+  const rawBucket = env(ENV.rawBucket);
+  for (const object of objectsOf(record.body)) {
+    if (object.bucket !== rawBucket || !object.key.startsWith('inbox/')) {
+      logger.warn('ignoring an object outside the raw inbox', { bucket: object.bucket, key: object.key });
+      continue;
+    }
+    const result = await handOffFile(
+      { key: object.key, etag: object.etag },
+      {
+        raw: rawObjects(),
+        refined: refinedObjects(),
+        queue: transactionQueue(),
+        checkpoints: checkpoints(),
+        tokenizer: await panTokenizer(),
+        batchSize: Number(process.env[ENV.ingestBatchRows] ?? 2000),
+        remainingMs: () => context.getRemainingTimeInMillis(),
+        logger: portLogger,
+      },
+    );
+    if (result.status === 'paused') {
+      const next: Continuation = { fraudmini: 'continue', object };
+      await awsClients().sqs.send(
+        new SendMessageCommand({ QueueUrl: env(ENV.rawEventsQueueUrl), MessageBody: JSON.stringify(next) }),
+      );
+      metrics.addMetric('FilesPaused', MetricUnit.Count, 1);
+      continue;
+    }
+    if (result.status === 'gone') {
+      logger.info('object already handled or removed', { key: object.key });
+      continue;
+    }
+    const c = result.receipt.counts;
+    metrics.addMetric(result.status === 'processed' ? 'FilesProcessed' : 'FilesFailed', MetricUnit.Count, 1);
+    metrics.addMetric('RowsAccepted', MetricUnit.Count, c.accepted);
+    metrics.addMetric('RowsRejected', MetricUnit.Count, c.rejected);
+    logger.info('file handed off', { key: object.key, status: result.status, counts: c, receipt: result.outputs.receipt });
+  }
+}
+
+export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  logger.addContext(context);
+  tracer.annotateColdStart();
+  try {
+    return await processPartialResponse(event, (r: SQSRecord) => handleRecord(r, context), processor, { context });
+  } finally {
+    flushMetrics();
+  }
 };

@@ -85,6 +85,8 @@ export async function handOffFile(file: { key: string; etag: string }, deps: Han
     await deps.checkpoints.put(cp);
   }
   const reserve = deps.reserveMs ?? 60_000;
+  // Pause only after progress: a run that starts short of time still moves the file forward.
+  const startRows = cp.rowsDone;
   try {
     const batches = ingestCsv(deps.raw.read(file.key), {
       fileKey: name,
@@ -107,7 +109,7 @@ export async function handOffFile(file: { key: string; etag: string }, deps: Han
       if (room > 0) cp.rejections.push(...batch.rejections.slice(0, room));
       cp.rowsDone = batch.rowsDone;
       await deps.checkpoints.put(cp);
-      if (deps.remainingMs && deps.remainingMs() < reserve) {
+      if (deps.remainingMs && cp.rowsDone > startRows && deps.remainingMs() < reserve) {
         deps.logger.info(`pausing ${file.key} after ${cp.rowsDone} rows: little time left`, { file: file.key });
         return { status: 'paused', checkpoint: cp };
       }

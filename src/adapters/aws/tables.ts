@@ -70,6 +70,8 @@ export const ENV = {
   /** The queue of S3 events; ingest sends itself a continuation there when a file outlasts one run. */
   rawEventsQueueUrl: 'RAW_EVENTS_QUEUE_URL',
   transactionsQueueUrl: 'TRANSACTIONS_QUEUE_URL',
+  /** Rows ingest hands off (and checkpoints) at a time. @default 2000 */
+  ingestBatchRows: 'FRAUDMINI_INGEST_BATCH_ROWS',
   suspiciousQueueUrl: 'SUSPICIOUS_QUEUE_URL',
   alertsTopicArn: 'ALERTS_TOPIC_ARN',
   transactionsTable: 'TRANSACTIONS_TABLE',

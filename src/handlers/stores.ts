@@ -1,0 +1,52 @@
+import { DynamoDecisionStore } from '../adapters/aws/DynamoDecisionStore.js';
+import { DynamoFeatureHistory } from '../adapters/aws/DynamoFeatureHistory.js';
+import { DynamoIngestCheckpoints } from '../adapters/aws/DynamoIngestCheckpoints.js';
+import { DynamoLabelStore } from '../adapters/aws/DynamoLabelStore.js';
+import { CachedRules, DynamoRulesStore } from '../adapters/aws/DynamoRulesStore.js';
+import { DynamoTransactionLog } from '../adapters/aws/DynamoTransactionLog.js';
+import { S3ObjectStore } from '../adapters/aws/S3ObjectStore.js';
+import { SnsAlertSink } from '../adapters/aws/SnsAlertSink.js';
+import { SqsAlertQueue } from '../adapters/aws/SqsAlertQueue.js';
+import { SqsTransactionQueue } from '../adapters/aws/SqsTransactionQueue.js';
+import { ENV } from '../adapters/aws/tables.js';
+import defaultRules from '../../rules/default.json' with { type: 'json' };
+import { awsClients, env, perProcess, portLogger } from './runtime.js';
+
+/**
+ * The adapters each handler uses, built on first use per container from the environment the
+ * CDK app sets (a missing variable fails with its name), and rebuilt when tests swap clients.
+ */
+export const rawObjects = perProcess(() => new S3ObjectStore(awsClients().s3, env(ENV.rawBucket)));
+export const refinedObjects = perProcess(() => new S3ObjectStore(awsClients().s3, env(ENV.refinedBucket)));
+export const transactionQueue = perProcess(
+  () => new SqsTransactionQueue(awsClients().sqs, env(ENV.transactionsQueueUrl)),
+);
+export const alertQueue = perProcess(() => new SqsAlertQueue(awsClients().sqs, env(ENV.suspiciousQueueUrl)));
+export const alertTopic = perProcess(() => new SnsAlertSink(awsClients().sns, env(ENV.alertsTopicArn)));
+export const checkpoints = perProcess(
+  () => new DynamoIngestCheckpoints({ client: awsClients().dynamo, stateTable: env(ENV.stateTable) }),
+);
+export const decisionStore = perProcess(
+  () =>
+    new DynamoDecisionStore({
+      client: awsClients().dynamo,
+      decisionsTable: env(ENV.decisionsTable),
+      stateTable: env(ENV.stateTable),
+    }),
+);
+export const featureHistory = perProcess(
+  () => new DynamoFeatureHistory({ client: awsClients().dynamo, featuresTable: env(ENV.featuresTable) }),
+);
+export const labelStore = perProcess(
+  () => new DynamoLabelStore({ client: awsClients().dynamo, stateTable: env(ENV.stateTable) }),
+);
+export const transactionLog = perProcess(
+  () => new DynamoTransactionLog({ client: awsClients().dynamo, transactionsTable: env(ENV.transactionsTable) }),
+);
+export const rulesStore = perProcess(
+  () => new DynamoRulesStore({ client: awsClients().dynamo, stateTable: env(ENV.stateTable) }),
+);
+/** The rule set in force: the rules table, cached with a short TTL; the bundled default before any PUT. */
+export const rules = perProcess(
+  () => new CachedRules({ store: rulesStore(), fallback: defaultRules, logger: portLogger }),
+);
