@@ -1,0 +1,160 @@
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import type * as ModelMod from '../../src/core/model/model.js';
+import { fromDist } from './dist.js';
+import { type Paths, runNode } from './proc.js';
+
+/** Sizes of one harness run (full, or `--quick` for a smoke run). */
+export interface Sizes {
+  /** `fraudmini generate` flags of the labelled history the model is trained on; the bench file is its head. */
+  source: { customers: number; days: number; seed: number };
+  /** Train on rows before this date (as the README's detection example). */
+  trainTo: string;
+  /** Cap on trees (`train --trees`); undefined: the trainer's default (up to 200, early stopping). */
+  trees?: number;
+  /** Rows of the bench file (benchmarks 1–3). */
+  rows: number;
+  /** Rows of the warm-up file. */
+  warmupRows: number;
+  /** `fraudmini generate` flags of the large file of benchmark 5. */
+  big: { customers: number; days: number; seed: number };
+  /** Seconds per HTTP load run. */
+  httpSeconds: number;
+  /** Seconds of HTTP warm-up per server. */
+  httpWarmupSeconds: number;
+}
+
+export const FULL: Sizes = {
+  source: { customers: 5000, days: 180, seed: 42 },
+  trainTo: '2026-05-01',
+  rows: 1_000_000,
+  warmupRows: 100_000,
+  // About 439 bytes a customer-day: 10,000 customers for 245 days is about 1 GiB.
+  big: { customers: 10_000, days: 245, seed: 7 },
+  httpSeconds: 10,
+  httpWarmupSeconds: 3,
+};
+
+export const QUICK: Sizes = {
+  source: { customers: 300, days: 30, seed: 42 },
+  trainTo: '2026-01-20',
+  trees: 10,
+  rows: 5000,
+  warmupRows: 1000,
+  big: { customers: 200, days: 20, seed: 7 },
+  httpSeconds: 1,
+  httpWarmupSeconds: 1,
+};
+
+/** Cached inputs, generated on first use and reused by later runs. */
+export interface Inputs {
+  /** Header + first `rows` rows of the source. */
+  file: string;
+  rows: number;
+  /** Header + first `warmupRows` rows. */
+  warmupFile: string;
+  model: string;
+  big: string;
+}
+
+/** The card tokenisation key every benchmark child uses (no key file written anywhere). */
+export const BENCH_TOKEN_KEY = 'fraudmini-bench-token-key-0123456789';
+
+type Log = (line: string) => void;
+
+/** Generates, once, everything the benchmarks read; later calls reuse the cache. */
+export class InputCache {
+  constructor(
+    private readonly paths: Paths,
+    private readonly dir: string,
+    private readonly sizes: Sizes,
+    private readonly log: Log,
+  ) {
+    mkdirSync(dir, { recursive: true });
+  }
+
+  private get cli(): string {
+    return join(this.paths.root, 'bin', 'fraudmini.js');
+  }
+
+  private async fraudmini(args: string[]): Promise<void> {
+    const r = await runNode(this.paths, this.cli, args, { env: { FRAUDMINI_TOKEN_KEY: BENCH_TOKEN_KEY } });
+    if (r.code !== 0) throw new Error(`fraudmini ${args[0]} failed (${r.code}): ${r.stderr}`);
+    const last = r.stderr.trim().split('\n')[0];
+    if (last) this.log(`    ${last}`);
+  }
+
+  private async generated(g: Sizes['source']): Promise<string> {
+    const file = join(this.dir, `gen-c${g.customers}-d${g.days}-s${g.seed}.csv`);
+    if (!existsSync(file)) {
+      this.log(`  generating ${file} (fraudmini generate --customers ${g.customers} --days ${g.days} --seed ${g.seed}), once`);
+      await this.fraudmini(['generate', '--customers', String(g.customers), '--days', String(g.days), '--seed', String(g.seed), '--out', file, '--no-progress']);
+    }
+    return file;
+  }
+
+  /** The first `rows` data rows of `source` (with its header), written once. */
+  private async head(source: string, rows: number): Promise<string> {
+    const file = source.replace(/\.csv$/, `-head${rows}.csv`);
+    if (existsSync(file)) return file;
+    this.log(`  writing the first ${rows.toLocaleString('en-US')} rows to ${file}`);
+    const part = `${file}.part`;
+    const out = createWriteStream(part);
+    let lines = 0;
+    const want = rows + 1;
+    read: for await (const chunk of createReadStream(source, { highWaterMark: 1 << 20 })) {
+      const buf = chunk as Buffer;
+      let from = 0;
+      for (let nl = buf.indexOf(10, from); nl !== -1; nl = buf.indexOf(10, from)) {
+        from = nl + 1;
+        if (++lines === want) {
+          if (!out.write(buf.subarray(0, from))) await once(out, 'drain');
+          break read;
+        }
+      }
+      if (!out.write(buf)) await once(out, 'drain');
+    }
+    out.end();
+    await once(out, 'close');
+    if (lines < want) throw new Error(`${source} has only ${lines - 1} rows, ${rows} wanted`);
+    renameSync(part, file);
+    return file;
+  }
+
+  /**
+   * The model, trained once with `fraudmini train` on the labelled source as the README does.
+   * Reused while the current build accepts it (`loadModel` checks the format and the feature
+   * list); retrained when it does not.
+   */
+  private async model(source: string): Promise<string> {
+    const s = this.sizes;
+    const name = `model-c${s.source.customers}-d${s.source.days}-s${s.source.seed}-to${s.trainTo}-t${s.trees ?? 'default'}.json`;
+    const file = join(this.dir, name);
+    if (existsSync(file)) {
+      const { loadModel } = await fromDist<typeof ModelMod>('core/model/model.js', this.paths.root);
+      try {
+        loadModel(JSON.parse(readFileSync(file, 'utf8')));
+        return file;
+      } catch (e) {
+        this.log(`  cached model refused by this build (${(e as Error).message}): retraining`);
+      }
+    }
+    this.log(`  training ${file} (fraudmini train --to ${s.trainTo}), once: minutes at full size`);
+    const part = join(this.dir, `training-${process.pid}.json`);
+    await this.fraudmini(['train', source, '--to', s.trainTo, '--out', part, ...(s.trees ? ['--trees', String(s.trees)] : [])]);
+    renameSync(part, file);
+    return file;
+  }
+
+  /** Everything, generated as needed. `big` only when `withBig` (it is about 1 GB). */
+  async inputs(withBig: boolean, withModel: boolean): Promise<Inputs> {
+    const source = await this.generated(this.sizes.source);
+    const file = await this.head(source, this.sizes.rows);
+    const warmupFile = await this.head(source, this.sizes.warmupRows);
+    const model = withModel ? await this.model(source) : '';
+    const big = withBig ? await this.generated(this.sizes.big) : '';
+    if (withBig) this.log(`  large file: ${big} (${(statSync(big).size / 2 ** 20).toFixed(0)} MiB)`);
+    return { file, rows: this.sizes.rows, warmupFile, model, big };
+  }
+}
