@@ -73,6 +73,14 @@ export function grantObjects(
 }
 
 /**
+ * `s3:ListBucket` on a bucket, so that reading a missing key answers 404 (not found) rather
+ * than 403: ingest checks whether a raw file or a receipt still exists when it resumes.
+ */
+export function grantList(role: iam.IRole, bucket: s3.IBucket): void {
+  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
+}
+
+/**
  * Reads a secret encrypted with a customer-managed key. Written out because
  * `Secret.grantRead` puts the role into the key policy, which lives in the stateful stack:
  * that stack would then depend on the pipeline stack (a cycle).

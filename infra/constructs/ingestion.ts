@@ -8,7 +8,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV, type TableName } from '../../src/adapters/aws/tables.js';
-import { grantObjects, grantSecretRead, grantSend, grantTableData } from './access.js';
+import { grantList, grantObjects, grantSecretRead, grantSend, grantTableData } from './access.js';
 import { FraudminiFunction, type FraudminiFunctionProps } from './fraudminiFunction.js';
 import { QueueWithDlq } from './queueWithDlq.js';
 
@@ -95,7 +95,16 @@ export class Ingestion extends Construct {
     });
     const role = this.ingest.role;
     grantObjects(role, props.rawBucket, ['inbox/'], ['s3:GetObject', 's3:DeleteObject'], props.dataKey);
-    grantObjects(role, props.refinedBucket, ['processed/', 'failed/'], ['s3:PutObject', 's3:AbortMultipartUpload'], props.dataKey);
+    // Read too: a resumed or redelivered file checks for an earlier receipt under the same name.
+    grantObjects(
+      role,
+      props.refinedBucket,
+      ['processed/', 'failed/'],
+      ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'],
+      props.dataKey,
+    );
+    grantList(role, props.rawBucket);
+    grantList(role, props.refinedBucket);
     grantSend(role, props.transactionsQueue, props.messagingKey);
     grantSend(role, this.rawEvents.queue, props.messagingKey);
     grantTableData(role, props.tables.state, 'state', props.dataKey);

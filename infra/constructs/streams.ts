@@ -4,16 +4,18 @@ import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, KinesisEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { grantSend } from './access.js';
+import { grantSecretRead, grantSend } from './access.js';
 import { FraudminiFunction, type FraudminiFunctionProps } from './fraudminiFunction.js';
+import { ENV } from '../../src/adapters/aws/tables.js';
 import { scoringAccess, type ScoringResources } from './scoring.js';
 
 export interface StreamScoringProps {
   resources: ScoringResources;
   /** The source: a Kinesis stream is created when `kinesis`, else the transactions table's stream is read. */
-  source: { kind: 'kinesis' } | { kind: 'table'; table: dynamodb.ITable };
+  source: { kind: 'kinesis'; tokenSecret: secretsmanager.ISecret } | { kind: 'table'; table: dynamodb.ITable };
   functionDefaults: Pick<FraudminiFunctionProps, 'logKey' | 'logRetentionDays' | 'logLevel'>;
   reservedConcurrency: number;
 }
@@ -76,6 +78,9 @@ export class StreamScoring extends Construct {
     for (const [name, value] of Object.entries(env)) this.fn.fn.addEnvironment(name, value);
 
     if (props.source.kind === 'kinesis') {
+      // Stream records are raw transactions, card numbers included: tokenised on entry.
+      grantSecretRead(this.fn.role, props.source.tokenSecret, props.resources.dataKey);
+      this.fn.fn.addEnvironment(ENV.tokenSecretArn, props.source.tokenSecret.secretArn);
       this.stream = new kinesis.Stream(this, 'KinesisStream', {
         streamMode: kinesis.StreamMode.ON_DEMAND,
         encryption: kinesis.StreamEncryption.KMS,

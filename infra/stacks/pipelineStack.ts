@@ -101,7 +101,7 @@ export class PipelineStack extends Stack {
     if (config.kinesis) {
       this.kinesisScoring = new StreamScoring(this, 'KinesisScoring', {
         resources,
-        source: { kind: 'kinesis' },
+        source: { kind: 'kinesis', tokenSecret: props.tokenSecret },
         functionDefaults,
         reservedConcurrency: config.concurrency.stream,
       });

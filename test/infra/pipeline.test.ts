@@ -174,7 +174,7 @@ describe('pipeline: functions', () => {
   test.each([
     ['IngestionIngestFunction', [ENV.rawBucket, ENV.rawEventsQueueUrl, ENV.refinedBucket, ENV.transactionsQueueUrl, ENV.stateTable, ENV.idempotencyTable, ENV.tokenSecretArn]],
     ['ScoringScoreFunction', SCORING],
-    ['KinesisScoringStreamFunction', SCORING],
+    ['KinesisScoringStreamFunction', [...SCORING, ENV.tokenSecretArn]],
     ['ApiHandlerFunction', [...SCORING, ENV.transactionsTable, ENV.tokenSecretArn, ENV.apiMode]],
     ['AlertsNotifyFunction', [ENV.alertsTopicArn, ENV.idempotencyTable]],
   ] as [string, string[]][])('%s gets exactly the environment it needs, no secrets', (prefix, expected) => {
@@ -284,17 +284,21 @@ describe('security properties across the app', () => {
     }
   });
 
-  test('ingest reads and deletes only inbox/ of the raw bucket and writes only processed/ and failed/ of the refined one', () => {
+  test('ingest reads and deletes only inbox/ of the raw bucket and reads and writes only processed/ and failed/ of the refined one', () => {
     // Prepare
     const policy = resourceByPrefix(json, 'AWS::IAM::Policy', 'IngestionIngestRoleDefaultPolicy')[1];
     const statements = identityStatements({ Resources: { policy } }).map((s) => s.statement);
-    const s3 = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('s3:')));
+    const all = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('s3:')));
+    // Listing (so a missing key is a 404, not a 403) is on the two buckets themselves.
+    const lists = all.filter((s) => actionsOf(s).every((a) => a === 's3:ListBucket'));
+    expect(lists.flatMap((s) => [s.Resource].flat())).toHaveLength(2);
+    const s3 = all.filter((s) => !lists.includes(s));
     const suffixes = (s: (typeof s3)[number]): string[] =>
       ([s.Resource].flat() as { 'Fn::Join': [string, unknown[]] }[]).map((r) => String(r['Fn::Join'][1].at(-1)));
     // Assess
     expect(s3.map((s) => [actionsOf(s).sort(), suffixes(s).sort()])).toEqual([
       [['s3:DeleteObject', 's3:GetObject'], ['/inbox/*']],
-      [['s3:AbortMultipartUpload', 's3:PutObject'], ['/failed/*', '/processed/*']],
+      [['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'], ['/failed/*', '/processed/*']],
     ]);
   });
 
