@@ -22,9 +22,11 @@ export interface Features {
   /**
    * Known labels per entity and label window, when label feedback is on: for entity e and window
    * w, `[known, frauds]` at index `(e * LABEL_WINDOWS.length + w) * 2`. Only labels known by the
-   * transaction's time (its time − delay or earlier), never its own.
+   * transaction's time (its time − delay or earlier), never its own. Counts are small integers:
+   * a plain array holds them inline, where a typed array would cost a buffer outside the heap per
+   * transaction.
    */
-  labels?: Float64Array;
+  labels?: readonly number[];
 }
 
 /** Options of a {@link FeatureWindows} store. */
@@ -81,8 +83,9 @@ export class FeatureWindows {
     if (this.labels) {
       // Read before this transaction's own label is scheduled: it can never see itself.
       this.labels.advance(this.watermark);
-      f.labels = labelSnapshot(this.labels, tx);
-      this.labels.schedule(tx);
+      const counts = LABEL_ZEROS.slice();
+      this.labels.snapshotAndSchedule(tx, counts);
+      f.labels = counts;
     }
     return f;
   }
@@ -193,11 +196,8 @@ export function previousOf(f: Features, entity: Entity): { timestamp: number; co
   return f[entity]?.previous;
 }
 
-function labelSnapshot(labels: LabelFeedback, tx: Transaction): Float64Array {
-  const out = new Float64Array(LABEL_ENTITIES.length * LABEL_WINDOWS.length * 2);
-  labels.snapshot(tx, tx.timestamp, out);
-  return out;
-}
+/** `Features.labels` with nothing known, copied for each transaction. */
+const LABEL_ZEROS: readonly number[] = Array.from({ length: LABEL_ENTITIES.length * LABEL_WINDOWS.length * 2 }, () => 0);
 
 /** Known labels of an entity in a label window at the transaction's time (zeros when feedback is off). */
 export function labelCounts(f: Features, entity: LabelEntity, window: LabelWindowName): { known: number; frauds: number } {

@@ -19,11 +19,14 @@ export interface LabelCounts {
   frauds: number;
 }
 
-/** A label waiting for the time it becomes known. */
+/**
+ * A label waiting for the time it becomes known, with the label histories of its entities
+ * (looked up once, when it is scheduled, so releasing it needs no lookups).
+ */
 interface PendingLabel {
   knownAt: number;
   label: Label;
-  keys: (string | undefined)[];
+  histories: LabelHistory[];
 }
 
 /** Per entity: label events in order of the time they became known, with a running fraud count. */
@@ -32,6 +35,8 @@ class LabelHistory {
   /** prefix[i] = frauds among the first i events (after `base`). */
   prefix: number[] = [0];
   base = 0;
+  /** Scheduled labels of this entity not yet known: while any, the history is kept even if empty. */
+  pending = 0;
 
   add(knownAt: number, label: Label): void {
     const n = this.knownAt.length;
@@ -49,7 +54,7 @@ class LabelHistory {
   }
 
   /** Writes [known, frauds] for every label window at `t` into `out` from `offset`: one search for the end. */
-  countsAll(t: number, out: Float64Array, offset: number): void {
+  countsAll(t: number, out: number[] | Float64Array, offset: number): void {
     const hi = upperBound(this.knownAt, this.base, this.knownAt.length, t);
     const fraudsToHi = this.prefix[hi] as number;
     for (let w = 0; w < LABEL_WINDOW_MS.length; w++) {
@@ -98,7 +103,7 @@ export interface LabelFeedbackOptions {
  */
 export class LabelFeedback {
   readonly delayMs: number;
-  private readonly heap: PendingLabel[] = [];
+  private readonly queue = new PendingLabels();
   private readonly maps: Record<LabelEntity, Map<string, LabelHistory>> = {
     account: new Map(),
     card: new Map(),
@@ -118,18 +123,10 @@ export class LabelFeedback {
     // No early return when `t` is not new: a label scheduled since the last call may already be
     // due (delay 0, or an out-of-order row whose time + delay is behind the newest time).
     if (t > this.released) this.released = t;
-    while (this.heap.length > 0 && (this.heap[0] as PendingLabel).knownAt <= t) {
-      const p = popHeap(this.heap);
-      for (let e = 0; e < LABEL_ENTITIES.length; e++) {
-        const key = p.keys[e];
-        if (key === undefined) continue;
-        const m = this.maps[LABEL_ENTITIES[e] as LabelEntity];
-        let h = m.get(key);
-        if (!h) {
-          h = new LabelHistory();
-          m.set(key, h);
-        }
+    for (let p = this.queue.popDue(t); p !== undefined; p = this.queue.popDue(t)) {
+      for (const h of p.histories) {
         h.add(p.knownAt, p.label);
+        h.pending--;
       }
     }
     if (++this.sinceSweep >= 50_000) this.sweep(this.released);
@@ -146,36 +143,91 @@ export class LabelFeedback {
    * Writes the known-label counts of every entity and label window of `tx` at `t` into `out`
    * (layout of `Features.labels`; zeros for entities without history).
    */
-  snapshot(tx: Transaction, t: number, out: Float64Array): void {
-    const keys = entityKeys(tx);
-    for (let e = 0; e < LABEL_ENTITIES.length; e++) {
-      const key = keys[e];
-      const h = key === undefined ? undefined : this.maps[LABEL_ENTITIES[e] as LabelEntity].get(key);
-      if (h) h.countsAll(t, out, e * LABEL_WINDOW_MS.length * 2);
-    }
+  snapshot(tx: Transaction, t: number, out: number[] | Float64Array): void {
+    this.read(tx, t, out, undefined);
+  }
+
+  /**
+   * {@link snapshot} at the transaction's own time, then {@link schedule} of its own label (so
+   * it never sees itself), looking each entity up once for both: what feature windows call per
+   * transaction.
+   */
+  snapshotAndSchedule(tx: Transaction, out: number[] | Float64Array): void {
+    const label = tx.label;
+    const histories = this.read(tx, tx.timestamp, out, label === undefined ? undefined : []);
+    if (histories && label !== undefined) this.enqueue(tx.timestamp + this.delayMs, label, histories);
   }
 
   /** Queues a transaction's label, to become known at its time + the delay. */
   schedule(tx: Transaction, label: Label | undefined = tx.label): void {
     if (label === undefined) return;
-    pushHeap(this.heap, { knownAt: tx.timestamp + this.delayMs, label, keys: entityKeys(tx) });
+    this.enqueue(tx.timestamp + this.delayMs, label, this.historiesOf(tx));
   }
 
   /** Queues a label learned now (e.g. `POST /transactions/:id/label`), known from `knownAt`. */
   scheduleAt(tx: Transaction, label: Label, knownAt: number): void {
-    pushHeap(this.heap, { knownAt, label, keys: entityKeys(tx) });
+    this.enqueue(knownAt, label, this.historiesOf(tx));
   }
 
   /** Labels waiting to become known (for tests and memory accounting). */
   get pending(): number {
-    return this.heap.length;
+    return this.queue.size;
   }
 
   /** Forgets everything (before a replay). */
   clear(): void {
-    this.heap.length = 0;
+    this.queue.clear();
     for (const m of Object.values(this.maps)) m.clear();
     this.released = Number.NEGATIVE_INFINITY;
+  }
+
+  /**
+   * Writes the counts of each entity of `tx` at `t` into `out`; with `histories`, also collects
+   * every entity's history into it, creating the missing ones (for a label about to be queued).
+   */
+  private read(
+    tx: Transaction,
+    t: number,
+    out: number[] | Float64Array,
+    histories: LabelHistory[] | undefined,
+  ): LabelHistory[] | undefined {
+    for (let e = 0; e < LABEL_ENTITIES.length; e++) {
+      const key = e === 0 ? tx.accountId : e === 1 ? tx.card?.token : e === 2 ? tx.terminalId : tx.merchant;
+      if (key === undefined) continue;
+      const m = this.maps[LABEL_ENTITIES[e] as LabelEntity];
+      let h = m.get(key);
+      if (h) h.countsAll(t, out, e * LABEL_WINDOW_MS.length * 2);
+      if (!histories) continue;
+      if (!h) {
+        h = new LabelHistory();
+        m.set(key, h);
+      }
+      histories.push(h);
+    }
+    return histories;
+  }
+
+  /** The label histories of every entity of `tx`, created when missing. */
+  private historiesOf(tx: Transaction): LabelHistory[] {
+    const histories: LabelHistory[] = [];
+    const keys = entityKeys(tx);
+    for (let e = 0; e < LABEL_ENTITIES.length; e++) {
+      const key = keys[e];
+      if (key === undefined) continue;
+      const m = this.maps[LABEL_ENTITIES[e] as LabelEntity];
+      let h = m.get(key);
+      if (!h) {
+        h = new LabelHistory();
+        m.set(key, h);
+      }
+      histories.push(h);
+    }
+    return histories;
+  }
+
+  private enqueue(knownAt: number, label: Label, histories: LabelHistory[]): void {
+    for (const h of histories) h.pending++;
+    this.queue.push({ knownAt, label, histories });
   }
 
   private sweep(t: number): void {
@@ -184,7 +236,8 @@ export class LabelFeedback {
     for (const m of Object.values(this.maps)) {
       for (const [key, h] of m) {
         h.evict(horizon);
-        if (h.base >= h.knownAt.length) m.delete(key);
+        // A history with labels still pending stays: they are queued against this very object.
+        if (h.base >= h.knownAt.length && h.pending === 0) m.delete(key);
       }
     }
   }
@@ -195,6 +248,53 @@ export function entityKeys(tx: Transaction): (string | undefined)[] {
   return [tx.accountId, tx.card?.token, tx.terminalId, tx.merchant];
 }
 
+
+/**
+ * Labels waiting to become known, soonest first. With one delay and rows in time order, labels
+ * are scheduled in the order they become known: those wait in a first-in first-out queue, O(1)
+ * each. Only the out-of-order ones (late rows, labels posted with an earlier time) go to a
+ * binary heap. Labels known at the same time may come out in either order; the counts they
+ * feed do not depend on it.
+ */
+class PendingLabels {
+  private fifo: PendingLabel[] = [];
+  private head = 0;
+  private readonly heap: PendingLabel[] = [];
+
+  get size(): number {
+    return this.fifo.length - this.head + this.heap.length;
+  }
+
+  push(p: PendingLabel): void {
+    const n = this.fifo.length;
+    if (n === this.head || (this.fifo[n - 1] as PendingLabel).knownAt <= p.knownAt) this.fifo.push(p);
+    else pushHeap(this.heap, p);
+  }
+
+  /** Takes the soonest label known at or before `t`, if any. */
+  popDue(t: number): PendingLabel | undefined {
+    const first = this.head < this.fifo.length ? (this.fifo[this.head] as PendingLabel) : undefined;
+    const top = this.heap[0];
+    if (first !== undefined && first.knownAt <= t && (top === undefined || first.knownAt <= top.knownAt)) {
+      this.head++;
+      if (this.head === this.fifo.length) {
+        this.fifo = [];
+        this.head = 0;
+      } else if (this.head > 1024 && this.head * 2 > this.fifo.length) {
+        this.fifo = this.fifo.slice(this.head);
+        this.head = 0;
+      }
+      return first;
+    }
+    return top !== undefined && top.knownAt <= t ? popHeap(this.heap) : undefined;
+  }
+
+  clear(): void {
+    this.fifo = [];
+    this.head = 0;
+    this.heap.length = 0;
+  }
+}
 
 function pushHeap(heap: PendingLabel[], item: PendingLabel): void {
   heap.push(item);

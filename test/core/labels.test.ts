@@ -271,6 +271,41 @@ describe('LabelFeedback', () => {
     expect(at3d).toEqual({ known: 2, frauds: 1 });
   });
 
+  it('releases labels scheduled in and out of known-time order each at its own time', () => {
+    // Prepare: in order (T + 10h, T + 20h), then one known earlier than both (T + 5h)
+    const labels = new LabelFeedback({ delayMs: 0 });
+    labels.scheduleAt(tx('a', T, undefined), 1, T + 10 * HOUR);
+    labels.scheduleAt(tx('c', T, undefined), 0, T + 20 * HOUR);
+    labels.scheduleAt(tx('b', T, undefined), 1, T + 5 * HOUR);
+    const seen = (t: number): number => {
+      labels.advance(t);
+      return labels.counts('account', 'acc-1', 2, t).known;
+    };
+
+    // Act
+    const counts = [seen(T + 4 * HOUR), seen(T + 5 * HOUR), seen(T + 19 * HOUR), seen(T + 20 * HOUR)];
+
+    // Assess
+    expect(counts).toEqual([0, 1, 2, 3]);
+    expect(labels.pending).toBe(0);
+  });
+
+  it('keeps a label pending across sweeps of its entity, which are idle for months meanwhile', () => {
+    // Prepare: a label on term-old known only after 90 days of other traffic (sweeps run every
+    // 50,000 advances and drop entities whose labels are all older than 60 days)
+    const labels = new LabelFeedback({ delayMs: 0 });
+    labels.schedule(tx('old', T, 1, { terminal: 'term-old' }));
+    labels.advance(T);
+    labels.scheduleAt(tx('late', T, undefined, { terminal: 'term-old' }), 1, T + 90 * DAY);
+
+    // Act
+    for (let i = 0; i < 100_000; i++) labels.advance(T + (i * 90 * DAY) / 100_000);
+    labels.advance(T + 90 * DAY);
+
+    // Assess
+    expect(labels.counts('terminal', 'term-old', 0, T + 90 * DAY)).toEqual({ known: 1, frauds: 1 });
+  });
+
   it('ignores a transaction without a label and rejects a negative delay', () => {
     // Prepare
     const labels = new LabelFeedback();

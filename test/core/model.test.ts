@@ -272,6 +272,49 @@ describe('scoreWithModel', () => {
     expect(withTop).toBeGreaterThan(0);
   });
 
+  it('names exactly the largest contributions, earlier feature first on a tie', () => {
+    // Prepare: the reference is a full sort of the contributions the walk wrote
+    const model = loadModel(trained.file);
+    const store = new FeatureWindows({ labels: new LabelFeedback({ delayMs: DAY }) });
+    const contributions = new Float64Array(FEATURE_COUNT);
+
+    // Act and Assess
+    for (const tx of trained.data.txs) {
+      const s = scoreWithModel(model, tx, store.observe(tx), { top: 3, contributions });
+      const expected = [...contributions.keys()]
+        .filter((i) => (contributions[i] as number) >= 1e-4)
+        .sort((i, j) => (contributions[j] as number) - (contributions[i] as number) || i - j)
+        .slice(0, 3)
+        .map((i) => MODEL_FEATURES[i]);
+      expect(s.top.map((c) => c.feature)).toEqual(expected);
+    }
+  });
+
+  it('breaks ties between equal contributions by feature order', () => {
+    // Prepare: a model of two stumps on features 5 and 2 that add the same amount
+    const stump = (feature: number) => ({
+      feature: [feature, -1, -1],
+      threshold: [0.5, 0, 0],
+      left: [1, -1, -1],
+      right: [2, -1, -1],
+      value: [0, 0, 0.25],
+    });
+    const model = loadModel({ ...trained.file, trees: [stump(5), stump(2)] });
+    const tx = makeTx();
+    const f = firstSeen(tx);
+    const x = modelVector(tx, f);
+
+    // Act
+    const s = scoreWithModel(model, tx, f, { top: 3 });
+
+    // Assess: both go right (weekday 5, one transaction in 7 days), each adding 0.25
+    expect([x[2], x[5]]).toEqual([5, 1]);
+    expect(s.top.map((c) => [c.feature, c.weight])).toEqual([
+      ['weekday', 0.25],
+      ['acct_count_7d', 0.25],
+    ]);
+  });
+
   it('skips contributions when top is 0', () => {
     // Prepare
     const model = loadModel(trained.file);

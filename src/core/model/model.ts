@@ -178,27 +178,29 @@ export function scoreWithModel(
   return { score, top: topContributions(c, x, topN) };
 }
 
-/** The `n` largest positive contributions, largest first, by repeated selection (n is small). */
+/**
+ * The `n` largest positive contributions, largest first (ties: the earlier feature first), in
+ * one pass that keeps the best `n` so far in order (n is small).
+ */
 function topContributions(c: Float64Array, x: Float64Array, n: number): Contribution[] {
-  const top: Contribution[] = [];
-  let bound = Number.POSITIVE_INFINITY;
-  let boundIndex = -1;
-  for (let k = 0; k < n; k++) {
-    let best = -1;
-    for (let i = 0; i < FEATURE_COUNT; i++) {
-      const v = c[i] as number;
-      // below 1e-4 a contribution rounds to 0 in the output: not worth naming
-      if (v < 1e-4 || v > bound || (v === bound && i <= boundIndex)) continue;
-      if (best === -1 || v > (c[best] as number)) best = i;
+  const best: number[] = [];
+  if (n <= 0) return [];
+  for (let i = 0; i < FEATURE_COUNT; i++) {
+    const v = c[i] as number;
+    // below 1e-4 a contribution rounds to 0 in the output: not worth naming
+    if (v < 1e-4) continue;
+    if (best.length === n && v <= (c[best[n - 1] as number] as number)) continue;
+    // Strictly greater moves ahead, so an equal value stays behind the earlier feature.
+    let at = best.length === n ? n - 1 : best.length;
+    while (at > 0 && v > (c[best[at - 1] as number] as number)) {
+      best[at] = best[at - 1] as number;
+      at--;
     }
-    if (best === -1) break;
-    bound = c[best] as number;
-    boundIndex = best;
-    top.push({
-      feature: MODEL_FEATURES[best] as string,
-      weight: Math.round(bound * 10_000) / 10_000,
-      value: Math.round((x[best] as number) * 1e6) / 1e6,
-    });
+    best[at] = i;
   }
-  return top;
+  return best.map((f) => ({
+    feature: MODEL_FEATURES[f] as string,
+    weight: Math.round((c[f] as number) * 10_000) / 10_000,
+    value: Math.round((x[f] as number) * 1e6) / 1e6,
+  }));
 }
