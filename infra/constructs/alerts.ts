@@ -9,6 +9,7 @@ import { ENV } from '../../src/adapters/aws/tables.js';
 import { grantPublish, grantTableData } from './access.js';
 import { FraudminiFunction, type FraudminiFunctionProps } from './fraudminiFunction.js';
 import { QueueWithDlq } from './queueWithDlq.js';
+import { FUNCTION_MEMORY_MB } from '../functionSizes.js';
 
 export interface AlertsProps {
   messagingKey: kms.IKey;
@@ -56,7 +57,7 @@ export class Alerts extends Construct {
       ...props.functionDefaults,
       entry: 'notify',
       timeout,
-      memorySize: 256,
+      memorySize: FUNCTION_MEMORY_MB.notify,
       reservedConcurrency: props.reservedConcurrency,
       environment: {
         [ENV.alertsTopicArn]: this.topic.topicArn,

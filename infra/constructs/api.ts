@@ -10,6 +10,7 @@ import { ENV } from '../../src/adapters/aws/tables.js';
 import { grantSecretRead, grantTableData } from './access.js';
 import { FraudminiFunction, type FraudminiFunctionProps } from './fraudminiFunction.js';
 import { scoringAccess, type ScoringResources } from './scoring.js';
+import { FUNCTION_MEMORY_MB } from '../functionSizes.js';
 
 export interface ApiProps {
   resources: ScoringResources;
@@ -60,7 +61,7 @@ export class Api extends Construct {
       ...props.functionDefaults,
       entry: 'api',
       timeout,
-      memorySize: 1024,
+      memorySize: FUNCTION_MEMORY_MB.api,
       reservedConcurrency: props.reservedConcurrency,
       environment: {},
     });

@@ -11,6 +11,7 @@ import { ENV, type TableName } from '../../src/adapters/aws/tables.js';
 import { grantList, grantObjects, grantSecretRead, grantSend, grantTableData } from './access.js';
 import { FraudminiFunction, type FraudminiFunctionProps } from './fraudminiFunction.js';
 import { QueueWithDlq } from './queueWithDlq.js';
+import { FUNCTION_MEMORY_MB } from '../functionSizes.js';
 
 export interface IngestionProps {
   rawBucket: s3.IBucket;
@@ -78,7 +79,7 @@ export class Ingestion extends Construct {
       ...props.functionDefaults,
       entry: 'ingest',
       timeout,
-      memorySize: 1024,
+      memorySize: FUNCTION_MEMORY_MB.ingest,
       reservedConcurrency: props.reservedConcurrency,
       // A file that outlasts one run continues by a message to its own trigger queue; each
       // continuation starts from a later checkpoint, so the loop ends with the file.

@@ -10,6 +10,7 @@ import { ENV, type TableName } from '../../src/adapters/aws/tables.js';
 import { grantObjects, grantSend, grantTableData } from './access.js';
 import { FraudminiFunction, type FraudminiFunctionProps } from './fraudminiFunction.js';
 import { QueueWithDlq } from './queueWithDlq.js';
+import { FUNCTION_MEMORY_MB } from '../functionSizes.js';
 
 /** What every scoring function (score, stream, tableStream, api) needs from the stateful stack. */
 export interface ScoringResources {
@@ -74,7 +75,7 @@ export class Scoring extends Construct {
       ...props.functionDefaults,
       entry: 'score',
       timeout,
-      memorySize: 1024,
+      memorySize: FUNCTION_MEMORY_MB.score,
       reservedConcurrency: props.reservedConcurrency,
       environment: {},
     });

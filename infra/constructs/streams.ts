@@ -11,6 +11,7 @@ import { grantSecretRead, grantSend } from './access.js';
 import { FraudminiFunction, type FraudminiFunctionProps } from './fraudminiFunction.js';
 import { ENV } from '../../src/adapters/aws/tables.js';
 import { scoringAccess, type ScoringResources } from './scoring.js';
+import { FUNCTION_MEMORY_MB } from '../functionSizes.js';
 
 export interface StreamScoringProps {
   resources: ScoringResources;
@@ -70,7 +71,7 @@ export class StreamScoring extends Construct {
       ...props.functionDefaults,
       entry,
       timeout: Duration.minutes(1),
-      memorySize: 1024,
+      memorySize: FUNCTION_MEMORY_MB[entry],
       reservedConcurrency: props.reservedConcurrency,
       environment: {},
     });

@@ -5,11 +5,11 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { inject } from 'vitest';
+import type { AwsEndpoints } from './emulators.js';
 import { type AwsClients, createAwsClients } from '../../src/adapters/aws/clients.js';
 
 /** Clients pointed at the emulators started by the global setup (`test/aws/emulators.ts`). */
-export function emulatorClients(): AwsClients {
-  const aws = inject('aws');
+export function emulatorClients(aws: AwsEndpoints = inject('aws')): AwsClients {
   return createAwsClients({
     region: 'us-east-1',
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },

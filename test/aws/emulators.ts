@@ -35,7 +35,8 @@ async function listen(server: Server): Promise<string> {
   return `http://127.0.0.1:${port}`;
 }
 
-export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+/** Starts the three emulators on free ports; `stop` shuts them down. */
+export async function startEmulators(): Promise<{ endpoints: AwsEndpoints; stop: () => Promise<void> }> {
   const faux = await startFauxqs({ port: 0, logger: false });
   const dynalite = require('dynalite') as (o: Record<string, number>) => Server;
   const kinesalite = require('kinesalite') as (o: Record<string, number>) => Server;
@@ -46,10 +47,16 @@ export default async function setup(project: TestProject): Promise<() => Promise
     dynamodb: await listen(ddb),
     kinesis: await listen(kin),
   };
-  project.provide('aws', endpoints);
-  return async () => {
+  const stop = async (): Promise<void> => {
     await faux.stop();
     await new Promise<void>((resolve) => ddb.close(() => resolve()));
     await new Promise<void>((resolve) => kin.close(() => resolve()));
   };
+  return { endpoints, stop };
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const { endpoints, stop } = await startEmulators();
+  project.provide('aws', endpoints);
+  return stop;
 }
