@@ -8,6 +8,18 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { projectRoot } from '../projectRoot.js';
 
+/**
+ * How handlers are bundled (esbuild, no Docker): ESM for Node 22 with a `require` shim for
+ * CommonJS dependencies, minified, everything included (the AWS SDK too, so Lambda runs the SDK
+ * the tests ran). Shared with `scripts/lambda-bundles.ts`, which measures size and cold start.
+ */
+export const LAMBDA_BUNDLE = {
+  target: 'node22',
+  mainFields: ['module', 'main'],
+  banner: "import { createRequire as __fraudminiCreateRequire } from 'node:module'; const require = __fraudminiCreateRequire(import.meta.url);",
+  minify: true,
+} as const;
+
 export interface FraudminiFunctionProps {
   /** Handler module in `src/handlers/` (without extension); it exports `handler`. */
   entry: 'ingest' | 'score' | 'api' | 'stream' | 'tableStream' | 'notify';
@@ -105,10 +117,10 @@ export class FraudminiFunction extends Construct {
       },
       bundling: {
         format: nodejs.OutputFormat.ESM,
-        target: 'node22',
-        mainFields: ['module', 'main'],
-        banner: "import { createRequire as __fraudminiCreateRequire } from 'node:module'; const require = __fraudminiCreateRequire(import.meta.url);",
-        minify: true,
+        target: LAMBDA_BUNDLE.target,
+        mainFields: [...LAMBDA_BUNDLE.mainFields],
+        banner: LAMBDA_BUNDLE.banner,
+        minify: LAMBDA_BUNDLE.minify,
         sourceMap: true,
         sourcesContent: false,
         externalModules: [],

@@ -22,11 +22,13 @@ export const metrics = new Metrics({
 });
 export const tracer = new Tracer({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'fraudmini' });
 
-let clients: AwsClients | undefined;
+/**
+ * The process's AWS clients (traced by X-Ray), built during the Lambda init phase, which runs
+ * once per container at full CPU. Tests inject emulator clients with {@link useClients}.
+ */
+let clients: AwsClients = traced(createAwsClients());
 
-/** The process's AWS clients (traced by X-Ray). Tests inject emulator clients with {@link useClients}. */
 export function awsClients(): AwsClients {
-  if (!clients) clients = traced(createAwsClients());
   return clients;
 }
 
