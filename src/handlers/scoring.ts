@@ -1,7 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { type RemoteScoreResult, scoreAndStore } from '../pipeline/scoreRemote.js';
 import type { QueuedTransaction } from '../ports/TransactionQueue.js';
-import { currentModel, labelDelayMs, metrics } from './runtime.js';
+import { currentModel, labelDelayMs, logger, metrics } from './runtime.js';
 import { alertQueue, decisionStore, featureHistory, rules } from './stores.js';
 
 /**
@@ -22,4 +22,23 @@ export async function scoreQueued(items: readonly QueuedTransaction[]): Promise<
   metrics.addMetric('DuplicatesSkipped', MetricUnit.Count, result.duplicates.length);
   metrics.addMetric('AlertsRaised', MetricUnit.Count, result.alerts.length);
   return result;
+}
+
+/**
+ * Scores the valid records of a stream batch (Kinesis, DynamoDB stream) together. On failure
+ * every one is reported failed: Lambda retries from the lowest sequence number and, with
+ * bisect-on-error, splits the batch until a poison record is isolated.
+ */
+export async function scoreStreamBatch(
+  items: readonly QueuedTransaction[],
+  sequenceNumbers: readonly string[],
+  source: string,
+): Promise<{ batchItemFailures: { itemIdentifier: string }[] }> {
+  try {
+    if (items.length > 0) await scoreQueued(items);
+    return { batchItemFailures: [] };
+  } catch (e) {
+    logger.error(`${source} batch failed`, { error: (e as Error).message, records: items.length });
+    return { batchItemFailures: sequenceNumbers.map((s) => ({ itemIdentifier: s })) };
+  }
 }

@@ -6,7 +6,7 @@ import type { QueuedTransaction } from '../ports/TransactionQueue.js';
 import { decodeKinesisRecord } from '../adapters/aws/kinesis.js';
 import { decisionStore } from './stores.js';
 import { flushMetrics, logger, metrics, panTokenizer, tracer } from './runtime.js';
-import { scoreQueued } from './scoring.js';
+import { scoreStreamBatch } from './scoring.js';
 
 /**
  * `stream`: Kinesis records, each one transaction in the input schema (as `POST /transactions`
@@ -51,11 +51,7 @@ export const handler = async (event: KinesisStreamEvent, context: Context): Prom
       metrics.addMetric('RecordsRejected', MetricUnit.Count, rejected);
       await decisionStore().count({ rejected });
     }
-    if (items.length > 0) await scoreQueued(items);
-    return { batchItemFailures: [] };
-  } catch (e) {
-    logger.error('stream batch failed', { error: (e as Error).message, records: items.length });
-    return { batchItemFailures: sequence.map((s) => ({ itemIdentifier: s })) };
+    return await scoreStreamBatch(items, sequence, 'stream');
   } finally {
     flushMetrics();
   }

@@ -4,7 +4,7 @@ import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-la
 import type { Transaction } from '../core/transaction.js';
 import type { QueuedTransaction } from '../ports/TransactionQueue.js';
 import { flushMetrics, logger, tracer } from './runtime.js';
-import { scoreQueued } from './scoring.js';
+import { scoreStreamBatch } from './scoring.js';
 
 /**
  * `table-stream`: new items of the transactions table (written by the API in store-only mode)
@@ -28,11 +28,7 @@ export const handler = async (event: DynamoDBStreamEvent, context: Context): Pro
     sequence.push(record.dynamodb?.SequenceNumber ?? '');
   }
   try {
-    if (items.length > 0) await scoreQueued(items);
-    return { batchItemFailures: [] };
-  } catch (e) {
-    logger.error('table-stream batch failed', { error: (e as Error).message, records: items.length });
-    return { batchItemFailures: sequence.map((s) => ({ itemIdentifier: s })) };
+    return await scoreStreamBatch(items, sequence, 'table-stream');
   } finally {
     flushMetrics();
   }

@@ -133,16 +133,20 @@ export class S3ObjectStore implements ObjectStore {
     let pending: Buffer[] = [];
     let pendingBytes = 0;
     let done = false;
-    while (pendingBytes < this.partBytes) {
-      const next = await iterator.next();
-      if (next.done) {
-        done = true;
-        break;
+    /** Reads until a whole part is pending or the stream ends. */
+    const fill = async (): Promise<void> => {
+      while (pendingBytes < this.partBytes) {
+        const next = await iterator.next();
+        if (next.done) {
+          done = true;
+          return;
+        }
+        const chunk = toBuffer(next.value);
+        pending.push(chunk);
+        pendingBytes += chunk.length;
       }
-      const chunk = toBuffer(next.value);
-      pending.push(chunk);
-      pendingBytes += chunk.length;
-    }
+    };
+    await fill();
     if (done) {
       await this.put(key, Buffer.concat(pending, pendingBytes));
       return;
@@ -168,16 +172,7 @@ export class S3ObjectStore implements ObjectStore {
         const rest = joined.subarray(this.partBytes);
         pending = rest.length > 0 ? [Buffer.from(rest)] : [];
         pendingBytes = rest.length;
-        while (pendingBytes < this.partBytes) {
-          const next = await iterator.next();
-          if (next.done) {
-            done = true;
-            break;
-          }
-          const chunk = toBuffer(next.value);
-          pending.push(chunk);
-          pendingBytes += chunk.length;
-        }
+        await fill();
       }
       // The last part may be small (or the stream ended exactly on a part boundary).
       if (pendingBytes > 0) await uploadPart(Buffer.concat(pending, pendingBytes));
