@@ -31,7 +31,7 @@ async function handleRecord(record: SQSRecord, context: Context): Promise<void> 
         queue: transactionQueue(),
         checkpoints: checkpoints(),
         tokenizer: await panTokenizer(),
-        batchSize: Number(process.env[ENV.ingestBatchRows] ?? 2000),
+        batchSize: batchRows(),
         remainingMs: () => context.getRemainingTimeInMillis(),
         logger: portLogger,
       },
@@ -54,6 +54,15 @@ async function handleRecord(record: SQSRecord, context: Context): Promise<void> 
     metrics.addMetric('RowsRejected', MetricUnit.Count, c.rejected);
     logger.info('file handed off', { key: object.key, status: result.status, counts: c, receipt: result.outputs.receipt });
   }
+}
+
+/** Rows per hand-off and checkpoint (`FRAUDMINI_INGEST_BATCH_ROWS`, default 2,000). */
+function batchRows(): number {
+  const raw = process.env[ENV.ingestBatchRows];
+  if (raw === undefined || raw === '') return 2000;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${ENV.ingestBatchRows} must be a positive integer, not ${raw}`);
+  return n;
 }
 
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
