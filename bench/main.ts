@@ -100,6 +100,8 @@ export async function main(argv: string[], paths: Paths): Promise<number> {
       `commit ${commit.head}${commit.dirty ? ' with uncommitted changes in src/' : ''}`,
   );
   mkdirSync(tmp, { recursive: true });
+  // Also on Ctrl-C (proc.ts kills the children and exits): a scratch folder can hold 400 MB of decisions.
+  process.once('exit', () => rmSync(tmp, { recursive: true, force: true }));
   const jsonOut = values['json-out'] ?? (values.json ? join(paths.root, 'bench', 'results', 'latest.json') : undefined);
   const results: BenchResult[] = [];
   const failures: BenchReport['failures'] = [];

@@ -31,6 +31,7 @@ await build({
 });
 
 const args = process.argv.slice(2);
+process.once('exit', () => rmSync(outdir, { recursive: true, force: true }));
 try {
   if (args[0] === 'profile') {
     // `node bench/run.mjs profile <file.cpuprofile> [top]`: hot spots of a `node --cpu-prof` run.
