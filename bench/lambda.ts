@@ -1,64 +1,70 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchContext } from './lib/context.js';
-import { type BenchResult, measured } from './lib/report.js';
+import { type BenchResult, measured, result } from './lib/report.js';
 
-/**
- * What the AWS work writes to `bench/lambda/results.json` for benchmark 6 (see bench/README.md).
- * Samples are raw measurements; the harness summarises them like every other figure.
- */
-export interface LambdaResults {
-  handlers: {
-    name: string;
-    bundleBytes: number;
-    /** Cold init of a fresh `node` importing the bundle and building its clients, ms per run. */
-    coldInitMs: number[];
-    /** Optional baseline, e.g. an empty handler bundled the same way. */
-    baselineColdInitMs?: number[];
-  }[];
-  /** From the AWS issue's cost model. */
-  costPerMillionUsd?: number;
-  notes?: string[];
+/** What `npm run lambda:bundles -- --json` writes to `var/lambda/latest.json`. */
+interface BundleResults {
+  bareMs: { samples: number[] };
+  functions: { function: string; bytes: number; gzipBytes: number; initMs: { samples: number[] } }[];
+}
+
+/** What `npm run cost -- --json` writes to `var/cost/latest.json` (totals only are read here). */
+interface CostResults {
+  file: { totalUsd: number; measuredTransactions: number };
+  api: { totalUsd: number; measuredTransactions: number };
 }
 
 /**
- * Benchmark 6 (slot): Lambda bundle size, cold init and cost per million transactions. Measured
- * by the AWS work, not here; this reads its results file when present.
+ * Benchmark 6: per Lambda handler, the bundle size (esbuild as in the CDK app) and the cold init
+ * of a fresh `node` importing it (baseline: a bare `node` start, same run); and the cost per
+ * million transactions from the cost model (the real handlers on the emulators, every AWS
+ * request counted). Both run as the npm scripts a user would run.
  */
 export function lambdaBenchmark(ctx: BenchContext): BenchResult[] {
-  const file = join(ctx.paths.root, 'bench', 'lambda', 'results.json');
-  if (!existsSync(file)) {
-    ctx.log('[6 lambda] not yet measured (no bench/lambda/results.json; it comes with the AWS work)');
-    return [];
-  }
-  const doc = JSON.parse(readFileSync(file, 'utf8')) as LambdaResults;
+  const npm = (script: string, args: string[]): void => {
+    ctx.log(`[6 lambda] npm run ${script} ${args.join(' ')}`);
+    execFileSync('npm', ['run', '--silent', script, '--', ...args], { cwd: ctx.paths.root, stdio: ['ignore', 'ignore', 'inherit'] });
+  };
+  // A --quick smoke run: fewer cold starts and no cost run.
+  const quick = ctx.sizes.rows < 100_000;
+  npm('lambda:bundles', ['--json', '--runs', String(quick ? 2 : Math.max(5, ctx.runs))]);
+  const bundles = JSON.parse(readFileSync(join(ctx.paths.root, 'var', 'lambda', 'latest.json'), 'utf8')) as BundleResults;
+  const bare = measured('bare node start', 'ms', bundles.bareMs.samples);
   const out: BenchResult[] = [];
-  for (const h of doc.handlers) {
+  for (const f of bundles.functions) {
     out.push({
-      id: `lambda.${h.name}.bundle`,
+      id: `lambda.${f.function}.bundle`,
       benchmark: 6,
-      figure: measured(`lambda ${h.name}: bundle`, 'KiB', [h.bundleBytes / 1024]),
+      figure: measured(`lambda ${f.function}: bundle`, 'KiB', [f.bytes / 1024]),
       higherIsBetter: false,
-      notes: [`from ${file}`],
+      notes: [`${(f.gzipBytes / 1024).toFixed(0)} KiB gzipped`],
     });
-    const init = measured(`lambda ${h.name}: cold init`, 'ms', h.coldInitMs);
-    const base = h.baselineColdInitMs ? measured('empty handler', 'ms', h.baselineColdInitMs) : undefined;
-    out.push({
-      id: `lambda.${h.name}.init`,
-      benchmark: 6,
-      figure: init,
-      higherIsBetter: false,
-      ...(base ? { baseline: base, ratio: init.summary.median / base.summary.median } : {}),
-    });
+    out.push(
+      result({
+        id: `lambda.${f.function}.init`,
+        benchmark: 6,
+        figure: measured(`lambda ${f.function}: cold init`, 'ms', f.initMs.samples),
+        baseline: bare,
+        higherIsBetter: false,
+      }),
+    );
   }
-  if (doc.costPerMillionUsd !== undefined) {
-    out.push({
-      id: 'lambda.cost',
-      benchmark: 6,
-      figure: measured('lambda: cost per 1M transactions', 'USD', [doc.costPerMillionUsd]),
-      higherIsBetter: false,
-      notes: doc.notes ?? [],
-    });
+  if (quick) return out;
+  npm('cost', ['--json']);
+  const costFile = join(ctx.paths.root, 'var', 'cost', 'latest.json');
+  if (existsSync(costFile)) {
+    const cost = JSON.parse(readFileSync(costFile, 'utf8')) as CostResults;
+    for (const [path, c] of [['file', cost.file], ['API', cost.api]] as const) {
+      out.push({
+        id: `lambda.cost.${path.toLowerCase()}`,
+        benchmark: 6,
+        figure: measured(`AWS cost per 1M transactions (${path} path)`, 'USD', [c.totalUsd]),
+        higherIsBetter: false,
+        notes: [`measured on ${c.measuredTransactions} transactions; breakdown: npm run cost`],
+      });
+    }
   }
   return out;
 }

@@ -41,9 +41,9 @@ function timeNode(args: string[]): number {
   return performance.now() - t0;
 }
 
-function stats(xs: number[]): { median: number; min: number; max: number } {
+function stats(xs: number[]): { median: number; min: number; max: number; samples: number[] } {
   const s = [...xs].sort((a, b) => a - b);
-  return { median: s[Math.floor(s.length / 2)] ?? Number.NaN, min: s[0] ?? Number.NaN, max: s.at(-1) ?? Number.NaN };
+  return { median: s[Math.floor(s.length / 2)] ?? Number.NaN, min: s[0] ?? Number.NaN, max: s.at(-1) ?? Number.NaN, samples: xs };
 }
 
 async function main(): Promise<void> {
