@@ -52,7 +52,8 @@ export const handler = async (event: APIGatewayProxyEvent, context: Context): Pr
   }
   const qs = query.toString();
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(event.headers)) if (v !== undefined) headers[k.toLowerCase()] = v;
+  // Console test events and some integrations send null for "no headers".
+  for (const [k, v] of Object.entries(event.headers ?? {})) if (v !== undefined) headers[k.toLowerCase()] = v;
   const payload = event.body == null ? undefined : event.isBase64Encoded ? Buffer.from(event.body, 'base64') : event.body;
   const res = await instance.inject({
     method: event.httpMethod as 'GET',

@@ -299,6 +299,13 @@ describe('other entry points', () => {
     const alerts = JSON.parse((await api('GET', '/alerts', undefined, { limit: '1000' })).body) as { alerts: { transaction_id: string }[] };
     expect(alerts.alerts.map((a) => a.transaction_id)).toContain('API-1');
 
+    // A console test event may carry no headers at all.
+    const health = await apiHandler(
+      { httpMethod: 'GET', path: '/healthz', headers: null, multiValueQueryStringParameters: null, body: null, isBase64Encoded: false } as unknown as APIGatewayProxyEvent,
+      lambdaContext(),
+    );
+    expect(JSON.parse(health.body)).toMatchObject({ status: 'ok' });
+
     const rules = JSON.parse((await api('GET', '/rules')).body) as { version: string; document: { rules: unknown[] } };
     expect(rules.document.rules.length).toBeGreaterThan(0);
     const invalid = await api('PUT', '/rules', { version: 'broken', rules: [{ id: 'x', when: 'amount >', weight: 10 }] });
