@@ -5,11 +5,12 @@ import type { PanTokenizer } from '../core/pan.js';
 import type { RuleSet, RulesDocument } from '../core/rules.js';
 import { type FieldMap, parseLabel, validateObject } from '../core/schema.js';
 import type { Model } from '../core/model/model.js';
+import type { Decision } from '../core/scoring.js';
 import type { Label } from '../core/transaction.js';
 import type { Alert } from '../core/views.js';
 import { type FeatureSource, scoreBatch } from '../pipeline/score.js';
 import type { Logger } from '../ports/Logger.js';
-import type { StateStore } from '../ports/StateStore.js';
+import type { DecidedItem, StateStore } from '../ports/StateStore.js';
 import type { ApiService, LabelResult } from './service.js';
 
 /** The rule set behind `GET /rules` and `PUT /rules` (the local runtime's `FileRulesSource`). */
@@ -54,8 +55,12 @@ export interface ServerDeps extends ApiOptions {
 /** The local runtime's {@link ApiService}: synchronous SQLite and in-memory features behind it. */
 export function localService(deps: ServerDeps): ApiService {
   const { labelTransaction, rulesEditor: editor } = deps;
+  const commits = groupCommit(deps);
   const service: ApiService = {
     submit: async (tx) => {
+      // Decided by a request whose batch is not committed yet: the same decision, once it is.
+      const inFlight = commits.pending(tx.transactionId);
+      if (inFlight) return { kind: 'decided', decision: await inFlight, duplicate: true };
       const prior = deps.state.findDecisions([tx.transactionId]).get(tx.transactionId);
       if (prior) return { kind: 'decided', decision: prior, duplicate: true };
       const scored = scoreBatch([{ transaction: tx }], new Set(), {
@@ -64,11 +69,9 @@ export function localService(deps: ServerDeps): ApiService {
         model: deps.model,
         now: deps.now,
       });
-      const alerts = deps.state.commit(scored.decided);
-      if (alerts.length > 0) deps.onAlerts?.(alerts);
-      const decision = scored.decided[0]?.decision;
-      if (!decision) throw new Error(`transaction ${tx.transactionId} was not decided`);
-      return { kind: 'decided', decision, duplicate: false };
+      const item = scored.decided[0];
+      if (!item) throw new Error(`transaction ${tx.transactionId} was not decided`);
+      return { kind: 'decided', decision: await commits.add(item), duplicate: false };
     },
     getTransaction: async (id) => deps.state.getTransaction(id),
     listAlerts: async (q) => deps.state.listAlerts(q),
@@ -83,6 +86,44 @@ export function localService(deps: ServerDeps): ApiService {
     };
   }
   return service;
+}
+
+/**
+ * Group commit for `POST /transactions`: decisions made in the same turn of the event loop are
+ * stored in one SQLite transaction, and each request is answered once its batch is committed
+ * (so an answered decision is as durable as before). One commit per request was most of the
+ * cost of a POST; under concurrent load a batch holds as many requests as arrived together.
+ */
+function groupCommit(deps: ServerDeps): {
+  add(item: DecidedItem): Promise<Decision>;
+  pending(id: string): Promise<Decision> | undefined;
+} {
+  let batch: { item: DecidedItem; resolve: (d: Decision) => void; reject: (e: unknown) => void }[] = [];
+  const inFlight = new Map<string, Promise<Decision>>();
+  const flush = (): void => {
+    const items = batch;
+    batch = [];
+    try {
+      const alerts = deps.state.commit(items.map((b) => b.item));
+      for (const b of items) b.resolve(b.item.decision);
+      if (alerts.length > 0) deps.onAlerts?.(alerts);
+    } catch (e) {
+      for (const b of items) b.reject(e);
+    } finally {
+      for (const b of items) inFlight.delete(b.item.transaction.transactionId);
+    }
+  };
+  return {
+    add(item) {
+      const done = new Promise<Decision>((resolve, reject) => {
+        if (batch.length === 0) setImmediate(flush);
+        batch.push({ item, resolve, reject });
+      });
+      inFlight.set(item.transaction.transactionId, done);
+      return done;
+    },
+    pending: (id) => inFlight.get(id),
+  };
 }
 
 const MAX_ALERTS = 1000;

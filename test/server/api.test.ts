@@ -55,6 +55,34 @@ describe('HTTP API', () => {
     app.inject({ method: 'POST', url: '/transactions', payload: payload as object, headers });
 
   describe('POST /transactions', () => {
+    it('commits concurrent requests together and still decides each id once', async () => {
+      // Prepare: 30 requests at once, 10 of them repeating an id sent in the same burst
+      const ids = Array.from({ length: 20 }, (_, i) => `burst-${i}`);
+      const payloads = [...ids, ...ids.slice(0, 10)].map((id, i) =>
+        body({ transaction_id: id, amount: i % 7 === 0 ? '15000.00' : '12.00', timestamp: `2026-03-01T10:00:${String(i % 60).padStart(2, '0')}Z` }),
+      );
+      const commits: number[] = [];
+      const commit = state.commit.bind(state);
+      state.commit = (items, checkpoint) => {
+        commits.push(items.length);
+        return commit(items, checkpoint);
+      };
+
+      // Act
+      const res = await Promise.all(payloads.map((p) => post(p)));
+
+      // Assess: one decision per id, repeats answered 200 with the same decision, fewer commits than requests
+      expect(res.filter((r) => r.statusCode === 201)).toHaveLength(20);
+      expect(res.filter((r) => r.statusCode === 200)).toHaveLength(10);
+      for (let i = 0; i < 10; i++) {
+        expect(res[20 + i]?.json()).toMatchObject({ duplicate: true, decision: res[i]?.json().decision });
+      }
+      expect(state.stats().decisions).toBe(20);
+      expect(commits.reduce((a, b) => a + b, 0)).toBe(20);
+      expect(commits.length).toBeLessThan(20);
+      for (const id of ids) expect(state.getTransaction(id)?.decision.transaction_id).toBe(id);
+    });
+
     it('scores synchronously and answers 201 with the decision', async () => {
       // Act
       const res = await post(body());
