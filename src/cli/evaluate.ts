@@ -2,7 +2,7 @@ import { createReadStream, renameSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { evaluateHistory, SYSTEMS } from '../pipeline/evaluate.js';
 import { renderEvaluationHtml } from '../report/evaluationHtml.js';
-import { CliInputError, historyContext, readModel, writableTarget, historyOptions } from './history.js';
+import { CliInputError, HISTORY_FLAGS, historyContext, readModel, writableTarget, historyOptions } from './history.js';
 import { ProgressBar } from './progress.js';
 import { int, ratio, table } from './table.js';
 
@@ -15,12 +15,7 @@ export async function evaluateCommand(args: string[], env: Record<string, string
     args,
     options: {
       model: { type: 'string' },
-      from: { type: 'string' },
-      to: { type: 'string' },
-      'label-delay': { type: 'string' },
-      map: { type: 'string' },
-      rules: { type: 'string' },
-      'data-dir': { type: 'string' },
+      ...HISTORY_FLAGS,
       report: { type: 'string' },
       json: { type: 'boolean' },
     },

@@ -28,6 +28,16 @@ export interface HistoryContext {
 /** Default delay before a label is known: chargebacks and investigations take about a week. */
 export const DEFAULT_LABEL_DELAY = '7d';
 
+/** The flags `train` and `evaluate` share: the period, the label delay, the column map, rules and data dir. */
+export const HISTORY_FLAGS = {
+  from: { type: 'string' },
+  to: { type: 'string' },
+  'label-delay': { type: 'string' },
+  map: { type: 'string' },
+  rules: { type: 'string' },
+  'data-dir': { type: 'string' },
+} as const;
+
 /** Fails with exit code 2 and the message (bad usage or input). */
 export class CliInputError extends FraudminiError {
   constructor(message: string) {

@@ -2,7 +2,7 @@ import { createReadStream, renameSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { MODEL_FEATURES } from '../core/model/vector.js';
 import { trainModel } from '../pipeline/train.js';
-import { CliInputError, DEFAULT_LABEL_DELAY, historyContext, writableTarget, historyOptions } from './history.js';
+import { CliInputError, HISTORY_FLAGS, DEFAULT_LABEL_DELAY, historyContext, writableTarget, historyOptions } from './history.js';
 import { ProgressBar } from './progress.js';
 
 /**
@@ -13,12 +13,7 @@ export async function trainCommand(args: string[], env: Record<string, string | 
     args,
     options: {
       out: { type: 'string', short: 'o' },
-      from: { type: 'string' },
-      to: { type: 'string' },
-      'label-delay': { type: 'string' },
-      map: { type: 'string' },
-      rules: { type: 'string' },
-      'data-dir': { type: 'string' },
+      ...HISTORY_FLAGS,
       trees: { type: 'string' },
       'max-negatives': { type: 'string' },
     },
