@@ -109,7 +109,7 @@ let sink = 0;
 const variants: Record<string, (batches: Items[]) => void> = {
   features: (batches) => {
     const fw = new FeatureWindows();
-    for (const b of batches) for (const it of b) sink += fw.observe(it.transaction).account.windows.length;
+    for (const b of batches) for (const it of b) sink += fw.observe(it.transaction).values.length;
   },
   rules: (batches) => {
     const deps = { features: new FeatureWindows(), rules };

@@ -5,20 +5,35 @@ import {
   type LabelFeedback,
   type LabelWindowName,
 } from './labels.js';
+import { detached } from './strings.js';
 import type { Transaction } from './transaction.js';
-import { type EntityFeatures, EntityWindows, type WindowAggregate, WINDOWS, type WindowName } from './windows.js';
+import {
+  CountryCodes,
+  ENTITY_LAYOUT,
+  type EntityFeatures,
+  entityFeaturesAt,
+  EntityWindows,
+  WINDOWS,
+  type WindowName,
+} from './windows.js';
 
 /** The entities features are kept for. */
 export const ENTITIES = ['account', 'card', 'terminal', 'merchant'] as const;
 /** An entity kind. */
 export type Entity = (typeof ENTITIES)[number];
 
-/** Windowed features of one transaction, per entity it touches. */
+/**
+ * Windowed features of one transaction, for every entity it touches, in one flat array: the
+ * features of entity `e` (in {@link ENTITIES} order) start at `e × ENTITY_LAYOUT.size`, laid out
+ * as {@link ENTITY_LAYOUT}. An entity the transaction does not have reads count 0 in every window
+ * (a present entity's windows always hold at least the transaction itself) and no previous event.
+ * One array per transaction instead of an object per window: scoring reads these through
+ * {@link featureValue}, {@link previousTime} and friends, never by position.
+ */
 export interface Features {
-  account: EntityFeatures;
-  card?: EntityFeatures;
-  terminal?: EntityFeatures;
-  merchant?: EntityFeatures;
+  readonly values: readonly number[];
+  /** Names of the country codes in `values` (the store's table: append-only, shared). */
+  readonly countryNames: readonly (string | undefined)[];
   /**
    * Known labels per entity and label window, when label feedback is on: for entity e and window
    * w, `[known, frauds]` at index `(e * LABEL_WINDOWS.length + w) * 2`. Only labels known by the
@@ -26,8 +41,25 @@ export interface Features {
    * a plain array holds them inline, where a typed array would cost a buffer outside the heap per
    * transaction.
    */
-  labels?: readonly number[];
+  readonly labels?: readonly number[];
 }
+
+/** Offset of each entity's features in `Features.values`. */
+const ENTITY_AT: Readonly<Record<Entity, number>> = {
+  account: 0,
+  card: ENTITY_LAYOUT.size,
+  terminal: 2 * ENTITY_LAYOUT.size,
+  merchant: 3 * ENTITY_LAYOUT.size,
+};
+
+/**
+ * `Features.values` before any entity is observed: counts 0, no previous event. Built from
+ * doubles so copies are arrays of unboxed doubles from the start (no element-kind transition per
+ * transaction when the first fraction is written).
+ */
+const EMPTY_VALUES: readonly number[] = Array.from({ length: ENTITIES.length * ENTITY_LAYOUT.size }, (_, i) =>
+  i % ENTITY_LAYOUT.size === ENTITY_LAYOUT.previousTime ? Number.NaN : 0,
+);
 
 /** Options of a {@link FeatureWindows} store. */
 export interface FeatureWindowsOptions {
@@ -54,12 +86,9 @@ const DAY = 86_400_000;
  * const f = store.observe(tx); // f.account.windows[0].count: transactions in the last minute
  */
 export class FeatureWindows {
-  private readonly maps: Record<Entity, Map<string, EntityWindows>> = {
-    account: new Map(),
-    card: new Map(),
-    terminal: new Map(),
-    merchant: new Map(),
-  };
+  /** Per entity kind, in {@link ENTITIES} order: the windows of each id. */
+  private readonly byKind: Map<string, EntityWindows>[] = ENTITIES.map(() => new Map<string, EntityWindows>());
+  private readonly countries = new CountryCodes();
   private readonly latenessMs: number;
   /** Label feedback, when on. */
   readonly labels: LabelFeedback | undefined;
@@ -75,19 +104,20 @@ export class FeatureWindows {
   observe(tx: Transaction): Features {
     if (tx.timestamp > this.watermark) this.watermark = tx.timestamp;
     if (++this.sinceSweep >= 100_000) this.sweep();
-    const o = { timestamp: tx.timestamp, amount: tx.amount, country: tx.country };
-    const f: Features = { account: this.entity('account', tx.accountId).observe(o) };
-    if (tx.card) f.card = this.entity('card', tx.card.token).observe(o);
-    if (tx.terminalId !== undefined) f.terminal = this.entity('terminal', tx.terminalId).observe(o);
-    if (tx.merchant !== undefined) f.merchant = this.entity('merchant', tx.merchant).observe(o);
-    if (this.labels) {
-      // Read before this transaction's own label is scheduled: it can never see itself.
-      this.labels.advance(this.watermark);
-      const counts = LABEL_ZEROS.slice();
-      this.labels.snapshotAndSchedule(tx, counts);
-      f.labels = counts;
-    }
-    return f;
+    const values = EMPTY_VALUES.slice();
+    const t = tx.timestamp;
+    const amount = tx.amount;
+    const country = this.countries.code(tx.country);
+    this.entity(0, tx.accountId).observeInto(t, amount, country, values, ENTITY_AT.account);
+    if (tx.card) this.entity(1, tx.card.token).observeInto(t, amount, country, values, ENTITY_AT.card);
+    if (tx.terminalId !== undefined) this.entity(2, tx.terminalId).observeInto(t, amount, country, values, ENTITY_AT.terminal);
+    if (tx.merchant !== undefined) this.entity(3, tx.merchant).observeInto(t, amount, country, values, ENTITY_AT.merchant);
+    if (!this.labels) return { values, countryNames: this.countries.names };
+    // Read before this transaction's own label is scheduled: it can never see itself.
+    this.labels.advance(this.watermark);
+    const labels = LABEL_ZEROS.slice();
+    this.labels.snapshotAndSchedule(tx, labels);
+    return { values, countryNames: this.countries.names, labels };
   }
 
   /** Newest event time observed (event-time "now" of the stream). */
@@ -100,9 +130,9 @@ export class FeatureWindows {
     return 30 * DAY + this.latenessMs;
   }
 
-  /** Forgets everything (before a replay from durable storage). */
+  /** Forgets everything (before a replay from durable storage). Country codes stay: they name the same countries. */
   clear(): void {
-    for (const m of Object.values(this.maps)) m.clear();
+    for (const m of this.byKind) m.clear();
     this.labels?.clear();
     this.watermark = Number.NEGATIVE_INFINITY;
     this.sinceSweep = 0;
@@ -112,19 +142,20 @@ export class FeatureWindows {
   size(): { entities: number; events: number } {
     let entities = 0;
     let events = 0;
-    for (const m of Object.values(this.maps)) {
+    for (const m of this.byKind) {
       entities += m.size;
       for (const w of m.values()) events += w.size;
     }
     return { entities, events };
   }
 
-  private entity(kind: Entity, id: string): EntityWindows {
-    const m = this.maps[kind];
+  private entity(kind: number, id: string): EntityWindows {
+    const m = this.byKind[kind] as Map<string, EntityWindows>;
     let w = m.get(id);
     if (!w) {
-      w = new EntityWindows(this.latenessMs);
-      m.set(id, w);
+      w = new EntityWindows(this.latenessMs, this.countries);
+      // The id is usually a slice of a large input chunk: keep a copy, not the chunk (see `detached`).
+      m.set(detached(id), w);
     }
     return w;
   }
@@ -133,7 +164,7 @@ export class FeatureWindows {
   private sweep(): void {
     this.sinceSweep = 0;
     const horizon = this.watermark - 30 * DAY - 2 * this.latenessMs;
-    for (const m of Object.values(this.maps)) {
+    for (const m of this.byKind) {
       for (const [id, w] of m) if (w.latest < horizon) m.delete(id);
     }
   }
@@ -150,11 +181,7 @@ export type Stat = 'count' | 'sum' | 'avg' | 'countries' | 'prior_count' | 'prio
  * @example featureValue(f, 'card', '1m', 'count') // transactions on this card in the last minute
  */
 export function featureValue(f: Features, entity: Entity, window: WindowName, stat: Stat, amount: number): number {
-  const e = f[entity];
-  if (!e) return 0;
-  const agg = e.windows[WINDOW_INDEX[window]];
-  if (!agg) return 0;
-  return statOf(agg, stat, amount);
+  return statAt(f.values, ENTITY_AT[entity] + WINDOW_INDEX[window] * ENTITY_LAYOUT.windowStride, stat, amount);
 }
 
 /** Index of each window name in {@link WINDOWS}. */
@@ -163,37 +190,94 @@ const WINDOW_INDEX: Record<WindowName, number> = Object.fromEntries(WINDOWS.map(
   number
 >;
 
-/**
- * The aggregate of one window (by index in {@link WINDOWS}) of one entity, or undefined when the
- * transaction has no such entity: for code that reads many stats of one window (the model vector).
- */
-export function windowAggregate(f: Features, entity: Entity, window: number): WindowAggregate | undefined {
-  return f[entity]?.windows[window];
-}
-
-/** One statistic of a window aggregate (see {@link featureValue}). */
-export function statOf(agg: WindowAggregate, stat: Stat, amount: number): number {
+/** One statistic of the window aggregate at `at` in a features array (see {@link featureValue}). */
+function statAt(v: readonly number[], at: number, stat: Stat, amount: number): number {
+  const count = v[at + ENTITY_LAYOUT.count] as number;
+  // Every window of a present entity holds the transaction itself: 0 means the entity is absent.
+  if (count === 0) return 0;
   switch (stat) {
     case 'count':
-      return agg.count;
+      return count;
     case 'sum':
-      return agg.sum;
+      return v[at + ENTITY_LAYOUT.sum] as number;
     case 'avg':
-      return agg.count > 0 ? agg.sum / agg.count : 0;
+      return (v[at + ENTITY_LAYOUT.sum] as number) / count;
     case 'countries':
-      return agg.countries;
+      return v[at + ENTITY_LAYOUT.countries] as number;
     case 'prior_count':
-      return agg.count - 1;
+      return count - 1;
     case 'prior_sum':
-      return agg.sum - amount;
+      return (v[at + ENTITY_LAYOUT.sum] as number) - amount;
     case 'prior_avg':
-      return agg.count > 1 ? (agg.sum - amount) / (agg.count - 1) : 0;
+      return count > 1 ? ((v[at + ENTITY_LAYOUT.sum] as number) - amount) / (count - 1) : 0;
   }
+}
+
+/**
+ * Where one window of one entity starts in `Features.values` (by index in {@link WINDOWS}): for
+ * code that reads many stats of one window (the model vector), with {@link ENTITY_LAYOUT}.
+ */
+export function windowAt(entity: Entity, window: number): number {
+  return ENTITY_AT[entity] + window * ENTITY_LAYOUT.windowStride;
+}
+
+/** True when the transaction has this entity (an account always; a card, terminal or merchant if given). */
+export function hasEntity(f: Features, entity: Entity): boolean {
+  return (f.values[ENTITY_AT[entity]] as number) > 0;
+}
+
+/** Time of the entity's previous transaction in event time, or NaN when it has none. */
+export function previousTime(f: Features, entity: Entity): number {
+  return f.values[ENTITY_AT[entity] + ENTITY_LAYOUT.previousTime] as number;
+}
+
+/** Country of the entity's previous transaction; undefined when it has none or it had no country. */
+export function previousCountry(f: Features, entity: Entity): string | undefined {
+  return f.countryNames[f.values[ENTITY_AT[entity] + ENTITY_LAYOUT.previousCountry] as number];
 }
 
 /** The entity's previous transaction in event time (time and country), if any. */
 export function previousOf(f: Features, entity: Entity): { timestamp: number; country: string | undefined } | undefined {
-  return f[entity]?.previous;
+  const timestamp = previousTime(f, entity);
+  return Number.isNaN(timestamp) ? undefined : { timestamp, country: previousCountry(f, entity) };
+}
+
+/** One entity's features as objects (for tests, debugging and display), or undefined when absent. */
+export function entityFeatures(f: Features, entity: Entity): EntityFeatures | undefined {
+  return hasEntity(f, entity) ? entityFeaturesAt(f.values, ENTITY_AT[entity], f.countryNames) : undefined;
+}
+
+/**
+ * Builds `Features` from per-entity objects: the inverse of {@link entityFeatures}, for tests and
+ * for anyone computing features elsewhere.
+ */
+export function featuresFrom(parts: {
+  account: EntityFeatures;
+  card?: EntityFeatures;
+  terminal?: EntityFeatures;
+  merchant?: EntityFeatures;
+  labels?: readonly number[];
+}): Features {
+  const values = EMPTY_VALUES.slice();
+  const countries = new CountryCodes();
+  for (const entity of ENTITIES) {
+    const e = parts[entity];
+    if (!e) continue;
+    const at = ENTITY_AT[entity];
+    e.windows.forEach((w, i) => {
+      const o = at + i * ENTITY_LAYOUT.windowStride;
+      values[o + ENTITY_LAYOUT.count] = w.count;
+      values[o + ENTITY_LAYOUT.sum] = w.sum;
+      values[o + ENTITY_LAYOUT.sumSq] = w.sumSq;
+      values[o + ENTITY_LAYOUT.countries] = w.countries;
+    });
+    if (e.previous) {
+      values[at + ENTITY_LAYOUT.previousTime] = e.previous.timestamp;
+      values[at + ENTITY_LAYOUT.previousCountry] = countries.code(e.previous.country);
+    }
+  }
+  const f = { values, countryNames: countries.names };
+  return parts.labels ? { ...f, labels: parts.labels } : f;
 }
 
 /** `Features.labels` with nothing known, copied for each transaction. */

@@ -1,4 +1,5 @@
 import { upperBound } from './search.js';
+import { detached } from './strings.js';
 import type { Label, Transaction } from './transaction.js';
 
 /** Windows over which known labels are counted (by the time the label became known). */
@@ -200,7 +201,7 @@ export class LabelFeedback {
       if (!histories) continue;
       if (!h) {
         h = new LabelHistory();
-        m.set(key, h);
+        m.set(detached(key), h);
       }
       histories.push(h);
     }
@@ -218,7 +219,7 @@ export class LabelFeedback {
       let h = m.get(key);
       if (!h) {
         h = new LabelHistory();
-        m.set(key, h);
+        m.set(detached(key), h);
       }
       histories.push(h);
     }

@@ -1,4 +1,3 @@
-import { upperBound } from './search.js';
 /** The windows every entity is aggregated over. */
 export const WINDOWS = ['1m', '1h', '24h', '7d', '30d'] as const;
 /** A window name. */
@@ -6,6 +5,7 @@ export type WindowName = (typeof WINDOWS)[number];
 /** Window lengths in milliseconds, in {@link WINDOWS} order. */
 export const WINDOW_MS: readonly number[] = [60_000, 3_600_000, 86_400_000, 7 * 86_400_000, 30 * 86_400_000];
 const MAX_WINDOW_MS = 30 * 86_400_000;
+const WINDOW_COUNT = WINDOWS.length;
 
 /** Aggregate over one window, including the transaction being scored. */
 export interface WindowAggregate {
@@ -34,6 +34,58 @@ export interface Observation {
 }
 
 /**
+ * Layout of one entity's features in a flat number array (see `Features.values`): per window, in
+ * {@link WINDOWS} order, `count, sum, sumSq, countries`; then the previous event's time (NaN when
+ * there is none) and its country code (0 when it had no country; see {@link CountryCodes}).
+ */
+export const ENTITY_LAYOUT = {
+  /** Numbers per window. */
+  windowStride: 4,
+  count: 0,
+  sum: 1,
+  sumSq: 2,
+  countries: 3,
+  previousTime: WINDOW_COUNT * 4,
+  previousCountry: WINDOW_COUNT * 4 + 1,
+  /** Numbers per entity. */
+  size: WINDOW_COUNT * 4 + 2,
+} as const;
+
+const PREV_TIME = ENTITY_LAYOUT.previousTime;
+const PREV_COUNTRY = ENTITY_LAYOUT.previousCountry;
+
+/**
+ * Small integer codes for country strings, so each stored event holds a number instead of a
+ * string reference, and per-entity country bookkeeping compares numbers. Code 0 is "no country".
+ * Append-only: a code, once given, names the same country for the life of the store.
+ */
+export class CountryCodes {
+  private readonly codes = new Map<string, number>();
+  /** `names[code]`; `names[0]` is undefined (no country). */
+  readonly names: (string | undefined)[] = [undefined];
+
+  /** The code of a country, assigning the next one on first sight; 0 for undefined. */
+  code(country: string | undefined): number {
+    if (country === undefined) return 0;
+    let c = this.codes.get(country);
+    if (c === undefined) {
+      c = this.names.length;
+      this.codes.set(country, c);
+      this.names.push(country);
+    }
+    return c;
+  }
+}
+
+// Events are stored as triples in one plain array of doubles (on the V8 heap, unboxed, never
+// scanned by the garbage collector): one allocation per entity instead of three, and no object
+// per event.
+const STRIDE = 3;
+const TIME = 0;
+const AMOUNT = 1;
+const COUNTRY = 2;
+
+/**
  * Exact sliding-window aggregates for one entity (an account, card, terminal or merchant).
  *
  * Definition (checked against a brute-force reference in tests): the features of an event at
@@ -41,155 +93,217 @@ export interface Observation {
  * in `(t - w, t]`. Events arriving in time order cost O(1) amortised; a late event is inserted
  * in order and its own features are computed by a scan of its window. Memory holds only events
  * within the longest window plus the allowed lateness of the entity's newest event.
+ *
+ * The hot path, {@link observeInto}, writes the features into a caller's flat array (layout
+ * {@link ENTITY_LAYOUT}) and allocates nothing per event; {@link observe} returns them as objects.
  */
 export class EntityWindows {
-  private ts: number[] = [];
-  private amt: number[] = [];
-  private ctry: (string | undefined)[] = [];
-  /** Index of the first retained event (earlier ones are evicted lazily). */
+  /** Events as `[time, amount, country code]` triples in time order (ties in arrival order). */
+  private ev: number[] = [];
+  /** Index (in events, not numbers) of the first retained event; earlier ones are evicted lazily. */
   private base = 0;
   /** Per window: index of the first event inside the live window of the newest event. */
-  private readonly start = new Array<number>(WINDOWS.length).fill(0);
-  private readonly sum = new Array<number>(WINDOWS.length).fill(0);
-  private readonly sumSq = new Array<number>(WINDOWS.length).fill(0);
+  private readonly start: number[] = [0, 0, 0, 0, 0];
+  private readonly sum: number[] = [0, 0, 0, 0, 0];
+  private readonly sumSq: number[] = [0, 0, 0, 0, 0];
   /**
-   * Newest event time per country. Queries in the live window are at t >= every event time, so
-   * the countries in (t - w, t] are exactly those last seen after t - w: one small map replaces
-   * a counted map per window.
+   * Newest event time per country code, as parallel arrays (an entity sees few countries).
+   * Queries in the live window are at t >= every event time, so the countries in (t - w, t] are
+   * exactly those last seen after t - w: one short list replaces a counted map per window.
    */
-  private readonly lastSeen = new Map<string, number>();
+  private readonly seenCode: number[] = [];
+  private readonly seenAt: number[] = [];
   /** Newest event time seen. */
   latest = Number.NEGATIVE_INFINITY;
 
-  constructor(private readonly latenessMs: number) {}
+  constructor(
+    private readonly latenessMs: number,
+    private readonly countries: CountryCodes = new CountryCodes(),
+  ) {}
 
   /** Number of retained events (for memory accounting and tests). */
   get size(): number {
-    return this.ts.length - this.base;
+    return this.ev.length / STRIDE - this.base;
   }
 
   /** Adds an event and returns the entity's features at its time. */
   observe(o: Observation): EntityFeatures {
-    return o.timestamp >= this.latest ? this.append(o) : this.insertLate(o);
+    const out = new Array<number>(ENTITY_LAYOUT.size).fill(0);
+    this.observeInto(o.timestamp, o.amount, this.countries.code(o.country), out, 0);
+    return entityFeaturesAt(out, 0, this.countries.names);
   }
 
-  private append(o: Observation): EntityFeatures {
-    const n = this.ts.length;
-    const previous = n > this.base ? { timestamp: this.ts[n - 1] as number, country: this.ctry[n - 1] } : undefined;
-    this.ts.push(o.timestamp);
-    this.amt.push(o.amount);
-    this.ctry.push(o.country);
-    this.latest = o.timestamp;
-    const units = o.amount / 10_000;
-    if (o.country !== undefined) this.lastSeen.set(o.country, o.timestamp);
-    const windows: WindowAggregate[] = [];
-    for (let w = 0; w < WINDOWS.length; w++) {
-      this.sum[w] = (this.sum[w] as number) + o.amount;
-      this.sumSq[w] = (this.sumSq[w] as number) + units * units;
-      const edge = o.timestamp - (WINDOW_MS[w] as number);
+  /**
+   * Adds an event (`country` as a {@link CountryCodes} code of this store) and writes the entity's
+   * features at its time into `out` from `at`, in the {@link ENTITY_LAYOUT} layout.
+   */
+  observeInto(timestamp: number, amount: number, country: number, out: number[], at: number): void {
+    if (timestamp >= this.latest) this.append(timestamp, amount, country, out, at);
+    else this.insertLate(timestamp, amount, country, out, at);
+  }
+
+  private append(t: number, amount: number, country: number, out: number[], at: number): void {
+    const ev = this.ev;
+    const n = ev.length;
+    if (n > this.base * STRIDE) {
+      out[at + PREV_TIME] = ev[n - STRIDE + TIME] as number;
+      out[at + PREV_COUNTRY] = ev[n - STRIDE + COUNTRY] as number;
+    } else {
+      out[at + PREV_TIME] = Number.NaN;
+      out[at + PREV_COUNTRY] = 0;
+    }
+    ev.push(t, amount, country);
+    this.latest = t;
+    const events = n / STRIDE + 1;
+    const units = amount / 10_000;
+    const sq = units * units;
+    for (let w = 0; w < WINDOW_COUNT; w++) {
+      let sum = (this.sum[w] as number) + amount;
+      let sumSq = (this.sumSq[w] as number) + sq;
+      const edge = t - (WINDOW_MS[w] as number);
       let s = this.start[w] as number;
-      while ((this.ts[s] as number) <= edge) {
-        this.removeFromWindow(w, s);
+      while ((ev[s * STRIDE + TIME] as number) <= edge) {
+        const gone = ev[s * STRIDE + AMOUNT] as number;
+        const goneUnits = gone / 10_000;
+        sum -= gone;
+        sumSq -= goneUnits * goneUnits;
         s++;
       }
       this.start[w] = s;
-      windows.push({
-        count: this.ts.length - s,
-        sum: this.sum[w] as number,
-        sumSq: this.sumSq[w] as number,
-        countries: 0,
-      });
+      this.sum[w] = sum;
+      this.sumSq[w] = sumSq;
+      const o = at + w * 4;
+      out[o] = events - s;
+      out[o + 1] = sum;
+      out[o + 2] = sumSq;
+      out[o + 3] = 0;
     }
-    this.countCountries(windows, o.timestamp);
+    if (country !== 0) this.markCountry(country, t);
+    this.countCountries(out, at, t);
     this.evict();
-    return previous ? { windows, previous } : { windows };
   }
 
-  private insertLate(o: Observation): EntityFeatures {
-    const p = upperBound(this.ts, this.base, this.ts.length, o.timestamp);
-    this.ts.splice(p, 0, o.timestamp);
-    this.amt.splice(p, 0, o.amount);
-    this.ctry.splice(p, 0, o.country);
-    const units = o.amount / 10_000;
-    if (o.country !== undefined && o.timestamp > (this.lastSeen.get(o.country) ?? Number.NEGATIVE_INFINITY)) {
-      this.lastSeen.set(o.country, o.timestamp);
+  private insertLate(t: number, amount: number, country: number, out: number[], at: number): void {
+    const p = this.upperBound(t);
+    this.ev.splice(p * STRIDE, 0, t, amount, country);
+    const ev = this.ev;
+    const units = amount / 10_000;
+    if (country !== 0) {
+      const i = this.seenCode.indexOf(country);
+      if (i === -1) this.markCountry(country, t);
+      else if (t > (this.seenAt[i] as number)) this.seenAt[i] = t;
     }
-    for (let w = 0; w < WINDOWS.length; w++) {
-      if (o.timestamp > this.latest - (WINDOW_MS[w] as number)) {
-        this.sum[w] = (this.sum[w] as number) + o.amount;
+    for (let w = 0; w < WINDOW_COUNT; w++) {
+      if (t > this.latest - (WINDOW_MS[w] as number)) {
+        this.sum[w] = (this.sum[w] as number) + amount;
         this.sumSq[w] = (this.sumSq[w] as number) + units * units;
       } else {
         this.start[w] = (this.start[w] as number) + 1;
       }
     }
-    const windows: WindowAggregate[] = [];
-    const seen = new Set<string>();
+    const seen = new Set<number>();
     // Scan backwards from the event over its longest window, closing each shorter window on the way.
     let i = p;
     let count = 0;
     let sum = 0;
     let sumSq = 0;
-    for (let w = 0; w < WINDOWS.length; w++) {
-      const edge = o.timestamp - (WINDOW_MS[w] as number);
-      while (i >= this.base && (this.ts[i] as number) > edge) {
-        const a = this.amt[i] as number;
+    for (let w = 0; w < WINDOW_COUNT; w++) {
+      const edge = t - (WINDOW_MS[w] as number);
+      while (i >= this.base && (ev[i * STRIDE + TIME] as number) > edge) {
+        const a = ev[i * STRIDE + AMOUNT] as number;
         count++;
         sum += a;
         sumSq += (a / 10_000) * (a / 10_000);
-        const c = this.ctry[i];
-        if (c !== undefined) seen.add(c);
+        const c = ev[i * STRIDE + COUNTRY] as number;
+        if (c !== 0) seen.add(c);
         i--;
       }
-      windows.push({ count, sum, sumSq, countries: seen.size });
+      const o = at + w * 4;
+      out[o] = count;
+      out[o + 1] = sum;
+      out[o + 2] = sumSq;
+      out[o + 3] = seen.size;
     }
     const prev = p - 1;
-    return prev >= this.base
-      ? { windows, previous: { timestamp: this.ts[prev] as number, country: this.ctry[prev] } }
-      : { windows };
+    out[at + PREV_TIME] = prev >= this.base ? (ev[prev * STRIDE + TIME] as number) : Number.NaN;
+    out[at + PREV_COUNTRY] = prev >= this.base ? (ev[prev * STRIDE + COUNTRY] as number) : 0;
   }
 
-  private removeFromWindow(w: number, i: number): void {
-    const a = this.amt[i] as number;
-    this.sum[w] = (this.sum[w] as number) - a;
-    this.sumSq[w] = (this.sumSq[w] as number) - (a / 10_000) * (a / 10_000);
+  /** First retained event index whose time is greater than `t`. */
+  private upperBound(t: number): number {
+    let l = this.base;
+    let h = this.ev.length / STRIDE;
+    while (l < h) {
+      const mid = (l + h) >>> 1;
+      if ((this.ev[mid * STRIDE + TIME] as number) <= t) l = mid + 1;
+      else h = mid;
+    }
+    return l;
+  }
+
+  /** Records that `country` was seen at `t` (the newest time for it: appends only). */
+  private markCountry(country: number, t: number): void {
+    const i = this.seenCode.indexOf(country);
+    if (i === -1) {
+      this.seenCode.push(country);
+      this.seenAt.push(t);
+    } else {
+      this.seenAt[i] = t;
+    }
   }
 
   /**
-   * Fills each window's distinct-country count in one pass over the (small) last-seen map, and
+   * Fills each window's distinct-country count in one pass over the (short) last-seen list, and
    * forgets countries older than every window.
    */
-  private countCountries(windows: WindowAggregate[], t: number): void {
-    if (this.lastSeen.size === 0) return;
+  private countCountries(out: number[], at: number, t: number): void {
     const stale = t - MAX_WINDOW_MS;
-    this.lastSeen.forEach((ts, country) => {
+    for (let i = this.seenCode.length - 1; i >= 0; i--) {
+      const ts = this.seenAt[i] as number;
       if (ts <= stale) {
-        this.lastSeen.delete(country);
-        return;
+        this.seenCode.splice(i, 1);
+        this.seenAt.splice(i, 1);
+        continue;
       }
-      for (let w = WINDOWS.length - 1; w >= 0; w--) {
+      for (let w = WINDOW_COUNT - 1; w >= 0; w--) {
         if (ts <= t - (WINDOW_MS[w] as number)) break;
-        (windows[w] as WindowAggregate).countries++;
+        const o = at + w * 4 + 3;
+        out[o] = (out[o] as number) + 1;
       }
-    });
+    }
   }
 
   /**
-   * Drops events no window (even a late event's) can need, compacting the arrays now and then.
+   * Drops events no window (even a late event's) can need, compacting the array now and then.
    * The newest event at or before the horizon is kept: a late event may still need it as `previous`.
    */
   private evict(): void {
     const horizon = this.latest - MAX_WINDOW_MS - this.latenessMs;
     let b = this.base;
-    const limit = this.start[WINDOWS.length - 1] as number;
-    while (b + 1 < limit && (this.ts[b + 1] as number) <= horizon) b++;
+    const limit = this.start[WINDOW_COUNT - 1] as number;
+    while (b + 1 < limit && (this.ev[(b + 1) * STRIDE + TIME] as number) <= horizon) b++;
     this.base = b;
-    if (b > 1024 && b * 2 > this.ts.length) {
-      this.ts = this.ts.slice(b);
-      this.amt = this.amt.slice(b);
-      this.ctry = this.ctry.slice(b);
-      for (let w = 0; w < WINDOWS.length; w++) this.start[w] = (this.start[w] as number) - b;
+    if (b > 256 && b * 2 * STRIDE > this.ev.length) {
+      this.ev = this.ev.slice(b * STRIDE);
+      for (let w = 0; w < WINDOW_COUNT; w++) this.start[w] = (this.start[w] as number) - b;
       this.base = 0;
     }
   }
 }
 
+/** Reads one entity's features from a flat array (layout {@link ENTITY_LAYOUT}) as objects. */
+export function entityFeaturesAt(values: readonly number[], at: number, countryNames: readonly (string | undefined)[]): EntityFeatures {
+  const windows: WindowAggregate[] = [];
+  for (let w = 0; w < WINDOW_COUNT; w++) {
+    const o = at + w * 4;
+    windows.push({
+      count: values[o] as number,
+      sum: values[o + 1] as number,
+      sumSq: values[o + 2] as number,
+      countries: values[o + 3] as number,
+    });
+  }
+  const previousTime = values[at + PREV_TIME] as number;
+  if (Number.isNaN(previousTime)) return { windows };
+  return { windows, previous: { timestamp: previousTime, country: countryNames[values[at + PREV_COUNTRY] as number] } };
+}

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type Entity, FeatureWindows } from '../../src/core/features.js';
+import { ENTITIES, type Entity, entityFeatures, FeatureWindows, featureValue, hasEntity } from '../../src/core/features.js';
 import type { Transaction } from '../../src/core/transaction.js';
 import { type EntityFeatures, WINDOW_MS } from '../../src/core/windows.js';
 import { makeTx } from '../helpers/transactions.js';
@@ -34,7 +34,7 @@ function checkAgainstReference(store: FeatureWindows, txs: Iterable<Transaction>
       const history = histories.get(key) ?? [];
       histories.set(key, history);
       history.push({ timestamp: tx.timestamp, amount: tx.amount, country: tx.country });
-      const actual: EntityFeatures | undefined = features[kind];
+      const actual: EntityFeatures | undefined = entityFeatures(features, kind);
       if (!actual) return `tx ${n}: no ${kind} features`;
       const problem = featureMismatch(actual, referenceFeatures(history, history.length - 1), squareScale(history));
       if (problem) return `tx ${n} (${tx.transactionId}) ${key} at +${tx.timestamp - T}ms: ${problem}`;
@@ -63,10 +63,10 @@ describe('FeatureWindows', () => {
     );
 
     // Assess
-    expect(f.account.windows[0]?.count).toBe(2);
-    expect(f.card?.windows[0]?.count).toBe(3);
-    expect(f.terminal?.windows[0]?.count).toBe(2);
-    expect(f.merchant?.windows[0]?.count).toBe(1);
+    expect(entityFeatures(f, 'account')?.windows[0]?.count).toBe(2);
+    expect(entityFeatures(f, 'card')?.windows[0]?.count).toBe(3);
+    expect(entityFeatures(f, 'terminal')?.windows[0]?.count).toBe(2);
+    expect(entityFeatures(f, 'merchant')?.windows[0]?.count).toBe(1);
     expect(store.size()).toEqual({ entities: 6, events: 10 });
   });
 
@@ -75,7 +75,9 @@ describe('FeatureWindows', () => {
     const f = new FeatureWindows().observe(makeTx());
 
     // Assess
-    expect(Object.keys(f)).toEqual(['account']);
+    expect(ENTITIES.filter((e) => hasEntity(f, e))).toEqual(['account']);
+    expect(entityFeatures(f, 'card')).toBeUndefined();
+    expect(featureValue(f, 'card', '1h', 'prior_count')).toBe(0);
   });
 
   it('matches the brute-force definition for random multi-entity event streams', () => {
@@ -183,8 +185,8 @@ describe('FeatureWindows', () => {
     const f = store.observe(makeTx({ timestamp: T + 1 }));
 
     // Assess
-    expect(f.account.windows[0]?.count).toBe(1);
-    expect(f.account.previous).toBeUndefined();
+    expect(entityFeatures(f, 'account')?.windows[0]?.count).toBe(1);
+    expect(entityFeatures(f, 'account')?.previous).toBeUndefined();
     expect(store.size()).toEqual({ entities: 1, events: 1 });
   });
 

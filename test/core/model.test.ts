@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type Features, FeatureWindows, featureValue, labelCounts, previousOf, type Stat } from '../../src/core/features.js';
+import { type Features, FeatureWindows, featureValue, hasEntity, labelCounts, previousOf, type Stat } from '../../src/core/features.js';
 import { LabelFeedback } from '../../src/core/labels.js';
 import { trainGbdt } from '../../src/core/model/gbdt.js';
 import {
@@ -360,12 +360,12 @@ describe('modelVector against the public feature accessors', () => {
       v('card', '1m', 'count'),
       v('card', '1h', 'count'),
       v('card', '24h', 'count'),
-      f.card ? ratio(v('card', '7d', 'prior_avg')) : MISSING,
-      f.card ? Math.log1p(v('card', '24h', 'sum') / 10_000) : MISSING,
+      hasEntity(f, 'card') ? ratio(v('card', '7d', 'prior_avg')) : MISSING,
+      hasEntity(f, 'card') ? Math.log1p(v('card', '24h', 'sum') / 10_000) : MISSING,
       v('terminal', '1h', 'count'),
       v('terminal', '24h', 'count'),
       v('terminal', '7d', 'count'),
-      f.terminal ? ratio(v('terminal', '7d', 'prior_avg')) : MISSING,
+      hasEntity(f, 'terminal') ? ratio(v('terminal', '7d', 'prior_avg')) : MISSING,
       rate(labelCounts(f, 'terminal', '1d')),
       rate(labelCounts(f, 'terminal', '7d')),
       rate(labelCounts(f, 'terminal', '30d')),

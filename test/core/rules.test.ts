@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { RuleExpressionError, RulesError, RuleSetError } from '../../src/core/errors.js';
-import { type Features, FeatureWindows } from '../../src/core/features.js';
+import { type Features, FeatureWindows, featuresFrom } from '../../src/core/features.js';
 import { compileRuleSet, evaluate, type RuleSet, type RulesDocument } from '../../src/core/rules.js';
 import type { Transaction } from '../../src/core/transaction.js';
 import { entityFeatures, firstSeen, makeTx, money, T0 } from '../helpers/transactions.js';
@@ -498,7 +498,7 @@ describe('seed rule velocity', () => {
     const f = entityFeatures({ windows: { '1m': { count: 1 }, '1h': { count: 2 } } });
 
     // Act / Assess
-    expect(detail(hourly, makeTx(), { account: f })).toBe('2 within 1h');
+    expect(detail(hourly, makeTx(), featuresFrom({ account: f }))).toBe('2 within 1h');
   });
 });
 
@@ -554,9 +554,8 @@ describe('seed rule low_balance_high_amount', () => {
 describe('seed rule amount_anomaly', () => {
   const set = seed('amount_anomaly');
   /** Features of an account with `n` earlier transactions summing to `prior` in 30 days. */
-  const history = (n: number, prior: string, tx: Transaction): Features => ({
-    account: entityFeatures({ windows: { '30d': { count: n + 1, sum: money(prior) + tx.amount } } }),
-  });
+  const history = (n: number, prior: string, tx: Transaction): Features =>
+    featuresFrom({ account: entityFeatures({ windows: { '30d': { count: n + 1, sum: money(prior) + tx.amount } } }) });
 
   it('does not fire at exactly five times the mean', () => {
     // Prepare: 5 earlier transactions averaging 100.00
@@ -617,9 +616,8 @@ describe('seed rule amount_anomaly', () => {
 
 describe('seed rule impossible_travel', () => {
   const set = seed('impossible_travel');
-  const previouslyIn = (minutes: number, country: string | undefined): Features => ({
-    account: entityFeatures({ previous: { timestamp: T0 - minutes * MINUTE, country } }),
-  });
+  const previouslyIn = (minutes: number, country: string | undefined): Features =>
+    featuresFrom({ account: entityFeatures({ previous: { timestamp: T0 - minutes * MINUTE, country } }) });
 
   it('fires when the country changes faster than 120 minutes', () => {
     expect(detail(set, makeTx({ country: 'FR' }), previouslyIn(119, 'GB'))).toBe(

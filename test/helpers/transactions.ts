@@ -1,5 +1,5 @@
 import { parseDecimal } from '../../src/core/decimal.js';
-import type { Features } from '../../src/core/features.js';
+import { type Features, featuresFrom } from '../../src/core/features.js';
 import { createPanTokenizer, type PanTokenizer } from '../../src/core/pan.js';
 import type { Transaction } from '../../src/core/transaction.js';
 import { type EntityFeatures, WINDOWS, type WindowAggregate, type WindowName } from '../../src/core/windows.js';
@@ -57,7 +57,7 @@ export function entityFeatures(
 
 /** The features a transaction has when it is the first one its account has ever seen. */
 export function firstSeen(tx: Transaction): Features {
-  return { account: entityFeatures({ base: { count: 1, sum: tx.amount, countries: tx.country ? 1 : 0 } }) };
+  return featuresFrom({ account: entityFeatures({ base: { count: 1, sum: tx.amount, countries: tx.country ? 1 : 0 } }) });
 }
 
 /** Computes the Luhn check digit for a string of digits. */

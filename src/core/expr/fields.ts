@@ -1,4 +1,4 @@
-import { type Entity, type Features, featureValue, previousOf, type Stat } from '../features.js';
+import { type Entity, type Features, featureValue, previousCountry, previousTime, type Stat } from '../features.js';
 import type { Transaction } from '../transaction.js';
 import type { WindowName } from '../windows.js';
 
@@ -102,19 +102,17 @@ function nonZero(v: number): number {
   return v === 0 ? Number.NaN : v;
 }
 
-/** Reads `minutes_since_prev(entity)` through `previousOf`, one literal per entity as above. */
+/** Reads `minutes_since_prev(entity)` through `previousTime` (NaN when none), one literal per entity as above. */
 export function minutesReader(entity: Entity): (tx: Transaction, f: Features) => number {
-  const minutes = (tx: Transaction, p: { timestamp: number } | undefined): number =>
-    p === undefined ? Number.NaN : (tx.timestamp - p.timestamp) / 60_000;
   switch (entity) {
     case 'account':
-      return (tx, f) => minutes(tx, previousOf(f, 'account'));
+      return (tx, f) => (tx.timestamp - previousTime(f, 'account')) / 60_000;
     case 'card':
-      return (tx, f) => minutes(tx, previousOf(f, 'card'));
+      return (tx, f) => (tx.timestamp - previousTime(f, 'card')) / 60_000;
     case 'terminal':
-      return (tx, f) => minutes(tx, previousOf(f, 'terminal'));
+      return (tx, f) => (tx.timestamp - previousTime(f, 'terminal')) / 60_000;
     case 'merchant':
-      return (tx, f) => minutes(tx, previousOf(f, 'merchant'));
+      return (tx, f) => (tx.timestamp - previousTime(f, 'merchant')) / 60_000;
   }
 }
 
@@ -166,17 +164,17 @@ export function stringField(name: string): StringLeaf | undefined {
   return code === undefined ? undefined : { code };
 }
 
-/** Reads `prev_country(entity)` through `previousOf`, one literal per entity (see {@link featureReader}). */
+/** Reads `prev_country(entity)` through `previousCountry`, one literal per entity (see {@link featureReader}). */
 export function prevCountryReader(entity: Entity): (tx: Transaction, f: Features) => string | undefined {
   switch (entity) {
     case 'account':
-      return (_tx, f) => previousOf(f, 'account')?.country;
+      return (_tx, f) => previousCountry(f, 'account');
     case 'card':
-      return (_tx, f) => previousOf(f, 'card')?.country;
+      return (_tx, f) => previousCountry(f, 'card');
     case 'terminal':
-      return (_tx, f) => previousOf(f, 'terminal')?.country;
+      return (_tx, f) => previousCountry(f, 'terminal');
     case 'merchant':
-      return (_tx, f) => previousOf(f, 'merchant')?.country;
+      return (_tx, f) => previousCountry(f, 'merchant');
   }
 }
 

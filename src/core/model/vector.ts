@@ -1,6 +1,6 @@
-import { type Features, previousOf } from '../features.js';
+import { type Features, hasEntity, previousCountry, previousTime, windowAt } from '../features.js';
 import { LABEL_WINDOWS } from '../labels.js';
-import type { WindowAggregate } from '../windows.js';
+import { ENTITY_LAYOUT } from '../windows.js';
 import type { Transaction } from '../transaction.js';
 
 /**
@@ -69,9 +69,28 @@ function ratio(amount: number, priorAvg: number): number {
 const DAY_MS = 86_400_000;
 const [W1M, W1H, W24H, W7D, W30D] = [0, 1, 2, 3, 4];
 
-/** amount / mean of the earlier transactions of a window, or MISSING without history. */
-function ratioTo(amount: number, agg: WindowAggregate | undefined): number {
-  return agg && agg.count > 1 ? ratio(amount, (agg.sum - amount) / (agg.count - 1)) : MISSING;
+const COUNT = ENTITY_LAYOUT.count;
+const SUM = ENTITY_LAYOUT.sum;
+const COUNTRIES = ENTITY_LAYOUT.countries;
+const ACCT_1H = windowAt('account', W1H);
+const ACCT_24H = windowAt('account', W24H);
+const ACCT_7D = windowAt('account', W7D);
+const ACCT_30D = windowAt('account', W30D);
+const CARD_1M = windowAt('card', W1M);
+const CARD_1H = windowAt('card', W1H);
+const CARD_24H = windowAt('card', W24H);
+const CARD_7D = windowAt('card', W7D);
+const TERM_1H = windowAt('terminal', W1H);
+const TERM_24H = windowAt('terminal', W24H);
+const TERM_7D = windowAt('terminal', W7D);
+
+/**
+ * amount / mean of the earlier transactions of the window at `at`, or MISSING without history
+ * (an absent entity's windows count 0).
+ */
+function ratioTo(amount: number, v: readonly number[], at: number): number {
+  const count = v[at + COUNT] as number;
+  return count > 1 ? ratio(amount, ((v[at + SUM] as number) - amount) / (count - 1)) : MISSING;
 }
 
 /** Known fraud rate of a label window, or MISSING when no label is known there. */
@@ -96,37 +115,38 @@ export function modelVector(tx: Transaction, f: Features, out: Float64Array = ne
   const a = tx.amount;
   const units = a / 10_000;
   const msOfDay = ((tx.timestamp % DAY_MS) + DAY_MS) % DAY_MS;
-  const prev = previousOf(f, 'account');
-  const acct = f.account.windows;
-  const card = f.card?.windows;
-  const term = f.terminal?.windows;
+  const v = f.values;
+  const prevTime = previousTime(f, 'account');
+  const prevCountry = previousCountry(f, 'account');
   let i = 0;
   out[i++] = log1p(units);
   out[i++] = msOfDay / 3_600_000;
   out[i++] = (Math.floor(tx.timestamp / DAY_MS) + 4) % 7; // 1970-01-01 was a Thursday (4)
-  out[i++] = acct[W1H]?.count ?? 0;
-  out[i++] = acct[W24H]?.count ?? 0;
-  out[i++] = acct[W7D]?.count ?? 0;
-  out[i++] = acct[W30D]?.count ?? 0;
-  out[i++] = ratioTo(a, acct[W24H]);
-  out[i++] = ratioTo(a, acct[W7D]);
-  out[i++] = ratioTo(a, acct[W30D]);
-  const a30 = acct[W30D];
-  out[i++] = a30 && a30.count > 1 && a30.sum - a > 0 ? log1p((a30.sum - a) / (a30.count - 1) / 10_000) : MISSING;
-  out[i++] = acct[W24H]?.countries ?? 0;
-  out[i++] = acct[W30D]?.countries ?? 0;
-  out[i++] = prev ? log1p(Math.max(0, tx.timestamp - prev.timestamp) / 60_000) : MISSING;
+  out[i++] = v[ACCT_1H + COUNT] as number;
+  out[i++] = v[ACCT_24H + COUNT] as number;
+  out[i++] = v[ACCT_7D + COUNT] as number;
+  out[i++] = v[ACCT_30D + COUNT] as number;
+  out[i++] = ratioTo(a, v, ACCT_24H);
+  out[i++] = ratioTo(a, v, ACCT_7D);
+  out[i++] = ratioTo(a, v, ACCT_30D);
+  const count30 = v[ACCT_30D + COUNT] as number;
+  const prior30 = (v[ACCT_30D + SUM] as number) - a;
+  out[i++] = count30 > 1 && prior30 > 0 ? log1p(prior30 / (count30 - 1) / 10_000) : MISSING;
+  out[i++] = v[ACCT_24H + COUNTRIES] as number;
+  out[i++] = v[ACCT_30D + COUNTRIES] as number;
+  const hasPrev = !Number.isNaN(prevTime);
+  out[i++] = hasPrev ? log1p(Math.max(0, tx.timestamp - prevTime) / 60_000) : MISSING;
   out[i++] =
-    prev && prev.country !== undefined && tx.country !== undefined ? (prev.country === tx.country ? 0 : 1) : MISSING;
-  out[i++] = card?.[W1M]?.count ?? 0;
-  out[i++] = card?.[W1H]?.count ?? 0;
-  out[i++] = card?.[W24H]?.count ?? 0;
-  out[i++] = card ? ratioTo(a, card[W7D]) : MISSING;
-  out[i++] = card ? log1p((card[W24H]?.sum ?? 0) / 10_000) : MISSING;
-  out[i++] = term?.[W1H]?.count ?? 0;
-  out[i++] = term?.[W24H]?.count ?? 0;
-  out[i++] = term?.[W7D]?.count ?? 0;
-  out[i++] = term ? ratioTo(a, term[W7D]) : MISSING;
+    hasPrev && prevCountry !== undefined && tx.country !== undefined ? (prevCountry === tx.country ? 0 : 1) : MISSING;
+  out[i++] = v[CARD_1M + COUNT] as number;
+  out[i++] = v[CARD_1H + COUNT] as number;
+  out[i++] = v[CARD_24H + COUNT] as number;
+  out[i++] = ratioTo(a, v, CARD_7D);
+  out[i++] = hasEntity(f, 'card') ? log1p((v[CARD_24H + SUM] as number) / 10_000) : MISSING;
+  out[i++] = v[TERM_1H + COUNT] as number;
+  out[i++] = v[TERM_24H + COUNT] as number;
+  out[i++] = v[TERM_7D + COUNT] as number;
+  out[i++] = ratioTo(a, v, TERM_7D);
   out[i++] = labelRate(f, labelAt(L_TERMINAL, L1D));
   out[i++] = labelRate(f, labelAt(L_TERMINAL, L7D));
   out[i++] = labelRate(f, labelAt(L_TERMINAL, L30D));
