@@ -77,13 +77,36 @@ export class CountryCodes {
   }
 }
 
-// Events are stored as triples in one plain array of doubles (on the V8 heap, unboxed, never
-// scanned by the garbage collector): one allocation per entity instead of three, and no object
-// per event.
+// One entity's state is one plain array of doubles (on the V8 heap, unboxed, never scanned by
+// the garbage collector): a header, then the events as [time, amount, country code] triples in
+// time order (ties in arrival order). With tens of thousands of entities, scoring is bound by
+// memory latency (each transaction touches four random entities), so the state an append
+// needs sits together: the header's 23 numbers instead of six small arrays, and each window
+// keeps the time of its oldest event, so the events at the window edges are read only when one
+// actually leaves.
+const LATEST = 0;
+/** Index (in events) of the first retained event; earlier ones are evicted lazily. */
+const BASE = 1;
+/** Per window, at `WIN + w * WIN_STRIDE`: */
+const WIN = 2;
+const WIN_STRIDE = 4;
+/** Index (in events) of the first event inside the live window of the newest event. */
+const START = 0;
+/** Time of that event (+Infinity while the window is empty). */
+const HEAD = 1;
+const SUM = 2;
+const SUM_SQ = 3;
+const HEADER = WIN + WINDOW_COUNT * WIN_STRIDE;
 const STRIDE = 3;
 const TIME = 0;
 const AMOUNT = 1;
 const COUNTRY = 2;
+
+function emptyState(): number[] {
+  const s = [Number.NEGATIVE_INFINITY, 0];
+  for (let w = 0; w < WINDOW_COUNT; w++) s.push(0, Number.POSITIVE_INFINITY, 0, 0);
+  return s;
+}
 
 /**
  * Exact sliding-window aggregates for one entity (an account, card, terminal or merchant).
@@ -98,32 +121,28 @@ const COUNTRY = 2;
  * {@link ENTITY_LAYOUT}) and allocates nothing per event; {@link observe} returns them as objects.
  */
 export class EntityWindows {
-  /** Events as `[time, amount, country code]` triples in time order (ties in arrival order). */
-  private ev: number[] = [];
-  /** Index (in events, not numbers) of the first retained event; earlier ones are evicted lazily. */
-  private base = 0;
-  /** Per window: index of the first event inside the live window of the newest event. */
-  private readonly start: number[] = [0, 0, 0, 0, 0];
-  private readonly sum: number[] = [0, 0, 0, 0, 0];
-  private readonly sumSq: number[] = [0, 0, 0, 0, 0];
+  /** Header, then events (see the layout above). */
+  private readonly s: number[] = emptyState();
   /**
-   * Newest event time per country code, as parallel arrays (an entity sees few countries).
-   * Queries in the live window are at t >= every event time, so the countries in (t - w, t] are
-   * exactly those last seen after t - w: one short list replaces a counted map per window.
+   * `[country code, newest time]` pairs (an entity sees few countries). Queries in the live
+   * window are at t >= every event time, so the countries in (t - w, t] are exactly those last
+   * seen after t - w: one short list replaces a counted map per window.
    */
-  private readonly seenCode: number[] = [];
-  private readonly seenAt: number[] = [];
-  /** Newest event time seen. */
-  latest = Number.NEGATIVE_INFINITY;
+  private readonly seen: number[] = [];
 
   constructor(
     private readonly latenessMs: number,
     private readonly countries: CountryCodes = new CountryCodes(),
   ) {}
 
+  /** Newest event time seen. */
+  get latest(): number {
+    return this.s[LATEST] as number;
+  }
+
   /** Number of retained events (for memory accounting and tests). */
   get size(): number {
-    return this.ev.length / STRIDE - this.base;
+    return (this.s.length - HEADER) / STRIDE - (this.s[BASE] as number);
   }
 
   /** Adds an event and returns the entity's features at its time. */
@@ -138,42 +157,50 @@ export class EntityWindows {
    * features at its time into `out` from `at`, in the {@link ENTITY_LAYOUT} layout.
    */
   observeInto(timestamp: number, amount: number, country: number, out: number[], at: number): void {
-    if (timestamp >= this.latest) this.append(timestamp, amount, country, out, at);
+    if (timestamp >= (this.s[LATEST] as number)) this.append(timestamp, amount, country, out, at);
     else this.insertLate(timestamp, amount, country, out, at);
   }
 
   private append(t: number, amount: number, country: number, out: number[], at: number): void {
-    const ev = this.ev;
-    const n = ev.length;
-    if (n > this.base * STRIDE) {
-      out[at + PREV_TIME] = ev[n - STRIDE + TIME] as number;
-      out[at + PREV_COUNTRY] = ev[n - STRIDE + COUNTRY] as number;
+    const s = this.s;
+    const n = s.length;
+    const events = (n - HEADER) / STRIDE + 1;
+    if (events - 1 > (s[BASE] as number)) {
+      out[at + PREV_TIME] = s[n - STRIDE + TIME] as number;
+      out[at + PREV_COUNTRY] = s[n - STRIDE + COUNTRY] as number;
     } else {
       out[at + PREV_TIME] = Number.NaN;
       out[at + PREV_COUNTRY] = 0;
     }
-    ev.push(t, amount, country);
-    this.latest = t;
-    const events = n / STRIDE + 1;
+    s.push(t, amount, country);
+    s[LATEST] = t;
     const units = amount / 10_000;
     const sq = units * units;
-    for (let w = 0; w < WINDOW_COUNT; w++) {
-      let sum = (this.sum[w] as number) + amount;
-      let sumSq = (this.sumSq[w] as number) + sq;
+    for (let w = 0, h = WIN; w < WINDOW_COUNT; w++, h += WIN_STRIDE) {
+      let sum = (s[h + SUM] as number) + amount;
+      let sumSq = (s[h + SUM_SQ] as number) + sq;
       const edge = t - (WINDOW_MS[w] as number);
-      let s = this.start[w] as number;
-      while ((ev[s * STRIDE + TIME] as number) <= edge) {
-        const gone = ev[s * STRIDE + AMOUNT] as number;
-        const goneUnits = gone / 10_000;
-        sum -= gone;
-        sumSq -= goneUnits * goneUnits;
-        s++;
+      let start = s[h + START] as number;
+      if ((s[h + HEAD] as number) <= edge) {
+        // The window's oldest events leave: read them (the new event, at least, stays).
+        let i = HEADER + start * STRIDE;
+        do {
+          const gone = s[i + AMOUNT] as number;
+          const goneUnits = gone / 10_000;
+          sum -= gone;
+          sumSq -= goneUnits * goneUnits;
+          start++;
+          i += STRIDE;
+        } while ((s[i + TIME] as number) <= edge);
+        s[h + START] = start;
+        s[h + HEAD] = s[i + TIME] as number;
+      } else if ((s[h + HEAD] as number) > t) {
+        s[h + HEAD] = t; // the window was empty: the new event is its oldest
       }
-      this.start[w] = s;
-      this.sum[w] = sum;
-      this.sumSq[w] = sumSq;
+      s[h + SUM] = sum;
+      s[h + SUM_SQ] = sumSq;
       const o = at + w * 4;
-      out[o] = events - s;
+      out[o] = events - start;
       out[o + 1] = sum;
       out[o + 2] = sumSq;
       out[o + 3] = 0;
@@ -184,37 +211,38 @@ export class EntityWindows {
   }
 
   private insertLate(t: number, amount: number, country: number, out: number[], at: number): void {
+    const s = this.s;
     const p = this.upperBound(t);
-    this.ev.splice(p * STRIDE, 0, t, amount, country);
-    const ev = this.ev;
+    s.splice(HEADER + p * STRIDE, 0, t, amount, country);
     const units = amount / 10_000;
-    if (country !== 0) {
-      const i = this.seenCode.indexOf(country);
-      if (i === -1) this.markCountry(country, t);
-      else if (t > (this.seenAt[i] as number)) this.seenAt[i] = t;
-    }
-    for (let w = 0; w < WINDOW_COUNT; w++) {
-      if (t > this.latest - (WINDOW_MS[w] as number)) {
-        this.sum[w] = (this.sum[w] as number) + amount;
-        this.sumSq[w] = (this.sumSq[w] as number) + units * units;
+    if (country !== 0) this.markCountry(country, t);
+    const latest = s[LATEST] as number;
+    const events = (s.length - HEADER) / STRIDE;
+    for (let w = 0, h = WIN; w < WINDOW_COUNT; w++, h += WIN_STRIDE) {
+      if (t > latest - (WINDOW_MS[w] as number)) {
+        s[h + SUM] = (s[h + SUM] as number) + amount;
+        s[h + SUM_SQ] = (s[h + SUM_SQ] as number) + units * units;
       } else {
-        this.start[w] = (this.start[w] as number) + 1;
+        s[h + START] = (s[h + START] as number) + 1;
       }
+      const start = s[h + START] as number;
+      s[h + HEAD] = start < events ? (s[HEADER + start * STRIDE + TIME] as number) : Number.POSITIVE_INFINITY;
     }
     const seen = new Set<number>();
     // Scan backwards from the event over its longest window, closing each shorter window on the way.
+    const base = s[BASE] as number;
     let i = p;
     let count = 0;
     let sum = 0;
     let sumSq = 0;
     for (let w = 0; w < WINDOW_COUNT; w++) {
       const edge = t - (WINDOW_MS[w] as number);
-      while (i >= this.base && (ev[i * STRIDE + TIME] as number) > edge) {
-        const a = ev[i * STRIDE + AMOUNT] as number;
+      while (i >= base && (s[HEADER + i * STRIDE + TIME] as number) > edge) {
+        const a = s[HEADER + i * STRIDE + AMOUNT] as number;
         count++;
         sum += a;
         sumSq += (a / 10_000) * (a / 10_000);
-        const c = ev[i * STRIDE + COUNTRY] as number;
+        const c = s[HEADER + i * STRIDE + COUNTRY] as number;
         if (c !== 0) seen.add(c);
         i--;
       }
@@ -224,32 +252,34 @@ export class EntityWindows {
       out[o + 2] = sumSq;
       out[o + 3] = seen.size;
     }
-    const prev = p - 1;
-    out[at + PREV_TIME] = prev >= this.base ? (ev[prev * STRIDE + TIME] as number) : Number.NaN;
-    out[at + PREV_COUNTRY] = prev >= this.base ? (ev[prev * STRIDE + COUNTRY] as number) : 0;
+    const prev = HEADER + (p - 1) * STRIDE;
+    out[at + PREV_TIME] = p - 1 >= base ? (s[prev + TIME] as number) : Number.NaN;
+    out[at + PREV_COUNTRY] = p - 1 >= base ? (s[prev + COUNTRY] as number) : 0;
   }
 
   /** First retained event index whose time is greater than `t`. */
   private upperBound(t: number): number {
-    let l = this.base;
-    let h = this.ev.length / STRIDE;
+    const s = this.s;
+    let l = s[BASE] as number;
+    let h = (s.length - HEADER) / STRIDE;
     while (l < h) {
       const mid = (l + h) >>> 1;
-      if ((this.ev[mid * STRIDE + TIME] as number) <= t) l = mid + 1;
+      if ((s[HEADER + mid * STRIDE + TIME] as number) <= t) l = mid + 1;
       else h = mid;
     }
     return l;
   }
 
-  /** Records that `country` was seen at `t` (the newest time for it: appends only). */
+  /** Records that `country` was seen at `t`, if that is newer than what is known. */
   private markCountry(country: number, t: number): void {
-    const i = this.seenCode.indexOf(country);
-    if (i === -1) {
-      this.seenCode.push(country);
-      this.seenAt.push(t);
-    } else {
-      this.seenAt[i] = t;
+    const seen = this.seen;
+    for (let i = 0; i < seen.length; i += 2) {
+      if (seen[i] === country) {
+        if (t > (seen[i + 1] as number)) seen[i + 1] = t;
+        return;
+      }
     }
+    seen.push(country, t);
   }
 
   /**
@@ -257,12 +287,12 @@ export class EntityWindows {
    * forgets countries older than every window.
    */
   private countCountries(out: number[], at: number, t: number): void {
+    const seen = this.seen;
     const stale = t - MAX_WINDOW_MS;
-    for (let i = this.seenCode.length - 1; i >= 0; i--) {
-      const ts = this.seenAt[i] as number;
+    for (let i = seen.length - 2; i >= 0; i -= 2) {
+      const ts = seen[i + 1] as number;
       if (ts <= stale) {
-        this.seenCode.splice(i, 1);
-        this.seenAt.splice(i, 1);
+        seen.splice(i, 2);
         continue;
       }
       for (let w = WINDOW_COUNT - 1; w >= 0; w--) {
@@ -278,15 +308,16 @@ export class EntityWindows {
    * The newest event at or before the horizon is kept: a late event may still need it as `previous`.
    */
   private evict(): void {
-    const horizon = this.latest - MAX_WINDOW_MS - this.latenessMs;
-    let b = this.base;
-    const limit = this.start[WINDOW_COUNT - 1] as number;
-    while (b + 1 < limit && (this.ev[(b + 1) * STRIDE + TIME] as number) <= horizon) b++;
-    this.base = b;
-    if (b > 256 && b * 2 * STRIDE > this.ev.length) {
-      this.ev = this.ev.slice(b * STRIDE);
-      for (let w = 0; w < WINDOW_COUNT; w++) this.start[w] = (this.start[w] as number) - b;
-      this.base = 0;
+    const s = this.s;
+    const horizon = (s[LATEST] as number) - MAX_WINDOW_MS - this.latenessMs;
+    let b = s[BASE] as number;
+    const limit = s[WIN + (WINDOW_COUNT - 1) * WIN_STRIDE + START] as number;
+    while (b + 1 < limit && (s[HEADER + (b + 1) * STRIDE + TIME] as number) <= horizon) b++;
+    s[BASE] = b;
+    if (b > 256 && b * 2 * STRIDE > s.length - HEADER) {
+      s.splice(HEADER, b * STRIDE);
+      for (let h = WIN; h < HEADER; h += WIN_STRIDE) s[h + START] = (s[h + START] as number) - b;
+      s[BASE] = 0;
     }
   }
 }

@@ -77,7 +77,7 @@ describe('FeatureWindows', () => {
     // Assess
     expect(ENTITIES.filter((e) => hasEntity(f, e))).toEqual(['account']);
     expect(entityFeatures(f, 'card')).toBeUndefined();
-    expect(featureValue(f, 'card', '1h', 'prior_count')).toBe(0);
+    expect(featureValue(f, 'card', '1h', 'prior_count', 100)).toBe(0);
   });
 
   it('matches the brute-force definition for random multi-entity event streams', () => {
