@@ -59,14 +59,14 @@ export function outcomeOf(fired: readonly RuleHit[], score: number, thresholds: 
  * Decides one transaction from its features under a rule set. Pure. The score combines the
  * weights of the weighted rules that fired ({@link combineWeights}; action rules weigh 0); the
  * outcome follows {@link outcomeOf}. The reasons list every rule that fired, with its action if
- * it has one.
+ * it has one. `decidedAt` may be given as its ISO 8601 string, so a batch formats its time once.
  * @example decide(set, tx, store.observe(tx), new Date()).outcome // 'review'
  */
 export function decide(
   set: RuleSet,
   tx: Transaction,
   features: Features,
-  decidedAt: Date,
+  decidedAt: Date | string,
   model?: ModelOpinion,
 ): Decision {
   const { fired } = evaluate(set, tx, features);
@@ -81,7 +81,7 @@ export function decide(
     model_version: model ? model.version : null,
     rules_score: rulesScore,
     rules_version: set.version,
-    decided_at: decidedAt.toISOString(),
+    decided_at: typeof decidedAt === 'string' ? decidedAt : decidedAt.toISOString(),
   };
   if (model && model.top.length > 0) d.model_features = model.top;
   return d;

@@ -55,7 +55,7 @@ export async function* replayHistory(
   const seen = new Set<string>();
   const scratch = new Float64Array(FEATURE_COUNT);
   const contributions = new Float64Array(FEATURE_COUNT);
-  const at = new Date();
+  const at = new Date().toISOString();
   for await (const batch of ingestCsv(source, {
     fileKey: options.fileKey,
     tokenizer: options.tokenizer,

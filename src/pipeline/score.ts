@@ -48,7 +48,7 @@ export function scoreBatch(
   const inBatch = new Set<string>();
   const scratch = new Float64Array(FEATURE_COUNT);
   const contributions = new Float64Array(FEATURE_COUNT);
-  const at = now();
+  const at = now().toISOString();
   for (const item of items) {
     const id = item.transaction.transactionId;
     if (existing.has(id) || inBatch.has(id)) {
