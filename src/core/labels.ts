@@ -77,7 +77,8 @@ class LabelHistory {
     let b = this.base;
     while (b < this.knownAt.length && (this.knownAt[b] as number) <= horizon) b++;
     this.base = b;
-    if (b > 1024 && b * 2 > this.knownAt.length) {
+    // Compact once the dead prefix outweighs the live labels (see EntityWindows.evict).
+    if (b >= 16 && b * 2 > this.knownAt.length) {
       this.knownAt = this.knownAt.slice(b);
       this.prefix = this.prefix.slice(b);
       this.base = 0;

@@ -122,7 +122,7 @@ function emptyState(): number[] {
  */
 export class EntityWindows {
   /** Header, then events (see the layout above). */
-  private readonly s: number[] = emptyState();
+  private s: number[] = emptyState();
   /**
    * `[country code, newest time]` pairs (an entity sees few countries). Queries in the live
    * window are at t >= every event time, so the countries in (t - w, t] are exactly those last
@@ -314,10 +314,14 @@ export class EntityWindows {
     const limit = s[WIN + (WINDOW_COUNT - 1) * WIN_STRIDE + START] as number;
     while (b + 1 < limit && (s[HEADER + (b + 1) * STRIDE + TIME] as number) <= horizon) b++;
     s[BASE] = b;
-    if (b > 256 && b * 2 * STRIDE > s.length - HEADER) {
-      s.splice(HEADER, b * STRIDE);
-      for (let h = WIN; h < HEADER; h += WIN_STRIDE) s[h + START] = (s[h + START] as number) - b;
-      s[BASE] = 0;
+    // Compact once the dead prefix is a quarter of the array, into a copy of the exact size (a
+    // splice would keep the old capacity): each copied event is paid for by evictions, and a quiet
+    // entity (a card used weekly) does not carry months of dead events.
+    if (b >= 8 && b * 4 * STRIDE > s.length - HEADER) {
+      const compact = s.slice(0, HEADER).concat(s.slice(HEADER + b * STRIDE));
+      for (let h = WIN; h < HEADER; h += WIN_STRIDE) compact[h + START] = (compact[h + START] as number) - b;
+      compact[BASE] = 0;
+      this.s = compact;
     }
   }
 }
