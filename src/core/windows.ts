@@ -78,17 +78,27 @@ export class CountryCodes {
 }
 
 // One entity's state is one plain array of doubles (on the V8 heap, unboxed, never scanned by
-// the garbage collector): a header, then the events as [time, amount, country code] triples in
-// time order (ties in arrival order). With tens of thousands of entities, scoring is bound by
-// memory latency (each transaction touches four random entities), so the state an append
-// needs sits together: the header's 23 numbers instead of six small arrays, and each window
-// keeps the time of its oldest event, so the events at the window edges are read only when one
-// actually leaves.
+// the garbage collector). With tens of thousands of entities, scoring is bound by memory latency
+// (each transaction touches four random entities), so everything an append needs sits together:
+//
+//   header     newest time, first retained event, country count, then per window: start, the
+//              time of its oldest event, sum, sum of squares. A window reads its edge events
+//              only when one actually leaves.
+//   countries  [code, newest time] per country seen in the last 30 days (an entity sees few).
+//              Queries in the live window are at t >= every event time, so the countries in
+//              (t - w, t] are exactly those last seen after t - w: one short list replaces a
+//              counted map per window.
+//   events     [time, amount, country code] triples in time order (ties in arrival order).
+//
+// Event indices count events from the start of the events region, which moves by two numbers
+// when a country is added or forgotten (rare: a splice).
 const LATEST = 0;
 /** Index (in events) of the first retained event; earlier ones are evicted lazily. */
 const BASE = 1;
+/** Number of [code, time] pairs in the countries region. */
+const COUNTRIES = 2;
 /** Per window, at `WIN + w * WIN_STRIDE`: */
-const WIN = 2;
+const WIN = 3;
 const WIN_STRIDE = 4;
 /** Index (in events) of the first event inside the live window of the newest event. */
 const START = 0;
@@ -103,9 +113,14 @@ const AMOUNT = 1;
 const COUNTRY = 2;
 
 function emptyState(): number[] {
-  const s = [Number.NEGATIVE_INFINITY, 0];
+  const s = [Number.NEGATIVE_INFINITY, 0, 0];
   for (let w = 0; w < WINDOW_COUNT; w++) s.push(0, Number.POSITIVE_INFINITY, 0, 0);
   return s;
+}
+
+/** Where the events region of a state array starts. */
+function eventsAt(s: readonly number[]): number {
+  return HEADER + 2 * (s[COUNTRIES] as number);
 }
 
 /**
@@ -121,14 +136,8 @@ function emptyState(): number[] {
  * {@link ENTITY_LAYOUT}) and allocates nothing per event; {@link observe} returns them as objects.
  */
 export class EntityWindows {
-  /** Header, then events (see the layout above). */
+  /** Header, countries, events (see the layout above). */
   private s: number[] = emptyState();
-  /**
-   * `[country code, newest time]` pairs (an entity sees few countries). Queries in the live
-   * window are at t >= every event time, so the countries in (t - w, t] are exactly those last
-   * seen after t - w: one short list replaces a counted map per window.
-   */
-  private readonly seen: number[] = [];
 
   constructor(
     private readonly latenessMs: number,
@@ -142,7 +151,7 @@ export class EntityWindows {
 
   /** Number of retained events (for memory accounting and tests). */
   get size(): number {
-    return (this.s.length - HEADER) / STRIDE - (this.s[BASE] as number);
+    return (this.s.length - eventsAt(this.s)) / STRIDE - (this.s[BASE] as number);
   }
 
   /** Adds an event and returns the entity's features at its time. */
@@ -163,8 +172,9 @@ export class EntityWindows {
 
   private append(t: number, amount: number, country: number, out: number[], at: number): void {
     const s = this.s;
+    const ev = eventsAt(s);
     const n = s.length;
-    const events = (n - HEADER) / STRIDE + 1;
+    const events = (n - ev) / STRIDE + 1;
     if (events - 1 > (s[BASE] as number)) {
       out[at + PREV_TIME] = s[n - STRIDE + TIME] as number;
       out[at + PREV_COUNTRY] = s[n - STRIDE + COUNTRY] as number;
@@ -183,7 +193,7 @@ export class EntityWindows {
       let start = s[h + START] as number;
       if ((s[h + HEAD] as number) <= edge) {
         // The window's oldest events leave: read them (the new event, at least, stays).
-        let i = HEADER + start * STRIDE;
+        let i = ev + start * STRIDE;
         do {
           const gone = s[i + AMOUNT] as number;
           const goneUnits = gone / 10_000;
@@ -212,12 +222,12 @@ export class EntityWindows {
 
   private insertLate(t: number, amount: number, country: number, out: number[], at: number): void {
     const s = this.s;
+    const ev = eventsAt(s);
     const p = this.upperBound(t);
-    s.splice(HEADER + p * STRIDE, 0, t, amount, country);
+    s.splice(ev + p * STRIDE, 0, t, amount, country);
     const units = amount / 10_000;
-    if (country !== 0) this.markCountry(country, t);
     const latest = s[LATEST] as number;
-    const events = (s.length - HEADER) / STRIDE;
+    const events = (s.length - ev) / STRIDE;
     for (let w = 0, h = WIN; w < WINDOW_COUNT; w++, h += WIN_STRIDE) {
       if (t > latest - (WINDOW_MS[w] as number)) {
         s[h + SUM] = (s[h + SUM] as number) + amount;
@@ -226,7 +236,7 @@ export class EntityWindows {
         s[h + START] = (s[h + START] as number) + 1;
       }
       const start = s[h + START] as number;
-      s[h + HEAD] = start < events ? (s[HEADER + start * STRIDE + TIME] as number) : Number.POSITIVE_INFINITY;
+      s[h + HEAD] = start < events ? (s[ev + start * STRIDE + TIME] as number) : Number.POSITIVE_INFINITY;
     }
     const seen = new Set<number>();
     // Scan backwards from the event over its longest window, closing each shorter window on the way.
@@ -237,12 +247,12 @@ export class EntityWindows {
     let sumSq = 0;
     for (let w = 0; w < WINDOW_COUNT; w++) {
       const edge = t - (WINDOW_MS[w] as number);
-      while (i >= base && (s[HEADER + i * STRIDE + TIME] as number) > edge) {
-        const a = s[HEADER + i * STRIDE + AMOUNT] as number;
+      while (i >= base && (s[ev + i * STRIDE + TIME] as number) > edge) {
+        const a = s[ev + i * STRIDE + AMOUNT] as number;
         count++;
         sum += a;
         sumSq += (a / 10_000) * (a / 10_000);
-        const c = s[HEADER + i * STRIDE + COUNTRY] as number;
+        const c = s[ev + i * STRIDE + COUNTRY] as number;
         if (c !== 0) seen.add(c);
         i--;
       }
@@ -252,19 +262,22 @@ export class EntityWindows {
       out[o + 2] = sumSq;
       out[o + 3] = seen.size;
     }
-    const prev = HEADER + (p - 1) * STRIDE;
+    const prev = ev + (p - 1) * STRIDE;
     out[at + PREV_TIME] = p - 1 >= base ? (s[prev + TIME] as number) : Number.NaN;
     out[at + PREV_COUNTRY] = p - 1 >= base ? (s[prev + COUNTRY] as number) : 0;
+    // Last: a new country shifts the events region.
+    if (country !== 0) this.markCountry(country, t);
   }
 
   /** First retained event index whose time is greater than `t`. */
   private upperBound(t: number): number {
     const s = this.s;
+    const ev = eventsAt(s);
     let l = s[BASE] as number;
-    let h = (s.length - HEADER) / STRIDE;
+    let h = (s.length - ev) / STRIDE;
     while (l < h) {
       const mid = (l + h) >>> 1;
-      if ((s[HEADER + mid * STRIDE + TIME] as number) <= t) l = mid + 1;
+      if ((s[ev + mid * STRIDE + TIME] as number) <= t) l = mid + 1;
       else h = mid;
     }
     return l;
@@ -272,27 +285,30 @@ export class EntityWindows {
 
   /** Records that `country` was seen at `t`, if that is newer than what is known. */
   private markCountry(country: number, t: number): void {
-    const seen = this.seen;
-    for (let i = 0; i < seen.length; i += 2) {
-      if (seen[i] === country) {
-        if (t > (seen[i + 1] as number)) seen[i + 1] = t;
+    const s = this.s;
+    const end = eventsAt(s);
+    for (let i = HEADER; i < end; i += 2) {
+      if (s[i] === country) {
+        if (t > (s[i + 1] as number)) s[i + 1] = t;
         return;
       }
     }
-    seen.push(country, t);
+    s.splice(end, 0, country, t);
+    s[COUNTRIES] = (s[COUNTRIES] as number) + 1;
   }
 
   /**
-   * Fills each window's distinct-country count in one pass over the (short) last-seen list, and
+   * Fills each window's distinct-country count in one pass over the (short) country list, and
    * forgets countries older than every window.
    */
   private countCountries(out: number[], at: number, t: number): void {
-    const seen = this.seen;
+    const s = this.s;
     const stale = t - MAX_WINDOW_MS;
-    for (let i = seen.length - 2; i >= 0; i -= 2) {
-      const ts = seen[i + 1] as number;
+    for (let i = eventsAt(s) - 2; i >= HEADER; i -= 2) {
+      const ts = s[i + 1] as number;
       if (ts <= stale) {
-        seen.splice(i, 2);
+        s.splice(i, 2);
+        s[COUNTRIES] = (s[COUNTRIES] as number) - 1;
         continue;
       }
       for (let w = WINDOW_COUNT - 1; w >= 0; w--) {
@@ -309,16 +325,17 @@ export class EntityWindows {
    */
   private evict(): void {
     const s = this.s;
+    const ev = eventsAt(s);
     const horizon = (s[LATEST] as number) - MAX_WINDOW_MS - this.latenessMs;
     let b = s[BASE] as number;
     const limit = s[WIN + (WINDOW_COUNT - 1) * WIN_STRIDE + START] as number;
-    while (b + 1 < limit && (s[HEADER + (b + 1) * STRIDE + TIME] as number) <= horizon) b++;
+    while (b + 1 < limit && (s[ev + (b + 1) * STRIDE + TIME] as number) <= horizon) b++;
     s[BASE] = b;
-    // Compact once the dead prefix is a quarter of the array, into a copy of the exact size (a
+    // Compact once the dead prefix is a quarter of the events, into a copy of the exact size (a
     // splice would keep the old capacity): each copied event is paid for by evictions, and a quiet
     // entity (a card used weekly) does not carry months of dead events.
-    if (b >= 8 && b * 4 * STRIDE > s.length - HEADER) {
-      const compact = s.slice(0, HEADER).concat(s.slice(HEADER + b * STRIDE));
+    if (b >= 8 && b * 4 * STRIDE > s.length - ev) {
+      const compact = s.slice(0, ev).concat(s.slice(ev + b * STRIDE));
       for (let h = WIN; h < HEADER; h += WIN_STRIDE) compact[h + START] = (compact[h + START] as number) - b;
       compact[BASE] = 0;
       this.s = compact;
