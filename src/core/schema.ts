@@ -182,7 +182,7 @@ export function validateRecord(fields: string[], mapping: ColumnMapping, ctx: Va
   const attributes: Record<string, string> = {};
   for (const [i, name] of mapping.attributes) {
     const v = fields[i];
-    if (v !== undefined && v !== '') attributes[name] = maskPansInText(v);
+    if (v !== undefined && v !== '') attributes[name] = detached(maskPansInText(v));
   }
   return buildTransaction(fields, mapping, attributes, ctx);
 }
@@ -253,7 +253,21 @@ function textCell(fields: readonly string[], mapping: ColumnMapping, f: Field, e
     errors.push({ column: columnOf(mapping, f), reason: `is longer than ${MAX_TEXT} characters` });
     return undefined;
   }
-  return maskPansInText(v);
+  return detached(maskPansInText(v));
+}
+
+/** V8 makes a slice of at least this many characters a view into its parent string. */
+const SLICE_MIN_LENGTH = 13;
+
+/**
+ * `s` in memory of its own. A CSV field of 13+ characters is a view into the slice of input it
+ * was parsed from, and a transaction's strings can live as long as the run (a merchant name as a
+ * feature-state key), each keeping its 64 KiB of input alive: with ids or names of that length,
+ * thousands of entities could pin most of a file. Concatenating flattens into a new string that
+ * the slice then points into; shorter strings are copies already.
+ */
+function detached(s: string): string {
+  return s.length < SLICE_MIN_LENGTH ? s : ` ${s}`.slice(1);
 }
 
 function buildTransaction(
