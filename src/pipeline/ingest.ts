@@ -64,9 +64,9 @@ export async function* ingestCsv(
   let rowNo = 0;
   let bytesRead = 0;
   let batch: IngestBatch = { rows: [], rejections: [], rowsDone: 0, bytesRead: 0 };
-  // Full batches of the chunk just parsed. Rows are validated as the parser finds them (no list
-  // of parsed records per chunk), and the generator yields between chunks: at most a chunk's
-  // worth of rows (~8,000 at 1 MiB) waits here.
+  // Full batches of the slice just parsed. Rows are validated as the parser finds them (no list
+  // of parsed records per chunk) and the generator yields after each 64 KiB slice, so at most a
+  // slice's worth of rows (~500) waits here.
   const ready: IngestBatch[] = [];
   // One context for the file, its row number set per row (validation does not keep it).
   const context: ValidationContext = {
@@ -121,9 +121,9 @@ export async function* ingestCsv(
       pending = '';
       yield* ready.splice(0);
     } else {
-      // Parsed a slice at a time, yielding full batches in between, so the rows waiting in
-      // `ready` stay few: rows that outlive a young-generation GC are copied and promoted, and
-      // that copying was most of ingest's GC time when a whole 1 MiB chunk (~8,000 rows) waited.
+      // Parsed a slice at a time, yielding full batches in between: rows that wait outlive
+      // young-generation GCs, which copy and promote them (on 1M rows in 5,000-row batches, 64 KiB
+      // slices took 12% less scavenge time than whole 1 MiB chunks; batch size matters more).
       for (let at = 0; at < text.length; at += SLICE) {
         parser.pushEach(at === 0 && text.length <= SLICE ? text : text.slice(at, at + SLICE), handle);
         yield* ready.splice(0);
