@@ -4,6 +4,9 @@ export interface CsvRecord {
   line: number;
 }
 
+/** Receives one parsed record: its fields and the physical line (1-based) where it starts. */
+export type CsvEmit = (fields: string[], line: number) => void;
+
 /**
  * Incremental RFC 4180 CSV parser: feed it chunks of text, get complete records back.
  * Pure (no I/O), so the same parser serves files, S3 streams and tests. Lines without a
@@ -28,23 +31,37 @@ export class CsvParser {
 
   /** Parses as many complete records as `chunk` (after what was left over) holds. */
   push(chunk: string, out: CsvRecord[]): void {
+    this.pushEach(chunk, (fields, line) => out.push({ fields, line }));
+  }
+
+  /** Flushes the last record (a file need not end with a newline). */
+  end(out: CsvRecord[]): void {
+    this.endEach((fields, line) => out.push({ fields, line }));
+  }
+
+  /**
+   * Like {@link push}, but hands each record to `emit` as soon as it is parsed, without a
+   * {@link CsvRecord} per row or a list of them: a 1 MiB chunk is ~8,000 rows, and holding all
+   * their field arrays until the chunk was done kept them alive past young-generation GCs.
+   */
+  pushEach(chunk: string, emit: CsvEmit): void {
     let text = this.rest + chunk;
     if (!this.started && text.length > 0) {
       this.started = true;
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     }
-    this.rest = text.slice(this.parse(text, out, false));
+    this.rest = text.slice(this.parse(text, emit, false));
   }
 
-  /** Flushes the last record (a file need not end with a newline). */
-  end(out: CsvRecord[]): void {
+  /** Like {@link end}, handing the last record to `emit`. */
+  endEach(emit: CsvEmit): void {
     const text = this.rest;
     this.rest = '';
-    if (text.length > 0) this.parse(text, out, true);
+    if (text.length > 0) this.parse(text, emit, true);
   }
 
   /** Returns the index up to which `text` was consumed. */
-  private parse(text: string, out: CsvRecord[], final: boolean): number {
+  private parse(text: string, emit: CsvEmit, final: boolean): number {
     const delim = this.delimiter;
     let pos = 0;
     let nextQuote = text.indexOf('"');
@@ -62,11 +79,11 @@ export class CsvParser {
       if (nextQuote > nl) {
         this.line++;
         const end = nl > pos && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
-        if (end > pos) out.push({ fields: text.slice(pos, end).split(delim), line: this.line });
+        if (end > pos) emit(text.slice(pos, end).split(delim), this.line);
         pos = nl + 1;
         continue;
       }
-      const consumed = this.parseQuoted(text, pos, out, final);
+      const consumed = this.parseQuoted(text, pos, emit, final);
       if (consumed === -1) break;
       pos = consumed;
     }
@@ -74,7 +91,7 @@ export class CsvParser {
   }
 
   /** Slow path for a record containing quotes; -1 when the record is not complete yet. */
-  private parseQuoted(text: string, start: number, out: CsvRecord[], final: boolean): number {
+  private parseQuoted(text: string, start: number, emit: CsvEmit, final: boolean): number {
     const delim = this.delimiter.charCodeAt(0);
     const fields: string[] = [];
     let lines = 1;
@@ -130,7 +147,7 @@ export class CsvParser {
       i++;
     }
     this.line++;
-    out.push({ fields, line: this.line });
+    emit(fields, this.line);
     this.line += lines - 1;
     return i;
   }

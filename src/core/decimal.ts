@@ -21,6 +21,8 @@ export type ParsedAmount = { ok: true; value: number } | { ok: false; reason: st
  * @example parseDecimal('10000.01') // { ok: true, value: 100000100 }
  */
 export function parseDecimal(raw: string): ParsedAmount {
+  const fast = parsePlainDecimal(raw);
+  if (fast !== -1) return { ok: true, value: fast };
   const text = raw.trim();
   if (text === '') return { ok: false, reason: 'is empty' };
   const m = PLAIN.exec(text) ?? GROUPED.exec(text);
@@ -43,14 +45,44 @@ export function parseDecimal(raw: string): ParsedAmount {
   return { ok: true, value: sign * value };
 }
 
+/**
+ * The common shape — unsigned digits, optionally a point and 1–4 decimals, at most 11 digits
+ * before the point — read digit by digit into E4: the same value as the general path, or -1 for
+ * anything else (which the general path then parses or rejects with its reason).
+ */
+function parsePlainDecimal(s: string): number {
+  const n = s.length;
+  let whole = 0;
+  let i = 0;
+  for (; i < n; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) break;
+    whole = whole * 10 + d;
+  }
+  // 11 digits keep whole * 10^4 + frac below 2^53; longer numbers go the general way.
+  if (i === 0 || i > 11) return -1;
+  if (i === n) return whole * AMOUNT_SCALE;
+  if (s.charCodeAt(i) !== 46 /* . */ || n - i - 1 > MAX_DECIMALS || n - i - 1 === 0) return -1;
+  let frac = 0;
+  for (let j = i + 1; j < n; j++) {
+    const d = s.charCodeAt(j) - 48;
+    if (d < 0 || d > 9) return -1;
+    frac = frac * 10 + d;
+  }
+  for (let k = n - i - 1; k < MAX_DECIMALS; k++) frac *= 10;
+  return whole * AMOUNT_SCALE + frac;
+}
+
 /** Formats an E4 integer as a plain decimal with at least 2 decimal places. */
 export function formatDecimal(e4: number): string {
   const sign = e4 < 0 ? '-' : '';
   const abs = Math.abs(e4);
   const whole = Math.floor(abs / AMOUNT_SCALE);
-  let frac = String(abs % AMOUNT_SCALE).padStart(MAX_DECIMALS, '0');
-  while (frac.length > 2 && frac.endsWith('0')) frac = frac.slice(0, -1);
-  return `${sign}${whole}.${frac}`;
+  // Trailing zeros of the 4 decimals dropped down to 2, by arithmetic: this runs once per output row.
+  const frac = abs % AMOUNT_SCALE;
+  if (frac % 100 === 0) return `${sign}${whole}.${String(frac / 100).padStart(2, '0')}`;
+  if (frac % 10 === 0) return `${sign}${whole}.${String(frac / 10).padStart(3, '0')}`;
+  return `${sign}${whole}.${String(frac).padStart(MAX_DECIMALS, '0')}`;
 }
 
 /** E4 integer to a JS number in currency units, for JSON output and statistics. */

@@ -20,6 +20,8 @@ const MAX_MS = Date.UTC(2200, 0, 1);
  * @example parseTimestamp('2024-03-01T12:00:00+01:00') // { ok: true, value: 1709290800000 }
  */
 export function parseTimestamp(raw: string): ParsedTimestamp {
+  const fast = parseIsoSecondsUtc(raw);
+  if (fast !== -1) return { ok: true, value: fast };
   const text = raw.trim();
   if (text === '') return { ok: false, reason: 'is empty' };
   let ms: number;
@@ -51,6 +53,50 @@ export function parseTimestamp(raw: string): ParsedTimestamp {
   return { ok: true, value: ms };
 }
 
+/**
+ * The common shape `YYYY-MM-DDTHH:MM:SSZ`, read digit by digit: epoch ms, or -1 for anything else
+ * (another shape, an invalid date, a year outside 1970–2199), which the general path then parses
+ * or rejects with its reason. It gives the same value as the general path; it only skips the
+ * regular expression and the string-to-number conversions that dominated timestamp parsing.
+ */
+function parseIsoSecondsUtc(s: string): number {
+  if (
+    s.length !== 20 ||
+    s.charCodeAt(4) !== 45 /* - */ ||
+    s.charCodeAt(7) !== 45 ||
+    s.charCodeAt(10) !== 84 /* T */ ||
+    s.charCodeAt(13) !== 58 /* : */ ||
+    s.charCodeAt(16) !== 58 ||
+    s.charCodeAt(19) !== 90 /* Z */
+  ) {
+    return -1;
+  }
+  const year = digits(s, 0, 4);
+  const month = digits(s, 5, 2);
+  const day = digits(s, 8, 2);
+  const hour = digits(s, 11, 2);
+  const minute = digits(s, 14, 2);
+  const second = digits(s, 17, 2);
+  // digits() is -1 for a non-digit, which every check below also refuses.
+  if (year < 1970 || year > 2199 || month < 1 || month > 12 || day < 1 || hour < 0 || minute < 0 || second < 0) {
+    return -1;
+  }
+  if (day > daysIn(year, month) || hour > 23 || minute > 59 || second > 59) return -1;
+  const ms = Date.UTC(year, month - 1, day, hour, minute, second);
+  return ms < MAX_MS ? ms : -1;
+}
+
+/** The decimal number in s[from, from + count), or -1 when a character there is not a digit. */
+function digits(s: string, from: number, count: number): number {
+  let n = 0;
+  for (let i = from; i < from + count; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
 function validOffset(zone: string): boolean {
   if (zone === 'Z' || zone === 'z') return true;
   const digits = zone.slice(1).replace(':', '');
@@ -69,6 +115,46 @@ function offsetMs(zone: string | undefined): number {
 }
 
 function daysIn(year: number, month: number): number {
+  // Date.UTC maps years 0–99 to 1900–1999; the general path relies on that (its error messages
+  // for such years are pinned), so only 1970–2199 — the fast path — uses the arithmetic.
+  if (year >= 1970 && year <= 2199) {
+    if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+    return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+  }
   return new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
 
+
+const DAY_MS = 86_400_000;
+const TWO_DIGITS = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
+
+/**
+ * Formats epoch ms exactly as `new Date(ms).toISOString()` does, for output written once per row:
+ * the date part is formatted once per day and reused (rows come roughly in time order), the time
+ * of day by arithmetic, with no `Date` per call. Outside 1970–2199 it defers to `Date`.
+ *
+ * @example new IsoTimeFormatter().format(0) // '1970-01-01T00:00:00.000Z'
+ */
+export class IsoTimeFormatter {
+  private day = Number.NaN;
+  private datePrefix = '';
+
+  /** The ISO 8601 UTC form of `ms`, `YYYY-MM-DDTHH:mm:ss.sssZ`. */
+  format(ms: number): string {
+    if (!(ms >= 0 && ms < MAX_MS) || !Number.isInteger(ms)) return new Date(ms).toISOString();
+    const day = Math.floor(ms / DAY_MS);
+    if (day !== this.day) {
+      this.day = day;
+      this.datePrefix = new Date(day * DAY_MS).toISOString().slice(0, 11);
+    }
+    let rest = ms - day * DAY_MS;
+    const millis = rest % 1000;
+    rest = (rest - millis) / 1000;
+    const second = rest % 60;
+    rest = (rest - second) / 60;
+    const minute = rest % 60;
+    const hour = (rest - minute) / 60;
+    const m3 = millis < 10 ? `00${millis}` : millis < 100 ? `0${millis}` : String(millis);
+    return `${this.datePrefix}${TWO_DIGITS[hour]}:${TWO_DIGITS[minute]}:${TWO_DIGITS[second]}.${m3}Z`;
+  }
+}

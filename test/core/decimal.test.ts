@@ -189,3 +189,26 @@ describe('toUnits', () => {
     expect(AMOUNT_SCALE).toBe(10_000);
   });
 });
+
+describe('parseDecimal fast path', () => {
+  it('gives the general path’s value for plain numbers around its limits', () => {
+    // Prepare: values the digit-by-digit path reads, and neighbours it hands to the general one.
+    const cases: [string, number][] = [
+      ['0', 0],
+      ['3.00', 30_000],
+      ['10000.01', 100_000_100],
+      ['99999999999.9999', 999_999_999_999_999],
+      ['900719925474.0991', 9_007_199_254_740_991],
+      ['007.5', 75_000],
+      ['1.', 10_000],
+    ];
+
+    // Act / Assess
+    for (const [text, value] of cases) expect(parseDecimal(text)).toEqual({ ok: true, value });
+    expect(parseDecimal('900719925474.0992')).toMatchObject({ ok: false });
+    expect(parseDecimal('1.00001')).toEqual({ ok: false, reason: '"1.00001" has more than 4 decimal places' });
+    expect(parseDecimal('1.23450')).toEqual({ ok: true, value: 12_345 });
+    expect(parseDecimal('1.2.3')).toMatchObject({ ok: false });
+    expect(parseDecimal('.5')).toEqual({ ok: true, value: 5_000 });
+  });
+});

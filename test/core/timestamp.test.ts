@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseTimestamp } from '../../src/core/timestamp.js';
+import { IsoTimeFormatter, parseTimestamp } from '../../src/core/timestamp.js';
 
 function ms(raw: string): number {
   const p = parseTimestamp(raw);
@@ -173,5 +173,43 @@ describe('parseTimestamp: epoch numbers', () => {
 
   it('rejects epoch milliseconds beyond 2199', () => {
     expect(reason(String(Date.UTC(2200, 0, 1)))).toContain('is outside 1970–2199');
+  });
+});
+
+describe('parseTimestamp fast path', () => {
+  it('agrees with Date.parse on every day of leap and common years, and refuses impossible dates', () => {
+    // Prepare
+    const days: string[] = [];
+    for (const year of [1970, 2000, 2024, 2100, 2199]) {
+      for (let t = Date.UTC(year, 0, 1); t < Date.UTC(year + 1, 0, 1); t += 86_400_000 + 3_661_000) {
+        days.push(new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z'));
+      }
+    }
+
+    // Act / Assess
+    for (const d of days) expect(parseTimestamp(d)).toEqual({ ok: true, value: Date.parse(d) });
+    expect(parseTimestamp('2100-02-29T00:00:00Z')).toEqual({
+      ok: false,
+      reason: '"2100-02-29T00:00:00Z" is not a valid date and time',
+    });
+    expect(parseTimestamp('2200-01-01T00:00:00Z')).toEqual({
+      ok: false,
+      reason: '"2200-01-01T00:00:00Z" is outside 1970–2199',
+    });
+    expect(parseTimestamp('1969-12-31T23:59:59Z')).toMatchObject({ ok: false });
+    expect(parseTimestamp('2024-01-01T24:00:00Z')).toMatchObject({ ok: false });
+    expect(parseTimestamp('2024-01-01T0a:00:00Z')).toMatchObject({ ok: false });
+  });
+});
+
+describe('IsoTimeFormatter', () => {
+  it('formats exactly as Date#toISOString, in and out of order and outside its fast range', () => {
+    // Prepare
+    const formatter = new IsoTimeFormatter();
+    const times = [0, 1, 999, 59_999, 86_399_999, 86_400_000, Date.UTC(2024, 1, 29, 23, 59, 59, 7), Date.UTC(2199, 11, 31, 23, 59, 59, 999), Date.UTC(2200, 0, 1), -1, 1.5];
+    for (let i = 0; i < 2000; i++) times.push((i * 2_654_435_761 * 1009) % Date.UTC(2200, 0, 1));
+
+    // Act / Assess
+    for (const t of times) expect(formatter.format(t)).toBe(new Date(t).toISOString());
   });
 });
