@@ -1,4 +1,4 @@
-import { HmacSha256 } from './hmacSha256.js';
+import { createHmac } from 'node:crypto';
 
 /** What is kept of a card number: never the number itself. */
 export interface CardRef {
@@ -27,14 +27,14 @@ const PAN_SHAPE = /^\d{12,19}$/;
 export function createPanTokenizer(key: Buffer | string): PanTokenizer {
   const k = typeof key === 'string' ? Buffer.from(key, 'utf8') : key;
   if (k.length < 16) throw new RangeError('the card tokenisation key must be at least 16 bytes');
-  // One keyed HMAC for the tokenizer's life: the key's pad states are computed once, not per card.
-  const mac = new HmacSha256(k);
   return (raw: string): CardRef => {
     // Card numbers usually arrive as bare digits: then there is nothing to strip and the shape
     // is the length, without the two regular expressions.
     const digitsOnly = isDigits(raw);
     const compact = digitsOnly ? raw : raw.replace(SEPARATORS, '');
-    const token = mac.base64url(compact, 22);
+    // node:crypto (OpenSSL), not a JavaScript SHA-256: a hand-written one measured 1.7 us faster
+    // per card, but the function that keys every card number should be the platform's audited one.
+    const token = createHmac('sha256', k).update(compact).digest('base64url').slice(0, 22);
     if (digitsOnly ? compact.length >= 12 && compact.length <= 19 : PAN_SHAPE.test(compact)) {
       const bin = compact.slice(0, 6);
       const last4 = compact.slice(-4);

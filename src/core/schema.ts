@@ -5,6 +5,7 @@ import { maskPansInText, type PanTokenizer } from './pan.js';
 import { quote } from './quote.js';
 import { parseTimestamp } from './timestamp.js';
 import type { Label, Transaction } from './transaction.js';
+import { detached } from './strings.js';
 
 /** Canonical field names of the transaction schema (DESIGN.md). */
 export const FIELDS = [
@@ -254,20 +255,6 @@ function textCell(fields: readonly string[], mapping: ColumnMapping, f: Field, e
     return undefined;
   }
   return detached(maskPansInText(v));
-}
-
-/** V8 makes a slice of at least this many characters a view into its parent string. */
-const SLICE_MIN_LENGTH = 13;
-
-/**
- * `s` in memory of its own. A CSV field of 13+ characters is a view into the slice of input it
- * was parsed from, and a transaction's strings can live as long as the run (a merchant name as a
- * feature-state key), each keeping its 64 KiB of input alive: with ids or names of that length,
- * thousands of entities could pin most of a file. Concatenating flattens into a new string that
- * the slice then points into; shorter strings are copies already.
- */
-function detached(s: string): string {
-  return s.length < SLICE_MIN_LENGTH ? s : ` ${s}`.slice(1);
 }
 
 function buildTransaction(
