@@ -71,7 +71,10 @@ export class SqliteWorkerBatchCommitter implements BatchCommitter {
     const ids = items.map((i) => i.decision.transaction_id);
     const committed = new Promise<Alert[]>((resolve, reject) => {
       this.waiting.set(seq, { resolve, reject, alerts, ids });
-      this.running().postMessage(request);
+      const worker = this.running();
+      // Keeps the process alive only while a batch is pending: an idle worker never holds it open.
+      worker.ref();
+      worker.postMessage(request);
     });
     for (const { decision } of items) this.inFlight.set(decision.transaction_id, { decision, batch: committed });
     return committed;
@@ -93,6 +96,7 @@ export class SqliteWorkerBatchCommitter implements BatchCommitter {
     if (!worker) return;
     this.worker = undefined;
     const exited = once(worker, 'exit');
+    worker.ref();
     worker.postMessage({ kind: 'close' } satisfies CommitRequest);
     await exited;
   }
@@ -111,6 +115,7 @@ export class SqliteWorkerBatchCommitter implements BatchCommitter {
     const w = this.waiting.get(reply.seq);
     if (!w) return;
     this.waiting.delete(reply.seq);
+    if (this.waiting.size === 0) this.worker?.unref();
     for (const id of w.ids) this.inFlight.delete(id);
     if ('error' in reply) {
       this.epoch++;
