@@ -94,7 +94,16 @@ export function createLocalRuntime(config: Config, options: LocalWiringOptions):
     new JsonlAlertSink(join(dataDir, 'alerts.jsonl')),
   ];
   if (config.webhookUrl) sinks.push(new WebhookAlertSink({ url: config.webhookUrl }));
-  const dispatcher = new AlertDispatcher({ outbox: state, sinks, logger: options.logger });
+  const dispatcher = new AlertDispatcher({
+    // Cursor writes go through the commit worker, the database's writer while a file is processed.
+    outbox: {
+      listAlerts: (q) => state.listAlerts(q),
+      deliveryCursor: (sink) => state.deliveryCursor(sink),
+      setDeliveryCursor: (sink, cursor) => commits.setDeliveryCursor(sink, cursor),
+    },
+    sinks,
+    logger: options.logger,
+  });
   const server = buildServer({
     state,
     committing: (id) => commits.pending(id),

@@ -147,6 +147,20 @@ describe('SqliteWorkerBatchCommitter', () => {
     store.close();
   });
 
+  it('moves alert delivery cursors in order with the batches', async () => {
+    // Prepare
+    const { store, commits } = open();
+    const alerts = commits.commit(range(1, 20));
+
+    // Act
+    await commits.setDeliveryCursor('jsonl', 8);
+
+    // Assess: the batch queued before the cursor is committed, and the cursor reads back
+    await expect(alerts).resolves.toHaveLength(5);
+    expect(store.deliveryCursor('jsonl')).toBe(8);
+    store.close();
+  });
+
   it('fails what is pending when the worker dies, and starts a new worker for the next batch', async () => {
     // Prepare
     const { store, commits } = open();

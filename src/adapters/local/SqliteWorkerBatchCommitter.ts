@@ -8,6 +8,7 @@ import { type EncodedBatch, encodeBatch } from './encodeBatch.js';
 /** A message to the commit worker. */
 export type CommitRequest =
   | { kind: 'commit'; seq: number; epoch: number; batch: EncodedBatch; checkpoint?: FileCheckpoint }
+  | { kind: 'cursor'; seq: number; sink: string; cursor: number }
   | { kind: 'close' };
 
 /** The commit worker's answer to one batch: its alert ids, or why it was not committed. */
@@ -69,15 +70,28 @@ export class SqliteWorkerBatchCommitter implements BatchCommitter {
     const request: CommitRequest = { kind: 'commit', seq, epoch: this.epoch, batch };
     if (checkpoint) request.checkpoint = checkpoint;
     const ids = items.map((i) => i.decision.transaction_id);
-    const committed = new Promise<Alert[]>((resolve, reject) => {
-      this.waiting.set(seq, { resolve, reject, alerts, ids });
+    const committed = this.send(request, alerts, ids);
+    for (const { decision } of items) this.inFlight.set(decision.transaction_id, { decision, batch: committed });
+    return committed;
+  }
+
+  /**
+   * Moves an alert sink's delivery cursor, in order with the batches. The alert dispatcher writes
+   * its cursors here while a file is processed: on the main connection each write waited for the
+   * worker's transaction to end, in the sleeps of SQLite's busy handler, with the main thread idle.
+   */
+  async setDeliveryCursor(sink: string, cursor: number): Promise<void> {
+    await this.send({ kind: 'cursor', seq: ++this.seq, sink, cursor }, [], []);
+  }
+
+  private send(request: CommitRequest & { seq: number }, alerts: Omit<Alert, 'id'>[], ids: string[]): Promise<Alert[]> {
+    return new Promise<Alert[]>((resolve, reject) => {
+      this.waiting.set(request.seq, { resolve, reject, alerts, ids });
       const worker = this.running();
-      // Keeps the process alive only while a batch is pending: an idle worker never holds it open.
+      // Keeps the process alive only while something is pending: an idle worker never holds it open.
       worker.ref();
       worker.postMessage(request);
     });
-    for (const { decision } of items) this.inFlight.set(decision.transaction_id, { decision, batch: committed });
-    return committed;
   }
 
   pending(id: string): Promise<Decision> | undefined {

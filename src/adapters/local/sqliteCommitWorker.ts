@@ -21,6 +21,16 @@ port.on('message', (m: CommitRequest) => {
     return;
   }
   let reply: CommitReply;
+  if (m.kind === 'cursor') {
+    try {
+      store.setDeliveryCursor(m.sink, m.cursor);
+      reply = { seq: m.seq, alertIds: [] };
+    } catch (e) {
+      reply = { seq: m.seq, error: (e as Error).message };
+    }
+    port.postMessage(reply);
+    return;
+  }
   const fileId = m.checkpoint?.fileId;
   if (fileId !== undefined && failed.get(fileId) === m.epoch) {
     reply = { seq: m.seq, error: `not committed: an earlier batch of file ${fileId} failed` };
