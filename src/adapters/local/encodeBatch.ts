@@ -27,8 +27,7 @@ export const ALERT_COLUMNS = ['transaction_id', 'created_at', 'body'] as const;
 
 /**
  * A decided batch as SQLite stores it: the bound values of every row, flat, one table after the
- * other. Plain strings and numbers, so it crosses to the commit worker as a cheap structured clone
- * and binds to multi-row INSERTs without further work there.
+ * other, ready for multi-row INSERTs.
  */
 export interface EncodedBatch {
   /** {@link TX_COLUMNS} values, row after row. */
