@@ -197,8 +197,11 @@ export class SqliteStateStore implements StateStore, FileLedger {
     return alerts.map((body, i) => ({ id: ids[i] as number, ...body }));
   }
 
-  /** Stores an encoded batch and the file checkpoint in one transaction; returns its alert ids in order. */
-  private commitEncoded(batch: EncodedBatch, checkpoint?: FileCheckpoint): number[] {
+  /**
+   * Stores an encoded batch (see {@link encodeBatch}) and the file checkpoint in one transaction;
+   * returns the ids of its alerts, in order. This is the part the commit worker runs.
+   */
+  commitEncoded(batch: EncodedBatch, checkpoint?: FileCheckpoint): number[] {
     return this.db.transaction((): number[] => {
       this.insertRows('transactions', TX_COLUMNS, batch.transactions);
       this.insertRows('decisions', DECISION_COLUMNS, batch.decisions);

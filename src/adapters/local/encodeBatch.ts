@@ -27,7 +27,8 @@ export const ALERT_COLUMNS = ['transaction_id', 'created_at', 'body'] as const;
 
 /**
  * A decided batch as SQLite stores it: the bound values of every row, flat, one table after the
- * other, ready for multi-row INSERTs.
+ * other. Plain strings and numbers, so it crosses to the commit worker as a cheap structured clone
+ * and binds to multi-row INSERTs without further work there.
  */
 export interface EncodedBatch {
   /** {@link TX_COLUMNS} values, row after row. */

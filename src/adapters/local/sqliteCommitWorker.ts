@@ -4,7 +4,7 @@ import type { CommitReply, CommitRequest } from './SqliteWorkerBatchCommitter.js
 
 /**
  * The commit worker of {@link SqliteWorkerBatchCommitter}: its own connection to the database,
- * committing batches in arrival order. After a file's batch fails, that file's batches of
+ * committing encoded batches in arrival order. After a file's batch fails, that file's batches of
  * the same epoch queued behind it are refused: committing them would move its checkpoint past rows
  * that were never stored. Batches without a checkpoint (the API's) are independent of each other.
  */
@@ -24,7 +24,7 @@ port.on('message', (m: CommitRequest) => {
   if (m.kind === 'cursor') {
     try {
       store.setDeliveryCursor(m.sink, m.cursor);
-      reply = { seq: m.seq, alerts: [] };
+      reply = { seq: m.seq, alertIds: [] };
     } catch (e) {
       reply = { seq: m.seq, error: (e as Error).message };
     }
@@ -36,7 +36,7 @@ port.on('message', (m: CommitRequest) => {
     reply = { seq: m.seq, error: `not committed: an earlier batch of file ${fileId} failed` };
   } else {
     try {
-      reply = { seq: m.seq, alerts: store.commit(m.items, m.checkpoint) };
+      reply = { seq: m.seq, alertIds: store.commitEncoded(m.batch, m.checkpoint) };
     } catch (e) {
       if (fileId !== undefined) failed.set(fileId, m.epoch);
       reply = { seq: m.seq, error: (e as Error).message };
