@@ -89,7 +89,7 @@ export class AlertDispatcher {
         const alerts = this.options.outbox.listAlerts({ afterId: cursor, limit: this.batch });
         if (alerts.length === 0) break;
         await s.sink.deliver(alerts);
-        this.options.outbox.setDeliveryCursor(s.sink.name, alerts[alerts.length - 1]?.id ?? cursor);
+        await this.options.outbox.setDeliveryCursor(s.sink.name, alerts[alerts.length - 1]?.id ?? cursor);
         if (s.failures > 0) this.options.logger.info(`alert sink ${s.sink.name} recovered`);
         s.failures = 0;
       }

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { FileRulesSource } from '../adapters/local/FileRulesSource.js';
 import type { FolderObjectStore } from '../adapters/local/FolderObjectStore.js';
 import type { SqliteStateStore } from '../adapters/local/SqliteStateStore.js';
+import type { SqliteWorkerBatchCommitter } from '../adapters/local/SqliteWorkerBatchCommitter.js';
 import type { FeatureWindows } from '../core/features.js';
 import type { Model } from '../core/model/model.js';
 import type { PanTokenizer } from '../core/pan.js';
@@ -19,6 +20,8 @@ import { InboxWatcher } from './InboxWatcher.js';
 export interface LocalRuntimeDeps {
   objects: FolderObjectStore;
   state: SqliteStateStore;
+  /** Where file batches are committed: a worker thread writing while the next batch is scored. */
+  commits: SqliteWorkerBatchCommitter;
   features: FeatureWindows;
   rules: FileRulesSource;
   tokenizer: PanTokenizer;
@@ -79,6 +82,7 @@ export class LocalRuntime {
     await this.deps.dispatcher.flush();
     this.deps.dispatcher.stop();
     this.deps.rules.close();
+    await this.deps.commits.close();
     this.deps.state.close();
   }
 
@@ -168,6 +172,7 @@ export class LocalRuntime {
       objects: this.deps.objects,
       state: this.deps.state,
       ledger: this.deps.state,
+      commits: this.deps.commits,
       features: this.deps.features,
       rules: () => this.deps.rules.current(),
       model: this.deps.model,

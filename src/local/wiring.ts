@@ -7,6 +7,7 @@ import { FileRulesSource } from '../adapters/local/FileRulesSource.js';
 import { FolderObjectStore } from '../adapters/local/FolderObjectStore.js';
 import { JsonlAlertSink } from '../adapters/local/JsonlAlertSink.js';
 import { SqliteStateStore } from '../adapters/local/SqliteStateStore.js';
+import { SqliteWorkerBatchCommitter } from '../adapters/local/SqliteWorkerBatchCommitter.js';
 import { WebhookAlertSink } from '../adapters/local/WebhookAlertSink.js';
 import { type Config, ConfigError } from '../config.js';
 import { FeatureWindows } from '../core/features.js';
@@ -68,7 +69,10 @@ export function createLocalRuntime(config: Config, options: LocalWiringOptions):
   const dataDir = resolve(config.dataDir);
   for (const f of DATA_FOLDERS) mkdirSync(join(dataDir, f), { recursive: true, mode: 0o700 });
   const tokenizer = createPanTokenizer(loadOrCreateTokenKey(dataDir, config.tokenKey));
-  const state = new SqliteStateStore({ path: join(dataDir, 'fraudmini.db') });
+  const dbPath = join(dataDir, 'fraudmini.db');
+  const state = new SqliteStateStore({ path: dbPath });
+  // File batches are committed on this worker thread while the next batch is scored.
+  const commits = new SqliteWorkerBatchCommitter({ path: dbPath });
   const rulesPath = resolve(config.rulesPath ?? dataDirRules(dataDir));
   const rules = new FileRulesSource(rulesPath, options.logger);
   const model = config.modelPath !== undefined ? readModelFile(resolve(config.modelPath)) : undefined;
@@ -90,9 +94,19 @@ export function createLocalRuntime(config: Config, options: LocalWiringOptions):
     new JsonlAlertSink(join(dataDir, 'alerts.jsonl')),
   ];
   if (config.webhookUrl) sinks.push(new WebhookAlertSink({ url: config.webhookUrl }));
-  const dispatcher = new AlertDispatcher({ outbox: state, sinks, logger: options.logger });
+  const dispatcher = new AlertDispatcher({
+    // Cursor writes go through the commit worker, the database's writer while a file is processed.
+    outbox: {
+      listAlerts: (q) => state.listAlerts(q),
+      deliveryCursor: (sink) => state.deliveryCursor(sink),
+      setDeliveryCursor: (sink, cursor) => commits.setDeliveryCursor(sink, cursor),
+    },
+    sinks,
+    logger: options.logger,
+  });
   const server = buildServer({
     state,
+    committing: (id) => commits.pending(id),
     features,
     rules: () => rules.current(),
     rulesEditor: rules,
@@ -109,6 +123,7 @@ export function createLocalRuntime(config: Config, options: LocalWiringOptions):
   const runtime = new LocalRuntime({
     objects: new FolderObjectStore({ root: dataDir }),
     state,
+    commits,
     features,
     rules,
     tokenizer,

@@ -7,7 +7,7 @@ import type { Alert } from '../core/views.js';
 import type { FileLedger, FileRecord } from '../ports/FileLedger.js';
 import type { Logger } from '../ports/Logger.js';
 import type { ObjectStore } from '../ports/ObjectStore.js';
-import type { StateStore } from '../ports/StateStore.js';
+import type { BatchCommitter, StateStore } from '../ports/StateStore.js';
 import { type IngestBatch, ingestCsv } from './ingest.js';
 import { maskedCsv, maskedText } from './maskedCopy.js';
 import { RECEIPT_REJECTION_LIMIT, type Receipt } from './receipt.js';
@@ -27,6 +27,13 @@ export interface FileProcessorDeps {
   fieldMap?: FieldMap;
   /** @default 5000 */
   batchSize?: number;
+  /**
+   * Commits batches without waiting for each (the local runtime's worker thread), so the next
+   * batch is scored while the last one is written. @default `state.commit`, one batch at a time
+   */
+  commits?: BatchCommitter;
+  /** Batches scored but not yet committed, at most (bounds memory when writing is the slower side). @default 2 */
+  maxInFlight?: number;
   logger: Logger;
   onAlerts?: (alerts: Alert[]) => void;
   onProgress?: (file: FileRecord, batch: IngestBatch) => void;
@@ -77,23 +84,50 @@ async function ingestRows(file: FileRecord, deps: FileProcessorDeps): Promise<vo
     batchSize: deps.batchSize,
     skipRows: file.rowsDone,
   });
+  const commits = deps.commits ?? inlineCommits(deps.state);
+  const maxInFlight = deps.commits ? (deps.maxInFlight ?? 2) : 1;
+  const inFlight: Promise<void>[] = [];
+  // The first failure stops the file. Later batches already queued are refused by the committer,
+  // so the checkpoint stays at the last batch stored; a restart resumes from there.
+  let failure: { error: unknown } | undefined;
   for await (const batch of batches) {
+    if (failure) break;
     const ids = batch.rows.map((r) => r.transaction.transactionId);
-    const existing = deps.state.findDecisions(ids);
+    const stored = deps.state.findDecisions(ids);
+    // Decided in a batch still being committed: a duplicate too, though not in the store yet.
+    const decided = { has: (id: string) => stored.has(id) || commits.pending(id) !== undefined };
     const scored = scoreBatch(
       batch.rows.map((r) => ({ transaction: r.transaction, source: { ...r.row, file: file.name } })),
-      existing,
+      decided,
       { features: deps.features, rules: deps.rules(), model: deps.model, now: deps.now },
     );
-    const alerts = deps.state.commit(scored.decided, {
-      fileId: file.id,
-      rowsDone: batch.rowsDone,
-      rejections: batch.rejections,
-      duplicates: scored.duplicates.length,
-    });
-    if (alerts.length > 0) deps.onAlerts?.(alerts);
-    deps.onProgress?.(file, batch);
+    const committed = commits
+      .commit(scored.decided, {
+        fileId: file.id,
+        rowsDone: batch.rowsDone,
+        rejections: batch.rejections,
+        duplicates: scored.duplicates.length,
+      })
+      .then((alerts) => {
+        if (alerts.length > 0) deps.onAlerts?.(alerts);
+        deps.onProgress?.(file, batch);
+      })
+      .catch((error: unknown) => {
+        failure ??= { error };
+      });
+    inFlight.push(committed);
+    if (inFlight.length >= maxInFlight) await inFlight.shift();
   }
+  await Promise.all(inFlight);
+  if (failure) throw failure.error;
+}
+
+/** Commits each batch on the spot through the synchronous store (no batch is ever pending). */
+function inlineCommits(state: StateStore): BatchCommitter {
+  return {
+    commit: async (items, checkpoint) => state.commit(items, checkpoint),
+    pending: () => undefined,
+  };
 }
 
 /** Output keys for a file: `processed/tx.csv` and `processed/tx.receipt.json` (suffixed if taken). */

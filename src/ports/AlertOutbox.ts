@@ -6,5 +6,6 @@ export interface AlertOutbox {
   listAlerts(q: { afterId: number; limit: number }): Alert[];
   /** Id of the last alert a sink has taken. */
   deliveryCursor(sink: string): number;
-  setDeliveryCursor(sink: string, cursor: number): void;
+  /** Moves a sink's cursor; a promise when the write happens elsewhere (the dispatcher awaits it before reading the cursor again). */
+  setDeliveryCursor(sink: string, cursor: number): void | Promise<void>;
 }

@@ -57,3 +57,18 @@ export interface StateStore {
   listAlerts(q: AlertQuery): Alert[];
   stats(): Stats;
 }
+
+/**
+ * Commits batches without blocking the caller until they are stored (the local runtime runs them
+ * on a worker thread). Batches commit in the order given. Once one fails, the batches queued
+ * behind it fail too, uncommitted, so a file checkpoint never moves past a batch that is not stored.
+ */
+export interface BatchCommitter {
+  /** Queues a batch (and its file checkpoint); resolves with the alerts it created once it is committed. */
+  commit(items: readonly DecidedItem[], checkpoint?: FileCheckpoint): Promise<Alert[]>;
+  /**
+   * The decision of a transaction in a batch queued but not committed yet (decided, not yet
+   * visible in the store), settling when that batch is committed or fails.
+   */
+  pending(id: string): Promise<Decision> | undefined;
+}

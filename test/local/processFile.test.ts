@@ -4,12 +4,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileRulesSource } from '../../src/adapters/local/FileRulesSource.js';
 import { FolderObjectStore } from '../../src/adapters/local/FolderObjectStore.js';
 import { SqliteStateStore } from '../../src/adapters/local/SqliteStateStore.js';
+import { SqliteWorkerBatchCommitter } from '../../src/adapters/local/SqliteWorkerBatchCommitter.js';
 import { FeatureWindows } from '../../src/core/features.js';
 import { createPanTokenizer } from '../../src/core/pan.js';
 import type { Decision } from '../../src/core/scoring.js';
 import { BUNDLED_RULES } from '../../src/local/wiring.js';
 import { claimFile, type FileProcessorDeps, processFile } from '../../src/pipeline/processFile.js';
 import { silentLogger } from '../../src/ports/Logger.js';
+import type { BatchCommitter, DecidedItem } from '../../src/ports/StateStore.js';
 import { HEADER, scenarioFile, tempDir } from '../helpers/fixtures.js';
 
 describe('processFile (local pipeline over SQLite and a folder)', () => {
@@ -183,5 +185,88 @@ describe('processFile (local pipeline over SQLite and a folder)', () => {
     // Assess
     expect(receipt.counts.duplicates).toBe(1);
     expect(state.getTransaction('X1')?.decision).toEqual(first);
+  });
+
+  describe('with batches committed on a worker thread', () => {
+    let commits: SqliteWorkerBatchCommitter;
+    beforeEach(() => {
+      commits = new SqliteWorkerBatchCommitter({ path: join(dir, 'db.sqlite') });
+    });
+    afterEach(async () => {
+      await commits.close();
+    });
+
+    it('stores the same decisions and receipt as committing inline', async () => {
+      // Prepare
+      const f = scenarioFile(2000, 4);
+      const inline = await processFile(await drop('a.csv', f.csv), { ...deps, features: new FeatureWindows() });
+      const inlineDecisions = f.expected.high_value?.map((id) => state.getTransaction(id)?.decision.reasons);
+      const other = new SqliteStateStore({ path: join(dir, 'other.sqlite') });
+      const otherCommits = new SqliteWorkerBatchCommitter({ path: join(dir, 'other.sqlite') });
+      writeFileSync(join(dir, 'in.tmp'), f.csv);
+      await deps.objects.move('in.tmp', 'inbox/b.csv');
+      const file = await claimFile('inbox/b.csv', { objects: deps.objects, ledger: other });
+
+      // Act
+      const viaWorker = await processFile(file, {
+        ...deps,
+        state: other,
+        ledger: other,
+        commits: otherCommits,
+        maxInFlight: 3,
+        features: new FeatureWindows(),
+      });
+      await otherCommits.close();
+
+      // Assess
+      expect({ ...viaWorker.counts }).toEqual({ ...inline.counts });
+      expect(viaWorker.rejections).toEqual(inline.rejections);
+      expect(other.stats()).toMatchObject({ decisions: 1996, alerts: inline.counts.alerts });
+      expect(f.expected.high_value?.map((id) => other.getTransaction(id)?.decision.reasons)).toEqual(inlineDecisions);
+      other.close();
+    });
+
+    it('counts an id repeated in a batch still being committed as a duplicate', async () => {
+      // Prepare: row 300 repeats row 10's id; with 250-row batches, row 10's batch may still be in flight
+      const lines = scenarioFile(400, 0).csv.split('\n');
+      const id10 = lines[10]?.split(',')[0] as string;
+      lines[300] = [id10, ...(lines[300]?.split(',').slice(1) ?? [])].join(',');
+
+      // Act
+      const receipt = await processFile(await drop('tx.csv', lines.join('\n')), { ...deps, commits, maxInFlight: 4 });
+
+      // Assess
+      expect(receipt.counts).toMatchObject({ rows: 400, decided: 399, duplicates: 1 });
+      expect(state.stats().decisions).toBe(399);
+    });
+
+    it('stops at a batch the worker fails to store, and resumes from the last one stored', async () => {
+      // Prepare: the third batch fails in the worker (it repeats a transaction of the first)
+      const f = scenarioFile(1000, 0);
+      const file = await drop('tx.csv', f.csv);
+      let batches = 0;
+      let first: DecidedItem | undefined;
+      const failing: BatchCommitter = {
+        commit: (items, checkpoint) => {
+          first ??= items[0];
+          return commits.commit(++batches === 3 && first ? [...items, first] : items, checkpoint);
+        },
+        pending: (id) => commits.pending(id),
+      };
+      await expect(processFile(file, { ...deps, batchSize: 100, commits: failing, maxInFlight: 4 })).rejects.toThrow(
+        /UNIQUE constraint failed/,
+      );
+      expect(state.getFile(file.id)?.rowsDone).toBe(200);
+      expect(state.stats().decisions).toBe(200);
+
+      // Act: a restart rebuilds the features from what was stored and resumes
+      const features = new FeatureWindows();
+      for (const tx of state.replay()) features.observe(tx);
+      const receipt = await processFile(state.getFile(file.id) ?? file, { ...deps, batchSize: 100, commits, features });
+
+      // Assess
+      expect(receipt.counts).toMatchObject({ rows: 1000, decided: 1000, duplicates: 0 });
+      expect(state.stats().decisions).toBe(1000);
+    });
   });
 });

@@ -83,6 +83,30 @@ describe('HTTP API', () => {
       for (const id of ids) expect(state.getTransaction(id)?.decision.transaction_id).toBe(id);
     });
 
+    it('answers an id still being committed from a file as a duplicate, once that commit is done', async () => {
+      // Prepare: the decision a file batch holds for api-1, its commit not finished yet
+      const first = await post(body());
+      const decision = first.json().decision;
+      state.close();
+      state = new SqliteStateStore({ path: ':memory:' });
+      let commit: (d: typeof decision) => void = () => {};
+      const committing = new Promise<typeof decision>((resolve) => {
+        commit = resolve;
+      });
+      await app.close();
+      app = build({ committing: (id) => (id === 'api-1' ? committing : undefined) });
+
+      // Act
+      const answer = post(body());
+      commit(decision);
+      const res = await answer;
+
+      // Assess
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toEqual({ transaction_id: 'api-1', decision, duplicate: true });
+      expect(state.stats().decisions).toBe(0);
+    });
+
     it('scores synchronously and answers 201 with the decision', async () => {
       // Act
       const res = await post(body());

@@ -1,0 +1,181 @@
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { INSERT_CHUNK, SqliteStateStore } from '../../src/adapters/local/SqliteStateStore.js';
+import { SqliteCommitError, SqliteWorkerBatchCommitter } from '../../src/adapters/local/SqliteWorkerBatchCommitter.js';
+import type { Decision, Outcome } from '../../src/core/scoring.js';
+import type { DecidedItem } from '../../src/ports/StateStore.js';
+import { tempDir } from '../helpers/fixtures.js';
+import { makeTx, T0, testTokenizer } from '../helpers/transactions.js';
+
+const tokenize = testTokenizer();
+
+/** A decided item; every fourth blocks (and so raises an alert), every fifth has a card, the rest are plain. */
+function decided(n: number): DecidedItem {
+  const transactionId = `T${String(n).padStart(6, '0')}`;
+  const outcome: Outcome = n % 4 === 0 ? 'block' : 'allow';
+  const transaction = makeTx({
+    transactionId,
+    timestamp: T0 + n * 1000,
+    accountId: `A${n % 7}`,
+    merchant: n % 3 === 0 ? `Shop "${n}"` : undefined,
+    card: n % 5 === 0 ? tokenize('4111111111111111') : undefined,
+    attributes: n % 6 === 0 ? { note: `row ${n}` } : {},
+  });
+  const decision: Decision = {
+    transaction_id: transactionId,
+    score: outcome === 'block' ? 90 : 0,
+    outcome,
+    reasons: outcome === 'block' ? [{ rule: 'high_value', weight: 90, detail: 'amount above 10000' }] : [],
+    model_score: null,
+    model_version: null,
+    rules_score: outcome === 'block' ? 90 : 0,
+    rules_version: 'test-1',
+    decided_at: new Date(T0 + n * 1000).toISOString(),
+  };
+  return { transaction, decision };
+}
+
+function range(from: number, count: number): DecidedItem[] {
+  return Array.from({ length: count }, (_, i) => decided(from + i));
+}
+
+describe('SqliteStateStore.commit (multi-row inserts)', () => {
+  it.each([0, 1, INSERT_CHUNK - 1, INSERT_CHUNK, INSERT_CHUNK + 1, 2 * INSERT_CHUNK + 37])(
+    'stores every row of a batch of %i, each readable as it was committed',
+    (size) => {
+      // Prepare
+      const store = new SqliteStateStore({ path: ':memory:' });
+      const items = range(1, size);
+
+      // Act
+      const alerts = store.commit(items);
+
+      // Assess
+      expect(store.stats()).toMatchObject({ transactions: size, decisions: size, alerts: alerts.length });
+      for (const item of items) {
+        expect(store.getTransactionRecord(item.transaction.transactionId)).toEqual(item.transaction);
+        expect(store.getTransaction(item.transaction.transactionId)?.decision).toEqual(item.decision);
+      }
+      expect(alerts.map((a) => a.transaction_id)).toEqual(
+        items.filter((i) => i.decision.outcome !== 'allow').map((i) => i.transaction.transactionId),
+      );
+      expect(store.listAlerts({ afterId: 0, limit: 1000 })).toEqual(alerts);
+      expect([...store.replay()].map((t) => t.transactionId)).toEqual(items.map((i) => i.transaction.transactionId));
+      store.close();
+    },
+  );
+
+  it('stores nothing of a batch that holds an id already stored', () => {
+    // Prepare
+    const store = new SqliteStateStore({ path: ':memory:' });
+    store.commit(range(1, 10));
+
+    // Act
+    const commit = () => store.commit(range(5, INSERT_CHUNK + 10));
+
+    // Assess
+    expect(commit).toThrow(/UNIQUE/);
+    expect(store.stats().decisions).toBe(10);
+    store.close();
+  });
+});
+
+describe('SqliteWorkerBatchCommitter', () => {
+  let cleanup = () => {};
+  let commits: SqliteWorkerBatchCommitter | undefined;
+  afterEach(async () => {
+    await commits?.close();
+    cleanup();
+  });
+
+  const open = () => {
+    const t = tempDir();
+    cleanup = t.cleanup;
+    const path = join(t.dir, 'state.db');
+    const store = new SqliteStateStore({ path });
+    commits = new SqliteWorkerBatchCommitter({ path });
+    return { store, commits };
+  };
+
+  it('commits batches in order with their checkpoints, and shows queued decisions as pending', async () => {
+    // Prepare
+    const { store, commits } = open();
+    const file = store.beginFile('f.csv');
+    const first = range(1, 250);
+    const second = range(251, 250);
+
+    // Act
+    const a = commits.commit(first, { fileId: file.id, rowsDone: 250, rejections: [], duplicates: 0 });
+    const b = commits.commit(second, { fileId: file.id, rowsDone: 501, rejections: [{ row: 501, line: 502, column: 'amount', reason: 'not a number' }], duplicates: 0 });
+    const pendingBefore = commits.pending('T000300');
+    const [alertsA, alertsB] = await Promise.all([a, b]);
+
+    // Assess
+    expect((await pendingBefore)?.transaction_id).toBe('T000300');
+    expect(commits.pending('T000300')).toBeUndefined();
+    expect(store.getFile(file.id)).toMatchObject({ rowsDone: 501, counts: { decided: 500, rejected: 1, rows: 501 } });
+    expect([...alertsA, ...alertsB]).toEqual(store.listAlerts({ afterId: 0, limit: 1000 }));
+    expect(store.getTransaction('T000500')?.decision).toEqual(second.at(-1)?.decision);
+    store.close();
+  });
+
+  it('surfaces a failed batch as an error and refuses the batches queued behind it', async () => {
+    // Prepare: the second batch repeats an id of the first, so its insert fails in the worker
+    const { store, commits } = open();
+    const file = store.beginFile('f.csv');
+
+    // Act
+    const ok = commits.commit(range(1, 10), { fileId: file.id, rowsDone: 10, rejections: [], duplicates: 0 });
+    const bad = commits.commit(range(5, 10), { fileId: file.id, rowsDone: 20, rejections: [], duplicates: 0 });
+    const behind = commits.commit(range(100, 10), { fileId: file.id, rowsDone: 30, rejections: [], duplicates: 0 });
+
+    // Assess
+    await expect(ok).resolves.toBeDefined();
+    await expect(bad).rejects.toThrow(SqliteCommitError);
+    await expect(bad).rejects.toThrow(/UNIQUE/);
+    await expect(behind).rejects.toThrow(/earlier batch/);
+    expect(commits.pending('T000100')).toBeUndefined();
+    expect(store.getFile(file.id)?.rowsDone).toBe(10);
+    expect(store.stats().decisions).toBe(10);
+
+    // Act: the next batch, after the caller has seen the failure, commits again
+    await commits.commit(range(100, 10), { fileId: file.id, rowsDone: 30, rejections: [], duplicates: 0 });
+
+    // Assess
+    expect(store.getFile(file.id)?.rowsDone).toBe(30);
+    expect(store.stats().decisions).toBe(20);
+    store.close();
+  });
+
+  it('moves alert delivery cursors in order with the batches', async () => {
+    // Prepare
+    const { store, commits } = open();
+    const alerts = commits.commit(range(1, 20));
+
+    // Act
+    await commits.setDeliveryCursor('jsonl', 8);
+
+    // Assess: the batch queued before the cursor is committed, and the cursor reads back
+    await expect(alerts).resolves.toHaveLength(5);
+    expect(store.deliveryCursor('jsonl')).toBe(8);
+    store.close();
+  });
+
+  it('fails what is pending when the worker dies, and starts a new worker for the next batch', async () => {
+    // Prepare
+    const { store, commits } = open();
+    // The worker is private: reach it to kill it, as a crash of the thread would.
+    const worker = (commits as unknown as { running(): { terminate(): Promise<number> } }).running();
+
+    // Act
+    const lost = commits.commit(range(1, 2000));
+    await worker.terminate();
+
+    // Assess
+    await expect(lost).rejects.toThrow(SqliteCommitError);
+    expect(commits.pending('T000001')).toBeUndefined();
+    await commits.commit(range(5000, 3));
+    expect(store.getTransaction('T005000')).toBeDefined();
+    store.close();
+  });
+});
