@@ -31,8 +31,10 @@ interface PendingLabel {
 }
 
 /** Per entity: label events in order of the time they became known, with a running fraud count. */
-class LabelHistory {
+export class LabelHistory {
   knownAt: number[] = [];
+  /** Set when the feedback forgets this history (swept or cleared): whoever kept it must look it up again. */
+  retired = false;
   /** prefix[i] = frauds among the first i events (after `base`). */
   prefix: number[] = [0];
   base = 0;
@@ -142,22 +144,34 @@ export class LabelFeedback {
   }
 
   /**
-   * Writes the known-label counts of every entity and label window of `tx` at `t` into `out`
-   * (layout of `Features.labels`; zeros for entities without history).
+   * Writes the known-label counts of every entity and label window at the transaction's time into
+   * `out` (layout of `Features.labels`), then schedules its own label, so it never sees itself:
+   * what feature windows call per transaction. `histories[e]` is the history of entity `e` of
+   * {@link LABEL_ENTITIES}, undefined when the transaction has no such entity or it has none yet;
+   * with a label, every entity the transaction has must have one (see {@link history}).
    */
-  snapshot(tx: Transaction, t: number, out: number[] | Float64Array): void {
-    this.read(tx, t, out, undefined);
+  snapshotAndScheduleWith(tx: Transaction, histories: readonly (LabelHistory | undefined)[], out: number[]): void {
+    const t = tx.timestamp;
+    for (let e = 0; e < LABEL_ENTITIES.length; e++) histories[e]?.countsAll(t, out, e * LABEL_WINDOW_MS.length * 2);
+    if (tx.label === undefined) return;
+    const own: LabelHistory[] = [];
+    for (const h of histories) if (h !== undefined) own.push(h);
+    this.enqueue(t + this.delayMs, tx.label, own);
   }
 
   /**
-   * {@link snapshot} at the transaction's own time, then {@link schedule} of its own label (so
-   * it never sees itself), looking each entity up once for both: what feature windows call per
-   * transaction.
+   * The label history of one entity (by index in {@link LABEL_ENTITIES}), or undefined when it has
+   * none; with `create`, made when missing. For callers that keep it beside their own per-entity
+   * state and skip the lookup next time: it stays valid until `retired`.
    */
-  snapshotAndSchedule(tx: Transaction, out: number[] | Float64Array): void {
-    const label = tx.label;
-    const histories = this.read(tx, tx.timestamp, out, label === undefined ? undefined : []);
-    if (histories && label !== undefined) this.enqueue(tx.timestamp + this.delayMs, label, histories);
+  history(entity: number, key: string, create: boolean): LabelHistory | undefined {
+    const m = this.maps[LABEL_ENTITIES[entity] as LabelEntity];
+    let h = m.get(key);
+    if (!h && create) {
+      h = new LabelHistory();
+      m.set(detached(key), h);
+    }
+    return h;
   }
 
   /** Queues a transaction's label, to become known at its time + the delay. */
@@ -179,34 +193,11 @@ export class LabelFeedback {
   /** Forgets everything (before a replay). */
   clear(): void {
     this.queue.clear();
-    for (const m of Object.values(this.maps)) m.clear();
-    this.released = Number.NEGATIVE_INFINITY;
-  }
-
-  /**
-   * Writes the counts of each entity of `tx` at `t` into `out`; with `histories`, also collects
-   * every entity's history into it, creating the missing ones (for a label about to be queued).
-   */
-  private read(
-    tx: Transaction,
-    t: number,
-    out: number[] | Float64Array,
-    histories: LabelHistory[] | undefined,
-  ): LabelHistory[] | undefined {
-    for (let e = 0; e < LABEL_ENTITIES.length; e++) {
-      const key = e === 0 ? tx.accountId : e === 1 ? tx.card?.token : e === 2 ? tx.terminalId : tx.merchant;
-      if (key === undefined) continue;
-      const m = this.maps[LABEL_ENTITIES[e] as LabelEntity];
-      let h = m.get(key);
-      if (h) h.countsAll(t, out, e * LABEL_WINDOW_MS.length * 2);
-      if (!histories) continue;
-      if (!h) {
-        h = new LabelHistory();
-        m.set(detached(key), h);
-      }
-      histories.push(h);
+    for (const m of Object.values(this.maps)) {
+      for (const h of m.values()) h.retired = true;
+      m.clear();
     }
-    return histories;
+    this.released = Number.NEGATIVE_INFINITY;
   }
 
   /** The label histories of every entity of `tx`, created when missing. */
@@ -215,14 +206,7 @@ export class LabelFeedback {
     const keys = entityKeys(tx);
     for (let e = 0; e < LABEL_ENTITIES.length; e++) {
       const key = keys[e];
-      if (key === undefined) continue;
-      const m = this.maps[LABEL_ENTITIES[e] as LabelEntity];
-      let h = m.get(key);
-      if (!h) {
-        h = new LabelHistory();
-        m.set(detached(key), h);
-      }
-      histories.push(h);
+      if (key !== undefined) histories.push(this.history(e, key, true) as LabelHistory);
     }
     return histories;
   }
@@ -239,7 +223,10 @@ export class LabelFeedback {
       for (const [key, h] of m) {
         h.evict(horizon);
         // A history with labels still pending stays: they are queued against this very object.
-        if (h.base >= h.knownAt.length && h.pending === 0) m.delete(key);
+        if (h.base >= h.knownAt.length && h.pending === 0) {
+          h.retired = true;
+          m.delete(key);
+        }
       }
     }
   }

@@ -1,3 +1,5 @@
+import type { LabelHistory } from './labels.js';
+
 /** The windows every entity is aggregated over. */
 export const WINDOWS = ['1m', '1h', '24h', '7d', '30d'] as const;
 /** A window name. */
@@ -138,6 +140,11 @@ function eventsAt(s: readonly number[]): number {
 export class EntityWindows {
   /** Header, countries, events (see the layout above). */
   private s: number[] = emptyState();
+  /**
+   * The entity's label history, kept here by the feature store when label feedback is on, so a
+   * transaction looks each entity up once for both (see `FeatureWindows.observe`).
+   */
+  labels: LabelHistory | undefined = undefined;
 
   constructor(
     private readonly latenessMs: number,

@@ -200,6 +200,37 @@ describe('FeatureWindows with label feedback', () => {
     expect(labelCounts(late, 'account', '30d')).toEqual({ known: 1, frauds: 0 });
   });
 
+  it('sees labels scheduled after the feedback forgot the history the windows kept', () => {
+    // Prepare: the account's history is kept on its windows, then the feedback forgets it.
+    const feedback = new LabelFeedback({ delayMs: 0 });
+    const store = new FeatureWindows({ labels: feedback });
+    store.observe(tx('a', T, 1));
+    feedback.clear();
+    feedback.scheduleAt(tx('api', T + HOUR, undefined), 1, T + HOUR);
+
+    // Act
+    const next = store.observe(tx('b', T + 2 * HOUR, 0));
+
+    // Assess: only the label posted after the reset counts, through the new history.
+    expect(labelCounts(next, 'account', '1d')).toEqual({ known: 1, frauds: 1 });
+  });
+
+  it('sees labels of a history the feedback swept and made again while the windows kept the old one', () => {
+    // Prepare: one labelled row on account acc-1, then 50,000 rows of other accounts two months
+    // later, so the feedback's periodic sweep forgets acc-1's history (the windows keep theirs).
+    const feedback = new LabelFeedback({ delayMs: 0 });
+    const store = new FeatureWindows({ labels: feedback, latenessMs: 90 * DAY });
+    store.observe(tx('a', T, 1));
+    for (let i = 0; i < 50_000; i++) store.observe(makeTx({ transactionId: `o${i}`, accountId: `other-${i % 7}`, timestamp: T + 61 * DAY + i }));
+    feedback.scheduleAt(tx('api', T + 62 * DAY, undefined), 1, T + 62 * DAY);
+
+    // Act
+    const next = store.observe(tx('b', T + 62 * DAY + HOUR, 0));
+
+    // Assess
+    expect(labelCounts(next, 'account', '1d')).toEqual({ known: 1, frauds: 1 });
+  });
+
   it('reads zeros for features without label feedback', () => {
     // Prepare
     const store = new FeatureWindows();
