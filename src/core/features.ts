@@ -6,7 +6,6 @@ import {
   type LabelHistory,
   type LabelWindowName,
 } from './labels.js';
-import { detached } from './strings.js';
 import type { Transaction } from './transaction.js';
 import {
   CountryCodes,
@@ -168,8 +167,7 @@ export class FeatureWindows {
     let w = m.get(id);
     if (!w) {
       w = new EntityWindows(this.latenessMs, this.countries);
-      // The id is usually a slice of a large input chunk: keep a copy, not the chunk (see `detached`).
-      m.set(detached(id), w);
+      m.set(id, w);
     }
     return w;
   }

@@ -1,5 +1,4 @@
 import { upperBound } from './search.js';
-import { detached } from './strings.js';
 import type { Label, Transaction } from './transaction.js';
 
 /** Windows over which known labels are counted (by the time the label became known). */
@@ -169,7 +168,7 @@ export class LabelFeedback {
     let h = m.get(key);
     if (!h && create) {
       h = new LabelHistory();
-      m.set(detached(key), h);
+      m.set(key, h);
     }
     return h;
   }

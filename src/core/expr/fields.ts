@@ -6,7 +6,7 @@ import type { WindowName } from '../windows.js';
 // descriptor read by one function with a switch (readNumber / readString). Being one function,
 // it is a single call target that V8 inlines into the closures using it; a closure per field
 // would make those call sites megamorphic and cost a real call each. Features are read through
-// featureValue / previousOf only, by a reader closure per entity. Numbers and money read NaN when
+// featureValue / previousTime / previousCountry only, by a reader closure per entity. Numbers and money read NaN when
 // missing (arithmetic carries it for free); strings read undefined.
 
 /** The type of each transaction field. */
