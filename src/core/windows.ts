@@ -79,9 +79,11 @@ export class CountryCodes {
   }
 }
 
-// One entity's state is one plain array of doubles (on the V8 heap, unboxed, never scanned by
-// the garbage collector). With tens of thousands of entities, scoring is bound by memory latency
-// (each transaction touches four random entities), so everything an append needs sits together:
+// One entity's state is one Float64Array, filled to a length kept beside it. Its bytes live
+// outside the V8 heap: the garbage collector neither scans nor copies them, and growing it does
+// not churn the young generation (as a plain array of doubles did, each growth a new copy that was
+// then promoted). With tens of thousands of entities, scoring is bound by memory latency (each
+// transaction touches four random entities), so everything an append needs sits together:
 //
 //   header     newest time, first retained event, country count, then per window: start, the
 //              time of its oldest event, sum, sum of squares. A window reads its edge events
@@ -93,7 +95,7 @@ export class CountryCodes {
 //   events     [time, amount, country code] triples in time order (ties in arrival order).
 //
 // Event indices count events from the start of the events region, which moves by two numbers
-// when a country is added or forgotten (rare: a splice).
+// when a country is added or forgotten (rare: a shift within the array).
 const LATEST = 0;
 /** Index (in events) of the first retained event; earlier ones are evicted lazily. */
 const BASE = 1;
@@ -114,14 +116,18 @@ const TIME = 0;
 const AMOUNT = 1;
 const COUNTRY = 2;
 
-function emptyState(): number[] {
-  const s = [Number.NEGATIVE_INFINITY, 0, 0];
-  for (let w = 0; w < WINDOW_COUNT; w++) s.push(0, Number.POSITIVE_INFINITY, 0, 0);
+/** Room for the header, one country and two events: most terminals and merchants stay small. */
+const INITIAL_CAPACITY = HEADER + 2 + 2 * STRIDE;
+
+function emptyState(): Float64Array {
+  const s = new Float64Array(INITIAL_CAPACITY);
+  s[LATEST] = Number.NEGATIVE_INFINITY;
+  for (let h = WIN; h < HEADER; h += WIN_STRIDE) s[h + HEAD] = Number.POSITIVE_INFINITY;
   return s;
 }
 
 /** Where the events region of a state array starts. */
-function eventsAt(s: readonly number[]): number {
+function eventsAt(s: Float64Array): number {
   return HEADER + 2 * (s[COUNTRIES] as number);
 }
 
@@ -138,8 +144,9 @@ function eventsAt(s: readonly number[]): number {
  * {@link ENTITY_LAYOUT}) and allocates nothing per event; {@link observe} returns them as objects.
  */
 export class EntityWindows {
-  /** Header, countries, events (see the layout above). */
-  private s: number[] = emptyState();
+  /** Header, countries, events (see the layout above); only the first {@link n} numbers are in use. */
+  private s: Float64Array = emptyState();
+  private n = HEADER;
   /**
    * The entity's label history, kept here by the feature store when label feedback is on, so a
    * transaction looks each entity up once for both (see `FeatureWindows.observe`).
@@ -158,7 +165,7 @@ export class EntityWindows {
 
   /** Number of retained events (for memory accounting and tests). */
   get size(): number {
-    return (this.s.length - eventsAt(this.s)) / STRIDE - (this.s[BASE] as number);
+    return (this.n - eventsAt(this.s)) / STRIDE - (this.s[BASE] as number);
   }
 
   /** Adds an event and returns the entity's features at its time. */
@@ -178,9 +185,10 @@ export class EntityWindows {
   }
 
   private append(t: number, amount: number, country: number, out: number[], at: number): void {
+    const n = this.n;
+    if (n + STRIDE > this.s.length) this.grow(STRIDE);
     const s = this.s;
     const ev = eventsAt(s);
-    const n = s.length;
     const events = (n - ev) / STRIDE + 1;
     if (events - 1 > (s[BASE] as number)) {
       out[at + PREV_TIME] = s[n - STRIDE + TIME] as number;
@@ -189,7 +197,10 @@ export class EntityWindows {
       out[at + PREV_TIME] = Number.NaN;
       out[at + PREV_COUNTRY] = 0;
     }
-    s.push(t, amount, country);
+    s[n + TIME] = t;
+    s[n + AMOUNT] = amount;
+    s[n + COUNTRY] = country;
+    this.n = n + STRIDE;
     s[LATEST] = t;
     const units = amount / 10_000;
     const sq = units * units;
@@ -228,13 +239,17 @@ export class EntityWindows {
   }
 
   private insertLate(t: number, amount: number, country: number, out: number[], at: number): void {
+    const p = this.upperBound(t);
+    const slot = eventsAt(this.s) + p * STRIDE;
+    this.open(slot, STRIDE);
     const s = this.s;
     const ev = eventsAt(s);
-    const p = this.upperBound(t);
-    s.splice(ev + p * STRIDE, 0, t, amount, country);
+    s[slot + TIME] = t;
+    s[slot + AMOUNT] = amount;
+    s[slot + COUNTRY] = country;
     const units = amount / 10_000;
     const latest = s[LATEST] as number;
-    const events = (s.length - ev) / STRIDE;
+    const events = (this.n - ev) / STRIDE;
     for (let w = 0, h = WIN; w < WINDOW_COUNT; w++, h += WIN_STRIDE) {
       if (t > latest - (WINDOW_MS[w] as number)) {
         s[h + SUM] = (s[h + SUM] as number) + amount;
@@ -281,7 +296,7 @@ export class EntityWindows {
     const s = this.s;
     const ev = eventsAt(s);
     let l = s[BASE] as number;
-    let h = (s.length - ev) / STRIDE;
+    let h = (this.n - ev) / STRIDE;
     while (l < h) {
       const mid = (l + h) >>> 1;
       if ((s[ev + mid * STRIDE + TIME] as number) <= t) l = mid + 1;
@@ -292,15 +307,17 @@ export class EntityWindows {
 
   /** Records that `country` was seen at `t`, if that is newer than what is known. */
   private markCountry(country: number, t: number): void {
-    const s = this.s;
-    const end = eventsAt(s);
+    const end = eventsAt(this.s);
     for (let i = HEADER; i < end; i += 2) {
-      if (s[i] === country) {
-        if (t > (s[i + 1] as number)) s[i + 1] = t;
+      if (this.s[i] === country) {
+        if (t > (this.s[i + 1] as number)) this.s[i + 1] = t;
         return;
       }
     }
-    s.splice(end, 0, country, t);
+    this.open(end, 2);
+    const s = this.s;
+    s[end] = country;
+    s[end + 1] = t;
     s[COUNTRIES] = (s[COUNTRIES] as number) + 1;
   }
 
@@ -314,7 +331,8 @@ export class EntityWindows {
     for (let i = eventsAt(s) - 2; i >= HEADER; i -= 2) {
       const ts = s[i + 1] as number;
       if (ts <= stale) {
-        s.splice(i, 2);
+        s.copyWithin(i, i + 2, this.n);
+        this.n -= 2;
         s[COUNTRIES] = (s[COUNTRIES] as number) - 1;
         continue;
       }
@@ -338,15 +356,41 @@ export class EntityWindows {
     const limit = s[WIN + (WINDOW_COUNT - 1) * WIN_STRIDE + START] as number;
     while (b + 1 < limit && (s[ev + (b + 1) * STRIDE + TIME] as number) <= horizon) b++;
     s[BASE] = b;
-    // Compact once the dead prefix is a quarter of the events, into a copy of the exact size (a
-    // splice would keep the old capacity): each copied event is paid for by evictions, and a quiet
-    // entity (a card used weekly) does not carry months of dead events.
-    if (b >= 8 && b * 4 * STRIDE > s.length - ev) {
-      const compact = s.slice(0, ev).concat(s.slice(ev + b * STRIDE));
-      for (let h = WIN; h < HEADER; h += WIN_STRIDE) compact[h + START] = (compact[h + START] as number) - b;
-      compact[BASE] = 0;
-      this.s = compact;
+    // Compact once the dead prefix is a quarter of the events: each moved event is paid for by
+    // evictions. In place, unless the array is over twice what is left (a quiet entity after a
+    // burst, or a card used weekly): then into a smaller one, so it does not keep months of room.
+    const n = this.n;
+    if (b >= 8 && b * 4 * STRIDE > n - ev) {
+      const dead = b * STRIDE;
+      const left = n - dead;
+      if (s.length > 2 * left) {
+        const smaller = new Float64Array(left + (left >> 1));
+        smaller.set(s.subarray(0, ev));
+        smaller.set(s.subarray(ev + dead, n), ev);
+        this.s = smaller;
+      } else {
+        s.copyWithin(ev, ev + dead, n);
+      }
+      const c = this.s;
+      for (let h = WIN; h < HEADER; h += WIN_STRIDE) c[h + START] = (c[h + START] as number) - b;
+      c[BASE] = 0;
+      this.n = left;
     }
+  }
+
+  /** Makes room for at least `extra` more numbers, growing by half (amortised O(1) appends). */
+  private grow(extra: number): void {
+    const s = this.s;
+    const bigger = new Float64Array(Math.max(this.n + extra, s.length + (s.length >> 1)));
+    bigger.set(s.subarray(0, this.n));
+    this.s = bigger;
+  }
+
+  /** Opens a gap of `k` numbers at index `i`, shifting what follows (the caller fills it). */
+  private open(i: number, k: number): void {
+    if (this.n + k > this.s.length) this.grow(k);
+    this.s.copyWithin(i + k, i, this.n);
+    this.n += k;
   }
 }
 
