@@ -1,3 +1,4 @@
+import { BlockPool } from './blockPool.js';
 import {
   LABEL_ENTITIES,
   LABEL_WINDOWS,
@@ -89,6 +90,8 @@ export class FeatureWindows {
   /** Per entity kind, in {@link ENTITIES} order: the windows of each id. */
   private readonly byKind: Map<string, EntityWindows>[] = ENTITIES.map(() => new Map<string, EntityWindows>());
   private readonly countries = new CountryCodes();
+  /** Blocks for every entity's window state (see `BlockPool`); a new pool after {@link clear}. */
+  private pool = new BlockPool();
   private readonly latenessMs: number;
   /** Label feedback, when on. */
   readonly labels: LabelFeedback | undefined;
@@ -146,6 +149,7 @@ export class FeatureWindows {
   /** Forgets everything (before a replay from durable storage). Country codes stay: they name the same countries. */
   clear(): void {
     for (const m of this.byKind) m.clear();
+    this.pool = new BlockPool();
     this.labels?.clear();
     this.watermark = Number.NEGATIVE_INFINITY;
     this.sinceSweep = 0;
@@ -166,7 +170,7 @@ export class FeatureWindows {
     const m = this.byKind[kind] as Map<string, EntityWindows>;
     let w = m.get(id);
     if (!w) {
-      w = new EntityWindows(this.latenessMs, this.countries);
+      w = new EntityWindows(this.latenessMs, this.countries, this.pool);
       m.set(id, w);
     }
     return w;
@@ -177,7 +181,12 @@ export class FeatureWindows {
     this.sinceSweep = 0;
     const horizon = this.watermark - 30 * DAY - 2 * this.latenessMs;
     for (const m of this.byKind) {
-      for (const [id, w] of m) if (w.latest < horizon) m.delete(id);
+      for (const [id, w] of m) {
+        if (w.latest < horizon) {
+          m.delete(id);
+          w.release();
+        }
+      }
     }
   }
 }

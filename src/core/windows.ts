@@ -1,3 +1,4 @@
+import { BlockPool } from './blockPool.js';
 import type { LabelHistory } from './labels.js';
 
 /** The windows every entity is aggregated over. */
@@ -79,10 +80,10 @@ export class CountryCodes {
   }
 }
 
-// One entity's state is one Float64Array, filled to a length kept beside it. Its bytes live
-// outside the V8 heap: the garbage collector neither scans nor copies them, and growing it does
-// not churn the young generation (as a plain array of doubles did, each growth a new copy that was
-// then promoted). With tens of thousands of entities, scoring is bound by memory latency (each
+// One entity's state is one block of doubles from a BlockPool (a view into a large chunk), filled
+// to a length kept beside it. Its bytes live outside the V8 heap: the garbage collector neither
+// scans nor copies them, and growing it does not churn the young generation (as a plain array of
+// doubles did, each growth a new copy that was then promoted). With tens of thousands of entities, scoring is bound by memory latency (each
 // transaction touches four random entities), so everything an append needs sits together:
 //
 //   header     newest time, first retained event, country count, then per window: start, the
@@ -118,11 +119,21 @@ const COUNTRY = 2;
 
 /** Room for the header, one country and two events: most terminals and merchants stay small. */
 const INITIAL_CAPACITY = HEADER + 2 + 2 * STRIDE;
+/** What a released entity's state points to: nothing to read, nowhere to write. */
+const RELEASED = new Float64Array(0);
 
-function emptyState(): Float64Array {
-  const s = new Float64Array(INITIAL_CAPACITY);
+/** A new entity's state, in a block of `pool` (which may hold old numbers: every header field is set). */
+function emptyState(pool: BlockPool): Float64Array {
+  const s = pool.alloc(INITIAL_CAPACITY);
   s[LATEST] = Number.NEGATIVE_INFINITY;
-  for (let h = WIN; h < HEADER; h += WIN_STRIDE) s[h + HEAD] = Number.POSITIVE_INFINITY;
+  s[BASE] = 0;
+  s[COUNTRIES] = 0;
+  for (let h = WIN; h < HEADER; h += WIN_STRIDE) {
+    s[h + START] = 0;
+    s[h + HEAD] = Number.POSITIVE_INFINITY;
+    s[h + SUM] = 0;
+    s[h + SUM_SQ] = 0;
+  }
   return s;
 }
 
@@ -145,7 +156,7 @@ function eventsAt(s: Float64Array): number {
  */
 export class EntityWindows {
   /** Header, countries, events (see the layout above); only the first {@link n} numbers are in use. */
-  private s: Float64Array = emptyState();
+  private s: Float64Array;
   private n = HEADER;
   /**
    * The entity's label history, kept here by the feature store when label feedback is on, so a
@@ -153,10 +164,24 @@ export class EntityWindows {
    */
   labels: LabelHistory | undefined = undefined;
 
+  /**
+   * @param pool where the state's blocks come from; the feature store shares one among all its
+   *   entities (a standalone entity gets a small pool of its own).
+   */
   constructor(
     private readonly latenessMs: number,
     private readonly countries: CountryCodes = new CountryCodes(),
-  ) {}
+    private readonly pool: BlockPool = new BlockPool(10),
+  ) {
+    this.s = emptyState(pool);
+  }
+
+  /** Gives the state's block back to the pool; the entity must not be used afterwards. */
+  release(): void {
+    this.pool.free(this.s);
+    this.s = RELEASED;
+    this.n = 0;
+  }
 
   /** Newest event time seen. */
   get latest(): number {
@@ -357,16 +382,18 @@ export class EntityWindows {
     while (b + 1 < limit && (s[ev + (b + 1) * STRIDE + TIME] as number) <= horizon) b++;
     s[BASE] = b;
     // Compact once the dead prefix is a quarter of the events: each moved event is paid for by
-    // evictions. In place, unless the array is over twice what is left (a quiet entity after a
-    // burst, or a card used weekly): then into a smaller one, so it does not keep months of room.
+    // evictions. In place, unless the block is over three times what is left (a quiet entity
+    // after a burst, or a card used weekly): then into a smaller one (room for half as much again,
+    // so it is not shrunk again at once), so it does not keep months of room.
     const n = this.n;
     if (b >= 8 && b * 4 * STRIDE > n - ev) {
       const dead = b * STRIDE;
       const left = n - dead;
-      if (s.length > 2 * left) {
-        const smaller = new Float64Array(left + (left >> 1));
+      if (s.length > 3 * left) {
+        const smaller = this.pool.alloc(left + (left >> 1));
         smaller.set(s.subarray(0, ev));
         smaller.set(s.subarray(ev + dead, n), ev);
+        this.pool.free(s);
         this.s = smaller;
       } else {
         s.copyWithin(ev, ev + dead, n);
@@ -378,11 +405,12 @@ export class EntityWindows {
     }
   }
 
-  /** Makes room for at least `extra` more numbers, growing by half (amortised O(1) appends). */
+  /** Makes room for at least `extra` more numbers, doubling (amortised O(1) appends). */
   private grow(extra: number): void {
     const s = this.s;
-    const bigger = new Float64Array(Math.max(this.n + extra, s.length + (s.length >> 1)));
+    const bigger = this.pool.alloc(Math.max(this.n + extra, 2 * s.length));
     bigger.set(s.subarray(0, this.n));
+    this.pool.free(s);
     this.s = bigger;
   }
 

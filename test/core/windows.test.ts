@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { EntityWindows, type Observation, WINDOW_MS, WINDOWS } from '../../src/core/windows.js';
+import { BlockPool } from '../../src/core/blockPool.js';
+import { CountryCodes, EntityWindows, type Observation, WINDOW_MS, WINDOWS } from '../../src/core/windows.js';
 import { featureMismatch, type RefEvent, referenceFeatures, squareScale } from './windowsReference.js';
 
 const T = Date.UTC(2024, 0, 1);
@@ -196,8 +197,15 @@ describe('EntityWindows', () => {
 
     fc.assert(
       fc.property(fc.array(event, { minLength: 1, maxLength: 150 }), (events) => {
-        // Prepare
-        const w = new EntityWindows(lateness);
+        // Prepare: the entity shares a small pool with a neighbour that is released and recreated
+        // every 7 events, so blocks are split, merged and reused holding the neighbour's numbers.
+        const pool = new BlockPool(7);
+        const countries = new CountryCodes();
+        const before = new EntityWindows(lateness, countries, pool);
+        before.observe(obs(T - 3 * DAY, 777, 'FR'));
+        before.release(); // its block, holding its numbers, is the next one handed out
+        const w = new EntityWindows(lateness, countries, pool);
+        let neighbour = new EntityWindows(lateness, countries, pool);
         const history: RefEvent[] = [];
         let clock = T;
         let newest = Number.NEGATIVE_INFINITY;
@@ -211,6 +219,11 @@ describe('EntityWindows', () => {
           newest = Math.max(newest, timestamp);
 
           // Act
+          neighbour.observe({ ...o, amount: o.amount + 1 });
+          if (history.length % 7 === 0) {
+            neighbour.release();
+            neighbour = new EntityWindows(lateness, countries, pool);
+          }
           const actual = w.observe(o);
 
           // Assess
