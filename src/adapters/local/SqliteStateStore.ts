@@ -222,9 +222,9 @@ export class SqliteStateStore implements StateStore, FileLedger {
         alertIds.push(Number(info.lastInsertRowid));
       }
       const outcomes = batch.outcomes;
-      this.stmt.bump.run('transactions', batch.size);
-      this.stmt.bump.run('alerts', alertIds.length);
-      for (const o of ['allow', 'review', 'block'] as const) this.stmt.bump.run(`outcome_${o}`, outcomes[o]);
+      this.bump('transactions', batch.size);
+      this.bump('alerts', alertIds.length);
+      for (const o of ['allow', 'review', 'block'] as const) this.bump(`outcome_${o}`, outcomes[o]);
       if (checkpoint) {
         const file = this.getFile(checkpoint.fileId);
         if (!file) throw new Error(`file ${checkpoint.fileId} is not in the ledger`);
@@ -247,13 +247,21 @@ export class SqliteStateStore implements StateStore, FileLedger {
         c.alerts += alertIds.length;
         for (const o of ['allow', 'review', 'block'] as const) c.outcomes[o] += outcomes[o];
         this.stmt.checkpoint.run(checkpoint.rowsDone, JSON.stringify(c), checkpoint.fileId);
-        this.stmt.bump.run('rejected', checkpoint.rejections.length);
-        this.stmt.bump.run('duplicates', checkpoint.duplicates);
+        this.bump('rejected', checkpoint.rejections.length);
+        this.bump('duplicates', checkpoint.duplicates);
       }
       return alertIds;
     })();
     this.checkpoints?.committed();
     return alertIds;
+  }
+
+  /**
+   * Adds `n` to a counter. Zeros are skipped: a counter never bumped reads as 0, and an API commit
+   * of one allowed transaction bumps two counters instead of five (one statement each).
+   */
+  private bump(name: string, n: number): void {
+    if (n !== 0) this.stmt.bump.run(name, n);
   }
 
   /** Multi-row INSERTs of `values` (`columns.length` per row), {@link INSERT_CHUNK} rows a statement. */
