@@ -83,6 +83,7 @@ export class LocalRuntime {
     this.deps.dispatcher.stop();
     this.deps.rules.close();
     await this.deps.commits.close();
+    await this.deps.state.stopCheckpoints();
     this.deps.state.close();
   }
 

@@ -70,7 +70,13 @@ export function createLocalRuntime(config: Config, options: LocalWiringOptions):
   for (const f of DATA_FOLDERS) mkdirSync(join(dataDir, f), { recursive: true, mode: 0o700 });
   const tokenizer = createPanTokenizer(loadOrCreateTokenKey(dataDir, config.tokenKey));
   const dbPath = join(dataDir, 'fraudmini.db');
-  const state = new SqliteStateStore({ path: dbPath });
+  // The main connection's commits answer API requests: its WAL checkpoints run on their own thread.
+  const state = new SqliteStateStore({
+    path: dbPath,
+    checkpointThread: {
+      onFallback: (e) => options.logger.warn(`WAL checkpoints are back inside commits: ${e.message}`),
+    },
+  });
   // File batches are committed on this worker thread while the next batch is scored.
   const commits = new SqliteWorkerBatchCommitter({ path: dbPath });
   const rulesPath = resolve(config.rulesPath ?? dataDirRules(dataDir));

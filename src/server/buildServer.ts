@@ -6,11 +6,11 @@ import type { RuleSet, RulesDocument } from '../core/rules.js';
 import { type FieldMap, parseLabel, validateObject } from '../core/schema.js';
 import type { Model } from '../core/model/model.js';
 import type { Decision } from '../core/scoring.js';
-import type { Label } from '../core/transaction.js';
+import type { Label, Transaction } from '../core/transaction.js';
 import type { Alert } from '../core/views.js';
 import { type FeatureSource, scoreBatch } from '../pipeline/score.js';
 import type { Logger } from '../ports/Logger.js';
-import type { DecidedItem, StateStore } from '../ports/StateStore.js';
+import type { StateStore } from '../ports/StateStore.js';
 import type { ApiService, LabelResult } from './service.js';
 
 /** The rule set behind `GET /rules` and `PUT /rules` (the local runtime's `FileRulesSource`). */
@@ -60,25 +60,12 @@ export interface ServerDeps extends ApiOptions {
 /** The local runtime's {@link ApiService}: synchronous SQLite and in-memory features behind it. */
 export function localService(deps: ServerDeps): ApiService {
   const { labelTransaction, rulesEditor: editor } = deps;
-  const commits = groupCommit(deps);
+  const groups = groupCommit(deps);
   const service: ApiService = {
     submit: async (tx) => {
-      // Decided by a request whose batch is not committed yet: the same decision, once it is.
-      const inFlight = commits.pending(tx.transactionId);
-      if (inFlight) return { kind: 'decided', decision: await inFlight, duplicate: true };
       const committing = deps.committing?.(tx.transactionId);
       if (committing) return { kind: 'decided', decision: await committing, duplicate: true };
-      const prior = deps.state.findDecisions([tx.transactionId]).get(tx.transactionId);
-      if (prior) return { kind: 'decided', decision: prior, duplicate: true };
-      const scored = scoreBatch([{ transaction: tx }], new Set(), {
-        features: deps.features,
-        rules: deps.rules(),
-        model: deps.model,
-        now: deps.now,
-      });
-      const item = scored.decided[0];
-      if (!item) throw new Error(`transaction ${tx.transactionId} was not decided`);
-      return { kind: 'decided', decision: await commits.add(item), duplicate: false };
+      return { kind: 'decided', ...(await groups.submit(tx)) };
     },
     getTransaction: async (id) => deps.state.getTransaction(id),
     listAlerts: async (q) => deps.state.listAlerts(q),
@@ -95,44 +82,64 @@ export function localService(deps: ServerDeps): ApiService {
   return service;
 }
 
+/** A submitted transaction's decision, and whether it was decided before. */
+interface Submitted {
+  decision: Decision;
+  duplicate: boolean;
+}
+
 /**
- * Group commit for `POST /transactions`: decisions made in the same turn of the event loop are
- * stored in one SQLite transaction, and each request is answered once its batch is committed
- * (so an answered decision is as durable as before). One commit per request was most of the
- * cost of a POST; under concurrent load a batch holds as many requests as arrived together.
+ * Group commit for `POST /transactions`: the transactions that arrive in one turn of the event
+ * loop go through the stages of a file batch together (one duplicate lookup, scoring in arrival
+ * order, one SQLite transaction), and each request is answered once its group is committed, so an
+ * answered decision is as durable as before. Per request, the lookup, the commit and its WAL pages
+ * were most of the cost of a POST; under load a group holds as many requests as arrived together.
+ * A group whose commit fails fails every request in it, and SQLite stores none of it.
  */
-function groupCommit(deps: ServerDeps): {
-  add(item: DecidedItem): Promise<Decision>;
-  pending(id: string): Promise<Decision> | undefined;
-} {
-  let batch: { item: DecidedItem; resolve: (d: Decision) => void; reject: (e: unknown) => void }[] = [];
-  const inFlight = new Map<string, Promise<Decision>>();
+function groupCommit(deps: ServerDeps): { submit(tx: Transaction): Promise<Submitted> } {
+  let group: { tx: Transaction; resolve: (s: Submitted) => void; reject: (e: unknown) => void }[] = [];
+  // Ids submitted and not committed yet: a second POST of one waits for the first one's answer.
+  const inFlight = new Map<string, Promise<Submitted>>();
   // On this thread, not the commit worker: a request's own commit is small, and handing it to the
   // worker cost more CPU in messages and thread wake-ups than it saved (measured on 2 cores shared
   // with the load generator: -10% main-thread time per POST, +15% process time, lower throughput).
   const flush = (): void => {
-    const items = batch;
-    batch = [];
+    const waiting = group;
+    group = [];
     try {
-      const alerts = deps.state.commit(items.map((b) => b.item));
-      for (const b of items) b.resolve(b.item.decision);
+      const prior = deps.state.findDecisions(waiting.map((w) => w.tx.transactionId));
+      const scored = scoreBatch(
+        waiting.filter((w) => !prior.has(w.tx.transactionId)).map((w) => ({ transaction: w.tx })),
+        prior,
+        { features: deps.features, rules: deps.rules(), model: deps.model, now: deps.now },
+      );
+      const alerts = deps.state.commit(scored.decided);
+      const decided = new Map(scored.decided.map((d) => [d.transaction.transactionId, d.decision]));
+      for (const w of waiting) {
+        const id = w.tx.transactionId;
+        const before = prior.get(id);
+        const decision = before ?? decided.get(id);
+        if (decision) w.resolve({ decision, duplicate: before !== undefined });
+        else w.reject(new Error(`transaction ${id} was not decided`));
+      }
       if (alerts.length > 0) deps.onAlerts?.(alerts);
     } catch (e) {
-      for (const b of items) b.reject(e);
+      for (const w of waiting) w.reject(e);
     } finally {
-      for (const b of items) inFlight.delete(b.item.transaction.transactionId);
+      for (const w of waiting) inFlight.delete(w.tx.transactionId);
     }
   };
   return {
-    add(item) {
-      const done = new Promise<Decision>((resolve, reject) => {
-        if (batch.length === 0) setImmediate(flush);
-        batch.push({ item, resolve, reject });
+    submit(tx) {
+      const pending = inFlight.get(tx.transactionId);
+      if (pending) return pending.then((s) => ({ decision: s.decision, duplicate: true }));
+      const done = new Promise<Submitted>((resolve, reject) => {
+        if (group.length === 0) setImmediate(flush);
+        group.push({ tx, resolve, reject });
       });
-      inFlight.set(item.transaction.transactionId, done);
+      inFlight.set(tx.transactionId, done);
       return done;
     },
-    pending: (id) => inFlight.get(id),
   };
 }
 

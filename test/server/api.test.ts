@@ -83,6 +83,50 @@ describe('HTTP API', () => {
       for (const id of ids) expect(state.getTransaction(id)?.decision.transaction_id).toBe(id);
     });
 
+    it('fails every request of a group whose commit fails, and stores none of it', async () => {
+      // Prepare: an alert row already holds the id of the group's one alerting transaction, so
+      // its alert insert fails after the group's transactions and decisions were inserted
+      const ids = Array.from({ length: 8 }, (_, i) => `group-${i}`);
+      const payloads = ids.map((id, i) =>
+        body({ transaction_id: id, amount: i === 5 ? '25000.00' : '12.00', timestamp: `2026-03-01T10:00:0${i}Z` }),
+      );
+      state.db.prepare(`INSERT INTO alerts (transaction_id, created_at, body) VALUES ('group-5', '2026-03-01T00:00:00Z', '{}')`).run();
+
+      // Act
+      const failed = await Promise.all(payloads.map((p) => post(p)));
+
+      // Assess: every request of the group answered 500; no transaction, decision or counter stored
+      expect(failed.map((r) => r.statusCode)).toEqual(ids.map(() => 500));
+      expect(state.stats()).toMatchObject({ transactions: 0, decisions: 0, alerts: 0 });
+      expect(state.db.prepare('SELECT count(*) FROM transactions').pluck().get()).toBe(0);
+      expect(state.db.prepare('SELECT count(*) FROM decisions').pluck().get()).toBe(0);
+      expect(alerted).toBe(0);
+
+      // Act: the cause gone, the same requests again
+      state.db.prepare(`DELETE FROM alerts WHERE transaction_id = 'group-5'`).run();
+      const retried = await Promise.all(payloads.map((p) => post(p)));
+
+      // Assess: none of the ids was taken by the failed group
+      expect(retried.map((r) => r.statusCode)).toEqual(ids.map(() => 201));
+      expect(state.stats().decisions).toBe(8);
+      expect(state.listAlerts({ afterId: 0, limit: 100 }).map((a) => a.transaction_id)).toContain('group-5');
+    });
+
+    it('answers a POST of an id whose group is being committed as a duplicate of that decision', async () => {
+      // Prepare
+      const first = post(body({ transaction_id: 'same' }));
+
+      // Act: the same id again before the first one's group is committed
+      const second = post(body({ transaction_id: 'same' }));
+      const [a, b] = await Promise.all([first, second]);
+
+      // Assess
+      expect(a.statusCode).toBe(201);
+      expect(b.statusCode).toBe(200);
+      expect(b.json()).toEqual({ transaction_id: 'same', decision: a.json().decision, duplicate: true });
+      expect(state.stats().decisions).toBe(1);
+    });
+
     it('answers an id still being committed from a file as a duplicate, once that commit is done', async () => {
       // Prepare: the decision a file batch holds for api-1, its commit not finished yet
       const first = await post(body());
