@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -85,9 +86,15 @@ describe('crash safety of the local runtime', () => {
     const decisions = db.prepare('SELECT count(*) FROM decisions').pluck().get();
     const distinctRows = db.prepare('SELECT count(DISTINCT row) FROM transactions').pluck().get();
     const stored = new Map(
-      (db.prepare('SELECT body FROM decisions').pluck().all() as string[]).map((b) => {
-        const d = JSON.parse(b) as Decision;
-        return [d.transaction_id, `${d.outcome}:${d.reasons.map((r) => r.rule).join(',')}`];
+      (
+        db.prepare('SELECT transaction_id, outcome, reasons FROM decisions').all() as {
+          transaction_id: string;
+          outcome: string;
+          reasons: string;
+        }[]
+      ).map((d) => {
+        const reasons = JSON.parse(d.reasons) as Decision['reasons'];
+        return [d.transaction_id, `${d.outcome}:${reasons.map((r) => r.rule).join(',')}`];
       }),
     );
     db.close();
@@ -117,7 +124,7 @@ describe('crash safety of the local runtime', () => {
     // The masked copy, written during ingest and started over by each restart, holds every row
     // once; the killed processes' half-written copies are gone.
     let masked = '';
-    for await (const part of maskedCsv([f.csv], { tokenizer })) masked += part;
+    for await (const part of maskedCsv(Readable.from([f.csv]), { tokenizer })) masked += part;
     const copy = readFileSync(join(t.dir, 'processed/big.csv'), 'utf8');
     expect(copy).toBe(masked);
     for (const pan of f.pans) expect(copy.includes(pan)).toBe(false);

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -118,7 +119,7 @@ describe('processFile (local pipeline over SQLite and a folder)', () => {
   /** The masked copy of `csv` as rendered from the raw text alone, in a pass of its own. */
   const maskedAlone = async (csv: string): Promise<string> => {
     let out = '';
-    for await (const part of maskedCsv([csv], { tokenizer: deps.tokenizer })) out += part;
+    for await (const part of maskedCsv(Readable.from([csv]), { tokenizer: deps.tokenizer })) out += part;
     return out;
   };
 
