@@ -24,40 +24,69 @@ export interface MaskedCsvOptions {
  * r.take(); // 'id,card_number\nt1,411111******1111\n'
  */
 export class MaskedCsvRenderer {
-  private out = '';
+  private lines: string[] = [];
+  /** Whether a whole line can be checked at once (see {@link record}). */
+  private readonly lineAtOnce: boolean;
 
-  constructor(private readonly options: MaskedCsvOptions) {}
+  constructor(private readonly options: MaskedCsvOptions) {
+    // A digit run that masking looks at continues over spaces and dashes only.
+    this.lineAtOnce = !/[\d -]/.test(options.delimiter);
+  }
 
   /** The header line, kept as given. */
   header(fields: readonly string[]): void {
     const d = this.options.delimiter;
-    let line = '';
-    for (let i = 0; i < fields.length; i++) line += (i === 0 ? '' : d) + csvEscape(fields[i] as string, d);
-    this.out += `${line}\n`;
+    this.lines.push(fields.map((f) => csvEscape(f, d)).join(d));
   }
 
-  /** One data record, masked. */
+  /**
+   * One data record, masked. Most records need nothing but the card column replaced: then the
+   * line is joined once and checked as a whole (no quote, line break or delimiter inside a field,
+   * no PAN-shaped text: a digit run cannot cross a delimiter), which is what every field's own
+   * check would conclude; otherwise each field is masked and quoted on its own.
+   */
   record(fields: readonly string[]): void {
-    const { cardColumn, delimiter: d, tokenizer } = this.options;
+    const { cardColumn, delimiter: d } = this.options;
+    if (this.lineAtOnce) {
+      const out = fields.slice();
+      if (cardColumn >= 0 && cardColumn < out.length) out[cardColumn] = this.maskCard(out[cardColumn] as string);
+      const line = out.join(d);
+      if (isPlain(line, d, fields.length) && maskPansInText(line) === line) {
+        this.lines.push(line);
+        return;
+      }
+    }
     let line = '';
     for (let i = 0; i < fields.length; i++) {
       const f = fields[i] as string;
-      let masked: string;
-      if (i === cardColumn && f.trim() !== '') {
-        const card = f.trim();
-        masked = maskPan(card) ?? tokenizer(card).masked;
-      } else masked = maskPansInText(f);
+      const masked = i === cardColumn ? this.maskCard(f) : maskPansInText(f);
       line += (i === 0 ? '' : d) + csvEscape(masked, d);
     }
-    this.out += `${line}\n`;
+    this.lines.push(line);
   }
 
   /** The text rendered since the last call. */
   take(): string {
-    const out = this.out;
-    this.out = '';
+    if (this.lines.length === 0) return '';
+    const out = `${this.lines.join('\n')}\n`;
+    this.lines = [];
     return out;
   }
+
+  /** The card column's masked form; blank stays as it is. */
+  private maskCard(value: string): string {
+    const card = value.trim();
+    if (card === '') return maskPansInText(value);
+    return maskPan(card) ?? this.options.tokenizer(card).masked;
+  }
+}
+
+/** True when no field of a joined line needs quoting: no quote or line break, no delimiter but the joins. */
+function isPlain(line: string, delimiter: string, fields: number): boolean {
+  if (line.includes('"') || line.includes('\n') || line.includes('\r')) return false;
+  let joins = 0;
+  for (let at = line.indexOf(delimiter); at !== -1; at = line.indexOf(delimiter, at + 1)) joins++;
+  return joins === fields - 1;
 }
 
 /**

@@ -121,7 +121,10 @@ async function ingestRows(file: FileRecord, deps: FileProcessorDeps): Promise<vo
       // Decided in a batch still being committed: a duplicate too, though not in the store yet.
       const decided = { has: (id: string) => stored.has(id) || commits.pending(id) !== undefined };
       const scored = scoreBatch(
-        batch.rows.map((r) => ({ transaction: r.transaction, source: { ...r.row, file: file.name } })),
+        batch.rows.map((r) => ({
+          transaction: r.transaction,
+          source: { row: r.row.row, line: r.row.line, file: file.name },
+        })),
         decided,
         { features: deps.features, rules: deps.rules(), model: deps.model, now: deps.now },
       );
