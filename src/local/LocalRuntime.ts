@@ -53,6 +53,7 @@ export class LocalRuntime {
   private retryMs = 1000;
   private retryTimer: NodeJS.Timeout | undefined;
   private idleWaiters: (() => void)[] = [];
+  private swept = false;
 
   constructor(private readonly deps: LocalRuntimeDeps) {
     this.watcher = new InboxWatcher({
@@ -108,6 +109,10 @@ export class LocalRuntime {
     if (this.working || this.stopped) return;
     this.working = true;
     try {
+      if (!this.swept) {
+        await this.removeTemporaries();
+        this.swept = true;
+      }
       for (const file of this.deps.state.unfinishedFiles()) {
         if (this.stopped) return;
         if (!(await this.recoverClaim(file))) continue;
@@ -139,6 +144,14 @@ export class LocalRuntime {
         for (const w of this.idleWaiters.splice(0)) w();
       }
     }
+  }
+
+  /**
+   * Removes the temporary files of writes a crash interrupted (a masked copy written during ingest
+   * is as large as its file).
+   */
+  private async removeTemporaries(): Promise<void> {
+    for (const folder of ['processing', 'processed', 'failed']) await this.deps.objects.removeTemporaries(folder);
   }
 
   /**

@@ -82,7 +82,7 @@ export function createLocalRuntime(config: Config, options: LocalWiringOptions):
   const rulesPath = resolve(config.rulesPath ?? dataDirRules(dataDir));
   const rules = new FileRulesSource(rulesPath, options.logger);
   const model = config.modelPath !== undefined ? readModelFile(resolve(config.modelPath)) : undefined;
-  const features = new FeatureWindows({ labels: new LabelFeedback({ delayMs: config.labelDelayMs }) });
+  const features = localFeatureWindows(config.labelDelayMs, model);
   const replayed = replayInto(state, features);
   const labelTransaction = (id: string, label: Label): LabelResult => {
     const tx = state.getTransactionRecord(id);
@@ -152,6 +152,17 @@ export function createLocalRuntime(config: Config, options: LocalWiringOptions):
     replayed,
     sinks: sinks.map((s) => s.name),
   };
+}
+
+/**
+ * The runtime's feature windows. Label feedback (counts of labels known per entity) feeds only a
+ * model: rules cannot read it, so without one it is off, as in `fraudmini score`, and costs no
+ * time per transaction. Nothing is lost by that: labels are stored with their transactions (and
+ * reported ones in their own table), and a start with a model rebuilds the feedback from them
+ * when it replays the database into the windows.
+ */
+export function localFeatureWindows(labelDelayMs: number, model: Model | undefined): FeatureWindows {
+  return new FeatureWindows(model ? { labels: new LabelFeedback({ delayMs: labelDelayMs }) } : {});
 }
 
 /** Loads a model file, naming the file in any error. */

@@ -42,8 +42,13 @@ export interface IngestOptions {
   /** Rows already handled by an earlier run: parsed but not emitted (resume after a crash). */
   skipRows?: number;
   defaultCurrency?: string;
-  /** Called once with the header mapping before any batch. */
-  onHeader?: (mapping: ColumnMapping, delimiter: string) => void;
+  /** Called once with the header mapping (and the header's fields) before any batch. */
+  onHeader?: (mapping: ColumnMapping, delimiter: string, fields: readonly string[]) => void;
+  /**
+   * Called with every data record as parsed, before it is validated: skipped, blank and
+   * rejected ones too (the local pipeline renders its masked copy of the file from these).
+   */
+  onRecord?: (fields: readonly string[]) => void;
 }
 
 /**
@@ -80,9 +85,10 @@ export async function* ingestCsv(
   const handle = (fields: string[], line: number): void => {
     if (!mapping) {
       mapping = mapHeader(fields, options.fieldMap, options.fileKey);
-      options.onHeader?.(mapping, parserDelimiter);
+      options.onHeader?.(mapping, parserDelimiter, fields);
       return;
     }
+    options.onRecord?.(fields);
     if (fields.length === 1 && fields[0]?.trim() === '') return;
     rowNo++;
     if (rowNo <= skip) return;

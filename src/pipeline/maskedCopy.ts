@@ -3,10 +3,97 @@ import { CsvParser, type CsvRecord, csvEscape, detectDelimiter } from '../core/c
 import { maskPan, maskPansInText, type PanTokenizer } from '../core/pan.js';
 import { type FieldMap, mapHeader } from '../core/schema.js';
 
+/** What {@link MaskedCsvRenderer} needs to know of a file. */
+export interface MaskedCsvOptions {
+  /** Index of the `card_number` column, or -1 when the file has none. */
+  cardColumn: number;
+  delimiter: string;
+  tokenizer: PanTokenizer;
+}
+
 /**
- * Streams a CSV as the same CSV with card numbers masked: the `card_number` column becomes its
- * masked form (`411111******1111`) and any PAN-shaped text elsewhere is masked too. This is the
- * copy kept in `processed/`; the raw file never leaves the inbox/processing area.
+ * Renders parsed CSV records as the masked copy kept in `processed/`: the `card_number` column
+ * becomes its masked form (`411111******1111`) and any PAN-shaped text elsewhere is masked too.
+ * It takes records as a parser hands them over, so the local pipeline writes the copy while it
+ * ingests the file (one read, one parse) and {@link maskedCsv} writes it from a stream.
+ *
+ * @example
+ * const r = new MaskedCsvRenderer({ cardColumn: 1, delimiter: ',', tokenizer });
+ * r.header(['id', 'card_number']);
+ * r.record(['t1', '4111111111111111']);
+ * r.take(); // 'id,card_number\nt1,411111******1111\n'
+ */
+export class MaskedCsvRenderer {
+  private lines: string[] = [];
+  /** Whether a whole line can be checked at once (see {@link record}). */
+  private readonly lineAtOnce: boolean;
+
+  constructor(private readonly options: MaskedCsvOptions) {
+    // A digit run that masking looks at continues over spaces and dashes only.
+    this.lineAtOnce = !/[\d -]/.test(options.delimiter);
+  }
+
+  /** The header line, kept as given. */
+  header(fields: readonly string[]): void {
+    const d = this.options.delimiter;
+    this.lines.push(fields.map((f) => csvEscape(f, d)).join(d));
+  }
+
+  /**
+   * One data record, masked. Most records need nothing but the card column replaced: then the
+   * line is joined once and checked as a whole (no quote, line break or delimiter inside a field,
+   * no PAN-shaped text: a digit run cannot cross a delimiter), which is what every field's own
+   * check would conclude; otherwise each field is masked and quoted on its own.
+   */
+  record(fields: readonly string[]): void {
+    const { cardColumn, delimiter: d } = this.options;
+    if (this.lineAtOnce) {
+      const out = fields.slice();
+      if (cardColumn >= 0 && cardColumn < out.length) out[cardColumn] = this.maskCard(out[cardColumn] as string);
+      const line = out.join(d);
+      if (isPlain(line, d, fields.length) && maskPansInText(line) === line) {
+        this.lines.push(line);
+        return;
+      }
+    }
+    let line = '';
+    for (let i = 0; i < fields.length; i++) {
+      const f = fields[i] as string;
+      const masked = i === cardColumn ? this.maskCard(f) : maskPansInText(f);
+      line += (i === 0 ? '' : d) + csvEscape(masked, d);
+    }
+    this.lines.push(line);
+  }
+
+  /** The text rendered since the last call. */
+  take(): string {
+    if (this.lines.length === 0) return '';
+    const out = `${this.lines.join('\n')}\n`;
+    this.lines = [];
+    return out;
+  }
+
+  /** The card column's masked form; blank stays as it is. */
+  private maskCard(value: string): string {
+    const card = value.trim();
+    if (card === '') return maskPansInText(value);
+    return maskPan(card) ?? this.options.tokenizer(card).masked;
+  }
+}
+
+/** True when no field of a joined line needs quoting: no quote or line break, no delimiter but the joins. */
+function isPlain(line: string, delimiter: string, fields: number): boolean {
+  if (line.includes('"') || line.includes('\n') || line.includes('\r')) return false;
+  let joins = 0;
+  for (let at = line.indexOf(delimiter); at !== -1; at = line.indexOf(delimiter, at + 1)) joins++;
+  return joins === fields - 1;
+}
+
+/**
+ * Streams a CSV as its masked copy (see {@link MaskedCsvRenderer}). The local pipeline renders
+ * the copy during ingest; this is for files read once more on their own (the AWS hand-off, and a
+ * local file whose finalize step has to be redone after a crash). The raw file never leaves the
+ * inbox/processing area.
  */
 export async function* maskedCsv(
   source: AsyncIterable<Buffer | string>,
@@ -16,29 +103,24 @@ export async function* maskedCsv(
   let parser: CsvParser | undefined;
   let delimiter = ',';
   let pending = '';
-  let cardColumn = -2;
+  let renderer: MaskedCsvRenderer | undefined;
   const records: CsvRecord[] = [];
   const render = (): string => {
-    let out = '';
     for (const rec of records) {
-      let fields: string[];
-      if (cardColumn === -2) {
+      if (!renderer) {
         // The header: find the card column the same way ingest does.
+        let cardColumn: number;
         try {
           cardColumn = mapHeader(rec.fields, options.fieldMap).index.card_number;
         } catch {
           cardColumn = -1;
         }
-        fields = rec.fields;
-      } else {
-        fields = rec.fields.map((f, i) =>
-          i === cardColumn && f.trim() !== '' ? (maskPan(f.trim()) ?? options.tokenizer(f.trim()).masked) : maskPansInText(f),
-        );
-      }
-      out += `${fields.map((f) => csvEscape(f, delimiter)).join(delimiter)}\n`;
+        renderer = new MaskedCsvRenderer({ cardColumn, delimiter, tokenizer: options.tokenizer });
+        renderer.header(rec.fields);
+      } else renderer.record(rec.fields);
     }
     records.length = 0;
-    return out;
+    return renderer?.take() ?? '';
   };
   for await (const chunk of source) {
     const text = typeof chunk === 'string' ? chunk : decoder.write(chunk);

@@ -9,9 +9,10 @@ import type { Logger } from '../ports/Logger.js';
 import type { ObjectStore } from '../ports/ObjectStore.js';
 import type { BatchCommitter, StateStore } from '../ports/StateStore.js';
 import { type IngestBatch, ingestCsv } from './ingest.js';
-import { maskedCsv, maskedText } from './maskedCopy.js';
+import { MaskedCsvRenderer, maskedCsv, maskedText } from './maskedCopy.js';
 import { RECEIPT_REJECTION_LIMIT, type Receipt } from './receipt.js';
 import { type FeatureSource, scoreBatch } from './score.js';
+import { TextPipe } from './TextPipe.js';
 
 /** What processing a file needs: ports, the scoring state, and hooks for alerts and progress. */
 export interface FileProcessorDeps {
@@ -75,7 +76,24 @@ export async function processFile(file: FileRecord, deps: FileProcessorDeps): Pr
   throw new Error(`file ${current.name} (#${current.id}) is already ${current.status}`);
 }
 
+/**
+ * Where the masked copy of a file is written while the file is ingested, beside the raw file.
+ * `finishFile` moves it into `processed/`.
+ */
+export function maskedCopyKey(file: FileRecord): string {
+  return `${file.workKey}.masked`;
+}
+
 async function ingestRows(file: FileRecord, deps: FileProcessorDeps): Promise<void> {
+  // The masked copy is rendered from the records ingest parses: one read and one parse of the
+  // file. It is rendered from the top of the file even when resuming after a crash (rows before
+  // the checkpoint are parsed anyway, to count them), and the object store writes it whole or not
+  // at all, so the copy never depends on how far the checkpoint had got: it holds every row of
+  // the raw file, masked, once ingest has ended, and does not exist before.
+  const masked = new TextPipe();
+  const written = deps.objects.write(maskedCopyKey(file), masked);
+  written.catch((e: unknown) => masked.fail(e));
+  let renderer: MaskedCsvRenderer | undefined;
   const source = deps.objects.read(file.workKey);
   const batches = ingestCsv(source, {
     fileKey: file.name,
@@ -83,6 +101,11 @@ async function ingestRows(file: FileRecord, deps: FileProcessorDeps): Promise<vo
     fieldMap: deps.fieldMap,
     batchSize: deps.batchSize,
     skipRows: file.rowsDone,
+    onHeader: (mapping, delimiter, fields) => {
+      renderer = new MaskedCsvRenderer({ cardColumn: mapping.index.card_number, delimiter, tokenizer: deps.tokenizer });
+      renderer.header(fields);
+    },
+    onRecord: (fields) => renderer?.record(fields),
   });
   const commits = deps.commits ?? inlineCommits(deps.state);
   const maxInFlight = deps.commits ? (deps.maxInFlight ?? 2) : 1;
@@ -90,36 +113,50 @@ async function ingestRows(file: FileRecord, deps: FileProcessorDeps): Promise<vo
   // The first failure stops the file. Later batches already queued are refused by the committer,
   // so the checkpoint stays at the last batch stored; a restart resumes from there.
   let failure: { error: unknown } | undefined;
-  for await (const batch of batches) {
-    if (failure) break;
-    const ids = batch.rows.map((r) => r.transaction.transactionId);
-    const stored = deps.state.findDecisions(ids);
-    // Decided in a batch still being committed: a duplicate too, though not in the store yet.
-    const decided = { has: (id: string) => stored.has(id) || commits.pending(id) !== undefined };
-    const scored = scoreBatch(
-      batch.rows.map((r) => ({ transaction: r.transaction, source: { ...r.row, file: file.name } })),
-      decided,
-      { features: deps.features, rules: deps.rules(), model: deps.model, now: deps.now },
-    );
-    const committed = commits
-      .commit(scored.decided, {
-        fileId: file.id,
-        rowsDone: batch.rowsDone,
-        rejections: batch.rejections,
-        duplicates: scored.duplicates.length,
-      })
-      .then((alerts) => {
-        if (alerts.length > 0) deps.onAlerts?.(alerts);
-        deps.onProgress?.(file, batch);
-      })
-      .catch((error: unknown) => {
-        failure ??= { error };
-      });
-    inFlight.push(committed);
-    if (inFlight.length >= maxInFlight) await inFlight.shift();
+  try {
+    for await (const batch of batches) {
+      if (failure) break;
+      const ids = batch.rows.map((r) => r.transaction.transactionId);
+      const stored = deps.state.findDecisions(ids);
+      // Decided in a batch still being committed: a duplicate too, though not in the store yet.
+      const decided = { has: (id: string) => stored.has(id) || commits.pending(id) !== undefined };
+      const scored = scoreBatch(
+        batch.rows.map((r) => ({
+          transaction: r.transaction,
+          source: { row: r.row.row, line: r.row.line, file: file.name },
+        })),
+        decided,
+        { features: deps.features, rules: deps.rules(), model: deps.model, now: deps.now },
+      );
+      const committed = commits
+        .commit(scored.decided, {
+          fileId: file.id,
+          rowsDone: batch.rowsDone,
+          rejections: batch.rejections,
+          duplicates: scored.duplicates.length,
+        })
+        .then((alerts) => {
+          if (alerts.length > 0) deps.onAlerts?.(alerts);
+          deps.onProgress?.(file, batch);
+        })
+        .catch((error: unknown) => {
+          failure ??= { error };
+        });
+      inFlight.push(committed);
+      await masked.write(renderer?.take() ?? '');
+      if (inFlight.length >= maxInFlight) await inFlight.shift();
+    }
+    await Promise.all(inFlight);
+    if (failure) throw failure.error;
+    await masked.write(renderer?.take() ?? '');
+    masked.end();
+    await written;
+  } catch (e) {
+    masked.fail(e);
+    await Promise.all(inFlight);
+    await written.catch(() => undefined);
+    throw e;
   }
-  await Promise.all(inFlight);
-  if (failure) throw failure.error;
 }
 
 /** Commits each batch on the spot through the synchronous store (no batch is ever pending). */
@@ -149,8 +186,11 @@ async function outputKeys(
 
 async function finishFile(file: FileRecord, deps: FileProcessorDeps): Promise<Receipt> {
   const keys = await outputKeys(file, 'processed', deps.objects);
-  const rawExists = await deps.objects.exists(file.workKey);
-  if (rawExists) {
+  if (await deps.objects.exists(maskedCopyKey(file))) {
+    await deps.objects.move(maskedCopyKey(file), keys.copy);
+  } else if (await deps.objects.exists(file.workKey)) {
+    // A crash after the copy was moved and before the raw file was deleted (or a file ingested
+    // before copies were written during ingest): render the copy again from the raw file.
     await deps.objects.write(
       keys.copy,
       maskedCsv(deps.objects.read(file.workKey), { tokenizer: deps.tokenizer, fieldMap: deps.fieldMap }),

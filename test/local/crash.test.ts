@@ -1,5 +1,6 @@
+import { Readable } from 'node:stream';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -8,6 +9,7 @@ import { scoreFile } from '../../src/cli/score.js';
 import { createPanTokenizer } from '../../src/core/pan.js';
 import type { Decision } from '../../src/core/scoring.js';
 import { BUNDLED_RULES } from '../../src/local/wiring.js';
+import { maskedCsv } from '../../src/pipeline/maskedCopy.js';
 import { scenarioFile, tempDir } from '../helpers/fixtures.js';
 
 const BIN = join(import.meta.dirname, '../../bin/fraudmini.js');
@@ -84,9 +86,15 @@ describe('crash safety of the local runtime', () => {
     const decisions = db.prepare('SELECT count(*) FROM decisions').pluck().get();
     const distinctRows = db.prepare('SELECT count(DISTINCT row) FROM transactions').pluck().get();
     const stored = new Map(
-      (db.prepare('SELECT body FROM decisions').pluck().all() as string[]).map((b) => {
-        const d = JSON.parse(b) as Decision;
-        return [d.transaction_id, `${d.outcome}:${d.reasons.map((r) => r.rule).join(',')}`];
+      (
+        db.prepare('SELECT transaction_id, outcome, reasons FROM decisions').all() as {
+          transaction_id: string;
+          outcome: string;
+          reasons: string;
+        }[]
+      ).map((d) => {
+        const reasons = JSON.parse(d.reasons) as Decision['reasons'];
+        return [d.transaction_id, `${d.outcome}:${reasons.map((r) => r.rule).join(',')}`];
       }),
     );
     db.close();
@@ -95,11 +103,12 @@ describe('crash safety of the local runtime', () => {
     // Feature windows rebuilt after each kill: the same decisions as one uninterrupted pass.
     writeFileSync(join(t.dir, 'big.csv'), f.csv);
     const out = join(t.dir, 'offline.jsonl');
+    const tokenizer = createPanTokenizer(Buffer.from(readFileSync(join(t.dir, 'token.key'), 'utf8').trim(), 'hex'));
     await scoreFile({
       input: join(t.dir, 'big.csv'),
       out,
       rules: loadRulesFile(BUNDLED_RULES),
-      tokenizer: createPanTokenizer(Buffer.from(readFileSync(join(t.dir, 'token.key'), 'utf8').trim(), 'hex')),
+      tokenizer,
       progress: false,
     });
     const offline = readFileSync(out, 'utf8')
@@ -112,5 +121,13 @@ describe('crash safety of the local runtime', () => {
       if (stored.get(d.transaction_id) === `${d.outcome}:${d.reasons.map((r) => r.rule).join(',')}`) same++;
     expect(same).toBe(rows - 4);
     expect(existsSync(join(t.dir, 'inbox/big.csv'))).toBe(false);
+    // The masked copy, written during ingest and started over by each restart, holds every row
+    // once; the killed processes' half-written copies are gone.
+    let masked = '';
+    for await (const part of maskedCsv(Readable.from([f.csv]), { tokenizer })) masked += part;
+    const copy = readFileSync(join(t.dir, 'processed/big.csv'), 'utf8');
+    expect(copy).toBe(masked);
+    for (const pan of f.pans) expect(copy.includes(pan)).toBe(false);
+    expect(readdirSync(join(t.dir, 'processing'))).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { createLocalRuntime, type LocalWiring } from '../../src/local/wiring.js';
+import type { Model } from '../../src/core/model/model.js';
+import { createLocalRuntime, type LocalWiring, localFeatureWindows } from '../../src/local/wiring.js';
 import { silentLogger } from '../../src/ports/Logger.js';
 import { tempDir } from '../helpers/fixtures.js';
 
@@ -71,5 +72,18 @@ describe('POST /transactions/:id/label on the local runtime', () => {
     // Assess
     expect(res.statusCode).toBe(409);
     expect(res.json().label).toBe('legit');
+  });
+
+  it('keeps label feedback only where a model reads it: rules cannot', () => {
+    // Prepare
+    const model = { version: 'gbdt-test' } as unknown as Model;
+
+    // Act
+    const rulesOnly = localFeatureWindows(7 * 86_400_000, undefined);
+    const withModel = localFeatureWindows(7 * 86_400_000, model);
+
+    // Assess
+    expect(rulesOnly.labels).toBeUndefined();
+    expect(withModel.labels).toBeDefined();
   });
 });

@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileRulesSource } from '../../src/adapters/local/FileRulesSource.js';
@@ -9,10 +10,11 @@ import { FeatureWindows } from '../../src/core/features.js';
 import { createPanTokenizer } from '../../src/core/pan.js';
 import type { Decision } from '../../src/core/scoring.js';
 import { BUNDLED_RULES } from '../../src/local/wiring.js';
-import { claimFile, type FileProcessorDeps, processFile } from '../../src/pipeline/processFile.js';
+import { maskedCsv } from '../../src/pipeline/maskedCopy.js';
+import { claimFile, type FileProcessorDeps, maskedCopyKey, processFile } from '../../src/pipeline/processFile.js';
 import { silentLogger } from '../../src/ports/Logger.js';
 import type { BatchCommitter, DecidedItem } from '../../src/ports/StateStore.js';
-import { HEADER, scenarioFile, tempDir } from '../helpers/fixtures.js';
+import { HEADER, scenarioFile, TEST_PANS, tempDir } from '../helpers/fixtures.js';
 
 describe('processFile (local pipeline over SQLite and a folder)', () => {
   let dir: string;
@@ -112,6 +114,101 @@ describe('processFile (local pipeline over SQLite and a folder)', () => {
     const copy = readFileSync(join(dir, 'processed/tx.csv'), 'utf8').split('\n');
     expect(copy[0]).toBe(HEADER);
     expect(copy[1]).toMatch(/,\d{6}\*+\d{4},/);
+  });
+
+  /** The masked copy of `csv` as rendered from the raw text alone, in a pass of its own. */
+  const maskedAlone = async (csv: string): Promise<string> => {
+    let out = '';
+    for await (const part of maskedCsv(Readable.from([csv]), { tokenizer: deps.tokenizer })) out += part;
+    return out;
+  };
+
+  it('writes the masked copy during ingest: every row, rejected and blank ones too, PANs masked wherever they are', async () => {
+    // Prepare: PANs in the card column (with separators too) and in a quoted note; a rejected
+    // row; a blank line; quoted fields holding the delimiter, quotes and a line break
+    const [p1, p2, p3] = TEST_PANS as [string, string, string];
+    const csv = [
+      `${HEADER},note`,
+      `t1,2026-01-01T00:00:00Z,A1,${p1},10.00,USD,m1,T1,US,US,US,100.00,plain`,
+      `t2,2026-01-01T00:01:00Z,A1,${p2.replace(/(\d{4})(?=\d)/g, '$1 ')},11.00,USD,m1,T1,US,US,US,100.00,"card ${p3} in a note"`,
+      `t3,not-a-time,A2,${p1},12.00,USD,m1,T1,US,US,US,100.00,"a, b"`,
+      '',
+      `t4,2026-01-01T00:02:00Z,A2,${p3},13.00,USD,"m, ""2""",T1,US,US,US,100.00,"two\nlines"`,
+      't5,2026-01-01T00:03:00Z,A3,card-ref-77,14.00,USD,m1,T1,US,US,US,100.00,',
+    ].join('\n');
+    const file = await drop('tx.csv', csv);
+
+    // Act
+    const receipt = await processFile(file, deps);
+
+    // Assess
+    expect(receipt.counts.rejected).toBe(1);
+    expect(receipt.counts.decided).toBe(4);
+    const copy = readFileSync(join(dir, 'processed/tx.csv'), 'utf8');
+    expect(copy).toBe(await maskedAlone(csv));
+    expect(copy.split('\n')[0]).toBe(`${HEADER},note`);
+    expect(copy).toContain(`card ${p3.slice(0, 6)}******${p3.slice(-4)} in a note`);
+    expect(copy).toContain('"m, ""2"""');
+    expect(copy).toContain(',card:');
+    for (const pan of [p1, p2, p3]) expect(copy.replaceAll(/[ -]/g, '').includes(pan)).toBe(false);
+    expect(readdirSync(join(dir, 'processing'))).toEqual([]);
+  });
+
+  it('after a crash mid-file, the masked copy still holds every row once, rows before the checkpoint included', async () => {
+    // Prepare: a crash after three committed batches
+    const f = scenarioFile(1000, 3);
+    const file = await drop('tx.csv', f.csv);
+    const partial = { ...deps, batchSize: 100 };
+    let batches = 0;
+    await expect(
+      processFile(file, {
+        ...partial,
+        onProgress: () => {
+          if (++batches === 3) throw new Error('simulated crash');
+        },
+      }),
+    ).rejects.toThrow('simulated crash');
+    // Nothing half-written is left where finalize would take the copy from.
+    expect(await deps.objects.exists(maskedCopyKey(file))).toBe(false);
+    expect(readdirSync(join(dir, 'processing'))).toEqual([file.workKey.slice('processing/'.length)]);
+
+    // Act
+    const receipt = await processFile(state.getFile(file.id) ?? file, partial);
+
+    // Assess
+    expect(receipt.counts.rows).toBe(1000);
+    const copy = readFileSync(join(dir, 'processed/tx.csv'), 'utf8');
+    expect(copy.trimEnd().split('\n')).toHaveLength(1001);
+    expect(copy).toBe(await maskedAlone(f.csv));
+    for (const pan of f.pans) expect(copy.includes(pan)).toBe(false);
+  });
+
+  it('renders the masked copy from the raw file again when a crash came after it was moved into processed/', async () => {
+    // Prepare: ingest done and the copy moved, then a crash before the receipt
+    const f = scenarioFile(300, 1);
+    const file = await drop('tx.csv', f.csv);
+    const objects = deps.objects;
+    const crashing: FileProcessorDeps['objects'] = {
+      read: (key) => objects.read(key),
+      write: (key, body) => objects.write(key, body),
+      delete: (key) => objects.delete(key),
+      exists: (key) => objects.exists(key),
+      list: (prefix) => objects.list(prefix),
+      move: async (from, to) => {
+        await objects.move(from, to);
+        if (from === maskedCopyKey(file)) throw new Error('simulated crash');
+      },
+    };
+    await expect(processFile(file, { ...deps, objects: crashing })).rejects.toThrow('simulated crash');
+    expect(state.getFile(file.id)?.status).toBe('finalizing');
+    rmSync(join(dir, 'processed/tx.csv'));
+
+    // Act
+    const receipt = await processFile(state.getFile(file.id) ?? file, deps);
+
+    // Assess
+    expect(receipt.status).toBe('processed');
+    expect(readFileSync(join(dir, 'processed/tx.csv'), 'utf8')).toBe(await maskedAlone(f.csv));
   });
 
   it('creates no new decision when the same file is dropped again', async () => {

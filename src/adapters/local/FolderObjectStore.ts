@@ -34,7 +34,7 @@ export class FolderObjectStore implements ObjectStore {
   async write(key: string, body: string | AsyncIterable<string>): Promise<void> {
     const target = this.pathOf(key);
     await mkdir(dirname(target), { recursive: true });
-    const tmp = join(dirname(target), `.${process.pid}.${Date.now()}.tmp`);
+    const tmp = join(dirname(target), temporaryName());
     const fh = await open(tmp, 'w', 0o600);
     try {
       if (typeof body === 'string') await fh.write(body);
@@ -57,6 +57,22 @@ export class FolderObjectStore implements ObjectStore {
     }
     await fh.close();
     await rename(tmp, target);
+  }
+
+  /**
+   * Deletes the temporary files that writes of other processes left in `folder` (a crash in the
+   * middle of a write); returns how many. The writes of this process are left alone.
+   */
+  async removeTemporaries(folder: string): Promise<number> {
+    let removed = 0;
+    for (const key of await this.list(folder)) {
+      const m = TEMPORARY.exec(key);
+      if (m && Number(m[1]) !== process.pid) {
+        await this.delete(key);
+        removed++;
+      }
+    }
+    return removed;
   }
 
   async move(from: string, to: string): Promise<void> {
@@ -89,4 +105,11 @@ export class FolderObjectStore implements ObjectStore {
     const base = relative(this.root, dir).split(sep).join('/');
     return names.sort().map((n) => (base ? `${base}/${n}` : n));
   }
+}
+
+/** A write's temporary file: hidden, named after the writing process (`.<pid>.<ms>.tmp`). */
+const TEMPORARY = /(?:^|\/)\.(\d+)\.\d+\.tmp$/;
+
+function temporaryName(): string {
+  return `.${process.pid}.${Date.now()}.tmp`;
 }

@@ -15,11 +15,13 @@ import type {
 } from '../../ports/StateStore.js';
 import {
   ALERT_COLUMNS,
-  DECISION_COLUMNS,
+  decisionFromRow,
   type EncodedBatch,
   encodeBatch,
   type SqlValue,
   TX_COLUMNS,
+  type TransactionRow,
+  transactionFromRow,
 } from './encodeBatch.js';
 import { SqliteWalCheckpointer, type SqliteWalCheckpointerOptions } from './SqliteWalCheckpointer.js';
 
@@ -27,10 +29,21 @@ import { SqliteWalCheckpointer, type SqliteWalCheckpointerOptions } from './Sqli
 const LOOKUP_CHUNK = 500;
 /**
  * Rows per multi-row INSERT. Against one INSERT per row it cut a batch commit's time by about a
- * fifth (per-statement overhead and one native call per row); 100 rows of 12 values stay far under
+ * fifth (per-statement overhead and one native call per row); 100 rows of 32 values stay far under
  * the host-parameter limit.
  */
 export const INSERT_CHUNK = 100;
+
+/**
+ * Version of {@link SCHEMA}, kept in SQLite's `user_version`. 1 (stored as 0, before versions were
+ * kept) had a JSON body per transaction and a separate `decisions` table holding another per
+ * decision; 2 stores each transaction with its decision in one row, a column per field.
+ */
+export const SCHEMA_VERSION = 2;
+
+/** The decision columns of a `transactions` row (what a duplicate check or the API reads back). */
+const DECISION_SELECT =
+  'transaction_id, score, outcome, reasons, model_score, model_version, rules_score, model_features, rules_version, decided_at';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS transactions (
@@ -41,19 +54,32 @@ CREATE TABLE IF NOT EXISTS transactions (
   card_token TEXT,
   amount INTEGER NOT NULL,
   currency TEXT NOT NULL,
-  country TEXT,
-  terminal_id TEXT,
+  card_masked TEXT,
+  outcome TEXT NOT NULL,
+  score REAL NOT NULL,
+  rules_score REAL NOT NULL,
+  reasons TEXT NOT NULL,
+  model_score REAL,
+  model_version TEXT,
+  model_features TEXT,
+  rules_version TEXT NOT NULL,
+  decided_at TEXT NOT NULL,
   merchant TEXT,
-  body TEXT NOT NULL,
+  merchant_category TEXT,
+  terminal_id TEXT,
+  country TEXT,
+  origin_country TEXT,
+  destination_country TEXT,
+  account_balance INTEGER,
+  channel TEXT,
+  device_id TEXT,
+  ip TEXT,
+  label INTEGER,
+  attributes TEXT,
   file_id INTEGER,
   row INTEGER
 );
-CREATE TABLE IF NOT EXISTS decisions (
-  transaction_id TEXT PRIMARY KEY,
-  score REAL NOT NULL,
-  outcome TEXT NOT NULL,
-  body TEXT NOT NULL
-) WITHOUT ROWID;
+CREATE VIEW IF NOT EXISTS decisions AS SELECT ${DECISION_SELECT} FROM transactions;
 CREATE TABLE IF NOT EXISTS alerts (
   id INTEGER PRIMARY KEY,
   transaction_id TEXT NOT NULL UNIQUE,
@@ -116,6 +142,21 @@ export interface ReplayRow {
   transaction: Transaction;
 }
 
+/** The database was made by another version of fraudmini, with another schema. */
+export class SqliteSchemaError extends Error {
+  constructor(
+    readonly path: string,
+    readonly version: number,
+  ) {
+    super(
+      `database ${path} has schema version ${version}, made by ${version < SCHEMA_VERSION ? 'an earlier' : 'a later'} ` +
+        `fraudmini; this one reads version ${SCHEMA_VERSION} only. Start with another data dir, or move the ` +
+        'database (and its -wal and -shm files) aside to start afresh.',
+    );
+    this.name = 'SqliteSchemaError';
+  }
+}
+
 /**
  * State, file ledger and alert outbox in one SQLite database (WAL). Every batch is one
  * transaction: decisions, alerts and the file checkpoint commit together, so a crash leaves
@@ -142,14 +183,13 @@ export class SqliteStateStore implements StateStore, FileLedger {
     // committed transaction (the WAL is in the OS page cache); only a power loss can lose the last few.
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = OFF');
-    this.db.exec(SCHEMA);
+    this.createSchema(options.path);
     if (options.checkpointThread && options.path !== ':memory:') {
       this.checkpoints = new SqliteWalCheckpointer({ ...options.checkpointThread, path: options.path, db: this.db });
     }
     this.stmt = {
       insertAlert: this.db.prepare('INSERT INTO alerts (transaction_id, created_at, body) VALUES (?, ?, ?)'),
-      getDecision: this.db.prepare('SELECT body FROM decisions WHERE transaction_id = ?').pluck(),
-      getTx: this.db.prepare('SELECT body FROM transactions WHERE transaction_id = ?').pluck(),
+      getRow: this.db.prepare('SELECT * FROM transactions WHERE transaction_id = ?'),
       bump: this.db.prepare(
         'INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = value + excluded.value',
       ),
@@ -178,13 +218,31 @@ export class SqliteStateStore implements StateStore, FileLedger {
     };
   }
 
+  /**
+   * Creates the schema in a new database, or checks that an existing one has this version's
+   * schema. There is no migration from version 1: it held no users' data yet.
+   */
+  private createSchema(path: string): void {
+    this.db
+      .transaction(() => {
+        const version = this.db.pragma('user_version', { simple: true }) as number;
+        if (version === SCHEMA_VERSION) return;
+        const tables = this.db.prepare(`SELECT count(*) FROM sqlite_master WHERE type = 'table'`).pluck().get() as number;
+        // Version 1 did not set user_version: any table in a database at 0 is from it.
+        if (version !== 0 || tables > 0) throw new SqliteSchemaError(path, version === 0 ? 1 : version);
+        this.db.exec(SCHEMA);
+        this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      })
+      .immediate();
+  }
+
   findDecisions(ids: readonly string[]): Map<string, Decision> {
     const found = new Map<string, Decision>();
     // One IN (...) query per chunk instead of one lookup per row.
     for (let i = 0; i < ids.length; i += LOOKUP_CHUNK) {
       const chunk = ids.slice(i, i + LOOKUP_CHUNK);
-      const rows = this.lookupStatement(chunk.length).all(...chunk) as { transaction_id: string; body: string }[];
-      for (const r of rows) found.set(r.transaction_id, JSON.parse(r.body) as Decision);
+      const rows = this.lookupStatement(chunk.length).all(...chunk) as TransactionRow[];
+      for (const r of rows) found.set(r.transaction_id as string, decisionFromRow(r));
     }
     return found;
   }
@@ -195,7 +253,7 @@ export class SqliteStateStore implements StateStore, FileLedger {
     let st = this.lookups.get(n);
     if (!st) {
       st = this.db.prepare(
-        `SELECT transaction_id, body FROM decisions WHERE transaction_id IN (${new Array(n).fill('?').join(',')})`,
+        `SELECT ${DECISION_SELECT} FROM transactions WHERE transaction_id IN (${new Array(n).fill('?').join(',')})`,
       );
       this.lookups.set(n, st);
     }
@@ -215,7 +273,6 @@ export class SqliteStateStore implements StateStore, FileLedger {
   commitEncoded(batch: EncodedBatch, checkpoint?: FileCheckpoint): number[] {
     const alertIds = this.db.transaction((): number[] => {
       this.insertRows('transactions', TX_COLUMNS, batch.transactions);
-      this.insertRows('decisions', DECISION_COLUMNS, batch.decisions);
       const alertIds: number[] = [];
       for (let i = 0; i < batch.alerts.length; i += ALERT_COLUMNS.length) {
         const info = this.stmt.insertAlert.run(batch.alerts.slice(i, i + ALERT_COLUMNS.length));
@@ -289,10 +346,9 @@ export class SqliteStateStore implements StateStore, FileLedger {
   }
 
   getTransaction(id: string): StoredTransaction | undefined {
-    const tx = this.stmt.getTx.get(id) as string | undefined;
-    const d = this.stmt.getDecision.get(id) as string | undefined;
-    if (tx === undefined || d === undefined) return undefined;
-    return { transaction: transactionView(JSON.parse(tx) as Transaction), decision: JSON.parse(d) as Decision };
+    const row = this.stmt.getRow.get(id) as TransactionRow | undefined;
+    if (row === undefined) return undefined;
+    return { transaction: transactionView(transactionFromRow(row)), decision: decisionFromRow(row) };
   }
 
   listAlerts(q: AlertQuery): Alert[] {
@@ -331,10 +387,9 @@ export class SqliteStateStore implements StateStore, FileLedger {
   /** Streams every stored transaction in commit order (rebuilds feature windows after a restart). */
   *replay(fromTs = Number.NEGATIVE_INFINITY): Generator<Transaction> {
     const it = this.db
-      .prepare('SELECT body FROM transactions WHERE ts > ? ORDER BY seq')
-      .pluck()
-      .iterate(Number.isFinite(fromTs) ? fromTs : -1e18) as IterableIterator<string>;
-    for (const body of it) yield JSON.parse(body) as Transaction;
+      .prepare('SELECT * FROM transactions WHERE ts > ? ORDER BY seq')
+      .iterate(Number.isFinite(fromTs) ? fromTs : -1e18) as IterableIterator<TransactionRow>;
+    for (const row of it) yield transactionFromRow(row);
   }
 
   /** Newest event time stored, if any. */
@@ -345,8 +400,8 @@ export class SqliteStateStore implements StateStore, FileLedger {
 
   /** The stored (masked) transaction itself, for feeding back a label. */
   getTransactionRecord(id: string): Transaction | undefined {
-    const body = this.stmt.getTx.get(id) as string | undefined;
-    return body === undefined ? undefined : (JSON.parse(body) as Transaction);
+    const row = this.stmt.getRow.get(id) as TransactionRow | undefined;
+    return row === undefined ? undefined : transactionFromRow(row);
   }
 
   /** A label reported later (e.g. a chargeback); the first label of a transaction stands. */
@@ -367,10 +422,12 @@ export class SqliteStateStore implements StateStore, FileLedger {
   *reportedLabels(): Generator<{ transaction: Transaction; label: Label; knownAt: number }> {
     const it = this.db
       .prepare(
-        'SELECT t.body AS body, l.label AS label, l.known_at AS known_at FROM labels l JOIN transactions t USING (transaction_id) ORDER BY l.created_at',
+        'SELECT t.*, l.label AS reported_label, l.known_at AS reported_known_at FROM labels l JOIN transactions t USING (transaction_id) ORDER BY l.created_at',
       )
-      .iterate() as IterableIterator<{ body: string; label: Label; known_at: number }>;
-    for (const r of it) yield { transaction: JSON.parse(r.body) as Transaction, label: r.label, knownAt: r.known_at };
+      .iterate() as IterableIterator<TransactionRow & { reported_label: Label; reported_known_at: number }>;
+    for (const r of it) {
+      yield { transaction: transactionFromRow(r), label: r.reported_label, knownAt: r.reported_known_at };
+    }
   }
 
   // ---- file ledger ----

@@ -1,0 +1,57 @@
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FolderObjectStore } from '../../src/adapters/local/FolderObjectStore.js';
+import { TextPipe } from '../../src/pipeline/TextPipe.js';
+import { tempDir } from '../helpers/fixtures.js';
+
+describe('FolderObjectStore', () => {
+  let cleanup = () => {};
+  afterEach(() => cleanup());
+
+  it('removes the temporary files a killed process left, and nothing else', async () => {
+    // Prepare: another process's half-written file, one of this process, and ordinary files
+    const t = tempDir();
+    cleanup = t.cleanup;
+    const store = new FolderObjectStore({ root: t.dir });
+    await store.write('processing/1-a.csv', 'raw');
+    const dead = `.${process.pid + 1_000_000}.1700000000000.tmp`;
+    const ours = `.${process.pid}.1700000000000.tmp`;
+    writeFileSync(join(t.dir, 'processing', dead), 'half');
+    writeFileSync(join(t.dir, 'processing', ours), 'in progress');
+    writeFileSync(join(t.dir, 'processing', 'notes.tmp'), 'not ours');
+
+    // Act
+    const removed = await store.removeTemporaries('processing');
+
+    // Assess
+    expect(removed).toBe(1);
+    expect(readdirSync(join(t.dir, 'processing')).sort()).toEqual([ours, '1-a.csv', 'notes.tmp'].sort());
+  });
+
+  it('writes a piped body whole, and nothing when the pipe fails', async () => {
+    // Prepare
+    const t = tempDir();
+    cleanup = t.cleanup;
+    const store = new FolderObjectStore({ root: t.dir });
+    const good = new TextPipe(8);
+    const bad = new TextPipe(8);
+
+    // Act
+    const written = store.write('out/good.txt', good);
+    const failed = store.write('out/bad.txt', bad);
+    for (let i = 0; i < 100; i++) await good.write(`line ${i}\n`);
+    good.end();
+    await bad.write('partial\n');
+    bad.fail(new Error('disk on fire'));
+
+    // Assess
+    await written;
+    await expect(failed).rejects.toThrow('disk on fire');
+    expect(await store.exists('out/bad.txt')).toBe(false);
+    expect(readdirSync(join(t.dir, 'out'))).toEqual(['good.txt']);
+    let text = '';
+    for await (const chunk of store.read('out/good.txt')) text += chunk.toString('utf8');
+    expect(text.split('\n')).toHaveLength(101);
+  });
+});

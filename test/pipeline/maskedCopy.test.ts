@@ -1,0 +1,76 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { csvEscape } from '../../src/core/csv.js';
+import { maskPan, maskPansInText } from '../../src/core/pan.js';
+import { MaskedCsvRenderer } from '../../src/pipeline/maskedCopy.js';
+import { TEST_PANS } from '../helpers/fixtures.js';
+import { testTokenizer } from '../helpers/transactions.js';
+
+const tokenizer = testTokenizer();
+
+/** The masked line as defined field by field: the card column masked, PAN-shaped text elsewhere masked, each field quoted as needed. */
+function reference(fields: readonly string[], cardColumn: number, d: string): string {
+  return fields
+    .map((f, i) =>
+      i === cardColumn && f.trim() !== '' ? (maskPan(f.trim()) ?? tokenizer(f.trim()).masked) : maskPansInText(f),
+    )
+    .map((f) => csvEscape(f, d))
+    .join(d);
+}
+
+/** Field text built from the pieces masking and quoting care about. */
+const field = fc
+  .array(
+    fc.oneof(
+      fc.constantFrom(...TEST_PANS),
+      fc.constantFrom('4111 1111 1111 1111', '5555-5555-5555-4444', '123456789012', '2', ' ', '-', '"', ',', ';', '|', '\t', '\n', '\r', 'x'),
+      fc.stringMatching(/^[0-9]{1,8}$/),
+      fc.string({ maxLength: 4 }),
+    ),
+    { maxLength: 5 },
+  )
+  .map((parts) => parts.join(''));
+
+describe('MaskedCsvRenderer', () => {
+  it('renders each record as masking and quoting each field on its own would', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(field, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 10 }),
+        fc.integer({ min: -1, max: 6 }),
+        fc.constantFrom(',', ';', '\t', '|'),
+        (records, cardColumn, d) => {
+          // Prepare
+          const renderer = new MaskedCsvRenderer({ cardColumn, delimiter: d, tokenizer });
+
+          // Act
+          for (const r of records) renderer.record(r);
+
+          // Assess
+          expect(renderer.take()).toBe(records.map((r) => `${reference(r, cardColumn, d)}\n`).join(''));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('masks a PAN in the card column and in free text, and quotes what needs it', () => {
+    // Prepare
+    const renderer = new MaskedCsvRenderer({ cardColumn: 1, delimiter: ',', tokenizer });
+    renderer.header(['id', 'card_number', 'note']);
+
+    // Act
+    renderer.record(['t1', '4111111111111111', 'plain']);
+    renderer.record(['t2', ' 5555 5555 5555 4444 ', 'paid with 4242424242424242, thanks']);
+    renderer.record(['t3', 'opaque-ref', '']);
+
+    // Assess
+    expect(renderer.take().split('\n')).toEqual([
+      'id,card_number,note',
+      't1,411111******1111,plain',
+      't2,555555******4444,"paid with 424242******4242, thanks"',
+      `t3,${tokenizer('opaque-ref').masked},`,
+      '',
+    ]);
+    expect(renderer.take()).toBe('');
+  });
+});
