@@ -107,9 +107,11 @@ export class FolderObjectStore implements ObjectStore {
   }
 }
 
-/** A write's temporary file: hidden, named after the writing process (`.<pid>.<ms>.tmp`). */
-const TEMPORARY = /(?:^|\/)\.(\d+)\.\d+\.tmp$/;
+/** A write's temporary file: hidden, named after the writing process (`.<pid>.<ms>.<n>.tmp`; see `removeTemporaries`). */
+const TEMPORARY = /(?:^|\/)\.(\d+)(?:\.\d+)+\.tmp$/;
+let temporaries = 0;
 
+/** A name no other write uses: two writes to one folder in the same millisecond must not share it. */
 function temporaryName(): string {
-  return `.${process.pid}.${Date.now()}.tmp`;
+  return `.${process.pid}.${Date.now()}.${temporaries++}.tmp`;
 }
