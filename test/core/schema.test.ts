@@ -463,6 +463,34 @@ describe('validateRecord', () => {
 });
 
 describe('validateObject', () => {
+  it('maps each body by its own keys, whatever bodies came before (same keys in another order, commas in keys)', () => {
+    // Prepare: the mapping of a body shape is remembered; these shapes must not be confused.
+    const a = { account_id: 'acc-1', amount: '1.00', timestamp: '2024-03-01T12:00:00Z' };
+    const b = { timestamp: '2024-03-01T13:00:00Z', amount: '2.00', account_id: 'acc-2' };
+    // Joined with commas, the keys of c and d would read the same.
+    const c = { account_id: 'acc-3', amount: '3.00', timestamp: '2024-03-01T14:00:00Z', 'note,x': 'v' };
+    const d = { account_id: 'acc-4', amount: '5.00', timestamp: '2024-03-01T15:00:00Z', note: 'v', x: 'w' };
+    const shapes = Array.from({ length: 100 }, (_, i) => ({ [`extra_${i}`]: 'v', account_id: `acc-${i}`, amount: '4.00', timestamp: '2024-03-02T00:00:00Z' }));
+
+    // Act
+    const results = [a, b, c, d, a, b, ...shapes, b].map((body) => ok(validateObject(body, ctx())));
+
+    // Assess
+    expect(results.map((t) => [t.accountId, t.amount])).toEqual([
+      ['acc-1', 10_000],
+      ['acc-2', 20_000],
+      ['acc-3', 30_000],
+      ['acc-4', 50_000],
+      ['acc-1', 10_000],
+      ['acc-2', 20_000],
+      ...shapes.map((_, i) => [`acc-${i}`, 40_000]),
+      ['acc-2', 20_000],
+    ]);
+    expect(results[2]?.attributes).toEqual({ 'note,x': 'v' });
+    expect(results[3]?.attributes).toEqual({ note: 'v', x: 'w' });
+    expect(results[6]?.attributes).toEqual({ extra_0: 'v' });
+  });
+
   it('accepts numbers for amount, balance and epoch timestamps', () => {
     // Act
     const tx = ok(
