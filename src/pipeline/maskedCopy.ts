@@ -20,7 +20,7 @@ export interface MaskedCsvOptions {
  * @example
  * const r = new MaskedCsvRenderer({ cardColumn: 1, delimiter: ',', tokenizer });
  * r.header(['id', 'card_number']);
- * r.record(['t1', '4111111111111111']);
+ * r.record(['t1', card]); // card: a 16-digit card number starting 411111 and ending 1111
  * r.take(); // 'id,card_number\nt1,411111******1111\n'
  */
 export class MaskedCsvRenderer {

@@ -3,25 +3,14 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteStateStore } from '../../src/adapters/local/SqliteStateStore.js';
-import type { Decision } from '../../src/core/scoring.js';
 import type { DecidedItem } from '../../src/ports/StateStore.js';
 import { tempDir } from '../helpers/fixtures.js';
-import { makeTx, T0 } from '../helpers/transactions.js';
+import { makeDecision, makeTx, T0 } from '../helpers/transactions.js';
 
 /** One decided transaction, as one API request commits it. */
 function decided(n: number): DecidedItem {
   const transactionId = `C${String(n).padStart(6, '0')}`;
-  const decision: Decision = {
-    transaction_id: transactionId,
-    score: 0,
-    outcome: 'allow',
-    reasons: [],
-    model_score: null,
-    model_version: null,
-    rules_score: 0,
-    rules_version: 'test-1',
-    decided_at: new Date(T0 + n * 1000).toISOString(),
-  };
+  const decision = makeDecision({ transaction_id: transactionId, decided_at: new Date(T0 + n * 1000).toISOString() });
   return { transaction: makeTx({ transactionId, timestamp: T0 + n * 1000, accountId: `A${n % 13}` }), decision };
 }
 

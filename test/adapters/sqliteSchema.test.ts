@@ -10,7 +10,7 @@ import { transactionView } from '../../src/core/views.js';
 import type { DecidedItem } from '../../src/ports/StateStore.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/fixtures.js';
-import { T0, testTokenizer } from '../helpers/transactions.js';
+import { makeDecision, T0, testTokenizer } from '../helpers/transactions.js';
 
 const tokenize = testTokenizer();
 
@@ -133,17 +133,7 @@ describe('SqliteStateStore schema', () => {
     const store = new SqliteStateStore({ path });
     const card = tokenize('4242424242424242');
     const tx: Transaction = { transactionId: 't', timestamp: T0, accountId: 'a', amount: 1, currency: 'USD', attributes: {}, card };
-    const d: Decision = {
-      transaction_id: 't',
-      score: 0,
-      outcome: 'allow',
-      reasons: [],
-      model_score: null,
-      model_version: null,
-      rules_score: 0,
-      rules_version: 'v',
-      decided_at: new Date(T0).toISOString(),
-    };
+    const d = makeDecision({ transaction_id: 't', rules_version: 'v' });
 
     // Act
     store.commit([{ transaction: tx, decision: d }]);

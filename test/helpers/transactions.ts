@@ -1,6 +1,7 @@
 import { parseDecimal } from '../../src/core/decimal.js';
 import { type Features, featuresFrom } from '../../src/core/features.js';
 import { createPanTokenizer, type PanTokenizer } from '../../src/core/pan.js';
+import type { Decision } from '../../src/core/scoring.js';
 import type { Transaction } from '../../src/core/transaction.js';
 import { type EntityFeatures, WINDOWS, type WindowAggregate, type WindowName } from '../../src/core/windows.js';
 
@@ -31,6 +32,22 @@ export function makeTx(overrides: Partial<Transaction> = {}): Transaction {
     amount: money('123.45'),
     currency: 'USD',
     attributes: {},
+    ...overrides,
+  };
+}
+
+/** An allow decision with score 0 and no reasons, made at {@link T0}, with `overrides` applied. */
+export function makeDecision(overrides: Partial<Decision> = {}): Decision {
+  return {
+    transaction_id: 'tx-1',
+    score: 0,
+    outcome: 'allow',
+    reasons: [],
+    model_score: null,
+    model_version: null,
+    rules_score: 0,
+    rules_version: 'test-1',
+    decided_at: new Date(T0).toISOString(),
     ...overrides,
   };
 }

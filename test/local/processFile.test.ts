@@ -12,6 +12,7 @@ import type { Decision } from '../../src/core/scoring.js';
 import { BUNDLED_RULES } from '../../src/local/wiring.js';
 import { maskedCsv } from '../../src/pipeline/maskedCopy.js';
 import { claimFile, type FileProcessorDeps, maskedCopyKey, processFile } from '../../src/pipeline/processFile.js';
+import type { FileRecord } from '../../src/ports/FileLedger.js';
 import { silentLogger } from '../../src/ports/Logger.js';
 import type { BatchCommitter, DecidedItem } from '../../src/ports/StateStore.js';
 import { HEADER, scenarioFile, TEST_PANS, tempDir } from '../helpers/fixtures.js';
@@ -47,6 +48,19 @@ describe('processFile (local pipeline over SQLite and a folder)', () => {
     writeFileSync(join(dir, 'in.tmp'), csv);
     await deps.objects.move('in.tmp', `inbox/${name}`);
     return claimFile(`inbox/${name}`, deps);
+  };
+
+  /** Runs `file` with `options` until a simulated crash once `batches` batches are committed. */
+  const crashAfter = async (file: FileRecord, options: FileProcessorDeps, batches: number): Promise<void> => {
+    let done = 0;
+    await expect(
+      processFile(file, {
+        ...options,
+        onProgress: () => {
+          if (++done === batches) throw new Error('simulated crash');
+        },
+      }),
+    ).rejects.toThrow('simulated crash');
   };
 
   it('decides every valid row once, rejects bad rows with row/column/reason, and writes a receipt', async () => {
@@ -159,15 +173,7 @@ describe('processFile (local pipeline over SQLite and a folder)', () => {
     const f = scenarioFile(1000, 3);
     const file = await drop('tx.csv', f.csv);
     const partial = { ...deps, batchSize: 100 };
-    let batches = 0;
-    await expect(
-      processFile(file, {
-        ...partial,
-        onProgress: () => {
-          if (++batches === 3) throw new Error('simulated crash');
-        },
-      }),
-    ).rejects.toThrow('simulated crash');
+    await crashAfter(file, partial, 3);
     // Nothing half-written is left where finalize would take the copy from.
     expect(await deps.objects.exists(maskedCopyKey(file))).toBe(false);
     expect(readdirSync(join(dir, 'processing'))).toEqual([file.workKey.slice('processing/'.length)]);
@@ -235,15 +241,7 @@ describe('processFile (local pipeline over SQLite and a folder)', () => {
     const f = scenarioFile(1000, 0);
     const file = await drop('tx.csv', f.csv);
     const partial = { ...deps, batchSize: 100 };
-    let batches = 0;
-    await expect(
-      processFile(file, {
-        ...partial,
-        onProgress: () => {
-          if (++batches === 3) throw new Error('simulated crash');
-        },
-      }),
-    ).rejects.toThrow('simulated crash');
+    await crashAfter(file, partial, 3);
     expect(state.getFile(file.id)?.rowsDone).toBe(300);
 
     // Act
