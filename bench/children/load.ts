@@ -2,7 +2,15 @@
 // loop with the server under test. Sends POST /transactions with a unique transaction id per
 // request (realistic cardinality: 5,000 accounts, 10,000 terminals, one card per account) and
 // prints one JSON line: 2xx responses, their rate, and latency percentiles from every response
-// time (autocannon's own histogram rounds to whole milliseconds).
+// time. Two modes:
+//   saturated  autocannon, each connection sending its next request as soon as the last is answered.
+//   paced      (spec.rate) open loop: request i is due at start + i / rate, whatever the answers
+//              so far, over a pool of keep-alive connections. autocannon's own rate limit is not
+//              used for this: it sends each connection's quota for the second back to back, then
+//              waits for the next second, so its "1,000 req/s" is a saturated burst followed by
+//              idle time, and its latencies are those of the burst.
+import { Agent, request } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 
 interface LoadSpec {
@@ -60,40 +68,121 @@ function body(): string {
   });
 }
 
-const latencies: number[] = [];
-const instance = autocannon({
-  url: spec.url,
-  connections: spec.connections,
-  duration: spec.durationS,
-  ...(spec.rate ? { overallRate: spec.rate } : {}),
-  requests: [
-    {
-      method: 'POST',
-      path: '/transactions',
-      headers: { 'content-type': 'application/json' },
-      setupRequest: (request) => ({ ...request, body: body() }),
-    },
-  ],
-});
-let ok = 0;
-instance.on('response', (_client, status, _bytes, ms) => {
-  if (status >= 200 && status < 300) {
-    ok++;
-    latencies.push(ms);
-  }
-});
-const result = await instance;
-latencies.sort((a, b) => a - b);
-const at = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
-console.log(
-  JSON.stringify({
+/** Value at quantile q of ascending `xs` (NaN when empty). */
+const at = (xs: readonly number[], q: number): number => xs[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? Number.NaN;
+const percentiles = (xs: number[]): { p50: number; p90: number; p99: number; max: number } => {
+  xs.sort((a, b) => a - b);
+  return { p50: at(xs, 0.5), p90: at(xs, 0.9), p99: at(xs, 0.99), max: xs[xs.length - 1] ?? Number.NaN };
+};
+
+async function saturated(): Promise<object> {
+  const latencies: number[] = [];
+  const instance = autocannon({
+    url: spec.url,
+    connections: spec.connections,
+    duration: spec.durationS,
+    requests: [
+      {
+        method: 'POST',
+        path: '/transactions',
+        headers: { 'content-type': 'application/json' },
+        setupRequest: (request) => ({ ...request, body: body() }),
+      },
+    ],
+  });
+  let ok = 0;
+  instance.on('response', (_client, status, _bytes, ms) => {
+    if (status >= 200 && status < 300) {
+      ok++;
+      latencies.push(ms);
+    }
+  });
+  const result = await instance;
+  return {
     ok,
     rps: ok / result.duration,
     durationS: result.duration,
     non2xx: result.non2xx,
     errors: result.errors,
-    statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats).map(([k, v]) => [k, v.count])),
-    latencyMs: { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: latencies[latencies.length - 1] ?? Number.NaN },
-    autocannonLatencyMs: { p50: result.latency.p50, p99: result.latency.p99 },
-  }),
-);
+    latencyMs: percentiles(latencies),
+  };
+}
+
+/**
+ * Open-loop load at `rate` requests/s: request i is due at start + i / rate. A timer wakes for
+ * the next due request and sends every request due by then, so a late wake-up never lowers the
+ * rate. Latency runs from the moment the request is handed to the HTTP client (which queues it
+ * when every connection is busy, so waiting for a connection counts) to the end of the response.
+ * How late each request left against its schedule (the generator's own timer and CPU share) is
+ * reported too, and so is the latency counted from the due time, which includes that lag.
+ */
+async function paced(rate: number): Promise<object> {
+  const url = new URL('/transactions', spec.url);
+  const agent = new Agent({ keepAlive: true, maxSockets: spec.connections });
+  const total = Math.round(rate * spec.durationS);
+  const interval = 1000 / rate;
+  const latencies: number[] = [];
+  const lags: number[] = [];
+  const fromDue: number[] = [];
+  const statusCodes: Record<string, number> = {};
+  let ok = 0;
+  let non2xx = 0;
+  let errors = 0;
+  let sent = 0;
+  let done = 0;
+  const start = performance.now() + 20;
+  await new Promise<void>((resolve) => {
+    const finish = (): void => {
+      if (++done === total) resolve();
+    };
+    const send = (due: number): void => {
+      const payload = body();
+      const t0 = performance.now();
+      lags.push(t0 - due);
+      const req = request(
+        url,
+        { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            const code = res.statusCode ?? 0;
+            statusCodes[code] = (statusCodes[code] ?? 0) + 1;
+            if (code >= 200 && code < 300) {
+              ok++;
+              const end = performance.now();
+              latencies.push(end - t0);
+              fromDue.push(end - due);
+            } else non2xx++;
+            finish();
+          });
+        },
+      );
+      req.on('error', () => {
+        errors++;
+        finish();
+      });
+      req.end(payload);
+    };
+    const tick = (): void => {
+      const now = performance.now();
+      while (sent < total && start + sent * interval <= now) send(start + sent++ * interval);
+      if (sent < total) setTimeout(tick, Math.max(0, start + sent * interval - performance.now()));
+    };
+    setTimeout(tick, 20);
+  });
+  const durationS = (performance.now() - start) / 1000;
+  agent.destroy();
+  return {
+    ok,
+    rps: ok / durationS,
+    durationS,
+    non2xx,
+    errors,
+    statusCodes,
+    latencyMs: percentiles(latencies),
+    sendLagMs: percentiles(lags),
+    fromDueMs: percentiles(fromDue),
+  };
+}
+
+console.log(JSON.stringify(spec.rate ? await paced(spec.rate) : await saturated()));
