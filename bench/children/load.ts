@@ -116,6 +116,9 @@ async function saturated(): Promise<object> {
  * How late each request left against its schedule (the generator's own timer and CPU share) is
  * reported too, and so is the latency counted from the due time, which includes that lag.
  */
+/** A paced request with no answer by then counts as an error, so a hung server cannot hang the run. */
+const REQUEST_TIMEOUT_MS = 10_000;
+
 async function paced(rate: number): Promise<object> {
   const url = new URL('/transactions', spec.url);
   const agent = new Agent({ keepAlive: true, maxSockets: spec.connections });
@@ -139,28 +142,41 @@ async function paced(rate: number): Promise<object> {
       const payload = body();
       const t0 = performance.now();
       lags.push(t0 - due);
+      // Each request counts once: answered, refused, or cut off (error, close before the end,
+      // no answer within the timeout).
+      let counted = false;
+      const count = (outcome: () => void): void => {
+        if (counted) return;
+        counted = true;
+        outcome();
+        finish();
+      };
+      const failed = (): void => {
+        count(() => errors++);
+      };
       const req = request(
         url,
         { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } },
         (res) => {
           res.resume();
           res.on('end', () => {
-            const code = res.statusCode ?? 0;
-            statusCodes[code] = (statusCodes[code] ?? 0) + 1;
-            if (code >= 200 && code < 300) {
-              ok++;
-              const end = performance.now();
-              latencies.push(end - t0);
-              fromDue.push(end - due);
-            } else non2xx++;
-            finish();
+            count(() => {
+              const code = res.statusCode ?? 0;
+              statusCodes[code] = (statusCodes[code] ?? 0) + 1;
+              if (code >= 200 && code < 300) {
+                ok++;
+                const end = performance.now();
+                latencies.push(end - t0);
+                fromDue.push(end - due);
+              } else non2xx++;
+            });
           });
+          res.on('error', failed);
+          res.on('close', failed);
         },
       );
-      req.on('error', () => {
-        errors++;
-        finish();
-      });
+      req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`no answer in ${REQUEST_TIMEOUT_MS} ms`)));
+      req.on('error', failed);
       req.end(payload);
     };
     const tick = (): void => {

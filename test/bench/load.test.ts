@@ -8,40 +8,66 @@ import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/cli.js';
 
+/** What the load child prints for a paced run. */
+interface Printed {
+  ok: number;
+  rps: number;
+  non2xx: number;
+  errors: number;
+  latencyMs: { p50: number; p99: number };
+  sendLagMs: { p99: number };
+  fromDueMs: { p99: number };
+}
+
+/** Builds the load child into a new folder inside the repository (so it resolves node_modules). */
+async function buildLoad(): Promise<string> {
+  mkdirSync(join(ROOT, 'var'), { recursive: true });
+  const dir = mkdtempSync(join(ROOT, 'var', 'load-test-'));
+  await build({
+    entryPoints: [join(ROOT, 'bench', 'children', 'load.ts')],
+    outfile: join(dir, 'load.mjs'),
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    logLevel: 'warning',
+  });
+  return dir;
+}
+
+/** A server on a free port; resolves with it and its URL. */
+async function listen(handler: Parameters<typeof createServer>[1]): Promise<{ server: Server; url: string }> {
+  const server = createServer(handler);
+  await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+/** Runs the built load child at `rate` requests/s and returns what it prints. */
+async function runPaced(dir: string, spec: { url: string; connections: number; durationS: number; rate: number }): Promise<Printed> {
+  const stdout = await new Promise<string>((done, fail) => {
+    execFile(process.execPath, [join(dir, 'load.mjs'), JSON.stringify({ ...spec, prefix: 'paced' })], { cwd: ROOT }, (error, o) =>
+      error ? fail(error) : done(o),
+    );
+  });
+  return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as Printed;
+}
+
 // The HTTP benchmark's paced load must be open loop: requests spread over the run at the asked
 // rate, not each second's quota sent back to back (what autocannon's rate limit does, which made
 // "latency at 1,000 req/s" the latency of a saturated burst). Checked against a tiny server that
 // records when each request arrives. No speed is judged: a slower machine only spreads them more.
 describe('bench load generator, paced mode', () => {
-  // Built inside the repository so the child resolves its packages from node_modules.
-  mkdirSync(join(ROOT, 'var'), { recursive: true });
-  const outDir = mkdtempSync(join(ROOT, 'var', 'load-test-'));
+  let dir = '';
   const arrivals: number[] = [];
   const bodies: { transaction_id?: string; card_number?: string }[] = [];
-  let server: Server;
+  let server: Server | undefined;
   /** When the child was started, on the clock the arrivals use (comparable across processes). */
   let spawnedAt = 0;
-  let printed: {
-    ok: number;
-    rps: number;
-    non2xx: number;
-    errors: number;
-    latencyMs: { p50: number; p99: number };
-    sendLagMs: { p99: number };
-    fromDueMs: { p99: number };
-  };
+  let printed: Printed;
 
   beforeAll(async () => {
     // Arrange
-    await build({
-      entryPoints: [join(ROOT, 'bench', 'children', 'load.ts')],
-      outfile: join(outDir, 'load.mjs'),
-      format: 'esm',
-      platform: 'node',
-      target: 'node20',
-      logLevel: 'warning',
-    });
-    server = createServer((req, res) => {
+    dir = await buildLoad();
+    const s = await listen((req, res) => {
       arrivals.push(performance.timeOrigin + performance.now());
       let raw = '';
       req.on('data', (c: Buffer) => (raw += c.toString()));
@@ -50,22 +76,15 @@ describe('bench load generator, paced mode', () => {
         res.writeHead(201, { 'content-type': 'application/json' }).end('{}');
       });
     });
-    await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server = s.server;
     // Act: 200 requests/s for 1 s over 4 connections.
-    const spec = { url, connections: 4, durationS: 1, rate: 200, prefix: 'paced' };
     spawnedAt = performance.timeOrigin + performance.now();
-    const stdout = await new Promise<string>((done, fail) => {
-      execFile(process.execPath, [join(outDir, 'load.mjs'), JSON.stringify(spec)], { cwd: ROOT }, (error, o) =>
-        error ? fail(error) : done(o),
-      );
-    });
-    printed = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as typeof printed;
+    printed = await runPaced(dir, { url: s.url, connections: 4, durationS: 1, rate: 200 });
   }, 60_000);
 
   afterAll(async () => {
-    await new Promise((closed) => server.close(closed));
-    rmSync(outDir, { recursive: true, force: true });
+    await new Promise((closed) => server?.close(closed));
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('sends rate × duration requests, each with its own transaction id, all answered', () => {
@@ -93,5 +112,49 @@ describe('bench load generator, paced mode', () => {
     expect(printed.latencyMs.p99).toBeGreaterThanOrEqual(printed.latencyMs.p50);
     expect(printed.sendLagMs.p99).toBeGreaterThanOrEqual(0);
     expect(printed.fromDueMs.p99).toBeGreaterThanOrEqual(printed.latencyMs.p50);
+  });
+});
+
+describe('bench load generator, paced mode, against a failing server', () => {
+  let dir = '';
+  let server: Server | undefined;
+  let printed: Printed;
+  let refused = 0;
+  let cut = 0;
+
+  beforeAll(async () => {
+    // Arrange: every 5th request is refused with a 503, every 7th has its connection cut.
+    dir = await buildLoad();
+    let n = 0;
+    const s = await listen((req, res) => {
+      const k = n++;
+      req.resume();
+      req.on('end', () => {
+        if (k % 7 === 3) {
+          cut++;
+          req.socket.destroy();
+        } else if (k % 5 === 0) {
+          refused++;
+          res.writeHead(503).end();
+        } else res.writeHead(201).end('{}');
+      });
+    });
+    server = s.server;
+    // Act
+    printed = await runPaced(dir, { url: s.url, connections: 4, durationS: 0.5, rate: 200 });
+  }, 60_000);
+
+  afterAll(async () => {
+    await new Promise((closed) => server?.close(closed));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('counts every request once, as answered, refused or failed, and still finishes', () => {
+    // Assess
+    expect(cut).toBeGreaterThan(0);
+    expect(refused).toBeGreaterThan(0);
+    expect(printed.errors).toBe(cut);
+    expect(printed.non2xx).toBe(refused);
+    expect(printed.ok + printed.non2xx + printed.errors).toBe(100);
   });
 });
