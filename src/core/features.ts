@@ -113,13 +113,17 @@ export class FeatureWindows {
     const t = tx.timestamp;
     const amount = tx.amount;
     const country = this.countries.code(tx.country);
+    // All four lookups first, then the four updates: each lookup is a few cache misses that do
+    // not depend on the others, and back to back the CPU waits for them together instead of in
+    // turn. Measured against lookup-update, lookup-update, ... (1M transactions in memory, 12
+    // interleaved pairs): features only at a median 110,654 against 97,267 tx/s.
     const account = this.entity(0, tx.accountId);
-    account.observeInto(t, amount, country, values, ENTITY_AT.account);
     const card = tx.card ? this.entity(1, tx.card.token) : undefined;
-    card?.observeInto(t, amount, country, values, ENTITY_AT.card);
     const terminal = tx.terminalId !== undefined ? this.entity(2, tx.terminalId) : undefined;
-    terminal?.observeInto(t, amount, country, values, ENTITY_AT.terminal);
     const merchant = tx.merchant !== undefined ? this.entity(3, tx.merchant) : undefined;
+    account.observeInto(t, amount, country, values, ENTITY_AT.account);
+    card?.observeInto(t, amount, country, values, ENTITY_AT.card);
+    terminal?.observeInto(t, amount, country, values, ENTITY_AT.terminal);
     merchant?.observeInto(t, amount, country, values, ENTITY_AT.merchant);
     const feedback = this.labels;
     if (!feedback) return { values, countryNames: this.countries.names };
