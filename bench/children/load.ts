@@ -108,6 +108,9 @@ async function saturated(): Promise<object> {
   };
 }
 
+/** A paced request with no answer by then counts as an error, so a hung server cannot hang the run. */
+const REQUEST_TIMEOUT_MS = 10_000;
+
 /**
  * Open-loop load at `rate` requests/s: request i is due at start + i / rate. A timer wakes for
  * the next due request and sends every request due by then, so a late wake-up never lowers the
@@ -116,9 +119,6 @@ async function saturated(): Promise<object> {
  * How late each request left against its schedule (the generator's own timer and CPU share) is
  * reported too, and so is the latency counted from the due time, which includes that lag.
  */
-/** A paced request with no answer by then counts as an error, so a hung server cannot hang the run. */
-const REQUEST_TIMEOUT_MS = 10_000;
-
 async function paced(rate: number): Promise<object> {
   const url = new URL('/transactions', spec.url);
   const agent = new Agent({ keepAlive: true, maxSockets: spec.connections });
@@ -135,6 +135,7 @@ async function paced(rate: number): Promise<object> {
   let done = 0;
   const start = performance.now() + 20;
   await new Promise<void>((resolve) => {
+    if (total === 0) resolve();
     const finish = (): void => {
       if (++done === total) resolve();
     };
