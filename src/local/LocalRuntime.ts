@@ -54,6 +54,8 @@ export class LocalRuntime {
   private retryTimer: NodeJS.Timeout | undefined;
   private idleWaiters: (() => void)[] = [];
   private swept = false;
+  /** The feature windows hold transactions that were not stored: rebuild them once no file is in flight. */
+  private rebuildPending = false;
 
   constructor(private readonly deps: LocalRuntimeDeps) {
     this.watcher = new InboxWatcher({
@@ -94,6 +96,18 @@ export class LocalRuntime {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  /**
+   * The feature windows count transactions that were never stored (an API group whose commit
+   * failed). Rebuilds them from the database now when no file is being processed; otherwise once
+   * the current file is done, because until then its batches on the commit worker are in the
+   * windows and not yet in the database, and a rebuild would drop them.
+   */
+  featuresDiverged(): void {
+    if (this.stopped) return;
+    if (this.working) this.rebuildPending = true;
+    else this.rebuildFeatures();
+  }
+
   /** Alerts created by the API or a file: wake the dispatcher. */
   alerted(_alerts: Alert[]): void {
     this.deps.dispatcher.kick();
@@ -118,6 +132,7 @@ export class LocalRuntime {
         if (!(await this.recoverClaim(file))) continue;
         this.deps.logger.info(`resuming ${file.name} after row ${file.rowsDone} (${file.status})`);
         await this.run(file);
+        this.rebuildIfPending();
       }
       while (!this.stopped) {
         const name = this.queue.shift();
@@ -130,6 +145,7 @@ export class LocalRuntime {
         const file = await claimFile(key, { objects: this.deps.objects, ledger: this.deps.state });
         this.watcher.release(name);
         await this.run(file);
+        this.rebuildIfPending();
       }
       this.retryMs = 1000;
     } catch (e) {
@@ -139,6 +155,7 @@ export class LocalRuntime {
       this.retryTimer.unref();
       this.retryMs = Math.min(MAX_RETRY_MS, this.retryMs * 2);
     } finally {
+      this.rebuildIfPending();
       this.working = false;
       if (this.queue.length === 0 || this.stopped) {
         for (const w of this.idleWaiters.splice(0)) w();
@@ -216,11 +233,25 @@ export class LocalRuntime {
     this.deps.onReceipt?.(receipt);
   }
 
-  /** After an unexpected failure mid-batch, make the in-memory windows match what was committed. */
+  private rebuildIfPending(): void {
+    if (this.rebuildPending && !this.stopped) this.rebuildFeatures();
+  }
+
+  /**
+   * After an unexpected failure mid-batch (or a failed API commit), make the in-memory windows
+   * match what was committed.
+   */
   private rebuildFeatures(): void {
+    this.rebuildPending = false;
     this.deps.logger.warn('rebuilding feature windows from the database');
-    const fresh = replayInto(this.deps.state, this.deps.features);
-    this.deps.logger.info(`feature windows rebuilt from ${fresh} transactions`);
+    try {
+      const fresh = replayInto(this.deps.state, this.deps.features);
+      this.deps.logger.info(`feature windows rebuilt from ${fresh} transactions`);
+    } catch (e) {
+      // The database cannot be read either: try again after the next file or the next failure.
+      this.rebuildPending = true;
+      this.deps.logger.error(`could not rebuild the feature windows: ${(e as Error).message}`);
+    }
   }
 }
 

@@ -123,6 +123,8 @@ export function createLocalRuntime(config: Config, options: LocalWiringOptions):
     defaultCurrency: config.defaultCurrency,
     logger: options.logger,
     onAlerts: () => dispatcher.kick(),
+    // Called only while serving, so after `runtime` below exists.
+    onCommitFailed: () => runtime.featuresDiverged(),
     labelTransaction,
     model,
   });

@@ -50,6 +50,11 @@ export interface ServerDeps extends ApiOptions {
   /** When set, `GET /rules` shows the rule set in force and `PUT /rules` replaces it. */
   rulesEditor?: RulesEditor;
   onAlerts?: (alerts: Alert[]) => void;
+  /**
+   * A group's commit failed after its transactions were observed by `features`: they are counted
+   * there and stored nowhere. The local runtime rebuilds the windows from the database.
+   */
+  onCommitFailed?: (error: unknown) => void;
   /** Records a known outcome for a stored transaction; absent: the label route answers 501. */
   labelTransaction?: (id: string, label: Label) => LabelResult;
   /** A trained model combined with the rules. */
@@ -94,7 +99,8 @@ interface Submitted {
  * order, one SQLite transaction), and each request is answered once its group is committed, so an
  * answered decision is as durable as before. Per request, the lookup, the commit and its WAL pages
  * were most of the cost of a POST; under load a group holds as many requests as arrived together.
- * A group whose commit fails fails every request in it, and SQLite stores none of it.
+ * A group whose commit fails fails every request in it, and SQLite stores none of it; the feature
+ * windows counted it already, which `onCommitFailed` reports.
  */
 function groupCommit(deps: ServerDeps): { submit(tx: Transaction): Promise<Submitted> } {
   let group: { tx: Transaction; resolve: (s: Submitted) => void; reject: (e: unknown) => void }[] = [];
@@ -106,8 +112,10 @@ function groupCommit(deps: ServerDeps): { submit(tx: Transaction): Promise<Submi
   const flush = (): void => {
     const waiting = group;
     group = [];
+    let observed = false;
     try {
       const prior = deps.state.findDecisions(waiting.map((w) => w.tx.transactionId));
+      observed = true;
       const scored = scoreBatch(
         waiting.filter((w) => !prior.has(w.tx.transactionId)).map((w) => ({ transaction: w.tx })),
         prior,
@@ -125,6 +133,7 @@ function groupCommit(deps: ServerDeps): { submit(tx: Transaction): Promise<Submi
       if (alerts.length > 0) deps.onAlerts?.(alerts);
     } catch (e) {
       for (const w of waiting) w.reject(e);
+      if (observed) deps.onCommitFailed?.(e);
     } finally {
       for (const w of waiting) inFlight.delete(w.tx.transactionId);
     }

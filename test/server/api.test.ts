@@ -91,6 +91,9 @@ describe('HTTP API', () => {
         body({ transaction_id: id, amount: i === 5 ? '25000.00' : '12.00', timestamp: `2026-03-01T10:00:0${i}Z` }),
       );
       state.db.prepare(`INSERT INTO alerts (transaction_id, created_at, body) VALUES ('group-5', '2026-03-01T00:00:00Z', '{}')`).run();
+      const reported: unknown[] = [];
+      await app.close();
+      app = build({ onCommitFailed: (e) => reported.push(e) });
 
       // Act
       const failed = await Promise.all(payloads.map((p) => post(p)));
@@ -101,6 +104,9 @@ describe('HTTP API', () => {
       expect(state.db.prepare('SELECT count(*) FROM transactions').pluck().get()).toBe(0);
       expect(state.db.prepare('SELECT count(*) FROM decisions').pluck().get()).toBe(0);
       expect(alerted).toBe(0);
+      // ... and the features, which counted the group already, are reported out of step: once
+      expect(reported).toHaveLength(1);
+      expect(String(reported[0])).toMatch(/UNIQUE|constraint/i);
 
       // Act: the cause gone, the same requests again
       state.db.prepare(`DELETE FROM alerts WHERE transaction_id = 'group-5'`).run();
@@ -110,6 +116,7 @@ describe('HTTP API', () => {
       expect(retried.map((r) => r.statusCode)).toEqual(ids.map(() => 201));
       expect(state.stats().decisions).toBe(8);
       expect(state.listAlerts({ afterId: 0, limit: 100 }).map((a) => a.transaction_id)).toContain('group-5');
+      expect(reported).toHaveLength(1);
     });
 
     it('answers a POST of an id whose group is being committed as a duplicate of that decision', async () => {
