@@ -115,6 +115,7 @@ function groupCommit(deps: ServerDeps): { submit(tx: Transaction): Promise<Submi
     let observed = false;
     try {
       const prior = deps.state.findDecisions(waiting.map((w) => w.tx.transactionId));
+      // From here on the features may have counted the group.
       observed = true;
       const scored = scoreBatch(
         waiting.filter((w) => !prior.has(w.tx.transactionId)).map((w) => ({ transaction: w.tx })),

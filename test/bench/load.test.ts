@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -19,36 +19,44 @@ interface Printed {
   fromDueMs: { p99: number };
 }
 
-/** Builds the load child into a new folder inside the repository (so it resolves node_modules). */
-async function buildLoad(): Promise<string> {
-  mkdirSync(join(ROOT, 'var'), { recursive: true });
-  const dir = mkdtempSync(join(ROOT, 'var', 'load-test-'));
-  await build({
+// The load child, built once for the file into a folder inside the repository (so it resolves
+// node_modules), removed after the last test.
+mkdirSync(join(ROOT, 'var'), { recursive: true });
+const buildDir = mkdtempSync(join(ROOT, 'var', 'load-test-'));
+let built: Promise<unknown> | undefined;
+afterAll(() => rmSync(buildDir, { recursive: true, force: true }));
+
+/**
+ * Runs the load child at `rate` requests/s against a server with `handler` on a free port, and
+ * returns what it prints and when it was spawned (on the clock `performance.timeOrigin + now()`,
+ * comparable across processes). The server is closed before this resolves.
+ */
+async function pacedAgainst(
+  handler: Parameters<typeof createServer>[1],
+  spec: { connections: number; durationS: number; rate: number },
+): Promise<{ printed: Printed; spawnedAt: number }> {
+  built ??= build({
     entryPoints: [join(ROOT, 'bench', 'children', 'load.ts')],
-    outfile: join(dir, 'load.mjs'),
+    outfile: join(buildDir, 'load.mjs'),
     format: 'esm',
     platform: 'node',
     target: 'node20',
     logLevel: 'warning',
   });
-  return dir;
-}
-
-/** A server on a free port; resolves with it and its URL. */
-async function listen(handler: Parameters<typeof createServer>[1]): Promise<{ server: Server; url: string }> {
+  await built;
   const server = createServer(handler);
   await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
-
-/** Runs the built load child at `rate` requests/s and returns what it prints. */
-async function runPaced(dir: string, spec: { url: string; connections: number; durationS: number; rate: number }): Promise<Printed> {
-  const stdout = await new Promise<string>((done, fail) => {
-    execFile(process.execPath, [join(dir, 'load.mjs'), JSON.stringify({ ...spec, prefix: 'paced' })], { cwd: ROOT }, (error, o) =>
-      error ? fail(error) : done(o),
-    );
-  });
-  return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as Printed;
+  try {
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const args = [join(buildDir, 'load.mjs'), JSON.stringify({ ...spec, url, prefix: 'paced' })];
+    const spawnedAt = performance.timeOrigin + performance.now();
+    const stdout = await new Promise<string>((done, fail) => {
+      execFile(process.execPath, args, { cwd: ROOT }, (error, o) => (error ? fail(error) : done(o)));
+    });
+    return { printed: JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as Printed, spawnedAt };
+  } finally {
+    await new Promise((closed) => server.close(closed));
+  }
 }
 
 // The HTTP benchmark's paced load must be open loop: requests spread over the run at the asked
@@ -56,18 +64,15 @@ async function runPaced(dir: string, spec: { url: string; connections: number; d
 // "latency at 1,000 req/s" the latency of a saturated burst). Checked against a tiny server that
 // records when each request arrives. No speed is judged: a slower machine only spreads them more.
 describe('bench load generator, paced mode', () => {
-  let dir = '';
   const arrivals: number[] = [];
   const bodies: { transaction_id?: string; card_number?: string }[] = [];
-  let server: Server | undefined;
   /** When the child was started, on the clock the arrivals use (comparable across processes). */
   let spawnedAt = 0;
   let printed: Printed;
 
   beforeAll(async () => {
-    // Arrange
-    dir = await buildLoad();
-    const s = await listen((req, res) => {
+    // Arrange: a server that records when each request arrives
+    const record: Parameters<typeof createServer>[1] = (req, res) => {
       arrivals.push(performance.timeOrigin + performance.now());
       let raw = '';
       req.on('data', (c: Buffer) => (raw += c.toString()));
@@ -75,17 +80,10 @@ describe('bench load generator, paced mode', () => {
         bodies.push(JSON.parse(raw) as { transaction_id?: string; card_number?: string });
         res.writeHead(201, { 'content-type': 'application/json' }).end('{}');
       });
-    });
-    server = s.server;
+    };
     // Act: 200 requests/s for 1 s over 4 connections.
-    spawnedAt = performance.timeOrigin + performance.now();
-    printed = await runPaced(dir, { url: s.url, connections: 4, durationS: 1, rate: 200 });
+    ({ printed, spawnedAt } = await pacedAgainst(record, { connections: 4, durationS: 1, rate: 200 }));
   }, 60_000);
-
-  afterAll(async () => {
-    await new Promise((closed) => server?.close(closed));
-    rmSync(dir, { recursive: true, force: true });
-  });
 
   it('sends rate × duration requests, each with its own transaction id, all answered', () => {
     // Assess
@@ -116,17 +114,14 @@ describe('bench load generator, paced mode', () => {
 });
 
 describe('bench load generator, paced mode, against a failing server', () => {
-  let dir = '';
-  let server: Server | undefined;
   let printed: Printed;
   let refused = 0;
   let cut = 0;
 
   beforeAll(async () => {
     // Arrange: every 5th request is refused with a 503, every 7th has its connection cut.
-    dir = await buildLoad();
     let n = 0;
-    const s = await listen((req, res) => {
+    const failing: Parameters<typeof createServer>[1] = (req, res) => {
       const k = n++;
       req.resume();
       req.on('end', () => {
@@ -138,16 +133,10 @@ describe('bench load generator, paced mode, against a failing server', () => {
           res.writeHead(503).end();
         } else res.writeHead(201).end('{}');
       });
-    });
-    server = s.server;
+    };
     // Act
-    printed = await runPaced(dir, { url: s.url, connections: 4, durationS: 0.5, rate: 200 });
+    ({ printed } = await pacedAgainst(failing, { connections: 4, durationS: 0.5, rate: 200 }));
   }, 60_000);
-
-  afterAll(async () => {
-    await new Promise((closed) => server?.close(closed));
-    rmSync(dir, { recursive: true, force: true });
-  });
 
   it('counts every request once, as answered, refused or failed, and still finishes', () => {
     // Assess
