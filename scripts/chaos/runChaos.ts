@@ -7,7 +7,7 @@ import { Sfc32 } from '../../src/synth/random.js';
 import { ApiClients, type ApiLog } from './ApiClients.js';
 import { FlakyWebhook } from './FlakyWebhook.js';
 import { FraudminiProcess, sleep } from './FraudminiProcess.js';
-import { type EndState, verify } from './verify.js';
+import { type EndState, verify, type VerifyInput } from './verify.js';
 import { buildWorkload, type PlannedFile } from './workload.js';
 
 /** Options of {@link runChaos}. */
@@ -62,6 +62,8 @@ export interface ChaosResult {
   files: number;
   api: ApiLog;
   end: EndState | undefined;
+  /** What the end state was checked against (the checks can be run again on a kept data dir). */
+  checked: VerifyInput;
   violations: string[];
   seconds: number;
 }
@@ -132,6 +134,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   };
   const clients = new ApiClients({ url: proc.url, posts: workload.posts, fileIds: () => droppedIds, rng });
 
+  const checked: VerifyInput = { dataDir, files: workload.files, posts: workload.posts, api: clients.log, webhook: webhook.log };
   const kills: KillRecord[] = [];
   const violations: string[] = [];
   let end: EndState | undefined;
@@ -184,7 +187,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     await clients.finish();
     await waitUntil(() => alertsDelivered(dataDir, webhook), DELIVER_MS, 'the final run did not deliver every alert', violations);
     if (!(await proc.stop())) violations.push('fraudmini did not stop on SIGTERM within a minute');
-    const verdict = verify({ dataDir, files: workload.files, posts: workload.posts, api: clients.log, webhook: webhook.log });
+    const verdict = verify(checked);
     violations.push(...verdict.violations);
     end = verdict.end;
   } catch (e) {
@@ -212,6 +215,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     files: workload.files.length,
     api: clients.log,
     end,
+    checked,
     violations,
     seconds: (Date.now() - started) / 1000,
   };
