@@ -33,7 +33,7 @@ export interface ChaosOptions {
 }
 
 /** Where a kill was aimed. */
-export type KillTarget = 'delay' | 'startup' | 'ingest' | 'finalize' | 'post' | 'label' | 'webhook';
+export type KillTarget = 'delay' | 'startup' | 'claim' | 'ingest' | 'finalize' | 'post' | 'label' | 'webhook';
 
 /** One SIGKILL: what it waited for and what was under way when it landed. */
 export interface KillRecord {
@@ -69,7 +69,8 @@ export interface ChaosResult {
 }
 
 const TARGETS: [KillTarget, number][] = [
-  ['delay', 0.3],
+  ['delay', 0.25],
+  ['claim', 0.05],
   ['ingest', 0.2],
   ['finalize', 0.1],
   ['post', 0.1],
@@ -87,9 +88,9 @@ const DELIVER_MS = 120_000;
 /**
  * A chaos run against the real `fraudmini start`: drops files into the inbox, POSTs transactions
  * and labels, and runs a webhook that fails part of the time, while SIGKILLing the process
- * `kills` times at random moments (aimed at startup, ingest, finalizing, a POST, a label or a
- * webhook delivery) and starting it again each time. Then it heals the webhook, lets one last run
- * finish everything, stops it and checks the end state ({@link verify}).
+ * `kills` times at random moments (aimed at startup, a file just claimed, ingest, finalizing, a
+ * POST, a label or a webhook delivery) and starting it again each time. Then it heals the
+ * webhook, lets one last run finish everything, stops it and checks the end state ({@link verify}).
  *
  * @example
  * const result = await runChaos({ kills: 3, seed: 7, maxRows: 2000 });
@@ -249,6 +250,9 @@ async function aim(target: KillTarget, c: AimContext): Promise<boolean> {
       // From the spawn: somewhere in start-up, replay, or the resume of unfinished files.
       await sleep(Math.max(0, c.startedAt + c.rng.int(600) - Date.now()));
       return true;
+    case 'claim':
+      // A file just registered: being moved out of the inbox, or before its first batch.
+      return pollDb(c.dataDir, "SELECT 1 FROM files WHERE status = 'processing' AND rows_done = 0", 1);
     case 'ingest':
       return pollDb(c.dataDir, "SELECT 1 FROM files WHERE status = 'processing' AND rows_done > 0", 10);
     case 'finalize':
