@@ -243,10 +243,11 @@ function checkLabels(db: Database.Database, api: ApiLog, txs: Map<string, TxRow>
   }
   for (const l of api.labels) {
     const want = l.label === 'fraud' ? 1 : 0;
+    // A label reported through the API, else the one the file carried (null: none).
     const known = stored.get(l.id) ?? txs.get(l.id)?.label ?? undefined;
     if (l.status === 201 && stored.get(l.id) !== want) fail(`label ${l.label} of ${l.id} was answered 201 but is stored as ${stored.get(l.id)}`);
     if (l.status === 200 && known !== want) fail(`label ${l.label} of ${l.id} was answered 200 (unchanged) but is ${known}`);
-    if (l.status === 409 && (known === undefined || known === null || known === want)) {
+    if (l.status === 409 && (known === undefined || known === want)) {
       fail(`label ${l.label} of ${l.id} was answered 409 (conflict) but is ${known}`);
     }
   }
