@@ -114,18 +114,32 @@ function groupCommit(deps: ServerDeps): { submit(tx: Transaction): Promise<Submi
     group = [];
     let observed = false;
     try {
-      const prior = deps.state.findDecisions(waiting.map((w) => w.tx.transactionId));
+      const ids = waiting.map((w) => w.tx.transactionId);
+      const prior = deps.state.findDecisions(ids);
+      // Scored by a file batch since these requests arrived and not stored yet: duplicates too,
+      // answered with that decision once stored (a second decision would fail one of the commits).
+      const elsewhere = new Map<string, Promise<Decision>>();
+      for (const id of ids) {
+        const pending = prior.has(id) ? undefined : deps.committing?.(id);
+        if (pending) elsewhere.set(id, pending);
+      }
+      const known = { has: (id: string) => prior.has(id) || elsewhere.has(id) };
       // From here on the features may have counted the group.
       observed = true;
       const scored = scoreBatch(
-        waiting.filter((w) => !prior.has(w.tx.transactionId)).map((w) => ({ transaction: w.tx })),
-        prior,
+        waiting.filter((w) => !known.has(w.tx.transactionId)).map((w) => ({ transaction: w.tx })),
+        known,
         { features: deps.features, rules: deps.rules(), model: deps.model, now: deps.now },
       );
       const alerts = deps.state.commit(scored.decided);
       const decided = new Map(scored.decided.map((d) => [d.transaction.transactionId, d.decision]));
       for (const w of waiting) {
         const id = w.tx.transactionId;
+        const later = elsewhere.get(id);
+        if (later) {
+          later.then((decision) => w.resolve({ decision, duplicate: true }), w.reject);
+          continue;
+        }
         const before = prior.get(id);
         const decision = before ?? decided.get(id);
         if (decision) w.resolve({ decision, duplicate: before !== undefined });

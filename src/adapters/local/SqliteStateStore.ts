@@ -434,9 +434,14 @@ export class SqliteStateStore implements StateStore, FileLedger {
 
   beginFile(name: string): FileRecord {
     const startedAt = new Date().toISOString();
-    const info = this.stmt.insertFile.run(name, JSON.stringify(emptyCounts()), startedAt);
-    const id = Number(info.lastInsertRowid);
-    this.stmt.setWorkKey.run(`processing/${id}-${name}`, id);
+    // One transaction: an entry committed without its work key (the key needs the new id) would
+    // point a restart at the data dir itself, and every resume would fail on it.
+    const id = this.db.transaction((): number => {
+      const info = this.stmt.insertFile.run(name, JSON.stringify(emptyCounts()), startedAt);
+      const fileId = Number(info.lastInsertRowid);
+      this.stmt.setWorkKey.run(`processing/${fileId}-${name}`, fileId);
+      return fileId;
+    })();
     return this.getFile(id) as FileRecord;
   }
 
