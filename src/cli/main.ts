@@ -24,7 +24,7 @@ const VERSION = (
 const USAGE = `fraudmini ${VERSION}: score card and account transactions for fraud
 
 Usage:
-  fraudmini start [--data-dir ./var] [--port 3000] [--host 127.0.0.1] [--api-key KEY]
+  fraudmini start [--data-dir ./var] [--port 3000] [--host 127.0.0.1] [--api-key KEY] [--admin-key KEY]
                   [--rules rules.json] [--map THEIR=ours,...] [--webhook URL] [--model model.json] [--label-delay 7d]
       Runs the local pipeline: watches <data-dir>/inbox for *.csv, serves the HTTP API.
 
@@ -125,6 +125,7 @@ async function start(args: string[], env: Record<string, string | undefined>): P
       port: { type: 'string' },
       host: { type: 'string' },
       'api-key': { type: 'string' },
+      'admin-key': { type: 'string' },
       rules: { type: 'string' },
       map: { type: 'string' },
       webhook: { type: 'string' },
@@ -139,6 +140,7 @@ async function start(args: string[], env: Record<string, string | undefined>): P
     port: portFlag(values.port),
     host: values.host,
     apiKey: values['api-key'],
+    adminKey: values['admin-key'],
     rulesPath: values.rules,
     fieldMap: values.map !== undefined ? parseFieldMap(values.map) : undefined,
     webhookUrl: values.webhook,
@@ -156,7 +158,7 @@ async function start(args: string[], env: Record<string, string | undefined>): P
       `  inbox     ${inbox}  (drop *.csv files here)`,
       `  results   ${resolve(wiring.dataDir, 'processed')}  and  ${resolve(wiring.dataDir, 'failed')}`,
       `  API       ${address}  (POST /transactions, GET /transactions/:id, POST /transactions/:id/label, /alerts, /rules, /stats, /healthz)${config.apiKey ? '  x-api-key required' : ''}`,
-      `  rules     ${wiring.rulesVersion}  (${wiring.rulesPath}; edits and PUT /rules are picked up live)`,
+      `  rules     ${wiring.rulesVersion}  (${wiring.rulesPath}; edits${config.adminKey ? ' and PUT /rules (x-admin-key)' : ''} are picked up live${config.adminKey ? '' : '; PUT /rules is off without --admin-key'})`,
       `  model     ${wiring.modelVersion ?? 'none (rules only; add one with --model, see fraudmini train)'}`,
       `  alerts    ${wiring.sinks.join(', ')}  (${resolve(wiring.dataDir, 'alerts.jsonl')})`,
       wiring.replayed > 0

@@ -119,6 +119,7 @@ export function createLocalRuntime(config: Config, options: LocalWiringOptions):
     tokenizer,
     fieldMap: config.fieldMap,
     apiKey: config.apiKey,
+    ...(config.adminKey !== undefined ? { admin: { adminKey: config.adminKey } } : {}),
     bodyLimit: config.bodyLimit,
     defaultCurrency: config.defaultCurrency,
     logger: options.logger,

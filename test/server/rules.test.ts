@@ -12,6 +12,8 @@ import { buildServer } from '../../src/server/buildServer.js';
 import { tempDir } from '../helpers/fixtures.js';
 
 const KEY = 'k'.repeat(32);
+/** Rule changes need the admin credential (see admin.test.ts); these tests are about the rules. */
+const ADMIN_KEY = 'a'.repeat(32);
 
 /** A small valid rules document. */
 const document = (version: string, limit = '10000') => ({
@@ -53,6 +55,7 @@ describe('rules API (GET/PUT /rules)', () => {
       tokenizer: createPanTokenizer('rules-test-key-0123456789'),
       logger,
       apiKey,
+      admin: { adminKey: ADMIN_KEY },
     });
 
   beforeEach(() => {
@@ -73,7 +76,7 @@ describe('rules API (GET/PUT /rules)', () => {
   });
 
   const put = (payload: unknown, headers: Record<string, string> = {}) =>
-    app.inject({ method: 'PUT', url: '/rules', payload: payload as object, headers });
+    app.inject({ method: 'PUT', url: '/rules', payload: payload as object, headers: { 'x-admin-key': ADMIN_KEY, ...headers } });
 
   const score = async (amount: string, merchant = 'Cafe') =>
     (
