@@ -40,6 +40,7 @@ const ROUTES: readonly [method: string, path: string, access: 'client' | 'admin'
   ['GET', 'alerts', 'client'],
   ['GET', 'rules', 'client'],
   ['PUT', 'rules', 'admin'],
+  ['GET', 'rules/audit', 'admin'],
   ['GET', 'stats', 'client'],
   ['GET', 'healthz', 'client'],
 ];
@@ -50,9 +51,9 @@ const ROUTES: readonly [method: string, path: string, access: 'client' | 'admin'
  * the stage and the plan throttle at `rateLimit`; access and execution logs are on.
  *
  * The API key is shared by every client system, so it cannot tell who may change the rules: the
- * admin routes (`PUT /rules`) also use IAM authorisation. Callers sign them with SigV4 as a
- * principal that has {@link adminPolicy} attached; the function records that identity with each
- * change, and refuses an admin request that carries none.
+ * admin routes (`PUT /rules`, `GET /rules/audit`) also use IAM authorisation. Callers sign them
+ * with SigV4 as a principal that has {@link adminPolicy} attached; the function records that
+ * identity with each change, and refuses an admin request that carries none.
  */
 export class Api extends Construct {
   /** The REST API. */
@@ -122,7 +123,7 @@ export class Api extends Construct {
       });
     }
     this.adminPolicy = new iam.ManagedPolicy(this, 'AdminPolicy', {
-      description: 'fraudmini rules administrators: may call the admin routes (PUT /rules) of the API',
+      description: 'fraudmini rules administrators: may call the admin routes (PUT /rules, GET /rules/audit) of the API',
       statements: [
         new iam.PolicyStatement({
           actions: ['execute-api:Invoke'],

@@ -13,6 +13,7 @@ import { BUNDLED_RULES, BUNDLED_SAMPLE, createLocalRuntime } from '../local/wiri
 import { backtestCommand } from './backtest.js';
 import { evaluateCommand } from './evaluate.js';
 import { generateCommand } from './generate.js';
+import { rulesCommand } from './rules.js';
 import { trainCommand } from './train.js';
 import { readModel } from './history.js';
 import { scoreFile } from './score.js';
@@ -43,6 +44,9 @@ Usage:
 
   fraudmini backtest <labelled.csv> --rules rules.json [--against other.json] [--json]
       Hits, precision, recall, alert rate and money caught per rule and outcome.
+
+  fraudmini rules audit [--data-dir ./var] [--limit 20] [--json]
+      Every change of the rules in force, newest first: when, which credential, from where, versions.
 
   fraudmini help | --help        this text
   fraudmini --version
@@ -79,6 +83,8 @@ export async function main(argv: string[], env: Record<string, string | undefine
         return await evaluateCommand(rest, env);
       case 'backtest':
         return await backtestCommand(rest, env);
+      case 'rules':
+        return await rulesCommand(rest, env);
       case undefined:
       case 'help':
       case '--help':

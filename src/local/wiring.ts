@@ -80,7 +80,7 @@ export function createLocalRuntime(config: Config, options: LocalWiringOptions):
   // File batches are committed on this worker thread while the next batch is scored.
   const commits = new SqliteWorkerBatchCommitter({ path: dbPath });
   const rulesPath = resolve(config.rulesPath ?? dataDirRules(dataDir));
-  const rules = new FileRulesSource(rulesPath, options.logger);
+  const rules = new FileRulesSource(rulesPath, options.logger, { audit: state });
   const model = config.modelPath !== undefined ? readModelFile(resolve(config.modelPath)) : undefined;
   const features = localFeatureWindows(config.labelDelayMs, model);
   const replayed = replayInto(state, features);

@@ -10,6 +10,7 @@ import type { Label, Transaction } from '../core/transaction.js';
 import type { Alert } from '../core/views.js';
 import { type FeatureSource, scoreBatch } from '../pipeline/score.js';
 import type { Logger } from '../ports/Logger.js';
+import type { AdminCaller, RulesChange } from '../ports/RulesAudit.js';
 import type { StateStore } from '../ports/StateStore.js';
 import type { ApiService, LabelResult } from './service.js';
 
@@ -19,8 +20,13 @@ export interface RulesEditor {
   current(): RuleSet;
   /** The document of the rule set in force. */
   document(): RulesDocument;
-  /** Validates `doc` (throwing `RulesError`, changing nothing, when invalid), persists it and activates it. */
-  replace(doc: unknown): RuleSet;
+  /**
+   * Validates `doc` (throwing `RulesError`, changing nothing, when invalid), persists it, records
+   * the change with `by` in the audit log and activates it.
+   */
+  replace(doc: unknown, by: AdminCaller): RuleSet;
+  /** The newest `limit` entries of the audit log of rule changes, newest first. */
+  changes(limit: number): RulesChange[];
 }
 
 export type { LabelResult } from './service.js';
@@ -33,12 +39,7 @@ export type { LabelResult } from './service.js';
  */
 export type AdminAccess = { adminKey: string } | { caller: (req: FastifyRequest) => string | undefined };
 
-/** Who made an admin request: the credential, by a name that is safe to store, and the remote address. */
-export interface AdminCaller {
-  /** `admin-key sha256:<first 8 hex digits of the key's SHA-256>`, or the platform's identity. */
-  credential: string;
-  remote: string;
-}
+export type { AdminCaller } from '../ports/RulesAudit.js';
 
 /** How the HTTP layer reads requests, whichever runtime serves them. */
 export interface ApiOptions {
@@ -102,7 +103,8 @@ export function localService(deps: ServerDeps): ApiService {
   if (editor) {
     service.rules = {
       get: async () => ({ version: editor.current().version, document: editor.document() }),
-      replace: async (doc) => ({ version: editor.replace(doc).version }),
+      replace: async (doc, by) => ({ version: editor.replace(doc, by).version }),
+      changes: async (limit) => editor.changes(limit),
     };
   }
   return service;
@@ -175,6 +177,8 @@ function groupCommit(deps: ServerDeps): { submit(tx: Transaction): Promise<Submi
 }
 
 const MAX_ALERTS = 1000;
+/** Most entries `GET /rules/audit` returns at once. */
+const MAX_AUDIT = 1000;
 /** Largest rules document `PUT /rules` takes: named lists (BINs, merchants) outgrow the default body limit. */
 const RULES_BODY_LIMIT = 1024 * 1024;
 
@@ -325,9 +329,12 @@ export function buildApi(service: ApiService, deps: ApiOptions): FastifyInstance
     app.get('/rules', async () => editor.get());
 
     app.put('/rules', { bodyLimit: RULES_BODY_LIMIT, onRequest: admin.check }, async (req, reply) => {
+      const by = admin.callerOf(req);
+      // The guard lets no request through without a caller; this keeps it so if that ever changes.
+      if (!by) return reply.code(403).send({ error: 'admin_forbidden', message: 'this route needs an admin credential' });
       let set: { version: string };
       try {
-        set = await editor.replace(req.body);
+        set = await editor.replace(req.body, by);
       } catch (e) {
         if (!(e instanceof RulesError)) {
           deps.logger.error(`rules not saved: ${(e as Error).message}`);
@@ -345,6 +352,24 @@ export function buildApi(service: ApiService, deps: ApiOptions): FastifyInstance
         });
       }
       return reply.code(200).send({ version: set.version });
+    });
+
+    app.get<{ Querystring: { limit?: string } }>('/rules/audit', { onRequest: admin.check }, async (req, reply) => {
+      const limit = Number(req.query.limit ?? '100');
+      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_AUDIT) {
+        return reply.code(400).send({ error: 'bad_request', message: `limit must be an integer 1–${MAX_AUDIT}` });
+      }
+      const changes = await editor.changes(limit);
+      return {
+        changes: changes.map((c) => ({
+          at: c.at,
+          credential: c.credential,
+          remote: c.remote,
+          previous_version: c.previousVersion,
+          version: c.version,
+          digest: c.digest,
+        })),
+      };
     });
   }
 

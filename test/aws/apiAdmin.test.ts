@@ -74,4 +74,20 @@ describe('api handler: admin routes need an IAM caller', () => {
     expect(res.statusCode).toBe(200);
     expect(after.version).toBe('iam-1');
   });
+
+  it('keeps the IAM caller and its address in the audit log, which only an IAM caller reads', async () => {
+    // Prepare
+    await api('PUT', '/rules', { body: rulesDoc('iam-2'), userArn: ADMIN_ARN });
+
+    // Act
+    const anonymous = await api('GET', '/rules/audit');
+    const res = await api('GET', '/rules/audit', { userArn: ADMIN_ARN });
+
+    // Assess
+    expect(anonymous.statusCode).toBe(403);
+    expect(res.statusCode).toBe(200);
+    const { changes } = JSON.parse(res.body) as { changes: Record<string, unknown>[] };
+    expect(changes[0]).toMatchObject({ credential: `iam ${ADMIN_ARN}`, remote: '203.0.113.7', previous_version: 'iam-1', version: 'iam-2' });
+    expect(changes.map((c) => c.version)).not.toContain('evil-1');
+  });
 });

@@ -30,7 +30,7 @@ function methods(): Map<string, Record<string, unknown>> {
 }
 
 /** The admin routes: IAM-authorised on top of the API key. */
-const ADMIN_ROUTES = ['PUT /rules'];
+const ADMIN_ROUTES = ['PUT /rules', 'GET /rules/audit'];
 
 describe('API: a separate admin credential for rule changes', () => {
   test('admin routes need IAM authorisation and the API key; every other route the API key only', () => {

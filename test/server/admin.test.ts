@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -53,8 +54,8 @@ describe('admin credential for rule changes', () => {
     rulesPath = join(dir, 'rules.json');
     copyFileSync(BUNDLED_RULES, rulesPath);
     logger = memoryLogger();
-    rules = new FileRulesSource(rulesPath, logger);
     state = new SqliteStateStore({ path: ':memory:' });
+    rules = new FileRulesSource(rulesPath, logger, { audit: state });
   });
 
   afterEach(async () => {
@@ -153,6 +154,56 @@ describe('admin credential for rule changes', () => {
     expect(refused[0]).toContain('127.0.0.1');
     expect(logger.lines.join('\n')).not.toContain(guess);
     expect(logger.lines.join('\n')).not.toContain(ADMIN_KEY);
+  });
+
+  it('records each PUT /rules with the admin key\'s fingerprint and the remote address, never the key', async () => {
+    // Prepare
+    app = build({ apiKey: API_KEY, admin: { adminKey: ADMIN_KEY } });
+    const fingerprint = createHash('sha256').update(ADMIN_KEY).digest('hex').slice(0, 8);
+
+    // Act
+    await put({ 'x-api-key': API_KEY, 'x-admin-key': ADMIN_KEY }, 'audited-1');
+    await put({ 'x-api-key': API_KEY }, 'refused-1');
+    await put({ 'x-api-key': API_KEY, 'x-admin-key': ADMIN_KEY }, 'audited-2');
+    const res = await app.inject({
+      method: 'GET',
+      url: '/rules/audit?limit=2',
+      headers: { 'x-api-key': API_KEY, 'x-admin-key': ADMIN_KEY },
+    });
+
+    // Assess
+    expect(res.statusCode).toBe(200);
+    const { changes } = res.json() as { changes: Record<string, unknown>[] };
+    expect(changes).toEqual([
+      expect.objectContaining({ credential: `admin-key sha256:${fingerprint}`, remote: '127.0.0.1', previous_version: 'audited-1', version: 'audited-2' }),
+      expect.objectContaining({ credential: `admin-key sha256:${fingerprint}`, remote: '127.0.0.1', previous_version: 'default-1', version: 'audited-1' }),
+    ]);
+    expect(changes[0]?.digest).toMatch(/^[0-9a-f]{64}$/);
+    expect(Date.parse(String(changes[0]?.at))).not.toBeNaN();
+    expect(JSON.stringify(state.rulesChanges(100))).not.toContain(ADMIN_KEY);
+    expect(state.rulesChanges(100).map((c) => c.version)).toEqual(['audited-2', 'audited-1', 'default-1']);
+  });
+
+  it('serves GET /rules/audit to the admin only', async () => {
+    // Prepare
+    app = build({ apiKey: API_KEY, admin: { adminKey: ADMIN_KEY } });
+    const audit = (headers: Record<string, string>, query = '') =>
+      app.inject({ method: 'GET', url: `/rules/audit${query}`, headers });
+
+    // Act
+    const client = await audit({ 'x-api-key': API_KEY });
+    const admin = await audit({ 'x-api-key': API_KEY, 'x-admin-key': ADMIN_KEY });
+    const badLimit = await audit({ 'x-api-key': API_KEY, 'x-admin-key': ADMIN_KEY }, '?limit=0');
+    await app.close();
+    app = build();
+    const disabled = await audit({});
+
+    // Assess
+    expect(client.statusCode).toBe(401);
+    expect(admin.statusCode).toBe(200);
+    expect(admin.json().changes.map((c: { version: string }) => c.version)).toEqual(['default-1']);
+    expect(badLimit.statusCode).toBe(400);
+    expect(disabled.statusCode).toBe(403);
   });
 
   it('accepts an admin caller vouched for by the platform (AWS IAM) and refuses a request without one', async () => {

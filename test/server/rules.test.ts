@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -112,7 +113,9 @@ describe('rules API (GET/PUT /rules)', () => {
     const decision = await score('150.00');
     expect(decision.rules_version).toBe('v2');
     expect(decision.reasons).toEqual([{ rule: 'high_value', weight: 60, detail: 'amount 150.00 over 100' }]);
-    expect(logger.lines).toContain('info rules replaced: default-1 -> v2');
+    expect(logger.lines).toContain(
+      `info rules replaced: default-1 -> v2 by admin-key sha256:${createHash('sha256').update(ADMIN_KEY).digest('hex').slice(0, 8)} from 127.0.0.1`,
+    );
   });
 
   it('activates action rules: a block action blocks whatever the score', async () => {
