@@ -1,6 +1,18 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { resourcesOf, synthApp, templateOf, unacknowledgedFindings, type CfnTemplate, type SynthResult } from './helpers/synth.js';
+import { projectRoot } from '../../infra/projectRoot.js';
+import {
+  actionsOf,
+  identityStatements,
+  resourcesOf,
+  synthApp,
+  templateOf,
+  unacknowledgedFindings,
+  type CfnTemplate,
+  type SynthResult,
+} from './helpers/synth.js';
 
 const STACK = 'Fraudmini-dev-Pipeline';
 let result: SynthResult;
@@ -69,5 +81,30 @@ describe('API: a separate admin credential for rule changes', () => {
 
   test('cdk-nag stays clean', () => {
     expect(unacknowledgedFindings(result)).toEqual([]);
+  });
+});
+
+describe('IAM: DynamoDB grants only the calls the code makes', () => {
+  test('the code never scans a table', () => {
+    // Prepare
+    const files = readdirSync(join(projectRoot(), 'src'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+    // Act
+    const scanning = files.filter((f) => /\bScan(Command|CommandInput|Input|Paginator)\b|paginateScan/.test(readFileSync(join(projectRoot(), 'src', f), 'utf8')));
+    // Assess
+    expect(files.length).toBeGreaterThan(50);
+    expect(scanning).toEqual([]);
+  });
+
+  test('so no role of any stack may call dynamodb:Scan', () => {
+    // Prepare
+    const statements = result.assembly.stacks.flatMap((s) => identityStatements(s.template as CfnTemplate));
+    // Act
+    const dynamoActions = statements.flatMap(({ statement }) => actionsOf(statement)).filter((a) => a.startsWith('dynamodb:'));
+    // Assess
+    expect(dynamoActions).toContain('dynamodb:Query');
+    expect(dynamoActions).not.toContain('dynamodb:Scan');
+    template.allResourcesProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: Match.not(Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['dynamodb:Scan']) })])) },
+    });
   });
 });
