@@ -182,7 +182,8 @@ function sha256(text: string): string {
 
 /** Replaces a file's content all at once: readers see the old content or the new, never half. */
 function writeAtomically(path: string, text: string | Buffer): void {
-  let mode = 0o644;
+  // The file keeps its mode; a new one is readable by its owner only (see docs/security-files.md).
+  let mode = 0o600;
   try {
     mode = statSync(path).mode & 0o777;
   } catch {
