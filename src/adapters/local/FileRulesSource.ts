@@ -57,12 +57,14 @@ export interface FileRulesSourceOptions {
 /**
  * The rule set from a file, reloaded when the file changes. An invalid new version is refused
  * (and logged); the previous set stays in force. {@link replace} validates a new document, writes
- * it to the file atomically and activates it.
+ * it to the file atomically and activates it. With an audit log, every change of the set in force
+ * is recorded there: replacements with their caller, edits of the file as such.
  *
  * @example
- * const rules = new FileRulesSource('rules/default.json', logger);
+ * const rules = new FileRulesSource('var/rules.json', logger, { audit: state });
  * rules.watch();
- * rules.replace({ version: 'v2', rules: [...] }); // throws RulesError when invalid; nothing changes
+ * // throws RulesError when invalid; nothing changes
+ * rules.replace({ version: 'v2', rules: [...] }, { credential: 'admin-key sha256:1a2b3c4d', remote: '127.0.0.1' });
  */
 export class FileRulesSource {
   private set: RuleSet;
