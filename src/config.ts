@@ -17,6 +17,11 @@ export interface Config {
   port: number;
   /** Required when `host` is not a loopback address. */
   apiKey: string | undefined;
+  /**
+   * Needed (in `x-admin-key`, on top of the API key) by the admin routes such as `PUT /rules`.
+   * Unset: those routes answer 403, and rules change only by editing the rules file.
+   */
+  adminKey: string | undefined;
   /** Card tokenisation key; when unset, one is generated in the data dir on first start. */
   tokenKey: string | undefined;
   /** Rules file; `<dataDir>/rules.json` (a copy of the bundled default made on first start) when unset. */
@@ -71,6 +76,12 @@ export const SETTINGS = [
     env: 'FRAUDMINI_API_KEY',
     key: 'apiKey',
     doc: 'x-api-key required on every request; mandatory off loopback',
+    parse: (s: string) => s,
+  },
+  {
+    env: 'FRAUDMINI_ADMIN_KEY',
+    key: 'adminKey',
+    doc: 'x-admin-key for PUT /rules and GET /rules/audit; unset: rule changes over HTTP are off',
     parse: (s: string) => s,
   },
   {
@@ -141,6 +152,7 @@ export const DEFAULTS: Config = {
   host: '127.0.0.1',
   port: 3000,
   apiKey: undefined,
+  adminKey: undefined,
   tokenKey: undefined,
   rulesPath: undefined,
   modelPath: undefined,
@@ -177,6 +189,11 @@ export function loadConfig(env: Record<string, string | undefined>, overrides: P
   }
   if (config.apiKey !== undefined && config.apiKey.length < 16) {
     throw new ConfigError('the API key must be at least 16 characters');
+  }
+  if (config.adminKey !== undefined) {
+    if (config.adminKey.length < 16) throw new ConfigError('the admin key must be at least 16 characters');
+    // Equal keys would make every client an admin, which is what the admin key exists to prevent.
+    if (config.adminKey === config.apiKey) throw new ConfigError('the admin key must differ from the API key');
   }
   return config;
 }

@@ -7,6 +7,7 @@ import { loadOrCreateTokenKey } from '../src/local/tokenKey.js';
 import { tempDir } from './helpers/fixtures.js';
 
 const API_KEY = 'k'.repeat(32);
+const ADMIN_KEY = 'a'.repeat(32);
 
 /** The error `fn` throws (fails the test when it does not throw). */
 function thrown(fn: () => unknown): Error {
@@ -44,6 +45,7 @@ describe('loadConfig', () => {
       FRAUDMINI_HOST: '0.0.0.0',
       FRAUDMINI_PORT: '8080',
       FRAUDMINI_API_KEY: API_KEY,
+      FRAUDMINI_ADMIN_KEY: ADMIN_KEY,
       FRAUDMINI_TOKEN_KEY: 'a-token-key-of-enough-bytes',
       FRAUDMINI_RULES: '/etc/fraud/rules.json',
       FRAUDMINI_MAP: 'amt_usd=amount, Customer ID=account_id',
@@ -66,6 +68,7 @@ describe('loadConfig', () => {
       host: '0.0.0.0',
       port: 8080,
       apiKey: API_KEY,
+      adminKey: ADMIN_KEY,
       tokenKey: 'a-token-key-of-enough-bytes',
       rulesPath: '/etc/fraud/rules.json',
       fieldMap: { amt_usd: 'amount', 'Customer ID': 'account_id' },
@@ -178,6 +181,37 @@ describe('loadConfig', () => {
     expect(error.message).toContain('at least 16 characters');
     expect(error.message).not.toContain('short-key');
     expect(loadConfig({ FRAUDMINI_API_KEY: 'x'.repeat(16) }).apiKey).toBe('x'.repeat(16));
+  });
+});
+
+describe('loadConfig: the admin key', () => {
+  it('has none by default: rule changes over HTTP are off', () => {
+    expect(loadConfig({}).adminKey).toBeUndefined();
+  });
+
+  it('takes it from FRAUDMINI_ADMIN_KEY, and a flag wins', () => {
+    expect(loadConfig({ FRAUDMINI_ADMIN_KEY: ADMIN_KEY }).adminKey).toBe(ADMIN_KEY);
+    expect(loadConfig({ FRAUDMINI_ADMIN_KEY: ADMIN_KEY }, { adminKey: 'b'.repeat(20) }).adminKey).toBe('b'.repeat(20));
+  });
+
+  it('refuses an admin key shorter than 16 characters without echoing it', () => {
+    // Act
+    const error = thrown(() => loadConfig({ FRAUDMINI_ADMIN_KEY: 'short-admin' }));
+
+    // Assess
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toContain('admin key must be at least 16 characters');
+    expect(error.message).not.toContain('short-admin');
+  });
+
+  it('refuses an admin key equal to the API key: every client would be an admin', () => {
+    // Act
+    const error = thrown(() => loadConfig({ FRAUDMINI_API_KEY: API_KEY, FRAUDMINI_ADMIN_KEY: API_KEY }));
+
+    // Assess
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toContain('must differ from the API key');
+    expect(error.message).not.toContain(API_KEY);
   });
 });
 

@@ -13,6 +13,7 @@ import { BUNDLED_RULES, BUNDLED_SAMPLE, createLocalRuntime } from '../local/wiri
 import { backtestCommand } from './backtest.js';
 import { evaluateCommand } from './evaluate.js';
 import { generateCommand } from './generate.js';
+import { rulesCommand } from './rules.js';
 import { trainCommand } from './train.js';
 import { readModel } from './history.js';
 import { scoreFile } from './score.js';
@@ -24,7 +25,7 @@ const VERSION = (
 const USAGE = `fraudmini ${VERSION}: score card and account transactions for fraud
 
 Usage:
-  fraudmini start [--data-dir ./var] [--port 3000] [--host 127.0.0.1] [--api-key KEY]
+  fraudmini start [--data-dir ./var] [--port 3000] [--host 127.0.0.1] [--api-key KEY] [--admin-key KEY]
                   [--rules rules.json] [--map THEIR=ours,...] [--webhook URL] [--model model.json] [--label-delay 7d]
       Runs the local pipeline: watches <data-dir>/inbox for *.csv, serves the HTTP API.
 
@@ -43,6 +44,9 @@ Usage:
 
   fraudmini backtest <labelled.csv> --rules rules.json [--against other.json] [--json]
       Hits, precision, recall, alert rate and money caught per rule and outcome.
+
+  fraudmini rules audit [--data-dir ./var] [--limit 20] [--json]
+      Every change of the rules in force, newest first: when, which credential, from where, versions.
 
   fraudmini help | --help        this text
   fraudmini --version
@@ -79,6 +83,8 @@ export async function main(argv: string[], env: Record<string, string | undefine
         return await evaluateCommand(rest, env);
       case 'backtest':
         return await backtestCommand(rest, env);
+      case 'rules':
+        return await rulesCommand(rest, env);
       case undefined:
       case 'help':
       case '--help':
@@ -125,6 +131,7 @@ async function start(args: string[], env: Record<string, string | undefined>): P
       port: { type: 'string' },
       host: { type: 'string' },
       'api-key': { type: 'string' },
+      'admin-key': { type: 'string' },
       rules: { type: 'string' },
       map: { type: 'string' },
       webhook: { type: 'string' },
@@ -139,6 +146,7 @@ async function start(args: string[], env: Record<string, string | undefined>): P
     port: portFlag(values.port),
     host: values.host,
     apiKey: values['api-key'],
+    adminKey: values['admin-key'],
     rulesPath: values.rules,
     fieldMap: values.map !== undefined ? parseFieldMap(values.map) : undefined,
     webhookUrl: values.webhook,
@@ -156,7 +164,7 @@ async function start(args: string[], env: Record<string, string | undefined>): P
       `  inbox     ${inbox}  (drop *.csv files here)`,
       `  results   ${resolve(wiring.dataDir, 'processed')}  and  ${resolve(wiring.dataDir, 'failed')}`,
       `  API       ${address}  (POST /transactions, GET /transactions/:id, POST /transactions/:id/label, /alerts, /rules, /stats, /healthz)${config.apiKey ? '  x-api-key required' : ''}`,
-      `  rules     ${wiring.rulesVersion}  (${wiring.rulesPath}; edits and PUT /rules are picked up live)`,
+      `  rules     ${wiring.rulesVersion}  (${wiring.rulesPath}; edits${config.adminKey ? ' and PUT /rules (x-admin-key)' : ''} are picked up live${config.adminKey ? '' : '; PUT /rules is off without --admin-key'})`,
       `  model     ${wiring.modelVersion ?? 'none (rules only; add one with --model, see fraudmini train)'}`,
       `  alerts    ${wiring.sinks.join(', ')}  (${resolve(wiring.dataDir, 'alerts.jsonl')})`,
       wiring.replayed > 0

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -12,6 +13,8 @@ import { buildServer } from '../../src/server/buildServer.js';
 import { tempDir } from '../helpers/fixtures.js';
 
 const KEY = 'k'.repeat(32);
+/** Rule changes need the admin credential (see admin.test.ts); these tests are about the rules. */
+const ADMIN_KEY = 'a'.repeat(32);
 
 /** A small valid rules document. */
 const document = (version: string, limit = '10000') => ({
@@ -53,6 +56,7 @@ describe('rules API (GET/PUT /rules)', () => {
       tokenizer: createPanTokenizer('rules-test-key-0123456789'),
       logger,
       apiKey,
+      admin: { adminKey: ADMIN_KEY },
     });
 
   beforeEach(() => {
@@ -73,7 +77,7 @@ describe('rules API (GET/PUT /rules)', () => {
   });
 
   const put = (payload: unknown, headers: Record<string, string> = {}) =>
-    app.inject({ method: 'PUT', url: '/rules', payload: payload as object, headers });
+    app.inject({ method: 'PUT', url: '/rules', payload: payload as object, headers: { 'x-admin-key': ADMIN_KEY, ...headers } });
 
   const score = async (amount: string, merchant = 'Cafe') =>
     (
@@ -109,7 +113,9 @@ describe('rules API (GET/PUT /rules)', () => {
     const decision = await score('150.00');
     expect(decision.rules_version).toBe('v2');
     expect(decision.reasons).toEqual([{ rule: 'high_value', weight: 60, detail: 'amount 150.00 over 100' }]);
-    expect(logger.lines).toContain('info rules replaced: default-1 -> v2');
+    expect(logger.lines).toContain(
+      `info rules replaced: default-1 -> v2 by admin-key sha256:${createHash('sha256').update(ADMIN_KEY).digest('hex').slice(0, 8)} from 127.0.0.1`,
+    );
   });
 
   it('activates action rules: a block action blocks whatever the score', async () => {
