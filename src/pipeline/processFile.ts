@@ -167,7 +167,16 @@ function inlineCommits(state: StateStore): BatchCommitter {
   };
 }
 
-/** Output keys for a file: `processed/tx.csv` and `processed/tx.receipt.json` (suffixed if taken). */
+/** Most suffixed names tried for one file's outputs before giving up. */
+const MAX_OUTPUT_NAMES = 1000;
+
+/**
+ * Output keys for a file: `processed/tx.csv` and `processed/tx.receipt.json`, or, when another
+ * file's result (or anything else) holds them, `tx.<file id>`, then `tx.<file id>-2`, ...: a
+ * result is never overwritten. A pair is this file's own when its receipt names the file's id, so
+ * finishing again after a crash finds the names it chose (the receipt is written first, to claim
+ * them). A user's file may itself be called `tx.<id>.csv`, so no suffix is assumed free.
+ */
 async function outputKeys(
   file: FileRecord,
   folder: 'processed' | 'failed',
@@ -176,16 +185,23 @@ async function outputKeys(
   const dot = file.name.lastIndexOf('.');
   const stem = dot > 0 ? file.name.slice(0, dot) : file.name;
   const ext = dot > 0 ? file.name.slice(dot) : '';
-  const plain = { copy: `${folder}/${stem}${ext}`, receipt: `${folder}/${stem}.receipt.json` };
-  const receiptExists = await objects.exists(plain.receipt);
-  if (!receiptExists) return plain;
-  const existing = await readJson(objects, plain.receipt);
-  if (existing && (existing as { file_id?: number }).file_id === file.id) return plain;
-  return { copy: `${folder}/${stem}.${file.id}${ext}`, receipt: `${folder}/${stem}.${file.id}.receipt.json` };
+  for (let i = 0; i < MAX_OUTPUT_NAMES; i++) {
+    const base = i === 0 ? stem : i === 1 ? `${stem}.${file.id}` : `${stem}.${file.id}-${i}`;
+    const keys = { copy: `${folder}/${base}${ext}`, receipt: `${folder}/${base}.receipt.json` };
+    if (await objects.exists(keys.receipt)) {
+      const existing = await readJson(objects, keys.receipt);
+      if ((existing as { file_id?: unknown } | undefined)?.file_id === file.id) return keys;
+    } else if (!(await objects.exists(keys.copy))) {
+      return keys;
+    }
+  }
+  throw new Error(`${folder}/ holds ${MAX_OUTPUT_NAMES} results named like ${file.name}: move some away`);
 }
 
 async function finishFile(file: FileRecord, deps: FileProcessorDeps): Promise<Receipt> {
   const keys = await outputKeys(file, 'processed', deps.objects);
+  const receipt = buildReceipt(file, 'processed', deps);
+  await deps.objects.write(keys.receipt, `${JSON.stringify({ ...receipt, file_id: file.id }, null, 2)}\n`);
   if (await deps.objects.exists(maskedCopyKey(file))) {
     await deps.objects.move(maskedCopyKey(file), keys.copy);
   } else if (await deps.objects.exists(file.workKey)) {
@@ -196,8 +212,6 @@ async function finishFile(file: FileRecord, deps: FileProcessorDeps): Promise<Re
       maskedCsv(deps.objects.read(file.workKey), { tokenizer: deps.tokenizer, fieldMap: deps.fieldMap }),
     );
   }
-  const receipt = buildReceipt(file, 'processed', deps);
-  await deps.objects.write(keys.receipt, `${JSON.stringify({ ...receipt, file_id: file.id }, null, 2)}\n`);
   await deps.objects.delete(file.workKey);
   deps.ledger.finishFile(file.id, receipt);
   return receipt;
@@ -206,12 +220,12 @@ async function finishFile(file: FileRecord, deps: FileProcessorDeps): Promise<Re
 async function failFile(file: FileRecord, error: string, deps: FileProcessorDeps): Promise<Receipt> {
   deps.ledger.setStatus(file.id, 'failed', { error });
   const keys = await outputKeys(file, 'failed', deps.objects);
-  if (await deps.objects.exists(file.workKey)) {
-    await deps.objects.write(keys.copy, maskedText(deps.objects.read(file.workKey)));
-  }
   const failed = deps.ledger.getFile(file.id) ?? file;
   const receipt = buildReceipt(failed, 'failed', deps, error);
   await deps.objects.write(keys.receipt, `${JSON.stringify({ ...receipt, file_id: file.id }, null, 2)}\n`);
+  if (await deps.objects.exists(file.workKey)) {
+    await deps.objects.write(keys.copy, maskedText(deps.objects.read(file.workKey)));
+  }
   await deps.objects.delete(file.workKey);
   deps.ledger.finishFile(file.id, receipt);
   deps.logger.warn(`file ${file.name} failed: ${error}`, { file: file.name });
