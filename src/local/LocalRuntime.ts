@@ -5,6 +5,7 @@ import type { FolderObjectStore } from '../adapters/local/FolderObjectStore.js';
 import type { SqliteStateStore } from '../adapters/local/SqliteStateStore.js';
 import type { SqliteWorkerBatchCommitter } from '../adapters/local/SqliteWorkerBatchCommitter.js';
 import type { FeatureWindows } from '../core/features.js';
+import { printable } from '../core/printable.js';
 import type { Model } from '../core/model/model.js';
 import type { PanTokenizer } from '../core/pan.js';
 import type { FieldMap } from '../core/schema.js';
@@ -56,8 +57,11 @@ export class LocalRuntime {
   private swept = false;
   /** The feature windows hold transactions that were not stored: rebuild them once no file is in flight. */
   private rebuildPending = false;
+  /** The logger, given only printable messages: they quote file names and error texts. */
+  private readonly log: Logger;
 
   constructor(private readonly deps: LocalRuntimeDeps) {
+    this.log = printableLogger(deps.logger);
     this.watcher = new InboxWatcher({
       dir: deps.objects.pathOf('inbox'),
       pollMs: deps.pollMs,
@@ -130,7 +134,7 @@ export class LocalRuntime {
       for (const file of this.deps.state.unfinishedFiles()) {
         if (this.stopped) return;
         if (!(await this.recoverClaim(file))) continue;
-        this.deps.logger.info(`resuming ${file.name} after row ${file.rowsDone} (${file.status})`);
+        this.log.info(`resuming ${file.name} after row ${file.rowsDone} (${file.status})`);
         await this.run(file);
         this.rebuildIfPending();
       }
@@ -149,7 +153,7 @@ export class LocalRuntime {
       }
       this.retryMs = 1000;
     } catch (e) {
-      this.deps.logger.error(`file processing stopped: ${(e as Error).message}; retrying in ${this.retryMs} ms`);
+      this.log.error(`file processing stopped: ${(e as Error).message}; retrying in ${this.retryMs} ms`);
       this.rebuildFeatures();
       this.retryTimer = setTimeout(() => void this.work(), this.retryMs);
       this.retryTimer.unref();
@@ -183,7 +187,7 @@ export class LocalRuntime {
       return true;
     }
     this.deps.state.setStatus(file.id, 'failed', { error: 'the raw file disappeared while it was being processed' });
-    this.deps.logger.error(`${file.name}: raw file ${file.workKey} is missing; marked failed`);
+    this.log.error(`${file.name}: raw file ${file.workKey} is missing; marked failed`);
     return false;
   }
 
@@ -196,7 +200,7 @@ export class LocalRuntime {
       // finalizing after a crash: the raw file may already be gone
     }
     if (file.status === 'processing' && file.rowsDone === 0) {
-      this.deps.logger.info(`${file.name}: processing (${formatBytes(size)})`);
+      this.log.info(`${file.name}: processing (${formatBytes(size)})`);
     }
     let lastReport = started;
     const receipt = await processFile(file, {
@@ -210,25 +214,25 @@ export class LocalRuntime {
       tokenizer: this.deps.tokenizer,
       fieldMap: this.deps.fieldMap,
       batchSize: this.deps.batchSize,
-      logger: this.deps.logger,
+      logger: this.log,
       onAlerts: (alerts) => this.alerted(alerts),
       onProgress: (_f, batch) => {
         const now = Date.now();
         if (now - lastReport >= 5000 && size > 0) {
           lastReport = now;
           const pct = Math.min(100, (100 * batch.bytesRead) / size).toFixed(0);
-          this.deps.logger.info(`${file.name}: ${batch.rowsDone.toLocaleString('en-US')} rows (${pct}%)`);
+          this.log.info(`${file.name}: ${batch.rowsDone.toLocaleString('en-US')} rows (${pct}%)`);
         }
       },
     });
     const c = receipt.counts;
     const secs = ((Date.now() - started) / 1000).toFixed(1);
     if (receipt.status === 'processed') {
-      this.deps.logger.info(
+      this.log.info(
         `${file.name}: ${n(c.rows)} rows, ${n(c.decided)} decided, ${n(c.rejected)} rejected, ${n(c.duplicates)} duplicates, ${n(c.alerts)} alerts in ${secs}s -> processed/`,
       );
     } else {
-      this.deps.logger.info(`${file.name}: failed (${receipt.error}) -> failed/`);
+      this.log.info(`${file.name}: failed (${receipt.error}) -> failed/`);
     }
     this.deps.onReceipt?.(receipt);
   }
@@ -243,16 +247,28 @@ export class LocalRuntime {
    */
   private rebuildFeatures(): void {
     this.rebuildPending = false;
-    this.deps.logger.warn('rebuilding feature windows from the database');
+    this.log.warn('rebuilding feature windows from the database');
     try {
       const fresh = replayInto(this.deps.state, this.deps.features);
-      this.deps.logger.info(`feature windows rebuilt from ${fresh} transactions`);
+      this.log.info(`feature windows rebuilt from ${fresh} transactions`);
     } catch (e) {
       // The database cannot be read either: try again after the next file or the next failure.
       this.rebuildPending = true;
-      this.deps.logger.error(`could not rebuild the feature windows: ${(e as Error).message}`);
+      this.log.error(`could not rebuild the feature windows: ${(e as Error).message}`);
     }
   }
+}
+
+/** Passes every message (and string field) through {@link printable} before `logger` sees it. */
+function printableLogger(logger: Logger): Logger {
+  const fieldsOf = (fields?: Record<string, unknown>) =>
+    fields &&
+    Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, typeof v === 'string' ? printable(v) : v]));
+  return {
+    info: (m, f) => logger.info(printable(m), fieldsOf(f)),
+    warn: (m, f) => logger.warn(printable(m), fieldsOf(f)),
+    error: (m, f) => logger.error(printable(m), fieldsOf(f)),
+  };
 }
 
 /** Replays stored transactions (within the feature horizon) into the windows; returns how many. */

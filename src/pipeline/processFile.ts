@@ -1,5 +1,6 @@
 import { HeaderError } from '../core/errors.js';
 import type { Model } from '../core/model/model.js';
+import { printable } from '../core/printable.js';
 import type { PanTokenizer } from '../core/pan.js';
 import type { RuleSet } from '../core/rules.js';
 import type { FieldMap } from '../core/schema.js';
@@ -228,7 +229,7 @@ async function failFile(file: FileRecord, error: string, deps: FileProcessorDeps
   }
   await deps.objects.delete(file.workKey);
   deps.ledger.finishFile(file.id, receipt);
-  deps.logger.warn(`file ${file.name} failed: ${error}`, { file: file.name });
+  deps.logger.warn(printable(`file ${file.name} failed: ${error}`), { file: printable(file.name) });
   return receipt;
 }
 
