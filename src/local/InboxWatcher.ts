@@ -1,6 +1,7 @@
 import { type FSWatcher, watch } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { unreadableReason } from '../adapters/local/FolderObjectStore.js';
 
 /** Options of {@link InboxWatcher}. */
 export interface InboxWatcherOptions {
@@ -10,6 +11,11 @@ export interface InboxWatcherOptions {
   onFile: (name: string) => void;
   /** @default 500 */
   pollMs?: number;
+  /**
+   * Called once per file that is never handed over because it is not a regular file of the inbox
+   * (a symbolic link, a hard link, a device, a FIFO, a directory), with the reason. It is not read.
+   */
+  onSkip?: (name: string, reason: string) => void;
 }
 
 /** Names that are never picked up: hidden files, and partial uploads of common tools. */
@@ -24,12 +30,15 @@ export function isInboxCandidate(name: string): boolean {
  * Watches the inbox for `*.csv` files. Uses `fs.watch` for promptness and a poll as the safety
  * net (watch events can be lost). A file must keep the same size and mtime for at least `pollMs`
  * before it is handed over, so a file still being copied in is not read half-written (two scans
- * a moment apart, as watch events cause, are not enough).
+ * a moment apart, as watch events cause, are not enough). Only regular files with one name are
+ * handed over; anything else is reported once through `onSkip` and left where it is, unread.
  */
 export class InboxWatcher {
   /** Last signature (size:mtime) of each candidate and when it was first seen. */
   private readonly seen = new Map<string, { signature: string; since: number }>();
   private readonly handed = new Set<string>();
+  /** Candidates that are not regular files, by name: what was reported (inode and reason). */
+  private readonly skipped = new Map<string, string>();
   private timer: NodeJS.Timeout | undefined;
   private fsWatcher: FSWatcher | undefined;
   private scanning = false;
@@ -62,6 +71,14 @@ export class InboxWatcher {
     this.seen.delete(name);
   }
 
+  /** Reports a file that is not handed over, once (again only if it is replaced by another such file). */
+  private skip(name: string, signature: string, why: string): void {
+    this.seen.delete(name);
+    if (this.skipped.get(name) === signature) return;
+    this.skipped.set(name, signature);
+    this.options.onSkip?.(name, why);
+  }
+
   /** One pass over the inbox. */
   async scan(): Promise<void> {
     if (this.scanning) {
@@ -79,12 +96,19 @@ export class InboxWatcher {
       const now = Date.now();
       const present = new Set(names);
       for (const name of this.seen.keys()) if (!present.has(name)) this.seen.delete(name);
+      for (const name of this.skipped.keys()) if (!present.has(name)) this.skipped.delete(name);
       for (const name of names.sort()) {
         if (!isInboxCandidate(name) || this.handed.has(name)) continue;
         let signature: string;
         try {
-          const s = await stat(join(this.options.dir, name));
-          if (!s.isFile()) continue;
+          // lstat: a link is judged as itself, never by the file it points to.
+          const s = await lstat(join(this.options.dir, name));
+          const why = unreadableReason(s);
+          if (why) {
+            this.skip(name, `${s.ino}:${why}`, why);
+            continue;
+          }
+          this.skipped.delete(name);
           signature = `${s.size}:${s.mtimeMs}`;
         } catch {
           continue;

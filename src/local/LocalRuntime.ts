@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import type { FileRulesSource } from '../adapters/local/FileRulesSource.js';
 import type { FolderObjectStore } from '../adapters/local/FolderObjectStore.js';
@@ -66,6 +66,7 @@ export class LocalRuntime {
       dir: deps.objects.pathOf('inbox'),
       pollMs: deps.pollMs,
       onFile: (name) => this.enqueue(name),
+      onSkip: (name, why) => this.log.warn(`inbox: ${name} skipped, ${why}; only regular files are read`),
     });
   }
 
@@ -195,7 +196,7 @@ export class LocalRuntime {
     const started = Date.now();
     let size = 0;
     try {
-      size = (await stat(this.deps.objects.pathOf(file.workKey))).size;
+      size = (await lstat(this.deps.objects.pathOf(file.workKey))).size;
     } catch {
       // finalizing after a crash: the raw file may already be gone
     }

@@ -7,7 +7,7 @@ import type { FieldMap } from '../core/schema.js';
 import type { Alert } from '../core/views.js';
 import type { FileLedger, FileRecord } from '../ports/FileLedger.js';
 import type { Logger } from '../ports/Logger.js';
-import type { ObjectStore } from '../ports/ObjectStore.js';
+import { type ObjectStore, UnreadableObjectError } from '../ports/ObjectStore.js';
 import type { BatchCommitter, StateStore } from '../ports/StateStore.js';
 import { type IngestBatch, ingestCsv } from './ingest.js';
 import { MaskedCsvRenderer, maskedCsv, maskedText } from './maskedCopy.js';
@@ -68,6 +68,7 @@ export async function processFile(file: FileRecord, deps: FileProcessorDeps): Pr
       await ingestRows(current, deps);
     } catch (e) {
       if (e instanceof HeaderError) return failFile(current, e.message, deps);
+      if (e instanceof UnreadableObjectError) return failFile(current, unreadable(current, e), deps);
       throw e;
     }
     deps.ledger.setStatus(current.id, 'finalizing', { rulesVersion: deps.rules().version });
@@ -225,12 +226,22 @@ async function failFile(file: FileRecord, error: string, deps: FileProcessorDeps
   const receipt = buildReceipt(failed, 'failed', deps, error);
   await deps.objects.write(keys.receipt, `${JSON.stringify({ ...receipt, file_id: file.id }, null, 2)}\n`);
   if (await deps.objects.exists(file.workKey)) {
-    await deps.objects.write(keys.copy, maskedText(deps.objects.read(file.workKey)));
+    try {
+      await deps.objects.write(keys.copy, maskedText(deps.objects.read(file.workKey)));
+    } catch (e) {
+      // Not a file the store reads (a link to a file elsewhere): the receipt says so, no copy.
+      if (!(e instanceof UnreadableObjectError)) throw e;
+    }
   }
   await deps.objects.delete(file.workKey);
   deps.ledger.finishFile(file.id, receipt);
   deps.logger.warn(printable(`file ${file.name} failed: ${error}`), { file: printable(file.name) });
   return receipt;
+}
+
+/** A receipt's reason for a raw file the store refused to read. */
+function unreadable(file: FileRecord, e: UnreadableObjectError): string {
+  return `${file.name}: ${e.reason}; only regular files are read, so nothing of it was`;
 }
 
 function buildReceipt(file: FileRecord, status: Receipt['status'], deps: FileProcessorDeps, error?: string): Receipt {

@@ -1,7 +1,31 @@
-import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
+import { lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
-import type { ObjectStore } from '../../ports/ObjectStore.js';
+import { type ObjectStore, UnreadableObjectError } from '../../ports/ObjectStore.js';
+
+/** Bytes read at a time. */
+const CHUNK = 1 << 20;
+/**
+ * Opens for reading without following a symbolic link in the last component, and without
+ * waiting for a writer if the name turns out to be a FIFO (O_NOFOLLOW is absent on Windows).
+ */
+const READ_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
+
+/**
+ * Why a file with these stats is not read, or undefined for a regular file with one name. A
+ * symbolic or hard link could make the store read a file from elsewhere (a key, a system file);
+ * devices and FIFOs can block or have side effects when read.
+ */
+export function unreadableReason(s: Stats): string | undefined {
+  if (s.isSymbolicLink()) return 'it is a symbolic link';
+  if (s.isDirectory()) return 'it is a directory';
+  if (s.isFIFO()) return 'it is a FIFO (named pipe)';
+  if (s.isSocket()) return 'it is a socket';
+  if (s.isBlockDevice() || s.isCharacterDevice()) return 'it is a device';
+  if (!s.isFile()) return 'it is not a regular file';
+  if (s.nlink > 1) return `it has ${s.nlink} names (hard links): it may be a file from elsewhere`;
+  return undefined;
+}
 
 /** Options of {@link FolderObjectStore}. */
 export interface FolderObjectStoreOptions {
@@ -11,7 +35,9 @@ export interface FolderObjectStoreOptions {
 
 /**
  * The object store on a local folder. Writes go to a hidden temporary file that is fsynced and
- * renamed into place, so a reader never sees half a file and a crash leaves no torn output.
+ * renamed into place, so a reader never sees half a file and a crash leaves no torn output. Reads
+ * open regular files only: never through a symbolic link, never a hard-linked file, a device or a
+ * FIFO, checked on the opened descriptor so the name cannot be swapped between check and read.
  */
 export class FolderObjectStore implements ObjectStore {
   readonly root: string;
@@ -28,7 +54,40 @@ export class FolderObjectStore implements ObjectStore {
   }
 
   read(key: string): AsyncIterable<Buffer> {
-    return createReadStream(this.pathOf(key), { highWaterMark: 1 << 20 });
+    return this.readRegular(key);
+  }
+
+  private async *readRegular(key: string): AsyncGenerator<Buffer> {
+    const path = this.pathOf(key);
+    // Checked before opening too: opening a device can have effects of its own.
+    const named = await lstat(path);
+    const why = unreadableReason(named);
+    if (why) throw new UnreadableObjectError(key, why);
+    let fh;
+    try {
+      fh = await open(path, READ_FLAGS);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ELOOP') throw new UnreadableObjectError(key, 'it is a symbolic link');
+      throw e;
+    }
+    try {
+      const opened = await fh.stat();
+      const whyNow =
+        unreadableReason(opened) ??
+        (opened.ino !== named.ino || opened.dev !== named.dev ? 'it was replaced while it was opened' : undefined);
+      if (whyNow) throw new UnreadableObjectError(key, whyNow);
+      let left = opened.size;
+      for (;;) {
+        // Small files get a small buffer; a file that grows past its size is read on in chunks.
+        const buf = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(left, 16 << 10)));
+        const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+        if (bytesRead === 0) break;
+        left -= bytesRead;
+        yield buf.subarray(0, bytesRead);
+      }
+    } finally {
+      await fh.close();
+    }
   }
 
   async write(key: string, body: string | AsyncIterable<string>): Promise<void> {
@@ -87,7 +146,8 @@ export class FolderObjectStore implements ObjectStore {
 
   async exists(key: string): Promise<boolean> {
     try {
-      await stat(this.pathOf(key));
+      // A link exists as itself, whether or not its target does (reading it is refused).
+      await lstat(this.pathOf(key));
       return true;
     } catch {
       return false;
