@@ -37,6 +37,8 @@ export class InboxWatcher {
   /** Last signature (size:mtime) of each candidate and when it was first seen. */
   private readonly seen = new Map<string, { signature: string; since: number }>();
   private readonly handed = new Set<string>();
+  /** Names handed over whose claim failed: not handed again before `until`, unless the file changed. */
+  private readonly deferred = new Map<string, { until: number; signature: string | undefined }>();
   /** Candidates that are not regular files, by name: what was reported (inode and reason). */
   private readonly skipped = new Map<string, string>();
   private timer: NodeJS.Timeout | undefined;
@@ -69,6 +71,16 @@ export class InboxWatcher {
   release(name: string): void {
     this.handed.delete(name);
     this.seen.delete(name);
+    this.deferred.delete(name);
+  }
+
+  /**
+   * A handed-over file could not be taken (its registration failed): hand it over again once
+   * `delayMs` has passed, or as soon as a different file of that name holds still.
+   */
+  retryLater(name: string, delayMs: number): void {
+    this.handed.delete(name);
+    this.deferred.set(name, { until: Date.now() + delayMs, signature: this.seen.get(name)?.signature });
   }
 
   /** Reports a file that is not handed over, once (again only if it is replaced by another such file). */
@@ -97,6 +109,7 @@ export class InboxWatcher {
       const present = new Set(names);
       for (const name of this.seen.keys()) if (!present.has(name)) this.seen.delete(name);
       for (const name of this.skipped.keys()) if (!present.has(name)) this.skipped.delete(name);
+      for (const name of this.deferred.keys()) if (!present.has(name)) this.deferred.delete(name);
       for (const name of names.sort()) {
         if (!isInboxCandidate(name) || this.handed.has(name)) continue;
         let signature: string;
@@ -112,6 +125,11 @@ export class InboxWatcher {
           signature = `${s.size}:${s.mtimeMs}`;
         } catch {
           continue;
+        }
+        const later = this.deferred.get(name);
+        if (later) {
+          if (later.signature === signature && now < later.until) continue;
+          this.deferred.delete(name);
         }
         const prev = this.seen.get(name);
         if (prev?.signature !== signature) {

@@ -127,6 +127,8 @@ export class LocalRuntime {
   private async work(): Promise<void> {
     if (this.working || this.stopped) return;
     this.working = true;
+    /** The inbox file whose claim failed, if that is what stopped this pass. */
+    let unclaimed: string | undefined;
     try {
       if (!this.swept) {
         await this.removeTemporaries();
@@ -147,15 +149,29 @@ export class LocalRuntime {
           this.watcher.release(name);
           continue;
         }
-        const file = await claimFile(key, { objects: this.deps.objects, ledger: this.deps.state });
+        let file: FileRecord;
+        try {
+          file = await claimFile(key, { objects: this.deps.objects, ledger: this.deps.state });
+        } catch (e) {
+          // Still in the inbox (or half-claimed, which the next pass recovers first): the watcher
+          // hands it over again after the backoff, or at once if another file takes its name.
+          this.watcher.retryLater(name, this.retryMs);
+          unclaimed = name;
+          throw e;
+        }
         this.watcher.release(name);
         await this.run(file);
         this.rebuildIfPending();
       }
       this.retryMs = 1000;
     } catch (e) {
-      this.log.error(`file processing stopped: ${(e as Error).message}; retrying in ${this.retryMs} ms`);
-      this.rebuildFeatures();
+      if (unclaimed !== undefined) {
+        // Nothing of the file was processed, so the feature windows are intact.
+        this.log.error(`inbox: could not take ${unclaimed}: ${(e as Error).message}; trying again in ${this.retryMs} ms`);
+      } else {
+        this.log.error(`file processing stopped: ${(e as Error).message}; retrying in ${this.retryMs} ms`);
+        this.rebuildFeatures();
+      }
       this.retryTimer = setTimeout(() => void this.work(), this.retryMs);
       this.retryTimer.unref();
       this.retryMs = Math.min(MAX_RETRY_MS, this.retryMs * 2);
