@@ -40,6 +40,8 @@ export interface LocalRuntimeDeps {
 
 /** Longest wait before retrying a file whose processing failed unexpectedly. */
 const MAX_RETRY_MS = 5 * 60_000;
+/** Longest a rebuild of the feature windows waits for the requests in flight to be answered. */
+const MAX_REBUILD_DELAY_MS = 1000;
 
 /**
  * The local runtime: inbox watcher, file processing (one file at a time, in arrival order, so
@@ -57,6 +59,10 @@ export class LocalRuntime {
   private swept = false;
   /** The feature windows hold transactions that were not stored: rebuild them once no file is in flight. */
   private rebuildPending = false;
+  /** Bounds how long a pending rebuild waits for a burst of requests to end. */
+  private rebuildTimer: NodeJS.Timeout | undefined;
+  /** `POST /transactions` requests received and not answered yet. */
+  private postsInFlight = 0;
   /** The logger, given only printable messages: they quote file names and error texts. */
   private readonly log: Logger;
 
@@ -68,6 +74,7 @@ export class LocalRuntime {
       onFile: (name) => this.enqueue(name),
       onSkip: (name, why) => this.log.warn(`inbox: ${name} skipped, ${why}; only regular files are read`),
     });
+    this.countPosts(deps.server);
   }
 
   /** Resumes unfinished files, then starts watching, dispatching and serving. */
@@ -85,6 +92,7 @@ export class LocalRuntime {
     this.stopped = true;
     this.watcher.stop();
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.rebuildTimer) clearTimeout(this.rebuildTimer);
     await this.deps.server.close();
     while (this.working) await new Promise((r) => setTimeout(r, 20));
     await this.deps.dispatcher.flush();
@@ -103,14 +111,25 @@ export class LocalRuntime {
 
   /**
    * The feature windows count transactions that were never stored (an API group whose commit
-   * failed). Rebuilds them from the database now when no file is being processed; otherwise once
-   * the current file is done, because until then its batches on the commit worker are in the
-   * windows and not yet in the database, and a rebuild would drop them.
+   * failed). Rebuilds them from the database once, when the last `POST /transactions` in flight
+   * is answered: a burst of failing requests (a full disk fails every group) costs one rebuild,
+   * not one per group, and a request sent after the failed one was answered is never scored
+   * against it. Requests in flight together with a failed one may count it until then, for at most
+   * {@link MAX_REBUILD_DELAY_MS}. While a file is being processed the rebuild waits for the file,
+   * because until it is done its batches on the commit worker are in the windows and not yet in
+   * the database, and a rebuild would drop them.
    */
   featuresDiverged(): void {
     if (this.stopped) return;
-    if (this.working) this.rebuildPending = true;
-    else this.rebuildFeatures();
+    this.rebuildPending = true;
+    if (!this.rebuildTimer) {
+      this.rebuildTimer = setTimeout(() => {
+        this.rebuildTimer = undefined;
+        if (!this.working) this.rebuildIfPending();
+      }, MAX_REBUILD_DELAY_MS);
+      this.rebuildTimer.unref();
+    }
+    this.rebuildWhenQuiet();
   }
 
   /** Alerts created by the API or a file: wake the dispatcher. */
@@ -258,12 +277,43 @@ export class LocalRuntime {
     if (this.rebuildPending && !this.stopped) this.rebuildFeatures();
   }
 
+  /** Rebuilds a pending rebuild if no file is being processed and no POST waits for its answer. */
+  private rebuildWhenQuiet(): void {
+    if (!this.working && this.postsInFlight === 0) this.rebuildIfPending();
+  }
+
+  /**
+   * Counts the `POST /transactions` requests in flight. A request is answered in `onSend`, before
+   * its reply is written, so a rebuild started there is done before the client can send the next.
+   */
+  private countPosts(server: FastifyInstance): void {
+    const counted = new WeakSet<object>();
+    const done = (req: object): void => {
+      if (!counted.delete(req)) return;
+      this.postsInFlight--;
+      this.rebuildWhenQuiet();
+    };
+    server.addHook('onRequest', async (req) => {
+      if (req.method !== 'POST' || req.routeOptions.url !== '/transactions') return;
+      counted.add(req);
+      this.postsInFlight++;
+    });
+    server.addHook('onSend', async (req, _reply, payload) => {
+      done(req);
+      return payload;
+    });
+    // A request cut off before its answer is sent is done too.
+    server.addHook('onResponse', async (req) => done(req));
+  }
+
   /**
    * After an unexpected failure mid-batch (or a failed API commit), make the in-memory windows
    * match what was committed.
    */
   private rebuildFeatures(): void {
     this.rebuildPending = false;
+    if (this.rebuildTimer) clearTimeout(this.rebuildTimer);
+    this.rebuildTimer = undefined;
     this.log.warn('rebuilding feature windows from the database');
     try {
       const fresh = replayInto(this.deps.state, this.deps.features);
