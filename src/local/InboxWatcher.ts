@@ -1,7 +1,7 @@
 import { type FSWatcher, watch } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { unreadableReason } from '../adapters/local/FolderObjectStore.js';
+import { openRegular, unreadableReason } from '../adapters/local/FolderObjectStore.js';
 
 /** Options of {@link InboxWatcher}. */
 export interface InboxWatcherOptions {
@@ -12,6 +12,11 @@ export interface InboxWatcherOptions {
   /** @default 500 */
   pollMs?: number;
   /**
+   * How long a file whose last line has no line end (or an empty file) must hold still before it
+   * is handed over: its writer may have paused in the middle of a line. @default 5000
+   */
+  settleMs?: number;
+  /**
    * Called once per file that is never handed over because it is not a regular file of the inbox
    * (a symbolic link, a hard link, a device, a FIFO, a directory), with the reason. It is not read.
    */
@@ -20,6 +25,33 @@ export interface InboxWatcherOptions {
 
 /** Names that are never picked up: hidden files, and partial uploads of common tools. */
 const PARTIAL = /^\.|\.(part|partial|tmp|temp|crdownload|download|filepart)$|~$/i;
+
+/** Default of {@link InboxWatcherOptions.settleMs}. */
+export const DEFAULT_SETTLE_MS = 5000;
+
+/**
+ * Whether a file's last byte ends a line (false for an empty file, and for one that cannot be
+ * read: it is judged again on the next scan). Read through the same checks as every read.
+ */
+async function endsWithLineEnd(path: string): Promise<boolean> {
+  let opened;
+  try {
+    opened = await openRegular(path, path);
+  } catch {
+    return false;
+  }
+  try {
+    const { fh, stats } = opened;
+    if (stats.size === 0) return false;
+    const byte = Buffer.alloc(1);
+    await fh.read(byte, 0, 1, stats.size - 1);
+    return byte[0] === 0x0a || byte[0] === 0x0d;
+  } catch {
+    return false;
+  } finally {
+    await opened.fh.close();
+  }
+}
 
 /** True for a name the watcher would pick up once it holds still. */
 export function isInboxCandidate(name: string): boolean {
@@ -30,7 +62,8 @@ export function isInboxCandidate(name: string): boolean {
  * Watches the inbox for `*.csv` files. Uses `fs.watch` for promptness and a poll as the safety
  * net (watch events can be lost). A file must keep the same size and mtime for at least `pollMs`
  * before it is handed over, so a file still being copied in is not read half-written (two scans
- * a moment apart, as watch events cause, are not enough). Only regular files with one name are
+ * a moment apart, as watch events cause, are not enough), and for `settleMs` if it ends in the
+ * middle of a line (a writer that paused mid-line). Only regular files with one name are
  * handed over; anything else is reported once through `onSkip` and left where it is, unread.
  */
 export class InboxWatcher {
@@ -135,6 +168,8 @@ export class InboxWatcher {
         if (prev?.signature !== signature) {
           this.seen.set(name, { signature, since: now });
         } else if (now - prev.since >= (this.options.pollMs ?? 500)) {
+          const settleMs = this.options.settleMs ?? DEFAULT_SETTLE_MS;
+          if (now - prev.since < settleMs && !(await endsWithLineEnd(join(this.options.dir, name)))) continue;
           this.handed.add(name);
           if (this.stopped) return;
           this.options.onFile(name);

@@ -15,7 +15,7 @@ import type { Receipt } from '../pipeline/receipt.js';
 import type { FileRecord } from '../ports/FileLedger.js';
 import type { Logger } from '../ports/Logger.js';
 import type { AlertDispatcher } from './AlertDispatcher.js';
-import { InboxWatcher } from './InboxWatcher.js';
+import { DEFAULT_SETTLE_MS, InboxWatcher } from './InboxWatcher.js';
 
 /** Everything the local runtime runs on, built by the wiring module. */
 export interface LocalRuntimeDeps {
@@ -32,6 +32,11 @@ export interface LocalRuntimeDeps {
   fieldMap: FieldMap;
   batchSize: number;
   pollMs: number;
+  /**
+   * How long an inbox file that ends in the middle of a line must hold still before that line is
+   * taken as a row. @default 5000
+   */
+  settleMs?: number;
   /** A trained model combined with the rules. */
   model?: Model;
   /** Called with each finished file's receipt (tests, the CLI). */
@@ -71,6 +76,7 @@ export class LocalRuntime {
     this.watcher = new InboxWatcher({
       dir: deps.objects.pathOf('inbox'),
       pollMs: deps.pollMs,
+      settleMs: deps.settleMs ?? DEFAULT_SETTLE_MS,
       onFile: (name) => this.enqueue(name),
       onSkip: (name, why) => this.log.warn(`inbox: ${name} skipped, ${why}; only regular files are read`),
     });
@@ -250,6 +256,7 @@ export class LocalRuntime {
       tokenizer: this.deps.tokenizer,
       fieldMap: this.deps.fieldMap,
       batchSize: this.deps.batchSize,
+      settleMs: this.deps.settleMs ?? DEFAULT_SETTLE_MS,
       logger: this.log,
       onAlerts: (alerts) => this.alerted(alerts),
       onProgress: (_f, batch) => {

@@ -7,7 +7,7 @@ import type { FieldMap } from '../core/schema.js';
 import type { Alert } from '../core/views.js';
 import type { FileLedger, FileRecord } from '../ports/FileLedger.js';
 import type { Logger } from '../ports/Logger.js';
-import { type ObjectStore, UnreadableObjectError } from '../ports/ObjectStore.js';
+import { ObjectChangedError, type ObjectStore, type ReadEnd, UnreadableObjectError } from '../ports/ObjectStore.js';
 import type { BatchCommitter, StateStore } from '../ports/StateStore.js';
 import { type IngestBatch, ingestCsv } from './ingest.js';
 import { MaskedCsvRenderer, maskedCsv, maskedText } from './maskedCopy.js';
@@ -29,6 +29,11 @@ export interface FileProcessorDeps {
   fieldMap?: FieldMap;
   /** @default 5000 */
   batchSize?: number;
+  /**
+   * A raw file whose last line has no line end may still be being written: that line is taken as
+   * a row only once the file has not changed for this long. @default 0
+   */
+  settleMs?: number;
   /**
    * Commits batches without waiting for each (the local runtime's worker thread), so the next
    * batch is scored while the last one is written. @default `state.commit`, one batch at a time
@@ -56,26 +61,50 @@ export async function claimFile(
   return file;
 }
 
+/** Times a file that keeps growing is read on before it fails. */
+const MAX_READS = 20;
+
+/** How to hand files over so that none of this happens. */
+const WRITE_THEN_RENAME =
+  'Write a file under a temporary name (x.csv.part, or a name starting with a dot) and rename it into the inbox once it is complete.';
+
 /**
  * Runs a claimed file to the end: every row decided or rejected, exactly once. Safe to call
  * again after a crash at any point: rows resume after the last committed checkpoint, and
- * finishing (masked copy, receipt, removal of the raw file) is idempotent.
+ * finishing (masked copy, receipt, removal of the raw file) is idempotent. A raw file that grows
+ * after it was read (a writer still appending) is read on from the last row stored, before and
+ * up to the moment it is removed; one that was cut short, replaced, rewritten, or that grew after
+ * a last line without a line end was taken as a row, fails with a receipt that says so.
  */
 export async function processFile(file: FileRecord, deps: FileProcessorDeps): Promise<Receipt> {
   let current = file;
-  if (current.status === 'processing') {
-    try {
-      await ingestRows(current, deps);
-    } catch (e) {
-      if (e instanceof HeaderError) return failFile(current, e.message, deps);
-      if (e instanceof UnreadableObjectError) return failFile(current, unreadable(current, e), deps);
-      throw e;
+  // What the last read saw at the raw file's end (unknown when finishing after a restart).
+  let read: ReadEnd | undefined;
+  for (let reads = 0; ; ) {
+    if (current.status === 'processing') {
+      if (reads++ === MAX_READS) {
+        return failFile(current, changed(current, `it kept growing (read ${MAX_READS} times)`), deps);
+      }
+      try {
+        read = await ingestRows(current, deps);
+      } catch (e) {
+        if (e instanceof HeaderError) return failFile(current, e.message, deps);
+        if (e instanceof UnreadableObjectError) return failFile(current, unreadable(current, e), deps);
+        if (e instanceof ObjectChangedError) return failFile(current, changed(current, e.reason), deps);
+        throw e;
+      }
+      deps.ledger.setStatus(current.id, 'finalizing', { rulesVersion: deps.rules().version });
+      current = deps.ledger.getFile(current.id) ?? current;
     }
-    deps.ledger.setStatus(current.id, 'finalizing', { rulesVersion: deps.rules().version });
+    if (current.status !== 'finalizing') {
+      throw new Error(`file ${current.name} (#${current.id}) is already ${current.status}`);
+    }
+    const finished = await finishFile(current, deps, read);
+    if (finished !== 'grew') return finished;
+    // Rows were appended after the read: ingest again, skipping the rows already stored.
+    deps.ledger.setStatus(current.id, 'processing');
     current = deps.ledger.getFile(current.id) ?? current;
   }
-  if (current.status === 'finalizing') return finishFile(current, deps);
-  throw new Error(`file ${current.name} (#${current.id}) is already ${current.status}`);
 }
 
 /**
@@ -86,7 +115,8 @@ export function maskedCopyKey(file: FileRecord): string {
   return `${file.workKey}.masked`;
 }
 
-async function ingestRows(file: FileRecord, deps: FileProcessorDeps): Promise<void> {
+/** Ingests a file's rows after its checkpoint; returns what the read saw at the end of the raw file. */
+async function ingestRows(file: FileRecord, deps: FileProcessorDeps): Promise<ReadEnd | undefined> {
   // The masked copy is rendered from the records ingest parses: one read and one parse of the
   // file. It is rendered from the top of the file even when resuming after a crash (rows before
   // the checkpoint are parsed anyway, to count them), and the object store writes it whole or not
@@ -96,7 +126,8 @@ async function ingestRows(file: FileRecord, deps: FileProcessorDeps): Promise<vo
   const written = deps.objects.write(maskedCopyKey(file), masked);
   written.catch((e: unknown) => masked.fail(e));
   let renderer: MaskedCsvRenderer | undefined;
-  const source = deps.objects.read(file.workKey);
+  let end: ReadEnd | undefined;
+  const source = deps.objects.read(file.workKey, { settleMs: deps.settleMs, onEnd: (e) => (end = e) });
   const batches = ingestCsv(source, {
     fileKey: file.name,
     tokenizer: deps.tokenizer,
@@ -153,6 +184,7 @@ async function ingestRows(file: FileRecord, deps: FileProcessorDeps): Promise<vo
     await masked.write(renderer?.take() ?? '');
     masked.end();
     await written;
+    return end;
   } catch (e) {
     masked.fail(e);
     await Promise.all(inFlight);
@@ -200,7 +232,15 @@ async function outputKeys(
   throw new Error(`${folder}/ holds ${MAX_OUTPUT_NAMES} results named like ${file.name}: move some away`);
 }
 
-async function finishFile(file: FileRecord, deps: FileProcessorDeps): Promise<Receipt> {
+/**
+ * Writes a file's results (receipt first, to claim the names, then the masked copy), removes the
+ * raw file and marks the file done. Returns 'grew' instead when the raw file grew since `read`,
+ * before the results are written or just before the raw file is removed.
+ */
+async function finishFile(file: FileRecord, deps: FileProcessorDeps, read?: ReadEnd): Promise<Receipt | 'grew'> {
+  const before = await changeSince(read, file, deps.objects);
+  if (before === 'grew') return 'grew';
+  if (before !== undefined) return failFile(file, before, deps);
   const keys = await outputKeys(file, 'processed', deps.objects);
   const receipt = buildReceipt(file, 'processed', deps);
   await deps.objects.write(keys.receipt, `${JSON.stringify({ ...receipt, file_id: file.id }, null, 2)}\n`);
@@ -214,9 +254,43 @@ async function finishFile(file: FileRecord, deps: FileProcessorDeps): Promise<Re
       maskedCsv(deps.objects.read(file.workKey), { tokenizer: deps.tokenizer, fieldMap: deps.fieldMap }),
     );
   }
+  const late = await changeSince(read, file, deps.objects);
+  if (late === 'grew') return 'grew';
+  if (late !== undefined) {
+    // These results are this file's own: they describe what it no longer is.
+    await deps.objects.delete(keys.copy);
+    await deps.objects.delete(keys.receipt);
+    return failFile(file, late, deps);
+  }
   await deps.objects.delete(file.workKey);
   deps.ledger.finishFile(file.id, receipt);
   return receipt;
+}
+
+/**
+ * How the raw file changed since `read` ended: undefined when it did not (or nothing is known),
+ * 'grew' when rows were appended after complete lines (read on), or why the file fails.
+ */
+async function changeSince(
+  read: ReadEnd | undefined,
+  file: FileRecord,
+  objects: ObjectStore,
+): Promise<'grew' | string | undefined> {
+  if (!read || !objects.version) return undefined;
+  const now = await objects.version(file.workKey);
+  if (!now) return undefined;
+  const was = read.version;
+  if (now.identity !== was.identity) return changed(file, 'it was replaced by another file');
+  if (now.size > was.size) {
+    if (read.lineEnded) return 'grew';
+    return changed(
+      file,
+      `it grew from ${was.size} to ${now.size} bytes after its last line, row ${file.counts.rows}, had been read without a line end and taken as complete, so that row may be cut short`,
+    );
+  }
+  if (now.size < was.size) return changed(file, `it shrank from ${was.size} to ${now.size} bytes`);
+  if (now.modifiedMs !== was.modifiedMs) return changed(file, 'it was written to again, in place');
+  return undefined;
 }
 
 async function failFile(file: FileRecord, error: string, deps: FileProcessorDeps): Promise<Receipt> {
@@ -237,6 +311,11 @@ async function failFile(file: FileRecord, error: string, deps: FileProcessorDeps
   deps.ledger.finishFile(file.id, receipt);
   deps.logger.warn(printable(`file ${file.name} failed: ${error}`), { file: printable(file.name) });
   return receipt;
+}
+
+/** A receipt's reason for a raw file that changed while it was processed. */
+function changed(file: FileRecord, reason: string): string {
+  return `${file.name} changed while it was processed: ${reason}. Rows read before the change were decided (see the counts), none after it. ${WRITE_THEN_RENAME}`;
 }
 
 /** A receipt's reason for a raw file the store refused to read. */
