@@ -26,6 +26,10 @@ export interface InboxWatcherOptions {
 /** Names that are never picked up: hidden files, and partial uploads of common tools. */
 const PARTIAL = /^\.|\.(part|partial|tmp|temp|crdownload|download|filepart)$|~$/i;
 
+/** First and longest wait before a file whose claim failed is handed over again. */
+const FIRST_RETRY_MS = 1000;
+const MAX_RETRY_MS = 5 * 60_000;
+
 /** Default of {@link InboxWatcherOptions.settleMs}. */
 export const DEFAULT_SETTLE_MS = 5000;
 
@@ -70,6 +74,8 @@ export class InboxWatcher {
   /** Last signature (size:mtime) of each candidate and when it was first seen. */
   private readonly seen = new Map<string, { signature: string; since: number }>();
   private readonly handed = new Set<string>();
+  /** The last backoff of each name whose claim failed, until it is taken. */
+  private readonly backoff = new Map<string, number>();
   /** Names handed over whose claim failed: not handed again before `until`, unless the file changed. */
   private readonly deferred = new Map<string, { until: number; signature: string | undefined }>();
   /** Candidates that are not regular files, by name: what was reported (inode and reason). */
@@ -105,15 +111,21 @@ export class InboxWatcher {
     this.handed.delete(name);
     this.seen.delete(name);
     this.deferred.delete(name);
+    this.backoff.delete(name);
   }
 
   /**
-   * A handed-over file could not be taken (its registration failed): hand it over again once
-   * `delayMs` has passed, or as soon as a different file of that name holds still.
+   * A handed-over file could not be taken (its registration failed): hand it over again after a
+   * backoff (1 s, doubling for each failure of the name, at most 5 min), or as soon as a
+   * different file of that name holds still. Returns the backoff.
    */
-  retryLater(name: string, delayMs: number): void {
+  retryLater(name: string): number {
+    const last = this.backoff.get(name);
+    const delayMs = last === undefined ? FIRST_RETRY_MS : Math.min(MAX_RETRY_MS, last * 2);
+    this.backoff.set(name, delayMs);
     this.handed.delete(name);
     this.deferred.set(name, { until: Date.now() + delayMs, signature: this.seen.get(name)?.signature });
+    return delayMs;
   }
 
   /** Reports a file that is not handed over, once (again only if it is replaced by another such file). */
@@ -143,6 +155,7 @@ export class InboxWatcher {
       for (const name of this.seen.keys()) if (!present.has(name)) this.seen.delete(name);
       for (const name of this.skipped.keys()) if (!present.has(name)) this.skipped.delete(name);
       for (const name of this.deferred.keys()) if (!present.has(name)) this.deferred.delete(name);
+      for (const name of this.backoff.keys()) if (!present.has(name)) this.backoff.delete(name);
       for (const name of names.sort()) {
         if (!isInboxCandidate(name) || this.handed.has(name)) continue;
         let signature: string;

@@ -152,21 +152,24 @@ export class LocalRuntime {
   private async work(): Promise<void> {
     if (this.working || this.stopped) return;
     this.working = true;
-    /** The inbox file whose claim failed, if that is what stopped this pass. */
-    let unclaimed: string | undefined;
     try {
       if (!this.swept) {
         await this.removeTemporaries();
         this.swept = true;
       }
-      for (const file of this.deps.state.unfinishedFiles()) {
-        if (this.stopped) return;
-        if (!(await this.recoverClaim(file))) continue;
-        this.log.info(`resuming ${file.name} after row ${file.rowsDone} (${file.status})`);
-        await this.run(file);
-        this.rebuildIfPending();
-      }
+      // Unfinished files first: after a restart, and after a claim that failed half-way.
+      let recover = true;
       while (!this.stopped) {
+        if (recover) {
+          recover = false;
+          for (const file of this.deps.state.unfinishedFiles()) {
+            if (this.stopped) return;
+            if (!(await this.recoverClaim(file))) continue;
+            this.log.info(`resuming ${file.name} after row ${file.rowsDone} (${file.status})`);
+            await this.run(file);
+            this.rebuildIfPending();
+          }
+        }
         const name = this.queue.shift();
         if (name === undefined) break;
         const key = `inbox/${name}`;
@@ -178,11 +181,14 @@ export class LocalRuntime {
         try {
           file = await claimFile(key, { objects: this.deps.objects, ledger: this.deps.state });
         } catch (e) {
-          // Still in the inbox (or half-claimed, which the next pass recovers first): the watcher
-          // hands it over again after the backoff, or at once if another file takes its name.
-          this.watcher.retryLater(name, this.retryMs);
-          unclaimed = name;
-          throw e;
+          // Nothing of it was processed (the feature windows are intact) and it is still in the
+          // inbox: the watcher hands it over again after its own backoff, or at once when another
+          // file takes its name. Other files go on meanwhile. Registered but not moved, it is
+          // unfinished, and taken by the recovery before the next claim.
+          const delay = this.watcher.retryLater(name);
+          this.log.error(`inbox: could not take ${name}: ${(e as Error).message}; trying again in ${delay} ms`);
+          recover = true;
+          continue;
         }
         this.watcher.release(name);
         await this.run(file);
@@ -190,13 +196,8 @@ export class LocalRuntime {
       }
       this.retryMs = 1000;
     } catch (e) {
-      if (unclaimed !== undefined) {
-        // Nothing of the file was processed, so the feature windows are intact.
-        this.log.error(`inbox: could not take ${unclaimed}: ${(e as Error).message}; trying again in ${this.retryMs} ms`);
-      } else {
-        this.log.error(`file processing stopped: ${(e as Error).message}; retrying in ${this.retryMs} ms`);
-        this.rebuildFeatures();
-      }
+      this.log.error(`file processing stopped: ${(e as Error).message}; retrying in ${this.retryMs} ms`);
+      this.rebuildFeatures();
       this.retryTimer = setTimeout(() => void this.work(), this.retryMs);
       this.retryTimer.unref();
       this.retryMs = Math.min(MAX_RETRY_MS, this.retryMs * 2);

@@ -98,4 +98,22 @@ describe('local runtime: a file whose registration fails', () => {
     expect(stored(dir, 'FRESH1')).toBe(true);
     expect(stored(dir, 'OLD1')).toBe(false);
   });
+
+  it('does not hold up the files behind it', async () => {
+    // Prepare
+    const { dir, lines, receipts, allow } = await setup();
+    writeFileSync(join(dir, 'inbox', 'stuck.csv'), csvOf('STUCK1'));
+    await eventually(() => lines.some((l) => l.includes('disk is full')), 'the failure');
+
+    // Act
+    writeFileSync(join(dir, 'inbox', 'other.csv'), csvOf('OTHER1'));
+    await eventually(() => receipts.length > 0, 'a receipt');
+    const first = receipts.map((r) => r.file);
+    allow();
+    await eventually(() => receipts.length > 1, 'the second receipt');
+
+    // Assess
+    expect(first).toEqual(['other.csv']);
+    expect(receipts.map((r) => r.file)).toEqual(['other.csv', 'stuck.csv']);
+  });
 });
