@@ -99,6 +99,8 @@ export async function processFile(file: FileRecord, deps: FileProcessorDeps): Pr
     if (current.status !== 'finalizing') {
       throw new Error(`file ${current.name} (#${current.id}) is already ${current.status}`);
     }
+    // Failing, and its results were not all written (a full disk, a crash): write them now.
+    if (current.error !== undefined) return failFile(current, current.error, deps);
     const finished = await finishFile(current, deps, read);
     if (finished !== 'grew') return finished;
     // Rows were appended after the read: ingest again, skipping the rows already stored.
@@ -293,8 +295,13 @@ async function changeSince(
   return undefined;
 }
 
+/**
+ * Writes a failed file's results (receipt, masked copy of the raw file) to `failed/`, removes the
+ * raw file and marks the file failed. Until the results are written the file stays unfinished
+ * (finalizing, with its error), so a write that fails is done again on the next pass.
+ */
 async function failFile(file: FileRecord, error: string, deps: FileProcessorDeps): Promise<Receipt> {
-  deps.ledger.setStatus(file.id, 'failed', { error });
+  deps.ledger.setStatus(file.id, 'finalizing', { error });
   const keys = await outputKeys(file, 'failed', deps.objects);
   const failed = deps.ledger.getFile(file.id) ?? file;
   const receipt = buildReceipt(failed, 'failed', deps, error);
@@ -307,6 +314,7 @@ async function failFile(file: FileRecord, error: string, deps: FileProcessorDeps
       if (!(e instanceof UnreadableObjectError)) throw e;
     }
   }
+  await deps.objects.delete(maskedCopyKey(file));
   await deps.objects.delete(file.workKey);
   deps.ledger.finishFile(file.id, receipt);
   deps.logger.warn(printable(`file ${file.name} failed: ${error}`), { file: printable(file.name) });

@@ -1,4 +1,4 @@
-import { closeSync, ftruncateSync, openSync, readdirSync, readFileSync, renameSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, openSync, readdirSync, readFileSync, renameSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FileRulesSource } from '../../src/adapters/local/FileRulesSource.js';
@@ -18,10 +18,23 @@ const HEAD = 'transaction_id,timestamp,account_id,amount\n';
 const row = (i: number, amount = '10.00'): string => `T${i},2026-01-01T00:00:${String(i % 60).padStart(2, '0')}Z,A${i},${amount}\n`;
 const rows = (from: number, to: number): string => Array.from({ length: to - from + 1 }, (_, k) => row(from + k)).join('');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The names in a folder; none when it was never created. */
+const list = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir) : []);
 
-/** A folder store that runs `before` once, just before the masked copy is moved into `processed/`. */
+/**
+ * A folder store that runs `beforeCheck` once, when the raw file's version is first asked for
+ * (before any result is written), and `before` once, just before the masked copy is moved into
+ * `processed/` (after the receipt was written, before the raw file is removed).
+ */
 class FinishHookStore extends FolderObjectStore {
   before: (() => void) | undefined;
+  beforeCheck: (() => void) | undefined;
+  override async version(key: string) {
+    const hook = this.beforeCheck;
+    this.beforeCheck = undefined;
+    hook?.();
+    return super.version(key);
+  }
   override async move(from: string, to: string): Promise<void> {
     if (from.endsWith('.masked') && this.before) {
       const hook = this.before;
@@ -170,13 +183,13 @@ describe('half-written and changing inbox files', () => {
     expect(readdirSync(join(dir, 'processed')).sort()).toEqual(['tx.csv', 'tx.receipt.json']);
   });
 
-  it('finish: a file that grew after its unterminated last line was taken as a row fails, saying which row', async () => {
+  it.each(['beforeCheck', 'before'] as const)('finish (%s): a file that grew after its unterminated last line was taken as a row fails, saying which row', async (when) => {
     // Prepare: the file held still for longer than the settle period, so its last line was a row
     const { dir, deps } = setup(50);
     const { file, raw } = await claimed(dir, deps, `${HEAD}${rows(1, 3)}T4,2026-01-01T00:00:04Z,A4,12`);
     const old = new Date(Date.now() - 60_000);
     utimesSync(raw, old, old);
-    deps.objects.before = () => append(raw, `500.00\n${row(5)}`);
+    deps.objects[when] = () => append(raw, `500.00\n${row(5)}`);
 
     // Act
     const receipt = await processFile(file, deps);
@@ -185,7 +198,8 @@ describe('half-written and changing inbox files', () => {
     expect(receipt.status).toBe('failed');
     expect(receipt.error).toMatch(/grew .*row 4/);
     expect(receipt.counts.rows).toBe(4);
-    expect(readdirSync(join(dir, 'processed'))).toEqual([]);
+    expect(list(join(dir, 'processed'))).toEqual([]);
+    expect(list(join(dir, 'processing'))).toEqual([]);
     const failed = readFileSync(join(dir, 'failed', 'tx.csv'), 'utf8');
     expect(failed).toContain('T5');
   });
@@ -229,6 +243,7 @@ describe('half-written and changing inbox files', () => {
     // Assess
     expect(receipt.status).toBe('failed');
     expect(receipt.error).toMatch(/replaced/);
-    expect(readdirSync(join(dir, 'processed'))).toEqual([]);
+    expect(list(join(dir, 'processed'))).toEqual([]);
+    expect(list(join(dir, 'processing'))).toEqual([]);
   });
 });
