@@ -348,12 +348,14 @@ function buildReceipt(file: FileRecord, status: Receipt['status'], deps: FilePro
   return receipt;
 }
 
+/** An object parsed as JSON; undefined when it is not JSON or not a file the store reads. */
 async function readJson(objects: ObjectStore, key: string): Promise<unknown> {
   let text = '';
-  for await (const chunk of objects.read(key)) text += chunk.toString('utf8');
   try {
+    for await (const chunk of objects.read(key)) text += chunk.toString('utf8');
     return JSON.parse(text);
-  } catch {
-    return undefined;
+  } catch (e) {
+    if (e instanceof SyntaxError || e instanceof UnreadableObjectError) return undefined;
+    throw e;
   }
 }

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileRulesSource } from '../../src/adapters/local/FileRulesSource.js';
@@ -103,5 +103,21 @@ describe('processFile output names', () => {
     // Assess
     expect(readdirSync(join(dir, 'processed')).sort()).toEqual(before);
     expect(results('processed').map((r) => r.fileId).sort()).toEqual([first.id, second.id]);
+  });
+
+  it('treats a receipt name held by something it will not read (a link) as taken', async () => {
+    // Prepare
+    mkdirSync(join(dir, 'processed'));
+    writeFileSync(join(dir, 'elsewhere.json'), '{"file_id": 1}');
+    symlinkSync('../elsewhere.json', join(dir, 'processed', 'linked.receipt.json'));
+
+    // Act
+    const file = await runFile('linked.csv', csvOf('ONE'));
+
+    // Assess
+    expect(readdirSync(join(dir, 'processed')).sort()).toEqual(
+      [`linked.${file.id}.csv`, `linked.${file.id}.receipt.json`, 'linked.receipt.json'].sort(),
+    );
+    expect(readlinkSync(join(dir, 'processed', 'linked.receipt.json'))).toBe('../elsewhere.json');
   });
 });
