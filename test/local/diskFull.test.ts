@@ -121,7 +121,10 @@ function injectedDisk(): Disk {
   };
 }
 
-/** The disk this machine can give: a real full tmpfs where it may mount one. */
+/**
+ * The disk this machine can give: a real full tmpfs where it may mount one (the injected disk
+ * otherwise, or with FRAUDMINI_TEST_DISK=injected).
+ */
 function makeDisk(): Disk {
   return (process.env.FRAUDMINI_TEST_DISK === 'injected' ? undefined : tmpfsDisk()) ?? injectedDisk();
 }
@@ -205,7 +208,6 @@ describe(`disk full (${KIND})`, () => {
     const after = await post('POST-AFTER');
     await wiring.runtime.stop();
     wiring = undefined;
-    if (process.env.DEBUG_DISKFULL) process.stderr.write(`${lines.join('\n')}\n`);
 
     // Assess: every row of each file is one decision or one rejection, each file has one result
     expect([201, 500]).toContain(duringFull?.statusCode);
