@@ -37,6 +37,8 @@ export interface LocalWiringOptions {
   /** Where console alerts are printed. @default process.stdout */
   alertOut?: NodeJS.WritableStream;
   onReceipt?: (receipt: Receipt) => void;
+  /** The data dir's object store (tests pass a subclass that fails writes). @default a FolderObjectStore */
+  objects?: FolderObjectStore;
 }
 
 /** The built runtime and the facts the CLI prints. */
@@ -157,7 +159,7 @@ export function createLocalRuntime(config: Config, options: LocalWiringOptions):
     model,
   });
   const runtime = new LocalRuntime({
-    objects: new FolderObjectStore({ root: dataDir }),
+    objects: options.objects ?? new FolderObjectStore({ root: dataDir }),
     state,
     commits,
     features,

@@ -1,3 +1,4 @@
+import { printable } from '../../core/printable.js';
 import type { Logger } from '../../ports/Logger.js';
 
 /** Options of {@link TextLogger}. */
@@ -8,7 +9,11 @@ export interface TextLoggerOptions {
   format?: 'text' | 'json';
 }
 
-/** Writes one line per event; never given card data (callers pass ids and masked values). */
+/**
+ * Writes one line per event; never given card data (callers pass ids and masked values). Control
+ * characters in messages and fields (a file name may hold a newline or a terminal escape) are
+ * written as escapes, so no input can forge a line or drive the reader's terminal.
+ */
 export class TextLogger implements Logger {
   private readonly out: NodeJS.WritableStream;
   private readonly format: 'text' | 'json';
@@ -33,10 +38,26 @@ export class TextLogger implements Logger {
   private write(level: string, message: string, fields?: Record<string, unknown>): void {
     const time = new Date().toISOString();
     if (this.format === 'json') {
-      this.out.write(`${JSON.stringify({ time, level, message, ...fields })}\n`);
+      // Escaped before encoding: JSON would escape them in the line, but a shipper decodes them back.
+      const event = { time, level, message: printable(message), ...(fields && printableFields(fields)) };
+      this.out.write(`${JSON.stringify(event)}\n`);
     } else {
       const tag = level === 'info' ? '' : `${level.toUpperCase()} `;
-      this.out.write(`${time.slice(11, 19)} ${tag}${message}\n`);
+      this.out.write(`${time.slice(11, 19)} ${tag}${printable(message)}\n`);
     }
   }
+}
+
+/** Fields with every string in them (nested ones too) made printable. */
+function printableFields(value: Record<string, unknown>): Record<string, unknown> {
+  return printableValue(value) as Record<string, unknown>;
+}
+
+function printableValue(value: unknown): unknown {
+  if (typeof value === 'string') return printable(value);
+  if (Array.isArray(value)) return value.map(printableValue);
+  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [printable(k), printableValue(v)]));
+  }
+  return value;
 }
