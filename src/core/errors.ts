@@ -26,13 +26,45 @@ export class ValidationError extends FraudminiError {
   }
 }
 
-/** A file's header cannot be mapped onto the transaction schema: the whole file fails. */
-export class HeaderError extends FraudminiError {
+/**
+ * A file cannot be read as CSV at all, so the whole file fails (into `failed/`, with a receipt
+ * giving this message). Bad rows are rejections instead and never fail a file.
+ */
+export class FileFormatError extends FraudminiError {
   readonly file: string | undefined;
   constructor(message: string, file?: string) {
     super(file ? `${file}: ${message}` : message);
-    this.name = 'HeaderError';
+    this.name = 'FileFormatError';
     this.file = file;
+  }
+}
+
+/** A file's header cannot be mapped onto the transaction schema: the whole file fails. */
+export class HeaderError extends FileFormatError {
+  constructor(message: string, file?: string) {
+    super(message, file);
+    this.name = 'HeaderError';
+  }
+}
+
+/**
+ * A quoted field is still open when its record reaches the longest record allowed: most likely
+ * a closing quote is missing, and where the following records start cannot be known.
+ */
+export class UnclosedQuoteError extends FileFormatError {
+  /** 1-based line where the record with the open quote starts. */
+  readonly line: number;
+  /** The longest record allowed, in characters. */
+  readonly maxRecord: number;
+  constructor(line: number, maxRecord: number, file?: string) {
+    super(
+      `line ${line}: a quoted field is still open ${maxRecord.toLocaleString('en-US')} characters into its record, ` +
+        'the longest record allowed: a closing quote is probably missing',
+      file,
+    );
+    this.name = 'UnclosedQuoteError';
+    this.line = line;
+    this.maxRecord = maxRecord;
   }
 }
 

@@ -30,6 +30,8 @@ export interface LocalRuntimeDeps {
   logger: Logger;
   fieldMap: FieldMap;
   batchSize: number;
+  /** Longest CSV row, in characters: a longer one is rejected. @default DEFAULT_MAX_RECORD */
+  maxRecord?: number;
   pollMs: number;
   /** A trained model combined with the rules. */
   model?: Model;
@@ -210,6 +212,7 @@ export class LocalRuntime {
       tokenizer: this.deps.tokenizer,
       fieldMap: this.deps.fieldMap,
       batchSize: this.deps.batchSize,
+      maxRecord: this.deps.maxRecord,
       logger: this.deps.logger,
       onAlerts: (alerts) => this.alerted(alerts),
       onProgress: (_f, batch) => {

@@ -140,6 +140,7 @@ export function createLocalRuntime(config: Config, options: LocalWiringOptions):
     logger: options.logger,
     fieldMap: config.fieldMap,
     batchSize: config.batchSize,
+    maxRecord: config.maxRecord,
     pollMs: config.pollMs,
     onReceipt: options.onReceipt,
     model,

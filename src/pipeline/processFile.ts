@@ -1,4 +1,4 @@
-import { HeaderError } from '../core/errors.js';
+import { FileFormatError } from '../core/errors.js';
 import type { Model } from '../core/model/model.js';
 import type { PanTokenizer } from '../core/pan.js';
 import type { RuleSet } from '../core/rules.js';
@@ -28,6 +28,8 @@ export interface FileProcessorDeps {
   fieldMap?: FieldMap;
   /** @default 5000 */
   batchSize?: number;
+  /** Longest row, in characters: a longer one is rejected. @default DEFAULT_MAX_RECORD */
+  maxRecord?: number;
   /**
    * Commits batches without waiting for each (the local runtime's worker thread), so the next
    * batch is scored while the last one is written. @default `state.commit`, one batch at a time
@@ -66,7 +68,7 @@ export async function processFile(file: FileRecord, deps: FileProcessorDeps): Pr
     try {
       await ingestRows(current, deps);
     } catch (e) {
-      if (e instanceof HeaderError) return failFile(current, e.message, deps);
+      if (e instanceof FileFormatError) return failFile(current, e.message, deps);
       throw e;
     }
     deps.ledger.setStatus(current.id, 'finalizing', { rulesVersion: deps.rules().version });
@@ -100,6 +102,7 @@ async function ingestRows(file: FileRecord, deps: FileProcessorDeps): Promise<vo
     tokenizer: deps.tokenizer,
     fieldMap: deps.fieldMap,
     batchSize: deps.batchSize,
+    maxRecord: deps.maxRecord,
     skipRows: file.rowsDone,
     onHeader: (mapping, delimiter, fields) => {
       renderer = new MaskedCsvRenderer({ cardColumn: mapping.index.card_number, delimiter, tokenizer: deps.tokenizer });
@@ -193,7 +196,11 @@ async function finishFile(file: FileRecord, deps: FileProcessorDeps): Promise<Re
     // before copies were written during ingest): render the copy again from the raw file.
     await deps.objects.write(
       keys.copy,
-      maskedCsv(deps.objects.read(file.workKey), { tokenizer: deps.tokenizer, fieldMap: deps.fieldMap }),
+      maskedCsv(deps.objects.read(file.workKey), {
+        tokenizer: deps.tokenizer,
+        fieldMap: deps.fieldMap,
+        maxRecord: deps.maxRecord,
+      }),
     );
   }
   const receipt = buildReceipt(file, 'processed', deps);
