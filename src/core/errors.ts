@@ -98,9 +98,15 @@ export interface SourcePosition {
   line: number;
   /** 1-based column in that line. */
   column: number;
-  /** The offending line indented by two spaces, and a caret under the column. */
+  /**
+   * The offending line indented by two spaces, and a caret under the column. A line longer than
+   * {@link SNIPPET_WIDTH} shows only the part around the column, with `…` where it is cut.
+   */
   snippet: string;
 }
+
+/** The most characters of a line a snippet shows. */
+export const SNIPPET_WIDTH = 72;
 
 /** Locates a 0-based offset in an expression's source text. */
 export function sourcePosition(source: string, offset: number): SourcePosition {
@@ -111,7 +117,12 @@ export function sourcePosition(source: string, offset: number): SourcePosition {
   let line = 1;
   for (let i = 0; i < lineStart; i++) if (source.charCodeAt(i) === 10) line++;
   const column = at - lineStart + 1;
-  return { line, column, snippet: `  ${text}\n  ${' '.repeat(column - 1)}^` };
+  if (text.length <= SNIPPET_WIDTH) return { line, column, snippet: `  ${text}\n  ${' '.repeat(column - 1)}^` };
+  const from = Math.max(0, Math.min(column - 1 - SNIPPET_WIDTH / 2, text.length - SNIPPET_WIDTH));
+  const head = from > 0 ? '…' : '';
+  const tail = from + SNIPPET_WIDTH < text.length ? '…' : '';
+  const shown = `${head}${text.slice(from, from + SNIPPET_WIDTH)}${tail}`;
+  return { line, column, snippet: `  ${shown}\n  ${' '.repeat(head.length + column - 1 - from)}^` };
 }
 
 /**

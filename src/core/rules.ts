@@ -118,7 +118,9 @@ export function compileRuleSet(doc: unknown, options: CompileOptions = {}): Rule
       errors.push(problem(key, `is not a rules document key (keys: ${DOC_KEYS.join(', ')})`));
   }
   if (doc.version !== undefined && (typeof doc.version !== 'string' || doc.version === '')) {
-    errors.push(problem('version', `must be a non-empty string, such as "${String(doc.version)}"`));
+    // Suggest the value as a string only when it is a number: anything else may be huge or nested.
+    const example = typeof doc.version === 'number' ? `, such as "${doc.version}"` : '';
+    errors.push(problem('version', `must be a non-empty string${example}`));
   }
   if (doc.description !== undefined && typeof doc.description !== 'string') {
     errors.push(problem('description', 'must be a string'));

@@ -68,6 +68,11 @@ function dataDirRules(dataDir: string): string {
 export function createLocalRuntime(config: Config, options: LocalWiringOptions): LocalWiring {
   const dataDir = resolve(config.dataDir);
   for (const f of DATA_FOLDERS) mkdirSync(join(dataDir, f), { recursive: true, mode: 0o700 });
+  // Rules and model first: an invalid one stops start-up with its message before the database
+  // threads are started (they would keep the process alive after the error).
+  const rulesPath = resolve(config.rulesPath ?? dataDirRules(dataDir));
+  const rules = new FileRulesSource(rulesPath, options.logger);
+  const model = config.modelPath !== undefined ? readModelFile(resolve(config.modelPath)) : undefined;
   const tokenizer = createPanTokenizer(loadOrCreateTokenKey(dataDir, config.tokenKey));
   const dbPath = join(dataDir, 'fraudmini.db');
   // The main connection's commits answer API requests: its WAL checkpoints run on their own thread.
@@ -79,9 +84,6 @@ export function createLocalRuntime(config: Config, options: LocalWiringOptions):
   });
   // File batches are committed on this worker thread while the next batch is scored.
   const commits = new SqliteWorkerBatchCommitter({ path: dbPath });
-  const rulesPath = resolve(config.rulesPath ?? dataDirRules(dataDir));
-  const rules = new FileRulesSource(rulesPath, options.logger);
-  const model = config.modelPath !== undefined ? readModelFile(resolve(config.modelPath)) : undefined;
   const features = localFeatureWindows(config.labelDelayMs, model);
   const replayed = replayInto(state, features);
   const labelTransaction = (id: string, label: Label): LabelResult => {

@@ -269,6 +269,23 @@ describe('fraudmini', () => {
 
   afterAll(() => cleanup());
 
+  it('refuses to start on a rules file nested too deep, naming the file and the rule, without a stack trace', async () => {
+    // Prepare
+    const when = `${'('.repeat(5000)}amount > 1${')'.repeat(5000)}`;
+    writeFileSync(join(dir, 'deep.json'), JSON.stringify({ version: 'deep', rules: [{ id: 'deep', when, weight: 1 }] }));
+
+    // Act
+    const r = await runCli(['start', '--rules', 'deep.json', '--data-dir', 'data', '--port', '0'], dir);
+
+    // Assess
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^fraudmini: \S*deep\.json: rules\[0\] \(deep\)\.when: the expression nests more than 100 levels deep/);
+    expect(r.stderr).toContain('at column 101\n');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.stderr.length).toBeLessThan(600);
+  });
+
   it('prints its version with --version', async () => {
     const r = await run(['--version'], dir);
     expect(r).toEqual({ code: 0, stdout: `${VERSION}\n`, stderr: '' });

@@ -226,6 +226,46 @@ describe('compileRuleSet', () => {
     );
   });
 
+  it('reports a rule nested too deep as an expression error at its column, not a stack overflow', () => {
+    // Act
+    const e = rulesError({ rules: [{ id: 'deep', when: `${'('.repeat(10_000)}amount > 1${')'.repeat(10_000)}`, weight: 1 }] });
+
+    // Assess
+    expect(e).toBeInstanceOf(RuleExpressionError);
+    expect(e).toMatchObject({ path: 'rules[0].when', rule: 'deep', column: 101 });
+    expect(e.reason).toMatch(/^the expression nests more than 100 levels deep/);
+  });
+
+  it('refuses a document holding arrays nested 100,000 deep in any place, naming the place', () => {
+    // Prepare
+    let deep: unknown = 'x';
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    const rule = { id: 'r', when: 'true', weight: 1 };
+    const places: [unknown, string][] = [
+      [{ version: deep, rules: [] }, 'version'],
+      [{ description: deep, rules: [] }, 'description'],
+      [{ thresholds: deep, rules: [] }, 'thresholds'],
+      [{ lists: deep, rules: [] }, 'lists'],
+      [{ lists: { l: deep }, rules: [] }, 'lists.l'],
+      [{ rules: deep }, 'rules[0]'],
+      [{ rules: [rule, deep] }, 'rules[1]'],
+      [{ nested: deep, rules: [] }, 'nested'],
+      ...['id', 'version', 'description', 'when', 'weight', 'detail', 'enabled', 'extra'].map(
+        (k): [unknown, string] => [{ rules: [{ ...rule, [k]: deep }] }, `rules[0].${k}`],
+      ),
+      [{ rules: [{ id: 'r', when: 'true', action: deep }] }, 'rules[0].action'],
+    ];
+
+    for (const [doc, path] of places) {
+      // Act
+      const e = rulesError(doc);
+
+      // Assess
+      expect(e.path, path).toBe(path);
+      expect(e.message.length, path).toBeLessThan(300);
+    }
+  });
+
   it('reports an error in a detail template at its column', () => {
     // Act
     const e = rulesError({ rules: [{ id: 'x', when: 'true', weight: 1, detail: 'amount {amout}' }] });
