@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { ExpressionError, RuleExpressionError, RulesError, RuleSetError } from './errors.js';
 import { type CheckEnv } from './expr/checker.js';
 import { compileCondition, compileTemplate, type Condition, type Template } from './expr/compiler.js';
+import { clip } from './expr/lexer.js';
 import type { Features } from './features.js';
 import type { Transaction } from './transaction.js';
 
@@ -94,6 +95,8 @@ export interface CompileOptions {
 }
 
 const DOC_KEYS = ['version', 'description', 'thresholds', 'lists', 'rules'];
+/** Problems a rules error lists at most: a document of thousands of bad rules gets a readable answer. */
+const MAX_PROBLEMS = 100;
 const RULE_KEYS = ['id', 'version', 'description', 'when', 'weight', 'action', 'detail', 'enabled'];
 
 /**
@@ -115,7 +118,7 @@ export function compileRuleSet(doc: unknown, options: CompileOptions = {}): Rule
   const errors: RulesError[] = [];
   for (const key of Object.keys(doc)) {
     if (!DOC_KEYS.includes(key))
-      errors.push(problem(key, `is not a rules document key (keys: ${DOC_KEYS.join(', ')})`));
+      errors.push(problem(clip(key), `is not a rules document key (keys: ${DOC_KEYS.join(', ')})`));
   }
   if (doc.version !== undefined && (typeof doc.version !== 'string' || doc.version === '')) {
     // Suggest the value as a string only when it is a number: anything else may be huge or nested.
@@ -131,7 +134,7 @@ export function compileRuleSet(doc: unknown, options: CompileOptions = {}): Rule
     else {
       for (const [name, values] of Object.entries(doc.lists)) {
         if (!Array.isArray(values) || !values.every((v) => typeof v === 'string')) {
-          errors.push(problem(`lists.${name}`, 'must be an array of strings'));
+          errors.push(problem(`lists.${clip(name)}`, 'must be an array of strings'));
           continue;
         }
         lists.set(name, new Set(values.map((v) => v.trim().toLowerCase())));
@@ -144,7 +147,7 @@ export function compileRuleSet(doc: unknown, options: CompileOptions = {}): Rule
     else {
       for (const k of Object.keys(doc.thresholds)) {
         if (k !== 'review' && k !== 'block')
-          errors.push(problem(`thresholds.${k}`, 'is not a threshold (thresholds: review, block)'));
+          errors.push(problem(`thresholds.${clip(k)}`, 'is not a threshold (thresholds: review, block)'));
       }
       for (const k of ['review', 'block'] as const) {
         const v = doc.thresholds[k];
@@ -172,6 +175,11 @@ export function compileRuleSet(doc: unknown, options: CompileOptions = {}): Rule
       }
     });
   }
+  if (errors.length > MAX_PROBLEMS) {
+    const more = errors.length - MAX_PROBLEMS;
+    errors.length = MAX_PROBLEMS;
+    errors.push(problem('', `and ${more.toLocaleString('en-US')} more problems, not listed`));
+  }
   if (errors.length === 1) throw errors[0];
   if (errors.length > 1) throw new RuleSetError(errors, file);
   const version =
@@ -193,17 +201,17 @@ function compileRule(
   if (!isObject(r)) throw problem('', 'must be an object');
   const id = r.id;
   if (typeof id !== 'string' || !/^[a-z][a-z0-9_]*$/.test(id)) throw problem('.id', 'must be a snake_case name');
-  if (ids.has(id)) throw problem('.id', `"${id}" is used twice`);
+  if (ids.has(id)) throw problem('.id', `"${clip(id)}" is used twice`);
   ids.add(id);
   for (const key of Object.keys(r)) {
     if (RULE_KEYS.includes(key)) continue;
     if (key === 'kind' || key === 'params') {
       throw problem(
-        `.${key}`,
+        `.${clip(key)}`,
         'rule kinds and params are gone: write the condition in "when", e.g. "when": "amount > 10000"',
       );
     }
-    throw problem(`.${key}`, `is not a rule key (keys: ${RULE_KEYS.join(', ')})`);
+    throw problem(`.${clip(key)}`, `is not a rule key (keys: ${RULE_KEYS.join(', ')})`);
   }
   const version = r.version ?? 1;
   if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {

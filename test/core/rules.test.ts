@@ -266,6 +266,27 @@ describe('compileRuleSet', () => {
     }
   });
 
+  it('keeps its message short whatever the document repeats: long names cut, at most 100 problems listed', () => {
+    // Act
+    const longNames = rulesError({
+      ['k'.repeat(100_000)]: 1,
+      lists: { ['l'.repeat(100_000)]: 1 },
+      rules: [
+        { id: 'r', when: `${'y'.repeat(100_000)} > 1`, weight: 1 },
+        { id: 's', when: 'true', weight: 1, ['w'.repeat(100_000)]: 1 },
+      ],
+    });
+    const many = rulesError({ rules: Array.from({ length: 5000 }, () => ({ id: 'x' })) });
+
+    // Assess
+    expect(longNames.message.length).toBeLessThan(1000);
+    expect(longNames.message).toContain(`rules ${'k'.repeat(37)}...: is not a rules document key`);
+    expect(longNames.message).toContain(`unknown field ${'y'.repeat(37)}...`);
+    expect(many).toBeInstanceOf(RuleSetError);
+    expect((many as RuleSetError).errors).toHaveLength(101);
+    expect((many as RuleSetError).errors.at(-1)?.message).toBe('rules: and 4,900 more problems, not listed');
+  });
+
   it('reports an error in a detail template at its column', () => {
     // Act
     const e = rulesError({ rules: [{ id: 'x', when: 'true', weight: 1, detail: 'amount {amout}' }] });

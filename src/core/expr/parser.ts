@@ -1,6 +1,6 @@
 import { ExpressionError } from '../errors.js';
 import type { BinaryOp, ComparisonOp, InNode, ListRef, Node, TupleNode } from './ast.js';
-import { type Token, tokenize } from './lexer.js';
+import { clip, type Token, tokenize } from './lexer.js';
 
 /**
  * How deep an expression may nest: the levels of its syntax tree, a bracket counting as one.
@@ -34,9 +34,9 @@ function infixPower(t: Token): number {
 /** Describes a token for an error message. */
 function shown(t: Token): string {
   if (t.kind === 'eof') return 'the end of the expression';
-  if (t.kind === 'string') return JSON.stringify(t.text);
+  if (t.kind === 'string') return JSON.stringify(clip(t.text));
   if (t.kind === 'op') return `"${t.text}"`;
-  return t.text;
+  return clip(t.text);
 }
 
 /**
