@@ -95,6 +95,10 @@ export interface CompileOptions {
 }
 
 const DOC_KEYS = ['version', 'description', 'thresholds', 'lists', 'rules'];
+/** The longest rule id. */
+const MAX_ID = 64;
+/** The longest version of a rules document. */
+const MAX_VERSION = 128;
 /** Problems a rules error lists at most: a document of thousands of bad rules gets a readable answer. */
 const MAX_PROBLEMS = 100;
 const RULE_KEYS = ['id', 'version', 'description', 'when', 'weight', 'action', 'detail', 'enabled'];
@@ -124,6 +128,9 @@ export function compileRuleSet(doc: unknown, options: CompileOptions = {}): Rule
     // Suggest the value as a string only when it is a number: anything else may be huge or nested.
     const example = typeof doc.version === 'number' ? `, such as "${doc.version}"` : '';
     errors.push(problem('version', `must be a non-empty string${example}`));
+  } else if (typeof doc.version === 'string' && doc.version.length > MAX_VERSION) {
+    // Every decision stores the version of the rules that made it.
+    errors.push(problem('version', `must be at most ${MAX_VERSION} characters`));
   }
   if (doc.description !== undefined && typeof doc.description !== 'string') {
     errors.push(problem('description', 'must be a string'));
@@ -200,7 +207,10 @@ function compileRule(
   const problem = (at: string, reason: string): RulesError => new RulesError(`${path}${at}`, reason, file);
   if (!isObject(r)) throw problem('', 'must be an object');
   const id = r.id;
-  if (typeof id !== 'string' || !/^[a-z][a-z0-9_]*$/.test(id)) throw problem('.id', 'must be a snake_case name');
+  // Ids are named in every decision's reasons and in error messages: short by rule.
+  if (typeof id !== 'string' || !/^[a-z][a-z0-9_]*$/.test(id) || id.length > MAX_ID) {
+    throw problem('.id', `must be a snake_case name of at most ${MAX_ID} characters`);
+  }
   if (ids.has(id)) throw problem('.id', `"${clip(id)}" is used twice`);
   ids.add(id);
   for (const key of Object.keys(r)) {

@@ -88,6 +88,7 @@ describe('compileRuleSet', () => {
     ['missing rules', {}, 'rules', 'must be an array'],
     ['an unknown document key', { rules: [], rulez: [] }, 'rulez', 'is not a rules document key'],
     ['a version that is no string', { version: 3, rules: [] }, 'version', 'must be a non-empty string, such as "3"'],
+    ['a version over 128 characters', { version: 'v'.repeat(129), rules: [] }, 'version', 'must be at most 128 characters'],
     ['a non-object rule', { rules: ['x'] }, 'rules[0]', 'must be an object'],
     [
       'an id that is not snake_case',
@@ -96,6 +97,12 @@ describe('compileRuleSet', () => {
       'snake_case',
     ],
     ['a missing id', { rules: [{ when: 'true', weight: 1 }] }, 'rules[0].id', 'snake_case'],
+    [
+      'an id longer than 64 characters',
+      { rules: [{ id: 'a'.repeat(65), when: 'true', weight: 1 }] },
+      'rules[0].id',
+      'must be a snake_case name of at most 64 characters',
+    ],
     [
       'a duplicate id',
       {
