@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_RECORD } from './core/csv.js';
 import { parseDuration } from './core/duration.js';
 import { FraudminiError } from './core/errors.js';
 import { type FieldMap, parseFieldMap } from './core/schema.js';
@@ -34,6 +35,8 @@ export interface Config {
   webhookUrl: string | undefined;
   bodyLimit: number;
   batchSize: number;
+  /** Longest CSV row, in characters: a longer row is rejected, a quoted field still open that far fails its file. */
+  maxRecord: number;
   pollMs: number;
   defaultCurrency: string;
 }
@@ -133,6 +136,12 @@ export const SETTINGS = [
     parse: int('FRAUDMINI_BATCH_SIZE', 1, 1_000_000),
   },
   {
+    env: 'FRAUDMINI_MAX_RECORD',
+    key: 'maxRecord',
+    doc: 'longest CSV row in characters (longer: rejected)',
+    parse: int('FRAUDMINI_MAX_RECORD', 1024, 64 << 20),
+  },
+  {
     env: 'FRAUDMINI_POLL_MS',
     key: 'pollMs',
     doc: 'how often the inbox is scanned, in ms',
@@ -161,6 +170,7 @@ export const DEFAULTS: Config = {
   webhookUrl: undefined,
   bodyLimit: 64 * 1024,
   batchSize: 5000,
+  maxRecord: DEFAULT_MAX_RECORD,
   pollMs: 500,
   defaultCurrency: 'USD',
 };

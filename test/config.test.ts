@@ -52,6 +52,7 @@ describe('loadConfig', () => {
       FRAUDMINI_WEBHOOK_URL: 'https://hooks.example.com/fraud',
       FRAUDMINI_BODY_LIMIT: '2048',
       FRAUDMINI_BATCH_SIZE: '250',
+      FRAUDMINI_MAX_RECORD: '1048576',
       FRAUDMINI_POLL_MS: '100',
       FRAUDMINI_CURRENCY: 'eur',
       FRAUDMINI_MODEL: '/etc/fraud/model.json',
@@ -75,6 +76,7 @@ describe('loadConfig', () => {
       webhookUrl: 'https://hooks.example.com/fraud',
       bodyLimit: 2048,
       batchSize: 250,
+      maxRecord: 1 << 20,
       pollMs: 100,
       defaultCurrency: 'EUR',
       modelPath: '/etc/fraud/model.json',
@@ -118,6 +120,8 @@ describe('loadConfig', () => {
     ['FRAUDMINI_BATCH_SIZE', 'lots'],
     ['FRAUDMINI_POLL_MS', '10'],
     ['FRAUDMINI_BODY_LIMIT', '1e9'],
+    ['FRAUDMINI_MAX_RECORD', '100'],
+    ['FRAUDMINI_MAX_RECORD', '64k'],
   ])('refuses %s=%s with a message naming the variable and the value', (name, value) => {
     // Act
     const error = thrown(() => loadConfig({ [name]: value }));

@@ -27,10 +27,11 @@ const USAGE = `fraudmini ${VERSION}: score card and account transactions for fra
 Usage:
   fraudmini start [--data-dir ./var] [--port 3000] [--host 127.0.0.1] [--api-key KEY] [--admin-key KEY]
                   [--rules rules.json] [--map THEIR=ours,...] [--webhook URL] [--model model.json] [--label-delay 7d]
+                  [--max-record 65536]
       Runs the local pipeline: watches <data-dir>/inbox for *.csv, serves the HTTP API.
 
   fraudmini score <file.csv> --out <decisions.jsonl|decisions.csv> [--rules rules.json] [--map THEIR=ours,...]
-                  [--model model.json] [--label-delay 7d]
+                  [--model model.json] [--label-delay 7d] [--max-record 65536]
       Scores a file offline; writes decisions and <out>.receipt.json.
 
   fraudmini generate --out tx.csv [--customers 1000] [--days 30] [--seed 1] [--start 2026-01-01]
@@ -123,6 +124,16 @@ function portFlag(v: string | undefined): number | undefined {
   return n;
 }
 
+/** `--max-record`: the longest CSV row, in characters (the range of FRAUDMINI_MAX_RECORD). */
+function maxRecordFlag(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1024 || n > 64 << 20) {
+    throw new UsageError(`--max-record must be an integer 1024–${64 << 20} (characters), got "${v}"`);
+  }
+  return n;
+}
+
 async function start(args: string[], env: Record<string, string | undefined>): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -137,6 +148,7 @@ async function start(args: string[], env: Record<string, string | undefined>): P
       webhook: { type: 'string' },
       model: { type: 'string' },
       'label-delay': { type: 'string' },
+      'max-record': { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -152,6 +164,7 @@ async function start(args: string[], env: Record<string, string | undefined>): P
     webhookUrl: values.webhook,
     modelPath: values.model,
     labelDelayMs: values['label-delay'] !== undefined ? parseDuration(values['label-delay'], '--label-delay') : undefined,
+    maxRecord: maxRecordFlag(values['max-record']),
   };
   const config = loadConfig(env, overrides);
   const logger = new TextLogger();
@@ -206,6 +219,7 @@ async function score(args: string[], env: Record<string, string | undefined>): P
       'no-progress': { type: 'boolean' },
       model: { type: 'string' },
       'label-delay': { type: 'string' },
+      'max-record': { type: 'string' },
     },
     strict: true,
     allowPositionals: true,
@@ -239,6 +253,7 @@ async function score(args: string[], env: Record<string, string | undefined>): P
     dataDir: values['data-dir'],
     rulesPath: values.rules,
     fieldMap: values.map !== undefined ? parseFieldMap(values.map) : undefined,
+    maxRecord: maxRecordFlag(values['max-record']),
   });
   const rules = loadRulesFile(resolve(config.rulesPath ?? BUNDLED_RULES));
   const model = values.model !== undefined ? readModel(values.model) : undefined;
@@ -259,6 +274,7 @@ async function score(args: string[], env: Record<string, string | undefined>): P
     progress: !values['no-progress'],
     model,
     labelDelayMs,
+    maxRecord: config.maxRecord,
   });
   const receiptPath = `${values.out}.receipt.json`;
   writeFileSync(receiptPath, `${JSON.stringify(receipt, null, 2)}\n`, { mode: 0o600 });

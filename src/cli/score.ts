@@ -30,6 +30,8 @@ export interface ScoreFileOptions {
   progress?: boolean;
   /** A trained model to combine with the rules. */
   model?: Model;
+  /** Longest row, in characters: a longer one is rejected. @default DEFAULT_MAX_RECORD */
+  maxRecord?: number;
   /**
    * Feed the file's labels back into the features this long after each transaction (one
    * chronological pass reproduces what production would have seen). Off when undefined.
@@ -108,6 +110,7 @@ export async function scoreFile(options: ScoreFileOptions): Promise<Receipt> {
       tokenizer: options.tokenizer,
       fieldMap: options.fieldMap,
       defaultCurrency: options.defaultCurrency,
+      maxRecord: options.maxRecord,
     })) {
       if (!reserved && batch.bytesRead >= RESERVE_AFTER_BYTES) {
         // Size the id table once for the whole file, from the rows per byte so far, instead of

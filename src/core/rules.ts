@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { ExpressionError, RuleExpressionError, RulesError, RuleSetError } from './errors.js';
 import { type CheckEnv } from './expr/checker.js';
 import { compileCondition, compileTemplate, type Condition, type Template } from './expr/compiler.js';
+import { clip } from './expr/lexer.js';
 import type { Features } from './features.js';
 import type { Transaction } from './transaction.js';
 
@@ -94,6 +95,12 @@ export interface CompileOptions {
 }
 
 const DOC_KEYS = ['version', 'description', 'thresholds', 'lists', 'rules'];
+/** The longest rule id. */
+const MAX_ID = 64;
+/** The longest version of a rules document. */
+const MAX_VERSION = 128;
+/** Problems a rules error lists at most: a document of thousands of bad rules gets a readable answer. */
+const MAX_PROBLEMS = 100;
 const RULE_KEYS = ['id', 'version', 'description', 'when', 'weight', 'action', 'detail', 'enabled'];
 
 /**
@@ -115,10 +122,15 @@ export function compileRuleSet(doc: unknown, options: CompileOptions = {}): Rule
   const errors: RulesError[] = [];
   for (const key of Object.keys(doc)) {
     if (!DOC_KEYS.includes(key))
-      errors.push(problem(key, `is not a rules document key (keys: ${DOC_KEYS.join(', ')})`));
+      errors.push(problem(clip(key), `is not a rules document key (keys: ${DOC_KEYS.join(', ')})`));
   }
   if (doc.version !== undefined && (typeof doc.version !== 'string' || doc.version === '')) {
-    errors.push(problem('version', `must be a non-empty string, such as "${String(doc.version)}"`));
+    // Suggest the value as a string only when it is a number: anything else may be huge or nested.
+    const example = typeof doc.version === 'number' ? `, such as "${doc.version}"` : '';
+    errors.push(problem('version', `must be a non-empty string${example}`));
+  } else if (typeof doc.version === 'string' && doc.version.length > MAX_VERSION) {
+    // Every decision stores the version of the rules that made it.
+    errors.push(problem('version', `must be at most ${MAX_VERSION} characters`));
   }
   if (doc.description !== undefined && typeof doc.description !== 'string') {
     errors.push(problem('description', 'must be a string'));
@@ -129,7 +141,7 @@ export function compileRuleSet(doc: unknown, options: CompileOptions = {}): Rule
     else {
       for (const [name, values] of Object.entries(doc.lists)) {
         if (!Array.isArray(values) || !values.every((v) => typeof v === 'string')) {
-          errors.push(problem(`lists.${name}`, 'must be an array of strings'));
+          errors.push(problem(`lists.${clip(name)}`, 'must be an array of strings'));
           continue;
         }
         lists.set(name, new Set(values.map((v) => v.trim().toLowerCase())));
@@ -142,7 +154,7 @@ export function compileRuleSet(doc: unknown, options: CompileOptions = {}): Rule
     else {
       for (const k of Object.keys(doc.thresholds)) {
         if (k !== 'review' && k !== 'block')
-          errors.push(problem(`thresholds.${k}`, 'is not a threshold (thresholds: review, block)'));
+          errors.push(problem(`thresholds.${clip(k)}`, 'is not a threshold (thresholds: review, block)'));
       }
       for (const k of ['review', 'block'] as const) {
         const v = doc.thresholds[k];
@@ -170,6 +182,11 @@ export function compileRuleSet(doc: unknown, options: CompileOptions = {}): Rule
       }
     });
   }
+  if (errors.length > MAX_PROBLEMS) {
+    const more = errors.length - MAX_PROBLEMS;
+    errors.length = MAX_PROBLEMS;
+    errors.push(problem('', `and ${more.toLocaleString('en-US')} more problems, not listed`));
+  }
   if (errors.length === 1) throw errors[0];
   if (errors.length > 1) throw new RuleSetError(errors, file);
   const version =
@@ -190,18 +207,21 @@ function compileRule(
   const problem = (at: string, reason: string): RulesError => new RulesError(`${path}${at}`, reason, file);
   if (!isObject(r)) throw problem('', 'must be an object');
   const id = r.id;
-  if (typeof id !== 'string' || !/^[a-z][a-z0-9_]*$/.test(id)) throw problem('.id', 'must be a snake_case name');
-  if (ids.has(id)) throw problem('.id', `"${id}" is used twice`);
+  // Ids are named in every decision's reasons and in error messages: short by rule.
+  if (typeof id !== 'string' || !/^[a-z][a-z0-9_]*$/.test(id) || id.length > MAX_ID) {
+    throw problem('.id', `must be a snake_case name of at most ${MAX_ID} characters`);
+  }
+  if (ids.has(id)) throw problem('.id', `"${clip(id)}" is used twice`);
   ids.add(id);
   for (const key of Object.keys(r)) {
     if (RULE_KEYS.includes(key)) continue;
     if (key === 'kind' || key === 'params') {
       throw problem(
-        `.${key}`,
+        `.${clip(key)}`,
         'rule kinds and params are gone: write the condition in "when", e.g. "when": "amount > 10000"',
       );
     }
-    throw problem(`.${key}`, `is not a rule key (keys: ${RULE_KEYS.join(', ')})`);
+    throw problem(`.${clip(key)}`, `is not a rule key (keys: ${RULE_KEYS.join(', ')})`);
   }
   const version = r.version ?? 1;
   if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {

@@ -181,11 +181,17 @@ export function validateRecord(fields: string[], mapping: ColumnMapping, ctx: Va
     };
   }
   const attributes: Record<string, string> = {};
+  let longAttributes: FieldError[] | undefined;
   for (const [i, name] of mapping.attributes) {
     const v = fields[i];
-    if (v !== undefined && v !== '') attributes[name] = detached(maskPansInText(v));
+    if (v === undefined || v === '') continue;
+    // Capped like the known text fields: whatever a column holds is stored and shown per transaction.
+    if (v.length > MAX_TEXT) (longAttributes ??= []).push({ column: name, reason: `is longer than ${MAX_TEXT} characters` });
+    else attributes[name] = detached(maskPansInText(v));
   }
-  return buildTransaction(fields, mapping, attributes, ctx);
+  const result = buildTransaction(fields, mapping, attributes, ctx);
+  if (!longAttributes) return result;
+  return { ok: false, errors: result.ok ? longAttributes : [...result.errors, ...longAttributes] };
 }
 
 /**

@@ -31,6 +31,8 @@ export interface LocalRuntimeDeps {
   logger: Logger;
   fieldMap: FieldMap;
   batchSize: number;
+  /** Longest CSV row, in characters: a longer one is rejected. @default DEFAULT_MAX_RECORD */
+  maxRecord?: number;
   pollMs: number;
   /**
    * How long an inbox file that ends in the middle of a line must hold still before that line is
@@ -258,6 +260,7 @@ export class LocalRuntime {
       fieldMap: this.deps.fieldMap,
       batchSize: this.deps.batchSize,
       settleMs: this.deps.settleMs ?? DEFAULT_SETTLE_MS,
+      maxRecord: this.deps.maxRecord,
       logger: this.log,
       onAlerts: (alerts) => this.alerted(alerts),
       onProgress: (_f, batch) => {

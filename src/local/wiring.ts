@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConsoleAlertSink } from '../adapters/local/ConsoleAlertSink.js';
-import { FileRulesSource } from '../adapters/local/FileRulesSource.js';
+import { FileRulesSource, loadRulesFile } from '../adapters/local/FileRulesSource.js';
 import { FolderObjectStore } from '../adapters/local/FolderObjectStore.js';
 import { JsonlAlertSink } from '../adapters/local/JsonlAlertSink.js';
 import { SqliteStateStore } from '../adapters/local/SqliteStateStore.js';
@@ -96,6 +96,13 @@ function octal(mode: number): string {
 export function createLocalRuntime(config: Config, options: LocalWiringOptions): LocalWiring {
   const dataDir = resolve(config.dataDir);
   for (const f of DATA_FOLDERS) mkdirSync(join(dataDir, f), { recursive: true, mode: 0o700 });
+  // Rules and model first: an invalid one stops start-up with its message before the database
+  // threads are started (they would keep the process alive after the error). The rules source
+  // itself needs the database (its audit log), so the file is checked here and read again below.
+  const rulesPath = resolve(config.rulesPath ?? dataDirRules(dataDir, options.logger));
+  if (config.rulesPath !== undefined) checkOwnRulesFile(rulesPath, options.logger);
+  loadRulesFile(rulesPath);
+  const model = config.modelPath !== undefined ? readModelFile(resolve(config.modelPath)) : undefined;
   const tokenizer = createPanTokenizer(loadOrCreateTokenKey(dataDir, config.tokenKey));
   const dbPath = join(dataDir, 'fraudmini.db');
   // The main connection's commits answer API requests: its WAL checkpoints run on their own thread.
@@ -107,10 +114,7 @@ export function createLocalRuntime(config: Config, options: LocalWiringOptions):
   });
   // File batches are committed on this worker thread while the next batch is scored.
   const commits = new SqliteWorkerBatchCommitter({ path: dbPath });
-  const rulesPath = resolve(config.rulesPath ?? dataDirRules(dataDir, options.logger));
-  if (config.rulesPath !== undefined) checkOwnRulesFile(rulesPath, options.logger);
   const rules = new FileRulesSource(rulesPath, options.logger, { audit: state });
-  const model = config.modelPath !== undefined ? readModelFile(resolve(config.modelPath)) : undefined;
   const features = localFeatureWindows(config.labelDelayMs, model);
   const replayed = replayInto(state, features);
   const labelTransaction = (id: string, label: Label): LabelResult => {
@@ -170,6 +174,7 @@ export function createLocalRuntime(config: Config, options: LocalWiringOptions):
     logger: options.logger,
     fieldMap: config.fieldMap,
     batchSize: config.batchSize,
+    maxRecord: config.maxRecord,
     pollMs: config.pollMs,
     onReceipt: options.onReceipt,
     model,

@@ -1,4 +1,4 @@
-import { HeaderError } from '../core/errors.js';
+import { FileFormatError } from '../core/errors.js';
 import type { PanTokenizer } from '../core/pan.js';
 import type { FieldMap } from '../core/schema.js';
 import type { IngestCheckpoint, IngestCheckpoints } from '../ports/AsyncStateStore.js';
@@ -116,7 +116,7 @@ export async function handOffFile(file: { key: string; etag: string }, deps: Han
     }
     cp.status = 'processed';
   } catch (e) {
-    if (!(e instanceof HeaderError)) throw e;
+    if (!(e instanceof FileFormatError)) throw e;
     cp.status = 'failed';
     cp.error = e.message;
     deps.logger.warn(`file ${file.key} failed: ${e.message}`, { file: file.key });

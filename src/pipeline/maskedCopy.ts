@@ -1,5 +1,5 @@
 import { StringDecoder } from 'node:string_decoder';
-import { CsvParser, type CsvRecord, csvEscape, detectDelimiter } from '../core/csv.js';
+import { CsvParser, type CsvRecord, csvEscape, DEFAULT_MAX_RECORD, detectDelimiter } from '../core/csv.js';
 import { maskPan, maskPansInText, type PanTokenizer } from '../core/pan.js';
 import { type FieldMap, mapHeader } from '../core/schema.js';
 
@@ -97,7 +97,7 @@ function isPlain(line: string, delimiter: string, fields: number): boolean {
  */
 export async function* maskedCsv(
   source: AsyncIterable<Buffer | string>,
-  options: { tokenizer: PanTokenizer; fieldMap?: FieldMap },
+  options: { tokenizer: PanTokenizer; fieldMap?: FieldMap; maxRecord?: number },
 ): AsyncGenerator<string> {
   const decoder = new StringDecoder('utf8');
   let parser: CsvParser | undefined;
@@ -129,7 +129,7 @@ export async function* maskedCsv(
       const nl = pending.indexOf('\n');
       if (nl === -1 && pending.length < 1 << 20) continue;
       delimiter = detectDelimiter(pending.slice(0, nl === -1 ? pending.length : nl));
-      parser = new CsvParser(delimiter);
+      parser = new CsvParser(delimiter, { maxRecord: options.maxRecord });
       parser.push(pending, records);
       pending = '';
     } else parser.push(text, records);
@@ -139,7 +139,7 @@ export async function* maskedCsv(
   if (!parser) {
     pending += decoder.end();
     delimiter = detectDelimiter(pending.split('\n')[0] ?? '');
-    parser = new CsvParser(delimiter);
+    parser = new CsvParser(delimiter, { maxRecord: options.maxRecord });
     parser.push(pending, records);
   } else parser.push(decoder.end(), records);
   parser.end(records);
@@ -147,20 +147,59 @@ export async function* maskedCsv(
   if (out) yield out;
 }
 
-/** Masks PAN-shaped text line by line, for files that could not be parsed as CSV (`failed/`). */
-export async function* maskedText(source: AsyncIterable<Buffer | string>): AsyncGenerator<string> {
+/**
+ * Masks PAN-shaped text line by line, for files that could not be parsed as CSV (`failed/`).
+ * A line longer than `maxLine` characters is copied cut (see {@link cutLine}) and the rest of it
+ * skipped, so memory stays bounded and the work linear whatever the file holds.
+ */
+export async function* maskedText(
+  source: AsyncIterable<Buffer | string>,
+  maxLine = DEFAULT_MAX_RECORD,
+): AsyncGenerator<string> {
   const decoder = new StringDecoder('utf8');
+  // The unfinished last line (at most maxLine characters), and whether the line being read was cut.
   let rest = '';
-  for await (const chunk of source) {
-    const text = rest + (typeof chunk === 'string' ? chunk : decoder.write(chunk));
-    const nl = text.lastIndexOf('\n');
-    if (nl === -1) {
-      rest = text;
-      continue;
+  let cutting = false;
+  const take = (text: string): string => {
+    let out = '';
+    let from = 0;
+    if (cutting) {
+      const first = text.indexOf('\n');
+      if (first === -1) return '';
+      cutting = false;
+      out = '\n';
+      from = first + 1;
     }
-    rest = text.slice(nl + 1);
-    yield maskPansInText(text.slice(0, nl + 1));
+    const nl = text.lastIndexOf('\n');
+    if (nl >= from) {
+      out += maskPansInText(rest + text.slice(from, nl + 1));
+      rest = '';
+      from = nl + 1;
+    }
+    rest += text.slice(from);
+    if (rest.length > maxLine) {
+      out += cutLine(rest, maxLine);
+      rest = '';
+      cutting = true;
+    }
+    return out;
+  };
+  for await (const chunk of source) {
+    const out = take(typeof chunk === 'string' ? chunk : decoder.write(chunk));
+    if (out) yield out;
   }
-  rest += decoder.end();
-  if (rest) yield maskPansInText(rest);
+  const out = take(decoder.end());
+  if (out || rest) yield out + maskPansInText(rest);
 }
+
+/**
+ * The first `max` characters of a line too long to copy, followed by a note. The kept part ends
+ * at its last letter, so no card number split by the cut is left partly readable.
+ */
+function cutLine(line: string, max: number): string {
+  let end = Math.min(max, line.length);
+  while (end > 0 && !LETTER.test(line.charAt(end - 1))) end--;
+  return `${maskPansInText(line.slice(0, end))}[… cut: the line is longer than ${max.toLocaleString('en-US')} characters]`;
+}
+
+const LETTER = /\p{L}/u;

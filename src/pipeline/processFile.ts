@@ -1,4 +1,4 @@
-import { HeaderError } from '../core/errors.js';
+import { FileFormatError } from '../core/errors.js';
 import type { Model } from '../core/model/model.js';
 import { printable } from '../core/printable.js';
 import type { PanTokenizer } from '../core/pan.js';
@@ -29,6 +29,8 @@ export interface FileProcessorDeps {
   fieldMap?: FieldMap;
   /** @default 5000 */
   batchSize?: number;
+  /** Longest row, in characters: a longer one is rejected. @default DEFAULT_MAX_RECORD */
+  maxRecord?: number;
   /**
    * A raw file whose last line has no line end may still be being written: that line is taken as
    * a row only once the file has not changed for this long. @default 0
@@ -88,7 +90,7 @@ export async function processFile(file: FileRecord, deps: FileProcessorDeps): Pr
       try {
         read = await ingestRows(current, deps);
       } catch (e) {
-        if (e instanceof HeaderError) return failFile(current, e.message, deps);
+        if (e instanceof FileFormatError) return failFile(current, e.message, deps);
         if (e instanceof UnreadableObjectError) return failFile(current, unreadable(current, e), deps);
         if (e instanceof ObjectChangedError) return failFile(current, changed(current, e.reason), deps);
         throw e;
@@ -135,6 +137,7 @@ async function ingestRows(file: FileRecord, deps: FileProcessorDeps): Promise<Re
     tokenizer: deps.tokenizer,
     fieldMap: deps.fieldMap,
     batchSize: deps.batchSize,
+    maxRecord: deps.maxRecord,
     skipRows: file.rowsDone,
     onHeader: (mapping, delimiter, fields) => {
       renderer = new MaskedCsvRenderer({ cardColumn: mapping.index.card_number, delimiter, tokenizer: deps.tokenizer });
@@ -253,7 +256,11 @@ async function finishFile(file: FileRecord, deps: FileProcessorDeps, read?: Read
     // before copies were written during ingest): render the copy again from the raw file.
     await deps.objects.write(
       keys.copy,
-      maskedCsv(deps.objects.read(file.workKey), { tokenizer: deps.tokenizer, fieldMap: deps.fieldMap }),
+      maskedCsv(deps.objects.read(file.workKey), {
+        tokenizer: deps.tokenizer,
+        fieldMap: deps.fieldMap,
+        maxRecord: deps.maxRecord,
+      }),
     );
   }
   const late = await changeSince(read, file, deps.objects);

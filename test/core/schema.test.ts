@@ -432,6 +432,30 @@ describe('validateRecord', () => {
     expect(JSON.stringify(tx)).not.toContain(VISA);
   });
 
+  it('rejects an attribute longer than 256 characters, naming its column, along with the row\'s other problems', () => {
+    // Act
+    const kept = ok(
+      validateRow([...BASIC, 'Note'], { timestamp: '2024-03-01', account_id: 'a', amount: '1', Note: 'n'.repeat(256) }),
+    );
+    const errors = errorsOf(
+      validateRow([...BASIC, 'Note', 'ref'], {
+        timestamp: '2024-03-01',
+        account_id: 'a',
+        amount: '0',
+        Note: 'n'.repeat(257),
+        ref: 'r'.repeat(1 << 20),
+      }),
+    );
+
+    // Assess
+    expect(kept.attributes.Note).toHaveLength(256);
+    expect(errors).toEqual([
+      { column: 'amount', reason: 'must be greater than 0 (got 0)' },
+      { column: 'Note', reason: 'is longer than 256 characters' },
+      { column: 'ref', reason: 'is longer than 256 characters' },
+    ]);
+  });
+
   it('masks PAN-shaped text pasted into known text fields', () => {
     // Act
     const tx = ok(

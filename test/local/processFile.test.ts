@@ -268,6 +268,49 @@ describe('processFile (local pipeline over SQLite and a folder)', () => {
     expect(state.stats().files.failed).toBe(1);
   });
 
+  it('rejects a row longer than the limit with its row and line, and decides the rest', async () => {
+    // Prepare: row 2 (line 3) holds a 1 MiB note
+    const rows = [1, 2, 3].map((i) => `L${i},2026-01-01T00:00:0${i}Z,A,,20.00,USD,M,T,US,,,,${i === 2 ? 'n'.repeat(1 << 20) : 'ok'}`);
+    const file = await drop('long.csv', `${HEADER},note\n${rows.join('\n')}\n`);
+
+    // Act
+    const receipt = await processFile(file, deps);
+
+    // Assess
+    expect(receipt.status).toBe('processed');
+    expect(receipt.counts).toMatchObject({ rows: 3, accepted: 2, rejected: 1, decided: 2 });
+    expect(receipt.rejections).toEqual([
+      { row: 2, line: 3, column: '(row)', reason: 'the row is longer than 65,536 characters, the longest row allowed' },
+    ]);
+    expect(state.getTransaction('L2')).toBeUndefined();
+    expect(readFileSync(join(dir, 'processed/long.csv'), 'utf8').length).toBeLessThan(100_000);
+  });
+
+  it('fails a file whose quoted field is still open at the row limit, with the reason and a cut copy in failed/', async () => {
+    // Prepare: one decided row, then a quoted field that never closes, 4 MiB long
+    const file = await drop(
+      'open.csv',
+      `${HEADER},note\nO1,2026-01-01T00:00:00Z,A,,20.00,USD,M,T,US,,,,ok\nO2,2026-01-01T00:00:01Z,A,,20.00,USD,M,T,US,,,,"${'q'.repeat(4 << 20)}`,
+    );
+
+    // Act: one row per batch, so the row before the open quote is committed before the file fails
+    const receipt = await processFile(file, { ...deps, batchSize: 1 });
+
+    // Assess: what was committed stays counted (a fixed file dropped again decides it once)
+    expect(receipt.status).toBe('failed');
+    expect(receipt.error).toBe(
+      'open.csv: line 3: a quoted field is still open 65,536 characters into its record, the longest record allowed: a closing quote is probably missing',
+    );
+    expect(receipt.counts).toMatchObject({ rows: 1, accepted: 1, rejected: 0, decided: 1 });
+    expect(state.getTransaction('O1')).toBeDefined();
+    const saved = JSON.parse(readFileSync(join(dir, 'failed/open.receipt.json'), 'utf8'));
+    expect(saved.error).toBe(receipt.error);
+    const copy = readFileSync(join(dir, 'failed/open.csv'), 'utf8');
+    expect(copy.length).toBeLessThan(70_000);
+    expect(copy).toContain('[… cut: the line is longer than 65,536 characters]');
+    expect(readdirSync(join(dir, 'inbox'))).toEqual([]);
+  });
+
   it('keeps a decision per transaction id across files (explicit ids are idempotent)', async () => {
     // Prepare
     const csv = `${HEADER}\nX1,2026-01-01T00:00:00Z,A,,20000.00,USD,M,T,US,,,\n`;

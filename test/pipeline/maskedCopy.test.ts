@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { csvEscape } from '../../src/core/csv.js';
 import { maskPan, maskPansInText } from '../../src/core/pan.js';
-import { MaskedCsvRenderer } from '../../src/pipeline/maskedCopy.js';
+import { MaskedCsvRenderer, maskedText } from '../../src/pipeline/maskedCopy.js';
 import { TEST_PANS } from '../helpers/fixtures.js';
 import { testTokenizer } from '../helpers/transactions.js';
 
@@ -72,5 +72,29 @@ describe('MaskedCsvRenderer', () => {
       '',
     ]);
     expect(renderer.take()).toBe('');
+  });
+});
+
+describe('maskedText', () => {
+  const collect = async (chunks: string[]): Promise<string> => {
+    let out = '';
+    for await (const piece of maskedText((async function* () { yield* chunks; })())) out += piece;
+    return out;
+  };
+
+  it('cuts a line longer than the limit at a letter, so a card number across the cut is not left partly readable', async () => {
+    // Prepare: a PAN straddles the 65,536th character of line 2; the line goes on for 1 MiB
+    const line2 = `${'a'.repeat(65_530)}4111 1111 1111 1111 ${'b'.repeat(1 << 20)}`;
+    const text = `h1,h2\n${line2}\nnext 4242424242424242\n`;
+    const chunks: string[] = [];
+    for (let i = 0; i < text.length; i += 10_000) chunks.push(text.slice(i, i + 10_000));
+
+    // Act
+    const out = await collect(chunks);
+
+    // Assess
+    expect(out).toBe(
+      `h1,h2\n${'a'.repeat(65_530)}[… cut: the line is longer than 65,536 characters]\nnext 424242******4242\n`,
+    );
   });
 });

@@ -177,6 +177,31 @@ describe('rules API (GET/PUT /rules)', () => {
     expect(rules.current().version).toBe('default-1');
   });
 
+  it('PUT /rules refuses a rule nested 5,000 deep with 400 and its position, and a document of arrays nested 100,000 deep with 400', async () => {
+    // Prepare: raw JSON text, as a client would send it
+    const deepRule = JSON.stringify({
+      version: 'deep',
+      rules: [{ id: 'deep', when: `${'('.repeat(5000)}amount > 1${')'.repeat(5000)}`, weight: 1 }],
+    });
+    const deepDoc = `{"version": ${'['.repeat(100_000)}1${']'.repeat(100_000)}, "rules": []}`;
+    const headers = { 'content-type': 'application/json', 'x-admin-key': ADMIN_KEY };
+
+    // Act
+    const rule = await app.inject({ method: 'PUT', url: '/rules', payload: deepRule, headers });
+    const doc = await app.inject({ method: 'PUT', url: '/rules', payload: deepDoc, headers });
+
+    // Assess
+    expect(rule.statusCode).toBe(400);
+    expect(rule.json().errors).toEqual([
+      { path: 'rules[0].when', column: 101, reason: expect.stringMatching(/^the expression nests more than 100 levels deep/) },
+    ]);
+    expect(rule.json().message.length).toBeLessThan(500);
+    expect(doc.statusCode).toBe(400);
+    expect(doc.json().errors).toEqual([{ path: 'version', reason: 'must be a non-empty string' }]);
+    expect(rules.current().version).toBe('default-1');
+    expect(logger.lines.filter((l) => l.startsWith('error'))).toEqual([]);
+  });
+
   it('keeps the set written by PUT across a reload of the file', async () => {
     // Prepare
     await put(document('v4'));
