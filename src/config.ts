@@ -38,6 +38,8 @@ export interface Config {
   /** Longest CSV row, in characters: a longer row is rejected, a quoted field still open that far fails its file. */
   maxRecord: number;
   pollMs: number;
+  /** How long an inbox file whose last line has no line end must hold still before that line is read. */
+  settleMs: number;
   defaultCurrency: string;
 }
 
@@ -148,6 +150,12 @@ export const SETTINGS = [
     parse: int('FRAUDMINI_POLL_MS', 50, 60_000),
   },
   {
+    env: 'FRAUDMINI_SETTLE_MS',
+    key: 'settleMs',
+    doc: 'how long an inbox file ending mid-line must hold still before that line is read, in ms',
+    parse: int('FRAUDMINI_SETTLE_MS', 0, 600_000),
+  },
+  {
     env: 'FRAUDMINI_CURRENCY',
     key: 'defaultCurrency',
     doc: 'currency of rows without one',
@@ -172,6 +180,7 @@ export const DEFAULTS: Config = {
   batchSize: 5000,
   maxRecord: DEFAULT_MAX_RECORD,
   pollMs: 500,
+  settleMs: 5000,
   defaultCurrency: 'USD',
 };
 

@@ -34,6 +34,7 @@ describe('loadConfig', () => {
       fieldMap: {},
       batchSize: 5000,
       pollMs: 500,
+      settleMs: 5000,
       defaultCurrency: 'USD',
     });
   });
@@ -54,6 +55,7 @@ describe('loadConfig', () => {
       FRAUDMINI_BATCH_SIZE: '250',
       FRAUDMINI_MAX_RECORD: '1048576',
       FRAUDMINI_POLL_MS: '100',
+      FRAUDMINI_SETTLE_MS: '2500',
       FRAUDMINI_CURRENCY: 'eur',
       FRAUDMINI_MODEL: '/etc/fraud/model.json',
       FRAUDMINI_LABEL_DELAY: '3d',
@@ -78,6 +80,7 @@ describe('loadConfig', () => {
       batchSize: 250,
       maxRecord: 1 << 20,
       pollMs: 100,
+      settleMs: 2500,
       defaultCurrency: 'EUR',
       modelPath: '/etc/fraud/model.json',
       labelDelayMs: 3 * 86_400_000,

@@ -176,6 +176,7 @@ export function createLocalRuntime(config: Config, options: LocalWiringOptions):
     batchSize: config.batchSize,
     maxRecord: config.maxRecord,
     pollMs: config.pollMs,
+    settleMs: config.settleMs,
     onReceipt: options.onReceipt,
     model,
   });
