@@ -25,44 +25,33 @@ export interface MaskedCsvOptions {
  */
 export class MaskedCsvRenderer {
   private lines: string[] = [];
-  /** Whether a whole line can be checked at once (see {@link record}). */
-  private readonly lineAtOnce: boolean;
 
-  constructor(private readonly options: MaskedCsvOptions) {
-    // A digit run that masking looks at continues over spaces and dashes only.
-    this.lineAtOnce = !/[\d -]/.test(options.delimiter);
-  }
+  constructor(private readonly options: MaskedCsvOptions) {}
 
-  /** The header line, kept as given. */
+  /** The header line: a column named like a card number is masked as a value would be. */
   header(fields: readonly string[]): void {
     const d = this.options.delimiter;
-    this.lines.push(fields.map((f) => csvEscape(f, d)).join(d));
+    this.lines.push(fields.map((f) => csvEscape(maskPansInText(f), d)).join(d));
   }
 
   /**
-   * One data record, masked. Most records need nothing but the card column replaced: then the
-   * line is joined once and checked as a whole (no quote, line break or delimiter inside a field,
-   * no PAN-shaped text: a digit run cannot cross a delimiter), which is what every field's own
-   * check would conclude; otherwise each field is masked and quoted on its own.
+   * One data record, masked field by field (a card number split over two fields is two values,
+   * neither of them a card number). Most records need no quoting: then the masked fields are
+   * joined once and checked as a whole (no quote or line break, no delimiter but the joins).
    */
   record(fields: readonly string[]): void {
     const { cardColumn, delimiter: d } = this.options;
-    if (this.lineAtOnce) {
-      const out = fields.slice();
-      if (cardColumn >= 0 && cardColumn < out.length) out[cardColumn] = this.maskCard(out[cardColumn] as string);
-      const line = out.join(d);
-      if (isPlain(line, d, fields.length) && maskPansInText(line) === line) {
-        this.lines.push(line);
-        return;
-      }
-    }
-    let line = '';
+    const out = new Array<string>(fields.length);
     for (let i = 0; i < fields.length; i++) {
       const f = fields[i] as string;
-      const masked = i === cardColumn ? this.maskCard(f) : maskPansInText(f);
-      line += (i === 0 ? '' : d) + csvEscape(masked, d);
+      out[i] = i === cardColumn ? this.maskCard(f) : maskPansInText(f);
     }
-    this.lines.push(line);
+    const line = out.join(d);
+    if (isPlain(line, d, out.length)) {
+      this.lines.push(line);
+      return;
+    }
+    this.lines.push(out.map((f) => csvEscape(f, d)).join(d));
   }
 
   /** The text rendered since the last call. */
