@@ -1,3 +1,4 @@
+import { maskPansInText } from '../../core/pan.js';
 import type { Logger } from '../../ports/Logger.js';
 
 /** Options of {@link TextLogger}. */
@@ -8,7 +9,11 @@ export interface TextLoggerOptions {
   format?: 'text' | 'json';
 }
 
-/** Writes one line per event; never given card data (callers pass ids and masked values). */
+/**
+ * Writes one line per event. Callers pass ids and masked values; as the last line of defence,
+ * the whole line goes through the PAN masker too (a file name or an error message from the file
+ * system can carry what its caller did not mean to log).
+ */
 export class TextLogger implements Logger {
   private readonly out: NodeJS.WritableStream;
   private readonly format: 'text' | 'json';
@@ -33,10 +38,15 @@ export class TextLogger implements Logger {
   private write(level: string, message: string, fields?: Record<string, unknown>): void {
     const time = new Date().toISOString();
     if (this.format === 'json') {
-      this.out.write(`${JSON.stringify({ time, level, message, ...fields })}\n`);
+      this.out.write(`${JSON.stringify({ time, level, message, ...fields }, maskStrings)}\n`);
     } else {
       const tag = level === 'info' ? '' : `${level.toUpperCase()} `;
-      this.out.write(`${time.slice(11, 19)} ${tag}${message}\n`);
+      this.out.write(`${time.slice(11, 19)} ${tag}${maskPansInText(message)}\n`);
     }
   }
+}
+
+/** A JSON replacer that masks every string (before escaping, so a line break cannot hide a PAN). */
+function maskStrings(_key: string, value: unknown): unknown {
+  return typeof value === 'string' ? maskPansInText(value) : value;
 }
