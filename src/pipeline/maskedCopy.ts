@@ -136,20 +136,80 @@ export async function* maskedCsv(
   if (out) yield out;
 }
 
-/** Masks PAN-shaped text line by line, for files that could not be parsed as CSV (`failed/`). */
+/**
+ * Masks PAN-shaped text in a stream, for files that could not be parsed as CSV (`failed/`), as
+ * masking the whole text at once would. A card number can run over lines (a quoted field) and
+ * chunks, but never over a letter: the text is masked up to the last letter of what has been
+ * read, with {@link CONTEXT} characters on both sides of each cut so the shapes that are not card
+ * numbers (dates, UUIDs…) are seen whole, and the rest waits for the next chunk. A stretch of more
+ * than {@link MAX_CARRY} characters without a letter is masked as it stands.
+ */
 export async function* maskedText(source: AsyncIterable<Buffer | string>): AsyncGenerator<string> {
   const decoder = new StringDecoder('utf8');
-  let rest = '';
+  // `buf[0..from)` was emitted already and is kept as context; `from` is at a letter (or 0).
+  let buf = '';
+  let from = 0;
   for await (const chunk of source) {
-    const text = rest + (typeof chunk === 'string' ? chunk : decoder.write(chunk));
-    const nl = text.lastIndexOf('\n');
-    if (nl === -1) {
-      rest = text;
+    buf += typeof chunk === 'string' ? chunk : decoder.write(chunk);
+    const cut = lastLetter(buf, buf.length - CONTEXT);
+    if (cut <= from) {
+      if (buf.length - from <= MAX_CARRY) continue;
+      // No letter for too long: mask what there is, and start afresh.
+      yield sliceByLetters(maskPansInText(buf), from, buf.length, buf);
+      buf = '';
+      from = 0;
       continue;
     }
-    rest = text.slice(nl + 1);
-    yield maskPansInText(text.slice(0, nl + 1));
+    yield sliceByLetters(maskPansInText(buf), from, cut, buf);
+    const keep = Math.max(0, cut - CONTEXT);
+    buf = buf.slice(keep);
+    from = cut - keep;
   }
-  rest += decoder.end();
-  if (rest) yield maskPansInText(rest);
+  buf += decoder.end();
+  if (buf.length > from) yield sliceByLetters(maskPansInText(buf), from, buf.length, buf);
+}
+
+/** Characters kept on each side of a cut: more than the longest shape masking looks at around a digit. */
+const CONTEXT = 64;
+/** Characters without a letter that are held back before they are masked anyway. */
+const MAX_CARRY = 1 << 20;
+
+/** Index of the last ASCII letter of `text` before `before`, or -1. */
+function lastLetter(text: string, before: number): number {
+  for (let i = Math.min(before, text.length) - 1; i >= 0; i--) {
+    const c = text.charCodeAt(i) | 32;
+    if (c >= 97 && c <= 122) return i;
+  }
+  return -1;
+}
+
+/**
+ * The part of `masked` (the masked form of `text`) that stands for `text[from..to)`, where `from`
+ * and `to` are at ASCII letters or the ends of `text`. Masking replaces stretches of digits and
+ * separators only, so the n-th letter of `text` is the n-th letter of `masked`.
+ */
+function sliceByLetters(masked: string, from: number, to: number, text: string): string {
+  if (masked === text) return text.slice(from, to);
+  const start = from === 0 ? 0 : nthLetter(masked, lettersBefore(text, from));
+  const end = to >= text.length ? masked.length : nthLetter(masked, lettersBefore(text, to));
+  return masked.slice(start, end);
+}
+
+function lettersBefore(text: string, at: number): number {
+  let n = 0;
+  for (let i = 0; i < at; i++) {
+    const c = text.charCodeAt(i) | 32;
+    if (c >= 97 && c <= 122) n++;
+  }
+  return n;
+}
+
+/** Index of the letter that has `n` letters before it. */
+function nthLetter(text: string, n: number): number {
+  let seen = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i) | 32;
+    if (c >= 97 && c <= 122 && seen++ === n) return i;
+  }
+  return text.length;
 }
