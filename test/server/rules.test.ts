@@ -132,9 +132,11 @@ describe('rules API (GET/PUT /rules)', () => {
     // Prepare
     const before = readFileSync(rulesPath, 'utf8');
     const [a, b] = canaries();
-    const doc = document('v-pan');
-    doc.lists = { blocked: ['Shady Ltd', a?.text ?? ''] };
-    doc.rules[0] = { ...(doc.rules[0] as (typeof doc.rules)[0]), detail: `card ${b?.text ?? ''}` };
+    const doc = {
+      ...document('v-pan'),
+      lists: { blocked: ['Shady Ltd', a?.text ?? ''] },
+      rules: [{ id: 'high_value', when: 'amount > 10000', weight: 60, detail: `card ${b?.text ?? ''}` }],
+    };
 
     // Act
     const res = await put(doc);
