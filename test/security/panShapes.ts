@@ -179,7 +179,11 @@ export const panArb: fc.Arbitrary<string> = fc
   .chain((s) => fc.tuple(fc.constantFrom(...s.prefixes), fc.constantFrom(...s.lengths)))
   .chain(([prefix, length]) =>
     fc
-      .string({ unit: fc.constantFrom(...'0123456789'), minLength: length - 1 - prefix.length, maxLength: length - 1 - prefix.length })
+      .string({
+        unit: fc.constantFrom(...'0123456789'),
+        minLength: length - 1 - prefix.length,
+        maxLength: length - 1 - prefix.length,
+      })
       .map((rest) => luhnComplete(prefix + rest)),
   );
 
@@ -227,4 +231,124 @@ export const writtenPanArb: fc.Arbitrary<WrittenPan> = panArb.chain((pan) =>
 export function leakedPans(text: string, pans: readonly string[]): string[] {
   const digits = text.normalize('NFKC').replace(/[^0-9]/g, '');
   return pans.filter((p) => digits.includes(p));
+}
+
+/** A CSV cell holding `text`, quoted when it has to be. */
+function cell(text: string): string {
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/** 2026-02-01T00:00:00Z plus `minutes`, as ISO 8601. */
+function at(minutes: number): string {
+  return new Date(Date.UTC(2026, 1, 1) + minutes * 60_000).toISOString();
+}
+
+/**
+ * A CSV that holds every canary everywhere a file can: as column names, in `card_number`, in the
+ * text fields and attributes (a quoted line break included), as a transaction id, and in every
+ * field that rejects it (amount, timestamp, label, currency, balance). Each shape's first row is
+ * over 10,000, so it alerts.
+ */
+export function canaryCsv(shapes: readonly WrittenPan[], idPrefix = 'c'): string {
+  const named = shapes.slice(0, 3);
+  const header = [
+    ...['transaction_id', 'timestamp', 'account_id', 'card_number', 'amount', 'currency'],
+    ...['merchant', 'label', 'account_balance', 'note'],
+    ...named.map((c) => c.text),
+  ];
+  const rows = [header];
+  for (const [i, c] of shapes.entries()) {
+    const ts = at(i);
+    const extra = named.map(() => c.text);
+    rows.push([
+      ...[`${idPrefix}${i}`, ts, `acct ${c.text}`, c.text, '15000.00', 'USD'],
+      ...[`shop ${c.text}`, '', '', `paid with ${c.text}`, ...extra],
+    ]);
+    rows.push([c.text, ts, 'acct-id', '', '20.00', 'USD', 'M', '', '', '', ...named.map(() => '')]);
+    const bad = (k: number, field: number): string[] => {
+      const row = [`${idPrefix}${i}-bad${k}`, ts, 'acct-bad', '', '20.00', 'USD', 'M', '', '', '', ...named.map(() => '')];
+      row[field] = c.text;
+      return row;
+    };
+    rows.push(bad(1, 4), bad(2, 1), bad(3, 7), bad(4, 5), bad(5, 8));
+  }
+  return `${rows.map((r) => r.map(cell).join(',')).join('\n')}\n`;
+}
+
+/** A CSV whose header maps onto nothing (the file fails), holding every canary. */
+export function canaryBrokenCsv(shapes: readonly WrittenPan[]): string {
+  return `foo,bar\n${shapes.map((c, i) => `${i},${cell(c.text)}`).join('\n')}\n${shapes.map((c) => c.text).join(' | ')}\n`;
+}
+
+/** File names, one per canary that can be part of one: `batch_<PAN>.csv`. */
+export function canaryFileNames(shapes: readonly WrittenPan[]): string[] {
+  return shapes.filter((c) => nameSafe(c.text)).map((c) => `batch_${c.text}.csv`);
+}
+
+/** A small valid file (one alerting row, one rejected row) to go under a canary file name. */
+export function canaryNamedCsv(index: number): string {
+  const ts = at(1000 + index);
+  return `transaction_id,timestamp,account_id,amount\n,${ts},named-${index},15000.00\nn${index}-bad,${ts},named,-1\n`;
+}
+
+/** A rules document with a canary in a rule's detail and in a list. */
+export function canaryRules(shapes: readonly WrittenPan[]): unknown {
+  return {
+    version: 'canary',
+    lists: { blocked_cards: shapes.map((c) => c.text) },
+    rules: [{ id: 'high_value', when: 'amount > 10000', weight: 60, detail: `card ${shapes[0]?.text ?? ''} spent {amount}` }],
+  };
+}
+
+/** One HTTP request of the canary suite, and the statuses it may get. */
+export interface CanaryRequest {
+  method: 'GET' | 'POST' | 'PUT';
+  path: string;
+  /** A JSON body, or a raw string sent as `application/json`. */
+  body?: unknown;
+  raw?: string;
+  expect: readonly number[];
+}
+
+/**
+ * Every canary through every API route: keys and values of a POST, a PAN as the transaction id,
+ * rejected fields, a body that is not JSON, label bodies and label and read paths, a rules
+ * document; then the reads that return what was stored.
+ */
+export function canaryRequests(shapes: readonly WrittenPan[], idPrefix = 'api'): CanaryRequest[] {
+  const out: CanaryRequest[] = [];
+  for (const [i, c] of shapes.entries()) {
+    const id = `${idPrefix}${i}`;
+    const base = { transaction_id: id, timestamp: at(2000 + i), account_id: `api ${c.text}`, amount: '15000.00' };
+    out.push(
+      {
+        method: 'POST',
+        path: '/transactions',
+        body: { ...base, card_number: c.text, merchant: c.text, note: `card ${c.text}`, [c.text]: c.text },
+        expect: [201],
+      },
+      {
+        method: 'POST',
+        path: '/transactions',
+        body: { ...base, transaction_id: `${idPrefix} ${c.text}`, amount: '10.00' },
+        expect: [201],
+      },
+      { method: 'POST', path: '/transactions', body: { ...base, amount: c.text }, expect: [400] },
+      { method: 'POST', path: '/transactions', body: { ...base, timestamp: c.text }, expect: [400] },
+      { method: 'POST', path: '/transactions', body: { ...base, [c.text]: { nested: c.text } }, expect: [400] },
+      { method: 'POST', path: '/transactions', raw: `{"card_number": ${c.text}}`, expect: [400] },
+      { method: 'POST', path: `/transactions/${id}/label`, body: { label: c.text }, expect: [400] },
+      { method: 'POST', path: `/transactions/${id}/label`, body: { label: 'fraud' }, expect: [201] },
+      { method: 'POST', path: `/transactions/${encodeURIComponent(c.text)}/label`, body: { label: 'fraud' }, expect: [404] },
+      { method: 'GET', path: `/transactions/${encodeURIComponent(c.text)}`, expect: [404] },
+      { method: 'GET', path: `/transactions/${id}`, expect: [200] },
+    );
+  }
+  out.push(
+    { method: 'PUT', path: '/rules', body: canaryRules(shapes), expect: [400] },
+    { method: 'GET', path: '/rules', expect: [200] },
+    { method: 'GET', path: '/alerts?limit=1000', expect: [200] },
+    { method: 'GET', path: '/stats', expect: [200] },
+  );
+  return out;
 }
