@@ -254,9 +254,10 @@ export function buildApi(service: ApiService, deps: ApiOptions): FastifyInstance
         errors: [{ field: 'label', reason: 'must be fraud, legit, 1 or 0' }],
       });
     }
-    const result = await label(req.params.id, value);
-    // Ids are stored masked: one that reads as a card number is never echoed whole.
+    // Ids are stored masked (a transaction_id is masked on entry like any text): one that reads
+    // as a card number is looked up as it was stored, and never echoed whole.
     const id = maskPansInText(req.params.id);
+    const result = await label(id, value);
     if (result.status === 'not_found') {
       return reply.code(404).send({ error: 'not_found', message: `no transaction ${id}` });
     }
@@ -274,10 +275,10 @@ export function buildApi(service: ApiService, deps: ApiOptions): FastifyInstance
   });
 
   app.get<{ Params: { id: string } }>('/transactions/:id', async (req, reply) => {
-    const found = await service.getTransaction(req.params.id);
-    if (!found) {
-      return reply.code(404).send({ error: 'not_found', message: `no transaction ${maskPansInText(req.params.id)}` });
-    }
+    // As stored, and as echoed: masked (see the label route).
+    const id = maskPansInText(req.params.id);
+    const found = await service.getTransaction(id);
+    if (!found) return reply.code(404).send({ error: 'not_found', message: `no transaction ${id}` });
     return found;
   });
 
