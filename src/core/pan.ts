@@ -56,7 +56,7 @@ export function createPanTokenizer(key: Buffer | string): PanTokenizer {
  * after NFKC) without computing a token, or undefined when the value is not shaped like a PAN.
  */
 export function maskPan(raw: string): string | undefined {
-  const digits = panDigits(raw);
+  const digits = isDigits(raw) ? raw : panDigits(raw);
   if (digits === undefined || digits.length < CARD_MIN_DIGITS || digits.length > CARD_MAX_DIGITS) return undefined;
   return mask(digits);
 }
@@ -112,18 +112,29 @@ export function maskPansInText(text: string): string {
 }
 
 /**
- * Cheap pre-check, run on every value: true when some run of digits and separators between two
- * letters holds 13 digits. Ordinary values (names, ids, amounts, timestamps) stop here.
+ * False when no field of `line`, fields joined by `delimiter` (a single ASCII character that is
+ * neither a letter, a digit, nor one of `.-/:`), holds anything {@link maskPansInText} would
+ * mask: the pre-check of every field in one pass, for a renderer that masks a line at a time.
+ * True means a field may hold one: mask the fields one by one.
  */
-function mayHoldPan(text: string): boolean {
+export function mayHoldPanInFields(line: string, delimiter: string): boolean {
+  return mayHoldPan(line, delimiter.charCodeAt(0));
+}
+
+/**
+ * Cheap pre-check, run on every value: true when some run of digits and separators between two
+ * letters (or `breaker` characters) holds 13 digits. Ordinary values (names, ids, amounts,
+ * timestamps) stop here.
+ */
+function mayHoldPan(text: string, breaker = -1): boolean {
   let run = 0;
   let runStart = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c < 128) {
       if (c >= 48 && c <= 57) {
-        if (++run >= MIN_PAN) return mayHoldPanFrom(text, runStart);
-      } else if (isLetter(c)) {
+        if (++run >= MIN_PAN) return mayHoldPanFrom(text, runStart, breaker);
+      } else if (isLetter(c) || c === breaker) {
         run = 0;
         runStart = i + 1;
       }
@@ -135,7 +146,7 @@ function mayHoldPan(text: string): boolean {
     for (let j = 0; j < p.length; j++) {
       const d = p.charCodeAt(j);
       if (d >= 48 && d <= 57) {
-        if (++run >= MIN_PAN) return mayHoldPanFrom(text, runStart);
+        if (++run >= MIN_PAN) return mayHoldPanFrom(text, runStart, breaker);
       } else if (isLetter(d)) {
         run = 0;
         runStart = i + 1;
@@ -151,14 +162,14 @@ function mayHoldPan(text: string): boolean {
  * and lists of amounts stop here too. Where the two could differ (a non-ASCII neighbour), this
  * check keeps counting, which is safe.
  */
-function mayHoldPanFrom(text: string, start: number): boolean {
+function mayHoldPanFrom(text: string, start: number, breaker: number): boolean {
   let run = 0;
   for (let i = start; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c < 128) {
       if (c >= 48 && c <= 57) {
         if (++run >= MIN_PAN) return true;
-      } else if (isLetter(c)) run = 0;
+      } else if (isLetter(c) || c === breaker) run = 0;
       else if (run > 0 && isDigitAt(text, i - 1)) {
         const end = c === 58 ? clockTimeEnd(text, i) : c === 46 || c === 45 || c === 47 ? dateOrCentsEnd(text, i) : -1;
         if (end !== -1) {

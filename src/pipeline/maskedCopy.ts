@@ -1,6 +1,6 @@
 import { StringDecoder } from 'node:string_decoder';
 import { CsvParser, type CsvRecord, csvEscape, detectDelimiter } from '../core/csv.js';
-import { maskPan, maskPansInText, type PanTokenizer } from '../core/pan.js';
+import { maskPan, maskPansInText, mayHoldPanInFields, type PanTokenizer } from '../core/pan.js';
 import { type FieldMap, mapHeader } from '../core/schema.js';
 
 /** What {@link MaskedCsvRenderer} needs to know of a file. */
@@ -25,8 +25,13 @@ export interface MaskedCsvOptions {
  */
 export class MaskedCsvRenderer {
   private lines: string[] = [];
+  /** Whether a whole line can be checked at once (see {@link record}). */
+  private readonly lineAtOnce: boolean;
 
-  constructor(private readonly options: MaskedCsvOptions) {}
+  constructor(private readonly options: MaskedCsvOptions) {
+    // The delimiter must end a run of digits and take no part in a shape masking looks at.
+    this.lineAtOnce = options.delimiter.length === 1 && !/[0-9A-Za-z.\-/:]/.test(options.delimiter);
+  }
 
   /** The header line: a column named like a card number is masked as a value would be. */
   header(fields: readonly string[]): void {
@@ -36,21 +41,22 @@ export class MaskedCsvRenderer {
 
   /**
    * One data record, masked field by field (a card number split over two fields is two values,
-   * neither of them a card number). Most records need no quoting: then the masked fields are
-   * joined once and checked as a whole (no quote or line break, no delimiter but the joins).
+   * neither of them a card number). Most records need nothing but the card column replaced: then
+   * the line is joined once and checked as a whole (no quote, line break or delimiter inside a
+   * field, and no field that may hold a card number, the delimiter ending a run of digits as a
+   * field's end does), which is what every field's own check would conclude; otherwise each
+   * field is masked and quoted on its own.
    */
   record(fields: readonly string[]): void {
     const { cardColumn, delimiter: d } = this.options;
-    const out = new Array<string>(fields.length);
-    for (let i = 0; i < fields.length; i++) {
-      const f = fields[i] as string;
-      out[i] = i === cardColumn ? this.maskCard(f) : maskPansInText(f);
-    }
+    const out = fields.slice();
+    if (cardColumn >= 0 && cardColumn < out.length) out[cardColumn] = this.maskCard(out[cardColumn] as string);
     const line = out.join(d);
-    if (isPlain(line, d, out.length)) {
+    if (this.lineAtOnce && isPlain(line, d, out.length) && !mayHoldPanInFields(line, d)) {
       this.lines.push(line);
       return;
     }
+    for (let i = 0; i < out.length; i++) if (i !== cardColumn) out[i] = maskPansInText(out[i] as string);
     this.lines.push(out.map((f) => csvEscape(f, d)).join(d));
   }
 

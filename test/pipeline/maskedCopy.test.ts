@@ -26,6 +26,7 @@ const field = fc
     fc.oneof(
       fc.constantFrom(...TEST_PANS),
       fc.constantFrom('4111 1111 1111 1111', '5555-5555-5555-4444', '123456789012', '2', ' ', '-', '"', ',', ';', '|', '\t', '\n', '\r', 'x', '2024-03-01 12:00:00', '12500.00'),
+      fc.constantFrom('12:30', '23:59:59.5', '1,250.00', '.00', '2024-03-01', '01/03/2024', '１２', '4111', ':', '.'),
       writtenPanArb.map((w) => w.text),
       fc.stringMatching(/^[0-9]{1,8}$/),
       fc.string({ maxLength: 4 }),
