@@ -64,6 +64,7 @@ describe('PAN canaries through the local runtime and the CLI', () => {
   let stats: { decisions: number; alerts: number; files: { processed: number; failed: number } };
   const fileNames = canaryFileNames(shapes);
   const cli = { stdout: '', stderr: '', outputs: '', code: -1 };
+  let live: ReturnType<typeof everythingUnder>;
 
   beforeAll(async () => {
     tmp = tempDir('fraudmini-canary-');
@@ -131,6 +132,8 @@ describe('PAN canaries through the local runtime and the CLI', () => {
       const res = await fetch(`${api}${path}`);
       replies.push({ status: res.status, body: await res.text(), expect: [200], what: `GET ${path}` });
     }
+    // The database's WAL while the runtime is up (stopping checkpoints it away)
+    live = everythingUnder(dataDir);
     child.kill('SIGTERM');
     await once(child, 'exit');
 
@@ -171,6 +174,8 @@ describe('PAN canaries through the local runtime and the CLI', () => {
     const { text, files } = everythingUnder(dataDir);
 
     // Assess: the places exist and hold masked cards, and no canary
+    expect(live.files.some((f) => f.endsWith('fraudmini.db-wal'))).toBe(true);
+    expect(leakedPans(live.text, pans)).toEqual([]);
     expect(files.some((f) => f.endsWith('fraudmini.db'))).toBe(true);
     expect(files.some((f) => f.endsWith('alerts.jsonl'))).toBe(true);
     expect(files.filter((f) => f.includes(`${join(dataDir, 'processed')}`)).length).toBe((fileNames.length + 1) * 2);
