@@ -6,7 +6,7 @@ import { TextLogger } from '../adapters/local/TextLogger.js';
 import { type Config, loadConfig, SETTINGS } from '../config.js';
 import { parseDuration } from '../core/duration.js';
 import { FraudminiError } from '../core/errors.js';
-import { createPanTokenizer } from '../core/pan.js';
+import { createPanTokenizer, maskPansInText } from '../core/pan.js';
 import { parseFieldMap } from '../core/schema.js';
 import { loadOrCreateTokenKey } from '../local/tokenKey.js';
 import { BUNDLED_RULES, BUNDLED_SAMPLE, createLocalRuntime } from '../local/wiring.js';
@@ -101,11 +101,11 @@ export async function main(argv: string[], env: Record<string, string | undefine
     }
   } catch (e) {
     if (e instanceof FraudminiError) {
-      process.stderr.write(`fraudmini: ${e.message}\n`);
+      process.stderr.write(`fraudmini: ${maskPansInText(e.message)}\n`);
       return 2;
     }
     if (isArgError(e)) {
-      process.stderr.write(`fraudmini: ${(e as Error).message}; try: fraudmini help\n`);
+      process.stderr.write(`fraudmini: ${maskPansInText((e as Error).message)}; try: fraudmini help\n`);
       return 2;
     }
     throw e;
@@ -232,12 +232,12 @@ async function score(args: string[], env: Record<string, string | undefined>): P
   if (resolve(values.out) === resolve(input)) throw new UsageError('--out must not be the input file');
   try {
     accessSync(input, constants.R_OK);
-    if (!statSync(input).isFile()) throw new UsageError(`cannot read ${input}: not a file`);
+    if (!statSync(input).isFile()) throw new UsageError(`cannot read ${maskPansInText(input)}: not a file`);
   } catch (e) {
     if (e instanceof UsageError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new UsageError(
-      `cannot read ${input}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message}`,
+      `cannot read ${maskPansInText(input)}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message}`,
     );
   }
   const outDir = dirname(resolve(values.out));
@@ -281,7 +281,7 @@ async function score(args: string[], env: Record<string, string | undefined>): P
   const c = receipt.counts;
   const secs = (Date.now() - started) / 1000;
   process.stderr.write(
-    `${input}: ${c.rows.toLocaleString('en-US')} rows, ${c.decided.toLocaleString('en-US')} decided ` +
+    `${receipt.file}: ${c.rows.toLocaleString('en-US')} rows, ${c.decided.toLocaleString('en-US')} decided ` +
       `(allow ${c.outcomes.allow}, review ${c.outcomes.review}, block ${c.outcomes.block}), ` +
       `${c.rejected} rejected, ${c.duplicates} duplicates, ${c.alerts} alerts ` +
       `in ${secs.toFixed(1)}s (${Math.round(c.rows / Math.max(secs, 0.001)).toLocaleString('en-US')} rows/s)\n` +

@@ -6,7 +6,7 @@ import { FeatureWindows } from '../core/features.js';
 import { IdSet } from '../core/idSet.js';
 import { LabelFeedback } from '../core/labels.js';
 import type { Contribution, Model } from '../core/model/model.js';
-import type { PanTokenizer } from '../core/pan.js';
+import { maskPansInText, type PanTokenizer } from '../core/pan.js';
 import type { RuleSet } from '../core/rules.js';
 import type { FieldMap } from '../core/schema.js';
 import type { Decision } from '../core/scoring.js';
@@ -100,7 +100,9 @@ export async function scoreFile(options: ScoreFileOptions): Promise<Receipt> {
     }
     if (writeError) throw writeError;
   };
-  const name = options.input.slice(options.input.lastIndexOf('/') + 1);
+  // The file as the decisions, the receipt and the ids derived for rows without one know it:
+  // anything in its name that reads as a card number masked, as when it comes through the inbox.
+  const name = maskPansInText(options.input.slice(options.input.lastIndexOf('/') + 1));
   let complete = false;
   try {
     if (format === 'csv') await write(CSV_HEADER);
@@ -155,7 +157,7 @@ export async function scoreFile(options: ScoreFileOptions): Promise<Receipt> {
   }
   if (writeError) throw writeError;
   return {
-    file: options.input,
+    file: maskPansInText(options.input),
     status: 'processed',
     started_at: started.toISOString(),
     finished_at: new Date().toISOString(),

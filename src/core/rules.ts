@@ -4,6 +4,7 @@ import { type CheckEnv } from './expr/checker.js';
 import { compileCondition, compileTemplate, type Condition, type Template } from './expr/compiler.js';
 import { clip } from './expr/lexer.js';
 import type { Features } from './features.js';
+import { maskPansInText } from './pan.js';
 import type { Transaction } from './transaction.js';
 
 /** What an action rule does when it fires: `allow` wins over everything, then `block`, then `review`. */
@@ -119,6 +120,10 @@ export function compileRuleSet(doc: unknown, options: CompileOptions = {}): Rule
   const file = options.file;
   const problem = (path: string, reason: string): RulesError => new RulesError(path, reason, file);
   if (!isObject(doc)) throw problem('', 'must be a JSON object with "rules"');
+  // First, and alone: any other problem's message could repeat the card number.
+  const cards = cardNumbersIn(doc).map((path) => problem(path, CARD_NUMBER_IN_RULES));
+  if (cards.length === 1) throw cards[0];
+  if (cards.length > 1) throw new RuleSetError(cards, file);
   const errors: RulesError[] = [];
   for (const key of Object.keys(doc)) {
     if (!DOC_KEYS.includes(key))
@@ -194,6 +199,42 @@ export function compileRuleSet(doc: unknown, options: CompileOptions = {}): Rule
       ? doc.version
       : `sha256:${createHash('sha256').update(JSON.stringify(doc)).digest('hex').slice(0, 12)}`;
   return { version, thresholds, rules, document: structuredClone(doc) as unknown as RulesDocument };
+}
+
+const CARD_NUMBER_IN_RULES =
+  'holds a card number: rules are stored, shown and copied into decisions, so they must not; match a card by card_token or card_bin instead';
+
+/**
+ * The JSON paths (keys masked) of the keys, strings and numbers of a rules document that read as
+ * card numbers. Walked with a stack of its own: a hostile document may be nested deeper than
+ * the call stack goes.
+ */
+function cardNumbersIn(doc: Record<string, unknown>): string[] {
+  const found: string[] = [];
+  const stack: [string, unknown][] = [['', doc]];
+  while (stack.length > 0) {
+    const [path, value] = stack.pop() as [string, unknown];
+    if (typeof value === 'string' || typeof value === 'number') {
+      const text = String(value);
+      if (maskPansInText(text) !== text) found.push(path);
+    } else if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) stack.push([`${path}[${i}]`, value[i]]);
+    } else if (isObject(value)) {
+      const entries = Object.entries(value);
+      for (const [key] of entries) if (maskPansInText(key) !== key) found.push(pathKey(path, key));
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [key, v] = entries[i] as [string, unknown];
+        stack.push([pathKey(path, key), v]);
+      }
+    }
+  }
+  return found;
+}
+
+/** `path.key`, the key masked. */
+function pathKey(path: string, key: string): string {
+  const shown = maskPansInText(key);
+  return path === '' ? shown : `${path}.${shown}`;
 }
 
 /** Validates and compiles one rule; undefined when it is disabled (it is still fully checked). */
@@ -279,8 +320,12 @@ export function evaluate(set: RuleSet, tx: Transaction, f: Features): Evaluation
   for (let i = 0; i < rules.length; i++) {
     const r = rules[i] as CompiledRule;
     if (r.test(tx, f) !== true) unfired.push(r.id);
-    else if (r.action === undefined) fired.push({ rule: r.id, weight: r.weight, detail: r.detail(tx, f) });
-    else fired.push({ rule: r.id, weight: r.weight, detail: r.detail(tx, f), action: r.action });
+    else {
+      // Each field is masked on entry, but a detail can join two fields into a card number.
+      const detail = maskPansInText(r.detail(tx, f));
+      if (r.action === undefined) fired.push({ rule: r.id, weight: r.weight, detail });
+      else fired.push({ rule: r.id, weight: r.weight, detail, action: r.action });
+    }
   }
   return { fired, unfired };
 }

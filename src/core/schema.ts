@@ -92,7 +92,10 @@ export function parseFieldMap(spec: string): FieldMap {
 
 /** How the columns of one input map onto the schema. */
 export interface ColumnMapping {
-  /** Input header names as given. */
+  /**
+   * Input header names as given, with PAN-shaped text masked: they name columns in rejections,
+   * errors and attributes, so a column named like a card number never carries one there.
+   */
   headers: string[];
   /** For each canonical field, the input column index, or -1. */
   index: Record<Field, number>;
@@ -105,11 +108,12 @@ export interface ColumnMapping {
  * Throws {@link HeaderError} when a required field has no column or two columns claim one.
  */
 export function mapHeader(
-  headers: string[],
+  given: string[],
   userMap: FieldMap = {},
   file?: string,
   options: { requireAll?: boolean } = {},
 ): ColumnMapping {
+  const headers = given.map(maskPansInText);
   const index = Object.fromEntries(FIELDS.map((f) => [f, -1])) as Record<Field, number>;
   const normalisedUser = new Map(Object.entries(userMap).map(([k, v]) => [normaliseName(k), v]));
   const claimed = new Set<number>();
@@ -123,7 +127,7 @@ export function mapHeader(
     index[field] = i;
     claimed.add(i);
   };
-  const names = headers.map(normaliseName);
+  const names = given.map(normaliseName);
   if (names.every((n) => n === '')) throw new HeaderError('the header row is empty', file);
   for (const [i, n] of names.entries()) {
     const f = normalisedUser.get(n);
@@ -141,7 +145,7 @@ export function mapHeader(
     const unmappedUser = [...normalisedUser.keys()].filter((k) => !names.includes(k));
     throw new HeaderError(
       `the header has no column for ${missing.join(', ')} (columns: ${headers.map((h) => quote(h)).join(', ')})` +
-        (unmappedUser.length > 0 ? `; --map names columns that are not in the file: ${unmappedUser.join(', ')}` : '') +
+        (unmappedUser.length > 0 ? `; --map names columns that are not in the file: ${unmappedUser.map(maskPansInText).join(', ')}` : '') +
         `; map your own names with --map THEIR_NAME=${missing[0]}`,
       file,
     );
@@ -224,9 +228,9 @@ export function validateObject(body: unknown, ctx: ValidationContext, userMap: F
     else if (typeof v === 'number') {
       // String(n) is the shortest exact decimal for a double; parseDecimal then checks it.
       if (Number.isFinite(v)) values.push(String(v));
-      else typeErrors.push({ column: k, reason: 'must be a finite number' });
+      else typeErrors.push({ column: maskPansInText(k), reason: 'must be a finite number' });
     } else if (typeof v === 'boolean') values.push(v ? '1' : '0');
-    else typeErrors.push({ column: k, reason: 'must be a string or a number' });
+    else typeErrors.push({ column: maskPansInText(k), reason: 'must be a string or a number' });
   }
   if (typeErrors.length > 0) return { ok: false, errors: typeErrors };
   return validateRecord(values, mapping, ctx);
@@ -317,7 +321,7 @@ function buildTransaction(
   else {
     const a = parseDecimal(rawAmount);
     if (!a.ok) fail('amount', a.reason);
-    else if (a.value <= 0) fail('amount', `must be greater than 0 (got ${rawAmount})`);
+    else if (a.value <= 0) fail('amount', `must be greater than 0 (got ${maskPansInText(rawAmount)})`);
     else amount = a.value;
   }
 

@@ -10,7 +10,7 @@ import type { Model } from '../core/model/model.js';
 import type { PanTokenizer } from '../core/pan.js';
 import type { FieldMap } from '../core/schema.js';
 import type { Alert } from '../core/views.js';
-import { claimFile, processFile } from '../pipeline/processFile.js';
+import { claimedInboxKey, claimFile, processFile } from '../pipeline/processFile.js';
 import type { Receipt } from '../pipeline/receipt.js';
 import type { FileRecord } from '../ports/FileLedger.js';
 import type { Logger } from '../ports/Logger.js';
@@ -226,8 +226,8 @@ export class LocalRuntime {
    */
   private async recoverClaim(file: FileRecord): Promise<boolean> {
     if (file.status !== 'processing' || (await this.deps.objects.exists(file.workKey))) return true;
-    const inboxKey = `inbox/${file.name}`;
-    if (file.rowsDone === 0 && (await this.deps.objects.exists(inboxKey))) {
+    const inboxKey = file.rowsDone === 0 ? await claimedInboxKey(file, this.deps.objects) : undefined;
+    if (inboxKey !== undefined) {
       await this.deps.objects.move(inboxKey, file.workKey);
       return true;
     }

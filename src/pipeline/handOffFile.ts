@@ -1,5 +1,5 @@
 import { FileFormatError } from '../core/errors.js';
-import type { PanTokenizer } from '../core/pan.js';
+import { maskPansInText, type PanTokenizer } from '../core/pan.js';
 import type { FieldMap } from '../core/schema.js';
 import type { IngestCheckpoint, IngestCheckpoints } from '../ports/AsyncStateStore.js';
 import type { Logger } from '../ports/Logger.js';
@@ -64,16 +64,22 @@ export type HandOffResult =
  * checkpoint, and rows re-sent after a crash carry the same transaction ids, which the scorer
  * decides once. A file is identified by its key and ETag, so a new upload under the same name
  * is a new file.
+ *
+ * The key is masked (anything in it that reads as a card number, see `maskPansInText`) as soon as
+ * it arrives: the checkpoint, the queued rows, the outputs, the receipt and the log lines only
+ * know the masked one, and the ids derived for rows without one come from the masked name. The
+ * raw key is used to read and delete the raw object, and nowhere else.
  */
 export async function handOffFile(file: { key: string; etag: string }, deps: HandOffDeps): Promise<HandOffResult> {
   const now = deps.now ?? (() => new Date());
-  const name = file.key.slice(file.key.lastIndexOf('/') + 1);
-  let cp = await deps.checkpoints.get(file.key, file.etag);
-  if (cp && cp.status !== 'ingesting') return finish(cp, deps, name);
+  const key = maskPansInText(file.key);
+  const name = key.slice(key.lastIndexOf('/') + 1);
+  let cp = await deps.checkpoints.get(key, file.etag);
+  if (cp && cp.status !== 'ingesting') return finish(cp, file.key, deps, name);
   if (!cp) {
     if (!(await deps.raw.exists(file.key))) return { status: 'gone' };
     cp = {
-      file: file.key,
+      file: key,
       etag: file.etag,
       status: 'ingesting',
       rowsDone: 0,
@@ -110,7 +116,7 @@ export async function handOffFile(file: { key: string; etag: string }, deps: Han
       cp.rowsDone = batch.rowsDone;
       await deps.checkpoints.put(cp);
       if (deps.remainingMs && cp.rowsDone > startRows && deps.remainingMs() < reserve) {
-        deps.logger.info(`pausing ${file.key} after ${cp.rowsDone} rows: little time left`, { file: file.key });
+        deps.logger.info(`pausing ${key} after ${cp.rowsDone} rows: little time left`, { file: key });
         return { status: 'paused', checkpoint: cp };
       }
     }
@@ -119,15 +125,16 @@ export async function handOffFile(file: { key: string; etag: string }, deps: Han
     if (!(e instanceof FileFormatError)) throw e;
     cp.status = 'failed';
     cp.error = e.message;
-    deps.logger.warn(`file ${file.key} failed: ${e.message}`, { file: file.key });
+    deps.logger.warn(`file ${key} failed: ${e.message}`, { file: key });
   }
   await deps.checkpoints.put(cp);
-  return finish(cp, deps, name);
+  return finish(cp, file.key, deps, name);
 }
 
-/** Writes the outputs of a finished file (idempotent) and removes the raw object. */
+/** Writes the outputs of a finished file (idempotent) and removes the raw object at `rawKey`. */
 async function finish(
   cp: IngestCheckpoint,
+  rawKey: string,
   deps: HandOffDeps,
   name: string,
 ): Promise<Extract<HandOffResult, { receipt: HandOffReceipt }>> {
@@ -144,14 +151,14 @@ async function finish(
     rejections_not_listed: Math.max(0, cp.counts.rejected - cp.rejections.length),
   };
   if (cp.error !== undefined) receipt.error = cp.error;
-  if (await deps.raw.exists(cp.file)) {
-    const body = deps.raw.read(cp.file);
+  if (await deps.raw.exists(rawKey)) {
+    const body = deps.raw.read(rawKey);
     await deps.refined.write(
       outputs.copy,
       status === 'failed' ? maskedText(body) : maskedCsv(body, { tokenizer: deps.tokenizer, fieldMap: deps.fieldMap }),
     );
     await deps.refined.write(outputs.receipt, `${JSON.stringify(receipt, null, 2)}\n`);
-    await deps.raw.delete(cp.file);
+    await deps.raw.delete(rawKey);
   }
   return { status, receipt, outputs };
 }

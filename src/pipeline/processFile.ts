@@ -1,7 +1,7 @@
 import { FileFormatError } from '../core/errors.js';
 import type { Model } from '../core/model/model.js';
+import { maskPansInText, type PanTokenizer } from '../core/pan.js';
 import { printable } from '../core/printable.js';
-import type { PanTokenizer } from '../core/pan.js';
 import type { RuleSet } from '../core/rules.js';
 import type { FieldMap } from '../core/schema.js';
 import type { Alert } from '../core/views.js';
@@ -50,14 +50,27 @@ export interface FileProcessorDeps {
 }
 
 /**
- * Claims a file from the inbox: registers it in the ledger, then moves it out of the inbox into
- * `processing/`. The ledger entry comes first so a crash between the two is found on restart.
+ * The name a file is known by once claimed: its inbox name, with anything that reads as a card
+ * number masked (`batch_401288******1881.csv`). It is the one place a file name is masked: the
+ * ledger, the work key in `processing/`, the names in `processed/` and `failed/`, receipts, log
+ * lines and the transaction ids derived for rows without one all take the name from the ledger.
+ * An ordinary name is kept as it is, so the ids derived from it do not change.
+ * @example maskFileName('batch_4012888888881881.csv') // 'batch_401288******1881.csv'
+ */
+export function maskFileName(name: string): string {
+  return maskPansInText(name);
+}
+
+/**
+ * Claims a file from the inbox: registers it in the ledger under its masked name (see
+ * {@link maskFileName}), then moves it out of the inbox into `processing/`. The ledger entry
+ * comes first so a crash between the two is found on restart ({@link claimedInboxKey}).
  */
 export async function claimFile(
   inboxKey: string,
   deps: Pick<FileProcessorDeps, 'objects' | 'ledger'>,
 ): Promise<FileRecord> {
-  const name = inboxKey.slice(inboxKey.lastIndexOf('/') + 1);
+  const name = maskFileName(inboxKey.slice(inboxKey.lastIndexOf('/') + 1));
   const file = deps.ledger.beginFile(name);
   await deps.objects.move(inboxKey, file.workKey);
   return file;
@@ -69,6 +82,23 @@ const MAX_READS = 20;
 /** How to hand files over so that none of this happens. */
 const WRITE_THEN_RENAME =
   'Write a file under a temporary name (x.csv.part, or a name starting with a dot) and rename it into the inbox once it is complete.';
+
+/**
+ * The inbox key of a file registered by {@link claimFile} that a crash left in the inbox, or
+ * undefined when it is not there: the file of that name, or else the one whose masked name it is
+ * (the ledger never knew the name with the card number in it).
+ */
+export async function claimedInboxKey(
+  file: FileRecord,
+  objects: Pick<ObjectStore, 'exists' | 'list'>,
+): Promise<string | undefined> {
+  const plain = `inbox/${file.name}`;
+  if (await objects.exists(plain)) return plain;
+  for (const key of await objects.list('inbox')) {
+    if (maskFileName(key.slice(key.lastIndexOf('/') + 1)) === file.name) return key;
+  }
+  return undefined;
+}
 
 /**
  * Runs a claimed file to the end: every row decided or rejected, exactly once. Safe to call

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { RuleExpressionError, RulesError, RuleSetError } from '../core/errors.js';
-import type { PanTokenizer } from '../core/pan.js';
+import { maskPansInText, type PanTokenizer } from '../core/pan.js';
 import type { RuleSet, RulesDocument } from '../core/rules.js';
 import { type FieldMap, parseLabel, validateObject } from '../core/schema.js';
 import type { Model } from '../core/model/model.js';
@@ -231,13 +231,13 @@ export function buildApi(service: ApiService, deps: ApiOptions): FastifyInstance
 
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, req, reply) => {
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
-    if (status === 500) deps.logger.error(`request failed: ${error.message}`);
+    if (status === 500) deps.logger.error(`request failed: ${maskPansInText(error.message)}`);
     const message =
       status === 413
         ? `request body is larger than ${req.routeOptions.bodyLimit ?? deps.bodyLimit ?? 64 * 1024} bytes`
         : status === 500
           ? 'internal error'
-          : error.message;
+          : maskPansInText(error.message);
     void reply.code(status).send({ error: status === 500 ? 'internal' : (error.code ?? 'bad_request'), message });
   });
 
@@ -290,26 +290,31 @@ export function buildApi(service: ApiService, deps: ApiOptions): FastifyInstance
         errors: [{ field: 'label', reason: 'must be fraud, legit, 1 or 0' }],
       });
     }
-    const result = await label(req.params.id, value);
+    // Ids are stored masked (a transaction_id is masked on entry like any text): one that reads
+    // as a card number is looked up as it was stored, and never echoed whole.
+    const id = maskPansInText(req.params.id);
+    const result = await label(id, value);
     if (result.status === 'not_found') {
-      return reply.code(404).send({ error: 'not_found', message: `no transaction ${req.params.id}` });
+      return reply.code(404).send({ error: 'not_found', message: `no transaction ${id}` });
     }
     const out = {
-      transaction_id: req.params.id,
+      transaction_id: id,
       label: result.label === 1 ? 'fraud' : 'legit',
       known_at: new Date(result.knownAt).toISOString(),
     };
     if (result.status === 'conflict') {
       return reply
         .code(409)
-        .send({ error: 'conflict', message: `transaction ${req.params.id} is already labelled ${out.label}`, ...out });
+        .send({ error: 'conflict', message: `transaction ${id} is already labelled ${out.label}`, ...out });
     }
     return reply.code(result.status === 'recorded' ? 201 : 200).send(out);
   });
 
   app.get<{ Params: { id: string } }>('/transactions/:id', async (req, reply) => {
-    const found = await service.getTransaction(req.params.id);
-    if (!found) return reply.code(404).send({ error: 'not_found', message: `no transaction ${req.params.id}` });
+    // As stored, and as echoed: masked (see the label route).
+    const id = maskPansInText(req.params.id);
+    const found = await service.getTransaction(id);
+    if (!found) return reply.code(404).send({ error: 'not_found', message: `no transaction ${id}` });
     return found;
   });
 
@@ -351,17 +356,17 @@ export function buildApi(service: ApiService, deps: ApiOptions): FastifyInstance
         set = await editor.replace(req.body, by);
       } catch (e) {
         if (!(e instanceof RulesError)) {
-          deps.logger.error(`rules not saved: ${(e as Error).message}`);
+          deps.logger.error(`rules not saved: ${maskPansInText((e as Error).message)}`);
           return reply.code(500).send({ error: 'rules_not_saved', message: 'the rules could not be saved' });
         }
         const problems = e instanceof RuleSetError ? e.errors : [e];
         return reply.code(400).send({
           error: 'invalid_rules',
-          message: e.message,
+          message: maskPansInText(e.message),
           errors: problems.map((p) =>
             p instanceof RuleExpressionError
-              ? { path: p.path, column: p.column, reason: p.reason }
-              : { path: p.path, reason: p.reason },
+              ? { path: maskPansInText(p.path), column: p.column, reason: maskPansInText(p.reason) }
+              : { path: maskPansInText(p.path), reason: maskPansInText(p.reason) },
           ),
         });
       }

@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { TextLogger } from '../../src/adapters/local/TextLogger.js';
+import { canaries, leakedPans } from '../security/panShapes.js';
 
 /** A name built to forge a second log line and to clear and recolour the terminal. */
 const HOSTILE = 'x.csv\n12:00:00 ERROR forged line\r\x1b[2J\x1b[31mred\u2028\u202e';
@@ -60,5 +61,22 @@ describe('TextLogger', () => {
 
     // Assess
     expect(text()).toMatch(/^\d\d:\d\d:\d\d tx\.csv: 1,000 rows \(50%\) -> processed\/ C:\\data é ✓\n$/);
+  });
+
+  it.each(['text', 'json'] as const)('masks a card number a caller put in a %s line or its fields', (format) => {
+    // Prepare
+    const shapes = canaries();
+    const { logger, text } = capture(format);
+
+    // Act
+    for (const c of shapes) {
+      logger.info(`inbox/batch_${c.text}.csv: processing`);
+      logger.warn('rename failed', { path: `/data/inbox/${c.text}.csv`, nested: { note: c.text } });
+      logger.error(`ENOENT: no such file, rename '${c.text}'`);
+    }
+
+    // Assess
+    expect(text().split('\n').length).toBeGreaterThan(shapes.length * 3);
+    expect(leakedPans(text(), shapes.map((c) => c.pan))).toEqual([]);
   });
 });

@@ -5,6 +5,7 @@ import { type Features, FeatureWindows, featuresFrom } from '../../src/core/feat
 import { compileRuleSet, evaluate, type RuleSet, type RulesDocument } from '../../src/core/rules.js';
 import type { Transaction } from '../../src/core/transaction.js';
 import { entityFeatures, firstSeen, makeTx, money, T0 } from '../helpers/transactions.js';
+import { canaries, leakedPans } from '../security/panShapes.js';
 
 const SECOND = 1_000;
 const MINUTE = 60_000;
@@ -780,5 +781,41 @@ describe('evaluate', () => {
 
     // Act / Assess
     expect(evaluate(set, tx, f)).toEqual(evaluate(set, tx, f));
+  });
+});
+
+describe('card numbers in rules documents', () => {
+  const pan = canaries()[1]?.text ?? '';
+  const rule = { id: 'high_value', when: 'amount > 10000', weight: 60 };
+  const placed: [string, Record<string, unknown>][] = [
+    ['rules[0].detail', { rules: [{ ...rule, detail: `blocked card ${pan}` }] }],
+    ['rules[0].description', { rules: [{ ...rule, description: pan }] }],
+    ['rules[0].when', { rules: [{ ...rule, when: `merchant == "${pan}"` }] }],
+    ['lists.cards[0]', { lists: { cards: [pan] }, rules: [rule] }],
+    ['lists', { lists: { [pan]: ['x'] }, rules: [rule] }],
+    ['version', { version: `v ${pan}`, rules: [rule] }],
+    ['thresholds', { thresholds: { [pan]: 1 }, rules: [rule] }],
+  ];
+
+  it.each(placed)('refuses a document with a card number in %s, without repeating it', (path, doc) => {
+    // Act
+    const error = rulesError(doc);
+
+    // Assess
+    expect(error.message).toMatch(/card number/);
+    expect(error.path.startsWith(path.replace(/\[0\]$/, ''))).toBe(true);
+    expect(leakedPans(JSON.stringify({ message: error.message, path: error.path, reason: error.reason }), [canaries()[1]?.pan ?? ''])).toEqual([]);
+  });
+
+  it('masks a card number that a detail puts together from two fields', () => {
+    // Prepare: neither field is a card number; the detail joins them into one
+    const set = compileRuleSet({ rules: [{ ...rule, when: 'amount > 0', detail: '{account_id} {merchant}' }] });
+    const tx = makeTx({ accountId: '4111 1111', merchant: '1111 1111' });
+
+    // Act
+    const [hit] = evaluate(set, tx, firstSeen(tx)).fired;
+
+    // Assess
+    expect(hit?.detail).toBe('411111******1111');
   });
 });

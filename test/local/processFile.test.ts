@@ -8,14 +8,16 @@ import { SqliteStateStore } from '../../src/adapters/local/SqliteStateStore.js';
 import { SqliteWorkerBatchCommitter } from '../../src/adapters/local/SqliteWorkerBatchCommitter.js';
 import { FeatureWindows } from '../../src/core/features.js';
 import { createPanTokenizer } from '../../src/core/pan.js';
+import { deriveTransactionId } from '../../src/core/schema.js';
 import type { Decision } from '../../src/core/scoring.js';
 import { BUNDLED_RULES } from '../../src/local/wiring.js';
 import { maskedCsv } from '../../src/pipeline/maskedCopy.js';
-import { claimFile, type FileProcessorDeps, maskedCopyKey, processFile } from '../../src/pipeline/processFile.js';
+import { claimedInboxKey, claimFile, type FileProcessorDeps, maskedCopyKey, maskFileName, processFile } from '../../src/pipeline/processFile.js';
 import type { FileRecord } from '../../src/ports/FileLedger.js';
 import { silentLogger } from '../../src/ports/Logger.js';
 import type { BatchCommitter, DecidedItem } from '../../src/ports/StateStore.js';
 import { HEADER, scenarioFile, TEST_PANS, tempDir } from '../helpers/fixtures.js';
+import { canaries, leakedPans, nameSafe } from '../security/panShapes.js';
 
 describe('processFile (local pipeline over SQLite and a folder)', () => {
   let dir: string;
@@ -405,6 +407,69 @@ describe('processFile (local pipeline over SQLite and a folder)', () => {
       // Assess
       expect(receipt.counts).toMatchObject({ rows: 1000, decided: 1000, duplicates: 0 });
       expect(state.stats().decisions).toBe(1000);
+    });
+  });
+
+  describe('a card number in the file name', () => {
+    const named = canaries().filter((c) => nameSafe(c.text));
+    const pans = named.map((c) => c.pan);
+
+    /** Every name and every byte under the data dir (the inbox is the user's: left out). */
+    const artefacts = (): string => {
+      const out: string[] = [];
+      for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+        const path = join(entry.parentPath, entry.name);
+        if (path.startsWith(join(dir, 'inbox'))) continue;
+        out.push(path);
+        if (entry.isFile()) out.push(readFileSync(path, 'utf8'));
+      }
+      return out.join('\n');
+    };
+
+    it('is masked wherever the name is stored, shown or logged, for processed and failed files', async () => {
+      // Prepare
+      const lines: string[] = [];
+      const logger = { info: (m: string) => lines.push(m), warn: (m: string) => lines.push(m), error: (m: string) => lines.push(m) };
+      const good = `${HEADER}\nN1,2026-01-01T00:00:00Z,A,,20.00,USD,M,T,US,,,\n`;
+
+      for (const [i, c] of named.entries()) {
+        // Act
+        const file = await drop(`batch_${c.text}.csv`, i % 2 === 0 ? good : 'foo,bar\n1,2\n');
+        const receipt = await processFile(file, { ...deps, logger });
+
+        // Assess
+        expect(receipt.status, c.shape).toBe(i % 2 === 0 ? 'processed' : 'failed');
+        expect(leakedPans(JSON.stringify([file, receipt]), pans), c.shape).toEqual([]);
+      }
+      state.close();
+      expect(leakedPans(artefacts() + lines.join('\n'), pans)).toEqual([]);
+      state = new SqliteStateStore({ path: join(dir, 'db.sqlite') });
+    });
+
+    it('leaves an ordinary name, and the transaction ids derived from it, as they were', async () => {
+      // Act
+      const file = await drop('day 1 (copy).csv', `${HEADER}\n,2026-01-01T00:00:00Z,A,,20.00,USD,M,T,US,,,\n`);
+      await processFile(file, deps);
+
+      // Assess
+      expect(file.name).toBe('day 1 (copy).csv');
+      expect(state.getTransaction(deriveTransactionId('day 1 (copy).csv', 1))).toBeDefined();
+    });
+
+    it('finds the raw file in the inbox again when a crash came between registering and moving it', async () => {
+      // Prepare: registered under its masked name, still in the inbox under its own
+      const c = named[0] as (typeof named)[number];
+      const raw = `batch_${c.text}.csv`;
+      writeFileSync(join(dir, 'in.tmp'), `${HEADER}\n`);
+      await deps.objects.move('in.tmp', `inbox/${raw}`);
+      const file = state.beginFile(maskFileName(raw));
+
+      // Act
+      const key = await claimedInboxKey(file, deps.objects);
+
+      // Assess
+      expect(key).toBe(`inbox/${raw}`);
+      expect(await claimedInboxKey(state.beginFile('absent.csv'), deps.objects)).toBeUndefined();
     });
   });
 });

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FolderObjectStore } from '../../src/adapters/local/FolderObjectStore.js';
@@ -8,6 +8,7 @@ import { silentLogger } from '../../src/ports/Logger.js';
 import type { QueuedTransaction, TransactionQueue } from '../../src/ports/TransactionQueue.js';
 import { scenarioFile, tempDir } from '../helpers/fixtures.js';
 import { testTokenizer } from '../helpers/transactions.js';
+import { canaries, leakedPans, nameSafe } from '../security/panShapes.js';
 
 /** The queue as a list; `failAfter` sends succeed, then one throws (a crash mid-file). */
 class ListQueue implements TransactionQueue {
@@ -142,5 +143,33 @@ describe('handOffFile', () => {
 
   it('reports an object that is gone (already handled, another ETag) without touching anything', async () => {
     expect(await handOffFile({ key: 'inbox/nothing.csv', etag: '"x"' }, deps)).toEqual({ status: 'gone' });
+  });
+
+  it('masks a card number in the file name in checkpoints, queued rows, outputs, receipts and logs', async () => {
+    // Prepare
+    const named = canaries().filter((c) => nameSafe(c.text));
+    const lines: string[] = [];
+    const logger = { info: (m: string) => lines.push(m), warn: (m: string) => lines.push(m), error: (m: string) => lines.push(m) };
+    const results: unknown[] = [];
+
+    for (const [i, c] of named.entries()) {
+      // An ETag as S3 makes them (the test helper's holds the name)
+      const ref = { ...drop(`batch_${c.text}.csv`, i % 2 === 0 ? scenarioFile(30, 1, 10 + i).csv : 'foo,bar\n1,2\n'), etag: `"e${i}"` };
+
+      // Act: the first run pauses after one batch, the second finishes from the checkpoint
+      let budget = 1;
+      const paused = await handOffFile(ref, { ...deps, logger, batchSize: 10, remainingMs: () => (budget-- > 0 ? 1e6 : 0), reserveMs: 1000 });
+      const done = await handOffFile(ref, { ...deps, logger, batchSize: 10 });
+      results.push(paused, done);
+
+      // Assess
+      expect(done.status, c.shape).toBe(i % 2 === 0 ? 'processed' : 'failed');
+      expect(existsSync(join(tmp.dir, 'raw', ref.key)), c.shape).toBe(false);
+    }
+    const refined = readdirSync(join(tmp.dir, 'refined'), { recursive: true, withFileTypes: true }).flatMap((e) =>
+      e.isFile() ? [e.name, readFileSync(join(e.parentPath, e.name), 'utf8')] : [e.name],
+    );
+    const everything = JSON.stringify([results, [...deps.checkpoints.saved], deps.queue.items, refined, lines]);
+    expect(leakedPans(everything, named.map((c) => c.pan))).toEqual([]);
   });
 });

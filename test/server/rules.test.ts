@@ -11,6 +11,7 @@ import { BUNDLED_RULES } from '../../src/local/wiring.js';
 import type { Logger } from '../../src/ports/Logger.js';
 import { buildServer } from '../../src/server/buildServer.js';
 import { tempDir } from '../helpers/fixtures.js';
+import { canaries, leakedPans } from '../security/panShapes.js';
 
 const KEY = 'k'.repeat(32);
 /** Rule changes need the admin credential (see admin.test.ts); these tests are about the rules. */
@@ -131,6 +132,26 @@ describe('rules API (GET/PUT /rules)', () => {
     expect(decision.reasons).toEqual([
       { rule: 'blocked_merchant', weight: 0, detail: 'blocked merchant', action: 'block' },
     ]);
+  });
+
+  it('PUT /rules refuses a document holding card numbers, naming where without repeating them', async () => {
+    // Prepare
+    const before = readFileSync(rulesPath, 'utf8');
+    const [a, b] = canaries();
+    const doc = {
+      ...document('v-pan'),
+      lists: { blocked: ['Shady Ltd', a?.text ?? ''] },
+      rules: [{ id: 'high_value', when: 'amount > 10000', weight: 60, detail: `card ${b?.text ?? ''}` }],
+    };
+
+    // Act
+    const res = await put(doc);
+
+    // Assess
+    expect(res.statusCode).toBe(400);
+    expect(res.json().errors.map((e: { path: string }) => e.path)).toEqual(['lists.blocked[1]', 'rules[0].detail']);
+    expect(leakedPans(res.body + logger.lines.join('\n'), [a?.pan ?? '', b?.pan ?? ''])).toEqual([]);
+    expect(readFileSync(rulesPath, 'utf8')).toBe(before);
   });
 
   it('PUT /rules with an invalid document answers 400 with every problem and changes nothing', async () => {
