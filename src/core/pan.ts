@@ -112,6 +112,20 @@ export function maskPansInText(text: string): string {
 }
 
 /**
+ * Like {@link maskPansInText}, for identifiers (transaction, account, terminal, device ids): each
+ * card number becomes its masked form followed by `~` and the keyed token of its digits. Masking
+ * alone would make different ids equal (ten sequential 16-digit order ids in a hundred share a
+ * masked form), and a transaction would then be taken for a duplicate of another; the token keeps
+ * ids as distinct as the numbers were, and the same number always gives the same id, so a
+ * re-delivered row or request still finds its decision.
+ * @example tokenisePansInText('order-4111111111111111', tokenizer) // 'order-411111******1111~<22-character token>'
+ */
+export function tokenisePansInText(text: string, tokenizer: PanTokenizer): string {
+  if (!mayHoldPan(text)) return text;
+  return maskText(text, (digits) => `${mask(digits)}~${tokenizer(digits).token}`);
+}
+
+/**
  * False when no field of `line`, fields joined by `delimiter` (a single ASCII character that is
  * neither a letter, a digit, nor one of `.-/:`), holds anything {@link maskPansInText} would
  * mask: the pre-check of every field in one pass, for a renderer that masks a line at a time.
@@ -313,7 +327,7 @@ const NOT_A_PAN: readonly [string, RegExp][] = [
  * are only looked for when a candidate was found without them: most texts that reach this point
  * (a timestamp with a space, a list of amounts) have none, and skip the regular expressions.
  */
-function maskText(text: string): string {
+function maskText(text: string, replace: (digits: string) => string = mask): string {
   const { proj, starts, ends } = projectText(text);
   let found = findPans(proj, undefined);
   if (found.length === 0) return text;
@@ -329,7 +343,7 @@ function maskText(text: string): string {
     // Two stretches can share a code point whose NFKC form holds several digits: the second one
     // is masked with the first.
     if (from < last) continue;
-    out += text.slice(last, from) + mask(digitsOf(proj, first, lastDigit + 1));
+    out += text.slice(last, from) + replace(digitsOf(proj, first, lastDigit + 1));
     last = ends ? (ends[lastDigit] as number) : lastDigit + 1;
   }
   return out + text.slice(last);

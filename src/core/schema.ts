@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { parseDecimal } from './decimal.js';
 import { type FieldError, HeaderError, MappingError } from './errors.js';
-import { maskPansInText, type PanTokenizer } from './pan.js';
+import { maskPansInText, type PanTokenizer, tokenisePansInText } from './pan.js';
 import { quote } from './quote.js';
 import { parseTimestamp } from './timestamp.js';
 import type { Label, Transaction } from './transaction.js';
@@ -279,15 +279,24 @@ function columnOf(mapping: ColumnMapping, f: Field): string {
   return i === -1 ? f : (mapping.headers[i] ?? f).trim() || f;
 }
 
-/** An optional free-text field: undefined when empty; too long is an error; PAN-shaped text masked. */
-function textCell(fields: readonly string[], mapping: ColumnMapping, f: Field, errors: FieldError[]): string | undefined {
+/**
+ * An optional free-text field: undefined when empty; too long is an error; PAN-shaped text masked,
+ * or, given a tokenizer (identifiers: see {@link tokenisePansInText}), masked and tokenised.
+ */
+function textCell(
+  fields: readonly string[],
+  mapping: ColumnMapping,
+  f: Field,
+  errors: FieldError[],
+  tokenizer?: PanTokenizer,
+): string | undefined {
   const v = cell(fields, mapping, f);
   if (v === undefined || v === '') return undefined;
   if (v.length > MAX_TEXT) {
     errors.push({ column: columnOf(mapping, f), reason: `is longer than ${MAX_TEXT} characters` });
     return undefined;
   }
-  return detached(maskPansInText(v));
+  return detached(tokenizer ? tokenisePansInText(v, tokenizer) : maskPansInText(v));
 }
 
 function buildTransaction(
@@ -310,7 +319,7 @@ function buildTransaction(
     else fail('timestamp', t.reason);
   }
 
-  const accountId = textCell(fields, mapping, 'account_id', errors);
+  const accountId = textCell(fields, mapping, 'account_id', errors, ctx.tokenizer);
   if (accountId === undefined && !errors.some((e) => e.column === columnOf(mapping, 'account_id'))) {
     fail('account_id', 'is required');
   }
@@ -356,16 +365,16 @@ function buildTransaction(
     else card = ctx.tokenizer(rawCard);
   }
 
-  const merchant = textCell(fields, mapping, 'merchant', errors);
+  const merchant = textCell(fields, mapping, 'merchant', errors, ctx.tokenizer);
   const merchantCategory = textCell(fields, mapping, 'merchant_category', errors);
-  const terminalId = textCell(fields, mapping, 'terminal_id', errors);
+  const terminalId = textCell(fields, mapping, 'terminal_id', errors, ctx.tokenizer);
   const country = upper(textCell(fields, mapping, 'country', errors));
   const originCountry = upper(textCell(fields, mapping, 'origin_country', errors));
   const destinationCountry = upper(textCell(fields, mapping, 'destination_country', errors));
   const channel = textCell(fields, mapping, 'channel', errors);
-  const deviceId = textCell(fields, mapping, 'device_id', errors);
+  const deviceId = textCell(fields, mapping, 'device_id', errors, ctx.tokenizer);
   const ip = textCell(fields, mapping, 'ip', errors);
-  let transactionId = textCell(fields, mapping, 'transaction_id', errors);
+  let transactionId = textCell(fields, mapping, 'transaction_id', errors, ctx.tokenizer);
 
   if (errors.length > 0) return { ok: false, errors };
   if (transactionId === undefined) transactionId = deriveTransactionId(ctx.sourceKey, ctx.row);

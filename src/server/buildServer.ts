@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { RuleExpressionError, RulesError, RuleSetError } from '../core/errors.js';
-import { maskPansInText, type PanTokenizer } from '../core/pan.js';
+import { maskPansInText, type PanTokenizer, tokenisePansInText } from '../core/pan.js';
 import type { RuleSet, RulesDocument } from '../core/rules.js';
 import { type FieldMap, parseLabel, validateObject } from '../core/schema.js';
 import type { Model } from '../core/model/model.js';
@@ -292,7 +292,7 @@ export function buildApi(service: ApiService, deps: ApiOptions): FastifyInstance
     }
     // Ids are stored masked (a transaction_id is masked on entry like any text): one that reads
     // as a card number is looked up as it was stored, and never echoed whole.
-    const id = maskPansInText(req.params.id);
+    const id = tokenisePansInText(req.params.id, deps.tokenizer);
     const result = await label(id, value);
     if (result.status === 'not_found') {
       return reply.code(404).send({ error: 'not_found', message: `no transaction ${id}` });
@@ -312,7 +312,7 @@ export function buildApi(service: ApiService, deps: ApiOptions): FastifyInstance
 
   app.get<{ Params: { id: string } }>('/transactions/:id', async (req, reply) => {
     // As stored, and as echoed: masked (see the label route).
-    const id = maskPansInText(req.params.id);
+    const id = tokenisePansInText(req.params.id, deps.tokenizer);
     const found = await service.getTransaction(id);
     if (!found) return reply.code(404).send({ error: 'not_found', message: `no transaction ${id}` });
     return found;

@@ -8,15 +8,12 @@ import { tempDir } from '../helpers/fixtures.js';
 import { testTokenizer } from '../helpers/transactions.js';
 
 /**
- * Known defect, reproduced: a transaction id shaped like a card number (12–19 digits, Luhn-valid,
- * e.g. a numeric order id) is masked to BIN + last 4 on the way in, so two different ids can
- * become the same id and the second transaction is counted as a duplicate of the first: it gets
- * no decision. About one sequential 16-digit order id in ten is Luhn-valid, and ten of those share
- * each masked form. `it.fails` keeps the suite green while the defect exists; once ids stay
- * distinct this test fails, and `.fails` must go.
+ * A transaction id shaped like a card number (a numeric order id that happens to pass Luhn) must
+ * not be stored in clear, and masking it to BIN + last 4 alone would make two different ids the
+ * same id: the second transaction would be taken for a duplicate of the first and get no decision.
  */
 describe('transaction ids shaped like card numbers', () => {
-  it.fails('decides two different transactions whose ids mask to the same card number', async () => {
+  it('decides two different transactions whose ids mask to the same card number', async () => {
     // Prepare: two order ids, both Luhn-valid, equal in their first 6 and last 4 digits
     const t = tempDir();
     try {
@@ -40,6 +37,7 @@ describe('transaction ids shaped like card numbers', () => {
       expect(receipt.counts.duplicates).toBe(0);
       expect(receipt.counts.decided).toBe(2);
       expect(new Set(ids).size).toBe(2);
+      for (const id of ids) expect(id).toMatch(/^202601\*{6}0004~[\w-]{22}$/);
     } finally {
       t.cleanup();
     }

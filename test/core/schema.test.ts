@@ -457,22 +457,43 @@ describe('validateRecord', () => {
     ]);
   });
 
-  it('masks PAN-shaped text pasted into known text fields', () => {
+  it('masks PAN-shaped text pasted into known text fields, and masks and tokenises it in identifiers', () => {
     // Act
     const tx = ok(
-      validateRow([...BASIC, 'merchant', 'transaction_id'], {
+      validateRow([...BASIC, 'merchant', 'transaction_id', 'channel'], {
         timestamp: '2024-03-01',
         account_id: `acct ${VISA}`,
         amount: '1',
         merchant: `shop 4111-1111-1111-1111`,
         transaction_id: VISA,
+        channel: `pos ${VISA}`,
       }),
     );
 
+    // Assess: free text is masked; identifiers (entity keys and the transaction id) carry the
+    // card number's token too, so two different ids never become one; the same number in any
+    // shape gives the same token
+    const token = testTokenizer()(VISA).token;
+    expect(tx.channel).toBe('pos 411111******1111');
+    expect(tx.accountId).toBe(`acct 411111******1111~${token}`);
+    expect(tx.merchant).toBe(`shop 411111******1111~${token}`);
+    expect(tx.transactionId).toBe(`411111******1111~${token}`);
+  });
+
+  it('keeps two transaction ids that mask alike distinct, and the same id the same', () => {
+    // Prepare: two Luhn-valid order ids equal in their first 6 and last 4 digits
+    const row = (id: string) =>
+      ok(validateRow([...BASIC, 'transaction_id'], { timestamp: '2024-03-01', account_id: 'a', amount: '1', transaction_id: id }));
+
+    // Act
+    const a = row('2026010100000004').transactionId;
+    const b = row('2026010100180004').transactionId;
+    const again = row('2026-0101-0000-0004').transactionId;
+
     // Assess
-    expect(tx.accountId).toBe('acct 411111******1111');
-    expect(tx.merchant).toBe('shop 411111******1111');
-    expect(tx.transactionId).toBe('411111******1111');
+    expect(a).not.toBe(b);
+    expect(again).toBe(a);
+    expect(a).not.toContain('2026010100000004');
   });
 
   it('tokenises a non-PAN card reference without BIN or last 4', () => {

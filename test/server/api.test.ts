@@ -187,6 +187,24 @@ describe('HTTP API', () => {
       expect(alerted).toBe(1);
     });
 
+    it('decides two ids that are card numbers alike in BIN and last 4 apart, and finds each by the id sent', async () => {
+      // Prepare: two Luhn-valid order ids with the same masked form
+      const ids = ['2026010100000004', '2026010100180004'];
+
+      // Act
+      const posted = [await post(body({ transaction_id: ids[0], amount: '11.00' })), await post(body({ transaction_id: ids[1], amount: '22.00' }))];
+      const again = await post(body({ transaction_id: ids[0], amount: '11.00' }));
+      const read = await Promise.all(ids.map((id) => app.inject({ method: 'GET', url: `/transactions/${id}` })));
+
+      // Assess: two decisions, the repeat a duplicate, each read answers its own transaction
+      expect(posted.map((r) => r.statusCode)).toEqual([201, 201]);
+      expect(again.statusCode).toBe(200);
+      expect(state.stats().decisions).toBe(2);
+      expect(read.map((r) => r.statusCode)).toEqual([200, 200]);
+      expect(read.map((r) => r.json().transaction.amount)).toEqual([11, 22]);
+      for (const r of [...posted, ...read]) for (const id of ids) expect(r.body).not.toContain(id);
+    });
+
     it('derives the same id for the same body without an id (re-POST is idempotent)', async () => {
       // Prepare
       const b = body({ transaction_id: undefined });
