@@ -7,6 +7,7 @@ import type { ObjectStore } from '../ports/ObjectStore.js';
 import type { TransactionQueue } from '../ports/TransactionQueue.js';
 import { ingestCsv } from './ingest.js';
 import { maskedCsv, maskedText } from './maskedCopy.js';
+import { resultKeys } from './resultKeys.js';
 import type { Rejection } from './receipt.js';
 
 /**
@@ -139,7 +140,9 @@ async function finish(
   name: string,
 ): Promise<Extract<HandOffResult, { receipt: HandOffReceipt }>> {
   const status = cp.status === 'failed' ? 'failed' : 'processed';
-  const outputs = await outputKeys(name, status, cp.etag, deps.refined);
+  // Tagged with the ETag, and this upload's own when its receipt names the same ETag.
+  const tag = cp.etag.replace(/[^0-9a-zA-Z]/g, '').slice(0, 12);
+  const outputs = await resultKeys(deps.refined, status, name, tag, (r) => r.etag === cp.etag);
   const receipt: HandOffReceipt = {
     file: name,
     etag: cp.etag,
@@ -152,39 +155,14 @@ async function finish(
   };
   if (cp.error !== undefined) receipt.error = cp.error;
   if (await deps.raw.exists(rawKey)) {
+    // The receipt first: it claims the names, so a retry after a crash finds the same ones.
+    await deps.refined.write(outputs.receipt, `${JSON.stringify(receipt, null, 2)}\n`);
     const body = deps.raw.read(rawKey);
     await deps.refined.write(
       outputs.copy,
       status === 'failed' ? maskedText(body) : maskedCsv(body, { tokenizer: deps.tokenizer, fieldMap: deps.fieldMap }),
     );
-    await deps.refined.write(outputs.receipt, `${JSON.stringify(receipt, null, 2)}\n`);
     await deps.raw.delete(rawKey);
   }
   return { status, receipt, outputs };
-}
-
-/** `processed/tx.csv` + `processed/tx.receipt.json`, or with the ETag's start when another upload took them. */
-async function outputKeys(
-  name: string,
-  folder: 'processed' | 'failed',
-  etag: string,
-  refined: ObjectStore,
-): Promise<{ copy: string; receipt: string }> {
-  const dot = name.lastIndexOf('.');
-  const stem = dot > 0 ? name.slice(0, dot) : name;
-  const ext = dot > 0 ? name.slice(dot) : '';
-  const plain = { copy: `${folder}/${stem}${ext}`, receipt: `${folder}/${stem}.receipt.json` };
-  if (!(await refined.exists(plain.receipt))) return plain;
-  let text = '';
-  for await (const chunk of refined.read(plain.receipt)) text += chunk.toString('utf8');
-  const taken = (() => {
-    try {
-      return (JSON.parse(text) as { etag?: unknown }).etag;
-    } catch {
-      return undefined;
-    }
-  })();
-  if (taken === etag) return plain;
-  const tag = etag.replace(/[^0-9a-zA-Z]/g, '').slice(0, 12);
-  return { copy: `${folder}/${stem}.${tag}${ext}`, receipt: `${folder}/${stem}.${tag}.receipt.json` };
 }

@@ -13,6 +13,7 @@ import { type IngestBatch, ingestCsv } from './ingest.js';
 import { MaskedCsvRenderer, maskedCsv, maskedText } from './maskedCopy.js';
 import { RECEIPT_REJECTION_LIMIT, type Receipt } from './receipt.js';
 import { type FeatureSource, scoreBatch } from './score.js';
+import { resultKeys } from './resultKeys.js';
 import { TextPipe } from './TextPipe.js';
 
 /** What processing a file needs: ports, the scoring state, and hooks for alerts and progress. */
@@ -236,37 +237,6 @@ function inlineCommits(state: StateStore): BatchCommitter {
   };
 }
 
-/** Most suffixed names tried for one file's outputs before giving up. */
-const MAX_OUTPUT_NAMES = 1000;
-
-/**
- * Output keys for a file: `processed/tx.csv` and `processed/tx.receipt.json`, or, when another
- * file's result (or anything else) holds them, `tx.<file id>`, then `tx.<file id>-2`, ...: a
- * result is never overwritten. A pair is this file's own when its receipt names the file's id, so
- * finishing again after a crash finds the names it chose (the receipt is written first, to claim
- * them). A user's file may itself be called `tx.<id>.csv`, so no suffix is assumed free.
- */
-async function outputKeys(
-  file: FileRecord,
-  folder: 'processed' | 'failed',
-  objects: ObjectStore,
-): Promise<{ copy: string; receipt: string }> {
-  const dot = file.name.lastIndexOf('.');
-  const stem = dot > 0 ? file.name.slice(0, dot) : file.name;
-  const ext = dot > 0 ? file.name.slice(dot) : '';
-  for (let i = 0; i < MAX_OUTPUT_NAMES; i++) {
-    const base = i === 0 ? stem : i === 1 ? `${stem}.${file.id}` : `${stem}.${file.id}-${i}`;
-    const keys = { copy: `${folder}/${base}${ext}`, receipt: `${folder}/${base}.receipt.json` };
-    if (await objects.exists(keys.receipt)) {
-      const existing = await readJson(objects, keys.receipt);
-      if ((existing as { file_id?: unknown } | undefined)?.file_id === file.id) return keys;
-    } else if (!(await objects.exists(keys.copy))) {
-      return keys;
-    }
-  }
-  throw new Error(`${folder}/ holds ${MAX_OUTPUT_NAMES} results named like ${file.name}: move some away`);
-}
-
 /**
  * Writes a file's results (receipt first, to claim the names, then the masked copy), removes the
  * raw file and marks the file done. Returns 'grew' instead when the raw file grew since `read`,
@@ -276,7 +246,7 @@ async function finishFile(file: FileRecord, deps: FileProcessorDeps, read?: Read
   const before = await changeSince(read, file, deps.objects);
   if (before === 'grew') return 'grew';
   if (before !== undefined) return failFile(file, before, deps);
-  const keys = await outputKeys(file, 'processed', deps.objects);
+  const keys = await resultKeys(deps.objects, 'processed', file.name, String(file.id), (r) => r.file_id === file.id);
   const receipt = buildReceipt(file, 'processed', deps);
   await deps.objects.write(keys.receipt, `${JSON.stringify({ ...receipt, file_id: file.id }, null, 2)}\n`);
   if (await deps.objects.exists(maskedCopyKey(file))) {
@@ -339,7 +309,7 @@ async function changeSince(
  */
 async function failFile(file: FileRecord, error: string, deps: FileProcessorDeps): Promise<Receipt> {
   deps.ledger.setStatus(file.id, 'finalizing', { error });
-  const keys = await outputKeys(file, 'failed', deps.objects);
+  const keys = await resultKeys(deps.objects, 'failed', file.name, String(file.id), (r) => r.file_id === file.id);
   const failed = deps.ledger.getFile(file.id) ?? file;
   const receipt = buildReceipt(failed, 'failed', deps, error);
   await deps.objects.write(keys.receipt, `${JSON.stringify({ ...receipt, file_id: file.id }, null, 2)}\n`);
@@ -383,16 +353,4 @@ function buildReceipt(file: FileRecord, status: Receipt['status'], deps: FilePro
   };
   if (error !== undefined) receipt.error = error;
   return receipt;
-}
-
-/** An object parsed as JSON; undefined when it is not JSON or not a file the store reads. */
-async function readJson(objects: ObjectStore, key: string): Promise<unknown> {
-  let text = '';
-  try {
-    for await (const chunk of objects.read(key)) text += chunk.toString('utf8');
-    return JSON.parse(text);
-  } catch (e) {
-    if (e instanceof SyntaxError || e instanceof UnreadableObjectError) return undefined;
-    throw e;
-  }
 }

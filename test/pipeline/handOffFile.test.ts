@@ -131,6 +131,28 @@ describe('handOffFile', () => {
     expect(existsSync(join(tmp.dir, 'refined/processed/e.receipt.json'))).toBe(true);
   });
 
+  it('never overwrites another upload\'s results, even one named like its ETag-tagged names', async () => {
+    // Prepare: the first upload takes the plain names; a second upload is itself named like the
+    // tagged name a third upload of e.csv would get
+    const receiptOf = (key: string) => JSON.parse(readFileSync(join(tmp.dir, 'refined', key), 'utf8')) as { etag: string };
+    await handOffFile(drop('e.csv', scenarioFile(50, 0, 6).csv), deps);
+    await handOffFile(drop('e.third.csv', scenarioFile(40, 0, 8).csv), deps);
+    writeFileSync(join(tmp.dir, 'raw/inbox/e.csv'), scenarioFile(60, 0, 7).csv);
+
+    // Act
+    const third = await handOffFile({ key: 'inbox/e.csv', etag: '"third"' }, deps);
+    const again = await handOffFile({ key: 'inbox/e.csv', etag: '"third"' }, deps);
+
+    // Assess: every upload keeps its own receipt; a redelivery finds the names it chose
+    expect(third.status).toBe('processed');
+    if (third.status !== 'processed' || again.status !== 'processed') throw new Error('not processed');
+    expect(third.outputs.receipt).toBe('processed/e.third-2.receipt.json');
+    expect(again.outputs).toEqual(third.outputs);
+    expect(receiptOf('processed/e.receipt.json').etag).toBe('"etag-e.csv"');
+    expect(receiptOf('processed/e.third.receipt.json').etag).toBe('"etag-e.third.csv"');
+    expect(receiptOf('processed/e.third-2.receipt.json').etag).toBe('"third"');
+  });
+
   it('sends a file without a usable header to failed/ with the reason, masked', async () => {
     const result = await handOffFile(drop('f.csv', `foo,bar\n${['4111', '1111', '1111', '1111'].join('')},2\n`), deps);
     expect(result.status).toBe('failed');
