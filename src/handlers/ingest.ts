@@ -33,6 +33,7 @@ async function handleRecord(record: SQSRecord, context: Context): Promise<void> 
         checkpoints: checkpoints(),
         tokenizer: await panTokenizer(),
         batchSize: batchRows(),
+        maxRecord: maxRecord(),
         remainingMs: () => context.getRemainingTimeInMillis(),
         logger: portLogger,
       },
@@ -68,6 +69,15 @@ function batchRows(): number {
   if (raw === undefined || raw === '') return 2000;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1) throw new Error(`${ENV.ingestBatchRows} must be a positive integer, not ${raw}`);
+  return n;
+}
+
+/** The longest CSV row (`FRAUDMINI_MAX_RECORD`, characters, default 65,536), as locally. */
+function maxRecord(): number | undefined {
+  const raw = process.env[ENV.maxRecord];
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1024) throw new Error(`${ENV.maxRecord} must be an integer of at least 1024, not ${raw}`);
   return n;
 }
 

@@ -28,6 +28,8 @@ export interface HandOffDeps {
   fieldMap?: FieldMap;
   /** Rows per queue hand-off (and per checkpoint). @default 2000 */
   batchSize?: number;
+  /** Longest row, in characters: a longer one is rejected. @default DEFAULT_MAX_RECORD */
+  maxRecord?: number;
   /** Run time left, in ms (a Lambda's `getRemainingTimeInMillis`). */
   remainingMs?: () => number;
   /** Stop with a checkpoint when less than this is left. @default 60000 */
@@ -100,6 +102,7 @@ export async function handOffFile(file: { key: string; etag: string }, deps: Han
       tokenizer: deps.tokenizer,
       fieldMap: deps.fieldMap,
       batchSize: deps.batchSize ?? 2000,
+      maxRecord: deps.maxRecord,
       skipRows: cp.rowsDone,
     });
     for await (const batch of batches) {
@@ -160,7 +163,9 @@ async function finish(
     const body = deps.raw.read(rawKey);
     await deps.refined.write(
       outputs.copy,
-      status === 'failed' ? maskedText(body) : maskedCsv(body, { tokenizer: deps.tokenizer, fieldMap: deps.fieldMap }),
+      status === 'failed'
+        ? maskedText(body, deps.maxRecord)
+        : maskedCsv(body, { tokenizer: deps.tokenizer, fieldMap: deps.fieldMap, maxRecord: deps.maxRecord }),
     );
     await deps.raw.delete(rawKey);
   }

@@ -153,6 +153,25 @@ describe('handOffFile', () => {
     expect(receiptOf('processed/e.third-2.receipt.json').etag).toBe('"third"');
   });
 
+  it('rejects a row longer than maxRecord with its row and line, and queues the rest', async () => {
+    // Prepare
+    deps.maxRecord = 1024;
+    // Eight notes of 200 characters: each within the attribute limit, the row over 1,024
+    const notes = Array.from({ length: 8 }, (_, i) => `n${i}`).join(',');
+    const long = Array.from({ length: 8 }, () => 'x'.repeat(200)).join(',');
+    const short = Array.from({ length: 8 }, () => 'ok').join(',');
+    const csv = `transaction_id,timestamp,account_id,amount,${notes}\nL1,2026-01-01T00:00:00Z,A1,5.00,${short}\nL2,2026-01-01T00:01:00Z,A1,6.00,${long}\nL3,2026-01-01T00:02:00Z,A1,7.00,${short}\n`;
+
+    // Act
+    const result = await handOffFile(drop('long.csv', csv), deps);
+
+    // Assess
+    if (result.status !== 'processed') throw new Error(result.status);
+    expect(deps.queue.items.map((i) => i.transaction.transactionId)).toEqual(['L1', 'L3']);
+    expect(result.receipt.counts).toMatchObject({ rows: 3, accepted: 2, rejected: 1 });
+    expect(result.receipt.rejections[0]).toMatchObject({ row: 2, line: 3 });
+  });
+
   it('sends a file without a usable header to failed/ with the reason, masked', async () => {
     const result = await handOffFile(drop('f.csv', `foo,bar\n${['4111', '1111', '1111', '1111'].join('')},2\n`), deps);
     expect(result.status).toBe('failed');
