@@ -100,9 +100,9 @@ function fileSize(rng: Sfc32, maxRows: number): number {
 
 /**
  * `rows` rows of generated traffic (fewer if the generator makes fewer), as field lists, with ids
- * `<prefix><n>`. The generator's own ids (`G<seed>-` and 9 digits) are replaced: from a seed of
- * 100 on they are 12+ digits joined by a dash, which the PAN masker takes for card numbers (see
- * docs/chaos.md); letters between the digit groups keep these ids clear of it.
+ * `<prefix><n>`. The generator's own ids (`G<seed>-` and 9 digits) are replaced: ids that read as
+ * card numbers are stored masked and tokenised, and the verifier finds each row's decision under
+ * the id its file gave it; letters between the digit groups keep these ids clear of the masker.
  */
 function trafficRows(rows: number, seed: number, start: number, prefix: string): string[][] {
   // About 3.5 transactions per customer-day: ask for a little more than needed.
