@@ -130,8 +130,7 @@ function groupCommit(deps: ServerDeps): { submit(tx: Transaction): Promise<Submi
   // Ids submitted and not committed yet: a second POST of one waits for the first one's answer.
   const inFlight = new Map<string, Promise<Submitted>>();
   // On this thread, not the commit worker: a request's own commit is small, and handing it to the
-  // worker cost more CPU in messages and thread wake-ups than it saved (measured on 2 cores shared
-  // with the load generator: -10% main-thread time per POST, +15% process time, lower throughput).
+  // worker cost more CPU in messages and thread wake-ups than it saved (docs/performance.md).
   const flush = (): void => {
     const waiting = group;
     group = [];
@@ -248,8 +247,8 @@ export function buildApi(service: ApiService, deps: ApiOptions): FastifyInstance
       {
         tokenizer: deps.tokenizer,
         // Keyed (HMAC) so an id derived from a body holding a PAN cannot be brute-forced back to it.
-        // A getter: only a body without a transaction_id reads it; canonicalising and hashing every
-        // body was about 3% of a POST's CPU in a profile.
+        // A getter: only a body without a transaction_id reads it, so the others skip canonicalising
+        // and hashing the body.
         get sourceKey() {
           return `api:${deps.tokenizer(canonical(body)).token}`;
         },
