@@ -480,6 +480,15 @@ describe('validateRecord', () => {
     expect(tx.transactionId).toBe(`411111******1111~${token}`);
   });
 
+  it('rejects an identifier that a card number\'s token would take past 256 characters', () => {
+    // Act
+    const result = validateRow([...BASIC], { timestamp: '2024-03-01', account_id: `${'a'.repeat(230)} ${VISA}`, amount: '1' });
+
+    // Assess
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.errors).toEqual([{ column: 'account_id', reason: 'is longer than 256 characters once the card number in it is tokenised' }]);
+  });
+
   it('keeps two transaction ids that mask alike distinct, and the same id the same', () => {
     // Prepare: two Luhn-valid order ids equal in their first 6 and last 4 digits
     const row = (id: string) =>
