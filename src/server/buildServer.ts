@@ -209,6 +209,11 @@ const MAX_ALERTS = 1000;
 const MAX_AUDIT = 1000;
 /** Largest rules document `PUT /rules` takes: named lists (BINs, merchants) outgrow the default body limit. */
 const RULES_BODY_LIMIT = 1024 * 1024;
+/**
+ * Longest path parameter, in characters of the URL: an id of 256 characters (the longest the
+ * schema accepts), each percent-encoded as up to 3 UTF-8 bytes of 3 characters.
+ */
+const MAX_PARAM_LENGTH = 256 * 9;
 
 /**
  * The local HTTP API. `POST /transactions` scores synchronously and is idempotent on
@@ -237,6 +242,7 @@ export function buildApi(service: ApiService, deps: ApiOptions): FastifyInstance
     bodyLimit,
     // Raised before routing (a URL that is not valid percent-encoding, a parameter over the limit).
     frameworkErrors: errors.send,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
   });
   app.setErrorHandler(errors.send);
   app.setNotFoundHandler(errors.notFound);
@@ -312,8 +318,10 @@ export function buildApi(service: ApiService, deps: ApiOptions): FastifyInstance
 
   app.get<{ Querystring: { since?: string | string[]; limit?: string | string[] } }>('/alerts', async (req) => {
     const limit = queryLimit(req.query.limit, MAX_ALERTS);
-    const since = req.query.since as string | undefined;
+    const since = req.query.since;
+    // Given twice, a parameter arrives as an array: refused like any other value that is not one.
     const sinceError = new BadRequestError('since must be an alert id (from "next") or an ISO 8601 time');
+    if (Array.isArray(since)) throw sinceError;
     let alerts: Alert[];
     if (since === undefined || since === '') alerts = await service.listAlerts({ afterId: 0, limit });
     else if (/^\d+$/.test(since)) alerts = await service.listAlerts({ afterId: Number(since), limit });

@@ -71,6 +71,36 @@ describe('HTTP errors outside the routes', () => {
     expect(res.json()).toEqual({ error: 'bad_request', message: expect.any(String) });
     expect(leakedPans(res.body, ['4111111111111111'])).toEqual([]);
   });
+
+  it('reads and labels a transaction by the longest id it accepts, whatever its characters', async () => {
+    for (const id of ['i'.repeat(256), 'é'.repeat(256), '€/?#'.repeat(64)]) {
+      // Prepare
+      const posted = await app.inject({ method: 'POST', url: '/transactions', payload: transaction({ transaction_id: id }) });
+      const path = `/transactions/${encodeURIComponent(id)}`;
+
+      // Act
+      const read = await app.inject({ method: 'GET', url: path });
+      const labelled = await app.inject({ method: 'POST', url: `${path}/label`, payload: { label: 'fraud' } });
+
+      // Assess
+      expect(posted.statusCode).toBe(201);
+      expect(read.statusCode, read.body).toBe(200);
+      expect(read.json().transaction.transaction_id).toBe(id);
+      expect(labelled.statusCode, labelled.body).toBe(201);
+    }
+  });
+
+  it('refuses GET /alerts with since or limit given twice, as it refuses any other malformed value', async () => {
+    // Act
+    const since = await app.inject({ method: 'GET', url: '/alerts?since=1&since=2' });
+    const limit = await app.inject({ method: 'GET', url: '/alerts?limit=1&limit=2' });
+
+    // Assess
+    expect(since.statusCode).toBe(400);
+    expect(since.json()).toMatchObject({ error: 'bad_request' });
+    expect(limit.statusCode).toBe(400);
+    expect(limit.json()).toMatchObject({ error: 'bad_request' });
+  });
 });
 
 describe('HTTP error codes', () => {
@@ -144,7 +174,7 @@ describe('HTTP error codes', () => {
       ['not_found', full.app, { method: 'GET', url: '/transactions/err-2', headers: client }],
       ['conflict', full.app, { method: 'POST', url: '/transactions/err-1/label', headers: client, payload: { label: 'legit' } }],
       ['payload_too_large', full.app, { method: 'POST', url: '/transactions', headers: client, payload: transaction({ note: 'x'.repeat(4096) }) }],
-      ['uri_too_long', full.app, { method: 'GET', url: `/transactions/${'x'.repeat(200)}`, headers: client }],
+      ['uri_too_long', full.app, { method: 'GET', url: `/transactions/${'x'.repeat(3000)}`, headers: client }],
       ['unsupported_media_type', full.app, { method: 'POST', url: '/transactions', headers: { ...client, 'content-type': 'application/xml' }, payload: '<tx/>' }],
       ['internal', broken.app, { method: 'GET', url: '/stats' }],
       ['rules_not_saved', unsaved.app, { method: 'PUT', url: '/rules', headers: admin, payload: { version: 'v2', rules: [] } }],
