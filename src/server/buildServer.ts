@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import {
   AdminDisabledError,
@@ -27,6 +28,7 @@ import type { Logger } from '../ports/Logger.js';
 import type { AdminCaller, RulesChange } from '../ports/RulesAudit.js';
 import type { StateStore } from '../ports/StateStore.js';
 import { errorHandling } from './errorHandler.js';
+import { routeSchema, SHARED_SCHEMAS, swaggerOptions } from './openapi.js';
 import type { ApiService, LabelResult } from './service.js';
 
 /** The rule set behind `GET /rules` and `PUT /rules` (the local runtime's `FileRulesSource`). */
@@ -246,7 +248,6 @@ export function buildApi(service: ApiService, deps: ApiOptions): FastifyInstance
   });
   app.setErrorHandler(errors.send);
   app.setNotFoundHandler(errors.notFound);
-  const started = Date.now();
 
   if (deps.apiKey) {
     const expected = sha256(deps.apiKey);
@@ -255,9 +256,26 @@ export function buildApi(service: ApiService, deps: ApiOptions): FastifyInstance
       if (!sameKey(req.headers['x-api-key'], expected)) throw new UnauthorizedError();
     });
   }
-  const admin = adminGuard(deps);
 
-  app.post('/transactions', async (req, reply) => {
+  // The route schemas document the API (GET /openapi.json); requests are validated by the routes
+  // themselves (every field with its reason, card numbers masked) and replies are sent as built,
+  // so neither compiler does anything: see src/server/openapi.ts.
+  app.setValidatorCompiler(() => () => true);
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
+  app.register(swagger, swaggerOptions());
+  // In a plugin registered after swagger's, so that its onRoute hook sees every route.
+  app.register(async (api) => routes(api, service, deps));
+  return app;
+}
+
+/** Declares the routes of {@link buildApi}, each with its schema from src/server/openapi.ts. */
+function routes(app: FastifyInstance, service: ApiService, deps: ApiOptions): void {
+  const started = Date.now();
+  const admin = adminGuard(deps);
+  const schema = (method: string, url: string) => ({ schema: routeSchema(method, url) });
+
+  app.post('/transactions', schema('POST', '/transactions'), async (req, reply) => {
     const body = req.body;
     const result = validateObject(
       body,
@@ -286,7 +304,7 @@ export function buildApi(service: ApiService, deps: ApiOptions): FastifyInstance
     return reply.code(201).send({ transaction_id: tx.transactionId, decision: outcome.decision });
   });
 
-  app.post<{ Params: { id: string } }>('/transactions/:id/label', async (req, reply) => {
+  app.post<{ Params: { id: string } }>('/transactions/:id/label', schema('POST', '/transactions/:id/label'), async (req, reply) => {
     const label = service.label;
     if (!label) throw new NotImplementedError('labels are not enabled');
     const body = req.body as { label?: unknown } | null;
@@ -308,7 +326,7 @@ export function buildApi(service: ApiService, deps: ApiOptions): FastifyInstance
     return reply.code(result.status === 'recorded' ? 201 : 200).send(out);
   });
 
-  app.get<{ Params: { id: string } }>('/transactions/:id', async (req) => {
+  app.get<{ Params: { id: string } }>('/transactions/:id', schema('GET', '/transactions/:id'), async (req) => {
     // As stored, and as echoed: masked (see the label route).
     const id = tokenisePansInText(req.params.id, deps.tokenizer);
     const found = await service.getTransaction(id);
@@ -316,7 +334,7 @@ export function buildApi(service: ApiService, deps: ApiOptions): FastifyInstance
     return found;
   });
 
-  app.get<{ Querystring: { since?: string | string[]; limit?: string | string[] } }>('/alerts', async (req) => {
+  app.get<{ Querystring: { since?: string | string[]; limit?: string | string[] } }>('/alerts', schema('GET', '/alerts'), async (req) => {
     const limit = queryLimit(req.query.limit, MAX_ALERTS);
     const since = req.query.since;
     // Given twice, a parameter arrives as an array: refused like any other value that is not one.
@@ -334,13 +352,13 @@ export function buildApi(service: ApiService, deps: ApiOptions): FastifyInstance
     return { alerts, next: last ? String(last.id) : (since ?? '0') };
   });
 
-  app.get('/stats', async () => service.stats());
+  app.get('/stats', schema('GET', '/stats'), async () => service.stats());
 
   const editor = service.rules;
   if (editor) {
-    app.get('/rules', async () => editor.get());
+    app.get('/rules', schema('GET', '/rules'), async () => editor.get());
 
-    app.put('/rules', { bodyLimit: RULES_BODY_LIMIT, onRequest: admin.check }, async (req, reply) => {
+    app.put('/rules', { ...schema('PUT', '/rules'), bodyLimit: RULES_BODY_LIMIT, onRequest: admin.check }, async (req, reply) => {
       const by = admin.callerOf(req);
       // The guard lets no request through without a caller; this keeps it so if that ever changes.
       if (!by) throw new AdminForbiddenError('this route needs an admin credential');
@@ -355,7 +373,8 @@ export function buildApi(service: ApiService, deps: ApiOptions): FastifyInstance
       return reply.code(200).send({ version: set.version });
     });
 
-    app.get<{ Querystring: { limit?: string | string[] } }>('/rules/audit', { onRequest: admin.check }, async (req) => {
+    const audit = { ...schema('GET', '/rules/audit'), onRequest: admin.check };
+    app.get<{ Querystring: { limit?: string | string[] } }>('/rules/audit', audit, async (req) => {
       const limit = queryLimit(req.query.limit, MAX_AUDIT);
       const changes = await editor.changes(limit);
       return {
@@ -371,13 +390,13 @@ export function buildApi(service: ApiService, deps: ApiOptions): FastifyInstance
     });
   }
 
-  app.get('/healthz', async () => ({
+  app.get('/healthz', schema('GET', '/healthz'), async () => ({
     status: 'ok',
     rules_version: await service.rulesVersion(),
     uptime_s: Math.round((Date.now() - started) / 1000),
   }));
 
-  return app;
+  app.get('/openapi.json', schema('GET', '/openapi.json'), async () => app.swagger());
 }
 
 /** The admin routes' `onRequest` hook, and the caller it let through for each request. */
