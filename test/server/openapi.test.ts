@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -5,6 +7,7 @@ import { loadConfig } from '../../src/config.js';
 import { createLocalRuntime, type LocalWiring } from '../../src/local/wiring.js';
 import { silentLogger } from '../../src/ports/Logger.js';
 import { API_EXAMPLES, EXAMPLE_SETUP } from '../../src/server/apiExamples.js';
+import { ROOT } from '../helpers/cli.js';
 import { tempDir } from '../helpers/fixtures.js';
 
 /** The parts of an OpenAPI 3 document these tests read. */
@@ -251,5 +254,13 @@ describe('OpenAPI document (GET /openapi.json)', () => {
       'GET /openapi.json 200',
       'GET /healthz 200',
     ]);
+  });
+
+  it('is committed as docs/openapi.json, as the server generates it (npm run openapi writes it)', () => {
+    // Prepare
+    const committed: unknown = JSON.parse(readFileSync(join(ROOT, 'docs/openapi.json'), 'utf8'));
+
+    // Assess
+    expect(committed).toEqual(doc);
   });
 });
