@@ -11,7 +11,7 @@ import type { PanTokenizer } from '../core/pan.js';
 import type { FieldMap } from '../core/schema.js';
 import type { Alert } from '../core/views.js';
 import { claimedInboxKey, claimFile, processFile } from '../pipeline/processFile.js';
-import type { Receipt } from '../pipeline/receipt.js';
+import type { Receipt } from '../core/receipt.js';
 import type { FileRecord } from '../ports/FileLedger.js';
 import type { Logger } from '../ports/Logger.js';
 import type { AlertDispatcher } from './AlertDispatcher.js';

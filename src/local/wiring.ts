@@ -15,7 +15,7 @@ import { LabelFeedback } from '../core/labels.js';
 import { loadModel, type Model } from '../core/model/model.js';
 import type { Label } from '../core/transaction.js';
 import { createPanTokenizer } from '../core/pan.js';
-import type { Receipt } from '../pipeline/receipt.js';
+import type { Receipt } from '../core/receipt.js';
 import type { AlertSink } from '../ports/AlertSink.js';
 import type { Logger } from '../ports/Logger.js';
 import { buildServer, type LabelResult } from '../server/buildServer.js';

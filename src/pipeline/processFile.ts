@@ -11,7 +11,7 @@ import { ObjectChangedError, type ObjectStore, type ReadEnd, UnreadableObjectErr
 import type { BatchCommitter, StateStore } from '../ports/StateStore.js';
 import { type IngestBatch, ingestCsv } from './ingest.js';
 import { MaskedCsvRenderer, maskedCsv, maskedText } from './maskedCopy.js';
-import { RECEIPT_REJECTION_LIMIT, type Receipt } from './receipt.js';
+import { buildReceipt, RECEIPT_REJECTION_LIMIT, type Receipt } from '../core/receipt.js';
 import { type FeatureSource, scoreBatch } from './score.js';
 import { resultKeys } from './resultKeys.js';
 import { TextPipe } from './TextPipe.js';
@@ -247,7 +247,7 @@ async function finishFile(file: FileRecord, deps: FileProcessorDeps, read?: Read
   if (before === 'grew') return 'grew';
   if (before !== undefined) return failFile(file, before, deps);
   const keys = await resultKeys(deps.objects, 'processed', file.name, String(file.id), (r) => r.file_id === file.id);
-  const receipt = buildReceipt(file, 'processed', deps);
+  const receipt = fileReceipt(file, 'processed', deps);
   await deps.objects.write(keys.receipt, `${JSON.stringify({ ...receipt, file_id: file.id }, null, 2)}\n`);
   if (await deps.objects.exists(maskedCopyKey(file))) {
     await deps.objects.move(maskedCopyKey(file), keys.copy);
@@ -311,7 +311,7 @@ async function failFile(file: FileRecord, error: string, deps: FileProcessorDeps
   deps.ledger.setStatus(file.id, 'finalizing', { error });
   const keys = await resultKeys(deps.objects, 'failed', file.name, String(file.id), (r) => r.file_id === file.id);
   const failed = deps.ledger.getFile(file.id) ?? file;
-  const receipt = buildReceipt(failed, 'failed', deps, error);
+  const receipt = fileReceipt(failed, 'failed', deps, error);
   await deps.objects.write(keys.receipt, `${JSON.stringify({ ...receipt, file_id: file.id }, null, 2)}\n`);
   if (await deps.objects.exists(file.workKey)) {
     try {
@@ -338,19 +338,17 @@ function unreadable(file: FileRecord, e: UnreadableObjectError): string {
   return `${file.name}: ${e.reason}; only regular files are read, so nothing of it was`;
 }
 
-function buildReceipt(file: FileRecord, status: Receipt['status'], deps: FileProcessorDeps, error?: string): Receipt {
+/** The receipt of a file as the ledger has it now. */
+function fileReceipt(file: FileRecord, status: Receipt['status'], deps: FileProcessorDeps, error?: string): Receipt {
   const current = deps.ledger.getFile(file.id) ?? file;
-  const rejections = deps.ledger.rejections(file.id, RECEIPT_REJECTION_LIMIT);
-  const receipt: Receipt = {
+  return buildReceipt({
     file: file.name,
     status,
-    started_at: current.startedAt,
-    finished_at: (deps.now?.() ?? new Date()).toISOString(),
-    rules_version: current.rulesVersion ?? null,
+    error,
+    startedAt: current.startedAt,
+    finishedAt: (deps.now?.() ?? new Date()).toISOString(),
+    rulesVersion: current.rulesVersion ?? null,
     counts: current.counts,
-    rejections,
-    rejections_not_listed: Math.max(0, current.counts.rejected - rejections.length),
-  };
-  if (error !== undefined) receipt.error = error;
-  return receipt;
+    rejections: deps.ledger.rejections(file.id, RECEIPT_REJECTION_LIMIT),
+  });
 }

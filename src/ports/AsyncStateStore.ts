@@ -2,7 +2,7 @@ import type { FeatureWindows } from '../core/features.js';
 import type { Decision } from '../core/scoring.js';
 import type { Label, Transaction } from '../core/transaction.js';
 import type { Alert } from '../core/views.js';
-import type { ReceiptCounts, Rejection } from '../pipeline/receipt.js';
+import type { ReceiptCounts, Rejection } from '../core/receipt.js';
 import type { AdminCaller, RulesChange } from './RulesAudit.js';
 import type { AlertQuery, DecidedItem, Stats, StoredTransaction } from './StateStore.js';
 

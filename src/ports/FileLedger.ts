@@ -1,4 +1,4 @@
-import type { Receipt, ReceiptCounts, Rejection } from '../pipeline/receipt.js';
+import type { Receipt, ReceiptCounts, Rejection } from '../core/receipt.js';
 
 /** Lifecycle of a file: claimed from the inbox, processing rows, finalizing outputs, done. */
 export type FileStatus = 'processing' | 'finalizing' | 'processed' | 'failed';

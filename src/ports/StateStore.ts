@@ -1,7 +1,7 @@
 import type { Decision } from '../core/scoring.js';
 import type { RowRef, Transaction } from '../core/transaction.js';
 import type { Alert, TransactionView } from '../core/views.js';
-import type { Rejection } from '../pipeline/receipt.js';
+import type { Rejection } from '../core/receipt.js';
 
 /** A decided transaction, ready to store. */
 export interface DecidedItem {

@@ -22,7 +22,7 @@ import { createPanTokenizer } from '../../src/core/pan.js';
 import { BUNDLED_RULES, createLocalRuntime, type LocalWiring } from '../../src/local/wiring.js';
 import { claimFile, processFile } from '../../src/pipeline/processFile.js';
 import { type Logger, silentLogger } from '../../src/ports/Logger.js';
-import type { Receipt } from '../../src/pipeline/receipt.js';
+import type { Receipt } from '../../src/core/receipt.js';
 import { tempDir } from '../helpers/fixtures.js';
 
 /**

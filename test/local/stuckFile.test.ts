@@ -6,7 +6,7 @@ import { SqliteStateStore } from '../../src/adapters/local/SqliteStateStore.js';
 import { loadConfig } from '../../src/config.js';
 import { createLocalRuntime, type LocalWiring } from '../../src/local/wiring.js';
 import type { Logger } from '../../src/ports/Logger.js';
-import type { Receipt } from '../../src/pipeline/receipt.js';
+import type { Receipt } from '../../src/core/receipt.js';
 import { tempDir } from '../helpers/fixtures.js';
 
 const csvOf = (id: string): string => `transaction_id,timestamp,account_id,amount\n${id},2026-01-01T00:00:00Z,A1,10.00\n`;

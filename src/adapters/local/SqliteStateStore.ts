@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import type { Decision } from '../../core/scoring.js';
 import type { Label, Transaction } from '../../core/transaction.js';
 import { type Alert, transactionView } from '../../core/views.js';
-import { emptyCounts, type Receipt, type ReceiptCounts, type Rejection } from '../../pipeline/receipt.js';
+import { addBatch, emptyCounts, type Receipt, type ReceiptCounts, type Rejection } from '../../core/receipt.js';
 import type { FileLedger, FileRecord, FileStatus } from '../../ports/FileLedger.js';
 import type { RulesAuditLog, RulesChange } from '../../ports/RulesAudit.js';
 import type {
@@ -339,15 +339,14 @@ export class SqliteStateStore implements StateStore, FileLedger, RulesAuditLog {
             r.errors ? JSON.stringify(r.errors) : null,
           );
         }
-        const c = file.counts;
-        c.decided += batch.size;
-        c.duplicates += checkpoint.duplicates;
-        c.rejected += checkpoint.rejections.length;
-        c.accepted = c.decided + c.duplicates;
-        c.rows = c.accepted + c.rejected;
-        c.alerts += alertIds.length;
-        for (const o of ['allow', 'review', 'block'] as const) c.outcomes[o] += outcomes[o];
-        this.stmt.checkpoint.run(checkpoint.rowsDone, JSON.stringify(c), checkpoint.fileId);
+        const counts = addBatch(file.counts, {
+          decided: batch.size,
+          duplicates: checkpoint.duplicates,
+          rejected: checkpoint.rejections.length,
+          alerts: alertIds.length,
+          outcomes,
+        });
+        this.stmt.checkpoint.run(checkpoint.rowsDone, JSON.stringify(counts), checkpoint.fileId);
         this.bump('rejected', checkpoint.rejections.length);
         this.bump('duplicates', checkpoint.duplicates);
       }
