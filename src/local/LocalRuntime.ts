@@ -164,7 +164,7 @@ export class LocalRuntime {
       while (!this.stopped) {
         if (recover) {
           recover = false;
-          for (const file of this.deps.state.unfinishedFiles()) {
+          for (const file of await this.deps.state.unfinishedFiles()) {
             if (this.stopped) return;
             if (!(await this.recoverClaim(file))) continue;
             this.log.info(`resuming ${file.name} after row ${file.rowsDone} (${file.status})`);
@@ -231,7 +231,7 @@ export class LocalRuntime {
       await this.deps.objects.move(inboxKey, file.workKey);
       return true;
     }
-    this.deps.state.setStatus(file.id, 'failed', { error: 'the raw file disappeared while it was being processed' });
+    await this.deps.state.setStatus(file.id, 'failed', { error: 'the raw file disappeared while it was being processed' });
     this.log.error(`${file.name}: raw file ${file.workKey} is missing; marked failed`);
     return false;
   }
@@ -250,7 +250,7 @@ export class LocalRuntime {
     let lastReport = started;
     const receipt = await processFile(file, {
       objects: this.deps.objects,
-      state: this.deps.state,
+      decisions: this.deps.state,
       ledger: this.deps.state,
       commits: this.deps.commits,
       features: this.deps.features,

@@ -117,16 +117,18 @@ export function createLocalRuntime(config: Config, options: LocalWiringOptions):
   const rules = new FileRulesSource(rulesPath, options.logger, { audit: state });
   const features = localFeatureWindows(config.labelDelayMs, model);
   const replayed = replayInto(state, features);
-  const labelTransaction = (id: string, label: Label): LabelResult => {
+  const labelTransaction = async (id: string, label: Label): Promise<LabelResult> => {
     const tx = state.getTransactionRecord(id);
     if (!tx) return { status: 'not_found' };
-    const prior = state.getLabel(id) ?? (tx.label !== undefined ? { label: tx.label, knownAt: tx.timestamp + config.labelDelayMs } : undefined);
-    if (prior) return { status: prior.label === label ? 'unchanged' : 'conflict', ...prior };
+    // A label in the transaction's own data stands, known from its time plus the delay.
+    if (tx.label !== undefined) {
+      const prior = { label: tx.label, knownAt: tx.timestamp + config.labelDelayMs };
+      return { status: prior.label === label ? 'unchanged' : 'conflict', ...prior };
+    }
     // Known from the stream's event-time "now" (never before the transaction itself).
-    const knownAt = Math.max(features.latest, tx.timestamp);
-    state.setLabel(id, label, knownAt);
-    features.labels?.scheduleAt(tx, label, knownAt);
-    return { status: 'recorded', label, knownAt };
+    const result = await state.putLabel(id, label, Math.max(features.latest, tx.timestamp));
+    if (result.status === 'recorded') features.labels?.scheduleAt(tx, label, result.knownAt);
+    return result;
   };
   const sinks: AlertSink[] = [
     new ConsoleAlertSink({ out: options.alertOut }),
@@ -144,11 +146,11 @@ export function createLocalRuntime(config: Config, options: LocalWiringOptions):
     logger: options.logger,
   });
   const server = buildServer({
-    state,
+    decisions: state,
     committing: (id) => commits.pending(id),
     features,
     rules: () => rules.current(),
-    rulesEditor: rules,
+    rulesStore: rules,
     tokenizer,
     fieldMap: config.fieldMap,
     apiKey: config.apiKey,

@@ -1,7 +1,7 @@
 import { FileFormatError } from '../core/errors.js';
 import { maskPansInText, type PanTokenizer } from '../core/pan.js';
 import type { FieldMap } from '../core/schema.js';
-import type { IngestCheckpoint, IngestCheckpoints } from '../ports/AsyncStateStore.js';
+import type { IngestCheckpoint, IngestCheckpoints } from '../ports/IngestCheckpoints.js';
 import type { Logger } from '../ports/Logger.js';
 import type { ObjectStore } from '../ports/ObjectStore.js';
 import type { TransactionQueue } from '../ports/TransactionQueue.js';

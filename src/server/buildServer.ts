@@ -2,32 +2,19 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { RuleExpressionError, RulesError, RuleSetError } from '../core/errors.js';
 import { maskPansInText, type PanTokenizer, tokenisePansInText } from '../core/pan.js';
-import type { RuleSet, RulesDocument } from '../core/rules.js';
+import { compileRuleSet, type RuleSet } from '../core/rules.js';
 import { type FieldMap, parseLabel, validateObject } from '../core/schema.js';
 import type { Model } from '../core/model/model.js';
 import type { Decision } from '../core/scoring.js';
 import type { Label, Transaction } from '../core/transaction.js';
 import type { Alert } from '../core/views.js';
-import { type FeatureSource, scoreBatch } from '../pipeline/score.js';
+import { scoreBatch } from '../pipeline/score.js';
+import type { DecisionStore } from '../ports/DecisionStore.js';
+import type { FeatureSource } from '../ports/FeatureSource.js';
 import type { Logger } from '../ports/Logger.js';
-import type { AdminCaller, RulesChange } from '../ports/RulesAudit.js';
-import type { StateStore } from '../ports/StateStore.js';
+import type { RulesStore } from '../ports/RulesStore.js';
+import type { AdminCaller } from '../core/rulesChange.js';
 import type { ApiService, LabelResult } from './service.js';
-
-/** The rule set behind `GET /rules` and `PUT /rules` (the local runtime's `FileRulesSource`). */
-export interface RulesEditor {
-  /** The rule set in force. */
-  current(): RuleSet;
-  /** The document of the rule set in force. */
-  document(): RulesDocument;
-  /**
-   * Validates `doc` (throwing `RulesError`, changing nothing, when invalid), persists it, records
-   * the change with `by` in the audit log and activates it.
-   */
-  replace(doc: unknown, by: AdminCaller): RuleSet;
-  /** The newest `limit` entries of the audit log of rule changes, newest first. */
-  changes(limit: number): RulesChange[];
-}
 
 export type { LabelResult } from './service.js';
 
@@ -39,7 +26,7 @@ export type { LabelResult } from './service.js';
  */
 export type AdminAccess = { adminKey: string } | { caller: (req: FastifyRequest) => string | undefined };
 
-export type { AdminCaller } from '../ports/RulesAudit.js';
+export type { AdminCaller } from '../core/rulesChange.js';
 
 /** How the HTTP layer reads requests, whichever runtime serves them. */
 export interface ApiOptions {
@@ -61,32 +48,35 @@ export interface ApiOptions {
 
 /** What the local HTTP API needs. */
 export interface ServerDeps extends ApiOptions {
-  state: StateStore;
+  /** Where decisions are looked up and stored (SQLite locally). */
+  decisions: DecisionStore;
   /**
-   * Decisions being committed elsewhere and not visible in `state` yet (the local runtime's file
-   * batches on the commit worker): a POST of such an id is a duplicate, not a second decision.
+   * Decisions being committed elsewhere and not visible in `decisions` yet (the local runtime's
+   * file batches on the commit worker): a POST of such an id is a duplicate, not a second decision.
    */
   committing?: (id: string) => Promise<Decision> | undefined;
   features: FeatureSource;
+  /** The rule set in force (read per group of requests, so a reload applies to the next group). */
   rules: () => RuleSet;
-  /** When set, `GET /rules` shows the rule set in force and `PUT /rules` replaces it. */
-  rulesEditor?: RulesEditor;
+  /** When set, `GET /rules` shows the rule set in force and `PUT /rules` replaces it (the rules file locally). */
+  rulesStore?: RulesStore;
   onAlerts?: (alerts: Alert[]) => void;
   /**
-   * A group's commit failed after its transactions were observed by `features`: they are counted
-   * there and stored nowhere. The local runtime rebuilds the windows from the database.
+   * The features observed transactions that this API stored nowhere: a group's commit failed, or
+   * another writer stored one of its ids first. The local runtime rebuilds the windows from the
+   * database.
    */
   onCommitFailed?: (error: unknown) => void;
   /** Records a known outcome for a stored transaction; absent: the label route answers 501. */
-  labelTransaction?: (id: string, label: Label) => LabelResult;
+  labelTransaction?: (id: string, label: Label) => Promise<LabelResult>;
   /** A trained model combined with the rules. */
   model?: Model;
   now?: () => Date;
 }
 
-/** The local runtime's {@link ApiService}: synchronous SQLite and in-memory features behind it. */
+/** The local runtime's {@link ApiService}: SQLite and in-memory features behind it. */
 export function localService(deps: ServerDeps): ApiService {
-  const { labelTransaction, rulesEditor: editor } = deps;
+  const { labelTransaction, rulesStore: store } = deps;
   const groups = groupCommit(deps);
   const service: ApiService = {
     submit: async (tx) => {
@@ -94,17 +84,26 @@ export function localService(deps: ServerDeps): ApiService {
       if (committing) return { kind: 'decided', decision: await committing, duplicate: true };
       return { kind: 'decided', ...(await groups.submit(tx)) };
     },
-    getTransaction: async (id) => deps.state.getTransaction(id),
-    listAlerts: async (q) => deps.state.listAlerts(q),
-    stats: async () => deps.state.stats(),
+    getTransaction: (id) => deps.decisions.getTransaction(id),
+    listAlerts: (q) => deps.decisions.listAlerts(q),
+    stats: () => deps.decisions.stats(),
     rulesVersion: async () => deps.rules().version,
   };
-  if (labelTransaction) service.label = async (id, label) => labelTransaction(id, label);
-  if (editor) {
+  if (labelTransaction) service.label = labelTransaction;
+  if (store) {
     service.rules = {
-      get: async () => ({ version: editor.current().version, document: editor.document() }),
-      replace: async (doc, by) => ({ version: editor.replace(doc, by).version }),
-      changes: async (limit) => editor.changes(limit),
+      get: async () => {
+        const active = await store.active();
+        if (active) return active;
+        const set = deps.rules();
+        return { version: set.version, document: set.document };
+      },
+      replace: async (doc, by) => {
+        const set = compileRuleSet(doc);
+        await store.activate(set.version, doc, by);
+        return { version: set.version };
+      },
+      changes: (limit) => store.changes(limit),
     };
   }
   return service;
@@ -116,28 +115,36 @@ interface Submitted {
   duplicate: boolean;
 }
 
+/** A request waiting for its group to be committed. */
+interface Waiting {
+  tx: Transaction;
+  resolve: (s: Submitted) => void;
+  reject: (e: unknown) => void;
+}
+
 /**
  * Group commit for `POST /transactions`: the transactions that arrive in one turn of the event
  * loop go through the stages of a file batch together (one duplicate lookup, scoring in arrival
- * order, one SQLite transaction), and each request is answered once its group is committed, so an
- * answered decision is as durable as before. Per request, the lookup, the commit and its WAL pages
- * were most of the cost of a POST; under load a group holds as many requests as arrived together.
- * A group whose commit fails fails every request in it, and SQLite stores none of it; the feature
- * windows counted it already, which `onCommitFailed` reports.
+ * order, one store of the decisions), and each request is answered once its group is stored, so
+ * an answered decision is as durable as before. Per request, the lookup, the commit and its WAL
+ * pages were most of the cost of a POST; under load a group holds as many requests as arrived
+ * together. Groups are stored one after the other, so transactions are scored in arrival order
+ * whatever the store. A group whose store fails fails every request in it, and none of it is
+ * stored; the feature windows counted it already, which `onCommitFailed` reports.
  */
 function groupCommit(deps: ServerDeps): { submit(tx: Transaction): Promise<Submitted> } {
-  let group: { tx: Transaction; resolve: (s: Submitted) => void; reject: (e: unknown) => void }[] = [];
+  let group: Waiting[] = [];
   // Ids submitted and not committed yet: a second POST of one waits for the first one's answer.
   const inFlight = new Map<string, Promise<Submitted>>();
+  // The group being stored: the next one starts after it.
+  let previous: Promise<void> = Promise.resolve();
   // On this thread, not the commit worker: a request's own commit is small, and handing it to the
   // worker cost more CPU in messages and thread wake-ups than it saved (docs/performance.md).
-  const flush = (): void => {
-    const waiting = group;
-    group = [];
+  const flush = async (waiting: Waiting[]): Promise<void> => {
     let observed = false;
     try {
       const ids = waiting.map((w) => w.tx.transactionId);
-      const prior = deps.state.findDecisions(ids);
+      const prior = await deps.decisions.findDecisions(ids);
       // Scored by a file batch since these requests arrived and not stored yet: duplicates too,
       // answered with that decision once stored (a second decision would fail one of the commits).
       const elsewhere = new Map<string, Promise<Decision>>();
@@ -153,8 +160,10 @@ function groupCommit(deps: ServerDeps): { submit(tx: Transaction): Promise<Submi
         known,
         { features: deps.features, rules: deps.rules(), model: deps.model, now: deps.now },
       );
-      const alerts = deps.state.commit(scored.decided);
-      const decided = new Map(scored.decided.map((d) => [d.transaction.transactionId, d.decision]));
+      const stored = await deps.decisions.storeDecisions(scored.decided);
+      const decided = new Map(stored.stored.map((d) => [d.transaction.transactionId, d.decision]));
+      // Stored by another writer between the lookup and the store: its decision stands.
+      const lost = stored.duplicates.length > 0 ? await deps.decisions.findDecisions(stored.duplicates) : undefined;
       for (const w of waiting) {
         const id = w.tx.transactionId;
         const later = elsewhere.get(id);
@@ -162,12 +171,13 @@ function groupCommit(deps: ServerDeps): { submit(tx: Transaction): Promise<Submi
           later.then((decision) => w.resolve({ decision, duplicate: true }), w.reject);
           continue;
         }
-        const before = prior.get(id);
+        const before = prior.get(id) ?? lost?.get(id);
         const decision = before ?? decided.get(id);
         if (decision) w.resolve({ decision, duplicate: before !== undefined });
         else w.reject(new Error(`transaction ${id} was not decided`));
       }
-      if (alerts.length > 0) deps.onAlerts?.(alerts);
+      if (stored.alerts.length > 0) deps.onAlerts?.(stored.alerts);
+      if (lost) deps.onCommitFailed?.(new Error(`transactions ${stored.duplicates.join(', ')} were stored by another writer`));
     } catch (e) {
       for (const w of waiting) w.reject(e);
       if (observed) deps.onCommitFailed?.(e);
@@ -180,7 +190,13 @@ function groupCommit(deps: ServerDeps): { submit(tx: Transaction): Promise<Submi
       const pending = inFlight.get(tx.transactionId);
       if (pending) return pending.then((s) => ({ decision: s.decision, duplicate: true }));
       const done = new Promise<Submitted>((resolve, reject) => {
-        if (group.length === 0) setImmediate(flush);
+        if (group.length === 0) {
+          setImmediate(() => {
+            const waiting = group;
+            group = [];
+            previous = previous.then(() => flush(waiting));
+          });
+        }
         group.push({ tx, resolve, reject });
       });
       inFlight.set(tx.transactionId, done);

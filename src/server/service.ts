@@ -1,8 +1,8 @@
 import type { Decision } from '../core/scoring.js';
 import type { Label, Transaction } from '../core/transaction.js';
 import type { Alert } from '../core/views.js';
-import type { AdminCaller, RulesChange } from '../ports/RulesAudit.js';
-import type { AlertQuery, Stats, StoredTransaction } from '../ports/StateStore.js';
+import type { AdminCaller, RulesChange } from '../core/rulesChange.js';
+import type { AlertQuery, Stats, StoredTransaction } from '../core/records.js';
 
 /** What recording a label did. */
 export type LabelResult =

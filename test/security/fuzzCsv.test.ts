@@ -384,8 +384,9 @@ describe('fuzzing CSV files through the parser, the validator and the pipeline',
     objects.cuts = cuts;
     const deps = {
       objects,
-      state,
+      decisions: state,
       ledger: state,
+      commits: state,
       features: new FeatureWindows(),
       rules: () => rules,
       tokenizer,

@@ -1,5 +1,5 @@
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { IngestCheckpoint, IngestCheckpoints } from '../../ports/AsyncStateStore.js';
+import type { IngestCheckpoint, IngestCheckpoints } from '../../ports/IngestCheckpoints.js';
 import { RECEIPT_REJECTION_LIMIT, type Rejection } from '../../core/receipt.js';
 import { defaultDocumentClient, type Item, mapLimit, queryPages } from './DynamoSupport.js';
 
