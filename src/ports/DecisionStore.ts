@@ -6,7 +6,10 @@ import type { Alert } from '../core/views.js';
 export interface StoredDecisions {
   /** The items stored now, in the order given. */
   stored: DecidedItem[];
-  /** Ids that already had a decision (stored before, or earlier in the same batch): not stored again. */
+  /**
+   * Ids not stored by this call: decided before, or repeated in the batch (one item of an id given
+   * twice is stored, the other listed here; which one is up to the store).
+   */
   duplicates: string[];
   /** The alerts created for the stored items, in id order. */
   alerts: Alert[];

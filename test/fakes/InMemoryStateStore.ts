@@ -50,10 +50,15 @@ export class InMemoryStateStore
   async storeDecisions(items: readonly DecidedItem[]): Promise<StoredDecisions> {
     const stored: DecidedItem[] = [];
     const duplicates: string[] = [];
+    const taken = new Set<string>();
     for (const item of items) {
       const id = item.decision.transaction_id;
-      if (this.decisions.has(id) || stored.some((s) => s.decision.transaction_id === id)) duplicates.push(id);
-      else stored.push(item);
+      if (this.decisions.has(id) || taken.has(id)) {
+        duplicates.push(id);
+        continue;
+      }
+      taken.add(id);
+      stored.push(item);
     }
     const alerts = this.insert(stored);
     return { stored: [...stored], duplicates, alerts };
