@@ -18,7 +18,8 @@ import { createPanTokenizer } from '../core/pan.js';
 import type { Receipt } from '../pipeline/receipt.js';
 import type { AlertSink } from '../ports/AlertSink.js';
 import type { Logger } from '../ports/Logger.js';
-import { buildServer, type LabelResult } from '../server/buildServer.js';
+import { recordLabel, type LabelResult } from '../app/recordLabel.js';
+import { buildServer } from '../server/buildServer.js';
 import { AlertDispatcher } from './AlertDispatcher.js';
 import { LocalRuntime, replayInto } from './LocalRuntime.js';
 import { loadOrCreateTokenKey } from './tokenKey.js';
@@ -117,17 +118,21 @@ export function createLocalRuntime(config: Config, options: LocalWiringOptions):
   const rules = new FileRulesSource(rulesPath, options.logger, { audit: state });
   const features = localFeatureWindows(config.labelDelayMs, model);
   const replayed = replayInto(state, features);
-  const labelTransaction = (id: string, label: Label): LabelResult => {
-    const tx = state.getTransactionRecord(id);
-    if (!tx) return { status: 'not_found' };
-    const prior = state.getLabel(id) ?? (tx.label !== undefined ? { label: tx.label, knownAt: tx.timestamp + config.labelDelayMs } : undefined);
-    if (prior) return { status: prior.label === label ? 'unchanged' : 'conflict', ...prior };
-    // Known from the stream's event-time "now" (never before the transaction itself).
-    const knownAt = Math.max(features.latest, tx.timestamp);
-    state.setLabel(id, label, knownAt);
-    features.labels?.scheduleAt(tx, label, knownAt);
-    return { status: 'recorded', label, knownAt };
-  };
+  const labelTransaction = (id: string, label: Label): Promise<LabelResult> =>
+    recordLabel(id, label, {
+      findTransaction: async (tid) => state.getTransactionRecord(tid),
+      // Read and written in one synchronous step: nothing else runs in between.
+      putLabel: async (tid, l, knownAt) => {
+        const prior = state.getLabel(tid);
+        if (prior) return { status: prior.label === l ? 'unchanged' : 'conflict', ...prior };
+        state.setLabel(tid, l, knownAt);
+        return { status: 'recorded', label: l, knownAt };
+      },
+      feedBack: async (tx, l, knownAt) => features.labels?.scheduleAt(tx, l, knownAt),
+      // The windows' own event-time "now": observing a transaction moves it.
+      clock: { latest: async () => features.latest, advance: async () => undefined },
+      labelDelayMs: config.labelDelayMs,
+    });
   const sinks: AlertSink[] = [
     new ConsoleAlertSink({ out: options.alertOut }),
     new JsonlAlertSink(join(dataDir, 'alerts.jsonl')),

@@ -95,7 +95,7 @@ export interface ServerDeps extends ApiOptions {
    */
   onCommitFailed?: (error: unknown) => void;
   /** Records a known outcome for a stored transaction; absent: the label route answers 501. */
-  labelTransaction?: (id: string, label: Label) => LabelResult;
+  labelTransaction?: (id: string, label: Label) => LabelResult | Promise<LabelResult>;
   /** A trained model combined with the rules. */
   model?: Model;
   now?: () => Date;
