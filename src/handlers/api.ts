@@ -4,7 +4,7 @@ import { ENV } from '../adapters/aws/tables.js';
 import { buildApi } from '../server/buildServer.js';
 import { remoteService } from '../server/remoteService.js';
 import { currentModel, flushMetrics, labelDelayMs, logger, panTokenizer, portLogger, tracer } from './runtime.js';
-import { alertQueue, decisionStore, featureHistory, labelStore, rules, rulesStore, transactionLog } from './stores.js';
+import { alertQueue, decisionStore, eventClock, featureHistory, labelStore, rules, rulesStore, transactionLog } from './stores.js';
 
 /**
  * `api`: API Gateway (REST, proxy integration) → the same routes as `fraudmini start`
@@ -37,6 +37,7 @@ async function build(): Promise<FastifyInstance> {
     model: () => currentModel(),
     labelDelayMs: labelDelayMs(),
     alerts: alertQueue(),
+    clock: eventClock(),
     ...(storeOnly ? { storeOnly: transactionLog() } : {}),
   });
   const instance = buildApi(service, {

@@ -18,7 +18,8 @@ import { createPanTokenizer } from '../core/pan.js';
 import type { Receipt } from '../core/receipt.js';
 import type { AlertSink } from '../ports/AlertSink.js';
 import type { Logger } from '../ports/Logger.js';
-import { buildServer, type LabelResult } from '../server/buildServer.js';
+import { recordLabel, type LabelResult } from '../app/recordLabel.js';
+import { buildServer } from '../server/buildServer.js';
 import { AlertDispatcher } from './AlertDispatcher.js';
 import { LocalRuntime, replayInto } from './LocalRuntime.js';
 import { loadOrCreateTokenKey } from './tokenKey.js';
@@ -117,19 +118,15 @@ export function createLocalRuntime(config: Config, options: LocalWiringOptions):
   const rules = new FileRulesSource(rulesPath, options.logger, { audit: state });
   const features = localFeatureWindows(config.labelDelayMs, model);
   const replayed = replayInto(state, features);
-  const labelTransaction = async (id: string, label: Label): Promise<LabelResult> => {
-    const tx = state.getTransactionRecord(id);
-    if (!tx) return { status: 'not_found' };
-    // A label in the transaction's own data stands, known from its time plus the delay.
-    if (tx.label !== undefined) {
-      const prior = { label: tx.label, knownAt: tx.timestamp + config.labelDelayMs };
-      return { status: prior.label === label ? 'unchanged' : 'conflict', ...prior };
-    }
-    // Known from the stream's event-time "now" (never before the transaction itself).
-    const result = await state.putLabel(id, label, Math.max(features.latest, tx.timestamp));
-    if (result.status === 'recorded') features.labels?.scheduleAt(tx, label, result.knownAt);
-    return result;
-  };
+  const labelTransaction = (id: string, label: Label): Promise<LabelResult> =>
+    recordLabel(id, label, {
+      findTransaction: async (tid) => state.getTransactionRecord(tid),
+      putLabel: (tid, l, knownAt) => state.putLabel(tid, l, knownAt),
+      feedBack: async (tx, l, knownAt) => features.labels?.scheduleAt(tx, l, knownAt),
+      // The windows' own event-time "now": observing a transaction moves it.
+      clock: { latest: async () => features.latest, advance: async () => undefined },
+      labelDelayMs: config.labelDelayMs,
+    });
   const sinks: AlertSink[] = [
     new ConsoleAlertSink({ out: options.alertOut }),
     new JsonlAlertSink(join(dataDir, 'alerts.jsonl')),

@@ -7,6 +7,7 @@ import type { Alert } from '../core/views.js';
 import type { DecisionStore } from '../ports/DecisionStore.js';
 import type { FeatureHistory } from '../ports/FeatureHistory.js';
 import type { AlertSink } from '../ports/AlertSink.js';
+import type { EventClock } from '../ports/EventClock.js';
 import type { DecidedItem } from '../core/records.js';
 import type { QueuedTransaction } from '../ports/TransactionQueue.js';
 import { scoreBatch } from './score.js';
@@ -21,6 +22,8 @@ export interface RemoteScoreDeps {
   labelDelayMs?: number;
   /** Where alerts go (the suspicious-transactions queue on AWS). */
   alerts: AlertSink;
+  /** Moved to the latest transaction time of each batch scored; labels become known at it. */
+  clock?: EventClock;
   now?: () => Date;
 }
 
@@ -59,7 +62,10 @@ export async function scoreAndStore(items: readonly QueuedTransaction[], deps: R
     model: deps.model,
     now: deps.now,
   });
-  if (scored.decided.length > 0) await deps.history.append(scored.decided.map((d) => d.transaction));
+  if (scored.decided.length > 0) {
+    await deps.history.append(scored.decided.map((d) => d.transaction));
+    await deps.clock?.advance(Math.max(...scored.decided.map((d) => d.transaction.timestamp)));
+  }
   const stored = await deps.decisions.storeDecisions(scored.decided);
   // Decided before (by an earlier attempt, or a concurrent one that won the conditional put).
   const resend = new Set(stored.duplicates);

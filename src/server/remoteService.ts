@@ -9,6 +9,8 @@ import type { LabelStore } from '../ports/LabelStore.js';
 import type { RulesStore } from '../ports/RulesStore.js';
 import type { TransactionLog } from '../ports/TransactionLog.js';
 import type { AlertSink } from '../ports/AlertSink.js';
+import type { EventClock } from '../ports/EventClock.js';
+import { recordLabel } from '../app/recordLabel.js';
 import { scoreAndStore } from '../pipeline/scoreRemote.js';
 import type { ApiService } from './service.js';
 
@@ -22,8 +24,11 @@ export interface RemoteServiceDeps {
   rules: () => Promise<RuleSet>;
   /** The trained model, when one is used. */
   model?: () => Promise<Model | undefined>;
+  /** Label feedback with this delay; absent (`FRAUDMINI_LABEL_DELAY=off`): features without labels. */
   labelDelayMs?: number;
   alerts: AlertSink;
+  /** The event-time clock: scoring moves it, labels become known at it. */
+  clock: EventClock;
   /**
    * Store-only mode: `POST /transactions` stores the transaction here and answers 202; a table
    * stream scores it. Absent: the POST scores synchronously.
@@ -54,6 +59,7 @@ export function remoteService(deps: RemoteServiceDeps): ApiService {
         model: await deps.model?.(),
         labelDelayMs: deps.labelDelayMs,
         alerts: deps.alerts,
+        clock: deps.clock,
         now,
       });
       const decided = result.decided[0]?.decision;
@@ -67,13 +73,17 @@ export function remoteService(deps: RemoteServiceDeps): ApiService {
     listAlerts: (q) => deps.decisions.listAlerts(q),
     stats: () => deps.decisions.stats(),
     rulesVersion: async () => (await deps.rules()).version,
-    label: async (id, label: Label) => {
-      const stored = await deps.decisions.getTransaction(id);
-      if (!stored) return { status: 'not_found' };
-      const result = await deps.labels.putLabel(id, label, now().getTime());
-      if (result.status === 'recorded') await deps.history.label(fromView(stored.transaction), label, result.knownAt);
-      return result;
-    },
+    label: (id, label: Label) =>
+      recordLabel(id, label, {
+        findTransaction: async (tid) => {
+          const stored = await deps.decisions.getTransaction(tid);
+          return stored && fromView(stored.transaction);
+        },
+        putLabel: (tid, l, knownAt) => deps.labels.putLabel(tid, l, knownAt),
+        feedBack: (tx, l, knownAt) => deps.history.label(tx, l, knownAt),
+        clock: deps.clock,
+        labelDelayMs: deps.labelDelayMs ?? 0,
+      }),
     rules: {
       get: async () => {
         const active = await deps.rulesStore.active();
@@ -91,7 +101,7 @@ export function remoteService(deps: RemoteServiceDeps): ApiService {
   };
 }
 
-/** The entity keys and time of a stored transaction, enough to attach a label to its history. */
+/** The entity keys, time and arrival label of a stored transaction, enough to attach a label to its history. */
 function fromView(v: TransactionView): Transaction {
   const tx: Transaction = {
     transactionId: v.transaction_id,
@@ -104,5 +114,6 @@ function fromView(v: TransactionView): Transaction {
   if (v.card) tx.card = { ...v.card };
   if (v.terminal_id !== undefined) tx.terminalId = v.terminal_id;
   if (v.merchant !== undefined) tx.merchant = v.merchant;
+  if (v.label !== undefined) tx.label = v.label;
   return tx;
 }

@@ -1,14 +1,11 @@
 import type { Decision } from '../core/scoring.js';
 import type { Label, Transaction } from '../core/transaction.js';
+import type { LabelResult } from '../app/recordLabel.js';
 import type { Alert } from '../core/views.js';
 import type { AdminCaller, RulesChange } from '../core/rulesChange.js';
 import type { AlertQuery, Stats, StoredTransaction } from '../core/records.js';
 
-/** What recording a label did. */
-export type LabelResult =
-  | { status: 'recorded' | 'unchanged'; label: Label; knownAt: number }
-  | { status: 'conflict'; label: Label; knownAt: number }
-  | { status: 'not_found' };
+export type { LabelResult } from '../app/recordLabel.js';
 
 /** What submitting a transaction did: decided now, decided before, or (store-only) accepted for scoring. */
 export type SubmitResult =
