@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConsoleAlertSink } from '../adapters/local/ConsoleAlertSink.js';
+import { FeatureWindowsClock } from '../adapters/local/FeatureWindowsClock.js';
 import { FileRulesSource, loadRulesFile } from '../adapters/local/FileRulesSource.js';
 import { FolderObjectStore } from '../adapters/local/FolderObjectStore.js';
 import { JsonlAlertSink } from '../adapters/local/JsonlAlertSink.js';
@@ -123,8 +124,7 @@ export function createLocalRuntime(config: Config, options: LocalWiringOptions):
       findTransaction: async (tid) => state.getTransactionRecord(tid),
       putLabel: (tid, l, knownAt) => state.putLabel(tid, l, knownAt),
       feedBack: async (tx, l, knownAt) => features.labels?.scheduleAt(tx, l, knownAt),
-      // The windows' own event-time "now": observing a transaction moves it.
-      clock: { latest: async () => features.latest, advance: async () => undefined },
+      clock: new FeatureWindowsClock(features),
       labelDelayMs: config.labelDelayMs,
     });
   const sinks: AlertSink[] = [

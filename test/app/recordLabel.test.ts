@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { recordLabel, type RecordLabelDeps } from '../../src/app/recordLabel.js';
 import type { Label, Transaction } from '../../src/core/transaction.js';
+import { InMemoryEventClock } from '../fakes/InMemoryEventClock.js';
 
 const HOUR = 3_600_000;
 
 /** In-memory ports: stored transactions, a first-wins label store, a clock, the labels fed back. */
-function fakes(txs: Transaction[], clock: number, labelDelayMs = 24 * HOUR) {
+function fakes(txs: Transaction[], now: number, labelDelayMs = 24 * HOUR) {
+  const clock = new InMemoryEventClock();
+  void clock.advance(now);
   const labels = new Map<string, { label: Label; knownAt: number }>();
   const fedBack: [string, Label, number][] = [];
   const deps: RecordLabelDeps = {
@@ -19,7 +22,7 @@ function fakes(txs: Transaction[], clock: number, labelDelayMs = 24 * HOUR) {
     feedBack: async (tx, label, knownAt) => {
       fedBack.push([tx.transactionId, label, knownAt]);
     },
-    clock: { latest: async () => clock, advance: async () => undefined },
+    clock,
     labelDelayMs,
   };
   return { deps, labels, fedBack };
