@@ -2,7 +2,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import type { FastifyInstance } from 'fastify';
 import { ENV } from '../adapters/aws/tables.js';
 import { buildApi } from '../server/buildServer.js';
-import { remoteService } from '../server/remoteService.js';
+import { remoteService } from '../app/remoteApiService.js';
 import { currentModel, flushMetrics, labelDelayMs, logger, panTokenizer, portLogger, tracer } from './runtime.js';
 import { alertQueue, decisionStore, eventClock, featureHistory, labelStore, rules, rulesStore, transactionLog } from './stores.js';
 

@@ -1,11 +1,11 @@
 import type { Decision } from '../core/scoring.js';
 import type { Label, Transaction } from '../core/transaction.js';
-import type { LabelResult } from '../app/recordLabel.js';
+import type { LabelResult } from './recordLabel.js';
 import type { Alert } from '../core/views.js';
-import type { AdminCaller, RulesChange } from '../core/rulesChange.js';
+import type { RulesUseCases } from './replaceRules.js';
 import type { AlertQuery, Stats, StoredTransaction } from '../core/records.js';
 
-export type { LabelResult } from '../app/recordLabel.js';
+export type { LabelResult } from './recordLabel.js';
 
 /** What submitting a transaction did: decided now, decided before, or (store-only) accepted for scoring. */
 export type SubmitResult =
@@ -28,14 +28,5 @@ export interface ApiService {
   /** Records a known outcome; absent: the label route answers 501. */
   label?: (id: string, label: Label) => Promise<LabelResult>;
   /** Reads and replaces the rule set; absent: the rules routes are not served. */
-  rules?: {
-    get(): Promise<{ version: string; document: unknown }>;
-    /**
-     * Validates (throwing `RulesError`, changing nothing, when invalid), records the change with
-     * its caller in the audit log, persists and activates.
-     */
-    replace(doc: unknown, by: AdminCaller): Promise<{ version: string }>;
-    /** The newest `limit` entries of the audit log of rule changes, newest first. */
-    changes(limit: number): Promise<RulesChange[]>;
-  };
+  rules?: RulesUseCases;
 }

@@ -1,4 +1,4 @@
-import { compileRuleSet, type RuleSet } from '../core/rules.js';
+import type { RuleSet } from '../core/rules.js';
 import type { Label, Transaction } from '../core/transaction.js';
 import type { TransactionView } from '../core/views.js';
 import type { Model } from '../core/model/model.js';
@@ -10,9 +10,10 @@ import type { RulesStore } from '../ports/RulesStore.js';
 import type { TransactionLog } from '../ports/TransactionLog.js';
 import type { AlertSink } from '../ports/AlertSink.js';
 import type { EventClock } from '../ports/EventClock.js';
-import { recordLabel } from '../app/recordLabel.js';
+import { recordLabel } from './recordLabel.js';
+import { rulesUseCases } from './replaceRules.js';
 import { scoreAndStore } from '../pipeline/scoreRemote.js';
-import type { ApiService } from './service.js';
+import type { ApiService } from './ApiService.js';
 
 /** What the API needs when its state is remote (DynamoDB on AWS). */
 export interface RemoteServiceDeps {
@@ -84,20 +85,7 @@ export function remoteService(deps: RemoteServiceDeps): ApiService {
         clock: deps.clock,
         labelDelayMs: deps.labelDelayMs ?? 0,
       }),
-    rules: {
-      get: async () => {
-        const active = await deps.rulesStore.active();
-        if (active) return active;
-        const set = await deps.rules();
-        return { version: set.version, document: set.document };
-      },
-      replace: async (doc, by) => {
-        const set = compileRuleSet(doc);
-        await deps.rulesStore.activate(set.version, doc, by);
-        return { version: set.version };
-      },
-      changes: (limit) => deps.rulesStore.changes(limit),
-    },
+    rules: rulesUseCases(deps.rulesStore, deps.rules),
   };
 }
 
