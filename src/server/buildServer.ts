@@ -8,6 +8,7 @@ import {
   type AppError,
   BadRequestError,
   ConflictError,
+  InvalidJsonError,
   InvalidLabelError,
   InvalidTransactionError,
   NotFoundError,
@@ -101,6 +102,13 @@ export function buildApi(service: ApiService, deps: ApiOptions): FastifyInstance
   });
   app.setErrorHandler(errors.send);
   app.setNotFoundHandler(errors.notFound);
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (e) {
+      done(e as Error, undefined);
+    }
+  });
 
   if (deps.apiKey) {
     const expected = sha256(deps.apiKey);
@@ -120,6 +128,31 @@ export function buildApi(service: ApiService, deps: ApiOptions): FastifyInstance
   // In a plugin registered after swagger's, so that its onRoute hook sees every route.
   app.register(async (api) => routes(api, service, deps));
   return app;
+}
+
+/**
+ * A JSON request body, refused as `invalid_json` when it is empty, is not JSON, or holds a key
+ * named `__proto__` or a `constructor` object with a `prototype` key: such keys can change the
+ * prototype of objects the body is copied into, so they are refused whole and named, not dropped.
+ */
+export function parseJsonBody(text: string): unknown {
+  if (text.trim() === '') throw new InvalidJsonError('the body is empty: send a JSON object');
+  const check = text.includes('__proto__') || text.includes('prototype');
+  try {
+    return check ? JSON.parse(text, refusePrototypeKeys) : JSON.parse(text);
+  } catch (e) {
+    if (e instanceof InvalidJsonError) throw e;
+    // The parser's own message may quote the body; say only where it stopped.
+    const at = /at position (\d+)/.exec(e instanceof Error ? e.message : '')?.[1];
+    throw new InvalidJsonError(`the body is not valid JSON${at === undefined ? '' : ` (at character ${at})`}`);
+  }
+}
+
+function refusePrototypeKeys(key: string, value: unknown): unknown {
+  if (key === '__proto__' || (key === 'constructor' && typeof value === 'object' && value !== null && Object.hasOwn(value, 'prototype'))) {
+    throw new InvalidJsonError(`the body holds a key "${key === '__proto__' ? '__proto__' : 'constructor.prototype'}", which could change the objects it is read into: refused`);
+  }
+  return value;
 }
 
 /** Declares the routes of {@link buildApi}, each with its schema from src/server/openapi.ts. */

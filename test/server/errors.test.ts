@@ -2,14 +2,14 @@ import { copyFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ERROR_CODES, type ErrorCode } from '../../src/app/errors.js';
+import { ERROR_CODES, type ErrorCode, InvalidJsonError } from '../../src/app/errors.js';
 import { FileRulesSource, loadRulesFile } from '../../src/adapters/local/FileRulesSource.js';
 import { SqliteStateStore } from '../../src/adapters/local/SqliteStateStore.js';
 import { FeatureWindows } from '../../src/core/features.js';
 import { createPanTokenizer } from '../../src/core/pan.js';
 import { BUNDLED_RULES } from '../../src/local/wiring.js';
 import { type Logger, silentLogger } from '../../src/ports/Logger.js';
-import { buildServer, type ServerDeps } from '../../src/server/buildServer.js';
+import { buildServer, parseJsonBody, type ServerDeps } from '../../src/server/buildServer.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { canaries, leakedPans } from '../security/panShapes.js';
 
@@ -195,5 +195,43 @@ describe('HTTP error codes', () => {
       expect.stringMatching(/^request failed: GET \/stats answered 500 internal: .*not open/),
       expect.stringMatching(/^request failed: PUT \/rules answered 500 rules_not_saved: .*ENOENT/),
     ]);
+  });
+});
+
+describe('JSON bodies', () => {
+  it.each([
+    ['{"lists":{"__proto__":false},"rules":[]}', '__proto__'],
+    ['{"account_id":"a","__proto__":{"admin":true}}', '__proto__'],
+    ['{"a":{"constructor":{"prototype":{"x":1}}}}', 'constructor.prototype'],
+  ])('refuses %s whole as invalid_json, naming the key', (payload, key) => {
+    // Act
+    const refused = (() => {
+      try {
+        parseJsonBody(payload);
+        return undefined;
+      } catch (e) {
+        return e;
+      }
+    })();
+
+    // Assess
+    expect(refused).toBeInstanceOf(InvalidJsonError);
+    expect((refused as Error).message).toContain(`"${key}"`);
+  });
+
+  it('reads JSON that only mentions those words, and says where a broken body stops without quoting it', () => {
+    // Act
+    const read = parseJsonBody('{"merchant":"__proto__ shop","note":"prototype","constructor":"x"}');
+    const broken = (() => {
+      try {
+        return parseJsonBody('{"card":"4111111111111111" x');
+      } catch (e) {
+        return (e as Error).message;
+      }
+    })();
+
+    // Assess
+    expect(read).toEqual({ merchant: '__proto__ shop', note: 'prototype', constructor: 'x' });
+    expect(broken).toMatch(/^the body is not valid JSON( \(at character \d+\))?$/);
   });
 });
