@@ -8,6 +8,7 @@ import {
   type AppError,
   BadRequestError,
   ConflictError,
+  InvalidJsonError,
   InvalidLabelError,
   InvalidTransactionError,
   NotFoundError,
@@ -17,36 +18,16 @@ import {
 } from '../app/errors.js';
 import { RulesError } from '../core/errors.js';
 import { type PanTokenizer, tokenisePansInText } from '../core/pan.js';
-import type { RuleSet, RulesDocument } from '../core/rules.js';
 import { type FieldMap, parseLabel, validateObject } from '../core/schema.js';
-import type { Model } from '../core/model/model.js';
-import type { Decision } from '../core/scoring.js';
-import type { Label, Transaction } from '../core/transaction.js';
 import type { Alert } from '../core/views.js';
-import { type FeatureSource, scoreBatch } from '../pipeline/score.js';
 import type { Logger } from '../ports/Logger.js';
-import type { AdminCaller, RulesChange } from '../ports/RulesAudit.js';
-import type { StateStore } from '../ports/StateStore.js';
+import type { AdminCaller } from '../core/rulesChange.js';
 import { errorHandling } from './errorHandler.js';
 import { routeSchema, SHARED_SCHEMAS, swaggerOptions } from './openapi.js';
-import type { ApiService, LabelResult } from './service.js';
+import type { ApiService } from '../app/ApiService.js';
+import { localService, type LocalServiceDeps } from '../app/localApiService.js';
 
-/** The rule set behind `GET /rules` and `PUT /rules` (the local runtime's `FileRulesSource`). */
-export interface RulesEditor {
-  /** The rule set in force. */
-  current(): RuleSet;
-  /** The document of the rule set in force. */
-  document(): RulesDocument;
-  /**
-   * Validates `doc` (throwing `RulesError`, changing nothing, when invalid), persists it, records
-   * the change with `by` in the audit log and activates it.
-   */
-  replace(doc: unknown, by: AdminCaller): RuleSet;
-  /** The newest `limit` entries of the audit log of rule changes, newest first. */
-  changes(limit: number): RulesChange[];
-}
-
-export type { LabelResult } from './service.js';
+export type { LabelResult } from '../app/ApiService.js';
 
 /**
  * How an admin request proves who it is.
@@ -56,7 +37,7 @@ export type { LabelResult } from './service.js';
  */
 export type AdminAccess = { adminKey: string } | { caller: (req: FastifyRequest) => string | undefined };
 
-export type { AdminCaller } from '../ports/RulesAudit.js';
+export type { AdminCaller } from '../core/rulesChange.js';
 
 /** How the HTTP layer reads requests, whichever runtime serves them. */
 export interface ApiOptions {
@@ -76,135 +57,8 @@ export interface ApiOptions {
   logger: Logger;
 }
 
-/** What the local HTTP API needs. */
-export interface ServerDeps extends ApiOptions {
-  state: StateStore;
-  /**
-   * Decisions being committed elsewhere and not visible in `state` yet (the local runtime's file
-   * batches on the commit worker): a POST of such an id is a duplicate, not a second decision.
-   */
-  committing?: (id: string) => Promise<Decision> | undefined;
-  features: FeatureSource;
-  rules: () => RuleSet;
-  /** When set, `GET /rules` shows the rule set in force and `PUT /rules` replaces it. */
-  rulesEditor?: RulesEditor;
-  onAlerts?: (alerts: Alert[]) => void;
-  /**
-   * A group's commit failed after its transactions were observed by `features`: they are counted
-   * there and stored nowhere. The local runtime rebuilds the windows from the database.
-   */
-  onCommitFailed?: (error: unknown) => void;
-  /** Records a known outcome for a stored transaction; absent: the label route answers 501. */
-  labelTransaction?: (id: string, label: Label) => LabelResult;
-  /** A trained model combined with the rules. */
-  model?: Model;
-  now?: () => Date;
-}
-
-/** The local runtime's {@link ApiService}: synchronous SQLite and in-memory features behind it. */
-export function localService(deps: ServerDeps): ApiService {
-  const { labelTransaction, rulesEditor: editor } = deps;
-  const groups = groupCommit(deps);
-  const service: ApiService = {
-    submit: async (tx) => {
-      const committing = deps.committing?.(tx.transactionId);
-      if (committing) return { kind: 'decided', decision: await committing, duplicate: true };
-      return { kind: 'decided', ...(await groups.submit(tx)) };
-    },
-    getTransaction: async (id) => deps.state.getTransaction(id),
-    listAlerts: async (q) => deps.state.listAlerts(q),
-    stats: async () => deps.state.stats(),
-    rulesVersion: async () => deps.rules().version,
-  };
-  if (labelTransaction) service.label = async (id, label) => labelTransaction(id, label);
-  if (editor) {
-    service.rules = {
-      get: async () => ({ version: editor.current().version, document: editor.document() }),
-      replace: async (doc, by) => ({ version: editor.replace(doc, by).version }),
-      changes: async (limit) => editor.changes(limit),
-    };
-  }
-  return service;
-}
-
-/** A submitted transaction's decision, and whether it was decided before. */
-interface Submitted {
-  decision: Decision;
-  duplicate: boolean;
-}
-
-/**
- * Group commit for `POST /transactions`: the transactions that arrive in one turn of the event
- * loop go through the stages of a file batch together (one duplicate lookup, scoring in arrival
- * order, one SQLite transaction), and each request is answered once its group is committed, so an
- * answered decision is as durable as before. Per request, the lookup, the commit and its WAL pages
- * were most of the cost of a POST; under load a group holds as many requests as arrived together.
- * A group whose commit fails fails every request in it, and SQLite stores none of it; the feature
- * windows counted it already, which `onCommitFailed` reports.
- */
-function groupCommit(deps: ServerDeps): { submit(tx: Transaction): Promise<Submitted> } {
-  let group: { tx: Transaction; resolve: (s: Submitted) => void; reject: (e: unknown) => void }[] = [];
-  // Ids submitted and not committed yet: a second POST of one waits for the first one's answer.
-  const inFlight = new Map<string, Promise<Submitted>>();
-  // On this thread, not the commit worker: a request's own commit is small, and handing it to the
-  // worker cost more CPU in messages and thread wake-ups than it saved (docs/performance.md).
-  const flush = (): void => {
-    const waiting = group;
-    group = [];
-    let observed = false;
-    try {
-      const ids = waiting.map((w) => w.tx.transactionId);
-      const prior = deps.state.findDecisions(ids);
-      // Scored by a file batch since these requests arrived and not stored yet: duplicates too,
-      // answered with that decision once stored (a second decision would fail one of the commits).
-      const elsewhere = new Map<string, Promise<Decision>>();
-      for (const id of ids) {
-        const pending = prior.has(id) ? undefined : deps.committing?.(id);
-        if (pending) elsewhere.set(id, pending);
-      }
-      const known = { has: (id: string) => prior.has(id) || elsewhere.has(id) };
-      // From here on the features may have counted the group.
-      observed = true;
-      const scored = scoreBatch(
-        waiting.filter((w) => !known.has(w.tx.transactionId)).map((w) => ({ transaction: w.tx })),
-        known,
-        { features: deps.features, rules: deps.rules(), model: deps.model, now: deps.now },
-      );
-      const alerts = deps.state.commit(scored.decided);
-      const decided = new Map(scored.decided.map((d) => [d.transaction.transactionId, d.decision]));
-      for (const w of waiting) {
-        const id = w.tx.transactionId;
-        const later = elsewhere.get(id);
-        if (later) {
-          later.then((decision) => w.resolve({ decision, duplicate: true }), w.reject);
-          continue;
-        }
-        const before = prior.get(id);
-        const decision = before ?? decided.get(id);
-        if (decision) w.resolve({ decision, duplicate: before !== undefined });
-        else w.reject(new Error(`transaction ${id} was not decided`));
-      }
-      if (alerts.length > 0) deps.onAlerts?.(alerts);
-    } catch (e) {
-      for (const w of waiting) w.reject(e);
-      if (observed) deps.onCommitFailed?.(e);
-    } finally {
-      for (const w of waiting) inFlight.delete(w.tx.transactionId);
-    }
-  };
-  return {
-    submit(tx) {
-      const pending = inFlight.get(tx.transactionId);
-      if (pending) return pending.then((s) => ({ decision: s.decision, duplicate: true }));
-      const done = new Promise<Submitted>((resolve, reject) => {
-        if (group.length === 0) setImmediate(flush);
-        group.push({ tx, resolve, reject });
-      });
-      inFlight.set(tx.transactionId, done);
-      return done;
-    },
-  };
-}
+/** What the local HTTP API needs: how it reads requests, and the local runtime's ports. */
+export interface ServerDeps extends ApiOptions, LocalServiceDeps {}
 
 const MAX_ALERTS = 1000;
 /** Most entries `GET /rules/audit` returns at once. */
@@ -248,6 +102,13 @@ export function buildApi(service: ApiService, deps: ApiOptions): FastifyInstance
   });
   app.setErrorHandler(errors.send);
   app.setNotFoundHandler(errors.notFound);
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (e) {
+      done(e as Error, undefined);
+    }
+  });
 
   if (deps.apiKey) {
     const expected = sha256(deps.apiKey);
@@ -267,6 +128,31 @@ export function buildApi(service: ApiService, deps: ApiOptions): FastifyInstance
   // In a plugin registered after swagger's, so that its onRoute hook sees every route.
   app.register(async (api) => routes(api, service, deps));
   return app;
+}
+
+/**
+ * A JSON request body, refused as `invalid_json` when it is empty, is not JSON, or holds a key
+ * named `__proto__` or a `constructor` object with a `prototype` key: such keys can change the
+ * prototype of objects the body is copied into, so they are refused whole and named, not dropped.
+ */
+export function parseJsonBody(text: string): unknown {
+  if (text.trim() === '') throw new InvalidJsonError('the body is empty: send a JSON object');
+  const check = text.includes('__proto__') || text.includes('prototype');
+  try {
+    return check ? JSON.parse(text, refusePrototypeKeys) : JSON.parse(text);
+  } catch (e) {
+    if (e instanceof InvalidJsonError) throw e;
+    // The parser's own message may quote the body; say only where it stopped.
+    const at = /at position (\d+)/.exec(e instanceof Error ? e.message : '')?.[1];
+    throw new InvalidJsonError(`the body is not valid JSON${at === undefined ? '' : ` (at character ${at})`}`);
+  }
+}
+
+function refusePrototypeKeys(key: string, value: unknown): unknown {
+  if (key === '__proto__' || (key === 'constructor' && typeof value === 'object' && value !== null && Object.hasOwn(value, 'prototype'))) {
+    throw new InvalidJsonError(`the body holds a key "${key === '__proto__' ? '__proto__' : 'constructor.prototype'}", which could change the objects it is read into: refused`);
+  }
+  return value;
 }
 
 /** Declares the routes of {@link buildApi}, each with its schema from src/server/openapi.ts. */

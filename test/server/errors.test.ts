@@ -2,14 +2,14 @@ import { copyFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ERROR_CODES, type ErrorCode } from '../../src/app/errors.js';
+import { ERROR_CODES, type ErrorCode, InvalidJsonError } from '../../src/app/errors.js';
 import { FileRulesSource, loadRulesFile } from '../../src/adapters/local/FileRulesSource.js';
 import { SqliteStateStore } from '../../src/adapters/local/SqliteStateStore.js';
 import { FeatureWindows } from '../../src/core/features.js';
 import { createPanTokenizer } from '../../src/core/pan.js';
 import { BUNDLED_RULES } from '../../src/local/wiring.js';
 import { type Logger, silentLogger } from '../../src/ports/Logger.js';
-import { buildServer, type ServerDeps } from '../../src/server/buildServer.js';
+import { buildServer, parseJsonBody, type ServerDeps } from '../../src/server/buildServer.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { canaries, leakedPans } from '../security/panShapes.js';
 
@@ -28,13 +28,13 @@ describe('HTTP errors outside the routes', () => {
   const build = (over: Partial<ServerDeps> = {}): FastifyInstance => {
     const rules = loadRulesFile(BUNDLED_RULES);
     return buildServer({
-      state,
+      decisions: state,
       features: new FeatureWindows(),
       rules: () => rules,
       tokenizer: createPanTokenizer('errors-test-key-0123456789'),
       logger: silentLogger,
-      labelTransaction: (id, label) =>
-        state.getTransaction(id) ? { status: 'recorded', label, knownAt: 0 } : { status: 'not_found' },
+      labelTransaction: async (id, label) =>
+        (await state.getTransaction(id)) ? { status: 'recorded', label, knownAt: 0 } : { status: 'not_found' },
       ...over,
     });
   };
@@ -121,21 +121,18 @@ describe('HTTP error codes', () => {
     const state = new SqliteStateStore({ path: ':memory:' });
     const rules = new FileRulesSource(join(dir, 'rules.json'), logger, { audit: state });
     const app = buildServer({
-      state,
+      decisions: state,
       features: new FeatureWindows(),
       rules: () => rules.current(),
-      rulesEditor: rules,
+      rulesStore: rules,
       tokenizer: createPanTokenizer('codes-test-key-0123456789'),
       logger,
       bodyLimit: 2048,
       apiKey: API_KEY,
       admin: { adminKey: ADMIN_KEY },
-      labelTransaction: (id, label) => {
+      labelTransaction: async (id, label) => {
         if (!state.getTransactionRecord(id)) return { status: 'not_found' };
-        const prior = state.getLabel(id);
-        if (prior) return { status: prior.label === label ? 'unchanged' : 'conflict', ...prior };
-        state.setLabel(id, label, 0);
-        return { status: 'recorded', label, knownAt: 0 };
+        return state.putLabel(id, label, 0);
       },
       ...over,
     });
@@ -198,5 +195,43 @@ describe('HTTP error codes', () => {
       expect.stringMatching(/^request failed: GET \/stats answered 500 internal: .*not open/),
       expect.stringMatching(/^request failed: PUT \/rules answered 500 rules_not_saved: .*ENOENT/),
     ]);
+  });
+});
+
+describe('JSON bodies', () => {
+  it.each([
+    ['{"lists":{"__proto__":false},"rules":[]}', '__proto__'],
+    ['{"account_id":"a","__proto__":{"admin":true}}', '__proto__'],
+    ['{"a":{"constructor":{"prototype":{"x":1}}}}', 'constructor.prototype'],
+  ])('refuses %s whole as invalid_json, naming the key', (payload, key) => {
+    // Act
+    const refused = (() => {
+      try {
+        parseJsonBody(payload);
+        return undefined;
+      } catch (e) {
+        return e;
+      }
+    })();
+
+    // Assess
+    expect(refused).toBeInstanceOf(InvalidJsonError);
+    expect((refused as Error).message).toContain(`"${key}"`);
+  });
+
+  it('reads JSON that only mentions those words, and says where a broken body stops without quoting it', () => {
+    // Act
+    const read = parseJsonBody('{"merchant":"__proto__ shop","note":"prototype","constructor":"x"}');
+    const broken = (() => {
+      try {
+        return parseJsonBody('{"card":"4111111111111111" x');
+      } catch (e) {
+        return (e as Error).message;
+      }
+    })();
+
+    // Assess
+    expect(read).toEqual({ merchant: '__proto__ shop', note: 'prototype', constructor: 'x' });
+    expect(broken).toMatch(/^the body is not valid JSON( \(at character \d+\))?$/);
   });
 });
