@@ -4,7 +4,8 @@ import { defineConfig } from 'vitest/config';
  * Three projects; `npm test` runs them all, `npx vitest --project unit` is the fast loop.
  *
  * - unit: pure code and use cases over in-memory fakes. No emulators, no native SQLite (the
- *   module is replaced by one that throws), no child processes; seconds.
+ *   module is replaced by one that throws), no child processes; worker threads, which start
+ *   faster than the forks the native module needs elsewhere.
  * - e2e: the product as a user runs it: the CLI and `fraudmini start` as processes, the whole AWS
  *   pipeline on the emulators, the canary, chaos and crash runs, the benchmark harness.
  * - integration: everything else: adapters against real SQLite, the file system and the emulators,
@@ -41,7 +42,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: UNIT },
+        test: { name: 'unit', include: UNIT, pool: 'threads' },
         resolve: { alias: { 'better-sqlite3': new URL('test/setup/noNative.ts', import.meta.url).pathname } },
       },
       {
