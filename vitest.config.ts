@@ -7,7 +7,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    // AWS emulators (fauxqs, dynalite, kinesalite), started once per run for the AWS suites.
-    globalSetup: ['test/aws/emulators.ts'],
+    // dist/ rebuilt when a source is newer (tests that spawn the CLI run it), then the AWS
+    // emulators (fauxqs, dynalite, kinesalite), started once per run for the AWS suites.
+    globalSetup: ['test/setup/build.ts', 'test/aws/emulators.ts'],
   },
 });

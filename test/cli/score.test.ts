@@ -37,9 +37,6 @@ describe('fraudmini score', () => {
   let scenario: ScenarioFile;
 
   beforeAll(() => {
-    if (!existsSync(join(ROOT, 'dist/cli/main.js'))) {
-      throw new Error('dist/ is missing: build the CLI first (npx tsc -p tsconfig.build.json)');
-    }
     const t = tempDir('fraudmini-cli-');
     dir = t.dir;
     cleanup = t.cleanup;
