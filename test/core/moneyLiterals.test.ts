@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { compileRuleSet, evaluate } from '../../src/core/rules.js';
 import { validateObject } from '../../src/core/schema.js';
@@ -41,7 +42,7 @@ async function fromCsv(amounts: readonly string[]): Promise<Transaction[]> {
     'transaction_id,timestamp,account_id,amount\n' +
     amounts.map((a, i) => `C${i},2026-01-01T00:00:${String(i).padStart(2, '0')}Z,acc,${a}`).join('\n');
   const out: Transaction[] = [];
-  for await (const batch of ingestCsv([csv], { fileKey: 'money.csv', tokenizer: testTokenizer() })) {
+  for await (const batch of ingestCsv(Readable.from([csv]), { fileKey: 'money.csv', tokenizer: testTokenizer() })) {
     expect(batch.rejections).toEqual([]);
     for (const r of batch.rows) out.push(r.transaction);
   }
