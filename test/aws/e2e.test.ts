@@ -267,10 +267,10 @@ describe('other entry points', () => {
         })),
       }),
     );
-    const first = await drainStream(c, stack.streamName, streamHandler, { batchSize: 10 });
+    const first = await drainStream(c, stack, streamHandler, { batchSize: 10 });
     expect(first.records).toBe(26);
     // The event source may deliver the same records again (a retry): nothing changes.
-    await drainStream(c, stack.streamName, streamHandler, { batchSize: 7 });
+    await drainStream(c, stack, streamHandler, { batchSize: 7 });
     const after = await stats();
     expect(after.decisions - before.decisions).toBe(25);
     const k7 = JSON.parse((await api('GET', '/transactions/K7')).body) as { decision: { reasons: { rule: string }[] } };
