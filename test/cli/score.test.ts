@@ -170,7 +170,8 @@ describe('fraudmini score', () => {
     expect(renamed).not.toBe(scenario.csv);
     writeFileSync(join(dir, 'renamed.csv'), renamed);
 
-    // Act
+    // Act: the file as it is, renamed with --map, renamed without
+    const plain = await run(['score', 'in.csv', '--out', 'plain.jsonl', '--data-dir', 'data', '--no-progress'], dir);
     const mapped = await run(
       [
         'score',
@@ -188,8 +189,9 @@ describe('fraudmini score', () => {
     const unmapped = await run(['score', 'renamed.csv', '--out', 'unmapped.jsonl', '--data-dir', 'data'], dir);
 
     // Assess
-    expect(mapped.code).toBe(0);
-    const original = lines(readFileSync(join(dir, 'out.jsonl'), 'utf8')).map((l) => JSON.parse(l) as DecisionLine);
+    expect([plain.code, mapped.code]).toEqual([0, 0]);
+    const original = lines(readFileSync(join(dir, 'plain.jsonl'), 'utf8')).map((l) => JSON.parse(l) as DecisionLine);
+    expect(original).toHaveLength(1996);
     const viaMap = lines(readFileSync(join(dir, 'mapped.jsonl'), 'utf8')).map((l) => JSON.parse(l) as DecisionLine);
     expect(viaMap.map((d) => [d.transaction_id, d.amount, d.outcome])).toEqual(
       original.map((d) => [d.transaction_id, d.amount, d.outcome]),
