@@ -14,6 +14,7 @@ export default defineConfig({
       'test/core/exprSemantics.test.ts',
       'test/core/exprErrors.test.ts',
       'test/core/rules.test.ts',
+      'test/core/rulesDocument.test.ts',
       'test/core/moneyLiterals.test.ts',
       'test/core/windows.test.ts',
       'test/core/features.test.ts',
