@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_RECORD } from './core/csv.js';
 import { parseDuration } from './core/duration.js';
 import { FraudminiError } from './core/errors.js';
 import { type FieldMap, parseFieldMap } from './core/schema.js';
@@ -17,6 +18,11 @@ export interface Config {
   port: number;
   /** Required when `host` is not a loopback address. */
   apiKey: string | undefined;
+  /**
+   * Needed (in `x-admin-key`, on top of the API key) by the admin routes such as `PUT /rules`.
+   * Unset: those routes answer 403, and rules change only by editing the rules file.
+   */
+  adminKey: string | undefined;
   /** Card tokenisation key; when unset, one is generated in the data dir on first start. */
   tokenKey: string | undefined;
   /** Rules file; `<dataDir>/rules.json` (a copy of the bundled default made on first start) when unset. */
@@ -29,7 +35,11 @@ export interface Config {
   webhookUrl: string | undefined;
   bodyLimit: number;
   batchSize: number;
+  /** Longest CSV row, in characters: a longer row is rejected, a quoted field still open that far fails its file. */
+  maxRecord: number;
   pollMs: number;
+  /** How long an inbox file whose last line has no line end must hold still before that line is read. */
+  settleMs: number;
   defaultCurrency: string;
 }
 
@@ -71,6 +81,12 @@ export const SETTINGS = [
     env: 'FRAUDMINI_API_KEY',
     key: 'apiKey',
     doc: 'x-api-key required on every request; mandatory off loopback',
+    parse: (s: string) => s,
+  },
+  {
+    env: 'FRAUDMINI_ADMIN_KEY',
+    key: 'adminKey',
+    doc: 'x-admin-key for PUT /rules and GET /rules/audit; unset: rule changes over HTTP are off',
     parse: (s: string) => s,
   },
   {
@@ -122,10 +138,22 @@ export const SETTINGS = [
     parse: int('FRAUDMINI_BATCH_SIZE', 1, 1_000_000),
   },
   {
+    env: 'FRAUDMINI_MAX_RECORD',
+    key: 'maxRecord',
+    doc: 'longest CSV row in characters (longer: rejected)',
+    parse: int('FRAUDMINI_MAX_RECORD', 1024, 64 << 20),
+  },
+  {
     env: 'FRAUDMINI_POLL_MS',
     key: 'pollMs',
     doc: 'how often the inbox is scanned, in ms',
     parse: int('FRAUDMINI_POLL_MS', 50, 60_000),
+  },
+  {
+    env: 'FRAUDMINI_SETTLE_MS',
+    key: 'settleMs',
+    doc: 'how long an inbox file ending mid-line must hold still before that line is read, in ms',
+    parse: int('FRAUDMINI_SETTLE_MS', 0, 600_000),
   },
   {
     env: 'FRAUDMINI_CURRENCY',
@@ -141,6 +169,7 @@ export const DEFAULTS: Config = {
   host: '127.0.0.1',
   port: 3000,
   apiKey: undefined,
+  adminKey: undefined,
   tokenKey: undefined,
   rulesPath: undefined,
   modelPath: undefined,
@@ -149,7 +178,9 @@ export const DEFAULTS: Config = {
   webhookUrl: undefined,
   bodyLimit: 64 * 1024,
   batchSize: 5000,
+  maxRecord: DEFAULT_MAX_RECORD,
   pollMs: 500,
+  settleMs: 5000,
   defaultCurrency: 'USD',
 };
 
@@ -177,6 +208,11 @@ export function loadConfig(env: Record<string, string | undefined>, overrides: P
   }
   if (config.apiKey !== undefined && config.apiKey.length < 16) {
     throw new ConfigError('the API key must be at least 16 characters');
+  }
+  if (config.adminKey !== undefined) {
+    if (config.adminKey.length < 16) throw new ConfigError('the admin key must be at least 16 characters');
+    // Equal keys would make every client an admin, which is what the admin key exists to prevent.
+    if (config.adminKey === config.apiKey) throw new ConfigError('the admin key must differ from the API key');
   }
   return config;
 }

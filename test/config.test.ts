@@ -7,6 +7,7 @@ import { loadOrCreateTokenKey } from '../src/local/tokenKey.js';
 import { tempDir } from './helpers/fixtures.js';
 
 const API_KEY = 'k'.repeat(32);
+const ADMIN_KEY = 'a'.repeat(32);
 
 /** The error `fn` throws (fails the test when it does not throw). */
 function thrown(fn: () => unknown): Error {
@@ -33,6 +34,7 @@ describe('loadConfig', () => {
       fieldMap: {},
       batchSize: 5000,
       pollMs: 500,
+      settleMs: 5000,
       defaultCurrency: 'USD',
     });
   });
@@ -44,13 +46,16 @@ describe('loadConfig', () => {
       FRAUDMINI_HOST: '0.0.0.0',
       FRAUDMINI_PORT: '8080',
       FRAUDMINI_API_KEY: API_KEY,
+      FRAUDMINI_ADMIN_KEY: ADMIN_KEY,
       FRAUDMINI_TOKEN_KEY: 'a-token-key-of-enough-bytes',
       FRAUDMINI_RULES: '/etc/fraud/rules.json',
       FRAUDMINI_MAP: 'amt_usd=amount, Customer ID=account_id',
       FRAUDMINI_WEBHOOK_URL: 'https://hooks.example.com/fraud',
       FRAUDMINI_BODY_LIMIT: '2048',
       FRAUDMINI_BATCH_SIZE: '250',
+      FRAUDMINI_MAX_RECORD: '1048576',
       FRAUDMINI_POLL_MS: '100',
+      FRAUDMINI_SETTLE_MS: '2500',
       FRAUDMINI_CURRENCY: 'eur',
       FRAUDMINI_MODEL: '/etc/fraud/model.json',
       FRAUDMINI_LABEL_DELAY: '3d',
@@ -66,13 +71,16 @@ describe('loadConfig', () => {
       host: '0.0.0.0',
       port: 8080,
       apiKey: API_KEY,
+      adminKey: ADMIN_KEY,
       tokenKey: 'a-token-key-of-enough-bytes',
       rulesPath: '/etc/fraud/rules.json',
       fieldMap: { amt_usd: 'amount', 'Customer ID': 'account_id' },
       webhookUrl: 'https://hooks.example.com/fraud',
       bodyLimit: 2048,
       batchSize: 250,
+      maxRecord: 1 << 20,
       pollMs: 100,
+      settleMs: 2500,
       defaultCurrency: 'EUR',
       modelPath: '/etc/fraud/model.json',
       labelDelayMs: 3 * 86_400_000,
@@ -115,6 +123,8 @@ describe('loadConfig', () => {
     ['FRAUDMINI_BATCH_SIZE', 'lots'],
     ['FRAUDMINI_POLL_MS', '10'],
     ['FRAUDMINI_BODY_LIMIT', '1e9'],
+    ['FRAUDMINI_MAX_RECORD', '100'],
+    ['FRAUDMINI_MAX_RECORD', '64k'],
   ])('refuses %s=%s with a message naming the variable and the value', (name, value) => {
     // Act
     const error = thrown(() => loadConfig({ [name]: value }));
@@ -178,6 +188,37 @@ describe('loadConfig', () => {
     expect(error.message).toContain('at least 16 characters');
     expect(error.message).not.toContain('short-key');
     expect(loadConfig({ FRAUDMINI_API_KEY: 'x'.repeat(16) }).apiKey).toBe('x'.repeat(16));
+  });
+});
+
+describe('loadConfig: the admin key', () => {
+  it('has none by default: rule changes over HTTP are off', () => {
+    expect(loadConfig({}).adminKey).toBeUndefined();
+  });
+
+  it('takes it from FRAUDMINI_ADMIN_KEY, and a flag wins', () => {
+    expect(loadConfig({ FRAUDMINI_ADMIN_KEY: ADMIN_KEY }).adminKey).toBe(ADMIN_KEY);
+    expect(loadConfig({ FRAUDMINI_ADMIN_KEY: ADMIN_KEY }, { adminKey: 'b'.repeat(20) }).adminKey).toBe('b'.repeat(20));
+  });
+
+  it('refuses an admin key shorter than 16 characters without echoing it', () => {
+    // Act
+    const error = thrown(() => loadConfig({ FRAUDMINI_ADMIN_KEY: 'short-admin' }));
+
+    // Assess
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toContain('admin key must be at least 16 characters');
+    expect(error.message).not.toContain('short-admin');
+  });
+
+  it('refuses an admin key equal to the API key: every client would be an admin', () => {
+    // Act
+    const error = thrown(() => loadConfig({ FRAUDMINI_API_KEY: API_KEY, FRAUDMINI_ADMIN_KEY: API_KEY }));
+
+    // Assess
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toContain('must differ from the API key');
+    expect(error.message).not.toContain(API_KEY);
   });
 });
 

@@ -1,6 +1,7 @@
 import { CfnOutput, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -28,22 +29,31 @@ export interface ApiProps {
   reservedConcurrency: number;
 }
 
-/** The routes of the local API, all served by the one `api` function (Lambda proxy). */
-const ROUTES: readonly [method: string, path: string][] = [
-  ['POST', 'transactions'],
-  ['GET', 'transactions/{id}'],
-  ['POST', 'transactions/{id}/label'],
-  ['GET', 'alerts'],
-  ['GET', 'rules'],
-  ['PUT', 'rules'],
-  ['GET', 'stats'],
-  ['GET', 'healthz'],
+/**
+ * The routes of the local API, all served by the one `api` function (Lambda proxy). `admin`
+ * routes change how transactions are judged: they need an IAM identity as well as the API key.
+ */
+const ROUTES: readonly [method: string, path: string, access: 'client' | 'admin'][] = [
+  ['POST', 'transactions', 'client'],
+  ['GET', 'transactions/{id}', 'client'],
+  ['POST', 'transactions/{id}/label', 'client'],
+  ['GET', 'alerts', 'client'],
+  ['GET', 'rules', 'client'],
+  ['PUT', 'rules', 'admin'],
+  ['GET', 'rules/audit', 'admin'],
+  ['GET', 'stats', 'client'],
+  ['GET', 'healthz', 'client'],
 ];
 
 /**
  * API Gateway (REST) → `api`, the same contract as the local API. Every method needs an API
  * key of the usage plan (the key lives in API Gateway, never in the function's environment);
  * the stage and the plan throttle at `rateLimit`; access and execution logs are on.
+ *
+ * The API key is shared by every client system, so it cannot tell who may change the rules: the
+ * admin routes (`PUT /rules`, `GET /rules/audit`) also use IAM authorisation. Callers sign them
+ * with SigV4 as a principal that has {@link adminPolicy} attached; the function records that
+ * identity with each change, and refuses an admin request that carries none.
  */
 export class Api extends Construct {
   /** The REST API. */
@@ -52,6 +62,8 @@ export class Api extends Construct {
   readonly api: FraudminiFunction;
   /** The usage plan's key. */
   readonly apiKey: apigw.IApiKey;
+  /** Lets the principals it is attached to call the admin routes (`execute-api:Invoke` on them only). */
+  readonly adminPolicy: iam.ManagedPolicy;
 
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
@@ -104,9 +116,27 @@ export class Api extends Construct {
       validateRequestParameters: true,
     });
     const integration = new apigw.LambdaIntegration(this.api.fn, { allowTestInvoke: false });
-    for (const [method, path] of ROUTES) {
-      this.restApi.root.resourceForPath(path).addMethod(method, integration, { requestValidator: validator });
+    for (const [method, path, access] of ROUTES) {
+      this.restApi.root.resourceForPath(path).addMethod(method, integration, {
+        requestValidator: validator,
+        ...(access === 'admin' ? { authorizationType: apigw.AuthorizationType.IAM } : {}),
+      });
     }
+    this.adminPolicy = new iam.ManagedPolicy(this, 'AdminPolicy', {
+      description: 'fraudmini rules administrators: may call the admin routes (PUT /rules, GET /rules/audit) of the API',
+      statements: [
+        new iam.PolicyStatement({
+          actions: ['execute-api:Invoke'],
+          resources: ROUTES.filter(([, , access]) => access === 'admin').map(([method, path]) =>
+            this.restApi.arnForExecuteApi(method, `/${path}`, this.restApi.deploymentStage.stageName),
+          ),
+        }),
+      ],
+    });
+    new CfnOutput(this, 'AdminPolicyArn', {
+      value: this.adminPolicy.managedPolicyArn,
+      description: 'attach to the role or user that may change rules; it signs admin requests (SigV4) and sends x-api-key too',
+    });
 
     const plan = this.restApi.addUsagePlan('UsagePlan', {
       description: 'fraudmini API clients',
@@ -141,7 +171,7 @@ export class Api extends Construct {
 
     const keyAuth =
       'Clients are back-office systems authenticated by a usage-plan API key (x-api-key) on every method, ' +
-      'throttled per key; there is no end-user identity for a Cognito or IAM authorizer.';
+      'throttled per key, and admin routes also by IAM; there is no end-user identity for a Cognito authorizer.';
     Validations.of(this.restApi).acknowledge(
       { id: 'AwsSolutions-APIG4', reason: keyAuth },
       { id: 'AwsSolutions-COG4', reason: keyAuth },

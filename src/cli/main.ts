@@ -6,13 +6,14 @@ import { TextLogger } from '../adapters/local/TextLogger.js';
 import { type Config, loadConfig, SETTINGS } from '../config.js';
 import { parseDuration } from '../core/duration.js';
 import { FraudminiError } from '../core/errors.js';
-import { createPanTokenizer } from '../core/pan.js';
+import { createPanTokenizer, maskPansInText } from '../core/pan.js';
 import { parseFieldMap } from '../core/schema.js';
 import { loadOrCreateTokenKey } from '../local/tokenKey.js';
 import { BUNDLED_RULES, BUNDLED_SAMPLE, createLocalRuntime } from '../local/wiring.js';
 import { backtestCommand } from './backtest.js';
 import { evaluateCommand } from './evaluate.js';
 import { generateCommand } from './generate.js';
+import { rulesCommand } from './rules.js';
 import { trainCommand } from './train.js';
 import { readModel } from './history.js';
 import { scoreFile } from './score.js';
@@ -24,12 +25,13 @@ const VERSION = (
 const USAGE = `fraudmini ${VERSION}: score card and account transactions for fraud
 
 Usage:
-  fraudmini start [--data-dir ./var] [--port 3000] [--host 127.0.0.1] [--api-key KEY]
+  fraudmini start [--data-dir ./var] [--port 3000] [--host 127.0.0.1] [--api-key KEY] [--admin-key KEY]
                   [--rules rules.json] [--map THEIR=ours,...] [--webhook URL] [--model model.json] [--label-delay 7d]
+                  [--max-record 65536]
       Runs the local pipeline: watches <data-dir>/inbox for *.csv, serves the HTTP API.
 
   fraudmini score <file.csv> --out <decisions.jsonl|decisions.csv> [--rules rules.json] [--map THEIR=ours,...]
-                  [--model model.json] [--label-delay 7d]
+                  [--model model.json] [--label-delay 7d] [--max-record 65536]
       Scores a file offline; writes decisions and <out>.receipt.json.
 
   fraudmini generate --out tx.csv [--customers 1000] [--days 30] [--seed 1] [--start 2026-01-01]
@@ -43,6 +45,9 @@ Usage:
 
   fraudmini backtest <labelled.csv> --rules rules.json [--against other.json] [--json]
       Hits, precision, recall, alert rate and money caught per rule and outcome.
+
+  fraudmini rules audit [--data-dir ./var] [--limit 20] [--json]
+      Every change of the rules in force, newest first: when, which credential, from where, versions.
 
   fraudmini help | --help        this text
   fraudmini --version
@@ -79,6 +84,8 @@ export async function main(argv: string[], env: Record<string, string | undefine
         return await evaluateCommand(rest, env);
       case 'backtest':
         return await backtestCommand(rest, env);
+      case 'rules':
+        return await rulesCommand(rest, env);
       case undefined:
       case 'help':
       case '--help':
@@ -94,11 +101,11 @@ export async function main(argv: string[], env: Record<string, string | undefine
     }
   } catch (e) {
     if (e instanceof FraudminiError) {
-      process.stderr.write(`fraudmini: ${e.message}\n`);
+      process.stderr.write(`fraudmini: ${maskPansInText(e.message)}\n`);
       return 2;
     }
     if (isArgError(e)) {
-      process.stderr.write(`fraudmini: ${(e as Error).message}; try: fraudmini help\n`);
+      process.stderr.write(`fraudmini: ${maskPansInText((e as Error).message)}; try: fraudmini help\n`);
       return 2;
     }
     throw e;
@@ -117,6 +124,16 @@ function portFlag(v: string | undefined): number | undefined {
   return n;
 }
 
+/** `--max-record`: the longest CSV row, in characters (the range of FRAUDMINI_MAX_RECORD). */
+function maxRecordFlag(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1024 || n > 64 << 20) {
+    throw new UsageError(`--max-record must be an integer 1024–${64 << 20} (characters), got "${v}"`);
+  }
+  return n;
+}
+
 async function start(args: string[], env: Record<string, string | undefined>): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -125,11 +142,13 @@ async function start(args: string[], env: Record<string, string | undefined>): P
       port: { type: 'string' },
       host: { type: 'string' },
       'api-key': { type: 'string' },
+      'admin-key': { type: 'string' },
       rules: { type: 'string' },
       map: { type: 'string' },
       webhook: { type: 'string' },
       model: { type: 'string' },
       'label-delay': { type: 'string' },
+      'max-record': { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -139,11 +158,13 @@ async function start(args: string[], env: Record<string, string | undefined>): P
     port: portFlag(values.port),
     host: values.host,
     apiKey: values['api-key'],
+    adminKey: values['admin-key'],
     rulesPath: values.rules,
     fieldMap: values.map !== undefined ? parseFieldMap(values.map) : undefined,
     webhookUrl: values.webhook,
     modelPath: values.model,
     labelDelayMs: values['label-delay'] !== undefined ? parseDuration(values['label-delay'], '--label-delay') : undefined,
+    maxRecord: maxRecordFlag(values['max-record']),
   };
   const config = loadConfig(env, overrides);
   const logger = new TextLogger();
@@ -156,7 +177,7 @@ async function start(args: string[], env: Record<string, string | undefined>): P
       `  inbox     ${inbox}  (drop *.csv files here)`,
       `  results   ${resolve(wiring.dataDir, 'processed')}  and  ${resolve(wiring.dataDir, 'failed')}`,
       `  API       ${address}  (POST /transactions, GET /transactions/:id, POST /transactions/:id/label, /alerts, /rules, /stats, /healthz)${config.apiKey ? '  x-api-key required' : ''}`,
-      `  rules     ${wiring.rulesVersion}  (${wiring.rulesPath}; edits and PUT /rules are picked up live)`,
+      `  rules     ${wiring.rulesVersion}  (${wiring.rulesPath}; edits${config.adminKey ? ' and PUT /rules (x-admin-key)' : ''} are picked up live${config.adminKey ? '' : '; PUT /rules is off without --admin-key'})`,
       `  model     ${wiring.modelVersion ?? 'none (rules only; add one with --model, see fraudmini train)'}`,
       `  alerts    ${wiring.sinks.join(', ')}  (${resolve(wiring.dataDir, 'alerts.jsonl')})`,
       wiring.replayed > 0
@@ -198,6 +219,7 @@ async function score(args: string[], env: Record<string, string | undefined>): P
       'no-progress': { type: 'boolean' },
       model: { type: 'string' },
       'label-delay': { type: 'string' },
+      'max-record': { type: 'string' },
     },
     strict: true,
     allowPositionals: true,
@@ -210,12 +232,12 @@ async function score(args: string[], env: Record<string, string | undefined>): P
   if (resolve(values.out) === resolve(input)) throw new UsageError('--out must not be the input file');
   try {
     accessSync(input, constants.R_OK);
-    if (!statSync(input).isFile()) throw new UsageError(`cannot read ${input}: not a file`);
+    if (!statSync(input).isFile()) throw new UsageError(`cannot read ${maskPansInText(input)}: not a file`);
   } catch (e) {
     if (e instanceof UsageError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new UsageError(
-      `cannot read ${input}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message}`,
+      `cannot read ${maskPansInText(input)}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message}`,
     );
   }
   const outDir = dirname(resolve(values.out));
@@ -231,6 +253,7 @@ async function score(args: string[], env: Record<string, string | undefined>): P
     dataDir: values['data-dir'],
     rulesPath: values.rules,
     fieldMap: values.map !== undefined ? parseFieldMap(values.map) : undefined,
+    maxRecord: maxRecordFlag(values['max-record']),
   });
   const rules = loadRulesFile(resolve(config.rulesPath ?? BUNDLED_RULES));
   const model = values.model !== undefined ? readModel(values.model) : undefined;
@@ -251,13 +274,14 @@ async function score(args: string[], env: Record<string, string | undefined>): P
     progress: !values['no-progress'],
     model,
     labelDelayMs,
+    maxRecord: config.maxRecord,
   });
   const receiptPath = `${values.out}.receipt.json`;
   writeFileSync(receiptPath, `${JSON.stringify(receipt, null, 2)}\n`, { mode: 0o600 });
   const c = receipt.counts;
   const secs = (Date.now() - started) / 1000;
   process.stderr.write(
-    `${input}: ${c.rows.toLocaleString('en-US')} rows, ${c.decided.toLocaleString('en-US')} decided ` +
+    `${receipt.file}: ${c.rows.toLocaleString('en-US')} rows, ${c.decided.toLocaleString('en-US')} decided ` +
       `(allow ${c.outcomes.allow}, review ${c.outcomes.review}, block ${c.outcomes.block}), ` +
       `${c.rejected} rejected, ${c.duplicates} duplicates, ${c.alerts} alerts ` +
       `in ${secs.toFixed(1)}s (${Math.round(c.rows / Math.max(secs, 0.001)).toLocaleString('en-US')} rows/s)\n` +

@@ -26,13 +26,45 @@ export class ValidationError extends FraudminiError {
   }
 }
 
-/** A file's header cannot be mapped onto the transaction schema: the whole file fails. */
-export class HeaderError extends FraudminiError {
+/**
+ * A file cannot be read as CSV at all, so the whole file fails (into `failed/`, with a receipt
+ * giving this message). Bad rows are rejections instead and never fail a file.
+ */
+export class FileFormatError extends FraudminiError {
   readonly file: string | undefined;
   constructor(message: string, file?: string) {
     super(file ? `${file}: ${message}` : message);
-    this.name = 'HeaderError';
+    this.name = 'FileFormatError';
     this.file = file;
+  }
+}
+
+/** A file's header cannot be mapped onto the transaction schema: the whole file fails. */
+export class HeaderError extends FileFormatError {
+  constructor(message: string, file?: string) {
+    super(message, file);
+    this.name = 'HeaderError';
+  }
+}
+
+/**
+ * A quoted field is still open when its record reaches the longest record allowed: most likely
+ * a closing quote is missing, and where the following records start cannot be known.
+ */
+export class UnclosedQuoteError extends FileFormatError {
+  /** 1-based line where the record with the open quote starts. */
+  readonly line: number;
+  /** The longest record allowed, in characters. */
+  readonly maxRecord: number;
+  constructor(line: number, maxRecord: number, file?: string) {
+    super(
+      `line ${line}: a quoted field is still open ${maxRecord.toLocaleString('en-US')} characters into its record, ` +
+        'the longest record allowed: a closing quote is probably missing',
+      file,
+    );
+    this.name = 'UnclosedQuoteError';
+    this.line = line;
+    this.maxRecord = maxRecord;
   }
 }
 
@@ -66,9 +98,15 @@ export interface SourcePosition {
   line: number;
   /** 1-based column in that line. */
   column: number;
-  /** The offending line indented by two spaces, and a caret under the column. */
+  /**
+   * The offending line indented by two spaces, and a caret under the column. A line longer than
+   * {@link SNIPPET_WIDTH} shows only the part around the column, with `…` where it is cut.
+   */
   snippet: string;
 }
+
+/** The most characters of a line a snippet shows. */
+export const SNIPPET_WIDTH = 72;
 
 /** Locates a 0-based offset in an expression's source text. */
 export function sourcePosition(source: string, offset: number): SourcePosition {
@@ -79,7 +117,12 @@ export function sourcePosition(source: string, offset: number): SourcePosition {
   let line = 1;
   for (let i = 0; i < lineStart; i++) if (source.charCodeAt(i) === 10) line++;
   const column = at - lineStart + 1;
-  return { line, column, snippet: `  ${text}\n  ${' '.repeat(column - 1)}^` };
+  if (text.length <= SNIPPET_WIDTH) return { line, column, snippet: `  ${text}\n  ${' '.repeat(column - 1)}^` };
+  const from = Math.max(0, Math.min(column - 1 - SNIPPET_WIDTH / 2, text.length - SNIPPET_WIDTH));
+  const head = from > 0 ? '…' : '';
+  const tail = from + SNIPPET_WIDTH < text.length ? '…' : '';
+  const shown = `${head}${text.slice(from, from + SNIPPET_WIDTH)}${tail}`;
+  return { line, column, snippet: `  ${shown}\n  ${' '.repeat(head.length + column - 1 - from)}^` };
 }
 
 /**

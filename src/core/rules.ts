@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import { ExpressionError, RuleExpressionError, RulesError, RuleSetError } from './errors.js';
 import { type CheckEnv } from './expr/checker.js';
 import { compileCondition, compileTemplate, type Condition, type Template } from './expr/compiler.js';
+import { clip } from './expr/lexer.js';
 import type { Features } from './features.js';
+import { maskPansInText } from './pan.js';
 import type { Transaction } from './transaction.js';
 
 /** What an action rule does when it fires: `allow` wins over everything, then `block`, then `review`. */
@@ -94,6 +96,12 @@ export interface CompileOptions {
 }
 
 const DOC_KEYS = ['version', 'description', 'thresholds', 'lists', 'rules'];
+/** The longest rule id. */
+const MAX_ID = 64;
+/** The longest version of a rules document. */
+const MAX_VERSION = 128;
+/** Problems a rules error lists at most: a document of thousands of bad rules gets a readable answer. */
+const MAX_PROBLEMS = 100;
 const RULE_KEYS = ['id', 'version', 'description', 'when', 'weight', 'action', 'detail', 'enabled'];
 
 /**
@@ -112,13 +120,22 @@ export function compileRuleSet(doc: unknown, options: CompileOptions = {}): Rule
   const file = options.file;
   const problem = (path: string, reason: string): RulesError => new RulesError(path, reason, file);
   if (!isObject(doc)) throw problem('', 'must be a JSON object with "rules"');
+  // First, and alone: any other problem's message could repeat the card number.
+  const cards = cardNumbersIn(doc).map((path) => problem(path, CARD_NUMBER_IN_RULES));
+  if (cards.length === 1) throw cards[0];
+  if (cards.length > 1) throw new RuleSetError(cards, file);
   const errors: RulesError[] = [];
   for (const key of Object.keys(doc)) {
     if (!DOC_KEYS.includes(key))
-      errors.push(problem(key, `is not a rules document key (keys: ${DOC_KEYS.join(', ')})`));
+      errors.push(problem(clip(key), `is not a rules document key (keys: ${DOC_KEYS.join(', ')})`));
   }
   if (doc.version !== undefined && (typeof doc.version !== 'string' || doc.version === '')) {
-    errors.push(problem('version', `must be a non-empty string, such as "${String(doc.version)}"`));
+    // Suggest the value as a string only when it is a number: anything else may be huge or nested.
+    const example = typeof doc.version === 'number' ? `, such as "${doc.version}"` : '';
+    errors.push(problem('version', `must be a non-empty string${example}`));
+  } else if (typeof doc.version === 'string' && doc.version.length > MAX_VERSION) {
+    // Every decision stores the version of the rules that made it.
+    errors.push(problem('version', `must be at most ${MAX_VERSION} characters`));
   }
   if (doc.description !== undefined && typeof doc.description !== 'string') {
     errors.push(problem('description', 'must be a string'));
@@ -129,7 +146,7 @@ export function compileRuleSet(doc: unknown, options: CompileOptions = {}): Rule
     else {
       for (const [name, values] of Object.entries(doc.lists)) {
         if (!Array.isArray(values) || !values.every((v) => typeof v === 'string')) {
-          errors.push(problem(`lists.${name}`, 'must be an array of strings'));
+          errors.push(problem(`lists.${clip(name)}`, 'must be an array of strings'));
           continue;
         }
         lists.set(name, new Set(values.map((v) => v.trim().toLowerCase())));
@@ -142,7 +159,7 @@ export function compileRuleSet(doc: unknown, options: CompileOptions = {}): Rule
     else {
       for (const k of Object.keys(doc.thresholds)) {
         if (k !== 'review' && k !== 'block')
-          errors.push(problem(`thresholds.${k}`, 'is not a threshold (thresholds: review, block)'));
+          errors.push(problem(`thresholds.${clip(k)}`, 'is not a threshold (thresholds: review, block)'));
       }
       for (const k of ['review', 'block'] as const) {
         const v = doc.thresholds[k];
@@ -170,6 +187,11 @@ export function compileRuleSet(doc: unknown, options: CompileOptions = {}): Rule
       }
     });
   }
+  if (errors.length > MAX_PROBLEMS) {
+    const more = errors.length - MAX_PROBLEMS;
+    errors.length = MAX_PROBLEMS;
+    errors.push(problem('', `and ${more.toLocaleString('en-US')} more problems, not listed`));
+  }
   if (errors.length === 1) throw errors[0];
   if (errors.length > 1) throw new RuleSetError(errors, file);
   const version =
@@ -177,6 +199,42 @@ export function compileRuleSet(doc: unknown, options: CompileOptions = {}): Rule
       ? doc.version
       : `sha256:${createHash('sha256').update(JSON.stringify(doc)).digest('hex').slice(0, 12)}`;
   return { version, thresholds, rules, document: structuredClone(doc) as unknown as RulesDocument };
+}
+
+const CARD_NUMBER_IN_RULES =
+  'holds a card number: rules are stored, shown and copied into decisions, so they must not; match a card by card_token or card_bin instead';
+
+/**
+ * The JSON paths (keys masked) of the keys, strings and numbers of a rules document that read as
+ * card numbers. Walked with a stack of its own: a hostile document may be nested deeper than
+ * the call stack goes.
+ */
+function cardNumbersIn(doc: Record<string, unknown>): string[] {
+  const found: string[] = [];
+  const stack: [string, unknown][] = [['', doc]];
+  while (stack.length > 0) {
+    const [path, value] = stack.pop() as [string, unknown];
+    if (typeof value === 'string' || typeof value === 'number') {
+      const text = String(value);
+      if (maskPansInText(text) !== text) found.push(path);
+    } else if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) stack.push([`${path}[${i}]`, value[i]]);
+    } else if (isObject(value)) {
+      const entries = Object.entries(value);
+      for (const [key] of entries) if (maskPansInText(key) !== key) found.push(pathKey(path, key));
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [key, v] = entries[i] as [string, unknown];
+        stack.push([pathKey(path, key), v]);
+      }
+    }
+  }
+  return found;
+}
+
+/** `path.key`, the key masked. */
+function pathKey(path: string, key: string): string {
+  const shown = maskPansInText(key);
+  return path === '' ? shown : `${path}.${shown}`;
 }
 
 /** Validates and compiles one rule; undefined when it is disabled (it is still fully checked). */
@@ -190,18 +248,21 @@ function compileRule(
   const problem = (at: string, reason: string): RulesError => new RulesError(`${path}${at}`, reason, file);
   if (!isObject(r)) throw problem('', 'must be an object');
   const id = r.id;
-  if (typeof id !== 'string' || !/^[a-z][a-z0-9_]*$/.test(id)) throw problem('.id', 'must be a snake_case name');
-  if (ids.has(id)) throw problem('.id', `"${id}" is used twice`);
+  // Ids are named in every decision's reasons and in error messages: short by rule.
+  if (typeof id !== 'string' || !/^[a-z][a-z0-9_]*$/.test(id) || id.length > MAX_ID) {
+    throw problem('.id', `must be a snake_case name of at most ${MAX_ID} characters`);
+  }
+  if (ids.has(id)) throw problem('.id', `"${clip(id)}" is used twice`);
   ids.add(id);
   for (const key of Object.keys(r)) {
     if (RULE_KEYS.includes(key)) continue;
     if (key === 'kind' || key === 'params') {
       throw problem(
-        `.${key}`,
+        `.${clip(key)}`,
         'rule kinds and params are gone: write the condition in "when", e.g. "when": "amount > 10000"',
       );
     }
-    throw problem(`.${key}`, `is not a rule key (keys: ${RULE_KEYS.join(', ')})`);
+    throw problem(`.${clip(key)}`, `is not a rule key (keys: ${RULE_KEYS.join(', ')})`);
   }
   const version = r.version ?? 1;
   if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
@@ -259,8 +320,12 @@ export function evaluate(set: RuleSet, tx: Transaction, f: Features): Evaluation
   for (let i = 0; i < rules.length; i++) {
     const r = rules[i] as CompiledRule;
     if (r.test(tx, f) !== true) unfired.push(r.id);
-    else if (r.action === undefined) fired.push({ rule: r.id, weight: r.weight, detail: r.detail(tx, f) });
-    else fired.push({ rule: r.id, weight: r.weight, detail: r.detail(tx, f), action: r.action });
+    else {
+      // Each field is masked on entry, but a detail can join two fields into a card number.
+      const detail = maskPansInText(r.detail(tx, f));
+      if (r.action === undefined) fired.push({ rule: r.id, weight: r.weight, detail });
+      else fired.push({ rule: r.id, weight: r.weight, detail, action: r.action });
+    }
   }
   return { fired, unfired };
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { parseDecimal } from './decimal.js';
 import { type FieldError, HeaderError, MappingError } from './errors.js';
-import { maskPansInText, type PanTokenizer } from './pan.js';
+import { maskPansInText, type PanTokenizer, tokenisePansInText } from './pan.js';
 import { quote } from './quote.js';
 import { parseTimestamp } from './timestamp.js';
 import type { Label, Transaction } from './transaction.js';
@@ -92,7 +92,10 @@ export function parseFieldMap(spec: string): FieldMap {
 
 /** How the columns of one input map onto the schema. */
 export interface ColumnMapping {
-  /** Input header names as given. */
+  /**
+   * Input header names as given, with PAN-shaped text masked: they name columns in rejections,
+   * errors and attributes, so a column named like a card number never carries one there.
+   */
   headers: string[];
   /** For each canonical field, the input column index, or -1. */
   index: Record<Field, number>;
@@ -105,11 +108,12 @@ export interface ColumnMapping {
  * Throws {@link HeaderError} when a required field has no column or two columns claim one.
  */
 export function mapHeader(
-  headers: string[],
+  given: string[],
   userMap: FieldMap = {},
   file?: string,
   options: { requireAll?: boolean } = {},
 ): ColumnMapping {
+  const headers = given.map(maskPansInText);
   const index = Object.fromEntries(FIELDS.map((f) => [f, -1])) as Record<Field, number>;
   const normalisedUser = new Map(Object.entries(userMap).map(([k, v]) => [normaliseName(k), v]));
   const claimed = new Set<number>();
@@ -123,7 +127,7 @@ export function mapHeader(
     index[field] = i;
     claimed.add(i);
   };
-  const names = headers.map(normaliseName);
+  const names = given.map(normaliseName);
   if (names.every((n) => n === '')) throw new HeaderError('the header row is empty', file);
   for (const [i, n] of names.entries()) {
     const f = normalisedUser.get(n);
@@ -141,7 +145,7 @@ export function mapHeader(
     const unmappedUser = [...normalisedUser.keys()].filter((k) => !names.includes(k));
     throw new HeaderError(
       `the header has no column for ${missing.join(', ')} (columns: ${headers.map((h) => quote(h)).join(', ')})` +
-        (unmappedUser.length > 0 ? `; --map names columns that are not in the file: ${unmappedUser.join(', ')}` : '') +
+        (unmappedUser.length > 0 ? `; --map names columns that are not in the file: ${unmappedUser.map(maskPansInText).join(', ')}` : '') +
         `; map your own names with --map THEIR_NAME=${missing[0]}`,
       file,
     );
@@ -181,11 +185,17 @@ export function validateRecord(fields: string[], mapping: ColumnMapping, ctx: Va
     };
   }
   const attributes: Record<string, string> = {};
+  let longAttributes: FieldError[] | undefined;
   for (const [i, name] of mapping.attributes) {
     const v = fields[i];
-    if (v !== undefined && v !== '') attributes[name] = detached(maskPansInText(v));
+    if (v === undefined || v === '') continue;
+    // Capped like the known text fields: whatever a column holds is stored and shown per transaction.
+    if (v.length > MAX_TEXT) (longAttributes ??= []).push({ column: name, reason: `is longer than ${MAX_TEXT} characters` });
+    else attributes[name] = detached(maskPansInText(v));
   }
-  return buildTransaction(fields, mapping, attributes, ctx);
+  const result = buildTransaction(fields, mapping, attributes, ctx);
+  if (!longAttributes) return result;
+  return { ok: false, errors: result.ok ? longAttributes : [...result.errors, ...longAttributes] };
 }
 
 /**
@@ -218,9 +228,9 @@ export function validateObject(body: unknown, ctx: ValidationContext, userMap: F
     else if (typeof v === 'number') {
       // String(n) is the shortest exact decimal for a double; parseDecimal then checks it.
       if (Number.isFinite(v)) values.push(String(v));
-      else typeErrors.push({ column: k, reason: 'must be a finite number' });
+      else typeErrors.push({ column: maskPansInText(k), reason: 'must be a finite number' });
     } else if (typeof v === 'boolean') values.push(v ? '1' : '0');
-    else typeErrors.push({ column: k, reason: 'must be a string or a number' });
+    else typeErrors.push({ column: maskPansInText(k), reason: 'must be a string or a number' });
   }
   if (typeErrors.length > 0) return { ok: false, errors: typeErrors };
   return validateRecord(values, mapping, ctx);
@@ -229,7 +239,7 @@ export function validateObject(body: unknown, ctx: ValidationContext, userMap: F
 /** The field map of callers that have none: one object, so their body mappings are remembered too. */
 const NO_FIELD_MAP: FieldMap = {};
 
-/** Mappings of the body shapes seen, per field map: clients send few, and mapping one was 7% of a POST's allocations. */
+/** Mappings of the body shapes seen, per field map: clients send few shapes, so each is mapped once, not per POST. */
 const bodyMappings = new WeakMap<FieldMap, Map<string, ColumnMapping>>();
 /** Distinct body shapes remembered per field map; past this the memo starts over (bounded memory). */
 const BODY_MAPPINGS_KEPT = 64;
@@ -269,15 +279,31 @@ function columnOf(mapping: ColumnMapping, f: Field): string {
   return i === -1 ? f : (mapping.headers[i] ?? f).trim() || f;
 }
 
-/** An optional free-text field: undefined when empty; too long is an error; PAN-shaped text masked. */
-function textCell(fields: readonly string[], mapping: ColumnMapping, f: Field, errors: FieldError[]): string | undefined {
+/**
+ * An optional free-text field: undefined when empty; too long is an error; PAN-shaped text masked,
+ * or, given a tokenizer (identifiers: see {@link tokenisePansInText}), masked and tokenised.
+ */
+function textCell(
+  fields: readonly string[],
+  mapping: ColumnMapping,
+  f: Field,
+  errors: FieldError[],
+  tokenizer?: PanTokenizer,
+): string | undefined {
   const v = cell(fields, mapping, f);
   if (v === undefined || v === '') return undefined;
   if (v.length > MAX_TEXT) {
     errors.push({ column: columnOf(mapping, f), reason: `is longer than ${MAX_TEXT} characters` });
     return undefined;
   }
-  return detached(maskPansInText(v));
+  if (!tokenizer) return detached(maskPansInText(v));
+  const id = tokenisePansInText(v, tokenizer);
+  if (id.length > MAX_TEXT) {
+    // Each card number gains its token: a stored value stays within the limit all the same.
+    errors.push({ column: columnOf(mapping, f), reason: `is longer than ${MAX_TEXT} characters once the card number in it is tokenised` });
+    return undefined;
+  }
+  return detached(id);
 }
 
 function buildTransaction(
@@ -300,7 +326,7 @@ function buildTransaction(
     else fail('timestamp', t.reason);
   }
 
-  const accountId = textCell(fields, mapping, 'account_id', errors);
+  const accountId = textCell(fields, mapping, 'account_id', errors, ctx.tokenizer);
   if (accountId === undefined && !errors.some((e) => e.column === columnOf(mapping, 'account_id'))) {
     fail('account_id', 'is required');
   }
@@ -311,7 +337,7 @@ function buildTransaction(
   else {
     const a = parseDecimal(rawAmount);
     if (!a.ok) fail('amount', a.reason);
-    else if (a.value <= 0) fail('amount', `must be greater than 0 (got ${rawAmount})`);
+    else if (a.value <= 0) fail('amount', `must be greater than 0 (got ${maskPansInText(rawAmount)})`);
     else amount = a.value;
   }
 
@@ -346,16 +372,16 @@ function buildTransaction(
     else card = ctx.tokenizer(rawCard);
   }
 
-  const merchant = textCell(fields, mapping, 'merchant', errors);
+  const merchant = textCell(fields, mapping, 'merchant', errors, ctx.tokenizer);
   const merchantCategory = textCell(fields, mapping, 'merchant_category', errors);
-  const terminalId = textCell(fields, mapping, 'terminal_id', errors);
+  const terminalId = textCell(fields, mapping, 'terminal_id', errors, ctx.tokenizer);
   const country = upper(textCell(fields, mapping, 'country', errors));
   const originCountry = upper(textCell(fields, mapping, 'origin_country', errors));
   const destinationCountry = upper(textCell(fields, mapping, 'destination_country', errors));
   const channel = textCell(fields, mapping, 'channel', errors);
-  const deviceId = textCell(fields, mapping, 'device_id', errors);
+  const deviceId = textCell(fields, mapping, 'device_id', errors, ctx.tokenizer);
   const ip = textCell(fields, mapping, 'ip', errors);
-  let transactionId = textCell(fields, mapping, 'transaction_id', errors);
+  let transactionId = textCell(fields, mapping, 'transaction_id', errors, ctx.tokenizer);
 
   if (errors.length > 0) return { ok: false, errors };
   if (transactionId === undefined) transactionId = deriveTransactionId(ctx.sourceKey, ctx.row);

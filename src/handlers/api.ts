@@ -12,8 +12,19 @@ import { alertQueue, decisionStore, featureHistory, labelStore, rules, rulesStor
  * only translates the event to a request and the reply to a response. In `store` mode
  * (`FRAUDMINI_API_MODE=store`), `POST /transactions` stores the transaction and answers 202; the
  * table stream scores it.
+ *
+ * The admin routes (`PUT /rules`, `GET /rules/audit`) use IAM authorisation in API Gateway on top
+ * of the API key: the caller is the IAM identity API Gateway checked (`requestContext.identity.userArn`,
+ * set only on IAM-authorised methods), so a request that did not come through such a method, or
+ * a client that holds only the API key, is refused here too.
  */
 let app: Promise<FastifyInstance> | undefined;
+
+/**
+ * Carries the IAM caller from the event to the routes. The handler builds every request's headers
+ * itself and drops any copy of this one a client sent, so only API Gateway's identity gets here.
+ */
+const CALLER_HEADER = 'x-fraudmini-iam-caller';
 
 async function build(): Promise<FastifyInstance> {
   const storeOnly = process.env[ENV.apiMode] === 'store';
@@ -28,7 +39,16 @@ async function build(): Promise<FastifyInstance> {
     alerts: alertQueue(),
     ...(storeOnly ? { storeOnly: transactionLog() } : {}),
   });
-  const instance = buildApi(service, { tokenizer: await panTokenizer(), logger: portLogger });
+  const instance = buildApi(service, {
+    tokenizer: await panTokenizer(),
+    logger: portLogger,
+    admin: {
+      caller: (req) => {
+        const caller = req.headers[CALLER_HEADER];
+        return typeof caller === 'string' && caller !== '' ? caller : undefined;
+      },
+    },
+  });
   await instance.ready();
   return instance;
 }
@@ -53,12 +73,18 @@ export const handler = async (event: APIGatewayProxyEvent, context: Context): Pr
   const qs = query.toString();
   const headers: Record<string, string> = {};
   // Console test events and some integrations send null for "no headers".
-  for (const [k, v] of Object.entries(event.headers ?? {})) if (v !== undefined) headers[k.toLowerCase()] = v;
+  for (const [k, v] of Object.entries(event.headers ?? {})) {
+    const name = k.toLowerCase();
+    if (v !== undefined && name !== CALLER_HEADER) headers[name] = v;
+  }
   const payload = event.body == null ? undefined : event.isBase64Encoded ? Buffer.from(event.body, 'base64') : event.body;
+  const identity = event.requestContext?.identity;
+  if (identity?.userArn) headers[CALLER_HEADER] = `iam ${identity.userArn}`;
   const res = await instance.inject({
     method: event.httpMethod as 'GET',
     url: `${event.path}${qs ? `?${qs}` : ''}`,
     headers,
+    ...(identity?.sourceIp ? { remoteAddress: identity.sourceIp } : {}),
     ...(payload === undefined ? {} : { payload }),
   });
   flushMetrics();

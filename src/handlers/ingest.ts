@@ -3,6 +3,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { ENV } from '../adapters/aws/tables.js';
+import { maskPansInText } from '../core/pan.js';
 import { handOffFile } from '../pipeline/handOffFile.js';
 import { awsClients, env, flushMetrics, logger, metrics, panTokenizer, portLogger, tracer } from './runtime.js';
 import { type Continuation, objectsOf } from './s3Events.js';
@@ -20,7 +21,7 @@ async function handleRecord(record: SQSRecord, context: Context): Promise<void> 
   const rawBucket = env(ENV.rawBucket);
   for (const object of objectsOf(record.body)) {
     if (object.bucket !== rawBucket || !object.key.startsWith('inbox/')) {
-      logger.warn('ignoring an object outside the raw inbox', { bucket: object.bucket, key: object.key });
+      logger.warn('ignoring an object outside the raw inbox', { bucket: object.bucket, key: maskPansInText(object.key) });
       continue;
     }
     const result = await handOffFile(
@@ -32,6 +33,7 @@ async function handleRecord(record: SQSRecord, context: Context): Promise<void> 
         checkpoints: checkpoints(),
         tokenizer: await panTokenizer(),
         batchSize: batchRows(),
+        maxRecord: maxRecord(),
         remainingMs: () => context.getRemainingTimeInMillis(),
         logger: portLogger,
       },
@@ -45,14 +47,19 @@ async function handleRecord(record: SQSRecord, context: Context): Promise<void> 
       continue;
     }
     if (result.status === 'gone') {
-      logger.info('object already handled or removed', { key: object.key });
+      logger.info('object already handled or removed', { key: maskPansInText(object.key) });
       continue;
     }
     const c = result.receipt.counts;
     metrics.addMetric(result.status === 'processed' ? 'FilesProcessed' : 'FilesFailed', MetricUnit.Count, 1);
     metrics.addMetric('RowsAccepted', MetricUnit.Count, c.accepted);
     metrics.addMetric('RowsRejected', MetricUnit.Count, c.rejected);
-    logger.info('file handed off', { key: object.key, status: result.status, counts: c, receipt: result.outputs.receipt });
+    logger.info('file handed off', {
+      key: maskPansInText(object.key),
+      status: result.status,
+      counts: c,
+      receipt: result.outputs.receipt,
+    });
   }
 }
 
@@ -62,6 +69,15 @@ function batchRows(): number {
   if (raw === undefined || raw === '') return 2000;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1) throw new Error(`${ENV.ingestBatchRows} must be a positive integer, not ${raw}`);
+  return n;
+}
+
+/** The longest CSV row (`FRAUDMINI_MAX_RECORD`, characters, default 65,536), as locally. */
+function maxRecord(): number | undefined {
+  const raw = process.env[ENV.maxRecord];
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1024) throw new Error(`${ENV.maxRecord} must be an integer of at least 1024, not ${raw}`);
   return n;
 }
 

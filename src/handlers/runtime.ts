@@ -7,7 +7,7 @@ import { type AwsClients, createAwsClients } from '../adapters/aws/clients.js';
 import { ENV } from '../adapters/aws/tables.js';
 import { parseDuration } from '../core/duration.js';
 import { loadModel, type Model } from '../core/model/model.js';
-import { createPanTokenizer, type PanTokenizer } from '../core/pan.js';
+import { createPanTokenizer, maskPansInText, type PanTokenizer } from '../core/pan.js';
 import type { Logger as PortLogger } from '../ports/Logger.js';
 
 /**
@@ -15,7 +15,12 @@ import type { Logger as PortLogger } from '../ports/Logger.js';
  * invocation: Powertools logger, metrics and tracer, the AWS clients, and lazily the
  * tokenisation key and the model.
  */
-export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'fraudmini' });
+export const logger = new Logger({
+  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'fraudmini',
+  // The last line of defence: every string of every log item (messages, fields, error messages
+  // and stacks) goes through the PAN masker, whatever the caller passed.
+  jsonReplacerFn: (_key, value) => (typeof value === 'string' ? maskPansInText(value) : value),
+});
 export const metrics = new Metrics({
   namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'fraudmini',
   serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'fraudmini',

@@ -1,20 +1,21 @@
-import { stat } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import type { FileRulesSource } from '../adapters/local/FileRulesSource.js';
 import type { FolderObjectStore } from '../adapters/local/FolderObjectStore.js';
 import type { SqliteStateStore } from '../adapters/local/SqliteStateStore.js';
 import type { SqliteWorkerBatchCommitter } from '../adapters/local/SqliteWorkerBatchCommitter.js';
 import type { FeatureWindows } from '../core/features.js';
+import { printable } from '../core/printable.js';
 import type { Model } from '../core/model/model.js';
 import type { PanTokenizer } from '../core/pan.js';
 import type { FieldMap } from '../core/schema.js';
 import type { Alert } from '../core/views.js';
-import { claimFile, processFile } from '../pipeline/processFile.js';
+import { claimedInboxKey, claimFile, processFile } from '../pipeline/processFile.js';
 import type { Receipt } from '../pipeline/receipt.js';
 import type { FileRecord } from '../ports/FileLedger.js';
 import type { Logger } from '../ports/Logger.js';
 import type { AlertDispatcher } from './AlertDispatcher.js';
-import { InboxWatcher } from './InboxWatcher.js';
+import { DEFAULT_SETTLE_MS, InboxWatcher } from './InboxWatcher.js';
 
 /** Everything the local runtime runs on, built by the wiring module. */
 export interface LocalRuntimeDeps {
@@ -30,7 +31,14 @@ export interface LocalRuntimeDeps {
   logger: Logger;
   fieldMap: FieldMap;
   batchSize: number;
+  /** Longest CSV row, in characters: a longer one is rejected. @default DEFAULT_MAX_RECORD */
+  maxRecord?: number;
   pollMs: number;
+  /**
+   * How long an inbox file that ends in the middle of a line must hold still before that line is
+   * taken as a row. @default 5000
+   */
+  settleMs?: number;
   /** A trained model combined with the rules. */
   model?: Model;
   /** Called with each finished file's receipt (tests, the CLI). */
@@ -39,6 +47,8 @@ export interface LocalRuntimeDeps {
 
 /** Longest wait before retrying a file whose processing failed unexpectedly. */
 const MAX_RETRY_MS = 5 * 60_000;
+/** Longest a rebuild of the feature windows waits for the requests in flight to be answered. */
+const MAX_REBUILD_DELAY_MS = 1000;
 
 /**
  * The local runtime: inbox watcher, file processing (one file at a time, in arrival order, so
@@ -56,13 +66,23 @@ export class LocalRuntime {
   private swept = false;
   /** The feature windows hold transactions that were not stored: rebuild them once no file is in flight. */
   private rebuildPending = false;
+  /** Bounds how long a pending rebuild waits for a burst of requests to end. */
+  private rebuildTimer: NodeJS.Timeout | undefined;
+  /** `POST /transactions` requests received and not answered yet. */
+  private postsInFlight = 0;
+  /** The logger, given only printable messages: they quote file names and error texts. */
+  private readonly log: Logger;
 
   constructor(private readonly deps: LocalRuntimeDeps) {
+    this.log = printableLogger(deps.logger);
     this.watcher = new InboxWatcher({
       dir: deps.objects.pathOf('inbox'),
       pollMs: deps.pollMs,
+      settleMs: deps.settleMs ?? DEFAULT_SETTLE_MS,
       onFile: (name) => this.enqueue(name),
+      onSkip: (name, why) => this.log.warn(`inbox: ${name} skipped, ${why}; only regular files are read`),
     });
+    this.countPosts(deps.server);
   }
 
   /** Resumes unfinished files, then starts watching, dispatching and serving. */
@@ -80,6 +100,7 @@ export class LocalRuntime {
     this.stopped = true;
     this.watcher.stop();
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.rebuildTimer) clearTimeout(this.rebuildTimer);
     await this.deps.server.close();
     while (this.working) await new Promise((r) => setTimeout(r, 20));
     await this.deps.dispatcher.flush();
@@ -98,14 +119,25 @@ export class LocalRuntime {
 
   /**
    * The feature windows count transactions that were never stored (an API group whose commit
-   * failed). Rebuilds them from the database now when no file is being processed; otherwise once
-   * the current file is done, because until then its batches on the commit worker are in the
-   * windows and not yet in the database, and a rebuild would drop them.
+   * failed). Rebuilds them from the database once, when the last `POST /transactions` in flight
+   * is answered: a burst of failing requests (a full disk fails every group) costs one rebuild,
+   * not one per group, and a request sent after the failed one was answered is never scored
+   * against it. Requests in flight together with a failed one may count it until then, for at most
+   * {@link MAX_REBUILD_DELAY_MS}. While a file is being processed the rebuild waits for the file,
+   * because until it is done its batches on the commit worker are in the windows and not yet in
+   * the database, and a rebuild would drop them.
    */
   featuresDiverged(): void {
     if (this.stopped) return;
-    if (this.working) this.rebuildPending = true;
-    else this.rebuildFeatures();
+    this.rebuildPending = true;
+    if (!this.rebuildTimer) {
+      this.rebuildTimer = setTimeout(() => {
+        this.rebuildTimer = undefined;
+        if (!this.working) this.rebuildIfPending();
+      }, MAX_REBUILD_DELAY_MS);
+      this.rebuildTimer.unref();
+    }
+    this.rebuildWhenQuiet();
   }
 
   /** Alerts created by the API or a file: wake the dispatcher. */
@@ -127,14 +159,19 @@ export class LocalRuntime {
         await this.removeTemporaries();
         this.swept = true;
       }
-      for (const file of this.deps.state.unfinishedFiles()) {
-        if (this.stopped) return;
-        if (!(await this.recoverClaim(file))) continue;
-        this.deps.logger.info(`resuming ${file.name} after row ${file.rowsDone} (${file.status})`);
-        await this.run(file);
-        this.rebuildIfPending();
-      }
+      // Unfinished files first: after a restart, and after a claim that failed half-way.
+      let recover = true;
       while (!this.stopped) {
+        if (recover) {
+          recover = false;
+          for (const file of this.deps.state.unfinishedFiles()) {
+            if (this.stopped) return;
+            if (!(await this.recoverClaim(file))) continue;
+            this.log.info(`resuming ${file.name} after row ${file.rowsDone} (${file.status})`);
+            await this.run(file);
+            this.rebuildIfPending();
+          }
+        }
         const name = this.queue.shift();
         if (name === undefined) break;
         const key = `inbox/${name}`;
@@ -142,14 +179,26 @@ export class LocalRuntime {
           this.watcher.release(name);
           continue;
         }
-        const file = await claimFile(key, { objects: this.deps.objects, ledger: this.deps.state });
+        let file: FileRecord;
+        try {
+          file = await claimFile(key, { objects: this.deps.objects, ledger: this.deps.state });
+        } catch (e) {
+          // Nothing of it was processed (the feature windows are intact) and it is still in the
+          // inbox: the watcher hands it over again after its own backoff, or at once when another
+          // file takes its name. Other files go on meanwhile. Registered but not moved, it is
+          // unfinished, and taken by the recovery before the next claim.
+          const delay = this.watcher.retryLater(name);
+          this.log.error(`inbox: could not take ${name}: ${(e as Error).message}; trying again in ${delay} ms`);
+          recover = true;
+          continue;
+        }
         this.watcher.release(name);
         await this.run(file);
         this.rebuildIfPending();
       }
       this.retryMs = 1000;
     } catch (e) {
-      this.deps.logger.error(`file processing stopped: ${(e as Error).message}; retrying in ${this.retryMs} ms`);
+      this.log.error(`file processing stopped: ${(e as Error).message}; retrying in ${this.retryMs} ms`);
       this.rebuildFeatures();
       this.retryTimer = setTimeout(() => void this.work(), this.retryMs);
       this.retryTimer.unref();
@@ -177,13 +226,13 @@ export class LocalRuntime {
    */
   private async recoverClaim(file: FileRecord): Promise<boolean> {
     if (file.status !== 'processing' || (await this.deps.objects.exists(file.workKey))) return true;
-    const inboxKey = `inbox/${file.name}`;
-    if (file.rowsDone === 0 && (await this.deps.objects.exists(inboxKey))) {
+    const inboxKey = file.rowsDone === 0 ? await claimedInboxKey(file, this.deps.objects) : undefined;
+    if (inboxKey !== undefined) {
       await this.deps.objects.move(inboxKey, file.workKey);
       return true;
     }
     this.deps.state.setStatus(file.id, 'failed', { error: 'the raw file disappeared while it was being processed' });
-    this.deps.logger.error(`${file.name}: raw file ${file.workKey} is missing; marked failed`);
+    this.log.error(`${file.name}: raw file ${file.workKey} is missing; marked failed`);
     return false;
   }
 
@@ -191,12 +240,12 @@ export class LocalRuntime {
     const started = Date.now();
     let size = 0;
     try {
-      size = (await stat(this.deps.objects.pathOf(file.workKey))).size;
+      size = (await lstat(this.deps.objects.pathOf(file.workKey))).size;
     } catch {
       // finalizing after a crash: the raw file may already be gone
     }
     if (file.status === 'processing' && file.rowsDone === 0) {
-      this.deps.logger.info(`${file.name}: processing (${formatBytes(size)})`);
+      this.log.info(`${file.name}: processing (${formatBytes(size)})`);
     }
     let lastReport = started;
     const receipt = await processFile(file, {
@@ -210,25 +259,27 @@ export class LocalRuntime {
       tokenizer: this.deps.tokenizer,
       fieldMap: this.deps.fieldMap,
       batchSize: this.deps.batchSize,
-      logger: this.deps.logger,
+      settleMs: this.deps.settleMs ?? DEFAULT_SETTLE_MS,
+      maxRecord: this.deps.maxRecord,
+      logger: this.log,
       onAlerts: (alerts) => this.alerted(alerts),
       onProgress: (_f, batch) => {
         const now = Date.now();
         if (now - lastReport >= 5000 && size > 0) {
           lastReport = now;
           const pct = Math.min(100, (100 * batch.bytesRead) / size).toFixed(0);
-          this.deps.logger.info(`${file.name}: ${batch.rowsDone.toLocaleString('en-US')} rows (${pct}%)`);
+          this.log.info(`${file.name}: ${batch.rowsDone.toLocaleString('en-US')} rows (${pct}%)`);
         }
       },
     });
     const c = receipt.counts;
     const secs = ((Date.now() - started) / 1000).toFixed(1);
     if (receipt.status === 'processed') {
-      this.deps.logger.info(
+      this.log.info(
         `${file.name}: ${n(c.rows)} rows, ${n(c.decided)} decided, ${n(c.rejected)} rejected, ${n(c.duplicates)} duplicates, ${n(c.alerts)} alerts in ${secs}s -> processed/`,
       );
     } else {
-      this.deps.logger.info(`${file.name}: failed (${receipt.error}) -> failed/`);
+      this.log.info(`${file.name}: failed (${receipt.error}) -> failed/`);
     }
     this.deps.onReceipt?.(receipt);
   }
@@ -237,22 +288,65 @@ export class LocalRuntime {
     if (this.rebuildPending && !this.stopped) this.rebuildFeatures();
   }
 
+  /** Rebuilds a pending rebuild if no file is being processed and no POST waits for its answer. */
+  private rebuildWhenQuiet(): void {
+    if (!this.working && this.postsInFlight === 0) this.rebuildIfPending();
+  }
+
+  /**
+   * Counts the `POST /transactions` requests in flight. A request is answered in `onSend`, before
+   * its reply is written, so a rebuild started there is done before the client can send the next.
+   */
+  private countPosts(server: FastifyInstance): void {
+    const counted = new WeakSet<object>();
+    const done = (req: object): void => {
+      if (!counted.delete(req)) return;
+      this.postsInFlight--;
+      this.rebuildWhenQuiet();
+    };
+    server.addHook('onRequest', async (req) => {
+      if (req.method !== 'POST' || req.routeOptions.url !== '/transactions') return;
+      counted.add(req);
+      this.postsInFlight++;
+    });
+    server.addHook('onSend', async (req, _reply, payload) => {
+      done(req);
+      return payload;
+    });
+    // A request cut off before its answer is sent is done too.
+    server.addHook('onResponse', async (req) => done(req));
+  }
+
   /**
    * After an unexpected failure mid-batch (or a failed API commit), make the in-memory windows
    * match what was committed.
    */
   private rebuildFeatures(): void {
     this.rebuildPending = false;
-    this.deps.logger.warn('rebuilding feature windows from the database');
+    if (this.rebuildTimer) clearTimeout(this.rebuildTimer);
+    this.rebuildTimer = undefined;
+    this.log.warn('rebuilding feature windows from the database');
     try {
       const fresh = replayInto(this.deps.state, this.deps.features);
-      this.deps.logger.info(`feature windows rebuilt from ${fresh} transactions`);
+      this.log.info(`feature windows rebuilt from ${fresh} transactions`);
     } catch (e) {
       // The database cannot be read either: try again after the next file or the next failure.
       this.rebuildPending = true;
-      this.deps.logger.error(`could not rebuild the feature windows: ${(e as Error).message}`);
+      this.log.error(`could not rebuild the feature windows: ${(e as Error).message}`);
     }
   }
+}
+
+/** Passes every message (and string field) through {@link printable} before `logger` sees it. */
+function printableLogger(logger: Logger): Logger {
+  const fieldsOf = (fields?: Record<string, unknown>) =>
+    fields &&
+    Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, typeof v === 'string' ? printable(v) : v]));
+  return {
+    info: (m, f) => logger.info(printable(m), fieldsOf(f)),
+    warn: (m, f) => logger.warn(printable(m), fieldsOf(f)),
+    error: (m, f) => logger.error(printable(m), fieldsOf(f)),
+  };
 }
 
 /** Replays stored transactions (within the feature horizon) into the windows; returns how many. */

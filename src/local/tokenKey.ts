@@ -21,7 +21,8 @@ export function loadOrCreateTokenKey(dataDir: string, configured: string | undef
     if (key.length < 16) throw new ConfigError(`${path} does not hold a key of at least 16 bytes (hex)`);
     return key;
   }
-  mkdirSync(dataDir, { recursive: true });
+  // `fraudmini score` may be the first to need the data dir: it holds the key, so others keep out.
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const key = randomBytes(32);
   writeFileSync(path, `${key.toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
   return key;

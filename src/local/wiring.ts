@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConsoleAlertSink } from '../adapters/local/ConsoleAlertSink.js';
-import { FileRulesSource } from '../adapters/local/FileRulesSource.js';
+import { FileRulesSource, loadRulesFile } from '../adapters/local/FileRulesSource.js';
 import { FolderObjectStore } from '../adapters/local/FolderObjectStore.js';
 import { JsonlAlertSink } from '../adapters/local/JsonlAlertSink.js';
 import { SqliteStateStore } from '../adapters/local/SqliteStateStore.js';
@@ -37,6 +37,8 @@ export interface LocalWiringOptions {
   /** Where console alerts are printed. @default process.stdout */
   alertOut?: NodeJS.WritableStream;
   onReceipt?: (receipt: Receipt) => void;
+  /** The data dir's object store (tests pass a subclass that fails writes). @default a FolderObjectStore */
+  objects?: FolderObjectStore;
 }
 
 /** The built runtime and the facts the CLI prints. */
@@ -54,12 +56,38 @@ export interface LocalWiring {
 
 /**
  * The data dir's own rules file, copied from the bundled default on first start: edits (by hand
- * or `PUT /rules`) change this copy, never the file shipped with fraudmini.
+ * or `PUT /rules`) change this copy, never the file shipped with fraudmini. It is 0600: the rules
+ * hold the blocklists and thresholds (what to stay under to get through), and whoever may write
+ * the file changes the rules in force without the admin key. A copy that others may read or
+ * write is narrowed to 0600, as the token key is.
  */
-function dataDirRules(dataDir: string): string {
+function dataDirRules(dataDir: string, logger: Logger): string {
   const path = join(dataDir, 'rules.json');
-  if (!existsSync(path)) copyFileSync(BUNDLED_RULES, path);
+  if (!existsSync(path)) {
+    // Created with its mode: never readable by others, not even for a moment.
+    writeFileSync(path, readFileSync(BUNDLED_RULES), { mode: 0o600, flag: 'wx' });
+    return path;
+  }
+  const mode = statSync(path).mode & 0o777;
+  if ((mode & 0o077) !== 0) {
+    chmodSync(path, 0o600);
+    logger.warn(`${path} was ${octal(mode)}, now 0600: others could read the rules, or change them without the admin key`);
+  }
   return path;
+}
+
+/** Warns when others may write a rules file fraudmini does not own (`--rules`): it is reloaded when it changes. */
+function checkOwnRulesFile(path: string, logger: Logger): void {
+  const mode = statSync(path, { throwIfNoEntry: false })?.mode;
+  if (mode !== undefined && (mode & 0o022) !== 0) {
+    logger.warn(
+      `rules file ${path} is ${octal(mode & 0o777)}: whoever may write it changes the rules in force without the admin key; make it 0600 or 0644`,
+    );
+  }
+}
+
+function octal(mode: number): string {
+  return mode.toString(8).padStart(4, '0');
 }
 
 /**
@@ -68,6 +96,13 @@ function dataDirRules(dataDir: string): string {
 export function createLocalRuntime(config: Config, options: LocalWiringOptions): LocalWiring {
   const dataDir = resolve(config.dataDir);
   for (const f of DATA_FOLDERS) mkdirSync(join(dataDir, f), { recursive: true, mode: 0o700 });
+  // Rules and model first: an invalid one stops start-up with its message before the database
+  // threads are started (they would keep the process alive after the error). The rules source
+  // itself needs the database (its audit log), so the file is checked here and read again below.
+  const rulesPath = resolve(config.rulesPath ?? dataDirRules(dataDir, options.logger));
+  if (config.rulesPath !== undefined) checkOwnRulesFile(rulesPath, options.logger);
+  loadRulesFile(rulesPath);
+  const model = config.modelPath !== undefined ? readModelFile(resolve(config.modelPath)) : undefined;
   const tokenizer = createPanTokenizer(loadOrCreateTokenKey(dataDir, config.tokenKey));
   const dbPath = join(dataDir, 'fraudmini.db');
   // The main connection's commits answer API requests: its WAL checkpoints run on their own thread.
@@ -79,9 +114,7 @@ export function createLocalRuntime(config: Config, options: LocalWiringOptions):
   });
   // File batches are committed on this worker thread while the next batch is scored.
   const commits = new SqliteWorkerBatchCommitter({ path: dbPath });
-  const rulesPath = resolve(config.rulesPath ?? dataDirRules(dataDir));
-  const rules = new FileRulesSource(rulesPath, options.logger);
-  const model = config.modelPath !== undefined ? readModelFile(resolve(config.modelPath)) : undefined;
+  const rules = new FileRulesSource(rulesPath, options.logger, { audit: state });
   const features = localFeatureWindows(config.labelDelayMs, model);
   const replayed = replayInto(state, features);
   const labelTransaction = (id: string, label: Label): LabelResult => {
@@ -119,6 +152,7 @@ export function createLocalRuntime(config: Config, options: LocalWiringOptions):
     tokenizer,
     fieldMap: config.fieldMap,
     apiKey: config.apiKey,
+    ...(config.adminKey !== undefined ? { admin: { adminKey: config.adminKey } } : {}),
     bodyLimit: config.bodyLimit,
     defaultCurrency: config.defaultCurrency,
     logger: options.logger,
@@ -129,7 +163,7 @@ export function createLocalRuntime(config: Config, options: LocalWiringOptions):
     model,
   });
   const runtime = new LocalRuntime({
-    objects: new FolderObjectStore({ root: dataDir }),
+    objects: options.objects ?? new FolderObjectStore({ root: dataDir }),
     state,
     commits,
     features,
@@ -140,7 +174,9 @@ export function createLocalRuntime(config: Config, options: LocalWiringOptions):
     logger: options.logger,
     fieldMap: config.fieldMap,
     batchSize: config.batchSize,
+    maxRecord: config.maxRecord,
     pollMs: config.pollMs,
+    settleMs: config.settleMs,
     onReceipt: options.onReceipt,
     model,
   });

@@ -1,5 +1,5 @@
-import { HeaderError } from '../core/errors.js';
-import type { PanTokenizer } from '../core/pan.js';
+import { FileFormatError } from '../core/errors.js';
+import { maskPansInText, type PanTokenizer } from '../core/pan.js';
 import type { FieldMap } from '../core/schema.js';
 import type { IngestCheckpoint, IngestCheckpoints } from '../ports/AsyncStateStore.js';
 import type { Logger } from '../ports/Logger.js';
@@ -7,6 +7,7 @@ import type { ObjectStore } from '../ports/ObjectStore.js';
 import type { TransactionQueue } from '../ports/TransactionQueue.js';
 import { ingestCsv } from './ingest.js';
 import { maskedCsv, maskedText } from './maskedCopy.js';
+import { resultKeys } from './resultKeys.js';
 import type { Rejection } from './receipt.js';
 
 /**
@@ -27,6 +28,8 @@ export interface HandOffDeps {
   fieldMap?: FieldMap;
   /** Rows per queue hand-off (and per checkpoint). @default 2000 */
   batchSize?: number;
+  /** Longest row, in characters: a longer one is rejected. @default DEFAULT_MAX_RECORD */
+  maxRecord?: number;
   /** Run time left, in ms (a Lambda's `getRemainingTimeInMillis`). */
   remainingMs?: () => number;
   /** Stop with a checkpoint when less than this is left. @default 60000 */
@@ -64,16 +67,22 @@ export type HandOffResult =
  * checkpoint, and rows re-sent after a crash carry the same transaction ids, which the scorer
  * decides once. A file is identified by its key and ETag, so a new upload under the same name
  * is a new file.
+ *
+ * The key is masked (anything in it that reads as a card number, see `maskPansInText`) as soon as
+ * it arrives: the checkpoint, the queued rows, the outputs, the receipt and the log lines only
+ * know the masked one, and the ids derived for rows without one come from the masked name. The
+ * raw key is used to read and delete the raw object, and nowhere else.
  */
 export async function handOffFile(file: { key: string; etag: string }, deps: HandOffDeps): Promise<HandOffResult> {
   const now = deps.now ?? (() => new Date());
-  const name = file.key.slice(file.key.lastIndexOf('/') + 1);
-  let cp = await deps.checkpoints.get(file.key, file.etag);
-  if (cp && cp.status !== 'ingesting') return finish(cp, deps, name);
+  const key = maskPansInText(file.key);
+  const name = key.slice(key.lastIndexOf('/') + 1);
+  let cp = await deps.checkpoints.get(key, file.etag);
+  if (cp && cp.status !== 'ingesting') return finish(cp, file.key, deps, name);
   if (!cp) {
     if (!(await deps.raw.exists(file.key))) return { status: 'gone' };
     cp = {
-      file: file.key,
+      file: key,
       etag: file.etag,
       status: 'ingesting',
       rowsDone: 0,
@@ -93,6 +102,7 @@ export async function handOffFile(file: { key: string; etag: string }, deps: Han
       tokenizer: deps.tokenizer,
       fieldMap: deps.fieldMap,
       batchSize: deps.batchSize ?? 2000,
+      maxRecord: deps.maxRecord,
       skipRows: cp.rowsDone,
     });
     for await (const batch of batches) {
@@ -110,29 +120,32 @@ export async function handOffFile(file: { key: string; etag: string }, deps: Han
       cp.rowsDone = batch.rowsDone;
       await deps.checkpoints.put(cp);
       if (deps.remainingMs && cp.rowsDone > startRows && deps.remainingMs() < reserve) {
-        deps.logger.info(`pausing ${file.key} after ${cp.rowsDone} rows: little time left`, { file: file.key });
+        deps.logger.info(`pausing ${key} after ${cp.rowsDone} rows: little time left`, { file: key });
         return { status: 'paused', checkpoint: cp };
       }
     }
     cp.status = 'processed';
   } catch (e) {
-    if (!(e instanceof HeaderError)) throw e;
+    if (!(e instanceof FileFormatError)) throw e;
     cp.status = 'failed';
     cp.error = e.message;
-    deps.logger.warn(`file ${file.key} failed: ${e.message}`, { file: file.key });
+    deps.logger.warn(`file ${key} failed: ${e.message}`, { file: key });
   }
   await deps.checkpoints.put(cp);
-  return finish(cp, deps, name);
+  return finish(cp, file.key, deps, name);
 }
 
-/** Writes the outputs of a finished file (idempotent) and removes the raw object. */
+/** Writes the outputs of a finished file (idempotent) and removes the raw object at `rawKey`. */
 async function finish(
   cp: IngestCheckpoint,
+  rawKey: string,
   deps: HandOffDeps,
   name: string,
 ): Promise<Extract<HandOffResult, { receipt: HandOffReceipt }>> {
   const status = cp.status === 'failed' ? 'failed' : 'processed';
-  const outputs = await outputKeys(name, status, cp.etag, deps.refined);
+  // Tagged with the ETag, and this upload's own when its receipt names the same ETag.
+  const tag = cp.etag.replace(/[^0-9a-zA-Z]/g, '').slice(0, 12);
+  const outputs = await resultKeys(deps.refined, status, name, tag, (r) => r.etag === cp.etag);
   const receipt: HandOffReceipt = {
     file: name,
     etag: cp.etag,
@@ -144,40 +157,17 @@ async function finish(
     rejections_not_listed: Math.max(0, cp.counts.rejected - cp.rejections.length),
   };
   if (cp.error !== undefined) receipt.error = cp.error;
-  if (await deps.raw.exists(cp.file)) {
-    const body = deps.raw.read(cp.file);
+  if (await deps.raw.exists(rawKey)) {
+    // The receipt first: it claims the names, so a retry after a crash finds the same ones.
+    await deps.refined.write(outputs.receipt, `${JSON.stringify(receipt, null, 2)}\n`);
+    const body = deps.raw.read(rawKey);
     await deps.refined.write(
       outputs.copy,
-      status === 'failed' ? maskedText(body) : maskedCsv(body, { tokenizer: deps.tokenizer, fieldMap: deps.fieldMap }),
+      status === 'failed'
+        ? maskedText(body, deps.maxRecord)
+        : maskedCsv(body, { tokenizer: deps.tokenizer, fieldMap: deps.fieldMap, maxRecord: deps.maxRecord }),
     );
-    await deps.refined.write(outputs.receipt, `${JSON.stringify(receipt, null, 2)}\n`);
-    await deps.raw.delete(cp.file);
+    await deps.raw.delete(rawKey);
   }
   return { status, receipt, outputs };
-}
-
-/** `processed/tx.csv` + `processed/tx.receipt.json`, or with the ETag's start when another upload took them. */
-async function outputKeys(
-  name: string,
-  folder: 'processed' | 'failed',
-  etag: string,
-  refined: ObjectStore,
-): Promise<{ copy: string; receipt: string }> {
-  const dot = name.lastIndexOf('.');
-  const stem = dot > 0 ? name.slice(0, dot) : name;
-  const ext = dot > 0 ? name.slice(dot) : '';
-  const plain = { copy: `${folder}/${stem}${ext}`, receipt: `${folder}/${stem}.receipt.json` };
-  if (!(await refined.exists(plain.receipt))) return plain;
-  let text = '';
-  for await (const chunk of refined.read(plain.receipt)) text += chunk.toString('utf8');
-  const taken = (() => {
-    try {
-      return (JSON.parse(text) as { etag?: unknown }).etag;
-    } catch {
-      return undefined;
-    }
-  })();
-  if (taken === etag) return plain;
-  const tag = etag.replace(/[^0-9a-zA-Z]/g, '').slice(0, 12);
-  return { copy: `${folder}/${stem}.${tag}${ext}`, receipt: `${folder}/${stem}.${tag}.receipt.json` };
 }

@@ -1,17 +1,19 @@
-import { HeaderError } from '../core/errors.js';
+import { FileFormatError } from '../core/errors.js';
 import type { Model } from '../core/model/model.js';
-import type { PanTokenizer } from '../core/pan.js';
+import { maskPansInText, type PanTokenizer } from '../core/pan.js';
+import { printable } from '../core/printable.js';
 import type { RuleSet } from '../core/rules.js';
 import type { FieldMap } from '../core/schema.js';
 import type { Alert } from '../core/views.js';
 import type { FileLedger, FileRecord } from '../ports/FileLedger.js';
 import type { Logger } from '../ports/Logger.js';
-import type { ObjectStore } from '../ports/ObjectStore.js';
+import { ObjectChangedError, type ObjectStore, type ReadEnd, UnreadableObjectError } from '../ports/ObjectStore.js';
 import type { BatchCommitter, StateStore } from '../ports/StateStore.js';
 import { type IngestBatch, ingestCsv } from './ingest.js';
 import { MaskedCsvRenderer, maskedCsv, maskedText } from './maskedCopy.js';
 import { RECEIPT_REJECTION_LIMIT, type Receipt } from './receipt.js';
 import { type FeatureSource, scoreBatch } from './score.js';
+import { resultKeys } from './resultKeys.js';
 import { TextPipe } from './TextPipe.js';
 
 /** What processing a file needs: ports, the scoring state, and hooks for alerts and progress. */
@@ -28,6 +30,13 @@ export interface FileProcessorDeps {
   fieldMap?: FieldMap;
   /** @default 5000 */
   batchSize?: number;
+  /** Longest row, in characters: a longer one is rejected. @default DEFAULT_MAX_RECORD */
+  maxRecord?: number;
+  /**
+   * A raw file whose last line has no line end may still be being written: that line is taken as
+   * a row only once the file has not changed for this long. @default 0
+   */
+  settleMs?: number;
   /**
    * Commits batches without waiting for each (the local runtime's worker thread), so the next
    * batch is scored while the last one is written. @default `state.commit`, one batch at a time
@@ -42,38 +51,95 @@ export interface FileProcessorDeps {
 }
 
 /**
- * Claims a file from the inbox: registers it in the ledger, then moves it out of the inbox into
- * `processing/`. The ledger entry comes first so a crash between the two is found on restart.
+ * The name a file is known by once claimed: its inbox name, with anything that reads as a card
+ * number masked (`batch_401288******1881.csv`). It is the one place a file name is masked: the
+ * ledger, the work key in `processing/`, the names in `processed/` and `failed/`, receipts, log
+ * lines and the transaction ids derived for rows without one all take the name from the ledger.
+ * An ordinary name is kept as it is, so the ids derived from it do not change.
+ * @example maskFileName('batch_4012888888881881.csv') // 'batch_401288******1881.csv'
+ */
+export function maskFileName(name: string): string {
+  return maskPansInText(name);
+}
+
+/**
+ * Claims a file from the inbox: registers it in the ledger under its masked name (see
+ * {@link maskFileName}), then moves it out of the inbox into `processing/`. The ledger entry
+ * comes first so a crash between the two is found on restart ({@link claimedInboxKey}).
  */
 export async function claimFile(
   inboxKey: string,
   deps: Pick<FileProcessorDeps, 'objects' | 'ledger'>,
 ): Promise<FileRecord> {
-  const name = inboxKey.slice(inboxKey.lastIndexOf('/') + 1);
+  const name = maskFileName(inboxKey.slice(inboxKey.lastIndexOf('/') + 1));
   const file = deps.ledger.beginFile(name);
   await deps.objects.move(inboxKey, file.workKey);
   return file;
 }
 
+/** Times a file that keeps growing is read on before it fails. */
+const MAX_READS = 20;
+
+/** How to hand files over so that none of this happens. */
+const WRITE_THEN_RENAME =
+  'Write a file under a temporary name (x.csv.part, or a name starting with a dot) and rename it into the inbox once it is complete.';
+
+/**
+ * The inbox key of a file registered by {@link claimFile} that a crash left in the inbox, or
+ * undefined when it is not there: the file of that name, or else the one whose masked name it is
+ * (the ledger never knew the name with the card number in it).
+ */
+export async function claimedInboxKey(
+  file: FileRecord,
+  objects: Pick<ObjectStore, 'exists' | 'list'>,
+): Promise<string | undefined> {
+  const plain = `inbox/${file.name}`;
+  if (await objects.exists(plain)) return plain;
+  for (const key of await objects.list('inbox')) {
+    if (maskFileName(key.slice(key.lastIndexOf('/') + 1)) === file.name) return key;
+  }
+  return undefined;
+}
+
 /**
  * Runs a claimed file to the end: every row decided or rejected, exactly once. Safe to call
  * again after a crash at any point: rows resume after the last committed checkpoint, and
- * finishing (masked copy, receipt, removal of the raw file) is idempotent.
+ * finishing (masked copy, receipt, removal of the raw file) is idempotent. A raw file that grows
+ * after it was read (a writer still appending) is read on from the last row stored, before and
+ * up to the moment it is removed; one that was cut short, replaced, rewritten, or that grew after
+ * a last line without a line end was taken as a row, fails with a receipt that says so.
  */
 export async function processFile(file: FileRecord, deps: FileProcessorDeps): Promise<Receipt> {
   let current = file;
-  if (current.status === 'processing') {
-    try {
-      await ingestRows(current, deps);
-    } catch (e) {
-      if (e instanceof HeaderError) return failFile(current, e.message, deps);
-      throw e;
+  // What the last read saw at the raw file's end (unknown when finishing after a restart).
+  let read: ReadEnd | undefined;
+  for (let reads = 0; ; ) {
+    if (current.status === 'processing') {
+      if (reads++ === MAX_READS) {
+        return failFile(current, changed(current, `it kept growing (read ${MAX_READS} times)`), deps);
+      }
+      try {
+        read = await ingestRows(current, deps);
+      } catch (e) {
+        if (e instanceof FileFormatError) return failFile(current, e.message, deps);
+        if (e instanceof UnreadableObjectError) return failFile(current, unreadable(current, e), deps);
+        if (e instanceof ObjectChangedError) return failFile(current, changed(current, e.reason), deps);
+        throw e;
+      }
+      deps.ledger.setStatus(current.id, 'finalizing', { rulesVersion: deps.rules().version });
+      current = deps.ledger.getFile(current.id) ?? current;
     }
-    deps.ledger.setStatus(current.id, 'finalizing', { rulesVersion: deps.rules().version });
+    if (current.status !== 'finalizing') {
+      throw new Error(`file ${current.name} (#${current.id}) is already ${current.status}`);
+    }
+    // Failing, and its results were not all written (a full disk, a crash): write them now.
+    if (current.error !== undefined) return failFile(current, current.error, deps);
+    const finished = await finishFile(current, deps, read);
+    if (finished !== 'grew') return finished;
+    // Rows were appended after the read: ingest again, skipping the rows already stored.
+    deps.ledger.setStatus(current.id, 'processing');
     current = deps.ledger.getFile(current.id) ?? current;
   }
-  if (current.status === 'finalizing') return finishFile(current, deps);
-  throw new Error(`file ${current.name} (#${current.id}) is already ${current.status}`);
 }
 
 /**
@@ -84,7 +150,8 @@ export function maskedCopyKey(file: FileRecord): string {
   return `${file.workKey}.masked`;
 }
 
-async function ingestRows(file: FileRecord, deps: FileProcessorDeps): Promise<void> {
+/** Ingests a file's rows after its checkpoint; returns what the read saw at the end of the raw file. */
+async function ingestRows(file: FileRecord, deps: FileProcessorDeps): Promise<ReadEnd | undefined> {
   // The masked copy is rendered from the records ingest parses: one read and one parse of the
   // file. It is rendered from the top of the file even when resuming after a crash (rows before
   // the checkpoint are parsed anyway, to count them), and the object store writes it whole or not
@@ -94,12 +161,14 @@ async function ingestRows(file: FileRecord, deps: FileProcessorDeps): Promise<vo
   const written = deps.objects.write(maskedCopyKey(file), masked);
   written.catch((e: unknown) => masked.fail(e));
   let renderer: MaskedCsvRenderer | undefined;
-  const source = deps.objects.read(file.workKey);
+  let end: ReadEnd | undefined;
+  const source = deps.objects.read(file.workKey, { settleMs: deps.settleMs, onEnd: (e) => (end = e) });
   const batches = ingestCsv(source, {
     fileKey: file.name,
     tokenizer: deps.tokenizer,
     fieldMap: deps.fieldMap,
     batchSize: deps.batchSize,
+    maxRecord: deps.maxRecord,
     skipRows: file.rowsDone,
     onHeader: (mapping, delimiter, fields) => {
       renderer = new MaskedCsvRenderer({ cardColumn: mapping.index.card_number, delimiter, tokenizer: deps.tokenizer });
@@ -151,6 +220,7 @@ async function ingestRows(file: FileRecord, deps: FileProcessorDeps): Promise<vo
     await masked.write(renderer?.take() ?? '');
     masked.end();
     await written;
+    return end;
   } catch (e) {
     masked.fail(e);
     await Promise.all(inFlight);
@@ -167,25 +237,18 @@ function inlineCommits(state: StateStore): BatchCommitter {
   };
 }
 
-/** Output keys for a file: `processed/tx.csv` and `processed/tx.receipt.json` (suffixed if taken). */
-async function outputKeys(
-  file: FileRecord,
-  folder: 'processed' | 'failed',
-  objects: ObjectStore,
-): Promise<{ copy: string; receipt: string }> {
-  const dot = file.name.lastIndexOf('.');
-  const stem = dot > 0 ? file.name.slice(0, dot) : file.name;
-  const ext = dot > 0 ? file.name.slice(dot) : '';
-  const plain = { copy: `${folder}/${stem}${ext}`, receipt: `${folder}/${stem}.receipt.json` };
-  const receiptExists = await objects.exists(plain.receipt);
-  if (!receiptExists) return plain;
-  const existing = await readJson(objects, plain.receipt);
-  if (existing && (existing as { file_id?: number }).file_id === file.id) return plain;
-  return { copy: `${folder}/${stem}.${file.id}${ext}`, receipt: `${folder}/${stem}.${file.id}.receipt.json` };
-}
-
-async function finishFile(file: FileRecord, deps: FileProcessorDeps): Promise<Receipt> {
-  const keys = await outputKeys(file, 'processed', deps.objects);
+/**
+ * Writes a file's results (receipt first, to claim the names, then the masked copy), removes the
+ * raw file and marks the file done. Returns 'grew' instead when the raw file grew since `read`,
+ * before the results are written or just before the raw file is removed.
+ */
+async function finishFile(file: FileRecord, deps: FileProcessorDeps, read?: ReadEnd): Promise<Receipt | 'grew'> {
+  const before = await changeSince(read, file, deps.objects);
+  if (before === 'grew') return 'grew';
+  if (before !== undefined) return failFile(file, before, deps);
+  const keys = await resultKeys(deps.objects, 'processed', file.name, String(file.id), (r) => r.file_id === file.id);
+  const receipt = buildReceipt(file, 'processed', deps);
+  await deps.objects.write(keys.receipt, `${JSON.stringify({ ...receipt, file_id: file.id }, null, 2)}\n`);
   if (await deps.objects.exists(maskedCopyKey(file))) {
     await deps.objects.move(maskedCopyKey(file), keys.copy);
   } else if (await deps.objects.exists(file.workKey)) {
@@ -193,29 +256,86 @@ async function finishFile(file: FileRecord, deps: FileProcessorDeps): Promise<Re
     // before copies were written during ingest): render the copy again from the raw file.
     await deps.objects.write(
       keys.copy,
-      maskedCsv(deps.objects.read(file.workKey), { tokenizer: deps.tokenizer, fieldMap: deps.fieldMap }),
+      maskedCsv(deps.objects.read(file.workKey), {
+        tokenizer: deps.tokenizer,
+        fieldMap: deps.fieldMap,
+        maxRecord: deps.maxRecord,
+      }),
     );
   }
-  const receipt = buildReceipt(file, 'processed', deps);
-  await deps.objects.write(keys.receipt, `${JSON.stringify({ ...receipt, file_id: file.id }, null, 2)}\n`);
+  const late = await changeSince(read, file, deps.objects);
+  if (late === 'grew') return 'grew';
+  if (late !== undefined) {
+    // These results are this file's own: they describe what it no longer is.
+    await deps.objects.delete(keys.copy);
+    await deps.objects.delete(keys.receipt);
+    return failFile(file, late, deps);
+  }
   await deps.objects.delete(file.workKey);
   deps.ledger.finishFile(file.id, receipt);
   return receipt;
 }
 
-async function failFile(file: FileRecord, error: string, deps: FileProcessorDeps): Promise<Receipt> {
-  deps.ledger.setStatus(file.id, 'failed', { error });
-  const keys = await outputKeys(file, 'failed', deps.objects);
-  if (await deps.objects.exists(file.workKey)) {
-    await deps.objects.write(keys.copy, maskedText(deps.objects.read(file.workKey)));
+/**
+ * How the raw file changed since `read` ended: undefined when it did not (or nothing is known),
+ * 'grew' when rows were appended after complete lines (read on), or why the file fails.
+ */
+async function changeSince(
+  read: ReadEnd | undefined,
+  file: FileRecord,
+  objects: ObjectStore,
+): Promise<'grew' | string | undefined> {
+  if (!read || !objects.version) return undefined;
+  const now = await objects.version(file.workKey);
+  if (!now) return undefined;
+  const was = read.version;
+  if (now.identity !== was.identity) return changed(file, 'it was replaced by another file');
+  if (now.size > was.size) {
+    if (read.lineEnded) return 'grew';
+    return changed(
+      file,
+      `it grew from ${was.size} to ${now.size} bytes after its last line, row ${file.counts.rows}, had been read without a line end and taken as complete, so that row may be cut short`,
+    );
   }
+  if (now.size < was.size) return changed(file, `it shrank from ${was.size} to ${now.size} bytes`);
+  if (now.modifiedMs !== was.modifiedMs) return changed(file, 'it was written to again, in place');
+  return undefined;
+}
+
+/**
+ * Writes a failed file's results (receipt, masked copy of the raw file) to `failed/`, removes the
+ * raw file and marks the file failed. Until the results are written the file stays unfinished
+ * (finalizing, with its error), so a write that fails is done again on the next pass.
+ */
+async function failFile(file: FileRecord, error: string, deps: FileProcessorDeps): Promise<Receipt> {
+  deps.ledger.setStatus(file.id, 'finalizing', { error });
+  const keys = await resultKeys(deps.objects, 'failed', file.name, String(file.id), (r) => r.file_id === file.id);
   const failed = deps.ledger.getFile(file.id) ?? file;
   const receipt = buildReceipt(failed, 'failed', deps, error);
   await deps.objects.write(keys.receipt, `${JSON.stringify({ ...receipt, file_id: file.id }, null, 2)}\n`);
+  if (await deps.objects.exists(file.workKey)) {
+    try {
+      await deps.objects.write(keys.copy, maskedText(deps.objects.read(file.workKey)));
+    } catch (e) {
+      // Not a file the store reads (a link to a file elsewhere): the receipt says so, no copy.
+      if (!(e instanceof UnreadableObjectError)) throw e;
+    }
+  }
+  await deps.objects.delete(maskedCopyKey(file));
   await deps.objects.delete(file.workKey);
   deps.ledger.finishFile(file.id, receipt);
-  deps.logger.warn(`file ${file.name} failed: ${error}`, { file: file.name });
+  deps.logger.warn(printable(`file ${file.name} failed: ${error}`), { file: printable(file.name) });
   return receipt;
+}
+
+/** A receipt's reason for a raw file that changed while it was processed. */
+function changed(file: FileRecord, reason: string): string {
+  return `${file.name} changed while it was processed: ${reason}. Rows read before the change were decided (see the counts), none after it. ${WRITE_THEN_RENAME}`;
+}
+
+/** A receipt's reason for a raw file the store refused to read. */
+function unreadable(file: FileRecord, e: UnreadableObjectError): string {
+  return `${file.name}: ${e.reason}; only regular files are read, so nothing of it was`;
 }
 
 function buildReceipt(file: FileRecord, status: Receipt['status'], deps: FileProcessorDeps, error?: string): Receipt {
@@ -233,14 +353,4 @@ function buildReceipt(file: FileRecord, status: Receipt['status'], deps: FilePro
   };
   if (error !== undefined) receipt.error = error;
   return receipt;
-}
-
-async function readJson(objects: ObjectStore, key: string): Promise<unknown> {
-  let text = '';
-  for await (const chunk of objects.read(key)) text += chunk.toString('utf8');
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }

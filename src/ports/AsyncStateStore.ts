@@ -3,6 +3,7 @@ import type { Decision } from '../core/scoring.js';
 import type { Label, Transaction } from '../core/transaction.js';
 import type { Alert } from '../core/views.js';
 import type { ReceiptCounts, Rejection } from '../pipeline/receipt.js';
+import type { AdminCaller, RulesChange } from './RulesAudit.js';
 import type { AlertQuery, DecidedItem, Stats, StoredTransaction } from './StateStore.js';
 
 /**
@@ -54,8 +55,13 @@ export interface FeatureHistory {
 export interface RulesStore {
   /** The active document and its version, or undefined before the first activation. */
   active(): Promise<{ version: string; document: unknown } | undefined>;
-  /** Makes a validated document active (keeps the previous versions). */
-  activate(version: string, document: unknown): Promise<void>;
+  /**
+   * Makes a validated document active (keeps the previous versions), recording the change with
+   * `by` in the audit log before it takes effect: no change is in force without its entry.
+   */
+  activate(version: string, document: unknown, by: AdminCaller): Promise<void>;
+  /** The newest `limit` entries of the audit log of rule changes, newest first. */
+  changes(limit: number): Promise<RulesChange[]>;
 }
 
 /** Progress of one ingested file, so a timed-out run resumes where it stopped. */

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { RuleExpressionError, RulesError, RuleSetError } from '../core/errors.js';
-import type { PanTokenizer } from '../core/pan.js';
+import { maskPansInText, type PanTokenizer, tokenisePansInText } from '../core/pan.js';
 import type { RuleSet, RulesDocument } from '../core/rules.js';
 import { type FieldMap, parseLabel, validateObject } from '../core/schema.js';
 import type { Model } from '../core/model/model.js';
@@ -10,6 +10,7 @@ import type { Label, Transaction } from '../core/transaction.js';
 import type { Alert } from '../core/views.js';
 import { type FeatureSource, scoreBatch } from '../pipeline/score.js';
 import type { Logger } from '../ports/Logger.js';
+import type { AdminCaller, RulesChange } from '../ports/RulesAudit.js';
 import type { StateStore } from '../ports/StateStore.js';
 import type { ApiService, LabelResult } from './service.js';
 
@@ -19,11 +20,26 @@ export interface RulesEditor {
   current(): RuleSet;
   /** The document of the rule set in force. */
   document(): RulesDocument;
-  /** Validates `doc` (throwing `RulesError`, changing nothing, when invalid), persists it and activates it. */
-  replace(doc: unknown): RuleSet;
+  /**
+   * Validates `doc` (throwing `RulesError`, changing nothing, when invalid), persists it, records
+   * the change with `by` in the audit log and activates it.
+   */
+  replace(doc: unknown, by: AdminCaller): RuleSet;
+  /** The newest `limit` entries of the audit log of rule changes, newest first. */
+  changes(limit: number): RulesChange[];
 }
 
 export type { LabelResult } from './service.js';
+
+/**
+ * How an admin request proves who it is.
+ * - `adminKey`: the `x-admin-key` header holds this key (compared in constant time). The local runtime.
+ * - `caller`: an identity the platform checked before the request reached fraudmini, or undefined
+ *   when there is none (API Gateway's IAM authorisation on AWS).
+ */
+export type AdminAccess = { adminKey: string } | { caller: (req: FastifyRequest) => string | undefined };
+
+export type { AdminCaller } from '../ports/RulesAudit.js';
 
 /** How the HTTP layer reads requests, whichever runtime serves them. */
 export interface ApiOptions {
@@ -31,6 +47,12 @@ export interface ApiOptions {
   fieldMap?: FieldMap;
   /** When set, every request but `GET /healthz` must carry it in `x-api-key`. */
   apiKey?: string;
+  /**
+   * Who may call the admin routes (`PUT /rules` and any later one), on top of `apiKey`.
+   * Absent: they answer 403, whoever asks, so a deployment that never set an admin credential
+   * cannot have its rules changed over HTTP.
+   */
+  admin?: AdminAccess;
   /** Largest request body in bytes. @default 65536 */
   bodyLimit?: number;
   defaultCurrency?: string;
@@ -81,7 +103,8 @@ export function localService(deps: ServerDeps): ApiService {
   if (editor) {
     service.rules = {
       get: async () => ({ version: editor.current().version, document: editor.document() }),
-      replace: async (doc) => ({ version: editor.replace(doc).version }),
+      replace: async (doc, by) => ({ version: editor.replace(doc, by).version }),
+      changes: async (limit) => editor.changes(limit),
     };
   }
   return service;
@@ -107,25 +130,38 @@ function groupCommit(deps: ServerDeps): { submit(tx: Transaction): Promise<Submi
   // Ids submitted and not committed yet: a second POST of one waits for the first one's answer.
   const inFlight = new Map<string, Promise<Submitted>>();
   // On this thread, not the commit worker: a request's own commit is small, and handing it to the
-  // worker cost more CPU in messages and thread wake-ups than it saved (measured on 2 cores shared
-  // with the load generator: -10% main-thread time per POST, +15% process time, lower throughput).
+  // worker cost more CPU in messages and thread wake-ups than it saved (docs/performance.md).
   const flush = (): void => {
     const waiting = group;
     group = [];
     let observed = false;
     try {
-      const prior = deps.state.findDecisions(waiting.map((w) => w.tx.transactionId));
+      const ids = waiting.map((w) => w.tx.transactionId);
+      const prior = deps.state.findDecisions(ids);
+      // Scored by a file batch since these requests arrived and not stored yet: duplicates too,
+      // answered with that decision once stored (a second decision would fail one of the commits).
+      const elsewhere = new Map<string, Promise<Decision>>();
+      for (const id of ids) {
+        const pending = prior.has(id) ? undefined : deps.committing?.(id);
+        if (pending) elsewhere.set(id, pending);
+      }
+      const known = { has: (id: string) => prior.has(id) || elsewhere.has(id) };
       // From here on the features may have counted the group.
       observed = true;
       const scored = scoreBatch(
-        waiting.filter((w) => !prior.has(w.tx.transactionId)).map((w) => ({ transaction: w.tx })),
-        prior,
+        waiting.filter((w) => !known.has(w.tx.transactionId)).map((w) => ({ transaction: w.tx })),
+        known,
         { features: deps.features, rules: deps.rules(), model: deps.model, now: deps.now },
       );
       const alerts = deps.state.commit(scored.decided);
       const decided = new Map(scored.decided.map((d) => [d.transaction.transactionId, d.decision]));
       for (const w of waiting) {
         const id = w.tx.transactionId;
+        const later = elsewhere.get(id);
+        if (later) {
+          later.then((decision) => w.resolve({ decision, duplicate: true }), w.reject);
+          continue;
+        }
         const before = prior.get(id);
         const decision = before ?? decided.get(id);
         if (decision) w.resolve({ decision, duplicate: before !== undefined });
@@ -154,6 +190,8 @@ function groupCommit(deps: ServerDeps): { submit(tx: Transaction): Promise<Submi
 }
 
 const MAX_ALERTS = 1000;
+/** Most entries `GET /rules/audit` returns at once. */
+const MAX_AUDIT = 1000;
 /** Largest rules document `PUT /rules` takes: named lists (BINs, merchants) outgrow the default body limit. */
 const RULES_BODY_LIMIT = 1024 * 1024;
 
@@ -180,28 +218,25 @@ export function buildApi(service: ApiService, deps: ApiOptions): FastifyInstance
   const started = Date.now();
 
   if (deps.apiKey) {
-    const expected = createHash('sha256').update(deps.apiKey).digest();
+    const expected = sha256(deps.apiKey);
     app.addHook('onRequest', async (req, reply) => {
       if (req.url === '/healthz') return;
-      const given = req.headers['x-api-key'];
-      const digest = createHash('sha256')
-        .update(typeof given === 'string' ? given : '')
-        .digest();
-      if (!timingSafeEqual(digest, expected)) {
+      if (!sameKey(req.headers['x-api-key'], expected)) {
         await reply.code(401).send({ error: 'unauthorized', message: 'missing or wrong x-api-key header' });
       }
     });
   }
+  const admin = adminGuard(deps);
 
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, req, reply) => {
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
-    if (status === 500) deps.logger.error(`request failed: ${error.message}`);
+    if (status === 500) deps.logger.error(`request failed: ${maskPansInText(error.message)}`);
     const message =
       status === 413
         ? `request body is larger than ${req.routeOptions.bodyLimit ?? deps.bodyLimit ?? 64 * 1024} bytes`
         : status === 500
           ? 'internal error'
-          : error.message;
+          : maskPansInText(error.message);
     void reply.code(status).send({ error: status === 500 ? 'internal' : (error.code ?? 'bad_request'), message });
   });
 
@@ -212,8 +247,8 @@ export function buildApi(service: ApiService, deps: ApiOptions): FastifyInstance
       {
         tokenizer: deps.tokenizer,
         // Keyed (HMAC) so an id derived from a body holding a PAN cannot be brute-forced back to it.
-        // A getter: only a body without a transaction_id reads it; canonicalising and hashing every
-        // body was about 3% of a POST's CPU in a profile.
+        // A getter: only a body without a transaction_id reads it, so the others skip canonicalising
+        // and hashing the body.
         get sourceKey() {
           return `api:${deps.tokenizer(canonical(body)).token}`;
         },
@@ -254,26 +289,31 @@ export function buildApi(service: ApiService, deps: ApiOptions): FastifyInstance
         errors: [{ field: 'label', reason: 'must be fraud, legit, 1 or 0' }],
       });
     }
-    const result = await label(req.params.id, value);
+    // Ids are stored masked (a transaction_id is masked on entry like any text): one that reads
+    // as a card number is looked up as it was stored, and never echoed whole.
+    const id = tokenisePansInText(req.params.id, deps.tokenizer);
+    const result = await label(id, value);
     if (result.status === 'not_found') {
-      return reply.code(404).send({ error: 'not_found', message: `no transaction ${req.params.id}` });
+      return reply.code(404).send({ error: 'not_found', message: `no transaction ${id}` });
     }
     const out = {
-      transaction_id: req.params.id,
+      transaction_id: id,
       label: result.label === 1 ? 'fraud' : 'legit',
       known_at: new Date(result.knownAt).toISOString(),
     };
     if (result.status === 'conflict') {
       return reply
         .code(409)
-        .send({ error: 'conflict', message: `transaction ${req.params.id} is already labelled ${out.label}`, ...out });
+        .send({ error: 'conflict', message: `transaction ${id} is already labelled ${out.label}`, ...out });
     }
     return reply.code(result.status === 'recorded' ? 201 : 200).send(out);
   });
 
   app.get<{ Params: { id: string } }>('/transactions/:id', async (req, reply) => {
-    const found = await service.getTransaction(req.params.id);
-    if (!found) return reply.code(404).send({ error: 'not_found', message: `no transaction ${req.params.id}` });
+    // As stored, and as echoed: masked (see the label route).
+    const id = tokenisePansInText(req.params.id, deps.tokenizer);
+    const found = await service.getTransaction(id);
+    if (!found) return reply.code(404).send({ error: 'not_found', message: `no transaction ${id}` });
     return found;
   });
 
@@ -306,27 +346,48 @@ export function buildApi(service: ApiService, deps: ApiOptions): FastifyInstance
   if (editor) {
     app.get('/rules', async () => editor.get());
 
-    app.put('/rules', { bodyLimit: RULES_BODY_LIMIT }, async (req, reply) => {
+    app.put('/rules', { bodyLimit: RULES_BODY_LIMIT, onRequest: admin.check }, async (req, reply) => {
+      const by = admin.callerOf(req);
+      // The guard lets no request through without a caller; this keeps it so if that ever changes.
+      if (!by) return reply.code(403).send({ error: 'admin_forbidden', message: 'this route needs an admin credential' });
       let set: { version: string };
       try {
-        set = await editor.replace(req.body);
+        set = await editor.replace(req.body, by);
       } catch (e) {
         if (!(e instanceof RulesError)) {
-          deps.logger.error(`rules not saved: ${(e as Error).message}`);
+          deps.logger.error(`rules not saved: ${maskPansInText((e as Error).message)}`);
           return reply.code(500).send({ error: 'rules_not_saved', message: 'the rules could not be saved' });
         }
         const problems = e instanceof RuleSetError ? e.errors : [e];
         return reply.code(400).send({
           error: 'invalid_rules',
-          message: e.message,
+          message: maskPansInText(e.message),
           errors: problems.map((p) =>
             p instanceof RuleExpressionError
-              ? { path: p.path, column: p.column, reason: p.reason }
-              : { path: p.path, reason: p.reason },
+              ? { path: maskPansInText(p.path), column: p.column, reason: maskPansInText(p.reason) }
+              : { path: maskPansInText(p.path), reason: maskPansInText(p.reason) },
           ),
         });
       }
       return reply.code(200).send({ version: set.version });
+    });
+
+    app.get<{ Querystring: { limit?: string } }>('/rules/audit', { onRequest: admin.check }, async (req, reply) => {
+      const limit = Number(req.query.limit ?? '100');
+      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_AUDIT) {
+        return reply.code(400).send({ error: 'bad_request', message: `limit must be an integer 1–${MAX_AUDIT}` });
+      }
+      const changes = await editor.changes(limit);
+      return {
+        changes: changes.map((c) => ({
+          at: c.at,
+          credential: c.credential,
+          remote: c.remote,
+          previous_version: c.previousVersion,
+          version: c.version,
+          digest: c.digest,
+        })),
+      };
     });
   }
 
@@ -337,6 +398,62 @@ export function buildApi(service: ApiService, deps: ApiOptions): FastifyInstance
   }));
 
   return app;
+}
+
+/** The admin routes' `onRequest` hook, and the caller it let through for each request. */
+function adminGuard(deps: ApiOptions): {
+  check: (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
+  callerOf: (req: FastifyRequest) => AdminCaller | undefined;
+} {
+  const callers = new WeakMap<FastifyRequest, AdminCaller>();
+  const access = deps.admin;
+  const refuse = async (req: FastifyRequest, reply: FastifyReply, status: 401 | 403, error: string, message: string) => {
+    // The route's pattern, not the raw URL: nothing the client sent ends up in the log line.
+    deps.logger.warn(`admin request refused (${error}): ${req.method} ${req.routeOptions.url ?? ''} from ${req.ip}`);
+    await reply.code(status).send({ error, message });
+  };
+  let check: (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
+  if (access === undefined) {
+    check = (req, reply) =>
+      refuse(
+        req,
+        reply,
+        403,
+        'admin_disabled',
+        'rule changes over HTTP are off: start fraudmini with --admin-key (or FRAUDMINI_ADMIN_KEY) and send that key ' +
+          'in the x-admin-key header, or edit the rules file, which is reloaded when it changes',
+      );
+  } else if ('adminKey' in access) {
+    const expected = sha256(access.adminKey);
+    const credential = `admin-key sha256:${expected.toString('hex').slice(0, 8)}`;
+    check = async (req, reply) => {
+      if (!sameKey(req.headers['x-admin-key'], expected)) {
+        return refuse(req, reply, 401, 'admin_unauthorized', 'missing or wrong x-admin-key header');
+      }
+      callers.set(req, { credential, remote: req.ip });
+    };
+  } else {
+    check = async (req, reply) => {
+      const caller = access.caller(req);
+      if (caller === undefined) {
+        return refuse(req, reply, 403, 'admin_forbidden', 'this route needs an admin identity (IAM-signed request)');
+      }
+      callers.set(req, { credential: caller, remote: req.ip });
+    };
+  }
+  return { check, callerOf: (req) => callers.get(req) };
+}
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+/**
+ * Whether a header holds the key whose SHA-256 is `expected`. Both sides are hashed first, so the
+ * comparison takes the same time whatever the given value's length or content.
+ */
+function sameKey(given: string | string[] | undefined, expected: Buffer): boolean {
+  return timingSafeEqual(sha256(typeof given === 'string' ? given : ''), expected);
 }
 
 /** A JSON body as a string with key order ignored, to derive an id for a POST without one. */

@@ -77,11 +77,12 @@ export function remoteService(deps: RemoteServiceDeps): ApiService {
         const set = await deps.rules();
         return { version: set.version, document: set.document };
       },
-      replace: async (doc) => {
+      replace: async (doc, by) => {
         const set = compileRuleSet(doc);
-        await deps.rulesStore.activate(set.version, doc);
+        await deps.rulesStore.activate(set.version, doc, by);
         return { version: set.version };
       },
+      changes: (limit) => deps.rulesStore.changes(limit),
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { Decision } from '../core/scoring.js';
 import type { Label, Transaction } from '../core/transaction.js';
 import type { Alert } from '../core/views.js';
+import type { AdminCaller, RulesChange } from '../ports/RulesAudit.js';
 import type { AlertQuery, Stats, StoredTransaction } from '../ports/StateStore.js';
 
 /** What recording a label did. */
@@ -32,7 +33,12 @@ export interface ApiService {
   /** Reads and replaces the rule set; absent: the rules routes are not served. */
   rules?: {
     get(): Promise<{ version: string; document: unknown }>;
-    /** Validates (throwing `RulesError`, changing nothing, when invalid), persists and activates. */
-    replace(doc: unknown): Promise<{ version: string }>;
+    /**
+     * Validates (throwing `RulesError`, changing nothing, when invalid), records the change with
+     * its caller in the audit log, persists and activates.
+     */
+    replace(doc: unknown, by: AdminCaller): Promise<{ version: string }>;
+    /** The newest `limit` entries of the audit log of rule changes, newest first. */
+    changes(limit: number): Promise<RulesChange[]>;
   };
 }

@@ -6,6 +6,8 @@ import type { Logger } from '../../src/ports/Logger.js';
 import { emulatorClients, uniqueName } from './clients.js';
 import { createTables, type TableNames } from './dynamoTables.js';
 
+const ADMIN = { credential: 'iam arn:aws:iam::123456789012:user/rules-admin', remote: '198.51.100.4' };
+
 const DEFAULT_RULES = JSON.parse(readFileSync(new URL('../../rules/default.json', import.meta.url), 'utf8')) as unknown;
 
 function doc(version: string, weight = 60): Record<string, unknown> {
@@ -42,11 +44,11 @@ describe('DynamoRulesStore', () => {
     const s = store();
     // Act
     const none = await s.active();
-    await s.activate('v1', doc('v1'));
-    await s.activate('v2', doc('v2', 70));
+    await s.activate('v1', doc('v1'), ADMIN);
+    await s.activate('v2', doc('v2', 70), ADMIN);
     // Same version, same document (keys in another order): re-points active.
-    await s.activate('v1', { rules: doc('v1').rules, version: 'v1', thresholds: { block: 80, review: 50 }, description: '' });
-    const redefine = s.activate('v2', doc('v2', 10));
+    await s.activate('v1', { rules: doc('v1').rules, version: 'v1', thresholds: { block: 80, review: 50 }, description: '' }, ADMIN);
+    const redefine = s.activate('v2', doc('v2', 10), ADMIN);
     // Assess
     expect(none).toBeUndefined();
     await expect(redefine).rejects.toBeInstanceOf(RulesVersionConflictError);
@@ -54,6 +56,43 @@ describe('DynamoRulesStore', () => {
     const versions = await s.versions();
     expect(versions.map((v) => v.version)).toEqual(['v1', 'v2']);
     expect(versions[1]?.document).toEqual(doc('v2', 70));
+  });
+});
+
+describe('DynamoRulesStore: audit log', () => {
+  const clients = emulatorClients();
+
+  it('records who activated which version after which, newest first; a refused redefinition leaves no entry', async () => {
+    // Prepare
+    const tables = await createTables(clients.dynamo, uniqueName('rules-audit'));
+    let clock = Date.UTC(2026, 0, 1);
+    const s = new DynamoRulesStore({ client: clients.dynamo, stateTable: tables.state, now: () => clock });
+    const other = { credential: 'iam arn:aws:sts::123456789012:assumed-role/Ops/bob', remote: '198.51.100.9' };
+
+    // Act
+    await s.activate('v1', doc('v1'), ADMIN);
+    clock += 1000;
+    await s.activate('v2', doc('v2', 70), other);
+    clock += 1000;
+    await expect(s.activate('v1', doc('v1', 5), other)).rejects.toBeInstanceOf(RulesVersionConflictError);
+    // Two activations in the same millisecond are two entries.
+    await s.activate('v1', doc('v1'), ADMIN);
+    await s.activate('v2', doc('v2', 70), ADMIN);
+    const newest = await s.changes(3);
+    const all = await s.changes(100);
+
+    // Assess
+    expect(all.map((c) => [c.credential, c.previousVersion, c.version])).toEqual([
+      [ADMIN.credential, 'v1', 'v2'],
+      [ADMIN.credential, 'v2', 'v1'],
+      [other.credential, 'v1', 'v2'],
+      [ADMIN.credential, null, 'v1'],
+    ]);
+    expect(newest).toEqual(all.slice(0, 3));
+    expect(all[2]).toMatchObject({ remote: other.remote, at: new Date(Date.UTC(2026, 0, 1) + 1000).toISOString() });
+    expect(all[0]?.digest).toMatch(/^[0-9a-f]{64}$/);
+    expect(all[0]?.digest).toBe(all[2]?.digest);
+    expect(all[0]?.digest).not.toBe(all[1]?.digest);
   });
 });
 
@@ -110,7 +149,7 @@ describe('CachedRules', () => {
     const bare = new CachedRules({ store: s });
     // Act
     const fallback = await withDefault.get(0);
-    await s.activate('mine', doc('mine'));
+    await s.activate('mine', doc('mine'), ADMIN);
     const stillCached = await withDefault.get(999);
     const after = await withDefault.get(1_000);
     // Assess

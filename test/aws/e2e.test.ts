@@ -97,7 +97,8 @@ async function runPipeline(stack: Stack): Promise<{ scoredBodies: string[] }> {
   return { scoredBodies: scored.succeeded };
 }
 
-function api(method: string, path: string, body?: unknown, query: Record<string, string> = {}): Promise<APIGatewayProxyResult> {
+/** `userArn`: the IAM identity API Gateway puts in the event of an IAM-authorised (admin) method. */
+function api(method: string, path: string, body?: unknown, query: Record<string, string> = {}, userArn?: string): Promise<APIGatewayProxyResult> {
   const event = {
     httpMethod: method,
     path,
@@ -110,7 +111,7 @@ function api(method: string, path: string, body?: unknown, query: Record<string,
     stageVariables: null,
     body: body === undefined ? null : JSON.stringify(body),
     isBase64Encoded: false,
-    requestContext: {} as APIGatewayProxyEvent['requestContext'],
+    requestContext: (userArn === undefined ? {} : { identity: { userArn } }) as APIGatewayProxyEvent['requestContext'],
   } as APIGatewayProxyEvent;
   return apiHandler(event, lambdaContext());
 }
@@ -327,9 +328,10 @@ describe('other entry points', () => {
 
       const rules = JSON.parse((await api('GET', '/rules')).body) as { version: string; document: { rules: unknown[] } };
       expect(rules.document.rules.length).toBeGreaterThan(0);
-      const invalid = await api('PUT', '/rules', { version: 'broken', rules: [{ id: 'x', when: 'amount >', weight: 10 }] });
+      const admin = 'arn:aws:iam::000000000000:user/rules-admin';
+      const invalid = await api('PUT', '/rules', { version: 'broken', rules: [{ id: 'x', when: 'amount >', weight: 10 }] }, {}, admin);
       expect(invalid.statusCode).toBe(400);
-      const put = await api('PUT', '/rules', { ...rules.document, version: 'e2e-2' });
+      const put = await api('PUT', '/rules', { ...rules.document, version: 'e2e-2' }, {}, admin);
       expect(put.statusCode).toBe(200);
       expect(JSON.parse((await api('GET', '/rules')).body)).toMatchObject({ version: 'e2e-2' });
     }));

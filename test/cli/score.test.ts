@@ -235,6 +235,23 @@ describe('fraudmini score', () => {
     expectUsageError(r, 'cannot write no/such/dir/x.jsonl');
   });
 
+  it('rejects rows longer than --max-record, and refuses a --max-record out of range', async () => {
+    // Prepare: the second row is 2,000 characters long
+    const long = `2026-01-01T00:00:01Z,A2,12.00,${'n'.repeat(1950)}`;
+    writeFileSync(join(dir, 'long.csv'), `timestamp,account_id,amount,note\n2026-01-01T00:00:00Z,A1,11.00,ok\n${long}\n`);
+
+    // Act
+    const r = await run(['score', 'long.csv', '--out', 'long.jsonl', '--data-dir', 'data', '--max-record', '1024'], dir);
+    const bad = await run(['score', 'long.csv', '--out', 'x.jsonl', '--data-dir', 'data', '--max-record', '12'], dir);
+
+    // Assess
+    expect(r.code).toBe(0);
+    const receipt = JSON.parse(readFileSync(join(dir, 'long.jsonl.receipt.json'), 'utf8')) as Receipt;
+    expect(receipt.counts).toMatchObject({ rows: 2, accepted: 1, rejected: 1 });
+    expect(receipt.rejections[0]).toMatchObject({ row: 2, line: 3, reason: expect.stringContaining('1,024 characters') });
+    expectUsageError(bad, '--max-record must be an integer 1024', '"12"');
+  });
+
   it('exits 2 for a rules file that is not JSON or holds an unknown rule kind', async () => {
     // Prepare
     writeFileSync(join(dir, 'broken.json'), '{"version": "x", "rules": [');
@@ -272,6 +289,23 @@ describe('fraudmini', () => {
   });
 
   afterAll(() => cleanup());
+
+  it('refuses to start on a rules file nested too deep, naming the file and the rule, without a stack trace', async () => {
+    // Prepare
+    const when = `${'('.repeat(5000)}amount > 1${')'.repeat(5000)}`;
+    writeFileSync(join(dir, 'deep.json'), JSON.stringify({ version: 'deep', rules: [{ id: 'deep', when, weight: 1 }] }));
+
+    // Act
+    const r = await runCli(['start', '--rules', 'deep.json', '--data-dir', 'data', '--port', '0'], dir);
+
+    // Assess
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^fraudmini: \S*deep\.json: rules\[0\] \(deep\)\.when: the expression nests more than 100 levels deep/);
+    expect(r.stderr).toContain('at column 101\n');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.stderr.length).toBeLessThan(600);
+  });
 
   it('prints its version with --version', async () => {
     const r = await run(['--version'], dir);

@@ -1,10 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CsvParser, type CsvRecord, csvEscape, detectDelimiter } from '../../src/core/csv.js';
+import { CsvParser, type CsvRecord, csvEscape, DEFAULT_MAX_RECORD, detectDelimiter } from '../../src/core/csv.js';
+import { UnclosedQuoteError } from '../../src/core/errors.js';
 
 /** Feeds `chunks` to a fresh parser, then ends it, and returns every record. */
-function parse(chunks: string | string[], delimiter = ','): CsvRecord[] {
-  const parser = new CsvParser(delimiter);
+function parse(chunks: string | string[], delimiter = ',', maxRecord?: number): CsvRecord[] {
+  const parser = new CsvParser(delimiter, { maxRecord });
   const out: CsvRecord[] = [];
   for (const c of typeof chunks === 'string' ? [chunks] : chunks) parser.push(c, out);
   parser.end(out);
@@ -216,6 +217,162 @@ describe('CsvParser', () => {
       ),
       { numRuns: 500 },
     );
+  });
+});
+
+/** What parsing `chunks` ends in: its records, or the line and type of the error it fails with. */
+function outcome(chunks: string[], delimiter: string, maxRecord: number): unknown {
+  try {
+    return parse(chunks, delimiter, maxRecord);
+  } catch (e) {
+    if (e instanceof UnclosedQuoteError) return { error: e.name, line: e.line };
+    throw e;
+  }
+}
+
+describe('CsvParser record limit', () => {
+  it('turns a record longer than the limit into one too-long record holding its first characters, and goes on', () => {
+    // Prepare
+    const text = `a,b\n${'x'.repeat(30)},y\nc,d\n`;
+
+    // Act
+    const whole = parse(text, ',', 16);
+    const byChar = parse([...text], ',', 16);
+
+    // Assess
+    expect(whole).toEqual([
+      { fields: ['a', 'b'], line: 1 },
+      { fields: ['x'.repeat(16)], line: 2, tooLong: true },
+      { fields: ['c', 'd'], line: 3 },
+    ]);
+    expect(byChar).toEqual(whole);
+  });
+
+  it('keeps a record of exactly the limit and cuts one a character longer', () => {
+    // Act
+    const exact = parse(`${'a'.repeat(15)},\n`, ',', 16);
+    const over = parse(`${'a'.repeat(16)},\n`, ',', 16);
+
+    // Assess
+    expect(exact).toEqual([{ fields: ['a'.repeat(15), ''], line: 1 }]);
+    expect(over).toEqual([{ fields: ['a'.repeat(16)], line: 1, tooLong: true }]);
+  });
+
+  it('cuts an over-long record whose quoted fields closed within the limit, and counts their line breaks', () => {
+    // Prepare: the quoted field holds a line break, so the next record starts on line 4
+    const text = `h\n"a\nb",${'x'.repeat(40)}\n"c"\n`;
+
+    // Act
+    const out = parse(text, ',', 16);
+
+    // Assess
+    expect(out).toEqual([
+      { fields: ['h'], line: 1 },
+      { fields: ['a\nb', 'x'.repeat(10)], line: 2, tooLong: true },
+      { fields: ['c'], line: 4 },
+    ]);
+    expect(parse([...text], ',', 16)).toEqual(out);
+  });
+
+  it.each([
+    ['never closed', `h\n1,"${'x'.repeat(100)}`],
+    ['closed past the limit', `h\n1,"${'x'.repeat(100)}"\n2,y\n`],
+    ['holding line breaks', `h\n1,"${'x\n'.repeat(50)}"\n`],
+  ])('fails when a quoted field is still open at the limit (%s), naming the record line', (_, text) => {
+    // Act
+    const error = (() => {
+      try {
+        parse(text, ',', 32);
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+
+    // Assess
+    expect(error).toBeInstanceOf(UnclosedQuoteError);
+    expect((error as UnclosedQuoteError).line).toBe(2);
+    expect((error as Error).message).toMatch(/^line 2: a quoted field .* 32 characters/);
+  });
+
+  it('stops a 32 MiB unterminated quoted field within the first limit of it (memory stays bounded)', () => {
+    // Prepare: 512 chunks of 64 KiB, one quoted field that never closes
+    const parser = new CsvParser(',', { file: 'big.csv' });
+    const chunk = 'x'.repeat(64 << 10);
+    let pushed = 0;
+
+    // Act
+    const error = (() => {
+      try {
+        parser.pushEach('id,note\n1,"', () => undefined);
+        for (let i = 0; i < 512; i++) {
+          parser.pushEach(chunk, () => undefined);
+          pushed += chunk.length;
+        }
+        parser.endEach(() => undefined);
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+
+    // Assess
+    expect(error).toBeInstanceOf(UnclosedQuoteError);
+    expect((error as Error).message).toMatch(/^big\.csv: line 2: /);
+    expect(pushed).toBeLessThanOrEqual(DEFAULT_MAX_RECORD);
+  });
+
+  it('scans each character a bounded number of times, however long the record and small the chunks', () => {
+    // Prepare: a 2 MB quoted record in 1 KiB chunks (limit raised to let it through), and a
+    // record of 20,000 quoted fields in one chunk
+    const long = `id,note\n1,"${'ab""c\n'.repeat(350_000)}"\n2,x\n`;
+    const many = `${'"",'.repeat(20_000)}""\n`;
+    const a = new CsvParser(',', { maxRecord: 8 << 20 });
+    const b = new CsvParser(',');
+    const out: CsvRecord[] = [];
+
+    // Act
+    for (let i = 0; i < long.length; i += 1024) a.push(long.slice(i, i + 1024), out);
+    a.end(out);
+    b.push(many, out);
+    b.end(out);
+
+    // Assess
+    expect(out.map((r) => [r.line, r.fields.length, r.fields[1]?.length])).toEqual([
+      [1, 2, 4],
+      [2, 2, 1_750_000],
+      [350_003, 2, 1],
+      [1, 20_001, 0],
+    ]);
+    expect(a.charsScanned).toBeLessThanOrEqual(8 * long.length);
+    expect(b.charsScanned).toBeLessThanOrEqual(8 * many.length);
+  });
+
+  it('gives the same records, or fails at the same line, however the text is chunked', () => {
+    const piece = fc.constantFrom('a', 'bb', ',', '"', '""', '\n', '\r', '\r\n', ';', 'x'.repeat(9));
+    fc.assert(
+      fc.property(
+        fc.array(piece, { maxLength: 40 }).map((p) => p.join('')),
+        fc.integer({ min: 1, max: 24 }),
+        fc.constantFrom(',', ';'),
+        fc.array(fc.nat(), { maxLength: 8 }),
+        (text, maxRecord, delimiter, cuts) => {
+          expect(outcome(splitAt(text, cuts), delimiter, maxRecord)).toEqual(outcome([text], delimiter, maxRecord));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('reads a lone CR as data, in quoted records as in plain ones', () => {
+    expect(parse('a\rb,c\n"d"\re,f\n').map((r) => r.fields)).toEqual([
+      ['a\rb', 'c'],
+      ['d\re', 'f'],
+    ]);
+  });
+
+  it.each([0, -1, 1.5, Number.NaN])('rejects the record limit %j', (maxRecord) => {
+    expect(() => new CsvParser(',', { maxRecord })).toThrow(RangeError);
   });
 });
 

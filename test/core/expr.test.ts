@@ -184,6 +184,50 @@ describe('parse', () => {
   });
 });
 
+describe('parse nesting limit', () => {
+  const deep = 5_000;
+  const template = `x {${'('.repeat(deep)}amount${')'.repeat(deep)}}`;
+
+  it.each([
+    ['brackets', `${'('.repeat(deep)}amount > 1${')'.repeat(deep)}`, '(((('],
+    ['not', `${'not '.repeat(deep)}true`, 'not not'],
+    ['unary minus', `amount > ${'-'.repeat(deep)}1`, '----'],
+    ['calls', `amount > ${'abs('.repeat(deep)}1${')'.repeat(deep)}`, 'abs(abs('],
+    ['a chain of +', `amount > ${Array(deep).fill('1').join(' + ')}`, '+ 1 + 1'],
+    ['a chain of or', Array(deep).fill('amount > 1').join(' or '), 'or amount > 1 or'],
+    ['a template placeholder', template, '(((('],
+  ])('refuses %s nested 5,000 deep with a positioned error, not a stack overflow', (name, source, at) => {
+    // Act
+    const e = errorOf(() => (name === 'a template placeholder' ? compileTemplate(source, env) : compileCondition(source, env)));
+
+    // Assess: the caret is inside the nest, and the snippet shows a window of the line, not all of it
+    expect(e.reason).toMatch(/^the expression nests more than 100 levels deep/);
+    expect(e.source.slice(e.offset)).toMatch(new RegExp(`^${at.replace(/[(+]/g, '\\$&')}`));
+    expect(e.message.length).toBeLessThan(400);
+    expect(e.position.snippet).toMatch(/^ {2}….{60,}…\n {2,}\^$/);
+  });
+
+  it('accepts, checks and evaluates an expression exactly 100 levels deep, and refuses one level more', () => {
+    // Prepare: each bracket is a level, and so is a comparison over its two leaves
+    const brackets = `${'('.repeat(98)}amount > 1${')'.repeat(98)}`;
+    const chain = Array(99).fill('amount > 1').join(' or ');
+    const tx = makeTx({ amount: money('5') });
+
+    // Act
+    const a = compileCondition(brackets, env);
+    const b = compileCondition(chain, env);
+    const tooDeep = errorOf(() => compileCondition(`(${brackets})`, env));
+    const tooLong = errorOf(() => compileCondition(`${chain} or amount > 2`, env));
+
+    // Assess
+    expect(a(tx, firstSeen(tx))).toBe(true);
+    expect(b(tx, firstSeen(tx))).toBe(true);
+    expect(tooDeep.reason).toMatch(/nests more than 100 levels/);
+    expect(tooLong.reason).toMatch(/nests more than 100 levels/);
+    expect(tooLong.source.slice(tooLong.offset)).toBe('or amount > 2');
+  });
+});
+
 describe('check (type errors)', () => {
   it.each([
     ['amout > 5', 'unknown field amout (did you mean amount?)', 1],

@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createPanTokenizer, luhnValid, maskPansInText } from '../../src/core/pan.js';
+import { createPanTokenizer, luhnValid, maskPan, maskPansInText } from '../../src/core/pan.js';
+import { seededRandom } from '../helpers/random.js';
 import { luhnComplete, TEST_KEY } from '../helpers/transactions.js';
+import { canaries, groupsOf4, leakedPans, panArb, writePan, writtenPanArb } from '../security/panShapes.js';
 
 const VISA = '4111111111111111';
 /** A Luhn-valid 19-digit PAN. */
@@ -32,6 +34,29 @@ describe('createPanTokenizer', () => {
     const tokens = new Set(refs.map((r) => r.token));
     expect(tokens.size).toBe(1);
     expect(refs[0]?.token).toMatch(/^[A-Za-z0-9_-]{22}$/);
+  });
+
+  it('gives the same token whatever separators or digit forms a PAN is written with', () => {
+    // Prepare
+    const tokenize = createPanTokenizer(TEST_KEY);
+    const expected = tokenize(VISA);
+
+    // Act
+    const refs = ['4111.1111.1111.1111', '4111 - 1111 - 1111 - 1111', '4111\u00a01111/1111_1111', '４１１１１１１１１１１１１１１１'].map(tokenize);
+
+    // Assess
+    for (const ref of refs) expect(ref).toEqual(expected);
+  });
+
+  it('tokenises any written PAN as its digits, with BIN and last 4', () => {
+    const tokenize = createPanTokenizer(TEST_KEY);
+    fc.assert(
+      fc.property(writtenPanArb, (written) => {
+        expect(tokenize(written.text), written.shape).toEqual(tokenize(written.pan));
+        expect(maskPan(written.text)).toBe(tokenize(written.pan).masked);
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('is deterministic across tokenizer instances with the same key', () => {
@@ -114,113 +139,117 @@ describe('createPanTokenizer', () => {
 });
 
 describe('maskPansInText', () => {
-  it('masks a Luhn-valid PAN in free text, keeping BIN and last 4', () => {
-    expect(maskPansInText('paid with 4111 1111 1111 1111 yesterday')).toBe('paid with 411111******1111 yesterday');
-    expect(maskPansInText('card=4111-1111-1111-1111;')).toBe('card=411111******1111;');
-    expect(maskPansInText(VISA)).toBe('411111******1111');
+  it.each([
+    ['4111.1111.1111.1111', 'dots'],
+    ['4111  1111   1111    1111', 'several spaces'],
+    ['4111 - 1111 - 1111 - 1111', 'spaced dashes'],
+    ['4111\t1111\t1111\t1111', 'tabs'],
+    ['4111\u00a01111\u00a01111\u00a01111', 'no-break spaces'],
+    ['4111/1111/1111/1111', 'slashes'],
+    ['4111_1111_1111_1111', 'underscores'],
+    ['4111 1111\n1111 1111', 'a line break'],
+    ['4111 11\n11 1111 1111', 'a line break inside a group'],
+    ['４１１１１１１１１１１１１１１１', 'full-width digits'],
+    ['４１１１ １１１１ １１１１ １１１１', 'full-width digits and spaces'],
+    ['4111\u3000１１１１－1111 ‒ 1111', 'full-width separators and digits mixed'],
+  ])('masks a PAN written as %j (%s)', (written) => {
+    // Act
+    const masked = maskPansInText(`paid with ${written}, thanks`);
+
+    // Assess
+    expect(masked).toBe('paid with 411111******1111, thanks');
   });
 
   it('masks a PAN glued to letters and several PANs in one text', () => {
     expect(maskPansInText(`x${VISA}y and 5555555555554444`)).toBe('x411111******1111y and 555555******4444');
   });
 
-  it('leaves digit runs that fail the Luhn check alone', () => {
-    // Prepare
-    const text = 'order 4111111111111112 ref 12345678901234567, tel 4111-1111-1111-1112';
+  it('masks a PAN whatever digits stand beside it, as long as a separator does', () => {
+    expect(maskPansInText('qty 2 4111111111111111')).toBe('qty 2 411111******1111');
+    expect(maskPansInText('4111 1111 1111 1111 2024')).toBe('411111******1111 2024');
+    expect(maskPansInText('4111 1111 1111 1111.00')).toBe('411111******1111.00');
+    expect(maskPansInText('2024-03-01 4111111111111111 12:00')).toBe('2024-03-01 411111******1111 12:00');
+  });
+
+  it('leaves digit runs that fail the Luhn check or no issuer would start with alone', () => {
+    // Prepare: Luhn-valid, but starting with 0, or with 1 at another length than 15
+    const zero = luhnComplete('000000000012345');
+    const epochLike = luhnComplete('170929440000');
+    const text = `order 4111111111111112 ref 12345678901234567, tel 4111-1111-1111-1112, ${zero}, ${epochLike}`;
 
     // Act / Assess
     expect(luhnValid('4111111111111112')).toBe(false);
-    expect(luhnValid('12345678901234567')).toBe(false);
+    expect(luhnValid(zero) && luhnValid(epochLike)).toBe(true);
     expect(maskPansInText(text)).toBe(text);
   });
 
-  it('masks any 12-digit or longer stretch of whole digit groups that passes Luhn', () => {
-    // Prepare: the 16 digits fail Luhn, but their last 12 pass, and a 12-digit PAN exists
-    expect(luhnValid('1234567890123456')).toBe(false);
-    expect(luhnValid('567890123456')).toBe(true);
-
-    // Act / Assess
-    expect(maskPansInText('ref 1234 5678 9012 3456')).toBe('ref 1234 567890**3456');
+  it('masks a 15-digit number from 1 (an airline card)', () => {
+    const uatp = luhnComplete('12345678901234');
+    expect(maskPansInText(`uatp ${uatp}`)).toBe(`uatp 123456*****${uatp.slice(-4)}`);
   });
 
-  it('leaves numbers shorter than 12 digits and longer than 19 digits alone', () => {
+  it('leaves numbers shorter than 13 digits and longer than 19 digits alone', () => {
     // Prepare: both Luhn-valid, so only their length keeps them
-    const short = luhnComplete('1234567890');
-    const long = luhnComplete('12345678901234567890');
+    const short = luhnComplete('41234567890');
+    const long = luhnComplete('4234567890123456789');
     const text = `call ${short} or ${long} at 12:30 on 2024-03-01`;
 
     // Act / Assess
     expect(maskPansInText(text)).toBe(text);
   });
 
-  it.each([
-    ['qty 2 4111111111111111', 'qty 2 411111******1111'],
-    ['4111111111111111 1 attempt', '411111******1111 1 attempt'],
-    ['ref 5 4111 1111 1111 1111', 'ref 5 411111******1111'],
-    ['4111 1111 1111 1111 2024', '411111******1111 2024'],
-  ])('masks a PAN that has other digits beside it: %j', (text, expected) => {
-    expect(maskPansInText(text)).toBe(expected);
+  it('returns text without long digit runs unchanged, as the same string', () => {
+    const text = 'Shady Electronics Ltd, 42 High St, 12500.00 USD, 2024-03-01T12:00:00Z';
+    expect(maskPansInText('')).toBe('');
+    expect(maskPansInText(text)).toBe(text);
   });
 
-  it.each(['tel 0044 4111-1111-1111-1111', '12 4111 1111 1111 1111 34'])(
-    'masks a PAN even when a longer PAN-shaped stretch overlaps it: %j',
-    (text) => {
-      // Act
-      const masked = maskPansInText(text);
-
-      // Assess: the overlapping stretch is masked with it; the PAN is not readable
-      expect(masked).toContain('******');
-      expect(masked.replace(/[\s-]/g, '')).not.toContain(VISA);
-      expect(masked.replace(/[\s-]/g, '')).not.toContain(VISA.slice(0, 12));
-    },
-  );
-
-  it('does not reveal a PAN when a PAN-shaped stretch overlaps its first group', () => {
-    // Prepare: 8 digits that, with the PAN's first group, form a Luhn-valid 12-digit stretch
-    let prefix = '';
-    for (let n = 0; prefix === ''; n++) {
-      const p = String(n).padStart(8, '0');
-      if (luhnValid(`${p}4111`)) prefix = p;
-    }
-    const text = `no ${prefix.match(/../g)?.join(' ')} ${formatted(VISA, ' ')} end`;
-
-    // Act
-    const masked = maskPansInText(text);
-
-    // Assess
-    expect(masked.replace(/[\s-]/g, '')).not.toContain(VISA);
-    expect(masked).toContain('*');
-  });
-
-  it('never leaves a Luhn-valid PAN readable among other digit groups', () => {
-    const groups = fc.array(fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: 1, maxLength: 4 }), {
-      maxLength: 5,
-    });
+  it('never leaves a PAN readable, however it is written and whatever text surrounds it', () => {
+    const around = fc.string({ maxLength: 12, unit: fc.constantFrom(...'abc XYZ:;,.é\n') });
     fc.assert(
-      fc.property(luhnPan, fc.constantFrom(' ' as const, '-' as const), groups, groups, (pan, sep, before, after) => {
-        // Prepare
-        const text = ['x', ...before, formatted(pan, sep), ...after, 'y'].join(' ');
+      fc.property(writtenPanArb, around, around, (written, before, after) => {
+        // Prepare: a letter on each side, so the surrounding text cannot glue digits to the PAN
+        const text = `${before}x ${written.text} y${after}`;
 
         // Act
         const masked = maskPansInText(text);
 
         // Assess
-        expect(masked.replace(/[\s-]/g, '')).not.toContain(pan);
+        expect(leakedPans(masked, [written.pan]), written.shape).toEqual([]);
+        expect(masked).toContain(`${written.pan.slice(0, 6)}${'*'.repeat(written.pan.length - 10)}${written.pan.slice(-4)}`);
       }),
+      { numRuns: 2000 },
     );
   });
 
-  it('hides at least as many digits of every PAN-shaped stretch as its own mask, and masks nothing else', () => {
+  it('never leaves a PAN readable among other digit groups', () => {
+    const groups = fc.array(fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: 1, maxLength: 4 }), { maxLength: 5 });
+    fc.assert(
+      fc.property(writtenPanArb, groups, groups, fc.constantFrom(' ', '-', '_', '\t'), (written, before, after, sep) => {
+        // Prepare
+        const text = ['x', ...before, written.text, ...after, 'y'].join(sep);
+
+        // Act
+        const masked = maskPansInText(text);
+
+        // Assess
+        expect(leakedPans(masked, [written.pan]), written.shape).toEqual([]);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('hides at least as many digits of every PAN-shaped stretch of whole groups as its own mask, and masks nothing else', () => {
     const group = fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: 1, maxLength: 6 });
     const part = fc.oneof(
       group,
-      luhnPan.map((pan) => formatted(pan, ' ')),
+      panArb.map((pan) => writePan(pan, groupsOf4(pan.length), ' ')),
     );
     fc.assert(
-      fc.property(fc.array(part, { minLength: 1, maxLength: 6 }), fc.constantFrom(' ', '-'), (parts, sep) => {
-        // Prepare: one run of digit groups; every whole-group stretch of 12–19 digits passing Luhn
+      fc.property(fc.array(part, { minLength: 1, maxLength: 6 }), fc.constantFrom(' ', '_', '\t', '\u00a0', ' \n '), (parts, sep) => {
+        // Prepare: one run of digit groups; every whole-group stretch of 13–19 digits an issuer could have made
         const run = parts.join(sep);
-        const groups = run.split(/[ -]/);
+        const groups = run.split(/\D+/);
         const starts = groups.map((_, i) => groups.slice(0, i).join('').length);
         const digits = groups.join('');
         const stretches: [number, number][] = [];
@@ -228,12 +257,14 @@ describe('maskPansInText', () => {
           for (let e = g; e < groups.length; e++) {
             const from = starts[g] ?? 0;
             const to = (starts[e] ?? 0) + (groups[e]?.length ?? 0);
-            if (to - from >= 12 && to - from <= 19 && luhnValid(digits.slice(from, to))) stretches.push([from, to]);
+            const s = digits.slice(from, to);
+            const issuer = s[0] !== '0' && (s[0] !== '1' || s.length === 15);
+            if (s.length >= 13 && s.length <= 19 && issuer && luhnValid(s)) stretches.push([from, to]);
           }
         }
 
         // Act
-        const masked = maskPansInText(run).replace(/[ -]/g, '');
+        const masked = maskPansInText(run).replace(/[^0-9*]/g, '');
 
         // Assess: same digit positions, '*' only inside PAN-shaped stretches, each hidden enough
         expect(masked).toHaveLength(digits.length);
@@ -250,30 +281,93 @@ describe('maskPansInText', () => {
     );
   });
 
-  it('returns text without long digit runs unchanged', () => {
-    expect(maskPansInText('')).toBe('');
-    expect(maskPansInText('Shady Electronics Ltd, 42 High St')).toBe('Shady Electronics Ltd, 42 High St');
+  it('masks every canary of the shared generator', () => {
+    for (const c of canaries()) {
+      const masked = maskPansInText(`note: ${c.text}.`);
+      expect(leakedPans(masked, [c.pan]), c.shape).toEqual([]);
+    }
   });
 
-  it('never leaves a Luhn-valid PAN readable in the text', () => {
+  it('stays linear on long text: 2 MiB of digit groups, with a PAN at the end', () => {
+    // Prepare: random groups of 1–5 digits and separators (a quadratic scan would not finish)
+    const rand = seededRandom(3);
+    let text = '';
+    while (text.length < 2 << 20) {
+      text += String(Math.floor(rand() * 10 ** (1 + Math.floor(rand() * 5))));
+      text += ' -./_'[Math.floor(rand() * 5)];
+    }
+    text += ` x ${writePan(VISA, [4, 4, 4, 4], '.')}`;
+
+    // Act
+    const masked = maskPansInText(text);
+
+    // Assess
+    expect(masked.endsWith(' x 411111******1111')).toBe(true);
+    expect(masked.replace(/\D/g, '').length).toBeLessThan(text.replace(/\D/g, '').length);
+  });
+});
+
+describe('maskPansInText leaves what is not a card number alone', () => {
+  const date = fc.date({ min: new Date('1990-01-01T00:00:00Z'), max: new Date('2150-12-31T23:59:59Z'), noInvalidDate: true });
+  const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
+  const timestamp = fc.tuple(date, fc.integer({ min: 0, max: 8 })).map(([d, style]) => {
+    const iso = d.toISOString();
+    const [day, time] = [iso.slice(0, 10), iso.slice(11, 19)];
+    const dmy = `${pad(d.getUTCDate())}/${pad(d.getUTCMonth() + 1)}/${d.getUTCFullYear()}`;
+    const compact = iso.slice(0, 19).replace(/\D/g, '');
+    return [
+      iso,
+      `${day} ${time}`,
+      `${day} ${iso.slice(11, 23)}`,
+      `${day}T${time}+01:00`,
+      `${day} ${time} +0100`,
+      `${dmy} ${time.slice(0, 5)}`,
+      day.replaceAll('-', '/'),
+      compact,
+      `${compact}${iso.slice(20, 23)}`,
+    ][style] as string;
+  });
+  const epoch = fc.oneof(
+    fc.integer({ min: 1e9, max: 2e9 - 1 }).map(String),
+    fc.integer({ min: 1e12, max: 2e12 - 1 }).map(String),
+    fc.bigInt({ min: 10n ** 15n, max: 2n * 10n ** 15n - 1n }).map(String),
+  );
+  const amount = fc.tuple(fc.bigInt({ min: 1n, max: 99_999_999_999n }), fc.integer({ min: 0, max: 99 }), fc.boolean()).map(
+    ([whole, cents, grouped]) => `${grouped ? whole.toLocaleString('en-US') : String(whole)}.${pad(cents)}`,
+  );
+  const uuid = fc.tuple(fc.uuid(), fc.boolean()).map(([u, upper]) => (upper ? u.toUpperCase() : u));
+  const ip = fc.ipV4();
+  const separator = fc.constantFrom(', ', ' ', ';', ' | ', ',', '\t');
+  const listOf = (item: fc.Arbitrary<string>): fc.Arbitrary<string> =>
+    fc.tuple(fc.array(item, { minLength: 1, maxLength: 6 }), separator).map(([items, sep]) => items.join(sep));
+
+  it('still masks a PAN written among timestamps, amounts, epoch times and addresses', () => {
+    const item = fc.oneof(timestamp, epoch, amount, uuid, ip);
     fc.assert(
-      fc.property(
-        luhnPan,
-        fc.constantFrom('' as const, ' ' as const, '-' as const),
-        fc.string({ maxLength: 10, unit: fc.constantFrom(...'abc XYZ:;,.') }),
-        fc.string({ maxLength: 10, unit: fc.constantFrom(...'abc XYZ:;,.') }),
-        (pan, sep, before, after) => {
-          // Prepare
-          const text = `${before}${formatted(pan, sep)}${after}`;
+      fc.property(fc.array(item, { maxLength: 3 }), writtenPanArb, fc.array(item, { maxLength: 3 }), separator, (before, written, after, sep) => {
+        // Act
+        const masked = maskPansInText([...before, written.text, ...after].join(sep));
 
-          // Act
-          const masked = maskPansInText(text);
+        // Assess
+        expect(leakedPans(masked, [written.pan]), written.shape).toEqual([]);
+      }),
+      { numRuns: 2000 },
+    );
+  });
 
-          // Assess
-          expect(masked.replace(/[\s-]/g, '')).not.toContain(pan);
-          expect(masked).toContain(`${pan.slice(0, 6)}${'*'.repeat(pan.length - 10)}${pan.slice(-4)}`);
-        },
-      ),
+  it.each([
+    ['timestamps', timestamp],
+    ['epoch times', epoch],
+    ['amounts', amount],
+    ['UUIDs', uuid],
+    ['IPv4 addresses', ip],
+    ['all of them mixed', fc.oneof(timestamp, epoch, amount, uuid, ip)],
+  ])('%s, alone or in a list', (_name, item) => {
+    fc.assert(
+      fc.property(listOf(item), (text) => {
+        expect(maskPansInText(text)).toBe(text);
+      }),
+      { numRuns: 3000 },
     );
   });
 });

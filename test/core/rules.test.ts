@@ -5,6 +5,7 @@ import { type Features, FeatureWindows, featuresFrom } from '../../src/core/feat
 import { compileRuleSet, evaluate, type RuleSet, type RulesDocument } from '../../src/core/rules.js';
 import type { Transaction } from '../../src/core/transaction.js';
 import { entityFeatures, firstSeen, makeTx, money, T0 } from '../helpers/transactions.js';
+import { canaries, leakedPans } from '../security/panShapes.js';
 
 const SECOND = 1_000;
 const MINUTE = 60_000;
@@ -88,6 +89,7 @@ describe('compileRuleSet', () => {
     ['missing rules', {}, 'rules', 'must be an array'],
     ['an unknown document key', { rules: [], rulez: [] }, 'rulez', 'is not a rules document key'],
     ['a version that is no string', { version: 3, rules: [] }, 'version', 'must be a non-empty string, such as "3"'],
+    ['a version over 128 characters', { version: 'v'.repeat(129), rules: [] }, 'version', 'must be at most 128 characters'],
     ['a non-object rule', { rules: ['x'] }, 'rules[0]', 'must be an object'],
     [
       'an id that is not snake_case',
@@ -96,6 +98,12 @@ describe('compileRuleSet', () => {
       'snake_case',
     ],
     ['a missing id', { rules: [{ when: 'true', weight: 1 }] }, 'rules[0].id', 'snake_case'],
+    [
+      'an id longer than 64 characters',
+      { rules: [{ id: 'a'.repeat(65), when: 'true', weight: 1 }] },
+      'rules[0].id',
+      'must be a snake_case name of at most 64 characters',
+    ],
     [
       'a duplicate id',
       {
@@ -224,6 +232,67 @@ describe('compileRuleSet', () => {
         '  count(card 1m)) > 3\n' +
         '             ^',
     );
+  });
+
+  it('reports a rule nested too deep as an expression error at its column, not a stack overflow', () => {
+    // Act
+    const e = rulesError({ rules: [{ id: 'deep', when: `${'('.repeat(10_000)}amount > 1${')'.repeat(10_000)}`, weight: 1 }] });
+
+    // Assess
+    expect(e).toBeInstanceOf(RuleExpressionError);
+    expect(e).toMatchObject({ path: 'rules[0].when', rule: 'deep', column: 101 });
+    expect(e.reason).toMatch(/^the expression nests more than 100 levels deep/);
+  });
+
+  it('refuses a document holding arrays nested 100,000 deep in any place, naming the place', () => {
+    // Prepare
+    let deep: unknown = 'x';
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    const rule = { id: 'r', when: 'true', weight: 1 };
+    const places: [unknown, string][] = [
+      [{ version: deep, rules: [] }, 'version'],
+      [{ description: deep, rules: [] }, 'description'],
+      [{ thresholds: deep, rules: [] }, 'thresholds'],
+      [{ lists: deep, rules: [] }, 'lists'],
+      [{ lists: { l: deep }, rules: [] }, 'lists.l'],
+      [{ rules: deep }, 'rules[0]'],
+      [{ rules: [rule, deep] }, 'rules[1]'],
+      [{ nested: deep, rules: [] }, 'nested'],
+      ...['id', 'version', 'description', 'when', 'weight', 'detail', 'enabled', 'extra'].map(
+        (k): [unknown, string] => [{ rules: [{ ...rule, [k]: deep }] }, `rules[0].${k}`],
+      ),
+      [{ rules: [{ id: 'r', when: 'true', action: deep }] }, 'rules[0].action'],
+    ];
+
+    for (const [doc, path] of places) {
+      // Act
+      const e = rulesError(doc);
+
+      // Assess
+      expect(e.path, path).toBe(path);
+      expect(e.message.length, path).toBeLessThan(300);
+    }
+  });
+
+  it('keeps its message short whatever the document repeats: long names cut, at most 100 problems listed', () => {
+    // Act
+    const longNames = rulesError({
+      ['k'.repeat(100_000)]: 1,
+      lists: { ['l'.repeat(100_000)]: 1 },
+      rules: [
+        { id: 'r', when: `${'y'.repeat(100_000)} > 1`, weight: 1 },
+        { id: 's', when: 'true', weight: 1, ['w'.repeat(100_000)]: 1 },
+      ],
+    });
+    const many = rulesError({ rules: Array.from({ length: 5000 }, () => ({ id: 'x' })) });
+
+    // Assess
+    expect(longNames.message.length).toBeLessThan(1000);
+    expect(longNames.message).toContain(`rules ${'k'.repeat(37)}...: is not a rules document key`);
+    expect(longNames.message).toContain(`unknown field ${'y'.repeat(37)}...`);
+    expect(many).toBeInstanceOf(RuleSetError);
+    expect((many as RuleSetError).errors).toHaveLength(101);
+    expect((many as RuleSetError).errors.at(-1)?.message).toBe('rules: and 4,900 more problems, not listed');
   });
 
   it('reports an error in a detail template at its column', () => {
@@ -712,5 +781,41 @@ describe('evaluate', () => {
 
     // Act / Assess
     expect(evaluate(set, tx, f)).toEqual(evaluate(set, tx, f));
+  });
+});
+
+describe('card numbers in rules documents', () => {
+  const pan = canaries()[1]?.text ?? '';
+  const rule = { id: 'high_value', when: 'amount > 10000', weight: 60 };
+  const placed: [string, Record<string, unknown>][] = [
+    ['rules[0].detail', { rules: [{ ...rule, detail: `blocked card ${pan}` }] }],
+    ['rules[0].description', { rules: [{ ...rule, description: pan }] }],
+    ['rules[0].when', { rules: [{ ...rule, when: `merchant == "${pan}"` }] }],
+    ['lists.cards[0]', { lists: { cards: [pan] }, rules: [rule] }],
+    ['lists', { lists: { [pan]: ['x'] }, rules: [rule] }],
+    ['version', { version: `v ${pan}`, rules: [rule] }],
+    ['thresholds', { thresholds: { [pan]: 1 }, rules: [rule] }],
+  ];
+
+  it.each(placed)('refuses a document with a card number in %s, without repeating it', (path, doc) => {
+    // Act
+    const error = rulesError(doc);
+
+    // Assess
+    expect(error.message).toMatch(/card number/);
+    expect(error.path.startsWith(path.replace(/\[0\]$/, ''))).toBe(true);
+    expect(leakedPans(JSON.stringify({ message: error.message, path: error.path, reason: error.reason }), [canaries()[1]?.pan ?? ''])).toEqual([]);
+  });
+
+  it('masks a card number that a detail puts together from two fields', () => {
+    // Prepare: neither field is a card number; the detail joins them into one
+    const set = compileRuleSet({ rules: [{ ...rule, when: 'amount > 0', detail: '{account_id} {merchant}' }] });
+    const tx = makeTx({ accountId: '4111 1111', merchant: '1111 1111' });
+
+    // Act
+    const [hit] = evaluate(set, tx, firstSeen(tx)).fired;
+
+    // Assess
+    expect(hit?.detail).toBe('411111******1111');
   });
 });

@@ -14,6 +14,7 @@ import {
 } from '../../src/core/schema.js';
 import type { Transaction } from '../../src/core/transaction.js';
 import { testTokenizer } from '../helpers/transactions.js';
+import { canaries, leakedPans } from '../security/panShapes.js';
 
 const VISA = '4111111111111111';
 
@@ -432,22 +433,76 @@ describe('validateRecord', () => {
     expect(JSON.stringify(tx)).not.toContain(VISA);
   });
 
-  it('masks PAN-shaped text pasted into known text fields', () => {
+  it('rejects an attribute longer than 256 characters, naming its column, along with the row\'s other problems', () => {
+    // Act
+    const kept = ok(
+      validateRow([...BASIC, 'Note'], { timestamp: '2024-03-01', account_id: 'a', amount: '1', Note: 'n'.repeat(256) }),
+    );
+    const errors = errorsOf(
+      validateRow([...BASIC, 'Note', 'ref'], {
+        timestamp: '2024-03-01',
+        account_id: 'a',
+        amount: '0',
+        Note: 'n'.repeat(257),
+        ref: 'r'.repeat(1 << 20),
+      }),
+    );
+
+    // Assess
+    expect(kept.attributes.Note).toHaveLength(256);
+    expect(errors).toEqual([
+      { column: 'amount', reason: 'must be greater than 0 (got 0)' },
+      { column: 'Note', reason: 'is longer than 256 characters' },
+      { column: 'ref', reason: 'is longer than 256 characters' },
+    ]);
+  });
+
+  it('masks PAN-shaped text pasted into known text fields, and masks and tokenises it in identifiers', () => {
     // Act
     const tx = ok(
-      validateRow([...BASIC, 'merchant', 'transaction_id'], {
+      validateRow([...BASIC, 'merchant', 'transaction_id', 'channel'], {
         timestamp: '2024-03-01',
         account_id: `acct ${VISA}`,
         amount: '1',
         merchant: `shop 4111-1111-1111-1111`,
         transaction_id: VISA,
+        channel: `pos ${VISA}`,
       }),
     );
 
+    // Assess: free text is masked; identifiers (entity keys and the transaction id) carry the
+    // card number's token too, so two different ids never become one; the same number in any
+    // shape gives the same token
+    const token = testTokenizer()(VISA).token;
+    expect(tx.channel).toBe('pos 411111******1111');
+    expect(tx.accountId).toBe(`acct 411111******1111~${token}`);
+    expect(tx.merchant).toBe(`shop 411111******1111~${token}`);
+    expect(tx.transactionId).toBe(`411111******1111~${token}`);
+  });
+
+  it('rejects an identifier that a card number\'s token would take past 256 characters', () => {
+    // Act
+    const result = validateRow([...BASIC], { timestamp: '2024-03-01', account_id: `${'a'.repeat(230)} ${VISA}`, amount: '1' });
+
     // Assess
-    expect(tx.accountId).toBe('acct 411111******1111');
-    expect(tx.merchant).toBe('shop 411111******1111');
-    expect(tx.transactionId).toBe('411111******1111');
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.errors).toEqual([{ column: 'account_id', reason: 'is longer than 256 characters once the card number in it is tokenised' }]);
+  });
+
+  it('keeps two transaction ids that mask alike distinct, and the same id the same', () => {
+    // Prepare: two Luhn-valid order ids equal in their first 6 and last 4 digits
+    const row = (id: string) =>
+      ok(validateRow([...BASIC, 'transaction_id'], { timestamp: '2024-03-01', account_id: 'a', amount: '1', transaction_id: id }));
+
+    // Act
+    const a = row('2026010100000004').transactionId;
+    const b = row('2026010100180004').transactionId;
+    const again = row('2026-0101-0000-0004').transactionId;
+
+    // Assess
+    expect(a).not.toBe(b);
+    expect(again).toBe(a);
+    expect(a).not.toContain('2026010100000004');
   });
 
   it('tokenises a non-PAN card reference without BIN or last 4', () => {
@@ -593,5 +648,91 @@ describe('validateObject', () => {
 
   it('knows every field of the schema', () => {
     expect(FIELDS).toHaveLength(17);
+  });
+});
+
+describe('card numbers in keys, headers and rejected values', () => {
+  const shapes = canaries();
+  const pans = shapes.map((c) => c.pan);
+
+  it('masks a CSV column named like a card number in the mapping and in the attributes', () => {
+    // Prepare
+    const headers = ['timestamp', 'account_id', 'amount', ...shapes.map((c) => c.text)];
+    const mapping = mapHeader(headers);
+
+    // Act
+    const tx = ok(validateRecord(['2026-01-01T00:00:00Z', 'A', '1.00', ...shapes.map((_, i) => `v${i}`)], mapping, ctx()));
+
+    // Assess
+    expect(leakedPans(JSON.stringify(mapping), pans)).toEqual([]);
+    expect(leakedPans(JSON.stringify(tx), pans)).toEqual([]);
+    expect(Object.keys(tx.attributes)).toHaveLength(shapes.length);
+  });
+
+  it('masks a JSON key named like a card number, kept or rejected', () => {
+    // Prepare
+    const kept = Object.fromEntries(shapes.map((c, i) => [c.text, `v${i}`]));
+    const rejected = Object.fromEntries(shapes.map((c) => [c.text, { nested: true }]));
+    const base = { timestamp: 1709294400, account_id: 'a', amount: 1 };
+
+    // Act
+    const tx = ok(validateObject({ ...base, ...kept }, ctx()));
+    const errors = errorsOf(validateObject({ ...base, ...rejected }, ctx()));
+
+    // Assess
+    expect(leakedPans(JSON.stringify(tx), pans)).toEqual([]);
+    expect(errors).toHaveLength(shapes.length);
+    expect(leakedPans(JSON.stringify(errors), pans)).toEqual([]);
+  });
+
+  it.each(['timestamp', 'amount', 'currency', 'label', 'account_balance'])(
+    'never echoes a card number typed into %s',
+    (column) => {
+      // Prepare
+      const mapping = mapHeader(['timestamp', 'account_id', 'amount', 'currency', 'label', 'account_balance']);
+      const good: Record<string, string> = {
+        timestamp: '2026-01-01T00:00:00Z',
+        account_id: 'A',
+        amount: '1.00',
+        currency: 'USD',
+        label: '',
+        account_balance: '',
+      };
+
+      for (const c of shapes) {
+        // Act: the PAN alone, signed, and behind some text
+        for (const value of [c.text, `-${c.text}`, `x ${c.text}`]) {
+          const fields = mapping.headers.map((h) => (h === column ? value : (good[h] as string)));
+          const result = validateRecord(fields, mapping, ctx());
+
+          // Assess
+          expect(result.ok, `${c.shape} in ${column}`).toBe(false);
+          expect(leakedPans(JSON.stringify(result), pans), `${c.shape} in ${column}`).toEqual([]);
+        }
+      }
+    },
+  );
+
+  it('never echoes a card number in a header error', () => {
+    // Act
+    const error = headerError(() => mapHeader(shapes.map((c) => c.text)));
+
+    // Assess
+    expect(leakedPans(error.message, pans)).toEqual([]);
+  });
+});
+
+describe('an amount that is not positive', () => {
+  it('is rejected without its card number: a 12-digit whole part and 4 decimals can be one', () => {
+    // Prepare: a Luhn-valid 16-digit PAN written as -XXXXXXXXXXXX.XXXX, small enough to parse
+    const pan = canaries().find((c) => c.pan.length === 16 && Number(c.pan.slice(0, 12)) < 9e11)?.pan ?? '';
+    const amount = `-${pan.slice(0, 12)}.${pan.slice(12)}`;
+
+    // Act
+    const errors = errorsOf(validateObject({ timestamp: 1709294400, account_id: 'a', amount }, ctx()));
+
+    // Assess
+    expect(errors[0]?.reason).toMatch(/^must be greater than 0/);
+    expect(leakedPans(JSON.stringify(errors), [pan])).toEqual([]);
   });
 });

@@ -234,6 +234,7 @@ describe('pipeline: API', () => {
       'GET /alerts': 'true',
       'GET /rules': 'true',
       'PUT /rules': 'true',
+      'GET /rules/audit': 'true',
       'GET /stats': 'true',
       'GET /healthz': 'true',
     });

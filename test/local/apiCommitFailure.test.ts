@@ -87,4 +87,48 @@ describe('local runtime: an API commit that fails', () => {
     expect(lines.filter((l) => l.startsWith('rebuilding'))).toHaveLength(1);
     expect(lines).toContain('feature windows rebuilt from 93 transactions');
   });
+
+  it('rebuilds once for a burst of failed requests, and the windows then count stored transactions only', async () => {
+    // Prepare: every F-id is refused; a barrier holds the burst's requests until all have arrived,
+    // then lets them on one turn of the event loop apart, so each is a commit group of its own
+    const t = tempDir();
+    cleanup = t.cleanup;
+    const lines: string[] = [];
+    const logger: Logger = { info: (m) => lines.push(m), warn: (m) => lines.push(m), error: (m) => lines.push(m) };
+    wiring = createLocalRuntime(loadConfig({}, { dataDir: t.dir, port: 0 }), { logger });
+    const app = wiring.server;
+    const db = new Database(join(t.dir, 'fraudmini.db'));
+    db.exec(`CREATE TRIGGER refuse BEFORE INSERT ON transactions WHEN NEW.transaction_id LIKE 'F%'
+             BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`);
+    db.close();
+    const burst = 20;
+    let arrived = 0;
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    app.addHook('preHandler', async (req) => {
+      if (!(req.body as { transaction_id?: string } | undefined)?.transaction_id?.startsWith('F')) return;
+      const turns = arrived++;
+      if (arrived === burst) open();
+      await gate;
+      for (let i = 0; i < turns; i++) await new Promise((r) => setImmediate(r));
+    });
+    const post = (id: string, second: number) =>
+      app.inject({ method: 'POST', url: '/transactions', payload: tx(id, second) });
+
+    // Act: the burst on one card, then four stored transactions on it, one after the other
+    const failed = await Promise.all(Array.from({ length: burst }, (_, i) => post(`F${i}`, 5)));
+    const rebuildsAfterBurst = lines.filter((l) => l.startsWith('rebuilding')).length;
+    const stored: string[][] = [];
+    for (const [i, second] of [20, 25, 30, 35].entries()) {
+      const res = await post(`S${i + 1}`, second);
+      expect(res.statusCode).toBe(201);
+      stored.push((res.json().decision.reasons as { rule: string }[]).map((r) => r.rule));
+    }
+
+    // Assess
+    expect(failed.map((r) => r.statusCode)).toEqual(Array.from({ length: burst }, () => 500));
+    expect(rebuildsAfterBurst).toBe(1);
+    expect(lines.filter((l) => l.startsWith('rebuilding'))).toHaveLength(1);
+    expect(stored.map((rules) => rules.includes('velocity'))).toEqual([false, false, false, true]);
+  });
 });

@@ -8,14 +8,16 @@ import { SqliteStateStore } from '../../src/adapters/local/SqliteStateStore.js';
 import { SqliteWorkerBatchCommitter } from '../../src/adapters/local/SqliteWorkerBatchCommitter.js';
 import { FeatureWindows } from '../../src/core/features.js';
 import { createPanTokenizer } from '../../src/core/pan.js';
+import { deriveTransactionId } from '../../src/core/schema.js';
 import type { Decision } from '../../src/core/scoring.js';
 import { BUNDLED_RULES } from '../../src/local/wiring.js';
 import { maskedCsv } from '../../src/pipeline/maskedCopy.js';
-import { claimFile, type FileProcessorDeps, maskedCopyKey, processFile } from '../../src/pipeline/processFile.js';
+import { claimedInboxKey, claimFile, type FileProcessorDeps, maskedCopyKey, maskFileName, processFile } from '../../src/pipeline/processFile.js';
 import type { FileRecord } from '../../src/ports/FileLedger.js';
 import { silentLogger } from '../../src/ports/Logger.js';
 import type { BatchCommitter, DecidedItem } from '../../src/ports/StateStore.js';
 import { HEADER, scenarioFile, TEST_PANS, tempDir } from '../helpers/fixtures.js';
+import { canaries, leakedPans, nameSafe } from '../security/panShapes.js';
 
 describe('processFile (local pipeline over SQLite and a folder)', () => {
   let dir: string;
@@ -268,6 +270,49 @@ describe('processFile (local pipeline over SQLite and a folder)', () => {
     expect(state.stats().files.failed).toBe(1);
   });
 
+  it('rejects a row longer than the limit with its row and line, and decides the rest', async () => {
+    // Prepare: row 2 (line 3) holds a 1 MiB note
+    const rows = [1, 2, 3].map((i) => `L${i},2026-01-01T00:00:0${i}Z,A,,20.00,USD,M,T,US,,,,${i === 2 ? 'n'.repeat(1 << 20) : 'ok'}`);
+    const file = await drop('long.csv', `${HEADER},note\n${rows.join('\n')}\n`);
+
+    // Act
+    const receipt = await processFile(file, deps);
+
+    // Assess
+    expect(receipt.status).toBe('processed');
+    expect(receipt.counts).toMatchObject({ rows: 3, accepted: 2, rejected: 1, decided: 2 });
+    expect(receipt.rejections).toEqual([
+      { row: 2, line: 3, column: '(row)', reason: 'the row is longer than 65,536 characters, the longest row allowed' },
+    ]);
+    expect(state.getTransaction('L2')).toBeUndefined();
+    expect(readFileSync(join(dir, 'processed/long.csv'), 'utf8').length).toBeLessThan(100_000);
+  });
+
+  it('fails a file whose quoted field is still open at the row limit, with the reason and a cut copy in failed/', async () => {
+    // Prepare: one decided row, then a quoted field that never closes, 4 MiB long
+    const file = await drop(
+      'open.csv',
+      `${HEADER},note\nO1,2026-01-01T00:00:00Z,A,,20.00,USD,M,T,US,,,,ok\nO2,2026-01-01T00:00:01Z,A,,20.00,USD,M,T,US,,,,"${'q'.repeat(4 << 20)}`,
+    );
+
+    // Act: one row per batch, so the row before the open quote is committed before the file fails
+    const receipt = await processFile(file, { ...deps, batchSize: 1 });
+
+    // Assess: what was committed stays counted (a fixed file dropped again decides it once)
+    expect(receipt.status).toBe('failed');
+    expect(receipt.error).toBe(
+      'open.csv: line 3: a quoted field is still open 65,536 characters into its record, the longest record allowed: a closing quote is probably missing',
+    );
+    expect(receipt.counts).toMatchObject({ rows: 1, accepted: 1, rejected: 0, decided: 1 });
+    expect(state.getTransaction('O1')).toBeDefined();
+    const saved = JSON.parse(readFileSync(join(dir, 'failed/open.receipt.json'), 'utf8'));
+    expect(saved.error).toBe(receipt.error);
+    const copy = readFileSync(join(dir, 'failed/open.csv'), 'utf8');
+    expect(copy.length).toBeLessThan(70_000);
+    expect(copy).toContain('[… cut: the line is longer than 65,536 characters]');
+    expect(readdirSync(join(dir, 'inbox'))).toEqual([]);
+  });
+
   it('keeps a decision per transaction id across files (explicit ids are idempotent)', async () => {
     // Prepare
     const csv = `${HEADER}\nX1,2026-01-01T00:00:00Z,A,,20000.00,USD,M,T,US,,,\n`;
@@ -362,6 +407,69 @@ describe('processFile (local pipeline over SQLite and a folder)', () => {
       // Assess
       expect(receipt.counts).toMatchObject({ rows: 1000, decided: 1000, duplicates: 0 });
       expect(state.stats().decisions).toBe(1000);
+    });
+  });
+
+  describe('a card number in the file name', () => {
+    const named = canaries().filter((c) => nameSafe(c.text));
+    const pans = named.map((c) => c.pan);
+
+    /** Every name and every byte under the data dir (the inbox is the user's: left out). */
+    const artefacts = (): string => {
+      const out: string[] = [];
+      for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+        const path = join(entry.parentPath, entry.name);
+        if (path.startsWith(join(dir, 'inbox'))) continue;
+        out.push(path);
+        if (entry.isFile()) out.push(readFileSync(path, 'utf8'));
+      }
+      return out.join('\n');
+    };
+
+    it('is masked wherever the name is stored, shown or logged, for processed and failed files', async () => {
+      // Prepare
+      const lines: string[] = [];
+      const logger = { info: (m: string) => lines.push(m), warn: (m: string) => lines.push(m), error: (m: string) => lines.push(m) };
+      const good = `${HEADER}\nN1,2026-01-01T00:00:00Z,A,,20.00,USD,M,T,US,,,\n`;
+
+      for (const [i, c] of named.entries()) {
+        // Act
+        const file = await drop(`batch_${c.text}.csv`, i % 2 === 0 ? good : 'foo,bar\n1,2\n');
+        const receipt = await processFile(file, { ...deps, logger });
+
+        // Assess
+        expect(receipt.status, c.shape).toBe(i % 2 === 0 ? 'processed' : 'failed');
+        expect(leakedPans(JSON.stringify([file, receipt]), pans), c.shape).toEqual([]);
+      }
+      state.close();
+      expect(leakedPans(artefacts() + lines.join('\n'), pans)).toEqual([]);
+      state = new SqliteStateStore({ path: join(dir, 'db.sqlite') });
+    });
+
+    it('leaves an ordinary name, and the transaction ids derived from it, as they were', async () => {
+      // Act
+      const file = await drop('day 1 (copy).csv', `${HEADER}\n,2026-01-01T00:00:00Z,A,,20.00,USD,M,T,US,,,\n`);
+      await processFile(file, deps);
+
+      // Assess
+      expect(file.name).toBe('day 1 (copy).csv');
+      expect(state.getTransaction(deriveTransactionId('day 1 (copy).csv', 1))).toBeDefined();
+    });
+
+    it('finds the raw file in the inbox again when a crash came between registering and moving it', async () => {
+      // Prepare: registered under its masked name, still in the inbox under its own
+      const c = named[0] as (typeof named)[number];
+      const raw = `batch_${c.text}.csv`;
+      writeFileSync(join(dir, 'in.tmp'), `${HEADER}\n`);
+      await deps.objects.move('in.tmp', `inbox/${raw}`);
+      const file = state.beginFile(maskFileName(raw));
+
+      // Act
+      const key = await claimedInboxKey(file, deps.objects);
+
+      // Assess
+      expect(key).toBe(`inbox/${raw}`);
+      expect(await claimedInboxKey(state.beginFile('absent.csv'), deps.objects)).toBeUndefined();
     });
   });
 });

@@ -35,7 +35,10 @@ describe('InboxWatcher', () => {
   });
 
   /** A watcher over a fresh inbox that records each hand-over with the file's size at that moment. */
-  function setup(pollMs: number): { inbox: string; watcher: InboxWatcher; handed: { name: string; size: number }[] } {
+  function setup(
+    pollMs: number,
+    settleMs?: number,
+  ): { inbox: string; watcher: InboxWatcher; handed: { name: string; size: number }[] } {
     const t = tempDir();
     const inbox = join(t.dir, 'inbox');
     mkdirSync(inbox);
@@ -43,6 +46,7 @@ describe('InboxWatcher', () => {
     const watcher = new InboxWatcher({
       dir: inbox,
       pollMs,
+      settleMs,
       onFile: (name) => handed.push({ name, size: statSync(join(inbox, name)).size }),
     });
     cleanups.push(t.cleanup, () => watcher.stop());
@@ -154,5 +158,38 @@ describe('InboxWatcher', () => {
     // Assess
     expect(whileHanded).toBe(1);
     expect(handed.map((h) => h.name)).toEqual(['daily.csv', 'daily.csv']);
+  });
+
+  it('holds back a file that ends in the middle of a line until the line is ended', async () => {
+    // Prepare: a writer paused mid-line, for longer than a poll; the settle period is long
+    const { inbox, watcher, handed } = setup(1, 60_000);
+    const path = join(inbox, 'paused.csv');
+    writeFileSync(path, 'transaction_id,timestamp,account_id,amount\nT1,2026-01-01T00:00:00Z,A1,12');
+    writeFileSync(join(inbox, 'empty.csv'), '');
+
+    // Act
+    for (let i = 0; i < 5; i++) {
+      await new Promise((r) => setTimeout(r, 5));
+      await watcher.scan();
+    }
+    const whilePaused = handed.length;
+    appendFileSync(path, '500.00\n');
+    await scanUntil(watcher, () => handed.length > 0, 'the completed file');
+
+    // Assess: the empty file is still held back too
+    expect(whilePaused).toBe(0);
+    expect(handed).toEqual([{ name: 'paused.csv', size: statSync(path).size }]);
+  });
+
+  it('hands over a file without a final line end once it held still for the settle period', async () => {
+    // Prepare
+    const { inbox, watcher, handed } = setup(1, 30);
+    writeFileSync(join(inbox, 'no-eol.csv'), CSV.trimEnd());
+
+    // Act
+    await scanUntil(watcher, () => handed.length > 0, 'the file');
+
+    // Assess
+    expect(handed.map((h) => h.name)).toEqual(['no-eol.csv']);
   });
 });

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FolderObjectStore } from '../../src/adapters/local/FolderObjectStore.js';
@@ -8,6 +8,7 @@ import { silentLogger } from '../../src/ports/Logger.js';
 import type { QueuedTransaction, TransactionQueue } from '../../src/ports/TransactionQueue.js';
 import { scenarioFile, tempDir } from '../helpers/fixtures.js';
 import { testTokenizer } from '../helpers/transactions.js';
+import { canaries, leakedPans, nameSafe } from '../security/panShapes.js';
 
 /** The queue as a list; `failAfter` sends succeed, then one throws (a crash mid-file). */
 class ListQueue implements TransactionQueue {
@@ -130,6 +131,47 @@ describe('handOffFile', () => {
     expect(existsSync(join(tmp.dir, 'refined/processed/e.receipt.json'))).toBe(true);
   });
 
+  it('never overwrites another upload\'s results, even one named like its ETag-tagged names', async () => {
+    // Prepare: the first upload takes the plain names; a second upload is itself named like the
+    // tagged name a third upload of e.csv would get
+    const receiptOf = (key: string) => JSON.parse(readFileSync(join(tmp.dir, 'refined', key), 'utf8')) as { etag: string };
+    await handOffFile(drop('e.csv', scenarioFile(50, 0, 6).csv), deps);
+    await handOffFile(drop('e.third.csv', scenarioFile(40, 0, 8).csv), deps);
+    writeFileSync(join(tmp.dir, 'raw/inbox/e.csv'), scenarioFile(60, 0, 7).csv);
+
+    // Act
+    const third = await handOffFile({ key: 'inbox/e.csv', etag: '"third"' }, deps);
+    const again = await handOffFile({ key: 'inbox/e.csv', etag: '"third"' }, deps);
+
+    // Assess: every upload keeps its own receipt; a redelivery finds the names it chose
+    expect(third.status).toBe('processed');
+    if (third.status !== 'processed' || again.status !== 'processed') throw new Error('not processed');
+    expect(third.outputs.receipt).toBe('processed/e.third-2.receipt.json');
+    expect(again.outputs).toEqual(third.outputs);
+    expect(receiptOf('processed/e.receipt.json').etag).toBe('"etag-e.csv"');
+    expect(receiptOf('processed/e.third.receipt.json').etag).toBe('"etag-e.third.csv"');
+    expect(receiptOf('processed/e.third-2.receipt.json').etag).toBe('"third"');
+  });
+
+  it('rejects a row longer than maxRecord with its row and line, and queues the rest', async () => {
+    // Prepare
+    deps.maxRecord = 1024;
+    // Eight notes of 200 characters: each within the attribute limit, the row over 1,024
+    const notes = Array.from({ length: 8 }, (_, i) => `n${i}`).join(',');
+    const long = Array.from({ length: 8 }, () => 'x'.repeat(200)).join(',');
+    const short = Array.from({ length: 8 }, () => 'ok').join(',');
+    const csv = `transaction_id,timestamp,account_id,amount,${notes}\nL1,2026-01-01T00:00:00Z,A1,5.00,${short}\nL2,2026-01-01T00:01:00Z,A1,6.00,${long}\nL3,2026-01-01T00:02:00Z,A1,7.00,${short}\n`;
+
+    // Act
+    const result = await handOffFile(drop('long.csv', csv), deps);
+
+    // Assess
+    if (result.status !== 'processed') throw new Error(result.status);
+    expect(deps.queue.items.map((i) => i.transaction.transactionId)).toEqual(['L1', 'L3']);
+    expect(result.receipt.counts).toMatchObject({ rows: 3, accepted: 2, rejected: 1 });
+    expect(result.receipt.rejections[0]).toMatchObject({ row: 2, line: 3 });
+  });
+
   it('sends a file without a usable header to failed/ with the reason, masked', async () => {
     const result = await handOffFile(drop('f.csv', `foo,bar\n${['4111', '1111', '1111', '1111'].join('')},2\n`), deps);
     expect(result.status).toBe('failed');
@@ -142,5 +184,33 @@ describe('handOffFile', () => {
 
   it('reports an object that is gone (already handled, another ETag) without touching anything', async () => {
     expect(await handOffFile({ key: 'inbox/nothing.csv', etag: '"x"' }, deps)).toEqual({ status: 'gone' });
+  });
+
+  it('masks a card number in the file name in checkpoints, queued rows, outputs, receipts and logs', async () => {
+    // Prepare
+    const named = canaries().filter((c) => nameSafe(c.text));
+    const lines: string[] = [];
+    const logger = { info: (m: string) => lines.push(m), warn: (m: string) => lines.push(m), error: (m: string) => lines.push(m) };
+    const results: unknown[] = [];
+
+    for (const [i, c] of named.entries()) {
+      // An ETag as S3 makes them (the test helper's holds the name)
+      const ref = { ...drop(`batch_${c.text}.csv`, i % 2 === 0 ? scenarioFile(30, 1, 10 + i).csv : 'foo,bar\n1,2\n'), etag: `"e${i}"` };
+
+      // Act: the first run pauses after one batch, the second finishes from the checkpoint
+      let budget = 1;
+      const paused = await handOffFile(ref, { ...deps, logger, batchSize: 10, remainingMs: () => (budget-- > 0 ? 1e6 : 0), reserveMs: 1000 });
+      const done = await handOffFile(ref, { ...deps, logger, batchSize: 10 });
+      results.push(paused, done);
+
+      // Assess
+      expect(done.status, c.shape).toBe(i % 2 === 0 ? 'processed' : 'failed');
+      expect(existsSync(join(tmp.dir, 'raw', ref.key)), c.shape).toBe(false);
+    }
+    const refined = readdirSync(join(tmp.dir, 'refined'), { recursive: true, withFileTypes: true }).flatMap((e) =>
+      e.isFile() ? [e.name, readFileSync(join(e.parentPath, e.name), 'utf8')] : [e.name],
+    );
+    const everything = JSON.stringify([results, [...deps.checkpoints.saved], deps.queue.items, refined, lines]);
+    expect(leakedPans(everything, named.map((c) => c.pan))).toEqual([]);
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { HeaderError, UnclosedQuoteError } from '../../src/core/errors.js';
 import { type IngestBatch, ingestCsv } from '../../src/pipeline/ingest.js';
 import { testTokenizer } from '../helpers/transactions.js';
 
@@ -48,5 +49,62 @@ describe('ingestCsv', () => {
     expect(whole.every((b) => b.rows.length + b.rejections.length <= 1000)).toBe(true);
     expect(rows.find((r) => r.row.row === 7)?.transaction.attributes.note).toBe('multi\nline, "quoted" 7');
     expect(rows.find((r) => r.row.row === 8)?.row.line).toBe(10);
+  });
+});
+
+describe('ingestCsv row limit', () => {
+  const header = 'timestamp,account_id,amount,note\n';
+  const row = (i: number, note = 'ok') => `2026-01-01T00:00:0${i}Z,A${i},1${i}.00,${note}\n`;
+  const ingest = async (text: string, maxRecord?: number, size = 4096) => {
+    const batches: IngestBatch[] = [];
+    for await (const b of ingestCsv(chunks(text, size), { fileKey: 'long.csv', tokenizer: testTokenizer(), maxRecord }))
+      batches.push(b);
+    return { rows: batches.flatMap((b) => b.rows), rejections: batches.flatMap((b) => b.rejections) };
+  };
+
+  it('rejects a row longer than the limit with its row and line, keeps none of it, and goes on', async () => {
+    // Prepare: row 2 is 1 MiB long and starts on line 3; row 3 comes after it
+    const text = header + row(1) + row(2, 'x'.repeat(1 << 20)) + row(3);
+
+    // Act
+    const { rows, rejections } = await ingest(text);
+
+    // Assess
+    expect(rows.map((r) => [r.row.row, r.row.line, r.transaction.accountId])).toEqual([
+      [1, 2, 'A1'],
+      [3, 4, 'A3'],
+    ]);
+    expect(rejections).toEqual([
+      { row: 2, line: 3, column: '(row)', reason: 'the row is longer than 65,536 characters, the longest row allowed' },
+    ]);
+  });
+
+  it('takes the limit from its options', async () => {
+    // Act
+    const { rows, rejections } = await ingest(header + row(1, 'y'.repeat(2000)) + row(2), 1024);
+
+    // Assess
+    expect(rows.map((r) => r.row.row)).toEqual([2]);
+    expect(rejections[0]?.reason).toContain('1,024 characters');
+  });
+
+  it('fails the file when a quoted field is still open at the limit, naming the file and the line', async () => {
+    // Act
+    const run = ingest(`${header}${row(1)}2026-01-01T00:00:02Z,A2,12.00,"${'z\n'.repeat(50_000)}`);
+
+    // Assess
+    await expect(run).rejects.toBeInstanceOf(UnclosedQuoteError);
+    await expect(run).rejects.toThrow(/^long\.csv: line 3: a quoted field is still open 65,536 characters into its record/);
+  });
+
+  it('fails the file when the header is longer than the limit, even with no line break at all', async () => {
+    // Act
+    const withBreak = ingest(`${'h,'.repeat(40_000)}h\n${row(1)}`);
+    const withoutBreak = ingest('h,'.repeat(400_000));
+
+    // Assess
+    await expect(withBreak).rejects.toBeInstanceOf(HeaderError);
+    await expect(withBreak).rejects.toThrow('long.csv: the header row is longer than 65,536 characters');
+    await expect(withoutBreak).rejects.toThrow('long.csv: the header row is longer than 65,536 characters');
   });
 });

@@ -7,6 +7,7 @@ import { createPanTokenizer } from '../../src/core/pan.js';
 import { BUNDLED_RULES } from '../../src/local/wiring.js';
 import { silentLogger } from '../../src/ports/Logger.js';
 import { buildServer, type ServerDeps } from '../../src/server/buildServer.js';
+import { canaries, leakedPans } from '../security/panShapes.js';
 
 const PAN = '4111 1111 1111 1111';
 const body = (over: Record<string, unknown> = {}) => ({
@@ -186,6 +187,24 @@ describe('HTTP API', () => {
       expect(alerted).toBe(1);
     });
 
+    it('decides two ids that are card numbers alike in BIN and last 4 apart, and finds each by the id sent', async () => {
+      // Prepare: two Luhn-valid order ids with the same masked form
+      const ids = ['2026010100000004', '2026010100180004'];
+
+      // Act
+      const posted = [await post(body({ transaction_id: ids[0], amount: '11.00' })), await post(body({ transaction_id: ids[1], amount: '22.00' }))];
+      const again = await post(body({ transaction_id: ids[0], amount: '11.00' }));
+      const read = await Promise.all(ids.map((id) => app.inject({ method: 'GET', url: `/transactions/${id}` })));
+
+      // Assess: two decisions, the repeat a duplicate, each read answers its own transaction
+      expect(posted.map((r) => r.statusCode)).toEqual([201, 201]);
+      expect(again.statusCode).toBe(200);
+      expect(state.stats().decisions).toBe(2);
+      expect(read.map((r) => r.statusCode)).toEqual([200, 200]);
+      expect(read.map((r) => r.json().transaction.amount)).toEqual([11, 22]);
+      for (const r of [...posted, ...read]) for (const id of ids) expect(r.body).not.toContain(id);
+    });
+
     it('derives the same id for the same body without an id (re-POST is idempotent)', async () => {
       // Prepare
       const b = body({ transaction_id: undefined });
@@ -322,6 +341,99 @@ describe('HTTP API', () => {
       expect(wrong.statusCode).toBe(401);
       expect(right.statusCode).toBe(201);
       expect(health.statusCode).toBe(200);
+    });
+  });
+
+  describe('card numbers in requests', () => {
+    const shapes = canaries();
+    const pans = shapes.map((c) => c.pan);
+
+    it('keeps no card number from keys or values, and GET returns none', async () => {
+      // Prepare: every canary as a key and as the value of every text field
+      const extra = Object.fromEntries(shapes.map((c, i) => [c.text, `attr ${i} ${c.text}`]));
+      const texts = ['account_id', 'merchant', 'merchant_category', 'terminal_id', 'channel', 'device_id', 'ip'];
+
+      for (const [i, c] of shapes.entries()) {
+        // Act
+        const created = await post({
+          ...body(Object.fromEntries(texts.map((f) => [f, c.text]))),
+          ...extra,
+          transaction_id: `pan-${i}`,
+          card_number: c.text,
+        });
+        const read = await app.inject({ method: 'GET', url: `/transactions/pan-${i}` });
+
+        // Assess
+        expect(created.statusCode, c.shape).toBe(201);
+        expect(read.statusCode, c.shape).toBe(200);
+        expect(leakedPans(created.body + read.body, pans), c.shape).toEqual([]);
+      }
+    });
+
+    it('answers a 400 naming a card-number key or value without repeating it', async () => {
+      for (const c of shapes) {
+        // Act
+        const replies = [
+          await post(body({ [c.text]: { nested: c.text } })),
+          await post(body({ amount: c.text })),
+          await post(body({ amount: `-${c.text}` })),
+          await post(body({ timestamp: c.text })),
+          await post(body({ currency: c.text })),
+          await post(body({ label: c.text })),
+          await post(body({ account_balance: c.text })),
+        ];
+
+        // Assess
+        for (const r of replies) {
+          expect(r.statusCode, c.shape).toBe(400);
+          expect(leakedPans(r.body, pans), `${c.shape}: ${r.body}`).toEqual([]);
+        }
+      }
+    });
+
+    it('answers a body that is not JSON without repeating it', async () => {
+      for (const c of shapes) {
+        // Act
+        const res = await app.inject({
+          method: 'POST',
+          url: '/transactions',
+          headers: { 'content-type': 'application/json' },
+          payload: `{"card_number": ${c.text}}`,
+        });
+
+        // Assess
+        expect(res.statusCode, c.shape).toBe(400);
+        expect(leakedPans(res.body, pans), `${c.shape}: ${res.body}`).toEqual([]);
+      }
+    });
+
+    it('answers labels and reads of an id that is a card number without repeating it', async () => {
+      // Prepare: the even shapes were posted as transaction ids (stored masked), the odd ones not
+      const labelled: string[] = [];
+      await app.close();
+      app = build({
+        labelTransaction: (id) => {
+          labelled.push(id);
+          return state.getTransaction(id) ? { status: 'recorded', label: 1, knownAt: 0 } : { status: 'not_found' };
+        },
+      });
+      for (const [i, c] of shapes.entries()) if (i % 2 === 0) await post(body({ transaction_id: c.text }));
+
+      for (const [i, c] of shapes.entries()) {
+        // Act
+        const path = encodeURIComponent(c.text);
+        const replies = [
+          await app.inject({ method: 'POST', url: '/transactions/api-1/label', payload: { label: c.text } }),
+          await app.inject({ method: 'POST', url: `/transactions/${path}/label`, payload: { label: 'fraud' } }),
+          await app.inject({ method: 'GET', url: `/transactions/${path}` }),
+        ];
+
+        // Assess: found by the id as it was stored when it was posted; never repeated
+        const found = i % 2 === 0 ? [201, 200] : [404, 404];
+        expect(replies.map((r) => r.statusCode), c.shape).toEqual([400, ...found]);
+        for (const r of replies) expect(leakedPans(r.body, pans), `${c.shape}: ${r.body}`).toEqual([]);
+      }
+      expect(leakedPans(labelled.join('\n'), pans)).toEqual([]);
     });
   });
 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -10,8 +11,11 @@ import { BUNDLED_RULES } from '../../src/local/wiring.js';
 import type { Logger } from '../../src/ports/Logger.js';
 import { buildServer } from '../../src/server/buildServer.js';
 import { tempDir } from '../helpers/fixtures.js';
+import { canaries, leakedPans } from '../security/panShapes.js';
 
 const KEY = 'k'.repeat(32);
+/** Rule changes need the admin credential (see admin.test.ts); these tests are about the rules. */
+const ADMIN_KEY = 'a'.repeat(32);
 
 /** A small valid rules document. */
 const document = (version: string, limit = '10000') => ({
@@ -53,6 +57,7 @@ describe('rules API (GET/PUT /rules)', () => {
       tokenizer: createPanTokenizer('rules-test-key-0123456789'),
       logger,
       apiKey,
+      admin: { adminKey: ADMIN_KEY },
     });
 
   beforeEach(() => {
@@ -73,7 +78,7 @@ describe('rules API (GET/PUT /rules)', () => {
   });
 
   const put = (payload: unknown, headers: Record<string, string> = {}) =>
-    app.inject({ method: 'PUT', url: '/rules', payload: payload as object, headers });
+    app.inject({ method: 'PUT', url: '/rules', payload: payload as object, headers: { 'x-admin-key': ADMIN_KEY, ...headers } });
 
   const score = async (amount: string, merchant = 'Cafe') =>
     (
@@ -109,7 +114,9 @@ describe('rules API (GET/PUT /rules)', () => {
     const decision = await score('150.00');
     expect(decision.rules_version).toBe('v2');
     expect(decision.reasons).toEqual([{ rule: 'high_value', weight: 60, detail: 'amount 150.00 over 100' }]);
-    expect(logger.lines).toContain('info rules replaced: default-1 -> v2');
+    expect(logger.lines).toContain(
+      `info rules replaced: default-1 -> v2 by admin-key sha256:${createHash('sha256').update(ADMIN_KEY).digest('hex').slice(0, 8)} from 127.0.0.1`,
+    );
   });
 
   it('activates action rules: a block action blocks whatever the score', async () => {
@@ -125,6 +132,26 @@ describe('rules API (GET/PUT /rules)', () => {
     expect(decision.reasons).toEqual([
       { rule: 'blocked_merchant', weight: 0, detail: 'blocked merchant', action: 'block' },
     ]);
+  });
+
+  it('PUT /rules refuses a document holding card numbers, naming where without repeating them', async () => {
+    // Prepare
+    const before = readFileSync(rulesPath, 'utf8');
+    const [a, b] = canaries();
+    const doc = {
+      ...document('v-pan'),
+      lists: { blocked: ['Shady Ltd', a?.text ?? ''] },
+      rules: [{ id: 'high_value', when: 'amount > 10000', weight: 60, detail: `card ${b?.text ?? ''}` }],
+    };
+
+    // Act
+    const res = await put(doc);
+
+    // Assess
+    expect(res.statusCode).toBe(400);
+    expect(res.json().errors.map((e: { path: string }) => e.path)).toEqual(['lists.blocked[1]', 'rules[0].detail']);
+    expect(leakedPans(res.body + logger.lines.join('\n'), [a?.pan ?? '', b?.pan ?? ''])).toEqual([]);
+    expect(readFileSync(rulesPath, 'utf8')).toBe(before);
   });
 
   it('PUT /rules with an invalid document answers 400 with every problem and changes nothing', async () => {
@@ -169,6 +196,31 @@ describe('rules API (GET/PUT /rules)', () => {
     expect(res.statusCode).toBe(400);
     expect(res.json().errors.length).toBeGreaterThan(0);
     expect(rules.current().version).toBe('default-1');
+  });
+
+  it('PUT /rules refuses a rule nested 5,000 deep with 400 and its position, and a document of arrays nested 100,000 deep with 400', async () => {
+    // Prepare: raw JSON text, as a client would send it
+    const deepRule = JSON.stringify({
+      version: 'deep',
+      rules: [{ id: 'deep', when: `${'('.repeat(5000)}amount > 1${')'.repeat(5000)}`, weight: 1 }],
+    });
+    const deepDoc = `{"version": ${'['.repeat(100_000)}1${']'.repeat(100_000)}, "rules": []}`;
+    const headers = { 'content-type': 'application/json', 'x-admin-key': ADMIN_KEY };
+
+    // Act
+    const rule = await app.inject({ method: 'PUT', url: '/rules', payload: deepRule, headers });
+    const doc = await app.inject({ method: 'PUT', url: '/rules', payload: deepDoc, headers });
+
+    // Assess
+    expect(rule.statusCode).toBe(400);
+    expect(rule.json().errors).toEqual([
+      { path: 'rules[0].when', column: 101, reason: expect.stringMatching(/^the expression nests more than 100 levels deep/) },
+    ]);
+    expect(rule.json().message.length).toBeLessThan(500);
+    expect(doc.statusCode).toBe(400);
+    expect(doc.json().errors).toEqual([{ path: 'version', reason: 'must be a non-empty string' }]);
+    expect(rules.current().version).toBe('default-1');
+    expect(logger.lines.filter((l) => l.startsWith('error'))).toEqual([]);
   });
 
   it('keeps the set written by PUT across a reload of the file', async () => {

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { compileRuleSet, type RuleSet } from '../../core/rules.js';
 import type { Logger } from '../../ports/Logger.js';
 import { silentLogger } from '../../ports/Logger.js';
 import type { RulesStore } from '../../ports/AsyncStateStore.js';
+import type { AdminCaller, RulesChange } from '../../ports/RulesAudit.js';
 import { DynamoStoreError, RulesVersionConflictError } from './DynamoErrors.js';
 import { defaultDocumentClient, isConditionalCheckFailed, type Item, queryPages } from './DynamoSupport.js';
 
@@ -26,6 +27,10 @@ export interface StoredRules {
 }
 
 const ACTIVE_KEY = { pk: 'rules', sk: 'active' } as const;
+/** The counter that numbers audit entries (atomic `ADD`), so they sort in the order they were made. */
+const AUDIT_SEQUENCE_KEY = { pk: 'rules', sk: 'audit-sequence' } as const;
+/** Partition of the audit entries: `sk = c#<sequence, zero-padded>`. */
+const AUDIT_PK = 'rules-audit';
 
 /**
  * Rule sets on the state table. Every version is kept as `pk=rules, sk=v#<version>`; the active
@@ -34,6 +39,12 @@ const ACTIVE_KEY = { pk: 'rules', sk: 'active' } as const;
  * it is refused ({@link RulesVersionConflictError}). The document is stored as its JSON text
  * (`document`) with a SHA-256 of its canonical form (`digest`): exact round trips whatever it
  * holds (empty strings, deep nesting, any number), and the "same document" check is one condition.
+ *
+ * Every activation is recorded in an audit log (`pk=rules-audit, sk=c#<sequence>`: who, from
+ * where, when, the version before and after, the digest) after the version item is stored and
+ * before `active` is re-pointed, so no set is ever in force without its entry. An activation
+ * whose last step fails leaves an entry for a change that did not happen (the request failed,
+ * and a retry records another); entries are never updated or removed.
  *
  * @example
  * const store = new DynamoRulesStore({ client: clients.dynamo, stateTable });
@@ -55,11 +66,12 @@ export class DynamoRulesStore implements RulesStore {
     return res.Item ? { version: res.Item.version as string, document: parse(res.Item) } : undefined;
   }
 
-  async activate(version: string, document: unknown): Promise<void> {
+  async activate(version: string, document: unknown, by: AdminCaller): Promise<void> {
     if (version === '') throw new DynamoStoreError('a rules version must not be empty');
     const text = JSON.stringify(document);
     const digest = digestOf(document);
     const at = new Date(this.now()).toISOString();
+    const previous = await this.active();
     try {
       await this.client.send(
         new PutCommand({
@@ -74,8 +86,66 @@ export class DynamoRulesStore implements RulesStore {
       if (isConditionalCheckFailed(e)) throw new RulesVersionConflictError(version);
       throw e;
     }
+    await this.recordChange({
+      at,
+      credential: by.credential,
+      remote: by.remote,
+      previousVersion: previous?.version ?? null,
+      version,
+      digest,
+    });
     await this.client.send(
       new PutCommand({ TableName: this.table, Item: { ...ACTIVE_KEY, version, document: text, digest, at } }),
+    );
+  }
+
+  async changes(limit: number): Promise<RulesChange[]> {
+    const res = await this.client.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :c)',
+        ExpressionAttributeValues: { ':pk': AUDIT_PK, ':c': 'c#' },
+        ScanIndexForward: false,
+        Limit: limit,
+        ConsistentRead: true,
+      }),
+    );
+    return (res.Items ?? []).map((it) => ({
+      at: it.at as string,
+      credential: it.credential as string,
+      remote: (it.remote as string | undefined) ?? null,
+      previousVersion: (it.previousVersion as string | undefined) ?? null,
+      version: it.version as string,
+      digest: it.digest as string,
+    }));
+  }
+
+  /** Numbers the entry from the audit counter and stores it under that number (never overwriting one). */
+  private async recordChange(change: RulesChange): Promise<void> {
+    const seq = await this.client.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: AUDIT_SEQUENCE_KEY,
+        UpdateExpression: 'ADD #v :one',
+        ExpressionAttributeNames: { '#v': 'value' },
+        ExpressionAttributeValues: { ':one': 1 },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    const n = seq.Attributes?.value as number;
+    const item: Item = {
+      pk: AUDIT_PK,
+      sk: `c#${String(n).padStart(15, '0')}`,
+      at: change.at,
+      credential: change.credential,
+      version: change.version,
+      digest: change.digest,
+    };
+    // Absent attributes stand for null.
+    if (change.remote !== null) item.remote = change.remote;
+    if (change.previousVersion !== null) item.previousVersion = change.previousVersion;
+    await this.client.send(
+      new PutCommand({ TableName: this.table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }),
     );
   }
 

@@ -72,6 +72,8 @@ export const ENV = {
   transactionsQueueUrl: 'TRANSACTIONS_QUEUE_URL',
   /** Rows ingest hands off (and checkpoints) at a time. @default 2000 */
   ingestBatchRows: 'FRAUDMINI_INGEST_BATCH_ROWS',
+  /** Longest CSV row ingest takes, in characters (a longer one is rejected). @default 65536 */
+  maxRecord: 'FRAUDMINI_MAX_RECORD',
   suspiciousQueueUrl: 'SUSPICIOUS_QUEUE_URL',
   alertsTopicArn: 'ALERTS_TOPIC_ARN',
   transactionsTable: 'TRANSACTIONS_TABLE',

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   closeSync,
   fsyncSync,
@@ -14,12 +15,18 @@ import { basename, dirname, join } from 'node:path';
 import { RulesError } from '../../core/errors.js';
 import { compileRuleSet, type RuleSet, type RulesDocument } from '../../core/rules.js';
 import type { Logger } from '../../ports/Logger.js';
+import { type AdminCaller, RULES_FILE_CREDENTIAL, type RulesAuditLog, type RulesChange } from '../../ports/RulesAudit.js';
 
 /**
  * Reads and compiles a rules file; throws {@link RulesError} naming the file and the path of the
  * problem (and, for an expression, the rule, the column and a caret).
  */
 export function loadRulesFile(path: string): RuleSet {
+  return readRulesFile(path).set;
+}
+
+/** {@link loadRulesFile}, with the SHA-256 of the bytes it compiled. */
+function readRulesFile(path: string): { set: RuleSet; digest: string } {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -32,28 +39,57 @@ export function loadRulesFile(path: string): RuleSet {
   } catch (e) {
     throw new RulesError('', `is not valid JSON: ${(e as Error).message}`, path);
   }
-  return compileRuleSet(doc, { file: path });
+  return { set: compileRuleSet(doc, { file: path }), digest: sha256(text) };
+}
+
+/** Options of {@link FileRulesSource}. */
+export interface FileRulesSourceOptions {
+  /**
+   * Where every change of the set in force is recorded: each {@link FileRulesSource.replace}
+   * with its caller, each edit of the file found by a reload or at start (as {@link RULES_FILE_CREDENTIAL}).
+   * @default no audit log
+   */
+  audit?: RulesAuditLog;
+  /** Clock of the audit entries. @default Date.now */
+  now?: () => number;
 }
 
 /**
  * The rule set from a file, reloaded when the file changes. An invalid new version is refused
  * (and logged); the previous set stays in force. {@link replace} validates a new document, writes
- * it to the file atomically and activates it.
+ * it to the file atomically and activates it. With an audit log, every change of the set in force
+ * is recorded there: replacements with their caller, edits of the file as such.
  *
  * @example
- * const rules = new FileRulesSource('rules/default.json', logger);
+ * const rules = new FileRulesSource('var/rules.json', logger, { audit: state });
  * rules.watch();
- * rules.replace({ version: 'v2', rules: [...] }); // throws RulesError when invalid; nothing changes
+ * // throws RulesError when invalid; nothing changes
+ * rules.replace({ version: 'v2', rules: [...] }, { credential: 'admin-key sha256:1a2b3c4d', remote: '127.0.0.1' });
  */
 export class FileRulesSource {
   private set: RuleSet;
+  /** SHA-256 of the file content the set in force came from. */
+  private digest: string;
   private watching = false;
+  private readonly audit: RulesAuditLog | undefined;
+  private readonly now: () => number;
 
+  /**
+   * Loads the file. With an audit log, a file whose content is not the last one recorded (the
+   * first start, or an edit while fraudmini was stopped) is recorded as a change of the file.
+   */
   constructor(
     readonly path: string,
     private readonly logger: Logger,
+    options: FileRulesSourceOptions = {},
   ) {
-    this.set = loadRulesFile(path);
+    this.audit = options.audit;
+    this.now = options.now ?? Date.now;
+    ({ set: this.set, digest: this.digest } = readRulesFile(path));
+    const last = this.audit?.rulesChanges(1)[0];
+    if (this.audit && last?.digest !== this.digest) {
+      this.record(last?.version ?? null, this.set.version, this.digest, undefined);
+    }
   }
 
   /** The rule set in force. */
@@ -68,16 +104,32 @@ export class FileRulesSource {
 
   /**
    * Validates `doc`, writes it to the rules file atomically (a temporary file in the same folder,
-   * flushed, then renamed over the old one) and activates it. An invalid document throws
-   * {@link RulesError} and changes nothing, neither the file nor the set in force.
+   * flushed, then renamed over the old one), records the change with `by` in the audit log and
+   * activates it. An invalid document throws {@link RulesError} and changes nothing, neither the
+   * file nor the set in force; so does a change the audit log cannot store (the file is put back).
    */
-  replace(doc: unknown): RuleSet {
+  replace(doc: unknown, by?: AdminCaller): RuleSet {
     const next = compileRuleSet(doc);
-    writeAtomically(this.path, `${JSON.stringify(next.document, null, 2)}\n`);
+    const text = `${JSON.stringify(next.document, null, 2)}\n`;
+    const digest = sha256(text);
+    const previousText = this.audit ? readFileSync(this.path) : undefined;
+    writeAtomically(this.path, text);
+    try {
+      this.record(this.set.version, next.version, digest, by);
+    } catch (e) {
+      if (previousText !== undefined) writeAtomically(this.path, previousText);
+      throw e;
+    }
     const previous = this.set.version;
     this.set = next;
-    this.logger.info(`rules replaced: ${previous} -> ${next.version}`);
+    this.digest = digest;
+    this.logger.info(`rules replaced: ${previous} -> ${next.version}${by ? ` by ${by.credential} from ${by.remote}` : ''}`);
     return next;
+  }
+
+  /** The newest `limit` entries of the audit log, newest first (none without an audit log). */
+  changes(limit: number): RulesChange[] {
+    return this.audit?.rulesChanges(limit) ?? [];
   }
 
   /** Starts polling the file for changes (every `intervalMs`). */
@@ -93,16 +145,31 @@ export class FileRulesSource {
   reload(): boolean {
     try {
       statSync(this.path);
-      const next = loadRulesFile(this.path);
+      const { set: next, digest } = readRulesFile(this.path);
       if (next.version !== this.set.version) {
         this.logger.info(`rules reloaded: ${this.set.version} -> ${next.version}`);
       }
+      // Its own writes come back here through the watcher: only another content is a change.
+      if (digest !== this.digest) this.record(this.set.version, next.version, digest, undefined);
       this.set = next;
+      this.digest = digest;
       return true;
     } catch (e) {
       this.logger.error(`rules file ${this.path} not reloaded, keeping ${this.set.version}: ${(e as Error).message}`);
       return false;
     }
+  }
+
+  /** Adds an entry to the audit log, if there is one; `by` undefined: an edit of the file. */
+  private record(previousVersion: string | null, version: string, digest: string, by: AdminCaller | undefined): void {
+    this.audit?.recordRulesChange({
+      at: new Date(this.now()).toISOString(),
+      credential: by?.credential ?? RULES_FILE_CREDENTIAL,
+      remote: by?.remote ?? null,
+      previousVersion,
+      version,
+      digest,
+    });
   }
 
   close(): void {
@@ -111,9 +178,14 @@ export class FileRulesSource {
   }
 }
 
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
 /** Replaces a file's content all at once: readers see the old content or the new, never half. */
-function writeAtomically(path: string, text: string): void {
-  let mode = 0o644;
+function writeAtomically(path: string, text: string | Buffer): void {
+  // The file keeps its mode; a new one is readable by its owner only (see docs/security-files.md).
+  let mode = 0o600;
   try {
     mode = statSync(path).mode & 0o777;
   } catch {
@@ -122,7 +194,7 @@ function writeAtomically(path: string, text: string): void {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   const fd = openSync(tmp, 'w', mode);
   try {
-    writeSync(fd, text);
+    writeSync(fd, typeof text === 'string' ? Buffer.from(text, 'utf8') : text);
     fsyncSync(fd);
   } catch (e) {
     closeSync(fd);

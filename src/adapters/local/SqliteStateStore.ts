@@ -5,6 +5,7 @@ import type { Label, Transaction } from '../../core/transaction.js';
 import { type Alert, transactionView } from '../../core/views.js';
 import { emptyCounts, type Receipt, type ReceiptCounts, type Rejection } from '../../pipeline/receipt.js';
 import type { FileLedger, FileRecord, FileStatus } from '../../ports/FileLedger.js';
+import type { RulesAuditLog, RulesChange } from '../../ports/RulesAudit.js';
 import type {
   AlertQuery,
   DecidedItem,
@@ -37,9 +38,30 @@ export const INSERT_CHUNK = 100;
 /**
  * Version of {@link SCHEMA}, kept in SQLite's `user_version`. 1 (stored as 0, before versions were
  * kept) had a JSON body per transaction and a separate `decisions` table holding another per
- * decision; 2 stores each transaction with its decision in one row, a column per field.
+ * decision; 2 stores each transaction with its decision in one row, a column per field; 3 adds
+ * the audit log of rule changes (`rules_audit`).
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
+
+/** The oldest version {@link MIGRATIONS} upgrade from. */
+const OLDEST_UPGRADABLE = 2;
+
+/** The audit log of rule changes: rows are only ever inserted. */
+const RULES_AUDIT_TABLE = `
+CREATE TABLE IF NOT EXISTS rules_audit (
+  id INTEGER PRIMARY KEY,
+  at TEXT NOT NULL,
+  credential TEXT NOT NULL,
+  remote TEXT,
+  previous_version TEXT,
+  version TEXT NOT NULL,
+  digest TEXT NOT NULL
+);`;
+
+/** SQL that upgrades a database from version `n` (the key) to `n + 1`, run in one transaction. */
+const MIGRATIONS: Record<number, string> = {
+  2: RULES_AUDIT_TABLE,
+};
 
 /** The decision columns of a `transactions` row (what a duplicate check or the API reads back). */
 const DECISION_SELECT =
@@ -123,6 +145,7 @@ CREATE TABLE IF NOT EXISTS counters (
   name TEXT PRIMARY KEY,
   value INTEGER NOT NULL
 ) WITHOUT ROWID;
+${RULES_AUDIT_TABLE}
 `;
 
 /** Options of {@link SqliteStateStore}. */
@@ -150,7 +173,7 @@ export class SqliteSchemaError extends Error {
   ) {
     super(
       `database ${path} has schema version ${version}, made by ${version < SCHEMA_VERSION ? 'an earlier' : 'a later'} ` +
-        `fraudmini; this one reads version ${SCHEMA_VERSION} only. Start with another data dir, or move the ` +
+        `fraudmini; this one reads versions ${OLDEST_UPGRADABLE} to ${SCHEMA_VERSION} (upgrading older ones in place). Start with another data dir, or move the ` +
         'database (and its -wal and -shm files) aside to start afresh.',
     );
     this.name = 'SqliteSchemaError';
@@ -162,7 +185,7 @@ export class SqliteSchemaError extends Error {
  * transaction: decisions, alerts and the file checkpoint commit together, so a crash leaves
  * either the whole batch or none of it.
  */
-export class SqliteStateStore implements StateStore, FileLedger {
+export class SqliteStateStore implements StateStore, FileLedger, RulesAuditLog {
   readonly db: Database.Database;
   private readonly stmt;
   private readonly checkpoints: SqliteWalCheckpointer | undefined;
@@ -219,14 +242,21 @@ export class SqliteStateStore implements StateStore, FileLedger {
   }
 
   /**
-   * Creates the schema in a new database, or checks that an existing one has this version's
-   * schema. There is no migration from version 1: it held no users' data yet.
+   * Creates the schema in a new database, upgrades one made by an earlier version (from
+   * {@link OLDEST_UPGRADABLE} on, one {@link MIGRATIONS} step at a time, all in one transaction),
+   * or checks that an existing one has this version's schema. There is no migration from version
+   * 1: it held no users' data yet.
    */
   private createSchema(path: string): void {
     this.db
       .transaction(() => {
-        const version = this.db.pragma('user_version', { simple: true }) as number;
+        let version = this.db.pragma('user_version', { simple: true }) as number;
         if (version === SCHEMA_VERSION) return;
+        if (version >= OLDEST_UPGRADABLE && version < SCHEMA_VERSION) {
+          for (; version < SCHEMA_VERSION; version++) this.db.exec(MIGRATIONS[version] as string);
+          this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+          return;
+        }
         const tables = this.db.prepare(`SELECT count(*) FROM sqlite_master WHERE type = 'table'`).pluck().get() as number;
         // Version 1 did not set user_version: any table in a database at 0 is from it.
         if (version !== 0 || tables > 0) throw new SqliteSchemaError(path, version === 0 ? 1 : version);
@@ -234,6 +264,20 @@ export class SqliteStateStore implements StateStore, FileLedger {
         this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
       })
       .immediate();
+  }
+
+  /** Adds an entry to the audit log of rule changes. */
+  recordRulesChange(change: RulesChange): void {
+    this.db
+      .prepare(
+        'INSERT INTO rules_audit (at, credential, remote, previous_version, version, digest) VALUES (?, ?, ?, ?, ?, ?)',
+      )
+      .run(change.at, change.credential, change.remote, change.previousVersion, change.version, change.digest);
+  }
+
+  /** The newest `limit` entries of the audit log of rule changes, newest first. */
+  rulesChanges(limit: number): RulesChange[] {
+    return selectRulesChanges(this.db, limit);
   }
 
   findDecisions(ids: readonly string[]): Map<string, Decision> {
@@ -434,9 +478,14 @@ export class SqliteStateStore implements StateStore, FileLedger {
 
   beginFile(name: string): FileRecord {
     const startedAt = new Date().toISOString();
-    const info = this.stmt.insertFile.run(name, JSON.stringify(emptyCounts()), startedAt);
-    const id = Number(info.lastInsertRowid);
-    this.stmt.setWorkKey.run(`processing/${id}-${name}`, id);
+    // One transaction: an entry committed without its work key (the key needs the new id) would
+    // point a restart at the data dir itself, and every resume would fail on it.
+    const id = this.db.transaction((): number => {
+      const info = this.stmt.insertFile.run(name, JSON.stringify(emptyCounts()), startedAt);
+      const fileId = Number(info.lastInsertRowid);
+      this.stmt.setWorkKey.run(`processing/${fileId}-${name}`, fileId);
+      return fileId;
+    })();
     return this.getFile(id) as FileRecord;
   }
 
@@ -536,3 +585,44 @@ function fileRecord(r: FileRow): FileRecord {
   return f;
 }
 
+/** A row of `rules_audit`. */
+interface RulesAuditRow {
+  at: string;
+  credential: string;
+  remote: string | null;
+  previous_version: string | null;
+  version: string;
+  digest: string;
+}
+
+function selectRulesChanges(db: Database.Database, limit: number): RulesChange[] {
+  const rows = db
+    .prepare('SELECT at, credential, remote, previous_version, version, digest FROM rules_audit ORDER BY id DESC LIMIT ?')
+    .all(limit) as RulesAuditRow[];
+  return rows.map((r) => ({
+    at: r.at,
+    credential: r.credential,
+    remote: r.remote,
+    previousVersion: r.previous_version,
+    version: r.version,
+    digest: r.digest,
+  }));
+}
+
+/**
+ * The newest `limit` entries of the audit log of rule changes in the database at `path`, newest
+ * first, read without writing anything (a running `fraudmini start` may hold the database).
+ * Throws {@link SqliteSchemaError} for a database made by another version.
+ */
+export function readRulesChanges(path: string, limit: number): RulesChange[] {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    // Version 2 had no audit log: nothing was recorded yet.
+    if (version === OLDEST_UPGRADABLE) return [];
+    if (version !== SCHEMA_VERSION) throw new SqliteSchemaError(path, version === 0 ? 1 : version);
+    return selectRulesChanges(db, limit);
+  } finally {
+    db.close();
+  }
+}

@@ -40,8 +40,8 @@ const SQLITE_DEFAULT_AUTOCHECKPOINT = 1000;
 /**
  * Runs the WAL checkpoints of a connection on a thread of their own. With SQLite's automatic
  * checkpoint, the commit that takes the WAL past 1000 pages copies them into the database and
- * syncs both files before it returns: on the HTTP path that was one request in ~200 waiting
- * 4–7 ms, the whole p99. Here the thread copies and syncs (a PASSIVE checkpoint, which never
+ * syncs both files before it returns, and on the HTTP path that commit's request waits for it:
+ * it set the p99. Here the thread copies and syncs (a PASSIVE checkpoint, which never
  * blocks the writer) while the writer keeps committing.
  *
  * What the thread cannot do is start the WAL file over: SQLite reuses the file from the top only

@@ -41,9 +41,9 @@ interface Waiting {
  * Commits batches to SQLite on a worker thread, so the second core writes one batch while the
  * caller scores the next. The caller encodes each batch (plain strings and numbers, a cheap copy
  * to the worker); the worker runs the inserts, the commit and the WAL checkpoints, which were a
- * quarter of the local pipeline's single-threaded time. Posting the decided objects instead and
- * encoding in the worker saved the caller little and doubled the worker's time (15.8 -> 33.5 s
- * per 1M rows), and the worker is what limits the pipeline once scoring gets faster.
+ * large share of the local pipeline's single-threaded time. Posting the decided objects instead and
+ * encoding in the worker saved the caller little and doubled the worker's time, and the worker is
+ * what limits the pipeline once scoring gets faster.
  *
  * Batches commit in order, each with its file checkpoint in one transaction, as with
  * `SqliteStateStore.commit`. A failed file batch fails that file's batches already queued behind

@@ -4,6 +4,7 @@ import { ENTITIES, type Entity, type Stat } from '../features.js';
 import { WINDOWS, type WindowName } from '../windows.js';
 import type { ArithmeticOp, BinaryNode, CallNode, ComparisonOp, IdentNode, InNode, Node } from './ast.js';
 import { FIELD_NAMES, FIELD_TYPES } from './fields.js';
+import { clip } from './lexer.js';
 
 /**
  * The types of the language. `money` is an exact E4 integer (a transaction amount, a windowed
@@ -163,7 +164,7 @@ class Checker {
     if (['and', 'or', 'not', 'in', 'true', 'false'].includes(name.toLowerCase())) {
       throw this.error(`unknown field ${name} (keywords are lower case: ${name.toLowerCase()})`, node.start);
     }
-    throw this.error(`unknown field ${name}${suggest(name, FIELD_NAMES)}`, node.start);
+    throw this.error(`unknown field ${clip(name)}${suggest(name, FIELD_NAMES)}`, node.start);
   }
 
   private binary(node: BinaryNode): Checked {
@@ -284,7 +285,7 @@ class Checker {
       if (!values) {
         const known = [...this.env.lists.keys()];
         throw this.error(
-          `no list named "${set.name}"${known.length > 0 ? ` (lists: ${known.join(', ')})` : ' (the document has no "lists")'}`,
+          `no list named "${clip(set.name)}"${known.length > 0 ? ` (lists: ${listNames(known)})` : ' (the document has no "lists")'}`,
           set.nameStart,
         );
       }
@@ -436,7 +437,7 @@ class Checker {
       case 'list':
         throw this.error('list("name") only goes after in, as in merchant in list("blocked_merchants")', node.start);
       default:
-        throw this.error(`unknown function ${name}()${suggest(name, FUNCTION_NAMES)}`, node.start);
+        throw this.error(`unknown function ${clip(name)}()${suggest(name, FUNCTION_NAMES)}`, node.start);
     }
   }
 
@@ -511,6 +512,8 @@ function suggest(name: string, known: readonly string[]): string {
   let best: string | undefined;
   let bestDistance = 3;
   for (const k of known) {
+    // Lengths further apart than the best distance cannot do better (and a huge name costs nothing).
+    if (Math.abs(name.length - k.length) >= bestDistance) continue;
     const d = editDistance(name.toLowerCase(), k);
     if (d < bestDistance) {
       best = k;
@@ -518,6 +521,12 @@ function suggest(name: string, known: readonly string[]): string {
     }
   }
   return best === undefined ? '' : ` (did you mean ${best}?)`;
+}
+
+/** The first names of a document's lists, for a message. */
+function listNames(names: readonly string[]): string {
+  const shown = names.slice(0, 10).map((n) => clip(n));
+  return names.length > shown.length ? `${shown.join(', ')}, … (${names.length} lists)` : shown.join(', ');
 }
 
 function editDistance(a: string, b: string): number {

@@ -32,6 +32,15 @@ const HINTS: ReadonlyMap<string, string> = new Map([
   ['|', 'use or'],
 ]);
 
+/**
+ * Source text as an error message repeats it: cut to `max` characters, so a message stays short
+ * whatever the expression holds.
+ * @example clip('x'.repeat(100)) // 37 x's and '...'
+ */
+export function clip(text: string, max = 40): string {
+  return text.length > max ? `${text.slice(0, max - 3)}...` : text;
+}
+
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
 const isIdentStart = (c: number): boolean => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
 const isIdentPart = (c: number): boolean => isIdentStart(c) || isDigit(c);
@@ -62,7 +71,7 @@ export function tokenize(source: string): Token[] {
         i++;
         if (!isDigit(source.charCodeAt(i))) {
           throw new ExpressionError(
-            `"${source.slice(start, i)}" is not a number (digits must follow the point)`,
+            `"${clip(source.slice(start, i))}" is not a number (digits must follow the point)`,
             source,
             start,
           );
@@ -72,7 +81,7 @@ export function tokenize(source: string): Token[] {
       if (isIdentStart(source.charCodeAt(i))) {
         while (isIdentPart(source.charCodeAt(i))) i++;
         const text = source.slice(start, i);
-        if (decimal || c === 46) throw new ExpressionError(`"${text}" is not a number or a window`, source, start);
+        if (decimal || c === 46) throw new ExpressionError(`"${clip(text)}" is not a number or a window`, source, start);
         tokens.push({ kind: 'duration', text, start, end: i });
         continue;
       }

@@ -1,6 +1,13 @@
 import { ExpressionError } from '../errors.js';
 import type { BinaryOp, ComparisonOp, InNode, ListRef, Node, TupleNode } from './ast.js';
-import { type Token, tokenize } from './lexer.js';
+import { clip, type Token, tokenize } from './lexer.js';
+
+/**
+ * How deep an expression may nest: the levels of its syntax tree, a bracket counting as one.
+ * Checking, compiling and evaluating recurse over the tree, and a few thousand levels overflow the
+ * stack; no rule needs more than a few dozen.
+ */
+export const MAX_EXPRESSION_DEPTH = 100;
 
 /** Binding powers, loosest first. `not` sits between `and` and the comparisons, as in Python and SQL. */
 const Power = { Or: 1, And: 2, Not: 3, Compare: 4, Sum: 5, Product: 6, Prefix: 7 } as const;
@@ -27,9 +34,9 @@ function infixPower(t: Token): number {
 /** Describes a token for an error message. */
 function shown(t: Token): string {
   if (t.kind === 'eof') return 'the end of the expression';
-  if (t.kind === 'string') return JSON.stringify(t.text);
+  if (t.kind === 'string') return JSON.stringify(clip(t.text));
   if (t.kind === 'op') return `"${t.text}"`;
-  return t.text;
+  return clip(t.text);
 }
 
 /**
@@ -39,6 +46,10 @@ function shown(t: Token): string {
 class Parser {
   private readonly tokens: Token[];
   private i = 0;
+  /** Calls of {@link expression} under way: the tree level the current one's result sits at. */
+  private level = 0;
+  /** Depth of each subtree built that is deeper than a leaf (a leaf is 1). */
+  private readonly depths = new Map<object, number>();
 
   constructor(private readonly source: string) {
     this.tokens = tokenize(source);
@@ -80,7 +91,45 @@ class Parser {
     return new ExpressionError(reason, this.source, typeof at === 'number' ? at : at.start);
   }
 
+  /** Depth of a subtree built by this parser. */
+  private depthOf(node: object): number {
+    return this.depths.get(node) ?? 1;
+  }
+
+  /** Depth of the deepest of `nodes` (0 for none); a loop, as a tuple may hold any number of items. */
+  private deepest(nodes: readonly Node[]): number {
+    let max = 0;
+    for (const n of nodes) max = Math.max(max, this.depthOf(n));
+    return max;
+  }
+
+  /**
+   * Records the depth of a new subtree. Its root sits at the current level or below, so the tree
+   * is at least `level - 1 + depth` deep: past the limit, the parse stops at `at`.
+   */
+  private deep<N extends object>(node: N, depth: number, at: Token): N {
+    if (this.level - 1 + depth > MAX_EXPRESSION_DEPTH) throw this.tooDeep(at);
+    this.depths.set(node, depth);
+    return node;
+  }
+
+  private tooDeep(at: Token): ExpressionError {
+    return this.error(
+      `the expression nests more than ${MAX_EXPRESSION_DEPTH} levels deep (brackets, operators and calls)`,
+      at,
+    );
+  }
+
   private expression(minPower: number): Node {
+    // Each call goes one level down the tree: stop before the recursion can overflow the stack.
+    if (this.level >= MAX_EXPRESSION_DEPTH) throw this.tooDeep(this.peek());
+    this.level++;
+    const node = this.operators(minPower);
+    this.level--;
+    return node;
+  }
+
+  private operators(minPower: number): Node {
     let left = this.prefix();
     let lastCompare: Token | undefined;
     for (;;) {
@@ -104,7 +153,11 @@ class Parser {
   private binary(left: Node, power: number): Node {
     const t = this.next();
     const right = this.expression(power);
-    return { type: 'binary', op: t.text as BinaryOp, opStart: t.start, left, right, start: left.start, end: right.end };
+    return this.deep(
+      { type: 'binary', op: t.text as BinaryOp, opStart: t.start, left, right, start: left.start, end: right.end },
+      1 + Math.max(this.depthOf(left), this.depthOf(right)),
+      t,
+    );
   }
 
   /** `left in …` or `left not in …`. */
@@ -118,7 +171,11 @@ class Parser {
       negated = true;
     }
     const set = this.setExpression();
-    return { type: 'in', negated, opStart: op.start, left, set, start: left.start, end: set.end };
+    return this.deep(
+      { type: 'in', negated, opStart: op.start, left, set, start: left.start, end: set.end },
+      1 + Math.max(this.depthOf(left), this.depthOf(set)),
+      op,
+    );
   }
 
   /** What follows `in`: `list("name")` or a tuple of literals. */
@@ -148,7 +205,11 @@ class Parser {
         throw this.error(`expected "," or ")" but found ${shown(sep)}`, sep);
       }
       const close = this.next();
-      return { type: 'tuple', items, start: t.start, end: close.end };
+      return this.deep(
+        { type: 'tuple', items, start: t.start, end: close.end },
+        1 + this.deepest(items),
+        t,
+      );
     }
     throw this.error(`expected list("name") or a tuple like ("a", "b") after in, found ${shown(t)}`, t);
   }
@@ -174,7 +235,7 @@ class Parser {
     }
     if (t.text === 'not') {
       const arg = this.expression(Power.Not);
-      return { type: 'unary', op: 'not', arg, start: t.start, end: arg.end };
+      return this.deep({ type: 'unary', op: 'not', arg, start: t.start, end: arg.end }, 1 + this.depthOf(arg), t);
     }
     if (KEYWORDS.has(t.text)) throw this.error(`unexpected ${t.text}`, t);
     if (this.isOp(this.peek(), '(')) return this.call(t);
@@ -190,14 +251,19 @@ class Parser {
       }
       this.expect(')', '")"');
       // The span grows to the parentheses so errors about the group point at "(".
-      return { ...inner, start: t.start, end: this.tokens[this.i - 1]?.end ?? inner.end };
+      return this.deep(
+        { ...inner, start: t.start, end: this.tokens[this.i - 1]?.end ?? inner.end },
+        1 + this.depthOf(inner),
+        t,
+      );
     }
     if (t.text === '-') {
       const arg = this.expression(Power.Prefix);
+      const depth = 1 + this.depthOf(arg);
       if (arg.type === 'number' && !arg.text.startsWith('-')) {
-        return { type: 'number', text: `-${arg.text}`, value: -arg.value, start: t.start, end: arg.end };
+        return this.deep({ type: 'number', text: `-${arg.text}`, value: -arg.value, start: t.start, end: arg.end }, depth, t);
       }
-      return { type: 'unary', op: '-', arg, start: t.start, end: arg.end };
+      return this.deep({ type: 'unary', op: '-', arg, start: t.start, end: arg.end }, depth, t);
     }
     if (t.text === '+') {
       throw this.error('unexpected "+" (write the number without a sign)', t);
@@ -221,7 +287,11 @@ class Parser {
       }
     }
     const close = this.next();
-    return { type: 'call', name: name.text, nameEnd: name.end, args, start: name.start, end: close.end };
+    return this.deep(
+      { type: 'call', name: name.text, nameEnd: name.end, args, start: name.start, end: close.end },
+      1 + this.deepest(args),
+      name,
+    );
   }
 }
 
