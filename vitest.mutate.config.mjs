@@ -31,6 +31,7 @@ export default defineConfig({
       'test/adapters/sqliteCommits.test.ts',
       'test/aws/partialFailures.test.ts',
       'test/aws/s3Events.test.ts',
+      'test/aws/sqsBatch.test.ts',
       'test/aws/sqsTransactionQueue.test.ts',
       'test/aws/sqsAlertQueue.test.ts',
       'test/aws/dynamoDecisionStore.test.ts',
