@@ -417,3 +417,102 @@ describe('LabelFeedback', () => {
     expect(labels.counts('account', 'acc-1', 2, T + DAY)).toEqual({ known: 0, frauds: 0 });
   });
 });
+
+describe('LabelFeedback against a brute-force model', () => {
+  /** What the feedback must answer: every label scheduled, and whether an advance has released it. */
+  class Reference {
+    readonly labels: { key: string; knownAt: number; label: Label; released: boolean }[] = [];
+    schedule(key: string, knownAt: number, label: Label): void {
+      this.labels.push({ key, knownAt, label, released: false });
+    }
+    advance(t: number): void {
+      for (const l of this.labels) if (l.knownAt <= t) l.released = true;
+    }
+    counts(key: string, window: number, t: number): { known: number; frauds: number } {
+      const w = [DAY, 7 * DAY, 30 * DAY][window] as number;
+      const inWindow = this.labels.filter((l) => l.released && l.key === key && l.knownAt > t - w && l.knownAt <= t);
+      return { known: inWindow.length, frauds: inWindow.filter((l) => l.label === 1).length };
+    }
+    get pending(): number {
+      return this.labels.filter((l) => !l.released).length;
+    }
+  }
+
+  const op = fc.oneof(
+    fc.record({ kind: fc.constant('schedule' as const), key: fc.nat(2), at: fc.nat(40 * 24), label: fc.constantFrom<Label>(0, 1) }),
+    fc.record({ kind: fc.constant('advance' as const), at: fc.nat(40 * 24) }),
+    fc.record({ kind: fc.constant('query' as const), key: fc.nat(2), at: fc.nat(80 * 24), window: fc.nat(2) }),
+  );
+
+  it('counts exactly the released labels in (t − w, t], whatever order labels are scheduled and released in', () => {
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 150 }), (ops) => {
+        // Prepare
+        const labels = new LabelFeedback({ delayMs: 0 });
+        const reference = new Reference();
+
+        // Act / Assess: after every step, every key and window as the model says
+        for (const o of ops) {
+          const at = T + o.at * HOUR;
+          if (o.kind === 'schedule') {
+            labels.scheduleAt(tx(`t${o.key}`, T, undefined, { account: `a${o.key}` }), o.label, at);
+            reference.schedule(`a${o.key}`, at, o.label);
+          } else if (o.kind === 'advance') {
+            labels.advance(at);
+            reference.advance(at);
+          } else {
+            expect(labels.counts('account', `a${o.key}`, o.window, at)).toEqual(reference.counts(`a${o.key}`, o.window, at));
+          }
+          expect(labels.pending).toBe(reference.pending);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('stays exact over thousands of labels mostly in order, some out of order, and sweeps what no window can reach', () => {
+    // Prepare: 3,000 labels on two keys, known 10 days after their row, one in four earlier than
+    // that (anywhere up to 10 days on): pending labels out of order, some due and some not at each step
+    const labels = new LabelFeedback({ delayMs: 0 });
+    const reference = new Reference();
+    let seed = 7;
+    const rand = (): number => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    let now = T;
+    for (let i = 0; i < 3000; i++) {
+      now += Math.floor(rand() * 2 * HOUR);
+      const knownAt = rand() < 0.25 ? now + Math.floor(rand() * 10 * DAY) : now + 10 * DAY;
+      const key = rand() < 0.8 ? 'a0' : 'a1';
+      const label: Label = rand() < 0.3 ? 1 : 0;
+      labels.scheduleAt(tx(`t${i}`, T, undefined, { account: key }), label, knownAt + 3 * HOUR);
+      reference.schedule(key, knownAt + 3 * HOUR, label);
+      if (i % 7 === 0) {
+        labels.advance(now);
+        reference.advance(now);
+        for (const window of [0, 1, 2]) {
+          expect(labels.counts('account', 'a0', window, now)).toEqual(reference.counts('a0', window, now));
+          expect(labels.counts('account', 'a1', window, now - 5 * DAY)).toEqual(reference.counts('a1', window, now - 5 * DAY));
+        }
+      }
+      expect(labels.pending).toBe(reference.pending);
+    }
+    // A label still pending far ahead keeps its history through the sweep.
+    labels.scheduleAt(tx('later', T, undefined, { account: 'a2' }), 1, now + 200 * DAY);
+    const kept = labels.history(0, 'a2', false);
+
+    // Act: enough events for a sweep, 100 days on: every label released is beyond every window
+    for (let i = 0; i < 50_000; i++) labels.advance(now + 100 * DAY);
+
+    // Assess: released histories are forgotten (and marked so), the pending one stays and counts
+    expect(labels.history(0, 'a0', false)).toBeUndefined();
+    expect(labels.history(0, 'a1', false)).toBeUndefined();
+    expect(labels.counts('account', 'a0', 2, now + 100 * DAY)).toEqual({ known: 0, frauds: 0 });
+    expect(labels.history(0, 'a2', false)).toBe(kept);
+    expect(kept?.retired).toBe(false);
+    labels.advance(now + 200 * DAY);
+    expect(labels.counts('account', 'a2', 0, now + 200 * DAY)).toEqual({ known: 1, frauds: 1 });
+    expect(labels.pending).toBe(0);
+  });
+});
