@@ -410,11 +410,29 @@ describe('LabelFeedback', () => {
 
     // Act
     labels.clear();
+    const pendingAfterClear = labels.pending;
     labels.advance(T + DAY);
 
-    // Assess
+    // Assess: the label still pending is dropped at once, not released later
+    expect(pendingAfterClear).toBe(0);
     expect(labels.pending).toBe(0);
     expect(labels.counts('account', 'acc-1', 2, T + DAY)).toEqual({ known: 0, frauds: 0 });
+  });
+
+  it('schedule makes a label known its delay after the transaction', () => {
+    // Prepare
+    const labels = new LabelFeedback({ delayMs: DAY });
+    labels.schedule(tx('fraud', T, 1));
+
+    // Act
+    labels.advance(T + DAY - 1);
+    const before = labels.counts('account', 'acc-1', 0, T + DAY - 1);
+    labels.advance(T + DAY);
+    const at = labels.counts('account', 'acc-1', 0, T + DAY);
+
+    // Assess
+    expect(before).toEqual({ known: 0, frauds: 0 });
+    expect(at).toEqual({ known: 1, frauds: 1 });
   });
 });
 
@@ -501,6 +519,8 @@ describe('LabelFeedback against a brute-force model', () => {
     // A label still pending far ahead keeps its history through the sweep.
     labels.scheduleAt(tx('later', T, undefined, { account: 'a2' }), 1, now + 200 * DAY);
     const kept = labels.history(0, 'a2', false);
+    // A label known shortly before the sweep stays counted after it.
+    labels.scheduleAt(tx('recent', T, undefined, { account: 'a3' }), 1, now + 95 * DAY);
 
     // Act: enough events for a sweep, 100 days on: every label released is beyond every window
     for (let i = 0; i < 50_000; i++) labels.advance(now + 100 * DAY);
@@ -509,6 +529,7 @@ describe('LabelFeedback against a brute-force model', () => {
     expect(labels.history(0, 'a0', false)).toBeUndefined();
     expect(labels.history(0, 'a1', false)).toBeUndefined();
     expect(labels.counts('account', 'a0', 2, now + 100 * DAY)).toEqual({ known: 0, frauds: 0 });
+    expect(labels.counts('account', 'a3', 2, now + 100 * DAY)).toEqual({ known: 1, frauds: 1 });
     expect(labels.history(0, 'a2', false)).toBe(kept);
     expect(kept?.retired).toBe(false);
     labels.advance(now + 200 * DAY);
