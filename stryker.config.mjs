@@ -31,6 +31,7 @@ export default {
     'src/core/pan.ts',
     // Label feedback.
     'src/core/labels.ts',
+    'src/app/recordLabel.ts',
     // Decimals.
     'src/core/decimal.ts',
     // Scoring, and the score stage that tells decisions from duplicates.
@@ -38,13 +39,12 @@ export default {
     'src/pipeline/score.ts',
     // Receipts and counting: the receipt, and each place that adds up rows, decisions,
     // duplicates, rejections and alerts (CLI, local runtime, AWS hand-off, AWS decision store).
-    'src/pipeline/receipt.ts',
-    range('src/cli/score.ts', 'const scored = scoreBatch(', 'counts.rows = counts.accepted + counts.rejected;'),
-    range('src/cli/score.ts', 'rejections_not_listed: counts.rejected', 'rejections_not_listed: counts.rejected'),
-    range('src/adapters/local/SqliteStateStore.ts', 'const c = file.counts;', "this.bump('duplicates'"),
-    range('src/pipeline/processFile.ts', 'const stored = deps.state.findDecisions(ids);', 'duplicates: scored.duplicates.length,'),
-    range('src/pipeline/handOffFile.ts', 'cp.counts.rows +=', 'if (room > 0)'),
-    range('src/pipeline/handOffFile.ts', 'counts: { ...cp.counts, queued:', 'rejections_not_listed:'),
+    'src/core/receipt.ts',
+    range('src/cli/score.ts', 'const scored = scoreBatch(', 'counts = addBatch('),
+    range('src/adapters/local/SqliteStateStore.ts', "this.bump('transactions', batch.size);", "this.bump('duplicates', checkpoint.duplicates);"),
+    range('src/pipeline/handOffFile.ts', 'cp.counts = addIngested(', 'cp.counts = addIngested('),
+    range('src/pipeline/handOffFile.ts', 'counts: handOffCounts(', 'counts: handOffCounts('),
+    range('src/pipeline/processFile.ts', 'const stored = await deps.decisions.findDecisions(ids);', 'duplicates: scored.duplicates.length,'),
     range('src/adapters/aws/DynamoDecisionStore.ts', 'const stored: DecidedItem[] = [];', 'if (failure !== undefined) throw failure;'),
     range('src/pipeline/scoreRemote.ts', 'const resend = new Set(stored.duplicates);', 'return { decided: stored.stored'),
     // The handlers' batch failure reporting: which records a batch reports failed.

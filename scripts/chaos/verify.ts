@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { ReceiptCounts } from '../../src/pipeline/receipt.js';
+import type { ReceiptCounts } from '../../src/core/receipt.js';
 import type { ApiLog } from './ApiClients.js';
 import type { WebhookRequest } from './FlakyWebhook.js';
 import type { PlannedFile, PlannedPost } from './workload.js';

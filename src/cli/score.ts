@@ -12,9 +12,17 @@ import type { FieldMap } from '../core/schema.js';
 import type { Decision } from '../core/scoring.js';
 import { IsoTimeFormatter } from '../core/timestamp.js';
 import type { Transaction } from '../core/transaction.js';
-import { isAlerting } from '../core/views.js';
 import { ingestCsv } from '../pipeline/ingest.js';
-import { emptyCounts, RECEIPT_REJECTION_LIMIT, type Receipt, type Rejection } from '../pipeline/receipt.js';
+import {
+  addBatch,
+  buildReceipt,
+  emptyCounts,
+  keepRejections,
+  RECEIPT_REJECTION_LIMIT,
+  type Receipt,
+  type Rejection,
+  tallyBatch,
+} from '../core/receipt.js';
 import { scoreBatch } from '../pipeline/score.js';
 import { ProgressBar } from './progress.js';
 
@@ -70,9 +78,9 @@ export async function scoreFile(options: ScoreFileOptions): Promise<Receipt> {
   // Every id decided so far, for the duplicate check over the whole file: compact and exact.
   const seen = new IdSet();
   let reserved = false;
-  const counts = emptyCounts();
+  let counts = emptyCounts();
   const lines = new LineFormat();
-  const rejections: Rejection[] = [];
+  let rejections: Rejection[] = [];
   const bar = new ProgressBar({ total: size, label: 'scoring' });
   // Written beside `out` and renamed into place on success, so a run that fails (a header that
   // cannot be mapped, an I/O error) neither leaves a half-written file nor clobbers earlier results.
@@ -131,15 +139,9 @@ export async function scoreFile(options: ScoreFileOptions): Promise<Receipt> {
           format === 'csv'
             ? lines.csv(transaction, decision, source?.row)
             : lines.json(transaction, decision, source?.row);
-        counts.outcomes[decision.outcome]++;
-        if (isAlerting(decision)) counts.alerts++;
       }
-      for (const r of batch.rejections) if (rejections.length < RECEIPT_REJECTION_LIMIT) rejections.push(r);
-      counts.decided += scored.decided.length;
-      counts.duplicates += scored.duplicates.length;
-      counts.rejected += batch.rejections.length;
-      counts.accepted = counts.decided + counts.duplicates;
-      counts.rows = counts.accepted + counts.rejected;
+      rejections = keepRejections(rejections, batch.rejections, RECEIPT_REJECTION_LIMIT);
+      counts = addBatch(counts, tallyBatch(scored.decided.map((d) => d.decision), scored.duplicates.length, batch.rejections.length));
       await write(text);
       if (options.progress !== false) bar.update(batch.bytesRead, counts.rows);
     }
@@ -155,16 +157,15 @@ export async function scoreFile(options: ScoreFileOptions): Promise<Receipt> {
     else rmSync(partial, { force: true });
   }
   if (writeError) throw writeError;
-  return {
+  return buildReceipt({
     file: maskPansInText(options.input),
     status: 'processed',
-    started_at: started.toISOString(),
-    finished_at: new Date().toISOString(),
-    rules_version: options.rules.version,
+    startedAt: started.toISOString(),
+    finishedAt: new Date().toISOString(),
+    rulesVersion: options.rules.version,
     counts,
     rejections,
-    rejections_not_listed: counts.rejected - rejections.length,
-  };
+  });
 }
 
 /**

@@ -2,9 +2,9 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import type { FastifyInstance } from 'fastify';
 import { ENV } from '../adapters/aws/tables.js';
 import { buildApi } from '../server/buildServer.js';
-import { remoteService } from '../server/remoteService.js';
+import { remoteService } from '../app/remoteApiService.js';
 import { currentModel, flushMetrics, labelDelayMs, logger, panTokenizer, portLogger, tracer } from './runtime.js';
-import { alertQueue, decisionStore, featureHistory, labelStore, rules, rulesStore, transactionLog } from './stores.js';
+import { alertQueue, decisionStore, eventClock, featureHistory, labelStore, rules, rulesStore, transactionLog } from './stores.js';
 
 /**
  * `api`: API Gateway (REST, proxy integration) → the same routes as `fraudmini start`
@@ -37,6 +37,7 @@ async function build(): Promise<FastifyInstance> {
     model: () => currentModel(),
     labelDelayMs: labelDelayMs(),
     alerts: alertQueue(),
+    clock: eventClock(),
     ...(storeOnly ? { storeOnly: transactionLog() } : {}),
   });
   const instance = buildApi(service, {

@@ -1,6 +1,6 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { decodeMessage } from '../pipeline/handoff.js';
+import { decodeMessage } from '../adapters/aws/queueMessages.js';
 import { flushMetrics, logger, tracer } from './runtime.js';
 import { scoreQueued } from './scoring.js';
 

@@ -2,7 +2,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { type RemoteScoreResult, scoreAndStore } from '../pipeline/scoreRemote.js';
 import type { QueuedTransaction } from '../ports/TransactionQueue.js';
 import { currentModel, labelDelayMs, logger, metrics } from './runtime.js';
-import { alertQueue, decisionStore, featureHistory, rules } from './stores.js';
+import { alertQueue, decisionStore, eventClock, featureHistory, rules } from './stores.js';
 
 /**
  * Scores transactions the way every AWS entry point does (queue, Kinesis, table stream, API):
@@ -17,6 +17,7 @@ export async function scoreQueued(items: readonly QueuedTransaction[]): Promise<
     model: await currentModel(),
     labelDelayMs: labelDelayMs(),
     alerts: alertQueue(),
+    clock: eventClock(),
   });
   metrics.addMetric('TransactionsDecided', MetricUnit.Count, result.decided.length);
   metrics.addMetric('DuplicatesSkipped', MetricUnit.Count, result.duplicates.length);

@@ -1,3 +1,4 @@
+import { DynamoEventClock } from '../adapters/aws/DynamoEventClock.js';
 import { DynamoDecisionStore } from '../adapters/aws/DynamoDecisionStore.js';
 import { DynamoFeatureHistory } from '../adapters/aws/DynamoFeatureHistory.js';
 import { DynamoIngestCheckpoints } from '../adapters/aws/DynamoIngestCheckpoints.js';
@@ -36,6 +37,9 @@ export const decisionStore = perProcess(
 );
 export const featureHistory = perProcess(
   () => new DynamoFeatureHistory({ client: awsClients().dynamo, featuresTable: env(ENV.featuresTable) }),
+);
+export const eventClock = perProcess(
+  () => new DynamoEventClock({ client: awsClients().dynamo, stateTable: env(ENV.stateTable) }),
 );
 export const labelStore = perProcess(
   () => new DynamoLabelStore({ client: awsClients().dynamo, stateTable: env(ENV.stateTable) }),

@@ -85,8 +85,8 @@ export class AlertDispatcher {
   private async drain(s: SinkState): Promise<void> {
     try {
       for (;;) {
-        const cursor = this.options.outbox.deliveryCursor(s.sink.name);
-        const alerts = this.options.outbox.listAlerts({ afterId: cursor, limit: this.batch });
+        const cursor = await this.options.outbox.deliveryCursor(s.sink.name);
+        const alerts = await this.options.outbox.listAlerts({ afterId: cursor, limit: this.batch });
         if (alerts.length === 0) break;
         await s.sink.deliver(alerts);
         await this.options.outbox.setDeliveryCursor(s.sink.name, alerts[alerts.length - 1]?.id ?? cursor);

@@ -11,7 +11,7 @@ import type { PanTokenizer } from '../core/pan.js';
 import type { FieldMap } from '../core/schema.js';
 import type { Alert } from '../core/views.js';
 import { claimedInboxKey, claimFile, processFile } from '../pipeline/processFile.js';
-import type { Receipt } from '../pipeline/receipt.js';
+import type { Receipt } from '../core/receipt.js';
 import type { FileRecord } from '../ports/FileLedger.js';
 import type { Logger } from '../ports/Logger.js';
 import type { AlertDispatcher } from './AlertDispatcher.js';
@@ -164,7 +164,7 @@ export class LocalRuntime {
       while (!this.stopped) {
         if (recover) {
           recover = false;
-          for (const file of this.deps.state.unfinishedFiles()) {
+          for (const file of await this.deps.state.unfinishedFiles()) {
             if (this.stopped) return;
             if (!(await this.recoverClaim(file))) continue;
             this.log.info(`resuming ${file.name} after row ${file.rowsDone} (${file.status})`);
@@ -231,7 +231,7 @@ export class LocalRuntime {
       await this.deps.objects.move(inboxKey, file.workKey);
       return true;
     }
-    this.deps.state.setStatus(file.id, 'failed', { error: 'the raw file disappeared while it was being processed' });
+    await this.deps.state.setStatus(file.id, 'failed', { error: 'the raw file disappeared while it was being processed' });
     this.log.error(`${file.name}: raw file ${file.workKey} is missing; marked failed`);
     return false;
   }
@@ -250,7 +250,7 @@ export class LocalRuntime {
     let lastReport = started;
     const receipt = await processFile(file, {
       objects: this.deps.objects,
-      state: this.deps.state,
+      decisions: this.deps.state,
       ledger: this.deps.state,
       commits: this.deps.commits,
       features: this.deps.features,

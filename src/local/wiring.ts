@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConsoleAlertSink } from '../adapters/local/ConsoleAlertSink.js';
+import { FeatureWindowsClock } from '../adapters/local/FeatureWindowsClock.js';
 import { FileRulesSource, loadRulesFile } from '../adapters/local/FileRulesSource.js';
 import { FolderObjectStore } from '../adapters/local/FolderObjectStore.js';
 import { JsonlAlertSink } from '../adapters/local/JsonlAlertSink.js';
@@ -15,10 +16,11 @@ import { LabelFeedback } from '../core/labels.js';
 import { loadModel, type Model } from '../core/model/model.js';
 import type { Label } from '../core/transaction.js';
 import { createPanTokenizer } from '../core/pan.js';
-import type { Receipt } from '../pipeline/receipt.js';
+import type { Receipt } from '../core/receipt.js';
 import type { AlertSink } from '../ports/AlertSink.js';
 import type { Logger } from '../ports/Logger.js';
-import { buildServer, type LabelResult } from '../server/buildServer.js';
+import { recordLabel, type LabelResult } from '../app/recordLabel.js';
+import { buildServer } from '../server/buildServer.js';
 import { AlertDispatcher } from './AlertDispatcher.js';
 import { LocalRuntime, replayInto } from './LocalRuntime.js';
 import { loadOrCreateTokenKey } from './tokenKey.js';
@@ -117,17 +119,14 @@ export function createLocalRuntime(config: Config, options: LocalWiringOptions):
   const rules = new FileRulesSource(rulesPath, options.logger, { audit: state });
   const features = localFeatureWindows(config.labelDelayMs, model);
   const replayed = replayInto(state, features);
-  const labelTransaction = (id: string, label: Label): LabelResult => {
-    const tx = state.getTransactionRecord(id);
-    if (!tx) return { status: 'not_found' };
-    const prior = state.getLabel(id) ?? (tx.label !== undefined ? { label: tx.label, knownAt: tx.timestamp + config.labelDelayMs } : undefined);
-    if (prior) return { status: prior.label === label ? 'unchanged' : 'conflict', ...prior };
-    // Known from the stream's event-time "now" (never before the transaction itself).
-    const knownAt = Math.max(features.latest, tx.timestamp);
-    state.setLabel(id, label, knownAt);
-    features.labels?.scheduleAt(tx, label, knownAt);
-    return { status: 'recorded', label, knownAt };
-  };
+  const labelTransaction = (id: string, label: Label): Promise<LabelResult> =>
+    recordLabel(id, label, {
+      findTransaction: async (tid) => state.getTransactionRecord(tid),
+      putLabel: (tid, l, knownAt) => state.putLabel(tid, l, knownAt),
+      feedBack: async (tx, l, knownAt) => features.labels?.scheduleAt(tx, l, knownAt),
+      clock: new FeatureWindowsClock(features),
+      labelDelayMs: config.labelDelayMs,
+    });
   const sinks: AlertSink[] = [
     new ConsoleAlertSink({ out: options.alertOut }),
     new JsonlAlertSink(join(dataDir, 'alerts.jsonl')),
@@ -144,11 +143,11 @@ export function createLocalRuntime(config: Config, options: LocalWiringOptions):
     logger: options.logger,
   });
   const server = buildServer({
-    state,
+    decisions: state,
     committing: (id) => commits.pending(id),
     features,
     rules: () => rules.current(),
-    rulesEditor: rules,
+    rulesStore: rules,
     tokenizer,
     fieldMap: config.fieldMap,
     apiKey: config.apiKey,

@@ -1,14 +1,21 @@
 import { FileFormatError } from '../core/errors.js';
 import { maskPansInText, type PanTokenizer } from '../core/pan.js';
 import type { FieldMap } from '../core/schema.js';
-import type { IngestCheckpoint, IngestCheckpoints } from '../ports/AsyncStateStore.js';
+import type { IngestCheckpoint, IngestCheckpoints } from '../ports/IngestCheckpoints.js';
 import type { Logger } from '../ports/Logger.js';
 import type { ObjectStore } from '../ports/ObjectStore.js';
 import type { TransactionQueue } from '../ports/TransactionQueue.js';
 import { ingestCsv } from './ingest.js';
 import { maskedCsv, maskedText } from './maskedCopy.js';
 import { resultKeys } from './resultKeys.js';
-import type { Rejection } from './receipt.js';
+import {
+  addIngested,
+  buildReceipt,
+  emptyIngestCounts,
+  type HandOffReceipt,
+  handOffCounts,
+  keepRejections,
+} from '../core/receipt.js';
 
 /**
  * Rejections listed in a hand-off checkpoint and receipt. The checkpoint is one DynamoDB item
@@ -36,20 +43,6 @@ export interface HandOffDeps {
   reserveMs?: number;
   logger: Logger;
   now?: () => Date;
-}
-
-/** The receipt of a handed-off file. Decisions follow asynchronously in the scorer. */
-export interface HandOffReceipt {
-  file: string;
-  etag: string;
-  status: 'processed' | 'failed';
-  error?: string;
-  started_at: string;
-  finished_at: string;
-  /** `rows = accepted + rejected`; every accepted row was queued for scoring. */
-  counts: IngestCheckpoint['counts'] & { queued: number; messages: number };
-  rejections: Rejection[];
-  rejections_not_listed: number;
 }
 
 /** What one call did. `paused`: time ran short; call again (a continuation) to resume. */
@@ -86,7 +79,7 @@ export async function handOffFile(file: { key: string; etag: string }, deps: Han
       etag: file.etag,
       status: 'ingesting',
       rowsDone: 0,
-      counts: { rows: 0, accepted: 0, rejected: 0 },
+      counts: emptyIngestCounts(),
       messages: 0,
       rejections: [],
       startedAt: now().toISOString(),
@@ -112,11 +105,8 @@ export async function handOffFile(file: { key: string; etag: string }, deps: Han
         );
         cp.messages += sent.messages;
       }
-      cp.counts.rows += batch.rows.length + batch.rejections.length;
-      cp.counts.accepted += batch.rows.length;
-      cp.counts.rejected += batch.rejections.length;
-      const room = HANDOFF_REJECTION_LIMIT - cp.rejections.length;
-      if (room > 0) cp.rejections.push(...batch.rejections.slice(0, room));
+      cp.counts = addIngested(cp.counts, batch.rows.length, batch.rejections.length);
+      cp.rejections = keepRejections(cp.rejections, batch.rejections, HANDOFF_REJECTION_LIMIT);
       cp.rowsDone = batch.rowsDone;
       await deps.checkpoints.put(cp);
       if (deps.remainingMs && cp.rowsDone > startRows && deps.remainingMs() < reserve) {
@@ -146,17 +136,16 @@ async function finish(
   // Tagged with the ETag, and this upload's own when its receipt names the same ETag.
   const tag = cp.etag.replace(/[^0-9a-zA-Z]/g, '').slice(0, 12);
   const outputs = await resultKeys(deps.refined, status, name, tag, (r) => r.etag === cp.etag);
-  const receipt: HandOffReceipt = {
+  const receipt = buildReceipt({
     file: name,
     etag: cp.etag,
     status,
-    started_at: cp.startedAt,
-    finished_at: (deps.now?.() ?? new Date()).toISOString(),
-    counts: { ...cp.counts, queued: cp.counts.accepted, messages: cp.messages },
+    error: cp.error,
+    startedAt: cp.startedAt,
+    finishedAt: (deps.now?.() ?? new Date()).toISOString(),
+    counts: handOffCounts(cp.counts, cp.messages),
     rejections: cp.rejections,
-    rejections_not_listed: Math.max(0, cp.counts.rejected - cp.rejections.length),
-  };
-  if (cp.error !== undefined) receipt.error = cp.error;
+  });
   if (await deps.raw.exists(rawKey)) {
     // The receipt first: it claims the names, so a retry after a crash finds the same ones.
     await deps.refined.write(outputs.receipt, `${JSON.stringify(receipt, null, 2)}\n`);

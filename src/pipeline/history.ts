@@ -8,7 +8,7 @@ import type { FieldMap } from '../core/schema.js';
 import { type Decision, decide } from '../core/scoring.js';
 import type { RowRef, Transaction } from '../core/transaction.js';
 import { ingestCsv } from './ingest.js';
-import type { Rejection } from './receipt.js';
+import type { Rejection } from '../core/receipt.js';
 
 /** Options of {@link replayHistory}. */
 export interface HistoryOptions {

@@ -10,7 +10,7 @@ import {
   validateRecord,
 } from '../core/schema.js';
 import type { RowRef, Transaction } from '../core/transaction.js';
-import type { Rejection } from './receipt.js';
+import type { Rejection } from '../core/receipt.js';
 
 /** Characters of input parsed between yields. */
 const SLICE = 64 << 10;

@@ -8,19 +8,28 @@ import type { Alert } from '../core/views.js';
 import type { FileLedger, FileRecord } from '../ports/FileLedger.js';
 import type { Logger } from '../ports/Logger.js';
 import { ObjectChangedError, type ObjectStore, type ReadEnd, UnreadableObjectError } from '../ports/ObjectStore.js';
-import type { BatchCommitter, StateStore } from '../ports/StateStore.js';
+import type { BatchCommitter } from '../ports/BatchCommitter.js';
+import type { DecisionStore } from '../ports/DecisionStore.js';
+import type { FeatureSource } from '../ports/FeatureSource.js';
 import { type IngestBatch, ingestCsv } from './ingest.js';
 import { MaskedCsvRenderer, maskedCsv, maskedText } from './maskedCopy.js';
-import { RECEIPT_REJECTION_LIMIT, type Receipt } from './receipt.js';
-import { type FeatureSource, scoreBatch } from './score.js';
+import { buildReceipt, RECEIPT_REJECTION_LIMIT, type Receipt } from '../core/receipt.js';
+import { scoreBatch } from './score.js';
 import { resultKeys } from './resultKeys.js';
 import { TextPipe } from './TextPipe.js';
 
 /** What processing a file needs: ports, the scoring state, and hooks for alerts and progress. */
 export interface FileProcessorDeps {
   objects: ObjectStore;
-  state: StateStore;
+  /** Where the duplicate check looks for decisions already stored. */
+  decisions: Pick<DecisionStore, 'findDecisions'>;
   ledger: FileLedger;
+  /**
+   * Commits each batch with the file's checkpoint: on the spot (`SqliteStateStore`), or on a
+   * worker thread (`SqliteWorkerBatchCommitter`) so the next batch is scored while the last one
+   * is written.
+   */
+  commits: BatchCommitter;
   features: FeatureSource;
   /** The rule set in force (read per batch, so a reload applies to the next batch). */
   rules: () => RuleSet;
@@ -37,11 +46,6 @@ export interface FileProcessorDeps {
    * a row only once the file has not changed for this long. @default 0
    */
   settleMs?: number;
-  /**
-   * Commits batches without waiting for each (the local runtime's worker thread), so the next
-   * batch is scored while the last one is written. @default `state.commit`, one batch at a time
-   */
-  commits?: BatchCommitter;
   /** Batches scored but not yet committed, at most (bounds memory when writing is the slower side). @default 2 */
   maxInFlight?: number;
   logger: Logger;
@@ -72,7 +76,7 @@ export async function claimFile(
   deps: Pick<FileProcessorDeps, 'objects' | 'ledger'>,
 ): Promise<FileRecord> {
   const name = maskFileName(inboxKey.slice(inboxKey.lastIndexOf('/') + 1));
-  const file = deps.ledger.beginFile(name);
+  const file = await deps.ledger.beginFile(name);
   await deps.objects.move(inboxKey, file.workKey);
   return file;
 }
@@ -126,8 +130,8 @@ export async function processFile(file: FileRecord, deps: FileProcessorDeps): Pr
         if (e instanceof ObjectChangedError) return failFile(current, changed(current, e.reason), deps);
         throw e;
       }
-      deps.ledger.setStatus(current.id, 'finalizing', { rulesVersion: deps.rules().version });
-      current = deps.ledger.getFile(current.id) ?? current;
+      await deps.ledger.setStatus(current.id, 'finalizing', { rulesVersion: deps.rules().version });
+      current = (await deps.ledger.getFile(current.id)) ?? current;
     }
     if (current.status !== 'finalizing') {
       throw new Error(`file ${current.name} (#${current.id}) is already ${current.status}`);
@@ -137,8 +141,8 @@ export async function processFile(file: FileRecord, deps: FileProcessorDeps): Pr
     const finished = await finishFile(current, deps, read);
     if (finished !== 'grew') return finished;
     // Rows were appended after the read: ingest again, skipping the rows already stored.
-    deps.ledger.setStatus(current.id, 'processing');
-    current = deps.ledger.getFile(current.id) ?? current;
+    await deps.ledger.setStatus(current.id, 'processing');
+    current = (await deps.ledger.getFile(current.id)) ?? current;
   }
 }
 
@@ -176,8 +180,8 @@ async function ingestRows(file: FileRecord, deps: FileProcessorDeps): Promise<Re
     },
     onRecord: (fields) => renderer?.record(fields),
   });
-  const commits = deps.commits ?? inlineCommits(deps.state);
-  const maxInFlight = deps.commits ? (deps.maxInFlight ?? 2) : 1;
+  const commits = deps.commits;
+  const maxInFlight = deps.maxInFlight ?? 2;
   const inFlight: Promise<void>[] = [];
   // The first failure stops the file. Later batches already queued are refused by the committer,
   // so the checkpoint stays at the last batch stored; a restart resumes from there.
@@ -186,7 +190,7 @@ async function ingestRows(file: FileRecord, deps: FileProcessorDeps): Promise<Re
     for await (const batch of batches) {
       if (failure) break;
       const ids = batch.rows.map((r) => r.transaction.transactionId);
-      const stored = deps.state.findDecisions(ids);
+      const stored = await deps.decisions.findDecisions(ids);
       // Decided in a batch still being committed: a duplicate too, though not in the store yet.
       const decided = { has: (id: string) => stored.has(id) || commits.pending(id) !== undefined };
       const scored = scoreBatch(
@@ -229,14 +233,6 @@ async function ingestRows(file: FileRecord, deps: FileProcessorDeps): Promise<Re
   }
 }
 
-/** Commits each batch on the spot through the synchronous store (no batch is ever pending). */
-function inlineCommits(state: StateStore): BatchCommitter {
-  return {
-    commit: async (items, checkpoint) => state.commit(items, checkpoint),
-    pending: () => undefined,
-  };
-}
-
 /**
  * Writes a file's results (receipt first, to claim the names, then the masked copy), removes the
  * raw file and marks the file done. Returns 'grew' instead when the raw file grew since `read`,
@@ -247,7 +243,7 @@ async function finishFile(file: FileRecord, deps: FileProcessorDeps, read?: Read
   if (before === 'grew') return 'grew';
   if (before !== undefined) return failFile(file, before, deps);
   const keys = await resultKeys(deps.objects, 'processed', file.name, String(file.id), (r) => r.file_id === file.id);
-  const receipt = buildReceipt(file, 'processed', deps);
+  const receipt = await fileReceipt(file, 'processed', deps);
   await deps.objects.write(keys.receipt, `${JSON.stringify({ ...receipt, file_id: file.id }, null, 2)}\n`);
   if (await deps.objects.exists(maskedCopyKey(file))) {
     await deps.objects.move(maskedCopyKey(file), keys.copy);
@@ -272,7 +268,7 @@ async function finishFile(file: FileRecord, deps: FileProcessorDeps, read?: Read
     return failFile(file, late, deps);
   }
   await deps.objects.delete(file.workKey);
-  deps.ledger.finishFile(file.id, receipt);
+  await deps.ledger.finishFile(file.id, receipt);
   return receipt;
 }
 
@@ -308,10 +304,9 @@ async function changeSince(
  * (finalizing, with its error), so a write that fails is done again on the next pass.
  */
 async function failFile(file: FileRecord, error: string, deps: FileProcessorDeps): Promise<Receipt> {
-  deps.ledger.setStatus(file.id, 'finalizing', { error });
+  await deps.ledger.setStatus(file.id, 'finalizing', { error });
   const keys = await resultKeys(deps.objects, 'failed', file.name, String(file.id), (r) => r.file_id === file.id);
-  const failed = deps.ledger.getFile(file.id) ?? file;
-  const receipt = buildReceipt(failed, 'failed', deps, error);
+  const receipt = await fileReceipt(file, 'failed', deps, error);
   await deps.objects.write(keys.receipt, `${JSON.stringify({ ...receipt, file_id: file.id }, null, 2)}\n`);
   if (await deps.objects.exists(file.workKey)) {
     try {
@@ -323,7 +318,7 @@ async function failFile(file: FileRecord, error: string, deps: FileProcessorDeps
   }
   await deps.objects.delete(maskedCopyKey(file));
   await deps.objects.delete(file.workKey);
-  deps.ledger.finishFile(file.id, receipt);
+  await deps.ledger.finishFile(file.id, receipt);
   deps.logger.warn(printable(`file ${file.name} failed: ${error}`), { file: printable(file.name) });
   return receipt;
 }
@@ -338,19 +333,22 @@ function unreadable(file: FileRecord, e: UnreadableObjectError): string {
   return `${file.name}: ${e.reason}; only regular files are read, so nothing of it was`;
 }
 
-function buildReceipt(file: FileRecord, status: Receipt['status'], deps: FileProcessorDeps, error?: string): Receipt {
-  const current = deps.ledger.getFile(file.id) ?? file;
-  const rejections = deps.ledger.rejections(file.id, RECEIPT_REJECTION_LIMIT);
-  const receipt: Receipt = {
+/** The receipt of a file as the ledger has it now. */
+async function fileReceipt(
+  file: FileRecord,
+  status: Receipt['status'],
+  deps: FileProcessorDeps,
+  error?: string,
+): Promise<Receipt> {
+  const current = (await deps.ledger.getFile(file.id)) ?? file;
+  return buildReceipt({
     file: file.name,
     status,
-    started_at: current.startedAt,
-    finished_at: (deps.now?.() ?? new Date()).toISOString(),
-    rules_version: current.rulesVersion ?? null,
+    error,
+    startedAt: current.startedAt,
+    finishedAt: (deps.now?.() ?? new Date()).toISOString(),
+    rulesVersion: current.rulesVersion ?? null,
     counts: current.counts,
-    rejections,
-    rejections_not_listed: Math.max(0, current.counts.rejected - rejections.length),
-  };
-  if (error !== undefined) receipt.error = error;
-  return receipt;
+    rejections: await deps.ledger.rejections(file.id, RECEIPT_REJECTION_LIMIT),
+  });
 }

@@ -1,15 +1,9 @@
-import type { Features } from '../core/features.js';
 import type { RuleSet } from '../core/rules.js';
 import { type Model, scoreWithModel } from '../core/model/model.js';
 import { FEATURE_COUNT } from '../core/model/vector.js';
 import { type Decision, decide, type ModelOpinion } from '../core/scoring.js';
-import type { Transaction } from '../core/transaction.js';
-import type { DecidedItem } from '../ports/StateStore.js';
-
-/** Feature state as scoring needs it: observe a transaction, get its windowed features. */
-export interface FeatureSource {
-  observe(tx: Transaction): Features;
-}
+import type { DecidedItem } from '../core/records.js';
+import type { FeatureSource } from '../ports/FeatureSource.js';
 
 /** What scoring needs besides the transactions. */
 export interface ScoreDeps {

@@ -1,11 +1,14 @@
+import { historyHorizonMs, replayHistory } from '../core/featureHistory.js';
 import { FeatureWindows } from '../core/features.js';
 import { LabelFeedback } from '../core/labels.js';
 import type { Model } from '../core/model/model.js';
 import type { RuleSet } from '../core/rules.js';
 import type { Alert } from '../core/views.js';
-import type { DecisionStore, FeatureHistory } from '../ports/AsyncStateStore.js';
+import type { DecisionStore } from '../ports/DecisionStore.js';
+import type { FeatureHistory } from '../ports/FeatureHistory.js';
 import type { AlertSink } from '../ports/AlertSink.js';
-import type { DecidedItem } from '../ports/StateStore.js';
+import type { EventClock } from '../ports/EventClock.js';
+import type { DecidedItem } from '../core/records.js';
 import type { QueuedTransaction } from '../ports/TransactionQueue.js';
 import { scoreBatch } from './score.js';
 
@@ -19,6 +22,8 @@ export interface RemoteScoreDeps {
   labelDelayMs?: number;
   /** Where alerts go (the suspicious-transactions queue on AWS). */
   alerts: AlertSink;
+  /** Moved to the latest transaction time of each batch scored; labels become known at it. */
+  clock?: EventClock;
   now?: () => Date;
 }
 
@@ -48,14 +53,19 @@ export async function scoreAndStore(items: readonly QueuedTransaction[], deps: R
     deps.labelDelayMs === undefined ? {} : { labels: new LabelFeedback({ delayMs: deps.labelDelayMs }) },
   );
   const fresh = items.filter((i) => !existing.has(i.transaction.transactionId));
-  if (fresh.length > 0) await deps.history.load(fresh.map((i) => i.transaction), windows);
+  if (fresh.length > 0) {
+    replayHistory(await deps.history.load(fresh.map((i) => i.transaction), historyHorizonMs(windows)), windows);
+  }
   const scored = scoreBatch(items, existing, {
     features: windows,
     rules: deps.rules,
     model: deps.model,
     now: deps.now,
   });
-  if (scored.decided.length > 0) await deps.history.append(scored.decided.map((d) => d.transaction));
+  if (scored.decided.length > 0) {
+    await deps.history.append(scored.decided.map((d) => d.transaction));
+    await deps.clock?.advance(Math.max(...scored.decided.map((d) => d.transaction.timestamp)));
+  }
   const stored = await deps.decisions.storeDecisions(scored.decided);
   // Decided before (by an earlier attempt, or a concurrent one that won the conditional put).
   const resend = new Set(stored.duplicates);

@@ -1,35 +1,33 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { RuleExpressionError, RulesError, RuleSetError } from '../core/errors.js';
-import { maskPansInText, type PanTokenizer, tokenisePansInText } from '../core/pan.js';
-import type { RuleSet, RulesDocument } from '../core/rules.js';
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import {
+  AdminDisabledError,
+  AdminForbiddenError,
+  AdminUnauthorizedError,
+  type AppError,
+  BadRequestError,
+  ConflictError,
+  InvalidJsonError,
+  InvalidLabelError,
+  InvalidTransactionError,
+  NotFoundError,
+  NotImplementedError,
+  RulesNotSavedError,
+  UnauthorizedError,
+} from '../app/errors.js';
+import { RulesError } from '../core/errors.js';
+import { type PanTokenizer, tokenisePansInText } from '../core/pan.js';
 import { type FieldMap, parseLabel, validateObject } from '../core/schema.js';
-import type { Model } from '../core/model/model.js';
-import type { Decision } from '../core/scoring.js';
-import type { Label, Transaction } from '../core/transaction.js';
 import type { Alert } from '../core/views.js';
-import { type FeatureSource, scoreBatch } from '../pipeline/score.js';
 import type { Logger } from '../ports/Logger.js';
-import type { AdminCaller, RulesChange } from '../ports/RulesAudit.js';
-import type { StateStore } from '../ports/StateStore.js';
-import type { ApiService, LabelResult } from './service.js';
+import type { AdminCaller } from '../core/rulesChange.js';
+import { errorHandling } from './errorHandler.js';
+import { routeSchema, SHARED_SCHEMAS, swaggerOptions } from './openapi.js';
+import type { ApiService } from '../app/ApiService.js';
+import { localService, type LocalServiceDeps } from '../app/localApiService.js';
 
-/** The rule set behind `GET /rules` and `PUT /rules` (the local runtime's `FileRulesSource`). */
-export interface RulesEditor {
-  /** The rule set in force. */
-  current(): RuleSet;
-  /** The document of the rule set in force. */
-  document(): RulesDocument;
-  /**
-   * Validates `doc` (throwing `RulesError`, changing nothing, when invalid), persists it, records
-   * the change with `by` in the audit log and activates it.
-   */
-  replace(doc: unknown, by: AdminCaller): RuleSet;
-  /** The newest `limit` entries of the audit log of rule changes, newest first. */
-  changes(limit: number): RulesChange[];
-}
-
-export type { LabelResult } from './service.js';
+export type { LabelResult } from '../app/ApiService.js';
 
 /**
  * How an admin request proves who it is.
@@ -39,7 +37,7 @@ export type { LabelResult } from './service.js';
  */
 export type AdminAccess = { adminKey: string } | { caller: (req: FastifyRequest) => string | undefined };
 
-export type { AdminCaller } from '../ports/RulesAudit.js';
+export type { AdminCaller } from '../core/rulesChange.js';
 
 /** How the HTTP layer reads requests, whichever runtime serves them. */
 export interface ApiOptions {
@@ -59,141 +57,19 @@ export interface ApiOptions {
   logger: Logger;
 }
 
-/** What the local HTTP API needs. */
-export interface ServerDeps extends ApiOptions {
-  state: StateStore;
-  /**
-   * Decisions being committed elsewhere and not visible in `state` yet (the local runtime's file
-   * batches on the commit worker): a POST of such an id is a duplicate, not a second decision.
-   */
-  committing?: (id: string) => Promise<Decision> | undefined;
-  features: FeatureSource;
-  rules: () => RuleSet;
-  /** When set, `GET /rules` shows the rule set in force and `PUT /rules` replaces it. */
-  rulesEditor?: RulesEditor;
-  onAlerts?: (alerts: Alert[]) => void;
-  /**
-   * A group's commit failed after its transactions were observed by `features`: they are counted
-   * there and stored nowhere. The local runtime rebuilds the windows from the database.
-   */
-  onCommitFailed?: (error: unknown) => void;
-  /** Records a known outcome for a stored transaction; absent: the label route answers 501. */
-  labelTransaction?: (id: string, label: Label) => LabelResult;
-  /** A trained model combined with the rules. */
-  model?: Model;
-  now?: () => Date;
-}
-
-/** The local runtime's {@link ApiService}: synchronous SQLite and in-memory features behind it. */
-export function localService(deps: ServerDeps): ApiService {
-  const { labelTransaction, rulesEditor: editor } = deps;
-  const groups = groupCommit(deps);
-  const service: ApiService = {
-    submit: async (tx) => {
-      const committing = deps.committing?.(tx.transactionId);
-      if (committing) return { kind: 'decided', decision: await committing, duplicate: true };
-      return { kind: 'decided', ...(await groups.submit(tx)) };
-    },
-    getTransaction: async (id) => deps.state.getTransaction(id),
-    listAlerts: async (q) => deps.state.listAlerts(q),
-    stats: async () => deps.state.stats(),
-    rulesVersion: async () => deps.rules().version,
-  };
-  if (labelTransaction) service.label = async (id, label) => labelTransaction(id, label);
-  if (editor) {
-    service.rules = {
-      get: async () => ({ version: editor.current().version, document: editor.document() }),
-      replace: async (doc, by) => ({ version: editor.replace(doc, by).version }),
-      changes: async (limit) => editor.changes(limit),
-    };
-  }
-  return service;
-}
-
-/** A submitted transaction's decision, and whether it was decided before. */
-interface Submitted {
-  decision: Decision;
-  duplicate: boolean;
-}
-
-/**
- * Group commit for `POST /transactions`: the transactions that arrive in one turn of the event
- * loop go through the stages of a file batch together (one duplicate lookup, scoring in arrival
- * order, one SQLite transaction), and each request is answered once its group is committed, so an
- * answered decision is as durable as before. Per request, the lookup, the commit and its WAL pages
- * were most of the cost of a POST; under load a group holds as many requests as arrived together.
- * A group whose commit fails fails every request in it, and SQLite stores none of it; the feature
- * windows counted it already, which `onCommitFailed` reports.
- */
-function groupCommit(deps: ServerDeps): { submit(tx: Transaction): Promise<Submitted> } {
-  let group: { tx: Transaction; resolve: (s: Submitted) => void; reject: (e: unknown) => void }[] = [];
-  // Ids submitted and not committed yet: a second POST of one waits for the first one's answer.
-  const inFlight = new Map<string, Promise<Submitted>>();
-  // On this thread, not the commit worker: a request's own commit is small, and handing it to the
-  // worker cost more CPU in messages and thread wake-ups than it saved (docs/performance.md).
-  const flush = (): void => {
-    const waiting = group;
-    group = [];
-    let observed = false;
-    try {
-      const ids = waiting.map((w) => w.tx.transactionId);
-      const prior = deps.state.findDecisions(ids);
-      // Scored by a file batch since these requests arrived and not stored yet: duplicates too,
-      // answered with that decision once stored (a second decision would fail one of the commits).
-      const elsewhere = new Map<string, Promise<Decision>>();
-      for (const id of ids) {
-        const pending = prior.has(id) ? undefined : deps.committing?.(id);
-        if (pending) elsewhere.set(id, pending);
-      }
-      const known = { has: (id: string) => prior.has(id) || elsewhere.has(id) };
-      // From here on the features may have counted the group.
-      observed = true;
-      const scored = scoreBatch(
-        waiting.filter((w) => !known.has(w.tx.transactionId)).map((w) => ({ transaction: w.tx })),
-        known,
-        { features: deps.features, rules: deps.rules(), model: deps.model, now: deps.now },
-      );
-      const alerts = deps.state.commit(scored.decided);
-      const decided = new Map(scored.decided.map((d) => [d.transaction.transactionId, d.decision]));
-      for (const w of waiting) {
-        const id = w.tx.transactionId;
-        const later = elsewhere.get(id);
-        if (later) {
-          later.then((decision) => w.resolve({ decision, duplicate: true }), w.reject);
-          continue;
-        }
-        const before = prior.get(id);
-        const decision = before ?? decided.get(id);
-        if (decision) w.resolve({ decision, duplicate: before !== undefined });
-        else w.reject(new Error(`transaction ${id} was not decided`));
-      }
-      if (alerts.length > 0) deps.onAlerts?.(alerts);
-    } catch (e) {
-      for (const w of waiting) w.reject(e);
-      if (observed) deps.onCommitFailed?.(e);
-    } finally {
-      for (const w of waiting) inFlight.delete(w.tx.transactionId);
-    }
-  };
-  return {
-    submit(tx) {
-      const pending = inFlight.get(tx.transactionId);
-      if (pending) return pending.then((s) => ({ decision: s.decision, duplicate: true }));
-      const done = new Promise<Submitted>((resolve, reject) => {
-        if (group.length === 0) setImmediate(flush);
-        group.push({ tx, resolve, reject });
-      });
-      inFlight.set(tx.transactionId, done);
-      return done;
-    },
-  };
-}
+/** What the local HTTP API needs: how it reads requests, and the local runtime's ports. */
+export interface ServerDeps extends ApiOptions, LocalServiceDeps {}
 
 const MAX_ALERTS = 1000;
 /** Most entries `GET /rules/audit` returns at once. */
 const MAX_AUDIT = 1000;
 /** Largest rules document `PUT /rules` takes: named lists (BINs, merchants) outgrow the default body limit. */
 const RULES_BODY_LIMIT = 1024 * 1024;
+/**
+ * Longest path parameter, in characters of the URL: an id of 256 characters (the longest the
+ * schema accepts), each percent-encoded as up to 3 UTF-8 bytes of 3 characters.
+ */
+const MAX_PARAM_LENGTH = 256 * 9;
 
 /**
  * The local HTTP API. `POST /transactions` scores synchronously and is idempotent on
@@ -214,33 +90,78 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
  * `transaction_id` (a body without one gets an id derived from its content).
  */
 export function buildApi(service: ApiService, deps: ApiOptions): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: deps.bodyLimit ?? 64 * 1024 });
-  const started = Date.now();
+  const bodyLimit = deps.bodyLimit ?? 64 * 1024;
+  // Every failure, wherever raised, is answered by this one handler (src/app/errors.ts has the codes).
+  const errors = errorHandling(deps.logger, bodyLimit);
+  const app = Fastify({
+    logger: false,
+    bodyLimit,
+    // Raised before routing (a URL that is not valid percent-encoding, a parameter over the limit).
+    frameworkErrors: errors.send,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+  });
+  app.setErrorHandler(errors.send);
+  app.setNotFoundHandler(errors.notFound);
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (e) {
+      done(e as Error, undefined);
+    }
+  });
 
   if (deps.apiKey) {
     const expected = sha256(deps.apiKey);
-    app.addHook('onRequest', async (req, reply) => {
+    app.addHook('onRequest', async (req) => {
       if (req.url === '/healthz') return;
-      if (!sameKey(req.headers['x-api-key'], expected)) {
-        await reply.code(401).send({ error: 'unauthorized', message: 'missing or wrong x-api-key header' });
-      }
+      if (!sameKey(req.headers['x-api-key'], expected)) throw new UnauthorizedError();
     });
   }
+
+  // The route schemas document the API (GET /openapi.json); requests are validated by the routes
+  // themselves (every field with its reason, card numbers masked) and replies are sent as built,
+  // so neither compiler does anything: see src/server/openapi.ts.
+  app.setValidatorCompiler(() => () => true);
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
+  app.register(swagger, swaggerOptions());
+  // In a plugin registered after swagger's, so that its onRoute hook sees every route.
+  app.register(async (api) => routes(api, service, deps));
+  return app;
+}
+
+/**
+ * A JSON request body, refused as `invalid_json` when it is empty, is not JSON, or holds a key
+ * named `__proto__` or a `constructor` object with a `prototype` key: such keys can change the
+ * prototype of objects the body is copied into, so they are refused whole and named, not dropped.
+ */
+export function parseJsonBody(text: string): unknown {
+  if (text.trim() === '') throw new InvalidJsonError('the body is empty: send a JSON object');
+  const check = text.includes('__proto__') || text.includes('prototype');
+  try {
+    return check ? JSON.parse(text, refusePrototypeKeys) : JSON.parse(text);
+  } catch (e) {
+    if (e instanceof InvalidJsonError) throw e;
+    // The parser's own message may quote the body; say only where it stopped.
+    const at = /at position (\d+)/.exec(e instanceof Error ? e.message : '')?.[1];
+    throw new InvalidJsonError(`the body is not valid JSON${at === undefined ? '' : ` (at character ${at})`}`);
+  }
+}
+
+function refusePrototypeKeys(key: string, value: unknown): unknown {
+  if (key === '__proto__' || (key === 'constructor' && typeof value === 'object' && value !== null && Object.hasOwn(value, 'prototype'))) {
+    throw new InvalidJsonError(`the body holds a key "${key === '__proto__' ? '__proto__' : 'constructor.prototype'}", which could change the objects it is read into: refused`);
+  }
+  return value;
+}
+
+/** Declares the routes of {@link buildApi}, each with its schema from src/server/openapi.ts. */
+function routes(app: FastifyInstance, service: ApiService, deps: ApiOptions): void {
+  const started = Date.now();
   const admin = adminGuard(deps);
+  const schema = (method: string, url: string) => ({ schema: routeSchema(method, url) });
 
-  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, req, reply) => {
-    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
-    if (status === 500) deps.logger.error(`request failed: ${maskPansInText(error.message)}`);
-    const message =
-      status === 413
-        ? `request body is larger than ${req.routeOptions.bodyLimit ?? deps.bodyLimit ?? 64 * 1024} bytes`
-        : status === 500
-          ? 'internal error'
-          : maskPansInText(error.message);
-    void reply.code(status).send({ error: status === 500 ? 'internal' : (error.code ?? 'bad_request'), message });
-  });
-
-  app.post('/transactions', async (req, reply) => {
+  app.post('/transactions', schema('POST', '/transactions'), async (req, reply) => {
     const body = req.body;
     const result = validateObject(
       body,
@@ -257,13 +178,7 @@ export function buildApi(service: ApiService, deps: ApiOptions): FastifyInstance
       },
       deps.fieldMap,
     );
-    if (!result.ok) {
-      return reply.code(400).send({
-        error: 'invalid_transaction',
-        message: 'the transaction has invalid fields',
-        errors: result.errors.map((e) => ({ field: e.column, reason: e.reason })),
-      });
-    }
+    if (!result.ok) throw new InvalidTransactionError(result.errors);
     const tx = result.transaction;
     const outcome = await service.submit(tx);
     if (outcome.kind === 'accepted') {
@@ -275,108 +190,78 @@ export function buildApi(service: ApiService, deps: ApiOptions): FastifyInstance
     return reply.code(201).send({ transaction_id: tx.transactionId, decision: outcome.decision });
   });
 
-  app.post<{ Params: { id: string } }>('/transactions/:id/label', async (req, reply) => {
+  app.post<{ Params: { id: string } }>('/transactions/:id/label', schema('POST', '/transactions/:id/label'), async (req, reply) => {
     const label = service.label;
-    if (!label) return reply.code(501).send({ error: 'not_implemented', message: 'labels are not enabled' });
+    if (!label) throw new NotImplementedError('labels are not enabled');
     const body = req.body as { label?: unknown } | null;
     const raw = body && typeof body === 'object' ? body.label : undefined;
     const value =
       typeof raw === 'string' ? parseLabel(raw.trim()) : typeof raw === 'number' || typeof raw === 'boolean' ? parseLabel(String(Number(raw))) : undefined;
-    if (value === undefined) {
-      return reply.code(400).send({
-        error: 'invalid_label',
-        message: 'body must be {"label": "fraud" | "legit"} (or 1 / 0)',
-        errors: [{ field: 'label', reason: 'must be fraud, legit, 1 or 0' }],
-      });
-    }
+    if (value === undefined) throw new InvalidLabelError();
     // Ids are stored masked (a transaction_id is masked on entry like any text): one that reads
     // as a card number is looked up as it was stored, and never echoed whole.
     const id = tokenisePansInText(req.params.id, deps.tokenizer);
     const result = await label(id, value);
-    if (result.status === 'not_found') {
-      return reply.code(404).send({ error: 'not_found', message: `no transaction ${id}` });
-    }
+    if (result.status === 'not_found') throw new NotFoundError(`no transaction ${id}`);
     const out = {
       transaction_id: id,
       label: result.label === 1 ? 'fraud' : 'legit',
       known_at: new Date(result.knownAt).toISOString(),
     };
-    if (result.status === 'conflict') {
-      return reply
-        .code(409)
-        .send({ error: 'conflict', message: `transaction ${id} is already labelled ${out.label}`, ...out });
-    }
+    if (result.status === 'conflict') throw new ConflictError(`transaction ${id} is already labelled ${out.label}`, out);
     return reply.code(result.status === 'recorded' ? 201 : 200).send(out);
   });
 
-  app.get<{ Params: { id: string } }>('/transactions/:id', async (req, reply) => {
+  app.get<{ Params: { id: string } }>('/transactions/:id', schema('GET', '/transactions/:id'), async (req) => {
     // As stored, and as echoed: masked (see the label route).
     const id = tokenisePansInText(req.params.id, deps.tokenizer);
     const found = await service.getTransaction(id);
-    if (!found) return reply.code(404).send({ error: 'not_found', message: `no transaction ${id}` });
+    if (!found) throw new NotFoundError(`no transaction ${id}`);
     return found;
   });
 
-  app.get<{ Querystring: { since?: string; limit?: string } }>('/alerts', async (req, reply) => {
-    const limitRaw = req.query.limit ?? '100';
-    const limit = Number(limitRaw);
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_ALERTS) {
-      return reply.code(400).send({ error: 'bad_request', message: `limit must be an integer 1–${MAX_ALERTS}` });
-    }
+  app.get<{ Querystring: { since?: string | string[]; limit?: string | string[] } }>('/alerts', schema('GET', '/alerts'), async (req) => {
+    const limit = queryLimit(req.query.limit, MAX_ALERTS);
     const since = req.query.since;
+    // Given twice, a parameter arrives as an array: refused like any other value that is not one.
+    const sinceError = new BadRequestError('since must be an alert id (from "next") or an ISO 8601 time');
+    if (Array.isArray(since)) throw sinceError;
     let alerts: Alert[];
     if (since === undefined || since === '') alerts = await service.listAlerts({ afterId: 0, limit });
     else if (/^\d+$/.test(since)) alerts = await service.listAlerts({ afterId: Number(since), limit });
     else {
       const t = Date.parse(since);
-      if (Number.isNaN(t)) {
-        return reply
-          .code(400)
-          .send({ error: 'bad_request', message: 'since must be an alert id (from "next") or an ISO 8601 time' });
-      }
+      if (Number.isNaN(t)) throw sinceError;
       alerts = await service.listAlerts({ since: new Date(t).toISOString(), limit });
     }
     const last = alerts[alerts.length - 1];
     return { alerts, next: last ? String(last.id) : (since ?? '0') };
   });
 
-  app.get('/stats', async () => service.stats());
+  app.get('/stats', schema('GET', '/stats'), async () => service.stats());
 
   const editor = service.rules;
   if (editor) {
-    app.get('/rules', async () => editor.get());
+    app.get('/rules', schema('GET', '/rules'), async () => editor.get());
 
-    app.put('/rules', { bodyLimit: RULES_BODY_LIMIT, onRequest: admin.check }, async (req, reply) => {
+    app.put('/rules', { ...schema('PUT', '/rules'), bodyLimit: RULES_BODY_LIMIT, onRequest: admin.check }, async (req, reply) => {
       const by = admin.callerOf(req);
       // The guard lets no request through without a caller; this keeps it so if that ever changes.
-      if (!by) return reply.code(403).send({ error: 'admin_forbidden', message: 'this route needs an admin credential' });
+      if (!by) throw new AdminForbiddenError('this route needs an admin credential');
       let set: { version: string };
       try {
         set = await editor.replace(req.body, by);
       } catch (e) {
-        if (!(e instanceof RulesError)) {
-          deps.logger.error(`rules not saved: ${maskPansInText((e as Error).message)}`);
-          return reply.code(500).send({ error: 'rules_not_saved', message: 'the rules could not be saved' });
-        }
-        const problems = e instanceof RuleSetError ? e.errors : [e];
-        return reply.code(400).send({
-          error: 'invalid_rules',
-          message: maskPansInText(e.message),
-          errors: problems.map((p) =>
-            p instanceof RuleExpressionError
-              ? { path: maskPansInText(p.path), column: p.column, reason: maskPansInText(p.reason) }
-              : { path: maskPansInText(p.path), reason: maskPansInText(p.reason) },
-          ),
-        });
+        // A RulesError is the document's fault (answered 400 with its problems); anything else is ours.
+        if (e instanceof RulesError) throw e;
+        throw new RulesNotSavedError({ cause: e });
       }
       return reply.code(200).send({ version: set.version });
     });
 
-    app.get<{ Querystring: { limit?: string } }>('/rules/audit', { onRequest: admin.check }, async (req, reply) => {
-      const limit = Number(req.query.limit ?? '100');
-      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_AUDIT) {
-        return reply.code(400).send({ error: 'bad_request', message: `limit must be an integer 1–${MAX_AUDIT}` });
-      }
+    const audit = { ...schema('GET', '/rules/audit'), onRequest: admin.check };
+    app.get<{ Querystring: { limit?: string | string[] } }>('/rules/audit', audit, async (req) => {
+      const limit = queryLimit(req.query.limit, MAX_AUDIT);
       const changes = await editor.changes(limit);
       return {
         changes: changes.map((c) => ({
@@ -391,57 +276,59 @@ export function buildApi(service: ApiService, deps: ApiOptions): FastifyInstance
     });
   }
 
-  app.get('/healthz', async () => ({
+  app.get('/healthz', schema('GET', '/healthz'), async () => ({
     status: 'ok',
     rules_version: await service.rulesVersion(),
     uptime_s: Math.round((Date.now() - started) / 1000),
   }));
 
-  return app;
+  app.get('/openapi.json', schema('GET', '/openapi.json'), async () => app.swagger());
 }
 
 /** The admin routes' `onRequest` hook, and the caller it let through for each request. */
 function adminGuard(deps: ApiOptions): {
-  check: (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
+  check: (req: FastifyRequest) => Promise<void>;
   callerOf: (req: FastifyRequest) => AdminCaller | undefined;
 } {
   const callers = new WeakMap<FastifyRequest, AdminCaller>();
   const access = deps.admin;
-  const refuse = async (req: FastifyRequest, reply: FastifyReply, status: 401 | 403, error: string, message: string) => {
+  const refuse = (req: FastifyRequest, error: AppError): never => {
     // The route's pattern, not the raw URL: nothing the client sent ends up in the log line.
-    deps.logger.warn(`admin request refused (${error}): ${req.method} ${req.routeOptions.url ?? ''} from ${req.ip}`);
-    await reply.code(status).send({ error, message });
+    deps.logger.warn(`admin request refused (${error.code}): ${req.method} ${req.routeOptions.url ?? ''} from ${req.ip}`);
+    throw error;
   };
-  let check: (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
+  let check: (req: FastifyRequest) => Promise<void>;
   if (access === undefined) {
-    check = (req, reply) =>
+    check = async (req) =>
       refuse(
         req,
-        reply,
-        403,
-        'admin_disabled',
-        'rule changes over HTTP are off: start fraudmini with --admin-key (or FRAUDMINI_ADMIN_KEY) and send that key ' +
-          'in the x-admin-key header, or edit the rules file, which is reloaded when it changes',
+        new AdminDisabledError(
+          'rule changes over HTTP are off: start fraudmini with --admin-key (or FRAUDMINI_ADMIN_KEY) and send that key ' +
+            'in the x-admin-key header, or edit the rules file, which is reloaded when it changes',
+        ),
       );
   } else if ('adminKey' in access) {
     const expected = sha256(access.adminKey);
     const credential = `admin-key sha256:${expected.toString('hex').slice(0, 8)}`;
-    check = async (req, reply) => {
-      if (!sameKey(req.headers['x-admin-key'], expected)) {
-        return refuse(req, reply, 401, 'admin_unauthorized', 'missing or wrong x-admin-key header');
-      }
+    check = async (req) => {
+      if (!sameKey(req.headers['x-admin-key'], expected)) refuse(req, new AdminUnauthorizedError());
       callers.set(req, { credential, remote: req.ip });
     };
   } else {
-    check = async (req, reply) => {
+    check = async (req) => {
       const caller = access.caller(req);
-      if (caller === undefined) {
-        return refuse(req, reply, 403, 'admin_forbidden', 'this route needs an admin identity (IAM-signed request)');
-      }
-      callers.set(req, { credential: caller, remote: req.ip });
+      if (caller === undefined) refuse(req, new AdminForbiddenError('this route needs an admin identity (IAM-signed request)'));
+      else callers.set(req, { credential: caller, remote: req.ip });
     };
   }
   return { check, callerOf: (req) => callers.get(req) };
+}
+
+/** A `limit` query parameter: an integer 1–`max`, 100 when absent. */
+function queryLimit(raw: string | string[] | undefined, max: number): number {
+  const limit = typeof raw === 'string' ? Number(raw) : raw === undefined ? 100 : Number.NaN;
+  if (!Number.isInteger(limit) || limit < 1 || limit > max) throw new BadRequestError(`limit must be an integer 1–${max}`);
+  return limit;
 }
 
 function sha256(text: string): Buffer {

@@ -7,7 +7,7 @@ import { FileRulesSource } from '../../src/adapters/local/FileRulesSource.js';
 import { readRulesChanges, SCHEMA_VERSION, SqliteStateStore } from '../../src/adapters/local/SqliteStateStore.js';
 import { BUNDLED_RULES } from '../../src/local/wiring.js';
 import { silentLogger } from '../../src/ports/Logger.js';
-import type { RulesChange } from '../../src/ports/RulesAudit.js';
+import type { RulesChange } from '../../src/core/rulesChange.js';
 import { tempDir } from '../helpers/fixtures.js';
 
 const ADMIN = { credential: 'admin-key sha256:0123abcd', remote: '192.0.2.10' };
@@ -50,10 +50,10 @@ describe('rules audit log in SQLite', () => {
     expect(readRulesChanges(path, 100)).toEqual([4, 3, 2, 1, 0].map(change));
   });
 
-  it(`upgrades a version 2 database to ${SCHEMA_VERSION}: adds the audit table and keeps the data`, () => {
+  it(`upgrades a version 2 database to ${SCHEMA_VERSION}: adds the audit table and keeps the data`, async () => {
     // Prepare: a current database with the audit table removed and the version put back to 2
     const store = new SqliteStateStore({ path });
-    store.setDeliveryCursor('webhook', 42);
+    await store.setDeliveryCursor('webhook', 42);
     store.close();
     const old = new Database(path);
     old.exec('DROP TABLE rules_audit');
@@ -66,7 +66,7 @@ describe('rules audit log in SQLite', () => {
 
     // Assess
     expect(upgraded.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
-    expect(upgraded.deliveryCursor('webhook')).toBe(42);
+    expect(await upgraded.deliveryCursor('webhook')).toBe(42);
     expect(upgraded.rulesChanges(10)).toEqual([change(0)]);
     upgraded.close();
   });

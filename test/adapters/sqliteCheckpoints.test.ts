@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteStateStore } from '../../src/adapters/local/SqliteStateStore.js';
-import type { DecidedItem } from '../../src/ports/StateStore.js';
+import type { DecidedItem } from '../../src/core/records.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { makeDecision, makeTx, T0 } from '../helpers/transactions.js';
 
@@ -42,7 +42,7 @@ describe('SqliteStateStore with a checkpoint thread', () => {
 
     // Act: 1,500 single-request commits (about 5 frames each: 7,500 frames with no checkpoint at all)
     for (let n = 0; n < 1500; n++) {
-      store.commit([decided(n)]);
+      await store.commit([decided(n)]);
       // Paced so that each pass covers 10 commits, however slow this machine's fsync is.
       await thread?.idle();
     }
@@ -50,7 +50,7 @@ describe('SqliteStateStore with a checkpoint thread', () => {
     // Assess: passes ran and the file stayed near its bound
     expect(thread?.passes).toBeGreaterThanOrEqual(140);
     expect(walFrames(path)).toBeLessThan(200 + 200);
-    expect(store.stats().decisions).toBe(1500);
+    expect((await store.stats()).decisions).toBe(1500);
     await store.stopCheckpoints();
     store.close();
     const reopened = new Database(path, { readonly: true });
@@ -62,12 +62,12 @@ describe('SqliteStateStore with a checkpoint thread', () => {
     // Prepare: a reader pins an old snapshot, so no pass can copy every frame and the WAL grows
     const { path, store } = open({ commitsPerPass: 10, restartFrames: 200 });
     const thread = store.checkpointThread;
-    store.commit([decided(0)]);
+    await store.commit([decided(0)]);
     const reader = new Database(path, { readonly: true });
     reader.exec('BEGIN');
     reader.prepare('SELECT count(*) FROM decisions').pluck().get();
     for (let n = 1; n < 200; n++) {
-      store.commit([decided(n)]);
+      await store.commit([decided(n)]);
       await thread?.idle();
     }
     const grown = thread?.lastPass?.log ?? 0;
@@ -77,14 +77,14 @@ describe('SqliteStateStore with a checkpoint thread', () => {
     reader.exec('COMMIT');
     reader.close();
     for (let n = 200; n < 400; n++) {
-      store.commit([decided(n)]);
+      await store.commit([decided(n)]);
       await thread?.idle();
     }
 
     // Assess: the writer's own checkpoint let the WAL start over from the top
     expect(thread?.restarts).toBeGreaterThan(0);
     expect(thread?.lastPass?.log).toBeLessThan(200);
-    expect(store.stats().decisions).toBe(400);
+    expect((await store.stats()).decisions).toBe(400);
     await store.stopCheckpoints();
     store.close();
   });
@@ -106,8 +106,8 @@ describe('SqliteStateStore with a checkpoint thread', () => {
     // Assess: the writer checkpoints itself again (SQLite's default threshold), and still commits
     expect(error.message).toContain('no checkpoints today');
     expect(store.db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
-    store.commit([decided(1)]);
-    expect(store.stats().decisions).toBe(1);
+    await store.commit([decided(1)]);
+    expect((await store.stats()).decisions).toBe(1);
     await store.stopCheckpoints();
     store.close();
   });

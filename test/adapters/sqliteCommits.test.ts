@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { INSERT_CHUNK, SqliteStateStore } from '../../src/adapters/local/SqliteStateStore.js';
 import { SqliteCommitError, SqliteWorkerBatchCommitter } from '../../src/adapters/local/SqliteWorkerBatchCommitter.js';
 import type { Decision, Outcome } from '../../src/core/scoring.js';
-import type { DecidedItem } from '../../src/ports/StateStore.js';
+import type { DecidedItem } from '../../src/core/records.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { makeTx, T0, testTokenizer } from '../helpers/transactions.js';
 
@@ -42,40 +42,40 @@ function range(from: number, count: number): DecidedItem[] {
 describe('SqliteStateStore.commit (multi-row inserts)', () => {
   it.each([0, 1, INSERT_CHUNK - 1, INSERT_CHUNK, INSERT_CHUNK + 1, 2 * INSERT_CHUNK + 37])(
     'stores every row of a batch of %i, each readable as it was committed',
-    (size) => {
+    async (size) => {
       // Prepare
       const store = new SqliteStateStore({ path: ':memory:' });
       const items = range(1, size);
 
       // Act
-      const alerts = store.commit(items);
+      const alerts = await store.commit(items);
 
       // Assess
-      expect(store.stats()).toMatchObject({ transactions: size, decisions: size, alerts: alerts.length });
+      expect(await store.stats()).toMatchObject({ transactions: size, decisions: size, alerts: alerts.length });
       for (const item of items) {
         expect(store.getTransactionRecord(item.transaction.transactionId)).toEqual(item.transaction);
-        expect(store.getTransaction(item.transaction.transactionId)?.decision).toEqual(item.decision);
+        expect((await store.getTransaction(item.transaction.transactionId))?.decision).toEqual(item.decision);
       }
       expect(alerts.map((a) => a.transaction_id)).toEqual(
         items.filter((i) => i.decision.outcome !== 'allow').map((i) => i.transaction.transactionId),
       );
-      expect(store.listAlerts({ afterId: 0, limit: 1000 })).toEqual(alerts);
+      expect(await store.listAlerts({ afterId: 0, limit: 1000 })).toEqual(alerts);
       expect([...store.replay()].map((t) => t.transactionId)).toEqual(items.map((i) => i.transaction.transactionId));
       store.close();
     },
   );
 
-  it('stores nothing of a batch that holds an id already stored', () => {
+  it('stores nothing of a batch that holds an id already stored', async () => {
     // Prepare
     const store = new SqliteStateStore({ path: ':memory:' });
-    store.commit(range(1, 10));
+    await store.commit(range(1, 10));
 
     // Act
-    const commit = () => store.commit(range(5, INSERT_CHUNK + 10));
+    const commit = store.commit(range(5, INSERT_CHUNK + 10));
 
     // Assess
-    expect(commit).toThrow(/UNIQUE/);
-    expect(store.stats().decisions).toBe(10);
+    await expect(commit).rejects.toThrow(/UNIQUE/);
+    expect((await store.stats()).decisions).toBe(10);
     store.close();
   });
 });
@@ -100,7 +100,7 @@ describe('SqliteWorkerBatchCommitter', () => {
   it('commits batches in order with their checkpoints, and shows queued decisions as pending', async () => {
     // Prepare
     const { store, commits } = open();
-    const file = store.beginFile('f.csv');
+    const file = await store.beginFile('f.csv');
     const first = range(1, 250);
     const second = range(251, 250);
 
@@ -113,16 +113,16 @@ describe('SqliteWorkerBatchCommitter', () => {
     // Assess
     expect((await pendingBefore)?.transaction_id).toBe('T000300');
     expect(commits.pending('T000300')).toBeUndefined();
-    expect(store.getFile(file.id)).toMatchObject({ rowsDone: 501, counts: { decided: 500, rejected: 1, rows: 501 } });
-    expect([...alertsA, ...alertsB]).toEqual(store.listAlerts({ afterId: 0, limit: 1000 }));
-    expect(store.getTransaction('T000500')?.decision).toEqual(second.at(-1)?.decision);
+    expect(await store.getFile(file.id)).toMatchObject({ rowsDone: 501, counts: { decided: 500, rejected: 1, rows: 501 } });
+    expect([...alertsA, ...alertsB]).toEqual(await store.listAlerts({ afterId: 0, limit: 1000 }));
+    expect((await store.getTransaction('T000500'))?.decision).toEqual(second.at(-1)?.decision);
     store.close();
   });
 
   it('surfaces a failed batch as an error and refuses the batches queued behind it', async () => {
     // Prepare: the second batch repeats an id of the first, so its insert fails in the worker
     const { store, commits } = open();
-    const file = store.beginFile('f.csv');
+    const file = await store.beginFile('f.csv');
 
     // Act
     const ok = commits.commit(range(1, 10), { fileId: file.id, rowsDone: 10, rejections: [], duplicates: 0 });
@@ -135,15 +135,15 @@ describe('SqliteWorkerBatchCommitter', () => {
     await expect(bad).rejects.toThrow(/UNIQUE/);
     await expect(behind).rejects.toThrow(/earlier batch/);
     expect(commits.pending('T000100')).toBeUndefined();
-    expect(store.getFile(file.id)?.rowsDone).toBe(10);
-    expect(store.stats().decisions).toBe(10);
+    expect((await store.getFile(file.id))?.rowsDone).toBe(10);
+    expect((await store.stats()).decisions).toBe(10);
 
     // Act: the next batch, after the caller has seen the failure, commits again
     await commits.commit(range(100, 10), { fileId: file.id, rowsDone: 30, rejections: [], duplicates: 0 });
 
     // Assess
-    expect(store.getFile(file.id)?.rowsDone).toBe(30);
-    expect(store.stats().decisions).toBe(20);
+    expect((await store.getFile(file.id))?.rowsDone).toBe(30);
+    expect((await store.stats()).decisions).toBe(20);
     store.close();
   });
 
@@ -157,7 +157,7 @@ describe('SqliteWorkerBatchCommitter', () => {
 
     // Assess: the batch queued before the cursor is committed, and the cursor reads back
     await expect(alerts).resolves.toHaveLength(5);
-    expect(store.deliveryCursor('jsonl')).toBe(8);
+    expect(await store.deliveryCursor('jsonl')).toBe(8);
     store.close();
   });
 
@@ -175,7 +175,7 @@ describe('SqliteWorkerBatchCommitter', () => {
     await expect(lost).rejects.toThrow(SqliteCommitError);
     expect(commits.pending('T000001')).toBeUndefined();
     await commits.commit(range(5000, 3));
-    expect(store.getTransaction('T005000')).toBeDefined();
+    expect(await store.getTransaction('T005000')).toBeDefined();
     store.close();
   });
 });

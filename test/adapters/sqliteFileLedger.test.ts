@@ -5,7 +5,7 @@ import { SqliteStateStore } from '../../src/adapters/local/SqliteStateStore.js';
 import { tempDir } from '../helpers/fixtures.js';
 
 describe('SqliteStateStore file ledger', () => {
-  it('registers a file whole or not at all when it dies between its two writes', () => {
+  it('registers a file whole or not at all when it dies between its two writes', async () => {
     // Prepare: a database whose work-key write fails, as a process killed after the insert would leave it
     const t = tempDir();
     const path = join(t.dir, 'fraudmini.db');
@@ -16,29 +16,29 @@ describe('SqliteStateStore file ledger', () => {
     const store = new SqliteStateStore({ path });
     try {
       // Act
-      expect(() => store.beginFile('tx.csv')).toThrow('killed');
+      await expect(store.beginFile('tx.csv')).rejects.toThrow('killed');
 
       // Assess: no entry without a work key (a restart would take the data dir itself for the file)
-      expect(store.unfinishedFiles()).toEqual([]);
+      expect(await store.unfinishedFiles()).toEqual([]);
     } finally {
       store.close();
       t.cleanup();
     }
   });
 
-  it('gives each registered file its own work key under processing/', () => {
+  it('gives each registered file its own work key under processing/', async () => {
     // Prepare
     const t = tempDir();
     const store = new SqliteStateStore({ path: join(t.dir, 'fraudmini.db') });
     try {
       // Act
-      const a = store.beginFile('tx.csv');
-      const b = store.beginFile('tx.csv');
+      const a = await store.beginFile('tx.csv');
+      const b = await store.beginFile('tx.csv');
 
       // Assess
       expect(a.workKey).toBe(`processing/${a.id}-tx.csv`);
       expect(b.workKey).toBe(`processing/${b.id}-tx.csv`);
-      expect(store.unfinishedFiles().map((f) => f.workKey)).toEqual([a.workKey, b.workKey]);
+      expect((await store.unfinishedFiles()).map((f) => f.workKey)).toEqual([a.workKey, b.workKey]);
     } finally {
       store.close();
       t.cleanup();

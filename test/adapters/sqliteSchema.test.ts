@@ -7,7 +7,7 @@ import { SCHEMA_VERSION, SqliteSchemaError, SqliteStateStore } from '../../src/a
 import type { Decision } from '../../src/core/scoring.js';
 import type { Transaction } from '../../src/core/transaction.js';
 import { transactionView } from '../../src/core/views.js';
-import type { DecidedItem } from '../../src/ports/StateStore.js';
+import type { DecidedItem } from '../../src/core/records.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { makeDecision, T0, testTokenizer } from '../helpers/transactions.js';
@@ -98,20 +98,20 @@ describe('SqliteStateStore schema', () => {
   let cleanup = () => {};
   afterEach(() => cleanup());
 
-  it('reads back every stored transaction and decision as committed, keys in the same order, through every reader', () => {
-    fc.assert(
-      fc.property(fc.uniqueArray(item, { selector: (i) => i.transaction.transactionId, maxLength: 20 }), (items) => {
+  it('reads back every stored transaction and decision as committed, keys in the same order, through every reader', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uniqueArray(item, { selector: (i) => i.transaction.transactionId, maxLength: 20 }), async (items) => {
         // Prepare
         const store = new SqliteStateStore({ path: ':memory:' });
 
         // Act
-        store.commit(items);
-        for (const i of items) store.setLabel(i.transaction.transactionId, 1, i.transaction.timestamp + 1);
+        await store.commit(items);
+        for (const i of items) await store.putLabel(i.transaction.transactionId, 1, i.transaction.timestamp + 1);
 
         // Assess
-        const found = store.findDecisions(items.map((i) => i.transaction.transactionId));
+        const found = await store.findDecisions(items.map((i) => i.transaction.transactionId));
         for (const { transaction: tx, decision: d } of items) {
-          const stored = store.getTransaction(tx.transactionId);
+          const stored = await store.getTransaction(tx.transactionId);
           expect(JSON.stringify(stored?.decision)).toBe(JSON.stringify(d));
           expect(JSON.stringify(stored?.transaction)).toBe(JSON.stringify(transactionView(tx)));
           expect(store.getTransactionRecord(tx.transactionId)).toStrictEqual(tx);
@@ -125,7 +125,7 @@ describe('SqliteStateStore schema', () => {
     );
   });
 
-  it('stores no ten card digits in a row: BIN and last 4 live only in the masked form', () => {
+  it('stores no ten card digits in a row: BIN and last 4 live only in the masked form', async () => {
     // Prepare
     const t = tempDir();
     cleanup = t.cleanup;
@@ -136,7 +136,7 @@ describe('SqliteStateStore schema', () => {
     const d = makeDecision({ transaction_id: 't', rules_version: 'v' });
 
     // Act
-    store.commit([{ transaction: tx, decision: d }]);
+    await store.commit([{ transaction: tx, decision: d }]);
     store.db.pragma('wal_checkpoint(TRUNCATE)');
     store.close();
 
@@ -147,7 +147,7 @@ describe('SqliteStateStore schema', () => {
     again.close();
   });
 
-  it(`creates version ${SCHEMA_VERSION} in a new database and opens it again`, () => {
+  it(`creates version ${SCHEMA_VERSION} in a new database and opens it again`, async () => {
     // Prepare
     const t = tempDir();
     cleanup = t.cleanup;
@@ -159,7 +159,7 @@ describe('SqliteStateStore schema', () => {
 
     // Assess
     expect(again.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
-    expect(again.stats().transactions).toBe(0);
+    expect((await again.stats()).transactions).toBe(0);
     again.close();
   });
 

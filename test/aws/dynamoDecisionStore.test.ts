@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDecisionStore } from '../../src/adapters/aws/DynamoDecisionStore.js';
 import type { Decision, Outcome } from '../../src/core/scoring.js';
-import type { DecidedItem } from '../../src/ports/StateStore.js';
+import type { DecidedItem } from '../../src/core/records.js';
 import { makeTx } from '../helpers/transactions.js';
 import { emulatorClients, uniqueName } from './clients.js';
 import { createTables, type TableNames } from './dynamoTables.js';

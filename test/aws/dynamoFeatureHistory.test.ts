@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DynamoFeatureHistory } from '../../src/adapters/aws/DynamoFeatureHistory.js';
+import { historyHorizonMs, replayHistory } from '../../src/core/featureHistory.js';
 import {
   ENTITIES,
   type Features,
@@ -103,7 +104,7 @@ describe('DynamoFeatureHistory', () => {
     const local: unknown[] = [];
     for (const [k, batch] of all.entries()) {
       const fresh = new FeatureWindows(options());
-      await h.load(batch, fresh);
+      replayHistory(await h.load(batch, historyHorizonMs(fresh)), fresh);
       for (const tx of batch) {
         remote.push(fingerprint(tx, fresh.observe(tx)));
         local.push(fingerprint(tx, reference.observe(tx)));
@@ -182,7 +183,7 @@ describe('DynamoFeatureHistory', () => {
     await h.label(old, 1, knownAt);
     // Act
     const fresh = new FeatureWindows(options());
-    await h.load(later, fresh);
+    replayHistory(await h.load(later, historyHorizonMs(fresh)), fresh);
     const remote = later.map((tx) => fresh.observe(tx));
     const local = later.map((tx) => reference.observe(tx));
     // Assess: the label counts as it does in memory, from its known time on
@@ -202,16 +203,16 @@ describe('DynamoFeatureHistory', () => {
       makeTx({ transactionId: `rd-${i}`, accountId: 'rd-acc', terminalId: 'rd-term', timestamp: Date.UTC(2024, 3, 1) + i * 20_000 }),
     );
     const first = new FeatureWindows();
-    await h.load(batch, first);
+    replayHistory(await h.load(batch, historyHorizonMs(first)), first);
     const once = batch.map((tx) => fingerprint(tx, first.observe(tx)));
     await h.append(batch);
     // Act: the same batch again (re-delivery), and again after a second append
     const again = new FeatureWindows();
-    await h.load(batch, again);
+    replayHistory(await h.load(batch, historyHorizonMs(again)), again);
     const twice = batch.map((tx) => fingerprint(tx, again.observe(tx)));
     await h.append(batch);
     const third = new FeatureWindows();
-    await h.load(batch.slice(10, 20), third);
+    replayHistory(await h.load(batch.slice(10, 20), historyHorizonMs(third)), third);
     // Assess
     expect(twice).toEqual(once);
     expect(featureValue(third.observe(batch[10] as Transaction), 'account', '1h', 'count', 0)).toBe(11);
@@ -234,7 +235,7 @@ describe('DynamoFeatureHistory', () => {
     await h.append([...txs, txs[0] as Transaction]);
     const fresh = new FeatureWindows();
     const probe = makeTx({ transactionId: 'bw-probe', accountId: 'bw-acc', merchant: 'bw-merchant', timestamp: Date.UTC(2024, 4, 1) + 59_500 });
-    await h.load([probe], fresh);
+    replayHistory(await h.load([probe], historyHorizonMs(fresh)), fresh);
     const f = fresh.observe(probe);
     // Assess: all 60 events (and the probe) seen once, on account and merchant alike
     expect(featureValue(f, 'account', '1h', 'count', 0)).toBe(61);

@@ -1,8 +1,8 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DynamoIngestCheckpoints } from '../../src/adapters/aws/DynamoIngestCheckpoints.js';
-import type { IngestCheckpoint } from '../../src/ports/AsyncStateStore.js';
-import { RECEIPT_REJECTION_LIMIT, type Rejection } from '../../src/pipeline/receipt.js';
+import type { IngestCheckpoint } from '../../src/ports/IngestCheckpoints.js';
+import { RECEIPT_REJECTION_LIMIT, type Rejection } from '../../src/core/receipt.js';
 import { emulatorClients, uniqueName } from './clients.js';
 import { createTables, type TableNames } from './dynamoTables.js';
 

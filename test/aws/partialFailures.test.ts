@@ -25,7 +25,7 @@ import { handler as scoreHandler } from '../../src/handlers/score.js';
 import { decisionStore } from '../../src/handlers/stores.js';
 import { handler as streamHandler } from '../../src/handlers/stream.js';
 import { handler as tableStreamHandler } from '../../src/handlers/tableStream.js';
-import { packAlertMessages, packMessages } from '../../src/pipeline/handoff.js';
+import { packAlertMessages, packMessages } from '../../src/adapters/aws/queueMessages.js';
 import { makeAlert } from '../helpers/alerts.js';
 import { HEADER, TEST_PANS } from '../helpers/fixtures.js';
 import { makeTx, money } from '../helpers/transactions.js';

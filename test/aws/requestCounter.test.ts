@@ -9,7 +9,7 @@ import { attachRequestCounter, RequestCounter } from '../../src/adapters/aws/req
 import { S3ObjectStore } from '../../src/adapters/aws/S3ObjectStore.js';
 import { SnsAlertSink } from '../../src/adapters/aws/SnsAlertSink.js';
 import { SqsTransactionQueue } from '../../src/adapters/aws/SqsTransactionQueue.js';
-import { packMessages } from '../../src/pipeline/handoff.js';
+import { packMessages } from '../../src/adapters/aws/queueMessages.js';
 import type { QueuedTransaction } from '../../src/ports/TransactionQueue.js';
 import { makeAlert } from '../helpers/alerts.js';
 import { makeTx } from '../helpers/transactions.js';

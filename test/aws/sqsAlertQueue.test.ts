@@ -2,7 +2,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SqsAlertQueue } from '../../src/adapters/aws/SqsAlertQueue.js';
 import type { Alert } from '../../src/core/views.js';
-import { decodeAlertMessage, packAlertMessages } from '../../src/pipeline/handoff.js';
+import { decodeAlertMessage, packAlertMessages } from '../../src/adapters/aws/queueMessages.js';
 import { makeAlert } from '../helpers/alerts.js';
 import { createQueue, drainQueue, emulatorClients, uniqueName } from './clients.js';
 

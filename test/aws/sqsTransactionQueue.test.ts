@@ -2,7 +2,7 @@ import type { SendMessageBatchCommandInput, SendMessageBatchCommandOutput, SQSCl
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SqsSendError } from '../../src/adapters/aws/sqsBatch.js';
 import { SqsTransactionQueue } from '../../src/adapters/aws/SqsTransactionQueue.js';
-import { decodeMessage, packMessages } from '../../src/pipeline/handoff.js';
+import { decodeMessage, packMessages } from '../../src/adapters/aws/queueMessages.js';
 import type { QueuedTransaction } from '../../src/ports/TransactionQueue.js';
 import { makeTx, T0, testTokenizer } from '../helpers/transactions.js';
 import { createQueue, drainQueue, emulatorClients, uniqueName } from './clients.js';

@@ -5,7 +5,7 @@ import type { ModelFile } from '../../src/core/model/model.js';
 import type { Decision } from '../../src/core/scoring.js';
 import type { BacktestReport, HitStats } from '../../src/pipeline/backtest.js';
 import type { EvaluationReport } from '../../src/pipeline/evaluate.js';
-import type { Receipt } from '../../src/pipeline/receipt.js';
+import type { Receipt } from '../../src/core/receipt.js';
 import { lines, ROOT, type Run, runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/fixtures.js';
 

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Decision } from '../../src/core/scoring.js';
-import type { Receipt } from '../../src/pipeline/receipt.js';
+import type { Receipt } from '../../src/core/receipt.js';
 import { lines, ROOT, type Run, runCli } from '../helpers/cli.js';
 import { type ScenarioFile, scenarioFile, TEST_PANS, tempDir } from '../helpers/fixtures.js';
 

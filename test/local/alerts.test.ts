@@ -15,7 +15,7 @@ import type { Alert } from '../../src/core/views.js';
 import { AlertDispatcher } from '../../src/local/AlertDispatcher.js';
 import type { AlertSink } from '../../src/ports/AlertSink.js';
 import type { Logger } from '../../src/ports/Logger.js';
-import type { DecidedItem } from '../../src/ports/StateStore.js';
+import type { DecidedItem } from '../../src/core/records.js';
 import { TEST_PANS, tempDir } from '../helpers/fixtures.js';
 import { makeTx, T0, TEST_KEY } from '../helpers/transactions.js';
 
@@ -47,7 +47,7 @@ function decided(n: number, outcome: Outcome): DecidedItem {
 }
 
 /** Commits items `from..to` (inclusive); every third is allowed, the rest alert. */
-function commitRange(store: SqliteStateStore, from: number, to: number): Alert[] {
+function commitRange(store: SqliteStateStore, from: number, to: number): Promise<Alert[]> {
   const items: DecidedItem[] = [];
   for (let n = from; n <= to; n++) items.push(decided(n, n % 3 === 0 ? 'allow' : n % 3 === 1 ? 'review' : 'block'));
   return store.commit(items);
@@ -72,9 +72,9 @@ function captureOut(): { out: PassThrough; text: () => string } {
   return { out, text: () => Buffer.concat(chunks).toString('utf8') };
 }
 
-async function waitFor(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
   const until = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }
@@ -155,30 +155,30 @@ describe('AlertDispatcher', () => {
       () => store.close(),
       t.cleanup,
     );
-    const first = commitRange(store, 1, 9);
+    const first = await commitRange(store, 1, 9);
 
     // Act: one pass while the webhook is down
     await dispatcher.flush();
 
     // Assess: the webhook failed, the file and the console already have every alert
     expect(receiver.requests.map((r) => r.status)).toEqual([500]);
-    expect(store.deliveryCursor('webhook')).toBe(0);
+    expect(await store.deliveryCursor('webhook')).toBe(0);
     expect(jsonlIds(jsonlPath)).toEqual(first.map((a) => a.id));
-    expect(store.deliveryCursor('jsonl')).toBe(first.at(-1)?.id);
+    expect(await store.deliveryCursor('jsonl')).toBe(first.at(-1)?.id);
     expect(screen.text().trim().split('\n')).toHaveLength(first.length);
     expect(logger.lines.some((l) => l.startsWith('warn alert sink webhook failed (webhook answered 500)'))).toBe(true);
 
     // Act: more alerts arrive while it is still backing off; the dispatcher keeps retrying
-    const second = commitRange(store, 10, 15);
+    const second = await commitRange(store, 10, 15);
     dispatcher.start(5);
     const all = [...first, ...second].map((a) => a.id);
-    await waitFor(() => store.deliveryCursor('webhook') === all.at(-1), 'the webhook to catch up');
+    await waitFor(async () => (await store.deliveryCursor('webhook')) === all.at(-1), 'the webhook to catch up');
 
     // Assess: nothing lost, nothing twice, in id order, after exactly two failures
     expect(all).toHaveLength(10);
     expect(receiver.requests.filter((r) => r.status === 500)).toHaveLength(2);
     expect(acceptedIds(receiver.requests)).toEqual(all);
-    expect(store.deliveryCursor('webhook')).toBe(all.at(-1));
+    expect(await store.deliveryCursor('webhook')).toBe(all.at(-1));
     const ok = receiver.requests.filter((r) => r.status === 200);
     for (const r of ok) {
       const ids = (JSON.parse(r.body) as { alerts: Alert[] }).alerts.map((a) => a.id);
@@ -208,10 +208,10 @@ describe('AlertDispatcher', () => {
       },
     };
     const dispatcher = new AlertDispatcher({ outbox: store, sinks: [slow], logger: recordingLogger() });
-    const first = commitRange(store, 1, 3);
+    const first = await commitRange(store, 1, 3);
     dispatcher.kick();
     await waitFor(() => calls === 1, 'the first delivery to start');
-    const second = commitRange(store, 4, 6);
+    const second = await commitRange(store, 4, 6);
 
     // Act
     let flushed = false;
@@ -227,7 +227,7 @@ describe('AlertDispatcher', () => {
     expect(flushedBeforeRelease).toBe(false);
     const all = [...first, ...second].map((a) => a.id);
     expect(delivered).toEqual(all);
-    expect(store.deliveryCursor('slow')).toBe(all.at(-1));
+    expect(await store.deliveryCursor('slow')).toBe(all.at(-1));
   });
 
   it('does not move a sink cursor when its delivery throws', async () => {
@@ -242,13 +242,13 @@ describe('AlertDispatcher', () => {
     };
     const logger = recordingLogger();
     const dispatcher = new AlertDispatcher({ outbox: store, sinks: [failing], logger, baseBackoffMs: 10 });
-    commitRange(store, 1, 4);
+    await commitRange(store, 1, 4);
 
     // Act
     await dispatcher.flush();
 
     // Assess
-    expect(store.deliveryCursor('broken')).toBe(0);
+    expect(await store.deliveryCursor('broken')).toBe(0);
     expect(logger.lines.some((l) => l.includes('alert sink broken failed (disk full)'))).toBe(true);
   });
 });
@@ -262,7 +262,7 @@ describe('JsonlAlertSink', () => {
     const t = tempDir();
     cleanup = t.cleanup;
     const store = new SqliteStateStore({ path: ':memory:' });
-    const alerts = commitRange(store, 1, 12);
+    const alerts = await commitRange(store, 1, 12);
     store.close();
     const path = join(t.dir, 'alerts.jsonl');
     await new JsonlAlertSink(path).deliver(alerts.slice(0, 5));
@@ -283,7 +283,7 @@ describe('JsonlAlertSink', () => {
     const t = tempDir();
     cleanup = t.cleanup;
     const store = new SqliteStateStore({ path: ':memory:' });
-    const alerts = commitRange(store, 1, 6);
+    const alerts = await commitRange(store, 1, 6);
     store.close();
     const path = join(t.dir, 'alerts.jsonl');
     await new JsonlAlertSink(path).deliver(alerts.slice(0, 2));
@@ -301,7 +301,7 @@ describe('JsonlAlertSink', () => {
     const t = tempDir();
     cleanup = t.cleanup;
     const store = new SqliteStateStore({ path: ':memory:' });
-    const alerts = commitRange(store, 1, 6);
+    const alerts = await commitRange(store, 1, 6);
     store.close();
     const path = join(t.dir, 'alerts.jsonl');
     writeFileSync(path, `${JSON.stringify(alerts[0])}\n${JSON.stringify(alerts[1])}`);
@@ -318,7 +318,7 @@ describe('ConsoleAlertSink', () => {
   it('prints up to maxLines alerts and summarises the rest in one line', async () => {
     // Prepare
     const store = new SqliteStateStore({ path: ':memory:' });
-    const alerts = commitRange(store, 1, 30);
+    const alerts = await commitRange(store, 1, 30);
     store.close();
     const { out, text } = captureOut();
     const sink = new ConsoleAlertSink({ out, maxLines: 5 });
@@ -337,7 +337,7 @@ describe('ConsoleAlertSink', () => {
   it('prints no summary when the alerts fit', async () => {
     // Prepare
     const store = new SqliteStateStore({ path: ':memory:' });
-    const alerts = commitRange(store, 1, 4);
+    const alerts = await commitRange(store, 1, 4);
     store.close();
     const { out, text } = captureOut();
 
@@ -382,13 +382,13 @@ describe('alert payloads', () => {
     const items = TEST_PANS.map((_, i) => decided(i * 3 + 1, 'review'));
 
     // Act
-    const alerts = store.commit(items);
+    const alerts = await store.commit(items);
     await dispatcher.flush();
 
     // Assess
     expect(alerts).toHaveLength(TEST_PANS.length);
     const outputs = {
-      outbox: JSON.stringify(store.listAlerts({ afterId: 0, limit: 100 })),
+      outbox: JSON.stringify(await store.listAlerts({ afterId: 0, limit: 100 })),
       webhook: receiver.requests.map((r) => r.body).join('\n'),
       jsonl: readFileSync(jsonlPath, 'utf8'),
       console: text(),

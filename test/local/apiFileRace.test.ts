@@ -32,11 +32,11 @@ describe('local runtime: one transaction by file and by POST at the same moment'
       state.close();
       t.cleanup();
     };
-    const fileId = state.beginFile('tx.csv').id;
+    const fileId = (await state.beginFile('tx.csv')).id;
     const fromFile: Decision = makeDecision({ transaction_id: 'X1', score: 12.5 });
     let fileBatch: Promise<unknown> | undefined;
     const app = buildServer({
-      state,
+      decisions: state,
       features: new FeatureWindows(),
       rules: () => loadRulesFile(BUNDLED_RULES),
       tokenizer: testTokenizer(),
@@ -73,6 +73,6 @@ describe('local runtime: one transaction by file and by POST at the same moment'
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ duplicate: true, decision: { score: fromFile.score } });
     expect(file).toBe('stored');
-    expect(state.findDecisions(['X1']).get('X1')?.score).toBe(fromFile.score);
+    expect((await state.findDecisions(['X1'])).get('X1')?.score).toBe(fromFile.score);
   });
 });

@@ -22,7 +22,7 @@ import { createPanTokenizer } from '../../src/core/pan.js';
 import { BUNDLED_RULES, createLocalRuntime, type LocalWiring } from '../../src/local/wiring.js';
 import { claimFile, processFile } from '../../src/pipeline/processFile.js';
 import { type Logger, silentLogger } from '../../src/ports/Logger.js';
-import type { Receipt } from '../../src/pipeline/receipt.js';
+import type { Receipt } from '../../src/core/receipt.js';
 import { tempDir } from '../helpers/fixtures.js';
 
 /**
@@ -258,8 +258,9 @@ describe(`disk full (${KIND})`, () => {
     const rules = new FileRulesSource(BUNDLED_RULES, silentLogger);
     const deps = {
       objects,
-      state,
+      decisions: state,
       ledger: state,
+      commits: state,
       features: new FeatureWindows(),
       rules: () => rules.current(),
       tokenizer: createPanTokenizer('test-key-0123456789abcdef'),
@@ -277,7 +278,7 @@ describe(`disk full (${KIND})`, () => {
         (e: unknown) => (e as NodeJS.ErrnoException).code,
       );
       objects.full = false;
-      const resumed = state.unfinishedFiles();
+      const resumed = await state.unfinishedFiles();
       const receipt = resumed[0] ? await processFile(resumed[0], deps) : undefined;
 
       // Assess
@@ -287,7 +288,7 @@ describe(`disk full (${KIND})`, () => {
       expect(receipt?.error).toMatch(/header has no column/);
       expect(JSON.parse(readFileSync(join(t.dir, 'failed', 'bad.receipt.json'), 'utf8')).status).toBe('failed');
       expect(readdirSync(join(t.dir, 'processing'))).toEqual([]);
-      expect(state.getFile(file.id)?.status).toBe('failed');
+      expect((await state.getFile(file.id))?.status).toBe('failed');
     } finally {
       state.close();
       t.cleanup();

@@ -9,7 +9,7 @@ import { FeatureWindows } from '../../src/core/features.js';
 import { createPanTokenizer } from '../../src/core/pan.js';
 import { BUNDLED_RULES, createLocalRuntime, type LocalWiring } from '../../src/local/wiring.js';
 import { claimFile, type FileProcessorDeps, processFile } from '../../src/pipeline/processFile.js';
-import type { Receipt } from '../../src/pipeline/receipt.js';
+import type { Receipt } from '../../src/core/receipt.js';
 import type { FileRecord } from '../../src/ports/FileLedger.js';
 import { silentLogger } from '../../src/ports/Logger.js';
 import { tempDir } from '../helpers/fixtures.js';
@@ -45,7 +45,7 @@ class FinishHookStore extends FolderObjectStore {
   }
 }
 
-describe('half-written and changing inbox files', () => {
+describe('half-written and changing inbox files', async () => {
   let cleanup = () => {};
   let state: SqliteStateStore | undefined;
   let wiring: LocalWiring | undefined;
@@ -67,8 +67,9 @@ describe('half-written and changing inbox files', () => {
       dir: t.dir,
       deps: {
         objects: new FinishHookStore({ root: t.dir }),
-        state,
+        decisions: state,
         ledger: state,
+        commits: state,
         features: new FeatureWindows(),
         rules: () => rules.current(),
         tokenizer: createPanTokenizer('test-key-0123456789abcdef'),
@@ -94,7 +95,7 @@ describe('half-written and changing inbox files', () => {
     closeSync(fd);
   }
 
-  const amountOf = (id: string): number | undefined => state?.getTransaction(id)?.transaction.amount;
+  const amountOf = async (id: string): Promise<number | undefined> => (await state?.getTransaction(id))?.transaction.amount;
 
   it('inbox: a writer that pauses mid-line gets its whole line and every row after it stored', async () => {
     // Prepare: a runtime polling every 20 ms, and a writer that keeps its file open
@@ -120,8 +121,8 @@ describe('half-written and changing inbox files', () => {
     expect(r.status).toBe('processed');
     expect(r.counts.rows).toBe(6);
     state = new SqliteStateStore({ path: join(t.dir, 'fraudmini.db') });
-    expect(amountOf('T4')).toBe(12500);
-    expect(amountOf('T6')).toBe(10);
+    expect(await amountOf('T4')).toBe(12500);
+    expect(await amountOf('T6')).toBe(10);
   });
 
   it('read: an unterminated last line is not a row until the file has held still', async () => {
@@ -138,8 +139,8 @@ describe('half-written and changing inbox files', () => {
     // Assess
     expect(receipt.status).toBe('processed');
     expect(receipt.counts.rows).toBe(5);
-    expect(amountOf('T4')).toBe(12500);
-    expect(amountOf('T5')).toBe(10);
+    expect(await amountOf('T4')).toBe(12500);
+    expect(await amountOf('T5')).toBe(10);
   });
 
   it('read: rows appended while the file is read are read too', async () => {
@@ -162,7 +163,7 @@ describe('half-written and changing inbox files', () => {
     expect(receipt.status).toBe('processed');
     expect(receipt.counts.rows).toBe(9);
     expect(receipt.counts.decided).toBe(9);
-    for (let i = 1; i <= 9; i++) expect(amountOf(`T${i}`), `T${i}`).toBe(10);
+    for (let i = 1; i <= 9; i++) expect(await amountOf(`T${i}`), `T${i}`).toBe(10);
   });
 
   it('finish: rows appended after the read, before the raw file is removed, are processed and in the copy', async () => {
@@ -177,7 +178,7 @@ describe('half-written and changing inbox files', () => {
     // Assess
     expect(receipt.status).toBe('processed');
     expect(receipt.counts.rows).toBe(7);
-    for (let i = 1; i <= 7; i++) expect(amountOf(`T${i}`), `T${i}`).toBe(10);
+    for (let i = 1; i <= 7; i++) expect(await amountOf(`T${i}`), `T${i}`).toBe(10);
     const copy = readFileSync(join(dir, 'processed', 'tx.csv'), 'utf8');
     expect(copy.trimEnd().split('\n')).toHaveLength(8);
     expect(readdirSync(join(dir, 'processed')).sort()).toEqual(['tx.csv', 'tx.receipt.json']);

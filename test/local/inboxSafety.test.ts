@@ -73,8 +73,8 @@ describe('inbox safety: only regular files of the inbox are read', () => {
     // Assess: nothing but the good file was processed, nothing secret is anywhere
     expect(receipts).toEqual(['zz-good.csv']);
     const db = new SqliteStateStore({ path: join(t.dir, 'fraudmini.db') });
-    expect(db.getTransaction('SECRET1')).toBeUndefined();
-    expect(db.getTransaction('GOOD1')).toBeDefined();
+    expect(await db.getTransaction('SECRET1')).toBeUndefined();
+    expect(await db.getTransaction('GOOD1')).toBeDefined();
     db.close();
     for (const folder of ['processed', 'failed', 'processing']) {
       expect(filesMentioning(join(t.dir, folder), 'SECRET')).toEqual([]);
@@ -114,8 +114,9 @@ describe('processFile: a raw file swapped after it was claimed', () => {
       dir: t.dir,
       deps: {
         objects: new FolderObjectStore({ root: t.dir }),
-        state,
+        decisions: state,
         ledger: state,
+        commits: state,
         features: new FeatureWindows(),
         rules: () => rules.current(),
         tokenizer: createPanTokenizer('test-key-0123456789abcdef'),
@@ -143,7 +144,7 @@ describe('processFile: a raw file swapped after it was claimed', () => {
     // Assess
     expect(receipt.status).toBe('failed');
     expect(receipt.error).toMatch(reason);
-    expect(state?.getTransaction('SECRET1')).toBeUndefined();
+    expect(await state?.getTransaction('SECRET1')).toBeUndefined();
     expect(filesMentioning(join(dir, 'failed'), 'SECRET')).toEqual([]);
     expect(readFileSync(join(dir, 'secret.csv'), 'utf8')).toBe(SECRET_CSV);
     expect(existsSync(raw)).toBe(false);

@@ -26,8 +26,9 @@ describe('processFile output names', () => {
     const rules = new FileRulesSource(BUNDLED_RULES, silentLogger);
     deps = {
       objects: new FolderObjectStore({ root: dir }),
-      state,
+      decisions: state,
       ledger: state,
+      commits: state,
       features: new FeatureWindows(),
       rules: () => rules.current(),
       tokenizer: createPanTokenizer('test-key-0123456789abcdef'),
@@ -95,10 +96,10 @@ describe('processFile output names', () => {
     const first = await runFile('again.csv', csvOf('ONE'));
     const second = await runFile('again.csv', csvOf('TWO'));
     const before = readdirSync(join(dir, 'processed')).sort();
-    state.setStatus(second.id, 'finalizing');
+    await state.setStatus(second.id, 'finalizing');
 
     // Act
-    await processFile(state.getFile(second.id) ?? second, deps);
+    await processFile(await state.getFile(second.id) ?? second, deps);
 
     // Assess
     expect(readdirSync(join(dir, 'processed')).sort()).toEqual(before);

@@ -15,7 +15,8 @@ import { maskedCsv } from '../../src/pipeline/maskedCopy.js';
 import { claimedInboxKey, claimFile, type FileProcessorDeps, maskedCopyKey, maskFileName, processFile } from '../../src/pipeline/processFile.js';
 import type { FileRecord } from '../../src/ports/FileLedger.js';
 import { silentLogger } from '../../src/ports/Logger.js';
-import type { BatchCommitter, DecidedItem } from '../../src/ports/StateStore.js';
+import type { DecidedItem } from '../../src/core/records.js';
+import type { BatchCommitter } from '../../src/ports/BatchCommitter.js';
 import { HEADER, scenarioFile, TEST_PANS, tempDir } from '../helpers/fixtures.js';
 import { canaries, leakedPans, nameSafe } from '../security/panShapes.js';
 
@@ -31,8 +32,9 @@ describe('processFile (local pipeline over SQLite and a folder)', () => {
     const rules = new FileRulesSource(BUNDLED_RULES, silentLogger);
     deps = {
       objects: new FolderObjectStore({ root: dir }),
-      state,
+      decisions: state,
       ledger: state,
+      commits: state,
       features: new FeatureWindows(),
       rules: () => rules.current(),
       tokenizer: createPanTokenizer('test-key-0123456789abcdef'),
@@ -84,7 +86,7 @@ describe('processFile (local pipeline over SQLite and a folder)', () => {
       expect(r.column).not.toBe('');
       expect(r.reason.length).toBeGreaterThan(3);
     }
-    expect(state.stats().decisions).toBe(1996);
+    expect((await state.stats()).decisions).toBe(1996);
     const saved = JSON.parse(readFileSync(join(dir, 'processed/tx.receipt.json'), 'utf8'));
     expect(saved.counts).toEqual(receipt.counts);
     expect(readdirSync(join(dir, 'inbox'))).toEqual([]);
@@ -103,7 +105,7 @@ describe('processFile (local pipeline over SQLite and a folder)', () => {
     for (const [rule, ids] of Object.entries(f.expected)) {
       expect(ids.length).toBeGreaterThan(0);
       for (const id of ids) {
-        const found = state.getTransaction(id);
+        const found = await state.getTransaction(id);
         expect(found, id).toBeDefined();
         expect(
           found?.decision.reasons.map((r) => r.rule),
@@ -181,7 +183,7 @@ describe('processFile (local pipeline over SQLite and a folder)', () => {
     expect(readdirSync(join(dir, 'processing'))).toEqual([file.workKey.slice('processing/'.length)]);
 
     // Act
-    const receipt = await processFile(state.getFile(file.id) ?? file, partial);
+    const receipt = await processFile(await state.getFile(file.id) ?? file, partial);
 
     // Assess
     expect(receipt.counts.rows).toBe(1000);
@@ -208,11 +210,11 @@ describe('processFile (local pipeline over SQLite and a folder)', () => {
       },
     };
     await expect(processFile(file, { ...deps, objects: crashing })).rejects.toThrow('simulated crash');
-    expect(state.getFile(file.id)?.status).toBe('finalizing');
+    expect((await state.getFile(file.id))?.status).toBe('finalizing');
     rmSync(join(dir, 'processed/tx.csv'));
 
     // Act
-    const receipt = await processFile(state.getFile(file.id) ?? file, deps);
+    const receipt = await processFile(await state.getFile(file.id) ?? file, deps);
 
     // Assess
     expect(receipt.status).toBe('processed');
@@ -223,7 +225,7 @@ describe('processFile (local pipeline over SQLite and a folder)', () => {
     // Prepare
     const f = scenarioFile(300, 0);
     await processFile(await drop('tx.csv', f.csv), deps);
-    const before = state.stats();
+    const before = await state.stats();
 
     // Act
     const again = await processFile(await drop('tx.csv', f.csv), deps);
@@ -231,8 +233,8 @@ describe('processFile (local pipeline over SQLite and a folder)', () => {
     // Assess
     expect(again.counts.decided).toBe(0);
     expect(again.counts.duplicates).toBe(300);
-    expect(state.stats().decisions).toBe(before.decisions);
-    expect(state.stats().alerts).toBe(before.alerts);
+    expect((await state.stats()).decisions).toBe(before.decisions);
+    expect((await state.stats()).alerts).toBe(before.alerts);
     expect(readdirSync(join(dir, 'processed')).sort()).toEqual(
       ['tx.2.csv', 'tx.2.receipt.json', 'tx.csv', 'tx.receipt.json'].sort(),
     );
@@ -244,14 +246,14 @@ describe('processFile (local pipeline over SQLite and a folder)', () => {
     const file = await drop('tx.csv', f.csv);
     const partial = { ...deps, batchSize: 100 };
     await crashAfter(file, partial, 3);
-    expect(state.getFile(file.id)?.rowsDone).toBe(300);
+    expect((await state.getFile(file.id))?.rowsDone).toBe(300);
 
     // Act
-    const receipt = await processFile(state.getFile(file.id) ?? file, partial);
+    const receipt = await processFile(await state.getFile(file.id) ?? file, partial);
 
     // Assess
     expect(receipt.counts.decided).toBe(1000);
-    expect(state.stats().decisions).toBe(1000);
+    expect((await state.stats()).decisions).toBe(1000);
   });
 
   it('fails a file whose header cannot be mapped, with the reason in failed/', async () => {
@@ -267,7 +269,7 @@ describe('processFile (local pipeline over SQLite and a folder)', () => {
     const saved = JSON.parse(readFileSync(join(dir, 'failed/weird.receipt.json'), 'utf8'));
     expect(saved.status).toBe('failed');
     expect(readFileSync(join(dir, 'failed/weird.csv'), 'utf8')).toBe('foo,bar\n1,2\n');
-    expect(state.stats().files.failed).toBe(1);
+    expect((await state.stats()).files.failed).toBe(1);
   });
 
   it('rejects a row longer than the limit with its row and line, and decides the rest', async () => {
@@ -284,7 +286,7 @@ describe('processFile (local pipeline over SQLite and a folder)', () => {
     expect(receipt.rejections).toEqual([
       { row: 2, line: 3, column: '(row)', reason: 'the row is longer than 65,536 characters, the longest row allowed' },
     ]);
-    expect(state.getTransaction('L2')).toBeUndefined();
+    expect(await state.getTransaction('L2')).toBeUndefined();
     expect(readFileSync(join(dir, 'processed/long.csv'), 'utf8').length).toBeLessThan(100_000);
   });
 
@@ -304,7 +306,7 @@ describe('processFile (local pipeline over SQLite and a folder)', () => {
       'open.csv: line 3: a quoted field is still open 65,536 characters into its record, the longest record allowed: a closing quote is probably missing',
     );
     expect(receipt.counts).toMatchObject({ rows: 1, accepted: 1, rejected: 0, decided: 1 });
-    expect(state.getTransaction('O1')).toBeDefined();
+    expect(await state.getTransaction('O1')).toBeDefined();
     const saved = JSON.parse(readFileSync(join(dir, 'failed/open.receipt.json'), 'utf8'));
     expect(saved.error).toBe(receipt.error);
     const copy = readFileSync(join(dir, 'failed/open.csv'), 'utf8');
@@ -317,14 +319,14 @@ describe('processFile (local pipeline over SQLite and a folder)', () => {
     // Prepare
     const csv = `${HEADER}\nX1,2026-01-01T00:00:00Z,A,,20000.00,USD,M,T,US,,,\n`;
     await processFile(await drop('a.csv', csv), deps);
-    const first = state.getTransaction('X1')?.decision as Decision;
+    const first = (await state.getTransaction('X1'))?.decision as Decision;
 
     // Act
     const receipt = await processFile(await drop('b.csv', csv), deps);
 
     // Assess
     expect(receipt.counts.duplicates).toBe(1);
-    expect(state.getTransaction('X1')?.decision).toEqual(first);
+    expect((await state.getTransaction('X1'))?.decision).toEqual(first);
   });
 
   describe('with batches committed on a worker thread', () => {
@@ -340,7 +342,7 @@ describe('processFile (local pipeline over SQLite and a folder)', () => {
       // Prepare
       const f = scenarioFile(2000, 4);
       const inline = await processFile(await drop('a.csv', f.csv), { ...deps, features: new FeatureWindows() });
-      const inlineDecisions = f.expected.high_value?.map((id) => state.getTransaction(id)?.decision.reasons);
+      const inlineDecisions = await Promise.all((f.expected.high_value ?? []).map(async (id) => (await state.getTransaction(id))?.decision.reasons));
       const other = new SqliteStateStore({ path: join(dir, 'other.sqlite') });
       const otherCommits = new SqliteWorkerBatchCommitter({ path: join(dir, 'other.sqlite') });
       writeFileSync(join(dir, 'in.tmp'), f.csv);
@@ -350,7 +352,7 @@ describe('processFile (local pipeline over SQLite and a folder)', () => {
       // Act
       const viaWorker = await processFile(file, {
         ...deps,
-        state: other,
+        decisions: other,
         ledger: other,
         commits: otherCommits,
         maxInFlight: 3,
@@ -361,8 +363,8 @@ describe('processFile (local pipeline over SQLite and a folder)', () => {
       // Assess
       expect({ ...viaWorker.counts }).toEqual({ ...inline.counts });
       expect(viaWorker.rejections).toEqual(inline.rejections);
-      expect(other.stats()).toMatchObject({ decisions: 1996, alerts: inline.counts.alerts });
-      expect(f.expected.high_value?.map((id) => other.getTransaction(id)?.decision.reasons)).toEqual(inlineDecisions);
+      expect(await other.stats()).toMatchObject({ decisions: 1996, alerts: inline.counts.alerts });
+      expect(await Promise.all((f.expected.high_value ?? []).map(async (id) => (await other.getTransaction(id))?.decision.reasons))).toEqual(inlineDecisions);
       other.close();
     });
 
@@ -377,7 +379,7 @@ describe('processFile (local pipeline over SQLite and a folder)', () => {
 
       // Assess
       expect(receipt.counts).toMatchObject({ rows: 400, decided: 399, duplicates: 1 });
-      expect(state.stats().decisions).toBe(399);
+      expect((await state.stats()).decisions).toBe(399);
     });
 
     it('stops at a batch the worker fails to store, and resumes from the last one stored', async () => {
@@ -396,17 +398,17 @@ describe('processFile (local pipeline over SQLite and a folder)', () => {
       await expect(processFile(file, { ...deps, batchSize: 100, commits: failing, maxInFlight: 4 })).rejects.toThrow(
         /UNIQUE constraint failed/,
       );
-      expect(state.getFile(file.id)?.rowsDone).toBe(200);
-      expect(state.stats().decisions).toBe(200);
+      expect((await state.getFile(file.id))?.rowsDone).toBe(200);
+      expect((await state.stats()).decisions).toBe(200);
 
       // Act: a restart rebuilds the features from what was stored and resumes
       const features = new FeatureWindows();
       for (const tx of state.replay()) features.observe(tx);
-      const receipt = await processFile(state.getFile(file.id) ?? file, { ...deps, batchSize: 100, commits, features });
+      const receipt = await processFile(await state.getFile(file.id) ?? file, { ...deps, batchSize: 100, commits, features });
 
       // Assess
       expect(receipt.counts).toMatchObject({ rows: 1000, decided: 1000, duplicates: 0 });
-      expect(state.stats().decisions).toBe(1000);
+      expect((await state.stats()).decisions).toBe(1000);
     });
   });
 
@@ -453,7 +455,7 @@ describe('processFile (local pipeline over SQLite and a folder)', () => {
 
       // Assess
       expect(file.name).toBe('day 1 (copy).csv');
-      expect(state.getTransaction(deriveTransactionId('day 1 (copy).csv', 1))).toBeDefined();
+      expect(await state.getTransaction(deriveTransactionId('day 1 (copy).csv', 1))).toBeDefined();
     });
 
     it('finds the raw file in the inbox again when a crash came between registering and moving it', async () => {
@@ -462,14 +464,14 @@ describe('processFile (local pipeline over SQLite and a folder)', () => {
       const raw = `batch_${c.text}.csv`;
       writeFileSync(join(dir, 'in.tmp'), `${HEADER}\n`);
       await deps.objects.move('in.tmp', `inbox/${raw}`);
-      const file = state.beginFile(maskFileName(raw));
+      const file = await state.beginFile(maskFileName(raw));
 
       // Act
       const key = await claimedInboxKey(file, deps.objects);
 
       // Assess
       expect(key).toBe(`inbox/${raw}`);
-      expect(await claimedInboxKey(state.beginFile('absent.csv'), deps.objects)).toBeUndefined();
+      expect(await claimedInboxKey(await state.beginFile('absent.csv'), deps.objects)).toBeUndefined();
     });
   });
 });

@@ -6,7 +6,7 @@ import { SqliteStateStore } from '../../src/adapters/local/SqliteStateStore.js';
 import { loadConfig } from '../../src/config.js';
 import { createLocalRuntime, type LocalWiring } from '../../src/local/wiring.js';
 import type { Logger } from '../../src/ports/Logger.js';
-import type { Receipt } from '../../src/pipeline/receipt.js';
+import type { Receipt } from '../../src/core/receipt.js';
 import { tempDir } from '../helpers/fixtures.js';
 
 const csvOf = (id: string): string => `transaction_id,timestamp,account_id,amount\n${id},2026-01-01T00:00:00Z,A1,10.00\n`;
@@ -57,10 +57,10 @@ describe('local runtime: a file whose registration fails', () => {
     return { dir: t.dir, lines, receipts, allow };
   }
 
-  const stored = (dir: string, id: string): boolean => {
+  const stored = async (dir: string, id: string): Promise<boolean> => {
     const state = new SqliteStateStore({ path: join(dir, 'fraudmini.db') });
     try {
-      return state.getTransaction(id) !== undefined;
+      return (await state.getTransaction(id)) !== undefined;
     } finally {
       state.close();
     }
@@ -78,7 +78,7 @@ describe('local runtime: a file whose registration fails', () => {
 
     // Assess
     expect(receipts.map((r) => [r.file, r.status])).toEqual([['stuck.csv', 'processed']]);
-    expect(stored(dir, 'STUCK1')).toBe(true);
+    expect(await stored(dir, 'STUCK1')).toBe(true);
   });
 
   it('picks up a fresh file of the same name put in place of the one that failed', async () => {
@@ -95,8 +95,8 @@ describe('local runtime: a file whose registration fails', () => {
 
     // Assess
     expect(receipts.map((r) => r.file)).toEqual(['stuck.csv']);
-    expect(stored(dir, 'FRESH1')).toBe(true);
-    expect(stored(dir, 'OLD1')).toBe(false);
+    expect(await stored(dir, 'FRESH1')).toBe(true);
+    expect(await stored(dir, 'OLD1')).toBe(false);
   });
 
   it('does not hold up the files behind it', async () => {

@@ -5,7 +5,8 @@ import { FEATURE_COUNT } from '../../src/core/model/vector.js';
 import { compileRuleSet } from '../../src/core/rules.js';
 import { decide } from '../../src/core/scoring.js';
 import type { Transaction } from '../../src/core/transaction.js';
-import { type FeatureSource, scoreBatch } from '../../src/pipeline/score.js';
+import type { FeatureSource } from '../../src/ports/FeatureSource.js';
+import { scoreBatch } from '../../src/pipeline/score.js';
 import { makeTx, money, T0 } from '../helpers/transactions.js';
 
 const RULES = compileRuleSet({

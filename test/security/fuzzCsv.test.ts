@@ -15,7 +15,7 @@ import type { Transaction } from '../../src/core/transaction.js';
 import { BUNDLED_RULES } from '../../src/local/wiring.js';
 import { ingestCsv } from '../../src/pipeline/ingest.js';
 import { claimFile, processFile } from '../../src/pipeline/processFile.js';
-import type { Receipt, Rejection } from '../../src/pipeline/receipt.js';
+import type { Receipt, Rejection } from '../../src/core/receipt.js';
 import { silentLogger } from '../../src/ports/Logger.js';
 import type { ObjectStore } from '../../src/ports/ObjectStore.js';
 import { TEST_PANS } from '../helpers/fixtures.js';
@@ -384,8 +384,9 @@ describe('fuzzing CSV files through the parser, the validator and the pipeline',
     objects.cuts = cuts;
     const deps = {
       objects,
-      state,
+      decisions: state,
       ledger: state,
+      commits: state,
       features: new FeatureWindows(),
       rules: () => rules,
       tokenizer,

@@ -40,10 +40,10 @@ describe('admin credential for rule changes', () => {
 
   const build = (over: Partial<ServerDeps> = {}): FastifyInstance =>
     buildServer({
-      state,
+      decisions: state,
       features: new FeatureWindows(),
       rules: () => rules.current(),
-      rulesEditor: rules,
+      rulesStore: rules,
       tokenizer: createPanTokenizer('admin-test-key-0123456789'),
       logger,
       ...over,

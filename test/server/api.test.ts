@@ -29,7 +29,7 @@ describe('HTTP API', () => {
   const build = (over: Partial<ServerDeps> = {}): FastifyInstance => {
     const rules = loadRulesFile(BUNDLED_RULES);
     return buildServer({
-      state,
+      decisions: state,
       features: new FeatureWindows(),
       rules: () => rules,
       tokenizer: createPanTokenizer('api-test-key-0123456789'),
@@ -63,10 +63,10 @@ describe('HTTP API', () => {
         body({ transaction_id: id, amount: i % 7 === 0 ? '15000.00' : '12.00', timestamp: `2026-03-01T10:00:${String(i % 60).padStart(2, '0')}Z` }),
       );
       const commits: number[] = [];
-      const commit = state.commit.bind(state);
-      state.commit = (items, checkpoint) => {
+      const store = state.storeDecisions.bind(state);
+      state.storeDecisions = (items) => {
         commits.push(items.length);
-        return commit(items, checkpoint);
+        return store(items);
       };
 
       // Act
@@ -78,10 +78,10 @@ describe('HTTP API', () => {
       for (let i = 0; i < 10; i++) {
         expect(res[20 + i]?.json()).toMatchObject({ duplicate: true, decision: res[i]?.json().decision });
       }
-      expect(state.stats().decisions).toBe(20);
+      expect((await state.stats()).decisions).toBe(20);
       expect(commits.reduce((a, b) => a + b, 0)).toBe(20);
       expect(commits.length).toBeLessThan(20);
-      for (const id of ids) expect(state.getTransaction(id)?.decision.transaction_id).toBe(id);
+      for (const id of ids) expect((await state.getTransaction(id))?.decision.transaction_id).toBe(id);
     });
 
     it('fails every request of a group whose commit fails, and stores none of it', async () => {
@@ -101,7 +101,7 @@ describe('HTTP API', () => {
 
       // Assess: every request of the group answered 500; no transaction, decision or counter stored
       expect(failed.map((r) => r.statusCode)).toEqual(ids.map(() => 500));
-      expect(state.stats()).toMatchObject({ transactions: 0, decisions: 0, alerts: 0 });
+      expect(await state.stats()).toMatchObject({ transactions: 0, decisions: 0, alerts: 0 });
       expect(state.db.prepare('SELECT count(*) FROM transactions').pluck().get()).toBe(0);
       expect(state.db.prepare('SELECT count(*) FROM decisions').pluck().get()).toBe(0);
       expect(alerted).toBe(0);
@@ -115,8 +115,8 @@ describe('HTTP API', () => {
 
       // Assess: none of the ids was taken by the failed group
       expect(retried.map((r) => r.statusCode)).toEqual(ids.map(() => 201));
-      expect(state.stats().decisions).toBe(8);
-      expect(state.listAlerts({ afterId: 0, limit: 100 }).map((a) => a.transaction_id)).toContain('group-5');
+      expect((await state.stats()).decisions).toBe(8);
+      expect((await state.listAlerts({ afterId: 0, limit: 100 })).map((a) => a.transaction_id)).toContain('group-5');
       expect(reported).toHaveLength(1);
     });
 
@@ -132,7 +132,7 @@ describe('HTTP API', () => {
       expect(a.statusCode).toBe(201);
       expect(b.statusCode).toBe(200);
       expect(b.json()).toEqual({ transaction_id: 'same', decision: a.json().decision, duplicate: true });
-      expect(state.stats().decisions).toBe(1);
+      expect((await state.stats()).decisions).toBe(1);
     });
 
     it('answers an id still being committed from a file as a duplicate, once that commit is done', async () => {
@@ -156,7 +156,7 @@ describe('HTTP API', () => {
       // Assess
       expect(res.statusCode).toBe(200);
       expect(res.json()).toEqual({ transaction_id: 'api-1', decision, duplicate: true });
-      expect(state.stats().decisions).toBe(0);
+      expect((await state.stats()).decisions).toBe(0);
     });
 
     it('scores synchronously and answers 201 with the decision', async () => {
@@ -169,7 +169,7 @@ describe('HTTP API', () => {
       expect(json.transaction_id).toBe('api-1');
       expect(json.decision.outcome).toBe('allow');
       expect(json.decision.rules_version).toBe('default-1');
-      expect(state.stats().decisions).toBe(1);
+      expect((await state.stats()).decisions).toBe(1);
     });
 
     it('is idempotent on transaction_id: 200 with the same decision, no second decision or alert', async () => {
@@ -183,7 +183,7 @@ describe('HTTP API', () => {
       expect(first.statusCode).toBe(201);
       expect(second.statusCode).toBe(200);
       expect(second.json().decision).toEqual(first.json().decision);
-      expect(state.stats()).toMatchObject({ decisions: 1, alerts: 1 });
+      expect(await state.stats()).toMatchObject({ decisions: 1, alerts: 1 });
       expect(alerted).toBe(1);
     });
 
@@ -199,7 +199,7 @@ describe('HTTP API', () => {
       // Assess: two decisions, the repeat a duplicate, each read answers its own transaction
       expect(posted.map((r) => r.statusCode)).toEqual([201, 201]);
       expect(again.statusCode).toBe(200);
-      expect(state.stats().decisions).toBe(2);
+      expect((await state.stats()).decisions).toBe(2);
       expect(read.map((r) => r.statusCode)).toEqual([200, 200]);
       expect(read.map((r) => r.json().transaction.amount)).toEqual([11, 22]);
       for (const r of [...posted, ...read]) for (const id of ids) expect(r.body).not.toContain(id);
@@ -230,7 +230,7 @@ describe('HTTP API', () => {
         .errors.map((e: { field: string }) => e.field)
         .sort();
       expect(fields).toEqual(['account_id', 'amount', 'currency', 'timestamp']);
-      expect(state.stats().decisions).toBe(0);
+      expect((await state.stats()).decisions).toBe(0);
     });
 
     it('answers 400 for a body that is not a JSON object', async () => {
@@ -412,9 +412,9 @@ describe('HTTP API', () => {
       const labelled: string[] = [];
       await app.close();
       app = build({
-        labelTransaction: (id) => {
+        labelTransaction: async (id) => {
           labelled.push(id);
-          return state.getTransaction(id) ? { status: 'recorded', label: 1, knownAt: 0 } : { status: 'not_found' };
+          return await state.getTransaction(id) ? { status: 'recorded', label: 1, knownAt: 0 } : { status: 'not_found' };
         },
       });
       for (const [i, c] of shapes.entries()) if (i % 2 === 0) await post(body({ transaction_id: c.text }));

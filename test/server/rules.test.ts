@@ -50,10 +50,10 @@ describe('rules API (GET/PUT /rules)', () => {
 
   const build = (apiKey?: string): FastifyInstance =>
     buildServer({
-      state,
+      decisions: state,
       features: new FeatureWindows(),
       rules: () => rules.current(),
-      rulesEditor: rules,
+      rulesStore: rules,
       tokenizer: createPanTokenizer('rules-test-key-0123456789'),
       logger,
       apiKey,
@@ -274,7 +274,7 @@ describe('rules API (GET/PUT /rules)', () => {
     // Prepare
     await app.close();
     app = buildServer({
-      state,
+      decisions: state,
       features: new FeatureWindows(),
       rules: () => rules.current(),
       tokenizer: createPanTokenizer('rules-test-key-0123456789'),

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPanTokenizer, luhnValid } from '../../src/core/pan.js';
 import type { Transaction } from '../../src/core/transaction.js';
 import { ingestCsv } from '../../src/pipeline/ingest.js';
-import type { Rejection } from '../../src/pipeline/receipt.js';
+import type { Rejection } from '../../src/core/receipt.js';
 import {
   generateTraffic,
   TRAFFIC_HEADER,

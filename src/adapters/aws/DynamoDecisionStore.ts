@@ -1,8 +1,8 @@
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Decision, Outcome } from '../../core/scoring.js';
 import { type Alert, alertFor, isAlerting, transactionView } from '../../core/views.js';
-import type { DecisionStore } from '../../ports/AsyncStateStore.js';
-import type { AlertQuery, DecidedItem, Stats, StoredTransaction } from '../../ports/StateStore.js';
+import type { DecisionStore, StoredDecisions } from '../../ports/DecisionStore.js';
+import type { AlertQuery, DecidedItem, Stats, StoredTransaction } from '../../core/records.js';
 import { batchGetAll, defaultDocumentClient, isConditionalCheckFailed, type Item, mapLimit, queryPages } from './DynamoSupport.js';
 
 const DAY = 86_400_000;
@@ -91,9 +91,7 @@ export class DynamoDecisionStore implements DecisionStore {
     return new Map(items.map((it) => [it.id as string, it.decision as Decision]));
   }
 
-  async storeDecisions(
-    items: readonly DecidedItem[],
-  ): Promise<{ stored: DecidedItem[]; duplicates: string[]; alerts: Alert[] }> {
+  async storeDecisions(items: readonly DecidedItem[]): Promise<StoredDecisions> {
     const alerting = items.filter((it) => isAlerting(it.decision)).length;
     let nextAlertId = alerting > 0 ? (await this.reserveAlertIds(alerting)) - alerting + 1 : 0;
     const results = await mapLimit(items, this.concurrency, async (it) => {

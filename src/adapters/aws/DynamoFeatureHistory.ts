@@ -1,7 +1,8 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ENTITIES, type Entity, type FeatureWindows } from '../../core/features.js';
+import type { HistorySlice, LaterLabel } from '../../core/featureHistory.js';
+import { ENTITIES, type Entity } from '../../core/features.js';
 import type { Label, Transaction } from '../../core/transaction.js';
-import type { FeatureHistory } from '../../ports/AsyncStateStore.js';
+import type { FeatureHistory } from '../../ports/FeatureHistory.js';
 import { batchPutAll, defaultDocumentClient, type Item, mapLimit, queryPages } from './DynamoSupport.js';
 
 const DAY = 86_400_000;
@@ -48,14 +49,13 @@ const TIME_DIGITS = 15;
  *   found, and this way the one range query per entity finds it.
  *
  * {@link load} queries every entity of a batch over [earliest batch time − horizon, latest batch
- * time], where the horizon is the windows' `horizonMs` (longest window + lateness) plus the label
- * delay when label feedback is on. It drops the batch's own ids (a re-delivered transaction never
- * sees itself), de-duplicates events by transaction id across entities, schedules the later-known
- * labels at their `labelKnownAt` and replays the events in (time, id) order with `observe` —
- * which schedules each transaction's own `label` at its time + delay, exactly as the local
- * runtime does. The result equals one long-lived in-memory `FeatureWindows` fed the same stream
- * (tested), with one difference: `previous` (the entity's last earlier event) is looked for only
- * inside that range, as after a local restart.
+ * time] (`historyHorizonMs`: the windows' longest window + lateness, plus the label delay when
+ * label feedback is on). It drops the batch's own ids (a re-delivered transaction never sees
+ * itself), de-duplicates events by transaction id across entities and keeps each transaction's
+ * first later-known label. `replayHistory` then schedules those labels and replays the events in
+ * (time, id) order. The result equals one long-lived in-memory `FeatureWindows` fed the same
+ * stream (tested), with one difference: `previous` (the entity's last earlier event) is looked
+ * for only inside that range, as after a local restart.
  *
  * Cost: one Query per distinct entity per batch, reading the entity's whole horizon. That suits
  * accounts, cards and terminals; a merchant with very many transactions per month makes large
@@ -64,7 +64,7 @@ const TIME_DIGITS = 15;
  * @example
  * const history = new DynamoFeatureHistory({ client: clients.dynamo, featuresTable });
  * const windows = new FeatureWindows();
- * await history.load(batch, windows);
+ * replayHistory(await history.load(batch, historyHorizonMs(windows)), windows);
  * const features = batch.map((tx) => windows.observe(tx));
  * await history.append(batch);
  */
@@ -83,8 +83,8 @@ export class DynamoFeatureHistory implements FeatureHistory {
     this.retentionMs = options.retentionMs ?? 45 * DAY;
   }
 
-  async load(txs: readonly Transaction[], windows: FeatureWindows): Promise<void> {
-    if (txs.length === 0) return;
+  async load(txs: readonly Transaction[], horizonMs: number): Promise<HistorySlice> {
+    if (txs.length === 0) return { events: [], labels: [] };
     const own = new Set(txs.map((t) => t.transactionId));
     let minT = Number.POSITIVE_INFINITY;
     let maxT = Number.NEGATIVE_INFINITY;
@@ -94,12 +94,11 @@ export class DynamoFeatureHistory implements FeatureHistory {
       if (tx.timestamp > maxT) maxT = tx.timestamp;
       for (const k of entityKeys(tx)) keys.add(k);
     }
-    const horizon = windows.horizonMs + (windows.labels?.delayMs ?? 0);
-    const from = timeKey(minT - horizon);
+    const from = timeKey(minT - horizonMs);
     // Every event at maxT sorts after the bare time prefix of maxT + 1 only if it is later.
     const to = timeKey(maxT + 1);
     const events = new Map<string, Transaction>();
-    const labels = new Map<string, { tx: Transaction; label: Label; knownAt: number }>();
+    const labels = new Map<string, LaterLabel>();
     await mapLimit([...keys], this.concurrency, (entity) =>
       queryPages(
         this.client,
@@ -117,17 +116,7 @@ export class DynamoFeatureHistory implements FeatureHistory {
         },
       ),
     );
-    if (windows.labels) {
-      for (const [id, l] of labels) {
-        // A transaction labelled in its own data keeps that label (the local runtime refuses a second one).
-        if (events.get(id)?.label !== undefined) continue;
-        windows.labels.scheduleAt(l.tx, l.label, l.knownAt);
-      }
-    }
-    const replay = [...events.values()].sort((a, b) =>
-      a.timestamp !== b.timestamp ? a.timestamp - b.timestamp : a.transactionId < b.transactionId ? -1 : a.transactionId > b.transactionId ? 1 : 0,
-    );
-    for (const tx of replay) windows.observe(tx);
+    return { events: [...events.values()], labels: [...labels.values()] };
   }
 
   async append(txs: readonly Transaction[]): Promise<void> {
@@ -187,7 +176,7 @@ function collect(
   it: Item,
   own: ReadonlySet<string>,
   events: Map<string, Transaction>,
-  labels: Map<string, { tx: Transaction; label: Label; knownAt: number }>,
+  labels: Map<string, LaterLabel>,
 ): void {
   const stored = it.tx as StoredTx | undefined;
   if (!stored || own.has(stored.transactionId)) return;
@@ -196,7 +185,7 @@ function collect(
     const knownAt = it.labelKnownAt as number;
     const prior = labels.get(tx.transactionId);
     // The first label recorded stands; a later one for the same transaction is ignored.
-    if (!prior || knownAt < prior.knownAt) labels.set(tx.transactionId, { tx, label: it.label as Label, knownAt });
+    if (!prior || knownAt < prior.knownAt) labels.set(tx.transactionId, { transaction: tx, label: it.label as Label, knownAt });
     return;
   }
   events.set(tx.transactionId, tx);

@@ -1,6 +1,6 @@
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { IngestCheckpoint, IngestCheckpoints } from '../../ports/AsyncStateStore.js';
-import { RECEIPT_REJECTION_LIMIT, type Rejection } from '../../pipeline/receipt.js';
+import type { IngestCheckpoint, IngestCheckpoints } from '../../ports/IngestCheckpoints.js';
+import { RECEIPT_REJECTION_LIMIT, type Rejection } from '../../core/receipt.js';
 import { defaultDocumentClient, type Item, mapLimit, queryPages } from './DynamoSupport.js';
 
 /** Options of {@link DynamoIngestCheckpoints}. */

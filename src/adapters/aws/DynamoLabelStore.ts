@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Label } from '../../core/transaction.js';
-import type { LabelStore } from '../../ports/AsyncStateStore.js';
+import type { LabelStore } from '../../ports/LabelStore.js';
 import { defaultDocumentClient, isConditionalCheckFailed } from './DynamoSupport.js';
 
 /** Options of {@link DynamoLabelStore}. */

@@ -3,8 +3,8 @@ import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocum
 import { compileRuleSet, type RuleSet } from '../../core/rules.js';
 import type { Logger } from '../../ports/Logger.js';
 import { silentLogger } from '../../ports/Logger.js';
-import type { RulesStore } from '../../ports/AsyncStateStore.js';
-import type { AdminCaller, RulesChange } from '../../ports/RulesAudit.js';
+import type { RulesStore } from '../../ports/RulesStore.js';
+import type { AdminCaller, RulesChange } from '../../core/rulesChange.js';
 import { DynamoStoreError, RulesVersionConflictError } from './DynamoErrors.js';
 import { defaultDocumentClient, isConditionalCheckFailed, type Item, queryPages } from './DynamoSupport.js';
 

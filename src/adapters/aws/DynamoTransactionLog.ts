@@ -1,6 +1,6 @@
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Transaction } from '../../core/transaction.js';
-import type { TransactionLog } from '../../ports/AsyncStateStore.js';
+import type { TransactionLog } from '../../ports/TransactionLog.js';
 import { defaultDocumentClient, isConditionalCheckFailed } from './DynamoSupport.js';
 
 /** Options of {@link DynamoTransactionLog}. */

@@ -1,6 +1,6 @@
 import { PublishBatchCommand, type PublishBatchRequestEntry, type SNSClient } from '@aws-sdk/client-sns';
 import type { Alert } from '../../core/views.js';
-import { formatAlertEmail } from '../../pipeline/alertText.js';
+import { formatAlertEmail } from '../../core/alertText.js';
 import type { AlertSink } from '../../ports/AlertSink.js';
 import { backoff, sleep } from './sqsBatch.js';
 

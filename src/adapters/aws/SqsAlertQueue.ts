@@ -1,11 +1,11 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Alert } from '../../core/views.js';
-import { packAlertMessages } from '../../pipeline/handoff.js';
+import { packAlertMessages } from './queueMessages.js';
 import type { AlertSink } from '../../ports/AlertSink.js';
 import { SQS_DEFAULT_MAX_BYTES, type SqsBatchOptions, sendMessageBodies } from './sqsBatch.js';
 
-/** The reader of this queue's messages (defined with the format in `pipeline/handoff.ts`). */
-export { decodeAlertMessage } from '../../pipeline/handoff.js';
+/** The reader of this queue's messages (defined with the format in `adapters/aws/queueMessages.ts`). */
+export { decodeAlertMessage } from './queueMessages.js';
 
 /** Options of {@link SqsAlertQueue}. */
 export interface SqsAlertQueueOptions extends SqsBatchOptions {
@@ -15,7 +15,7 @@ export interface SqsAlertQueueOptions extends SqsBatchOptions {
 
 /**
  * Alerts onto the suspicious-transactions queue, many per message as `{"v":1,"alerts":[...]}`
- * (read back with `decodeAlertMessage` from `pipeline/handoff.ts`); the `notify` handler turns
+ * (read back with `decodeAlertMessage` from `adapters/aws/queueMessages.ts`); the `notify` handler turns
  * them into SNS emails. Alerts hold ids, reasons and the masked card only.
  *
  * @example

@@ -1,5 +1,5 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { packMessages } from '../../pipeline/handoff.js';
+import { packMessages } from './queueMessages.js';
 import type { QueuedTransaction, TransactionQueue } from '../../ports/TransactionQueue.js';
 import { SQS_DEFAULT_MAX_BYTES, type SqsBatchOptions, sendMessageBodies } from './sqsBatch.js';
 
@@ -15,7 +15,7 @@ export interface SqsTransactionQueueOptions extends SqsBatchOptions {
 
 /**
  * The ingest → score hand-off on SQS. Transactions are packed many per message (the hand-off
- * format of `pipeline/handoff.ts`) up to the message size limit, and messages go out in
+ * format of `adapters/aws/queueMessages.ts`) up to the message size limit, and messages go out in
  * SendMessageBatch calls of up to 10 within the batch size limit, so 10,000 rows cost a handful
  * of requests rather than 10,000. Entries SQS fails on its side are retried with backoff.
  *

@@ -15,7 +15,9 @@ import { basename, dirname, join } from 'node:path';
 import { RulesError } from '../../core/errors.js';
 import { compileRuleSet, type RuleSet, type RulesDocument } from '../../core/rules.js';
 import type { Logger } from '../../ports/Logger.js';
-import { type AdminCaller, RULES_FILE_CREDENTIAL, type RulesAuditLog, type RulesChange } from '../../ports/RulesAudit.js';
+import { type AdminCaller, RULES_FILE_CREDENTIAL, type RulesChange } from '../../core/rulesChange.js';
+import type { RulesAuditLog } from '../../ports/RulesAuditLog.js';
+import type { RulesStore } from '../../ports/RulesStore.js';
 
 /**
  * Reads and compiles a rules file; throws {@link RulesError} naming the file and the path of the
@@ -55,10 +57,12 @@ export interface FileRulesSourceOptions {
 }
 
 /**
- * The rule set from a file, reloaded when the file changes. An invalid new version is refused
- * (and logged); the previous set stays in force. {@link replace} validates a new document, writes
- * it to the file atomically and activates it. With an audit log, every change of the set in force
- * is recorded there: replacements with their caller, edits of the file as such.
+ * The rule set from a file, reloaded when the file changes: the local {@link RulesStore}. An
+ * invalid new version is refused (and logged); the previous set stays in force. {@link replace}
+ * (and {@link activate}) validates a new document, writes it to the file atomically and activates
+ * it. With an audit log, every change of the set in force is recorded there: replacements with
+ * their caller, edits of the file as such. A version may be reused for another document: the
+ * audit log tells them apart by digest.
  *
  * @example
  * const rules = new FileRulesSource('var/rules.json', logger, { audit: state });
@@ -66,7 +70,7 @@ export interface FileRulesSourceOptions {
  * // throws RulesError when invalid; nothing changes
  * rules.replace({ version: 'v2', rules: [...] }, { credential: 'admin-key sha256:1a2b3c4d', remote: '127.0.0.1' });
  */
-export class FileRulesSource {
+export class FileRulesSource implements RulesStore {
   private set: RuleSet;
   /** SHA-256 of the file content the set in force came from. */
   private digest: string;
@@ -102,6 +106,23 @@ export class FileRulesSource {
     return this.set.document;
   }
 
+  /** The version and document in force: a rules file always has one. */
+  async active(): Promise<{ version: string; document: unknown }> {
+    return { version: this.set.version, document: this.set.document };
+  }
+
+  /**
+   * {@link replace} for a document whose version the caller read from it (`compileRuleSet`).
+   * Throws {@link RulesError} when the document is invalid or names another version.
+   */
+  async activate(version: string, document: unknown, by: AdminCaller): Promise<void> {
+    const next = compileRuleSet(document);
+    if (next.version !== version) {
+      throw new RulesError('version', `is ${JSON.stringify(next.version)}, not the version activated (${JSON.stringify(version)})`);
+    }
+    this.install(next, by);
+  }
+
   /**
    * Validates `doc`, writes it to the rules file atomically (a temporary file in the same folder,
    * flushed, then renamed over the old one), records the change with `by` in the audit log and
@@ -109,7 +130,11 @@ export class FileRulesSource {
    * file nor the set in force; so does a change the audit log cannot store (the file is put back).
    */
   replace(doc: unknown, by?: AdminCaller): RuleSet {
-    const next = compileRuleSet(doc);
+    return this.install(compileRuleSet(doc), by);
+  }
+
+  /** Writes a compiled set's document to the file, records the change and activates it. */
+  private install(next: RuleSet, by: AdminCaller | undefined): RuleSet {
     const text = `${JSON.stringify(next.document, null, 2)}\n`;
     const digest = sha256(text);
     const previousText = this.audit ? readFileSync(this.path) : undefined;
@@ -128,7 +153,7 @@ export class FileRulesSource {
   }
 
   /** The newest `limit` entries of the audit log, newest first (none without an audit log). */
-  changes(limit: number): RulesChange[] {
+  async changes(limit: number): Promise<RulesChange[]> {
     return this.audit?.rulesChanges(limit) ?? [];
   }
 

@@ -1,19 +1,17 @@
 import { chmodSync } from 'node:fs';
 import Database from 'better-sqlite3';
+import { addBatch, emptyCounts, type Receipt, type ReceiptCounts, type Rejection } from '../../core/receipt.js';
+import type { AlertQuery, DecidedItem, Stats, StoredTransaction } from '../../core/records.js';
+import type { RulesChange } from '../../core/rulesChange.js';
 import type { Decision } from '../../core/scoring.js';
 import type { Label, Transaction } from '../../core/transaction.js';
 import { type Alert, transactionView } from '../../core/views.js';
-import { emptyCounts, type Receipt, type ReceiptCounts, type Rejection } from '../../pipeline/receipt.js';
+import type { AlertOutbox } from '../../ports/AlertOutbox.js';
+import type { BatchCommitter, FileCheckpoint } from '../../ports/BatchCommitter.js';
+import type { DecisionStore, StatsDeltas, StoredDecisions } from '../../ports/DecisionStore.js';
 import type { FileLedger, FileRecord, FileStatus } from '../../ports/FileLedger.js';
-import type { RulesAuditLog, RulesChange } from '../../ports/RulesAudit.js';
-import type {
-  AlertQuery,
-  DecidedItem,
-  FileCheckpoint,
-  StateStore,
-  Stats,
-  StoredTransaction,
-} from '../../ports/StateStore.js';
+import type { LabelStore, PutLabelResult } from '../../ports/LabelStore.js';
+import type { RulesAuditLog } from '../../ports/RulesAuditLog.js';
 import {
   ALERT_COLUMNS,
   decisionFromRow,
@@ -181,11 +179,20 @@ export class SqliteSchemaError extends Error {
 }
 
 /**
- * State, file ledger and alert outbox in one SQLite database (WAL). Every batch is one
- * transaction: decisions, alerts and the file checkpoint commit together, so a crash leaves
- * either the whole batch or none of it.
+ * Decisions, file ledger, alert outbox, labels and the rules audit log in one SQLite database
+ * (WAL). Every batch is one transaction: decisions, alerts and the file checkpoint commit
+ * together, so a crash leaves either the whole batch or none of it. Its ports are asynchronous
+ * (the same as the AWS adapters'); the work itself is synchronous and done by the time the call
+ * returns its promise, so calls run in the order they are made.
+ *
+ * @example
+ * const state = new SqliteStateStore({ path: 'var/fraudmini.db' });
+ * const prior = await state.findDecisions(ids);
+ * const { stored, alerts } = await state.storeDecisions(scored.decided);
  */
-export class SqliteStateStore implements StateStore, FileLedger, RulesAuditLog {
+export class SqliteStateStore
+  implements DecisionStore, BatchCommitter, FileLedger, AlertOutbox, LabelStore, RulesAuditLog
+{
   readonly db: Database.Database;
   private readonly stmt;
   private readonly checkpoints: SqliteWalCheckpointer | undefined;
@@ -234,6 +241,10 @@ export class SqliteStateStore implements StateStore, FileLedger, RulesAuditLog {
       finish: this.db.prepare('UPDATE files SET status = ?, finished_at = ?, receipt = ?, counts = ? WHERE id = ?'),
       alertsAfter: this.db.prepare('SELECT id, body FROM alerts WHERE id > ? ORDER BY id LIMIT ?'),
       alertsSince: this.db.prepare('SELECT id, body FROM alerts WHERE created_at >= ? ORDER BY id LIMIT ?'),
+      insertLabel: this.db.prepare(
+        'INSERT OR IGNORE INTO labels (transaction_id, label, known_at, created_at) VALUES (?, ?, ?, ?)',
+      ),
+      getLabel: this.db.prepare('SELECT label, known_at FROM labels WHERE transaction_id = ?'),
       cursor: this.db.prepare('SELECT cursor FROM deliveries WHERE sink = ?').pluck(),
       setCursor: this.db.prepare(
         'INSERT INTO deliveries (sink, cursor) VALUES (?, ?) ON CONFLICT(sink) DO UPDATE SET cursor = excluded.cursor',
@@ -280,7 +291,11 @@ export class SqliteStateStore implements StateStore, FileLedger, RulesAuditLog {
     return selectRulesChanges(this.db, limit);
   }
 
-  findDecisions(ids: readonly string[]): Map<string, Decision> {
+  async findDecisions(ids: readonly string[]): Promise<Map<string, Decision>> {
+    return this.lookupDecisions(ids);
+  }
+
+  private lookupDecisions(ids: readonly string[]): Map<string, Decision> {
     const found = new Map<string, Decision>();
     // One IN (...) query per chunk instead of one lookup per row.
     for (let i = 0; i < ids.length; i += LOOKUP_CHUNK) {
@@ -304,10 +319,71 @@ export class SqliteStateStore implements StateStore, FileLedger, RulesAuditLog {
     return st;
   }
 
-  commit(items: readonly DecidedItem[], checkpoint?: FileCheckpoint): Alert[] {
+  /**
+   * Commits a batch and its file checkpoint on this thread, in one transaction, before it returns
+   * (nothing is ever pending). A batch holding an id already stored fails whole.
+   */
+  async commit(items: readonly DecidedItem[], checkpoint?: FileCheckpoint): Promise<Alert[]> {
     const { batch, alerts } = encodeBatch(items, checkpoint?.fileId ?? null);
     const ids = this.commitEncoded(batch, checkpoint);
     return alerts.map((body, i) => ({ id: ids[i] as number, ...body }));
+  }
+
+  /** Nothing is pending: {@link commit} stores a batch before it returns. */
+  pending(_id: string): Promise<Decision> | undefined {
+    return undefined;
+  }
+
+  /**
+   * Stores each decision unless its id already has one (stored, or earlier in `items`), in one
+   * transaction that holds the write lock from the lookup to the insert: the commit worker's
+   * connection cannot store one of these ids in between.
+   */
+  async storeDecisions(items: readonly DecidedItem[]): Promise<StoredDecisions> {
+    const result = this.db
+      .transaction((): StoredDecisions => {
+        const existing = this.lookupDecisions(items.map((i) => i.decision.transaction_id));
+        const taken = new Set<string>();
+        const stored: DecidedItem[] = [];
+        const duplicates: string[] = [];
+        for (const item of items) {
+          const id = item.decision.transaction_id;
+          if (existing.has(id) || taken.has(id)) {
+            duplicates.push(id);
+            continue;
+          }
+          taken.add(id);
+          stored.push(item);
+        }
+        const { batch, alerts } = encodeBatch(stored, null);
+        const ids = this.insertEncoded(batch);
+        return { stored, duplicates, alerts: alerts.map((body, i) => ({ id: ids[i] as number, ...body })) };
+      })
+      .immediate();
+    this.checkpoints?.committed();
+    return result;
+  }
+
+  /** The alerts stored for these transaction ids, in id order. */
+  async findAlerts(ids: readonly string[]): Promise<Alert[]> {
+    const distinct = [...new Set(ids)];
+    const out: Alert[] = [];
+    for (let i = 0; i < distinct.length; i += LOOKUP_CHUNK) {
+      const chunk = distinct.slice(i, i + LOOKUP_CHUNK);
+      const rows = this.db
+        .prepare(`SELECT id, body FROM alerts WHERE transaction_id IN (${chunk.map(() => '?').join(',')})`)
+        .all(...chunk) as { id: number; body: string }[];
+      for (const r of rows) out.push(alertFromRow(r));
+    }
+    return out.sort((a, b) => a.id - b.id);
+  }
+
+  /** Adds to the `rejected` and `duplicates` counters. */
+  async count(deltas: StatsDeltas): Promise<void> {
+    this.db.transaction(() => {
+      this.bump('rejected', deltas.rejected ?? 0);
+      this.bump('duplicates', deltas.duplicates ?? 0);
+    })();
   }
 
   /**
@@ -315,45 +391,47 @@ export class SqliteStateStore implements StateStore, FileLedger, RulesAuditLog {
    * returns the ids of its alerts, in order. This is the part the commit worker runs.
    */
   commitEncoded(batch: EncodedBatch, checkpoint?: FileCheckpoint): number[] {
-    const alertIds = this.db.transaction((): number[] => {
-      this.insertRows('transactions', TX_COLUMNS, batch.transactions);
-      const alertIds: number[] = [];
-      for (let i = 0; i < batch.alerts.length; i += ALERT_COLUMNS.length) {
-        const info = this.stmt.insertAlert.run(batch.alerts.slice(i, i + ALERT_COLUMNS.length));
-        alertIds.push(Number(info.lastInsertRowid));
-      }
-      const outcomes = batch.outcomes;
-      this.bump('transactions', batch.size);
-      this.bump('alerts', alertIds.length);
-      for (const o of ['allow', 'review', 'block'] as const) this.bump(`outcome_${o}`, outcomes[o]);
-      if (checkpoint) {
-        const file = this.getFile(checkpoint.fileId);
-        if (!file) throw new Error(`file ${checkpoint.fileId} is not in the ledger`);
-        for (const r of checkpoint.rejections) {
-          this.stmt.insertRejection.run(
-            checkpoint.fileId,
-            r.row,
-            r.line,
-            r.column,
-            r.reason,
-            r.errors ? JSON.stringify(r.errors) : null,
-          );
-        }
-        const c = file.counts;
-        c.decided += batch.size;
-        c.duplicates += checkpoint.duplicates;
-        c.rejected += checkpoint.rejections.length;
-        c.accepted = c.decided + c.duplicates;
-        c.rows = c.accepted + c.rejected;
-        c.alerts += alertIds.length;
-        for (const o of ['allow', 'review', 'block'] as const) c.outcomes[o] += outcomes[o];
-        this.stmt.checkpoint.run(checkpoint.rowsDone, JSON.stringify(c), checkpoint.fileId);
-        this.bump('rejected', checkpoint.rejections.length);
-        this.bump('duplicates', checkpoint.duplicates);
-      }
-      return alertIds;
-    })();
+    const alertIds = this.db.transaction((): number[] => this.insertEncoded(batch, checkpoint))();
     this.checkpoints?.committed();
+    return alertIds;
+  }
+
+  /** The inserts and updates of {@link commitEncoded}, inside the caller's transaction. */
+  private insertEncoded(batch: EncodedBatch, checkpoint?: FileCheckpoint): number[] {
+    this.insertRows('transactions', TX_COLUMNS, batch.transactions);
+    const alertIds: number[] = [];
+    for (let i = 0; i < batch.alerts.length; i += ALERT_COLUMNS.length) {
+      const info = this.stmt.insertAlert.run(batch.alerts.slice(i, i + ALERT_COLUMNS.length));
+      alertIds.push(Number(info.lastInsertRowid));
+    }
+    const outcomes = batch.outcomes;
+    this.bump('transactions', batch.size);
+    this.bump('alerts', alertIds.length);
+    for (const o of ['allow', 'review', 'block'] as const) this.bump(`outcome_${o}`, outcomes[o]);
+    if (checkpoint) {
+      const file = this.fileById(checkpoint.fileId);
+      if (!file) throw new Error(`file ${checkpoint.fileId} is not in the ledger`);
+      for (const r of checkpoint.rejections) {
+        this.stmt.insertRejection.run(
+          checkpoint.fileId,
+          r.row,
+          r.line,
+          r.column,
+          r.reason,
+          r.errors ? JSON.stringify(r.errors) : null,
+        );
+      }
+      const counts = addBatch(file.counts, {
+        decided: batch.size,
+        duplicates: checkpoint.duplicates,
+        rejected: checkpoint.rejections.length,
+        alerts: alertIds.length,
+        outcomes,
+      });
+      this.stmt.checkpoint.run(checkpoint.rowsDone, JSON.stringify(counts), checkpoint.fileId);
+      this.bump('rejected', checkpoint.rejections.length);
+      this.bump('duplicates', checkpoint.duplicates);
+    }
     return alertIds;
   }
 
@@ -389,22 +467,22 @@ export class SqliteStateStore implements StateStore, FileLedger, RulesAuditLog {
     return st;
   }
 
-  getTransaction(id: string): StoredTransaction | undefined {
+  async getTransaction(id: string): Promise<StoredTransaction | undefined> {
     const row = this.stmt.getRow.get(id) as TransactionRow | undefined;
     if (row === undefined) return undefined;
     return { transaction: transactionView(transactionFromRow(row)), decision: decisionFromRow(row) };
   }
 
-  listAlerts(q: AlertQuery): Alert[] {
+  async listAlerts(q: AlertQuery): Promise<Alert[]> {
     const rows = (
       q.since !== undefined
         ? this.stmt.alertsSince.all(q.since, q.limit)
         : this.stmt.alertsAfter.all(q.afterId ?? 0, q.limit)
     ) as { id: number; body: string }[];
-    return rows.map((r) => ({ id: r.id, ...(JSON.parse(r.body) as Omit<Alert, 'id'>) }));
+    return rows.map(alertFromRow);
   }
 
-  stats(): Stats {
+  async stats(): Promise<Stats> {
     const n = (name: string): number => (this.stmt.counter.get(name) as number | undefined) ?? 0;
     const files = this.db.prepare('SELECT status, count(*) AS n FROM files GROUP BY status').all() as {
       status: FileStatus;
@@ -449,17 +527,11 @@ export class SqliteStateStore implements StateStore, FileLedger, RulesAuditLog {
   }
 
   /** A label reported later (e.g. a chargeback); the first label of a transaction stands. */
-  getLabel(id: string): { label: Label; knownAt: number } | undefined {
-    const r = this.db.prepare('SELECT label, known_at FROM labels WHERE transaction_id = ?').get(id) as
-      | { label: Label; known_at: number }
-      | undefined;
-    return r ? { label: r.label, knownAt: r.known_at } : undefined;
-  }
-
-  setLabel(id: string, label: Label, knownAt: number): void {
-    this.db
-      .prepare('INSERT INTO labels (transaction_id, label, known_at, created_at) VALUES (?, ?, ?, ?)')
-      .run(id, label, knownAt, new Date().toISOString());
+  async putLabel(id: string, label: Label, knownAt: number): Promise<PutLabelResult> {
+    const inserted = this.stmt.insertLabel.run(id, label, knownAt, new Date().toISOString()).changes > 0;
+    if (inserted) return { status: 'recorded', label, knownAt };
+    const r = this.stmt.getLabel.get(id) as { label: Label; known_at: number };
+    return { status: r.label === label ? 'unchanged' : 'conflict', label: r.label, knownAt: r.known_at };
   }
 
   /** Labels reported through the API, in the order they were reported. */
@@ -476,7 +548,7 @@ export class SqliteStateStore implements StateStore, FileLedger, RulesAuditLog {
 
   // ---- file ledger ----
 
-  beginFile(name: string): FileRecord {
+  async beginFile(name: string): Promise<FileRecord> {
     const startedAt = new Date().toISOString();
     // One transaction: an entry committed without its work key (the key needs the new id) would
     // point a restart at the data dir itself, and every resume would fail on it.
@@ -486,23 +558,27 @@ export class SqliteStateStore implements StateStore, FileLedger, RulesAuditLog {
       this.stmt.setWorkKey.run(`processing/${fileId}-${name}`, fileId);
       return fileId;
     })();
-    return this.getFile(id) as FileRecord;
+    return this.fileById(id) as FileRecord;
   }
 
-  getFile(id: number): FileRecord | undefined {
+  async getFile(id: number): Promise<FileRecord | undefined> {
+    return this.fileById(id);
+  }
+
+  private fileById(id: number): FileRecord | undefined {
     const row = this.stmt.getFile.get(id) as FileRow | undefined;
     return row ? fileRecord(row) : undefined;
   }
 
-  unfinishedFiles(): FileRecord[] {
+  async unfinishedFiles(): Promise<FileRecord[]> {
     return (this.stmt.unfinished.all() as FileRow[]).map(fileRecord);
   }
 
-  setStatus(id: number, status: FileStatus, fields: { error?: string; rulesVersion?: string } = {}): void {
+  async setStatus(id: number, status: FileStatus, fields: { error?: string; rulesVersion?: string } = {}): Promise<void> {
     this.stmt.setStatus.run(status, fields.error ?? null, fields.rulesVersion ?? null, id);
   }
 
-  rejections(id: number, limit: number): Rejection[] {
+  async rejections(id: number, limit: number): Promise<Rejection[]> {
     return (this.stmt.rejections.all(id, limit) as RejectionRow[]).map((r) => {
       const out: Rejection = { row: r.row, line: r.line, column: r.col, reason: r.reason };
       if (r.errors) out.errors = JSON.parse(r.errors);
@@ -510,7 +586,7 @@ export class SqliteStateStore implements StateStore, FileLedger, RulesAuditLog {
     });
   }
 
-  finishFile(id: number, receipt: Receipt): void {
+  async finishFile(id: number, receipt: Receipt): Promise<void> {
     this.stmt.finish.run(
       receipt.status,
       receipt.finished_at,
@@ -523,11 +599,11 @@ export class SqliteStateStore implements StateStore, FileLedger, RulesAuditLog {
   // ---- alert outbox cursors ----
 
   /** Id of the last alert a sink has taken. */
-  deliveryCursor(sink: string): number {
+  async deliveryCursor(sink: string): Promise<number> {
     return (this.stmt.cursor.get(sink) as number | undefined) ?? 0;
   }
 
-  setDeliveryCursor(sink: string, cursor: number): void {
+  async setDeliveryCursor(sink: string, cursor: number): Promise<void> {
     this.stmt.setCursor.run(sink, cursor);
   }
 
@@ -567,6 +643,10 @@ interface RejectionRow {
   col: string;
   reason: string;
   errors: string | null;
+}
+
+function alertFromRow(r: { id: number; body: string }): Alert {
+  return { id: r.id, ...(JSON.parse(r.body) as Omit<Alert, 'id'>) };
 }
 
 function fileRecord(r: FileRow): FileRecord {

@@ -2,7 +2,8 @@ import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import type { Decision } from '../../core/scoring.js';
 import type { Alert } from '../../core/views.js';
-import type { BatchCommitter, DecidedItem, FileCheckpoint } from '../../ports/StateStore.js';
+import type { DecidedItem } from '../../core/records.js';
+import type { BatchCommitter, FileCheckpoint } from '../../ports/BatchCommitter.js';
 import { type EncodedBatch, encodeBatch } from './encodeBatch.js';
 
 /** A message to the commit worker. */

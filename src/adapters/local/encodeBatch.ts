@@ -2,7 +2,7 @@ import type { CardRef } from '../../core/pan.js';
 import type { Decision, Outcome } from '../../core/scoring.js';
 import type { Label, Transaction } from '../../core/transaction.js';
 import { type Alert, alertFor, isAlerting } from '../../core/views.js';
-import type { DecidedItem } from '../../ports/StateStore.js';
+import type { DecidedItem } from '../../core/records.js';
 
 /** A value SQLite binds. */
 export type SqlValue = string | number | null;

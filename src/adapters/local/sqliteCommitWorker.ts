@@ -22,13 +22,11 @@ port.on('message', (m: CommitRequest) => {
   }
   let reply: CommitReply;
   if (m.kind === 'cursor') {
-    try {
-      store.setDeliveryCursor(m.sink, m.cursor);
-      reply = { seq: m.seq, alertIds: [] };
-    } catch (e) {
-      reply = { seq: m.seq, error: (e as Error).message };
-    }
-    port.postMessage(reply);
+    // Written before this returns (the store's work is synchronous); only the reply waits.
+    store.setDeliveryCursor(m.sink, m.cursor).then(
+      () => port.postMessage({ seq: m.seq, alertIds: [] } satisfies CommitReply),
+      (e: unknown) => port.postMessage({ seq: m.seq, error: (e as Error).message } satisfies CommitReply),
+    );
     return;
   }
   const fileId = m.checkpoint?.fileId;

@@ -1,5 +1,5 @@
-import type { Alert } from '../core/views.js';
-import type { QueuedTransaction } from '../ports/TransactionQueue.js';
+import type { Alert } from '../../core/views.js';
+import type { QueuedTransaction } from '../../ports/TransactionQueue.js';
 
 /**
  * The wire format between ingest and scoring: one message carries many transactions, as

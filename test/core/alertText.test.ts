@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatAlertEmail, formatAmount, MAX_SUBJECT_LENGTH } from '../../src/pipeline/alertText.js';
+import { formatAlertEmail, formatAmount, MAX_SUBJECT_LENGTH } from '../../src/core/alertText.js';
 import { makeAlert, SPACED_PAN, TEST_PAN } from '../helpers/alerts.js';
 
 describe('formatAlertEmail', () => {

@@ -1,14 +1,11 @@
 import type { Decision } from '../core/scoring.js';
 import type { Label, Transaction } from '../core/transaction.js';
+import type { LabelResult } from './recordLabel.js';
 import type { Alert } from '../core/views.js';
-import type { AdminCaller, RulesChange } from '../ports/RulesAudit.js';
-import type { AlertQuery, Stats, StoredTransaction } from '../ports/StateStore.js';
+import type { RulesUseCases } from './replaceRules.js';
+import type { AlertQuery, Stats, StoredTransaction } from '../core/records.js';
 
-/** What recording a label did. */
-export type LabelResult =
-  | { status: 'recorded' | 'unchanged'; label: Label; knownAt: number }
-  | { status: 'conflict'; label: Label; knownAt: number }
-  | { status: 'not_found' };
+export type { LabelResult } from './recordLabel.js';
 
 /** What submitting a transaction did: decided now, decided before, or (store-only) accepted for scoring. */
 export type SubmitResult =
@@ -31,14 +28,5 @@ export interface ApiService {
   /** Records a known outcome; absent: the label route answers 501. */
   label?: (id: string, label: Label) => Promise<LabelResult>;
   /** Reads and replaces the rule set; absent: the rules routes are not served. */
-  rules?: {
-    get(): Promise<{ version: string; document: unknown }>;
-    /**
-     * Validates (throwing `RulesError`, changing nothing, when invalid), records the change with
-     * its caller in the audit log, persists and activates.
-     */
-    replace(doc: unknown, by: AdminCaller): Promise<{ version: string }>;
-    /** The newest `limit` entries of the audit log of rule changes, newest first. */
-    changes(limit: number): Promise<RulesChange[]>;
-  };
+  rules?: RulesUseCases;
 }

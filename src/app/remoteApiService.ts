@@ -1,12 +1,19 @@
-import { compileRuleSet, type RuleSet } from '../core/rules.js';
+import type { RuleSet } from '../core/rules.js';
 import type { Label, Transaction } from '../core/transaction.js';
 import type { TransactionView } from '../core/views.js';
 import type { Model } from '../core/model/model.js';
 import { AMOUNT_SCALE } from '../core/decimal.js';
-import type { DecisionStore, FeatureHistory, LabelStore, RulesStore, TransactionLog } from '../ports/AsyncStateStore.js';
+import type { DecisionStore } from '../ports/DecisionStore.js';
+import type { FeatureHistory } from '../ports/FeatureHistory.js';
+import type { LabelStore } from '../ports/LabelStore.js';
+import type { RulesStore } from '../ports/RulesStore.js';
+import type { TransactionLog } from '../ports/TransactionLog.js';
 import type { AlertSink } from '../ports/AlertSink.js';
+import type { EventClock } from '../ports/EventClock.js';
+import { recordLabel } from './recordLabel.js';
+import { rulesUseCases } from './replaceRules.js';
 import { scoreAndStore } from '../pipeline/scoreRemote.js';
-import type { ApiService } from './service.js';
+import type { ApiService } from './ApiService.js';
 
 /** What the API needs when its state is remote (DynamoDB on AWS). */
 export interface RemoteServiceDeps {
@@ -18,8 +25,11 @@ export interface RemoteServiceDeps {
   rules: () => Promise<RuleSet>;
   /** The trained model, when one is used. */
   model?: () => Promise<Model | undefined>;
+  /** Label feedback with this delay; absent (`FRAUDMINI_LABEL_DELAY=off`): features without labels. */
   labelDelayMs?: number;
   alerts: AlertSink;
+  /** The event-time clock: scoring moves it, labels become known at it. */
+  clock: EventClock;
   /**
    * Store-only mode: `POST /transactions` stores the transaction here and answers 202; a table
    * stream scores it. Absent: the POST scores synchronously.
@@ -50,6 +60,7 @@ export function remoteService(deps: RemoteServiceDeps): ApiService {
         model: await deps.model?.(),
         labelDelayMs: deps.labelDelayMs,
         alerts: deps.alerts,
+        clock: deps.clock,
         now,
       });
       const decided = result.decided[0]?.decision;
@@ -63,31 +74,22 @@ export function remoteService(deps: RemoteServiceDeps): ApiService {
     listAlerts: (q) => deps.decisions.listAlerts(q),
     stats: () => deps.decisions.stats(),
     rulesVersion: async () => (await deps.rules()).version,
-    label: async (id, label: Label) => {
-      const stored = await deps.decisions.getTransaction(id);
-      if (!stored) return { status: 'not_found' };
-      const result = await deps.labels.putLabel(id, label, now().getTime());
-      if (result.status === 'recorded') await deps.history.label(fromView(stored.transaction), label, result.knownAt);
-      return result;
-    },
-    rules: {
-      get: async () => {
-        const active = await deps.rulesStore.active();
-        if (active) return active;
-        const set = await deps.rules();
-        return { version: set.version, document: set.document };
-      },
-      replace: async (doc, by) => {
-        const set = compileRuleSet(doc);
-        await deps.rulesStore.activate(set.version, doc, by);
-        return { version: set.version };
-      },
-      changes: (limit) => deps.rulesStore.changes(limit),
-    },
+    label: (id, label: Label) =>
+      recordLabel(id, label, {
+        findTransaction: async (tid) => {
+          const stored = await deps.decisions.getTransaction(tid);
+          return stored && fromView(stored.transaction);
+        },
+        putLabel: (tid, l, knownAt) => deps.labels.putLabel(tid, l, knownAt),
+        feedBack: (tx, l, knownAt) => deps.history.label(tx, l, knownAt),
+        clock: deps.clock,
+        labelDelayMs: deps.labelDelayMs ?? 0,
+      }),
+    rules: rulesUseCases(deps.rulesStore, deps.rules),
   };
 }
 
-/** The entity keys and time of a stored transaction, enough to attach a label to its history. */
+/** The entity keys, time and arrival label of a stored transaction, enough to attach a label to its history. */
 function fromView(v: TransactionView): Transaction {
   const tx: Transaction = {
     transactionId: v.transaction_id,
@@ -100,5 +102,6 @@ function fromView(v: TransactionView): Transaction {
   if (v.card) tx.card = { ...v.card };
   if (v.terminal_id !== undefined) tx.terminalId = v.terminal_id;
   if (v.merchant !== undefined) tx.merchant = v.merchant;
+  if (v.label !== undefined) tx.label = v.label;
   return tx;
 }

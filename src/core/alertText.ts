@@ -1,5 +1,5 @@
-import { maskPansInText } from '../core/pan.js';
-import type { Alert } from '../core/views.js';
+import { maskPansInText } from './pan.js';
+import type { Alert } from './views.js';
 
 /** An alert as an email: what SNS sends to email subscribers. */
 export interface AlertEmail {

@@ -1,0 +1,34 @@
+import type { Rejection } from '../core/receipt.js';
+import type { DecidedItem } from '../core/records.js';
+import type { Decision } from '../core/scoring.js';
+import type { Alert } from '../core/views.js';
+
+/** Progress of one file, committed atomically with the rows it covers. */
+export interface FileCheckpoint {
+  fileId: number;
+  /** Data rows fully handled (decided, duplicate or rejected), from the top of the file. */
+  rowsDone: number;
+  rejections: Rejection[];
+  duplicates: number;
+}
+
+/**
+ * Commits a file's batches, each atomically with its checkpoint: the decisions of a batch, their
+ * alerts, the file's counts and rejections land together or not at all, so a crash resumes after
+ * the last batch stored (SQLite only: DynamoDB has no such transaction). The caller checked the
+ * ids first: a batch holding an id already stored fails whole. Batches commit in the order
+ * given; once one of a file's batches fails, those queued behind it fail too, uncommitted, so a
+ * checkpoint never moves past a batch that is not stored.
+ *
+ * @example
+ * const alerts = await commits.commit(scored.decided, { fileId, rowsDone, rejections, duplicates });
+ */
+export interface BatchCommitter {
+  /** Queues a batch (and its file checkpoint); resolves with the alerts it created once it is committed. */
+  commit(items: readonly DecidedItem[], checkpoint?: FileCheckpoint): Promise<Alert[]>;
+  /**
+   * The decision of a transaction in a batch queued but not committed yet (decided, not yet
+   * visible in the store), settling when that batch is committed or fails.
+   */
+  pending(id: string): Promise<Decision> | undefined;
+}

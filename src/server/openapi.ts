@@ -1,0 +1,583 @@
+/**
+ * The JSON Schemas of the HTTP API's routes, and the options that turn them into its OpenAPI
+ * document (`GET /openapi.json`, committed as docs/openapi.json).
+ *
+ * The schemas document; they do not validate. Request bodies and query parameters are checked by
+ * fraudmini's own code (the transaction validator gives every field its reason and masks card
+ * numbers, the same validator as for CSV rows and stream records), and responses are written as
+ * the routes return them; `buildApi` sets compilers that leave both as they are. The test of the
+ * document checks real responses against these schemas instead.
+ */
+import type { SwaggerOptions } from '@fastify/swagger';
+import type { FastifySchema } from 'fastify';
+import { ERROR_CODES } from '../app/errors.js';
+import { FIELDS } from '../core/schema.js';
+import { API_EXAMPLES, type ApiExample } from './apiExamples.js';
+
+type Schema = Record<string, unknown>;
+
+const ref = (id: string): Schema => ({ $ref: `${id}#` });
+const text = (description: string, extra: Schema = {}): Schema => ({ type: 'string', description, ...extra });
+const nullable = (type: string, description: string): Schema => ({ type: [type, 'null'], description });
+
+/** Shared schemas, each a component of the document (`#/components/schemas/<$id>`). */
+export const SHARED_SCHEMAS: readonly Schema[] = [
+  {
+    $id: 'Problem',
+    type: 'object',
+    description: 'One problem of a request: a field of a transaction or label, or a place in a rules document.',
+    required: ['reason'],
+    properties: {
+      field: text('the field, as the client named it, or `(body)` for the body as a whole'),
+      path: text('JSON path in the rules document, such as `rules[1].when`'),
+      column: { type: 'integer', description: '1-based column of the problem inside a rule expression' },
+      reason: text('what is wrong, for a person'),
+    },
+  },
+  {
+    $id: 'Error',
+    type: 'object',
+    description: 'Every refused or failed request. `error` is a stable code (see the codes table); `message` is for a person.',
+    required: ['error', 'message'],
+    properties: {
+      error: { type: 'string', enum: Object.keys(ERROR_CODES) },
+      message: { type: 'string' },
+      errors: { type: 'array', items: ref('Problem') },
+    },
+  },
+  {
+    $id: 'RuleHit',
+    type: 'object',
+    description: 'A rule that fired: its id, weight (0 for an action rule) and a sentence saying why.',
+    required: ['rule', 'weight', 'detail'],
+    properties: {
+      rule: { type: 'string' },
+      weight: { type: 'number', minimum: 0, maximum: 100 },
+      detail: { type: 'string' },
+      action: { type: 'string', enum: ['allow', 'review', 'block'] },
+    },
+  },
+  {
+    $id: 'Decision',
+    type: 'object',
+    description: 'The decision for one transaction.',
+    required: ['transaction_id', 'score', 'outcome', 'reasons', 'model_score', 'model_version', 'rules_score', 'rules_version', 'decided_at'],
+    properties: {
+      transaction_id: { type: 'string' },
+      score: { type: 'number', minimum: 0, maximum: 100, description: 'rules and model combined' },
+      outcome: { type: 'string', enum: ['allow', 'review', 'block'] },
+      reasons: { type: 'array', items: ref('RuleHit') },
+      model_score: nullable('number', 'the model\'s score 0–100, null without a model'),
+      model_version: nullable('string', 'null without a model'),
+      rules_score: { type: 'number', minimum: 0, maximum: 100, description: 'the weighted rules\' own score' },
+      model_features: {
+        type: 'array',
+        description: 'with a model: the (up to three) features that pushed its score up most',
+        items: {
+          type: 'object',
+          required: ['feature', 'weight', 'value'],
+          properties: { feature: { type: 'string' }, weight: { type: 'number' }, value: { type: 'number' } },
+        },
+      },
+      rules_version: { type: 'string' },
+      decided_at: text('ISO 8601', { format: 'date-time' }),
+    },
+  },
+  {
+    $id: 'Transaction',
+    type: 'object',
+    description: 'A stored transaction, masked: the card as token, BIN, last 4 and masked number; never a card number.',
+    required: ['transaction_id', 'timestamp', 'account_id', 'amount', 'currency'],
+    properties: {
+      transaction_id: { type: 'string' },
+      timestamp: text('ISO 8601', { format: 'date-time' }),
+      account_id: { type: 'string' },
+      card: {
+        type: 'object',
+        required: ['masked', 'token'],
+        properties: {
+          masked: text('BIN and last 4 with the digits between masked'),
+          bin: { type: 'string' },
+          last4: { type: 'string' },
+          token: text('keyed token of the card number: equal cards, equal tokens'),
+        },
+      },
+      amount: { type: 'number' },
+      currency: text('ISO 4217'),
+      merchant: { type: 'string' },
+      merchant_category: { type: 'string' },
+      terminal_id: { type: 'string' },
+      country: { type: 'string' },
+      origin_country: { type: 'string' },
+      destination_country: { type: 'string' },
+      account_balance: { type: 'number' },
+      channel: { type: 'string' },
+      device_id: { type: 'string' },
+      ip: { type: 'string' },
+      label: { type: 'integer', enum: [0, 1], description: 'the label sent with the transaction: 1 fraud, 0 legit' },
+      attributes: { type: 'object', additionalProperties: { type: 'string' }, description: 'the body\'s other keys' },
+    },
+  },
+  {
+    $id: 'Alert',
+    type: 'object',
+    description: 'An alert, raised for every review or block decision.',
+    required: ['id', 'transaction_id', 'outcome', 'score', 'reasons', 'account_id', 'amount', 'currency', 'timestamp', 'created_at'],
+    properties: {
+      id: { type: 'integer', description: 'sequence number, increasing' },
+      transaction_id: { type: 'string' },
+      outcome: { type: 'string', enum: ['review', 'block'] },
+      score: { type: 'number' },
+      reasons: { type: 'array', items: ref('RuleHit') },
+      account_id: { type: 'string' },
+      card: text('the masked card number'),
+      amount: { type: 'number' },
+      currency: { type: 'string' },
+      timestamp: text('the transaction\'s time, ISO 8601', { format: 'date-time' }),
+      created_at: text('ISO 8601', { format: 'date-time' }),
+    },
+  },
+  {
+    $id: 'RulesDocument',
+    type: 'object',
+    description: 'A rules document, as in a rules file (the rule language is described in docs/rules.md).',
+    required: ['rules'],
+    properties: {
+      version: text('a name for this rule set; default: a hash of the document'),
+      description: { type: 'string' },
+      thresholds: {
+        type: 'object',
+        properties: { review: { type: 'number' }, block: { type: 'number' } },
+        description: 'scores from which a decision is review, or block',
+      },
+      lists: {
+        type: 'object',
+        additionalProperties: { type: 'array', items: { type: 'string' } },
+        description: 'named lists of strings, read by `x in list("name")`',
+      },
+      rules: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['id', 'when'],
+          properties: {
+            id: { type: 'string' },
+            version: { type: 'integer', minimum: 1 },
+            description: { type: 'string' },
+            when: text('the condition, in the rule language: `amount > 10000`'),
+            weight: { type: 'number', minimum: 0, maximum: 100 },
+            action: { type: 'string', enum: ['allow', 'review', 'block'] },
+            detail: text('a sentence with `{expression}` placeholders'),
+            enabled: { type: 'boolean' },
+          },
+        },
+      },
+    },
+  },
+];
+
+/** A JSON value of the transaction body: each field is read from a string or a number. */
+const scalar = (description: string): Schema => ({ type: ['string', 'number'], description });
+const FIELD_DOCS: Partial<Record<(typeof FIELDS)[number], Schema>> = {
+  transaction_id: text('idempotency key, up to 256 characters; absent: derived from the body'),
+  timestamp: scalar('ISO 8601, or epoch seconds or milliseconds'),
+  account_id: text('the customer or account (alias `customer_id`)'),
+  card_number: text('the card number: tokenised on entry, never stored'),
+  amount: scalar('decimal greater than 0, as a string (`"42.10"`) or a number'),
+  currency: text('ISO 4217; default USD'),
+  account_balance: scalar('the balance before the transaction'),
+  label: { type: ['string', 'number', 'boolean'], description: 'a known outcome: 1/fraud/true or 0/legit/false' },
+};
+
+/** The body of `POST /transactions`. */
+const TRANSACTION_INPUT: Schema = {
+  type: 'object',
+  description:
+    'One transaction. Keys are matched case-insensitively, with the same aliases as CSV headers; other keys are kept as ' +
+    'attributes. Every invalid field is reported at once, with its reason.',
+  required: ['timestamp', 'account_id', 'amount'],
+  properties: Object.fromEntries(FIELDS.map((f) => [f, FIELD_DOCS[f] ?? { type: 'string' }])),
+  additionalProperties: { type: ['string', 'number', 'boolean', 'null'] },
+};
+
+const LABEL_OUT: Schema = {
+  type: 'object',
+  required: ['transaction_id', 'label', 'known_at'],
+  properties: {
+    transaction_id: { type: 'string' },
+    label: { type: 'string', enum: ['fraud', 'legit'] },
+    known_at: text('when the label became known, in event time: ISO 8601', { format: 'date-time' }),
+  },
+};
+
+const LIMIT = (max: number): Schema => text(`how many, 1–${max}; default 100`, { pattern: '^[0-9]+$' });
+
+/** An error response: the shared schema and which codes answer with this status. */
+const error = (codes: (keyof typeof ERROR_CODES)[]): Schema => ({
+  description: codes.map((c) => `\`${c}\`: ${ERROR_CODES[c].when}`).join('; '),
+  ...ref('Error'),
+});
+const UNAUTHORIZED = error(['unauthorized']);
+const OTHER = { description: 'any other error (see the codes table)', ...ref('Error') };
+
+const ID_PARAM: Schema = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: text('the transaction id, as posted (a card number in it is matched as it was stored)') },
+};
+
+type Security = Record<string, string[]>[];
+/** Security of the routes that need the client key when one is configured. */
+const CLIENT: Security = [{ apiKey: [] }, {}];
+/** Security of the admin routes: the client key when configured, and the admin key. */
+const ADMIN: Security = [{ apiKey: [], adminKey: [] }, { adminKey: [] }];
+
+/** The schema of each route, by `METHOD /path` as Fastify declares it. */
+export const ROUTE_SCHEMAS: Readonly<Record<string, FastifySchema & Schema>> = {
+  'POST /transactions': {
+    operationId: 'submitTransaction',
+    tags: ['transactions'],
+    summary: 'Score one transaction',
+    description:
+      'Scores synchronously and stores the decision. Idempotent on `transaction_id`: the same id again answers 200 with ' +
+      'the decision made the first time (no second decision, no second alert).',
+    security: CLIENT,
+    body: TRANSACTION_INPUT,
+    response: {
+      201: {
+        description: 'scored now',
+        type: 'object',
+        required: ['transaction_id', 'decision'],
+        properties: { transaction_id: { type: 'string' }, decision: ref('Decision') },
+      },
+      200: {
+        description: 'decided before: the same decision (or, on AWS in store mode, accepted before)',
+        type: 'object',
+        required: ['transaction_id', 'duplicate'],
+        properties: {
+          transaction_id: { type: 'string' },
+          decision: ref('Decision'),
+          status: { type: 'string', enum: ['accepted'] },
+          duplicate: { type: 'boolean', enum: [true] },
+        },
+      },
+      202: {
+        description: 'AWS in store mode only: stored, to be scored from the table stream',
+        type: 'object',
+        required: ['transaction_id', 'status', 'duplicate'],
+        properties: {
+          transaction_id: { type: 'string' },
+          status: { type: 'string', enum: ['accepted'] },
+          duplicate: { type: 'boolean' },
+        },
+      },
+      400: error(['invalid_transaction', 'invalid_json']),
+      401: UNAUTHORIZED,
+      413: error(['payload_too_large']),
+      415: error(['unsupported_media_type']),
+      default: OTHER,
+    },
+  },
+  'GET /transactions/:id': {
+    operationId: 'getTransaction',
+    tags: ['transactions'],
+    summary: 'A transaction and its decision',
+    security: CLIENT,
+    params: ID_PARAM,
+    response: {
+      200: {
+        description: 'the masked transaction and its decision',
+        type: 'object',
+        required: ['transaction', 'decision'],
+        properties: { transaction: ref('Transaction'), decision: ref('Decision') },
+      },
+      401: UNAUTHORIZED,
+      404: error(['not_found']),
+      default: OTHER,
+    },
+  },
+  'POST /transactions/:id/label': {
+    operationId: 'labelTransaction',
+    tags: ['transactions'],
+    summary: 'Record a known outcome',
+    description:
+      'Labels a stored transaction as fraud or legit. A label is known from the time of the newest transaction seen ' +
+      '(event time), and feeds the model\'s label features from then on. A transaction keeps its first label.',
+    security: CLIENT,
+    params: ID_PARAM,
+    body: {
+      type: 'object',
+      required: ['label'],
+      properties: { label: { type: ['string', 'number', 'boolean'], description: 'fraud or legit (also 1 / 0, true / false)' } },
+    },
+    response: {
+      201: { ...LABEL_OUT, description: 'recorded' },
+      200: { ...LABEL_OUT, description: 'the same label was recorded before' },
+      400: error(['invalid_label', 'invalid_json']),
+      401: UNAUTHORIZED,
+      404: error(['not_found']),
+      409: {
+        description: `\`conflict\`: ${ERROR_CODES.conflict.when}`,
+        allOf: [ref('Error'), LABEL_OUT],
+      },
+      501: error(['not_implemented']),
+      default: OTHER,
+    },
+  },
+  'GET /alerts': {
+    operationId: 'listAlerts',
+    tags: ['alerts'],
+    summary: 'Alerts, oldest first, a page at a time',
+    security: CLIENT,
+    querystring: {
+      type: 'object',
+      properties: {
+        since: text('the `next` of the previous page (an alert id), or an ISO 8601 time; default: from the first alert'),
+        limit: LIMIT(1000),
+      },
+    },
+    response: {
+      200: {
+        description: 'a page of alerts, and the `since` of the next page',
+        type: 'object',
+        required: ['alerts', 'next'],
+        properties: { alerts: { type: 'array', items: ref('Alert') }, next: { type: 'string' } },
+      },
+      400: error(['bad_request']),
+      401: UNAUTHORIZED,
+      default: OTHER,
+    },
+  },
+  'GET /stats': {
+    operationId: 'getStats',
+    tags: ['operations'],
+    summary: 'Counters',
+    security: CLIENT,
+    response: {
+      200: {
+        description: 'what was received and decided',
+        type: 'object',
+        required: ['transactions', 'decisions', 'alerts', 'rejected', 'duplicates', 'outcomes', 'files'],
+        properties: {
+          transactions: { type: 'integer' },
+          decisions: { type: 'integer' },
+          alerts: { type: 'integer' },
+          rejected: { type: 'integer', description: 'rows of files refused with a reason' },
+          duplicates: { type: 'integer' },
+          outcomes: {
+            type: 'object',
+            required: ['allow', 'review', 'block'],
+            properties: { allow: { type: 'integer' }, review: { type: 'integer' }, block: { type: 'integer' } },
+          },
+          files: {
+            type: 'object',
+            required: ['processed', 'failed', 'processing'],
+            properties: { processed: { type: 'integer' }, failed: { type: 'integer' }, processing: { type: 'integer' } },
+          },
+        },
+      },
+      401: UNAUTHORIZED,
+      default: OTHER,
+    },
+  },
+  'GET /rules': {
+    operationId: 'getRules',
+    tags: ['rules'],
+    summary: 'The rule set in force',
+    security: CLIENT,
+    response: {
+      200: {
+        description: 'its version and document',
+        type: 'object',
+        required: ['version', 'document'],
+        properties: { version: { type: 'string' }, document: ref('RulesDocument') },
+      },
+      401: UNAUTHORIZED,
+      default: OTHER,
+    },
+  },
+  'PUT /rules': {
+    operationId: 'replaceRules',
+    tags: ['rules'],
+    summary: 'Replace the rule set (admin)',
+    description:
+      'Validates the document (refusing it whole, with every problem, when invalid), records the change in the audit log ' +
+      'and puts it in force. Up to 1 MiB. Locally it needs the admin key in `x-admin-key`; on AWS an IAM-signed request. ' +
+      'Without an admin credential configured it answers 403 `admin_disabled` whoever asks.',
+    security: ADMIN,
+    body: ref('RulesDocument'),
+    response: {
+      200: {
+        description: 'in force',
+        type: 'object',
+        required: ['version'],
+        properties: { version: { type: 'string' } },
+      },
+      400: error(['invalid_rules', 'invalid_json']),
+      401: error(['unauthorized', 'admin_unauthorized']),
+      403: error(['admin_forbidden', 'admin_disabled']),
+      413: error(['payload_too_large']),
+      500: error(['rules_not_saved']),
+      default: OTHER,
+    },
+  },
+  'GET /rules/audit': {
+    operationId: 'listRuleChanges',
+    tags: ['rules'],
+    summary: 'The audit log of rule changes (admin)',
+    description: 'Newest first: when, which credential (never the key itself), from where, the versions before and after.',
+    security: ADMIN,
+    querystring: { type: 'object', properties: { limit: LIMIT(1000) } },
+    response: {
+      200: {
+        description: 'the newest changes',
+        type: 'object',
+        required: ['changes'],
+        properties: {
+          changes: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['at', 'credential', 'remote', 'previous_version', 'version', 'digest'],
+              properties: {
+                at: text('ISO 8601', { format: 'date-time' }),
+                credential: text('`admin-key sha256:<8 hex digits>`, `iam <ARN>` or `rules file`'),
+                remote: nullable('string', 'the client\'s address; null for an edit of the rules file'),
+                previous_version: nullable('string', 'null for the first entry'),
+                version: { type: 'string' },
+                digest: text('SHA-256 (hex) of the new document'),
+              },
+            },
+          },
+        },
+      },
+      400: error(['bad_request']),
+      401: error(['unauthorized', 'admin_unauthorized']),
+      403: error(['admin_forbidden', 'admin_disabled']),
+      default: OTHER,
+    },
+  },
+  'GET /healthz': {
+    operationId: 'health',
+    tags: ['operations'],
+    summary: 'Liveness and the rules version in force',
+    description: 'Needs no key.',
+    security: [],
+    response: {
+      200: {
+        description: 'up',
+        type: 'object',
+        required: ['status', 'rules_version', 'uptime_s'],
+        properties: { status: { type: 'string', enum: ['ok'] }, rules_version: { type: 'string' }, uptime_s: { type: 'integer' } },
+      },
+      default: OTHER,
+    },
+  },
+  'GET /openapi.json': {
+    operationId: 'openapi',
+    tags: ['operations'],
+    summary: 'This document',
+    security: CLIENT,
+    response: {
+      200: { description: 'the OpenAPI document of the API', type: 'object', additionalProperties: true },
+      401: UNAUTHORIZED,
+      default: OTHER,
+    },
+  },
+};
+
+/** The schema of a route; throws for one that has none, so a new route cannot go undocumented. */
+export function routeSchema(method: string, url: string): FastifySchema {
+  const schema = ROUTE_SCHEMAS[`${method} ${url}`];
+  if (!schema) throw new Error(`no schema for ${method} ${url} in src/server/openapi.ts`);
+  return schema;
+}
+
+/** OpenAPI's form of a Fastify path: `/transactions/:id` → `/transactions/{id}`. */
+export function openApiPath(url: string): string {
+  return url.replace(/:(\w+)/g, '{$1}');
+}
+
+/**
+ * The options of `@fastify/swagger`: the document's header, the security schemes, components
+ * named after the shared schemas' `$id`, and the examples of {@link API_EXAMPLES} placed under
+ * their operation, request body and response status.
+ */
+export function swaggerOptions(): SwaggerOptions {
+  return {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'fraudmini',
+        version: '1',
+        description:
+          'Scores card and account transactions against rules and a model, and serves their decisions and alerts. The same ' +
+          'routes are served by `fraudmini start` and, on AWS, by API Gateway and the `api` function. Errors answer ' +
+          '`{error, message, errors?}` with a stable code in `error`: see docs/api.md for the table.',
+      },
+      tags: [
+        { name: 'transactions', description: 'scoring and labels' },
+        { name: 'alerts', description: 'the alerts raised for review and block decisions' },
+        { name: 'rules', description: 'the rule set in force and its changes' },
+        { name: 'operations', description: 'counters, health and this document' },
+      ],
+      components: {
+        securitySchemes: {
+          apiKey: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'x-api-key',
+            description:
+              'Needed on every route but GET /healthz when the server has a key (`--api-key` / FRAUDMINI_API_KEY, required to ' +
+              'bind beyond loopback); on AWS, the usage plan\'s key.',
+          },
+          adminKey: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'x-admin-key',
+            description:
+              'The admin routes (PUT /rules, GET /rules/audit) locally: `--admin-key` / FRAUDMINI_ADMIN_KEY. On AWS these ' +
+              'routes need an IAM-signed (SigV4) request instead.',
+          },
+        },
+      },
+    },
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+    transformObject: (documentObject) => {
+      const doc = 'openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject;
+      addExamples(doc as OpenApiShape, API_EXAMPLES);
+      return doc;
+    },
+  };
+}
+
+/** The parts of the document the examples go into. */
+interface OpenApiShape {
+  paths?: Record<
+    string,
+    Record<
+      string,
+      {
+        requestBody?: { content?: Record<string, { examples?: Record<string, unknown> }> };
+        responses?: Record<string, { content?: Record<string, { examples?: Record<string, unknown> }> }>;
+      }
+    >
+  >;
+}
+
+function addExamples(doc: OpenApiShape, examples: readonly ApiExample[]): void {
+  for (const e of examples) {
+    const op = doc.paths?.[openApiPath(e.route)]?.[e.method.toLowerCase()];
+    if (!op) throw new Error(`example ${e.name}: no operation ${e.method} ${e.route} in the document`);
+    const response = op.responses?.[String(e.status)] ?? op.responses?.default;
+    const media = response?.content?.['application/json'];
+    if (!media) throw new Error(`example ${e.name}: ${e.method} ${e.route} documents no ${e.status} response`);
+    (media.examples ??= {})[e.name] = { summary: e.summary, value: e.response };
+    const body = e.request.body;
+    if (body !== undefined && typeof body !== 'string') {
+      const requestMedia = op.requestBody?.content?.['application/json'];
+      if (!requestMedia) throw new Error(`example ${e.name}: ${e.method} ${e.route} documents no request body`);
+      (requestMedia.examples ??= {})[e.name] = { summary: e.summary, value: body };
+    }
+  }
+}
