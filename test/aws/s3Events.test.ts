@@ -53,6 +53,7 @@ describe('objectsOf', () => {
     [s3Event({ eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'raw' }, object: { eTag: 'e' } } }), /^S3 event record without bucket, key or eTag$/],
     [s3Event({ eventName: 'ObjectCreated:Put', s3: { object: { key: 'k', eTag: 'e' } } }), /^S3 event record without bucket, key or eTag$/],
     [s3Event({ eventName: 'ObjectCreated:Put' }), /^S3 event record without bucket, key or eTag$/],
+    [s3Event({ eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'raw' } } }), /^S3 event record without bucket, key or eTag$/],
   ])('refuses %s: a poison message goes to the DLQ', (body, message) => {
     expect(() => objectsOf(body)).toThrow(message);
   });

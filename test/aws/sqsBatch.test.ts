@@ -24,8 +24,14 @@ function recordingClient(fail: (call: number, id: string) => 'server' | 'sender'
       const result =
         rest.length > 0
           ? await next({ ...args, input: { ...input, Entries: rest } })
-          : { response: {}, output: { $metadata: {}, Successful: [] } };
+          : { response: {}, output: { $metadata: {} } };
       const output = result.output as SendMessageBatchCommandOutput;
+      // As SQS does, an empty list is left out of the response.
+      if (output.Successful?.length === 0) delete output.Successful;
+      if (failed.length === 0) {
+        delete output.Failed;
+        return result;
+      }
       output.Failed = failed.map((e) => ({
         Id: e.Id,
         Code: fail(call, e.Id ?? '') === 'sender' ? 'InvalidMessageContents' : 'InternalError',
