@@ -30,6 +30,8 @@ const E2E = [
   'test/synth/**/*.test.ts',
   'test/infra/cliSynth.test.ts',
 ];
+/** dist/ rebuilt when a source is newer: tests that spawn the CLI or start SQLite worker threads run it. */
+const BUILD = 'test/setup/build.ts';
 /** AWS emulators (fauxqs, dynalite, kinesalite), started once per project run that needs them. */
 const EMULATORS = 'test/aws/emulators.ts';
 
@@ -47,11 +49,11 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: 'integration', include: ['test/**/*.test.ts'], exclude: [...UNIT, ...E2E], globalSetup: [EMULATORS] },
+        test: { name: 'integration', include: ['test/**/*.test.ts'], exclude: [...UNIT, ...E2E], globalSetup: [BUILD, EMULATORS] },
       },
       {
         extends: true,
-        test: { name: 'e2e', include: E2E, globalSetup: [EMULATORS] },
+        test: { name: 'e2e', include: E2E, globalSetup: [BUILD, EMULATORS] },
       },
     ],
   },

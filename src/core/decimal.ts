@@ -48,9 +48,11 @@ export function parseDecimal(raw: string): ParsedAmount {
 /**
  * The common shape — unsigned digits, optionally a point and 1–4 decimals, at most 11 digits
  * before the point — read digit by digit into E4: the same value as the general path, or -1 for
- * anything else (which the general path then parses or rejects with its reason).
+ * anything else (which the general path then parses or rejects with its reason). Exported for
+ * its tests: that it keeps the common shape to itself is what makes ingest fast.
+ * @example parsePlainDecimal('19.99') // 199900; parsePlainDecimal('1,000') // -1
  */
-function parsePlainDecimal(s: string): number {
+export function parsePlainDecimal(s: string): number {
   const n = s.length;
   let whole = 0;
   let i = 0;

@@ -3,7 +3,9 @@
  * real `ingest` handler → the transactions queue → the real `score` handler → decisions in
  * DynamoDB, alerts through the suspicious queue and the real `notify` handler to SNS → an SQS
  * subscriber; the receipt and the masked copy in the refined bucket; the raw object gone. Then
- * redelivery, a poison message, a paused file, Kinesis, the table stream and the API.
+ * redelivery, a poison message, a paused file, Kinesis, the table stream and the API. Each group
+ * (and each test outside the first group) runs on a stack of its own: none relies on what an
+ * earlier test left behind, so they pass alone, in any order, and whatever fails before them.
  */
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
@@ -23,6 +25,7 @@ import { scenarioFile, TEST_PANS } from '../helpers/fixtures.js';
 import { drainQueue, emulatorClients } from './clients.js';
 import {
   applyEnv,
+  captureHandlerLogs,
   createStack,
   pumpQueue,
   drainStream,
@@ -33,34 +36,39 @@ import {
 } from './harness.js';
 
 const c: AwsClients = emulatorClients();
-let stack: Stack;
-let restoreEnv: () => void;
 /** Everything the handlers wrote to stdout (Powertools logs), to check for PANs. */
-const logged: string[] = [];
+let logged: string[] = [];
 let restoreStdout: () => void;
 
-beforeAll(async () => {
-  stack = await createStack(c);
-  restoreEnv = applyEnv(stack.env);
-  useClients(c);
-  resetApi();
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    const line = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-    logged.push(line);
-    // Handler logs (JSON lines) are kept for the check below, not printed.
-    if (line.startsWith('{"level"')) return true;
-    return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
-  }) as typeof process.stdout.write;
-  restoreStdout = () => {
-    process.stdout.write = write;
-  };
+beforeAll(() => {
+  const capture = captureHandlerLogs();
+  logged = capture.lines;
+  restoreStdout = capture.restore;
 });
 
-afterAll(() => {
-  restoreStdout();
-  restoreEnv();
-});
+afterAll(() => restoreStdout());
+
+/** Points the handlers at `stack` (environment, clients, a fresh API app); returns the undo. */
+function useStack(stack: Stack): () => void {
+  const restoreEnv = applyEnv(stack.env);
+  useClients(c);
+  resetApi();
+  return () => {
+    restoreEnv();
+    resetApi();
+  };
+}
+
+/** Runs `act` on a stack of its own. */
+async function onOwnStack<T>(act: (stack: Stack) => Promise<T>): Promise<T> {
+  const stack = await createStack(c);
+  const restore = useStack(stack);
+  try {
+    return await act(stack);
+  } finally {
+    restore();
+  }
+}
 
 async function text(bucket: string, key: string): Promise<string> {
   const out = await c.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
@@ -82,7 +90,7 @@ async function stats(): Promise<Record<string, unknown> & { decisions: number; a
 }
 
 /** Runs the pipeline's queues dry: raw events → ingest, transactions → score, suspicious → notify. */
-async function runPipeline(): Promise<{ scoredBodies: string[] }> {
+async function runPipeline(stack: Stack): Promise<{ scoredBodies: string[] }> {
   await pumpQueue(c, stack.rawEvents, ingestHandler, { batchSize: 1 });
   const scored = await pumpQueue(c, stack.transactions, scoreHandler, { batchSize: 10 });
   await pumpQueue(c, stack.suspicious, notifyHandler, { batchSize: 10 });
@@ -114,18 +122,24 @@ function noPan(textToCheck: string): void {
 
 describe('a file dropped in the raw bucket', () => {
   const file = scenarioFile(1500, 4, 11);
+  let stack: Stack;
+  let restore = (): void => {};
   let event: string;
   let alertBodies: string[] = [];
   let firstStats: Awaited<ReturnType<typeof stats>>;
   let scoredBodies: string[] = [];
 
   beforeAll(async () => {
+    stack = await createStack(c);
+    restore = useStack(stack);
     event = await dropFile(c, stack, 'day1.csv', file.csv);
     await sendTo(c, stack.rawEvents.url, event);
-    ({ scoredBodies } = await runPipeline());
+    ({ scoredBodies } = await runPipeline(stack));
     alertBodies = await drainQueue(c.sqs, stack.alertInboxUrl);
     firstStats = await stats();
   });
+
+  afterAll(() => restore());
 
   it('decides every accepted row once and packs many rows per queue message', () => {
     expect(firstStats.decisions).toBe(file.rows - file.badRows.length);
@@ -179,186 +193,209 @@ describe('a file dropped in the raw bucket', () => {
   });
 
   it('ignores the same S3 event delivered twice: no new decisions, alerts or outputs', async () => {
+    const before = await stats();
     await sendTo(c, stack.rawEvents.url, event);
-    await runPipeline();
+    await runPipeline(stack);
     expect(await drainQueue(c.sqs, stack.alertInboxUrl)).toEqual([]);
     const again = await stats();
-    expect(again.decisions).toBe(firstStats.decisions);
-    expect(again.alerts).toBe(firstStats.alerts);
+    expect(again.decisions).toBe(before.decisions);
+    expect(again.alerts).toBe(before.alerts);
     const listed = await c.s3.send(new ListObjectsV2Command({ Bucket: stack.refinedBucket, Prefix: 'processed/' }));
     expect((listed.Contents ?? []).map((o) => o.Key).sort()).toEqual(['processed/day1.csv', 'processed/day1.receipt.json']);
   });
 
   it('ignores a redelivered transactions message: no second decision, no second SNS alert', async () => {
+    const before = await stats();
+    expect(scoredBodies.length).toBeGreaterThan(0);
     for (const body of scoredBodies) await sendTo(c, stack.transactions.url, body);
-    await runPipeline();
+    await runPipeline(stack);
     expect(await drainQueue(c.sqs, stack.alertInboxUrl)).toEqual([]);
     const again = await stats();
-    expect(again.decisions).toBe(firstStats.decisions);
-    expect(again.alerts).toBe(firstStats.alerts);
-  });
-
-  it('never logs a card number', () => {
-    noPan(logged.join(''));
+    expect(again.decisions).toBe(before.decisions);
+    expect(again.alerts).toBe(before.alerts);
   });
 });
 
 describe('failure handling', () => {
-  it('moves a poison message to the DLQ after the configured receives', async () => {
-    await sendTo(c, stack.transactions.url, 'this is not a hand-off message');
-    const drained = await pumpQueue(c, stack.transactions, scoreHandler, { batchSize: 10 });
-    expect(drained.failed.length).toBe(3);
-    expect(await drainQueue(c.sqs, stack.transactions.dlqUrl)).toEqual(['this is not a hand-off message']);
-  });
+  it('moves a poison message to the DLQ after the configured receives', () =>
+    onOwnStack(async (stack) => {
+      await sendTo(c, stack.transactions.url, 'this is not a hand-off message');
+      const drained = await pumpQueue(c, stack.transactions, scoreHandler, { batchSize: 10 });
+      expect(drained.failed.length).toBe(3);
+      expect(await drainQueue(c.sqs, stack.transactions.dlqUrl)).toEqual(['this is not a hand-off message']);
+    }));
 
-  it('pauses a file when time runs short and finishes it from the checkpoint, each row once', async () => {
-    const file = scenarioFile(1200, 2, 5);
-    const restore = applyEnv({ FRAUDMINI_INGEST_BATCH_ROWS: '400' });
-    const before = await stats();
-    // Its own transaction ids (the scenario's would be duplicates of the first file's).
-    await sendTo(c, stack.rawEvents.url, await dropFile(c, stack, 'long.csv', file.csv.replace(/\nR/g, '\nL')));
-    // Every run is short of time: it hands off one batch (400 rows), checkpoints and sends
-    // itself a continuation.
-    const drained = await pumpQueue(c, stack.rawEvents, ingestHandler, {
-      batchSize: 1,
-      context: () => lambdaContext(() => 1_000),
-    });
-    restore();
-    expect(drained.failed).toEqual([]);
-    expect(drained.invocations).toBeGreaterThanOrEqual(3);
-    await pumpQueue(c, stack.transactions, scoreHandler, { batchSize: 10 });
-    const after = await stats();
-    expect(after.decisions - before.decisions).toBe(file.rows - file.badRows.length);
-    const receipt = JSON.parse(await text(stack.refinedBucket, 'processed/long.receipt.json')) as {
-      counts: { rows: number; accepted: number; rejected: number };
-    };
-    expect(receipt.counts).toMatchObject({ rows: 1200, accepted: 1198, rejected: 2 });
-  });
+  it('pauses a file when time runs short and finishes it from the checkpoint, each row once', () =>
+    onOwnStack(async (stack) => {
+      const file = scenarioFile(1200, 2, 5);
+      await sendTo(c, stack.rawEvents.url, await dropFile(c, stack, 'long.csv', file.csv));
+      // Every run is short of time: it hands off one batch (400 rows), checkpoints and sends
+      // itself a continuation.
+      const restore = applyEnv({ FRAUDMINI_INGEST_BATCH_ROWS: '400' });
+      let drained: Awaited<ReturnType<typeof pumpQueue>>;
+      try {
+        drained = await pumpQueue(c, stack.rawEvents, ingestHandler, {
+          batchSize: 1,
+          context: () => lambdaContext(() => 1_000),
+        });
+      } finally {
+        restore();
+      }
+      expect(drained.failed).toEqual([]);
+      expect(drained.invocations).toBeGreaterThanOrEqual(3);
+      await pumpQueue(c, stack.transactions, scoreHandler, { batchSize: 10 });
+      expect((await stats()).decisions).toBe(file.rows - file.badRows.length);
+      const receipt = JSON.parse(await text(stack.refinedBucket, 'processed/long.receipt.json')) as {
+        counts: { rows: number; accepted: number; rejected: number };
+      };
+      expect(receipt.counts).toMatchObject({ rows: 1200, accepted: 1198, rejected: 2 });
+    }));
 
-  it('sends a file whose header cannot be understood to failed/ with its reason', async () => {
-    await sendTo(c, stack.rawEvents.url, await dropFile(c, stack, 'junk.csv', 'foo,bar\n1,2\n'));
-    await pumpQueue(c, stack.rawEvents, ingestHandler, { batchSize: 1 });
-    const receipt = JSON.parse(await text(stack.refinedBucket, 'failed/junk.receipt.json')) as { status: string; error: string };
-    expect(receipt.status).toBe('failed');
-    expect(receipt.error).toMatch(/timestamp|account|amount/);
-    expect(await exists(stack.rawBucket, 'inbox/junk.csv')).toBe(false);
-  });
+  it('sends a file whose header cannot be understood to failed/ with its reason', () =>
+    onOwnStack(async (stack) => {
+      await sendTo(c, stack.rawEvents.url, await dropFile(c, stack, 'junk.csv', 'foo,bar\n1,2\n'));
+      await pumpQueue(c, stack.rawEvents, ingestHandler, { batchSize: 1 });
+      const receipt = JSON.parse(await text(stack.refinedBucket, 'failed/junk.receipt.json')) as { status: string; error: string };
+      expect(receipt.status).toBe('failed');
+      expect(receipt.error).toMatch(/timestamp|account|amount/);
+      expect(await exists(stack.rawBucket, 'inbox/junk.csv')).toBe(false);
+    }));
 });
 
 describe('other entry points', () => {
   const pan = TEST_PANS[3] ?? '';
 
-  it('scores Kinesis records (raw transactions with a card number), idempotently', async () => {
-    const before = await stats();
-    const records = Array.from({ length: 25 }, (_, i) => ({
-      transaction_id: `K${i}`,
-      timestamp: new Date(Date.UTC(2026, 1, 1, 10, i)).toISOString(),
-      account_id: `KA${i % 3}`,
-      card_number: pan,
-      amount: i === 7 ? '25000.00' : '42.10',
-      currency: 'USD',
-      merchant: 'Stream Shop',
-    }));
-    await c.kinesis.send(
-      new PutRecordsCommand({
-        StreamName: stack.streamName,
-        Records: [...records, { not: 'a transaction' }].map((r, i) => ({
-          Data: Buffer.from(JSON.stringify(r)),
-          PartitionKey: String(i),
-        })),
-      }),
-    );
-    const first = await drainStream(c, stack.streamName, streamHandler, { batchSize: 10 });
-    expect(first.records).toBe(26);
-    // The event source may deliver the same records again (a retry): nothing changes.
-    await drainStream(c, stack.streamName, streamHandler, { batchSize: 7 });
-    const after = await stats();
-    expect(after.decisions - before.decisions).toBe(25);
-    const k7 = JSON.parse((await api('GET', '/transactions/K7')).body) as { decision: { reasons: { rule: string }[] } };
-    expect(k7.decision.reasons.map((r) => r.rule)).toContain('high_value');
-  });
-
-  it('answers the API contract: POST decides once, GET reads, labels, rules', async () => {
-    const tx = { transaction_id: 'API-1', timestamp: '2026-02-02T10:00:00Z', account_id: 'AP1', card_number: pan, amount: '12000.00' };
-    const created = await api('POST', '/transactions', tx);
-    expect(created.statusCode).toBe(201);
-    const decision = (JSON.parse(created.body) as { decision: { outcome: string; score: number } }).decision;
-    expect(decision.outcome).not.toBe('allow');
-    const again = await api('POST', '/transactions', tx);
-    expect(again.statusCode).toBe(200);
-    expect(JSON.parse(again.body)).toMatchObject({ duplicate: true, decision });
-    const bad = await api('POST', '/transactions', { account_id: 'x' });
-    expect(bad.statusCode).toBe(400);
-    expect(JSON.parse(bad.body)).toMatchObject({ error: 'invalid_transaction' });
-    noPan(created.body);
-
-    expect((await api('POST', '/transactions/API-1/label', { label: 'fraud' })).statusCode).toBe(201);
-    expect((await api('POST', '/transactions/API-1/label', { label: 'fraud' })).statusCode).toBe(200);
-    expect((await api('POST', '/transactions/API-1/label', { label: 'legit' })).statusCode).toBe(409);
-    expect((await api('POST', '/transactions/NOPE/label', { label: 'legit' })).statusCode).toBe(404);
-
-    const alerts = JSON.parse((await api('GET', '/alerts', undefined, { limit: '1000' })).body) as { alerts: { transaction_id: string }[] };
-    expect(alerts.alerts.map((a) => a.transaction_id)).toContain('API-1');
-
-    // A console test event may carry no headers at all.
-    const health = await apiHandler(
-      { httpMethod: 'GET', path: '/healthz', headers: null, multiValueQueryStringParameters: null, body: null, isBase64Encoded: false } as unknown as APIGatewayProxyEvent,
-      lambdaContext(),
-    );
-    expect(JSON.parse(health.body)).toMatchObject({ status: 'ok' });
-
-    const rules = JSON.parse((await api('GET', '/rules')).body) as { version: string; document: { rules: unknown[] } };
-    expect(rules.document.rules.length).toBeGreaterThan(0);
-    const admin = 'arn:aws:iam::000000000000:user/rules-admin';
-    const invalid = await api('PUT', '/rules', { version: 'broken', rules: [{ id: 'x', when: 'amount >', weight: 10 }] }, {}, admin);
-    expect(invalid.statusCode).toBe(400);
-    const put = await api('PUT', '/rules', { ...rules.document, version: 'e2e-2' }, {}, admin);
-    expect(put.statusCode).toBe(200);
-    expect(JSON.parse((await api('GET', '/rules')).body)).toMatchObject({ version: 'e2e-2' });
-  });
-
-  it('scores transactions the API stored in store-only mode from the table stream', async () => {
-    const restore = applyEnv({ FRAUDMINI_API_MODE: 'store' });
-    resetApi();
-    try {
-      const res = await api('POST', '/transactions', {
-        transaction_id: 'TS-1',
-        timestamp: '2026-02-03T10:00:00Z',
-        account_id: 'TS',
+  it('scores Kinesis records (raw transactions with a card number), idempotently', () =>
+    onOwnStack(async (stack) => {
+      const before = await stats();
+      const records = Array.from({ length: 25 }, (_, i) => ({
+        transaction_id: `K${i}`,
+        timestamp: new Date(Date.UTC(2026, 1, 1, 10, i)).toISOString(),
+        account_id: `KA${i % 3}`,
         card_number: pan,
-        amount: '15000.00',
-      });
-      expect(res.statusCode).toBe(202);
-      expect((await api('GET', '/transactions/TS-1')).statusCode).toBe(404);
-      // dynalite has no streams: build the stream record from the stored item, as DynamoDB would.
-      const item = await c.dynamoBase.send(
-        new GetItemCommand({ TableName: stack.tables.transactions, Key: { id: { S: 'TS-1' } } }),
+        amount: i === 7 ? '25000.00' : '42.10',
+        currency: 'USD',
+        merchant: 'Stream Shop',
+      }));
+      await c.kinesis.send(
+        new PutRecordsCommand({
+          StreamName: stack.streamName,
+          Records: [...records, { not: 'a transaction' }].map((r, i) => ({
+            Data: Buffer.from(JSON.stringify(r)),
+            PartitionKey: String(i),
+          })),
+        }),
       );
-      expect(item.Item).toBeDefined();
-      noPan(JSON.stringify(item.Item));
-      const streamEvent: DynamoDBStreamEvent = {
-        Records: [
-          {
-            eventID: '1',
-            eventName: 'INSERT',
-            eventSource: 'aws:dynamodb',
-            awsRegion: 'us-east-1',
-            dynamodb: {
-              Keys: { id: { S: 'TS-1' } },
-              NewImage: item.Item as Record<string, AttributeValue> as never,
-              SequenceNumber: '100',
-              StreamViewType: 'NEW_IMAGE',
-            },
-          },
-        ],
-      };
-      expect(await tableStreamHandler(streamEvent, lambdaContext())).toEqual({ batchItemFailures: [] });
-      expect(await tableStreamHandler(streamEvent, lambdaContext())).toEqual({ batchItemFailures: [] });
-      const got = await api('GET', '/transactions/TS-1');
-      expect(got.statusCode).toBe(200);
-    } finally {
-      restore();
+      const first = await drainStream(c, stack, streamHandler, { batchSize: 10 });
+      expect(first.records).toBe(26);
+      // The event source may deliver the same records again (a retry): nothing changes.
+      await drainStream(c, stack, streamHandler, { batchSize: 7 });
+      const after = await stats();
+      expect(after.decisions - before.decisions).toBe(25);
+      const k7 = JSON.parse((await api('GET', '/transactions/K7')).body) as { decision: { reasons: { rule: string }[] } };
+      expect(k7.decision.reasons.map((r) => r.rule)).toContain('high_value');
+    }));
+
+  it('answers the API contract: POST decides once, GET reads, labels, rules', () =>
+    onOwnStack(async () => {
+      const tx = { transaction_id: 'API-1', timestamp: '2026-02-02T10:00:00Z', account_id: 'AP1', card_number: pan, amount: '12000.00' };
+      const created = await api('POST', '/transactions', tx);
+      expect(created.statusCode).toBe(201);
+      const decision = (JSON.parse(created.body) as { decision: { outcome: string; score: number } }).decision;
+      expect(decision.outcome).not.toBe('allow');
+      const again = await api('POST', '/transactions', tx);
+      expect(again.statusCode).toBe(200);
+      expect(JSON.parse(again.body)).toMatchObject({ duplicate: true, decision });
+      const bad = await api('POST', '/transactions', { account_id: 'x' });
+      expect(bad.statusCode).toBe(400);
+      expect(JSON.parse(bad.body)).toMatchObject({ error: 'invalid_transaction' });
+      noPan(created.body);
+
+      expect((await api('POST', '/transactions/API-1/label', { label: 'fraud' })).statusCode).toBe(201);
+      expect((await api('POST', '/transactions/API-1/label', { label: 'fraud' })).statusCode).toBe(200);
+      expect((await api('POST', '/transactions/API-1/label', { label: 'legit' })).statusCode).toBe(409);
+      expect((await api('POST', '/transactions/NOPE/label', { label: 'legit' })).statusCode).toBe(404);
+
+      const alerts = JSON.parse((await api('GET', '/alerts', undefined, { limit: '1000' })).body) as { alerts: { transaction_id: string }[] };
+      expect(alerts.alerts.map((a) => a.transaction_id)).toContain('API-1');
+
+      // A console test event may carry no headers at all.
+      const health = await apiHandler(
+        { httpMethod: 'GET', path: '/healthz', headers: null, multiValueQueryStringParameters: null, body: null, isBase64Encoded: false } as unknown as APIGatewayProxyEvent,
+        lambdaContext(),
+      );
+      expect(JSON.parse(health.body)).toMatchObject({ status: 'ok' });
+
+      const rules = JSON.parse((await api('GET', '/rules')).body) as { version: string; document: { rules: unknown[] } };
+      expect(rules.document.rules.length).toBeGreaterThan(0);
+      const admin = 'arn:aws:iam::000000000000:user/rules-admin';
+      const invalid = await api('PUT', '/rules', { version: 'broken', rules: [{ id: 'x', when: 'amount >', weight: 10 }] }, {}, admin);
+      expect(invalid.statusCode).toBe(400);
+      const put = await api('PUT', '/rules', { ...rules.document, version: 'e2e-2' }, {}, admin);
+      expect(put.statusCode).toBe(200);
+      expect(JSON.parse((await api('GET', '/rules')).body)).toMatchObject({ version: 'e2e-2' });
+    }));
+
+  it('scores transactions the API stored in store-only mode from the table stream', () =>
+    onOwnStack(async (stack) => {
+      const restore = applyEnv({ FRAUDMINI_API_MODE: 'store' });
       resetApi();
-    }
-  });
+      try {
+        const res = await api('POST', '/transactions', {
+          transaction_id: 'TS-1',
+          timestamp: '2026-02-03T10:00:00Z',
+          account_id: 'TS',
+          card_number: pan,
+          amount: '15000.00',
+        });
+        expect(res.statusCode).toBe(202);
+        expect((await api('GET', '/transactions/TS-1')).statusCode).toBe(404);
+        // dynalite has no streams: build the stream record from the stored item, as DynamoDB would.
+        const item = await c.dynamoBase.send(
+          new GetItemCommand({ TableName: stack.tables.transactions, Key: { id: { S: 'TS-1' } } }),
+        );
+        expect(item.Item).toBeDefined();
+        noPan(JSON.stringify(item.Item));
+        const streamEvent: DynamoDBStreamEvent = {
+          Records: [
+            {
+              eventID: '1',
+              eventName: 'INSERT',
+              eventSource: 'aws:dynamodb',
+              awsRegion: 'us-east-1',
+              dynamodb: {
+                Keys: { id: { S: 'TS-1' } },
+                NewImage: item.Item as Record<string, AttributeValue> as never,
+                SequenceNumber: '100',
+                StreamViewType: 'NEW_IMAGE',
+              },
+            },
+          ],
+        };
+        expect(await tableStreamHandler(streamEvent, lambdaContext())).toEqual({ batchItemFailures: [] });
+        expect(await tableStreamHandler(streamEvent, lambdaContext())).toEqual({ batchItemFailures: [] });
+        const got = await api('GET', '/transactions/TS-1');
+        expect(got.statusCode).toBe(200);
+      } finally {
+        restore();
+        resetApi();
+      }
+    }));
+
+  it('never logs a card number, not even from the records it rejects', () =>
+    onOwnStack(async (stack) => {
+      // Arrange: records that are rejected with their content in the reason.
+      const from = logged.length;
+      const bad = [`card ${pan} is not JSON`, JSON.stringify({ transaction_id: 'P1', timestamp: '2026-02-01T10:00:00Z', account_id: 'P', amount: pan })];
+      await c.kinesis.send(
+        new PutRecordsCommand({
+          StreamName: stack.streamName,
+          Records: bad.map((data, i) => ({ Data: Buffer.from(data), PartitionKey: String(i) })),
+        }),
+      );
+      await drainStream(c, stack, streamHandler, { batchSize: 10 });
+      const lines = logged.slice(from).join("");
+      expect(lines.match(/stream record rejected/g)).toHaveLength(2);
+      noPan(logged.join(''));
+    }));
 });

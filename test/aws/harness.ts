@@ -16,7 +16,15 @@ import {
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
 import { CreateStreamCommand, DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-kinesis';
-import type { Context, KinesisStreamEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type {
+  Context,
+  DynamoDBRecord,
+  DynamoDBStreamEvent,
+  KinesisStreamEvent,
+  KinesisStreamRecord,
+  SQSBatchResponse,
+  SQSEvent,
+} from 'aws-lambda';
 import type { AwsClients } from '../../src/adapters/aws/clients.js';
 import { ENV } from '../../src/adapters/aws/tables.js';
 import { objectCreatedEvent } from '../../src/handlers/s3Events.js';
@@ -45,6 +53,10 @@ export interface Stack {
   alertInboxUrl: string;
   tables: TableNames;
   streamName: string;
+  /** The Kinesis mapping's on-failure destination (batch metadata of records that kept failing). */
+  streamFailuresUrl: string;
+  /** The transactions-table stream mapping's on-failure destination. */
+  tableStreamFailuresUrl: string;
   /** The handler environment, as the CDK app sets it. */
   env: Record<string, string>;
 }
@@ -89,6 +101,8 @@ export async function createStack(c: AwsClients, options: StackOptions = {}): Pr
   await c.sns.send(
     new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: await queueArn(c, alertInboxUrl) }),
   );
+  const streamFailures = await c.sqs.send(new CreateQueueCommand({ QueueName: `${id}-stream-failures` }));
+  const tableStreamFailures = await c.sqs.send(new CreateQueueCommand({ QueueName: `${id}-table-stream-failures` }));
   const tables = await createTables(c.dynamoBase, id);
   const streamName = `${id}-transactions`;
   await c.kinesis.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: 1 }));
@@ -116,7 +130,20 @@ export async function createStack(c: AwsClients, options: StackOptions = {}): Pr
     POWERTOOLS_METRICS_DISABLED: 'true',
     POWERTOOLS_LOG_LEVEL: 'WARN',
   };
-  return { rawBucket, refinedBucket, rawEvents, transactions, suspicious, topicArn, alertInboxUrl, tables, streamName, env };
+  return {
+    rawBucket,
+    refinedBucket,
+    rawEvents,
+    transactions,
+    suspicious,
+    topicArn,
+    alertInboxUrl,
+    tables,
+    streamName,
+    streamFailuresUrl: streamFailures.QueueUrl ?? '',
+    tableStreamFailuresUrl: tableStreamFailures.QueueUrl ?? '',
+    env,
+  };
 }
 
 /** Sets the handler environment (and returns a function that restores the previous one). */
@@ -250,32 +277,106 @@ function sqsRecord(m: Message, arn: string): SQSEvent['Records'][number] {
   };
 }
 
+/** The partial-batch response of a stream handler (Kinesis, DynamoDB Streams). */
+type StreamBatchResponse = { batchItemFailures?: { itemIdentifier?: string }[] } | undefined;
+
+/** What a stream event source mapping did. */
+export interface StreamRun {
+  /** Handler invocations. */
+  invocations: number;
+  /** Records read from the source. */
+  records: number;
+  /** The sequence numbers of each invocation's batch, in order. */
+  batches: string[][];
+  /** Sequence numbers of the records whose batch went to the on-failure destination. */
+  onFailure: string[];
+}
+
+/** Options of a stream event source mapping (the CDK app's: bisect on error, 3 retries). */
+export interface StreamSourceOptions {
+  /** @default 100 */
+  batchSize?: number;
+  /** Retries of a batch of one record before it goes to the on-failure destination. @default 3 */
+  retryAttempts?: number;
+}
+
 /**
- * The Kinesis event source, in miniature: reads the stream's shard from the start and invokes
- * the handler with real `KinesisStreamEvent`s of up to `batchSize` records, until the shard has
- * nothing new.
+ * A stream event source mapping, in miniature, configured as the CDK app configures both stream
+ * sources (bisect on error, partial batch responses, retries, an on-failure queue). Records go
+ * to the handler in order, `batchSize` at a time. When the handler throws, the whole batch
+ * failed; when it reports failures, the batch is done up to the lowest sequence number reported
+ * (an unknown identifier fails it all). What failed is split in two and each half retried in
+ * order (splitting does not count as a retry); a single record that still fails is retried
+ * `retryAttempts` times, then its batch's metadata (not the record) goes to the on-failure queue
+ * and the mapping moves on.
+ */
+async function runStreamSource<R>(
+  records: readonly R[],
+  sequenceOf: (r: R) => string,
+  invoke: (batch: readonly R[]) => Promise<StreamBatchResponse>,
+  onFailure: (batch: readonly R[], invokeCount: number) => Promise<void>,
+  options: StreamSourceOptions,
+): Promise<StreamRun> {
+  const batchSize = options.batchSize ?? 100;
+  const retryAttempts = options.retryAttempts ?? 3;
+  const run: StreamRun = { invocations: 0, records: records.length, batches: [], onFailure: [] };
+  // Work to do, next first: a batch and the attempts it has had.
+  const work: { batch: readonly R[]; attempts: number }[] = [];
+  for (let start = 0; start < records.length; start += batchSize) work.push({ batch: records.slice(start, start + batchSize), attempts: 0 });
+  while (work.length > 0) {
+    const { batch, attempts } = work.shift() as { batch: readonly R[]; attempts: number };
+    run.invocations++;
+    run.batches.push(batch.map(sequenceOf));
+    let failedFrom: number;
+    try {
+      const res = await invoke(batch);
+      const reported = (res?.batchItemFailures ?? []).map((f) => f.itemIdentifier ?? '');
+      if (reported.length === 0) continue;
+      const positions = reported.map((id) => batch.findIndex((r) => sequenceOf(r) === id));
+      failedFrom = positions.includes(-1) ? 0 : Math.min(...positions);
+    } catch {
+      failedFrom = 0;
+    }
+    const failed = batch.slice(failedFrom);
+    if (failed.length > 1) {
+      const half = Math.ceil(failed.length / 2);
+      work.unshift({ batch: failed.slice(0, half), attempts }, { batch: failed.slice(half), attempts });
+    } else if (attempts < retryAttempts) {
+      work.unshift({ batch: failed, attempts: attempts + 1 });
+    } else {
+      await onFailure(failed, attempts + 1);
+      run.onFailure.push(...failed.map(sequenceOf));
+    }
+  }
+  return run;
+}
+
+/**
+ * The Kinesis event source: reads the stream's shard from the start and hands its records to
+ * the handler as real `KinesisStreamEvent`s through the mapping model above; what keeps failing
+ * is recorded on `stack.streamFailuresUrl` as Lambda records it (`KinesisBatchInfo`).
  */
 export async function drainStream(
   c: AwsClients,
-  streamName: string,
-  handler: (event: KinesisStreamEvent, context: Context) => Promise<unknown>,
-  options: { batchSize?: number } = {},
-): Promise<{ invocations: number; records: number }> {
+  stack: Pick<Stack, 'streamName' | 'streamFailuresUrl'>,
+  handler: (event: KinesisStreamEvent, context: Context) => Promise<StreamBatchResponse>,
+  options: StreamSourceOptions = {},
+): Promise<StreamRun> {
+  const streamName = stack.streamName;
   const d = await c.kinesis.send(new DescribeStreamCommand({ StreamName: streamName }));
   const shard = d.StreamDescription?.Shards?.[0]?.ShardId ?? 'shardId-000000000000';
   const arn = d.StreamDescription?.StreamARN ?? `arn:aws:kinesis:${REGION}:${ACCOUNT}:stream/${streamName}`;
   const it = await c.kinesis.send(
     new GetShardIteratorCommand({ StreamName: streamName, ShardId: shard, ShardIteratorType: 'TRIM_HORIZON' }),
   );
+  const all: KinesisStreamRecord[] = [];
   let iterator = it.ShardIterator;
-  let invocations = 0;
-  let records = 0;
   while (iterator) {
-    const got = await c.kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: options.batchSize ?? 100 }));
+    const got = await c.kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
     const rs = got.Records ?? [];
     if (rs.length === 0) break;
-    const event: KinesisStreamEvent = {
-      Records: rs.map((r) => ({
+    for (const r of rs) {
+      all.push({
         kinesis: {
           kinesisSchemaVersion: '1.0',
           partitionKey: r.PartitionKey ?? '',
@@ -290,12 +391,99 @@ export async function drainStream(
         invokeIdentityArn: `arn:aws:iam::${ACCOUNT}:role/fraudmini-e2e`,
         awsRegion: REGION,
         eventSourceARN: arn,
-      })),
-    };
-    invocations++;
-    records += rs.length;
-    await handler(event, lambdaContext());
+      });
+    }
     iterator = got.NextShardIterator;
   }
-  return { invocations, records };
+  return runStreamSource(
+    all,
+    (r) => r.kinesis.sequenceNumber,
+    (batch) => handler({ Records: [...batch] }, lambdaContext()),
+    async (batch, invokeCount) => {
+      const first = batch[0] as KinesisStreamRecord;
+      const last = batch[batch.length - 1] as KinesisStreamRecord;
+      await sendTo(
+        c,
+        stack.streamFailuresUrl,
+        JSON.stringify({
+          requestContext: { condition: 'RetryAttemptsExhausted', approximateInvokeCount: invokeCount },
+          version: '1.0',
+          timestamp: new Date().toISOString(),
+          KinesisBatchInfo: {
+            shardId: shard,
+            startSequenceNumber: first.kinesis.sequenceNumber,
+            endSequenceNumber: last.kinesis.sequenceNumber,
+            batchSize: batch.length,
+            streamArn: arn,
+          },
+        }),
+      );
+    },
+    options,
+  );
+}
+
+/**
+ * The transactions-table stream source (dynalite has no streams: the test builds the records):
+ * the same mapping model, recording what keeps failing on `stack.tableStreamFailuresUrl` as
+ * Lambda records it (`DDBStreamBatchInfo`).
+ */
+export function runTableStream(
+  c: AwsClients,
+  stack: Pick<Stack, 'tableStreamFailuresUrl'>,
+  records: readonly DynamoDBRecord[],
+  handler: (event: DynamoDBStreamEvent, context: Context) => Promise<StreamBatchResponse>,
+  options: StreamSourceOptions = {},
+): Promise<StreamRun> {
+  const seq = (r: DynamoDBRecord): string => r.dynamodb?.SequenceNumber ?? '';
+  return runStreamSource(
+    records,
+    seq,
+    (batch) => handler({ Records: [...batch] }, lambdaContext()),
+    async (batch, invokeCount) => {
+      await sendTo(
+        c,
+        stack.tableStreamFailuresUrl,
+        JSON.stringify({
+          requestContext: { condition: 'RetryAttemptsExhausted', approximateInvokeCount: invokeCount },
+          version: '1.0',
+          timestamp: new Date().toISOString(),
+          DDBStreamBatchInfo: {
+            startSequenceNumber: seq(batch[0] as DynamoDBRecord),
+            endSequenceNumber: seq(batch[batch.length - 1] as DynamoDBRecord),
+            batchSize: batch.length,
+          },
+        }),
+      );
+    },
+    options,
+  );
+}
+
+/**
+ * Keeps the handlers' log and metric lines off the test output and in `lines`, to be checked (no
+ * card number, say). Powertools writes JSON lines: DEBUG and INFO logs and metrics to stdout,
+ * WARN and ERROR logs to stderr; both are captured. Other output passes through.
+ */
+export function captureHandlerLogs(): { lines: string[]; restore: () => void } {
+  const lines: string[] = [];
+  const patch = (stream: NodeJS.WriteStream): (() => void) => {
+    const write = stream.write.bind(stream);
+    stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      const line = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+      lines.push(line);
+      if (line.startsWith('{"level"') || line.startsWith('{"_aws"')) return true;
+      return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
+    }) as typeof stream.write;
+    return () => {
+      stream.write = write;
+    };
+  };
+  const undo = [patch(process.stdout), patch(process.stderr)];
+  return {
+    lines,
+    restore: () => {
+      for (const u of undo) u();
+    },
+  };
 }

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BenchReport } from '../../bench/main.js';
-import { ROOT } from '../helpers/cli.js';
+import { builtBin, ROOT } from '../helpers/cli.js';
 import { tempDir } from '../helpers/fixtures.js';
 
 // A smoke run of the benchmark harness at --quick sizes: it must run, print the table and write
@@ -16,7 +16,8 @@ describe('bench harness (--quick smoke run)', () => {
   let code: number | null = null;
 
   beforeAll(async () => {
-    // Prepare: dist/ is built by `npm test` before Vitest runs.
+    // Prepare: the benchmarks load dist/, which the test setup has built from the sources.
+    builtBin();
     // Act
     await new Promise<void>((done) => {
       execFile(

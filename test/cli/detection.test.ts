@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -65,9 +64,6 @@ describe('fraudmini generate, train, evaluate, backtest and score on labelled hi
   let model: ModelFile;
 
   beforeAll(async () => {
-    if (!existsSync(join(ROOT, 'dist/cli/main.js'))) {
-      execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
-    }
     const t = tempDir('fraudmini-detection-');
     dir = t.dir;
     cleanup = t.cleanup;

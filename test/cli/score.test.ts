@@ -37,9 +37,6 @@ describe('fraudmini score', () => {
   let scenario: ScenarioFile;
 
   beforeAll(() => {
-    if (!existsSync(join(ROOT, 'dist/cli/main.js'))) {
-      throw new Error('dist/ is missing: build the CLI first (npx tsc -p tsconfig.build.json)');
-    }
     const t = tempDir('fraudmini-cli-');
     dir = t.dir;
     cleanup = t.cleanup;
@@ -108,6 +105,28 @@ describe('fraudmini score', () => {
     expectNoPan({ decisions: text, receipt: receiptText, stdout: r.stdout, stderr: r.stderr });
   });
 
+  it('counts a repeated transaction id once as decided and then as a duplicate: accepted = decided + duplicates', async () => {
+    // Prepare: 700 rows (2 bad) and 3 repeats: two of rows in the first 500-row batch, repeated
+    // in the second, and one repeated within the second batch.
+    const base = scenarioFile(700, 2, 9);
+    const [header, ...data] = lines(base.csv);
+    const repeated = [data[0], data[1], data[650]] as string[];
+    writeFileSync(join(dir, 'repeats.csv'), `${[header, ...data, ...repeated].join('\n')}\n`);
+
+    // Act
+    const r = await run(['score', 'repeats.csv', '--out', 'repeats.jsonl', '--data-dir', 'data', '--no-progress'], dir);
+
+    // Assess: one decision per distinct id, and counts that add up
+    expect(r.code).toBe(0);
+    const decisions = lines(readFileSync(join(dir, 'repeats.jsonl'), 'utf8')).map((l) => JSON.parse(l) as DecisionLine);
+    expect(decisions).toHaveLength(698);
+    expect(new Set(decisions.map((d) => d.transaction_id)).size).toBe(698);
+    const receipt = JSON.parse(readFileSync(join(dir, 'repeats.jsonl.receipt.json'), 'utf8')) as Receipt;
+    expect(receipt.counts).toMatchObject({ rows: 703, accepted: 701, rejected: 2, decided: 698, duplicates: 3 });
+    expect(r.stderr).toContain('703 rows, 698 decided');
+    expect(r.stderr).toContain('2 rejected, 3 duplicates');
+  });
+
   it('writes CSV with a header and one row per decision when --out ends in .csv', async () => {
     // Act
     const r = await run(['score', 'in.csv', '--out', 'out.csv', '--data-dir', 'data', '--no-progress'], dir);
@@ -151,7 +170,8 @@ describe('fraudmini score', () => {
     expect(renamed).not.toBe(scenario.csv);
     writeFileSync(join(dir, 'renamed.csv'), renamed);
 
-    // Act
+    // Act: the file as it is, renamed with --map, renamed without
+    const plain = await run(['score', 'in.csv', '--out', 'plain.jsonl', '--data-dir', 'data', '--no-progress'], dir);
     const mapped = await run(
       [
         'score',
@@ -169,8 +189,9 @@ describe('fraudmini score', () => {
     const unmapped = await run(['score', 'renamed.csv', '--out', 'unmapped.jsonl', '--data-dir', 'data'], dir);
 
     // Assess
-    expect(mapped.code).toBe(0);
-    const original = lines(readFileSync(join(dir, 'out.jsonl'), 'utf8')).map((l) => JSON.parse(l) as DecisionLine);
+    expect([plain.code, mapped.code]).toEqual([0, 0]);
+    const original = lines(readFileSync(join(dir, 'plain.jsonl'), 'utf8')).map((l) => JSON.parse(l) as DecisionLine);
+    expect(original).toHaveLength(1996);
     const viaMap = lines(readFileSync(join(dir, 'mapped.jsonl'), 'utf8')).map((l) => JSON.parse(l) as DecisionLine);
     expect(viaMap.map((d) => [d.transaction_id, d.amount, d.outcome])).toEqual(
       original.map((d) => [d.transaction_id, d.amount, d.outcome]),

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { AMOUNT_SCALE, formatDecimal, parseDecimal, toUnits } from '../../src/core/decimal.js';
+import { AMOUNT_SCALE, formatDecimal, parseDecimal, parsePlainDecimal, toUnits } from '../../src/core/decimal.js';
 
 function value(raw: string): number {
   const p = parseDecimal(raw);
@@ -211,4 +211,29 @@ describe('parseDecimal fast path', () => {
     expect(parseDecimal('1.2.3')).toMatchObject({ ok: false });
     expect(parseDecimal('.5')).toEqual({ ok: true, value: 5_000 });
   });
+
+  it.each([
+    ['0', 0],
+    ['9', 90_000],
+    ['1234567890', 12_345_678_900_000],
+    ['98765432109', 987_654_321_090_000],
+    ['0.5', 5_000],
+    ['90.09', 900_900],
+    ['19.99', 199_900],
+    ['0.0001', 1],
+    ['9.9999', 99_999],
+    ['10.0901', 100_901],
+  ])('reads the common shape %s itself, digit by digit (%d)', (text, e4) => {
+    // Act / Assess: every digit 0–9 before and after the point, 11 digits, 4 decimals.
+    expect(parsePlainDecimal(text)).toBe(e4);
+    expect(parseDecimal(text)).toEqual({ ok: true, value: e4 });
+  });
+
+  it.each(['', '12.', '.5', '123456789012', '1.23456', '+1', '-1', ' 1', '1 ', '1,000', '1e5', '1.2a', 'a1', '1.2.3', '1..2', '1:5', '1/5'])(
+    'leaves %j to the general path',
+    (text) => {
+      // Act / Assess: anything but the common shape is -1, never a wrong value.
+      expect(parsePlainDecimal(text)).toBe(-1);
+    },
+  );
 });

@@ -175,6 +175,20 @@ describe('FeatureWindows', () => {
     expect(store.size().entities).toBe(2);
   });
 
+  it('keeps an entity idle for 31 days through a sweep: a late event within the lateness still counts its history', () => {
+    // Prepare: account A seen on day 0; 100,000 events of others on day 31 (a sweep)
+    const store = new FeatureWindows();
+    store.observe(makeTx({ transactionId: 'a-0', accountId: 'A', timestamp: T }));
+    for (let i = 1; i < 100_000; i++) store.observe(makeTx({ transactionId: `o-${i}`, accountId: `other-${i % 10}`, timestamp: T + 31 * DAY }));
+
+    // Act: A again on day 25, six days behind the newest event (the lateness allows seven)
+    const f = store.observe(makeTx({ transactionId: 'a-1', accountId: 'A', timestamp: T + 25 * DAY }));
+
+    // Assess: day 0 is inside its 30-day window, so the sweep must not have forgotten A
+    expect(featureValue(f, 'account', '30d', 'count', 0)).toBe(2);
+    expect(featureValue(f, 'account', '7d', 'count', 0)).toBe(1);
+  });
+
   it('forgets everything on clear()', () => {
     // Prepare
     const store = new FeatureWindows();

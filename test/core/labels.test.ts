@@ -30,10 +30,17 @@ function tx(id: string, timestamp: number, label: Label | undefined, keys: Parti
   });
 }
 
-/** One generated event: a step in time (mostly forward), the entities it touches and its label. */
+/**
+ * One generated event: its time, the entities it touches and its label. Times are to the
+ * millisecond. Most events step forward on an hour grid with a jitter of a millisecond either
+ * way; some land at an earlier event's known time (its time + the delay), or that plus a label
+ * window's length, give or take a millisecond, which is where a label visible 1 ms early or a
+ * window edge 1 ms off shows. Either kind may fall behind the newest time (an out-of-order row).
+ */
 interface EventSpec {
-  stepHours: number;
-  backwards: boolean;
+  at:
+    | { kind: 'step'; hours: number; backHours: number; jitterMs: number }
+    | { kind: 'near'; of: number; window: number; offsetMs: number };
   account: number;
   card: number | null;
   terminal: number | null;
@@ -41,11 +48,24 @@ interface EventSpec {
   label: Label | null;
 }
 
+/** A step forward on the hour grid, a millisecond either way; one in eight falls up to 2 days behind. */
+const step = fc.record({
+  kind: fc.constant('step' as const),
+  hours: fc.integer({ min: 0, max: 96 }),
+  backHours: fc.integer({ min: 0, max: 7 }).chain((n) => (n === 0 ? fc.integer({ min: 1, max: 48 }) : fc.constant(0))),
+  jitterMs: fc.integer({ min: -1, max: 1 }),
+});
+
+/** An earlier event's known time, or that plus a label window, a millisecond either way. */
+const near = fc.record({
+  kind: fc.constant('near' as const),
+  of: fc.nat(),
+  window: fc.constantFrom(0, DAY, 7 * DAY, 30 * DAY),
+  offsetMs: fc.integer({ min: -1, max: 1 }),
+});
+
 const eventSpec: fc.Arbitrary<EventSpec> = fc.record({
-  // Whole hours so known times often land exactly on window edges and on transaction times.
-  stepHours: fc.integer({ min: 0, max: 96 }),
-  // About one row in eight arrives out of order (behind the newest time seen).
-  backwards: fc.integer({ min: 0, max: 7 }).map((n) => n === 0),
+  at: fc.oneof({ weight: 3, arbitrary: step }, { weight: 1, arbitrary: near }),
   account: fc.integer({ min: 0, max: 2 }),
   card: fc.option(fc.integer({ min: 0, max: 2 }), { freq: 5 }),
   terminal: fc.option(fc.integer({ min: 0, max: 2 }), { freq: 5 }),
@@ -53,24 +73,39 @@ const eventSpec: fc.Arbitrary<EventSpec> = fc.record({
   label: fc.option(fc.constantFrom<Label>(0, 1), { freq: 6 }),
 });
 
-/** A delay of 0 (often), or a whole number of hours up to 10 days. */
-const delayMs = fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 240 }).map((h) => h * HOUR));
+/** A delay of 0 (often), 1 ms, or a whole number of hours up to 10 days give or take 2 ms. */
+const delayMs = fc.oneof(
+  fc.constant(0),
+  fc.constant(1),
+  fc.tuple(fc.integer({ min: 1, max: 240 }), fc.integer({ min: -2, max: 2 })).map(([h, ms]) => h * HOUR + ms),
+);
 
-function buildTransactions(specs: EventSpec[]): Transaction[] {
-  let t = T;
-  return specs.map((s, i) => {
-    t += s.stepHours * HOUR;
-    const timestamp = s.backwards ? t - s.stepHours * 3 * HOUR : t;
-    return makeTx({
-      transactionId: `tx-${i}`,
-      timestamp,
-      accountId: `acc-${s.account}`,
-      ...(s.card !== null ? { card: { token: `card-${s.card}`, masked: 'x' } } : {}),
-      ...(s.terminal !== null ? { terminalId: `term-${s.terminal}` } : {}),
-      ...(s.merchant !== null ? { merchant: `merch-${s.merchant}` } : {}),
-      ...(s.label !== null ? { label: s.label } : {}),
-    });
+function buildTransactions(specs: EventSpec[], delay: number): Transaction[] {
+  let newest = T;
+  const txs: Transaction[] = [];
+  specs.forEach((s, i) => {
+    let timestamp: number;
+    if (s.at.kind === 'step') {
+      newest += s.at.hours * HOUR;
+      timestamp = newest - s.at.backHours * HOUR + s.at.jitterMs;
+    } else {
+      const earlier = txs[s.at.of % Math.max(1, i)];
+      timestamp = (earlier?.timestamp ?? T) + delay + s.at.window + s.at.offsetMs;
+      newest = Math.max(newest, timestamp);
+    }
+    txs.push(
+      makeTx({
+        transactionId: `tx-${i}`,
+        timestamp,
+        accountId: `acc-${s.account}`,
+        ...(s.card !== null ? { card: { token: `card-${s.card}`, masked: 'x' } } : {}),
+        ...(s.terminal !== null ? { terminalId: `term-${s.terminal}` } : {}),
+        ...(s.merchant !== null ? { merchant: `merch-${s.merchant}` } : {}),
+        ...(s.label !== null ? { label: s.label } : {}),
+      }),
+    );
   });
+  return txs;
 }
 
 /**
@@ -108,7 +143,7 @@ describe('FeatureWindows with label feedback', () => {
     fc.assert(
       fc.property(fc.array(eventSpec, { minLength: 1, maxLength: 60 }), delayMs, (specs, delay) => {
         // Prepare
-        const txs = buildTransactions(specs);
+        const txs = buildTransactions(specs, delay);
         const store = new FeatureWindows({ labels: new LabelFeedback({ delayMs: delay }) });
 
         // Act
@@ -183,6 +218,21 @@ describe('FeatureWindows with label feedback', () => {
 
     // Assess: the fraud known at T + 21d is not visible at T + 10d; the one known at T + 1d is.
     expect(labelCounts(late, 'terminal', '30d')).toEqual({ known: 1, frauds: 1 });
+  });
+
+  it('gives a late row 1 ms before a released label is known nothing of it, and the row at that instant all', () => {
+    // Prepare: a fraud at T known at T + 1d is released by a row two days on.
+    const store = new FeatureWindows({ labels: new LabelFeedback({ delayMs: DAY }) });
+    store.observe(tx('fraud', T, 1));
+    store.observe(tx('newer', T + 2 * DAY, 0));
+
+    // Act: two rows behind the newest time, 1 ms before and at the label's known time.
+    const early = store.observe(tx('late-early', T + DAY - 1, 0));
+    const at = store.observe(tx('late-at', T + DAY, 0));
+
+    // Assess
+    expect(labelCounts(early, 'account', '1d')).toEqual({ known: 0, frauds: 0 });
+    expect(labelCounts(at, 'account', '1d')).toEqual({ known: 1, frauds: 1 });
   });
 
   it('does not leak a future label into a late row after labels were released out of order', () => {
@@ -360,10 +410,130 @@ describe('LabelFeedback', () => {
 
     // Act
     labels.clear();
+    const pendingAfterClear = labels.pending;
     labels.advance(T + DAY);
 
-    // Assess
+    // Assess: the label still pending is dropped at once, not released later
+    expect(pendingAfterClear).toBe(0);
     expect(labels.pending).toBe(0);
     expect(labels.counts('account', 'acc-1', 2, T + DAY)).toEqual({ known: 0, frauds: 0 });
+  });
+
+  it('schedule makes a label known its delay after the transaction', () => {
+    // Prepare
+    const labels = new LabelFeedback({ delayMs: DAY });
+    labels.schedule(tx('fraud', T, 1));
+
+    // Act
+    labels.advance(T + DAY - 1);
+    const before = labels.counts('account', 'acc-1', 0, T + DAY - 1);
+    labels.advance(T + DAY);
+    const at = labels.counts('account', 'acc-1', 0, T + DAY);
+
+    // Assess
+    expect(before).toEqual({ known: 0, frauds: 0 });
+    expect(at).toEqual({ known: 1, frauds: 1 });
+  });
+});
+
+describe('LabelFeedback against a brute-force model', () => {
+  /** What the feedback must answer: every label scheduled, and whether an advance has released it. */
+  class Reference {
+    readonly labels: { key: string; knownAt: number; label: Label; released: boolean }[] = [];
+    schedule(key: string, knownAt: number, label: Label): void {
+      this.labels.push({ key, knownAt, label, released: false });
+    }
+    advance(t: number): void {
+      for (const l of this.labels) if (l.knownAt <= t) l.released = true;
+    }
+    counts(key: string, window: number, t: number): { known: number; frauds: number } {
+      const w = [DAY, 7 * DAY, 30 * DAY][window] as number;
+      const inWindow = this.labels.filter((l) => l.released && l.key === key && l.knownAt > t - w && l.knownAt <= t);
+      return { known: inWindow.length, frauds: inWindow.filter((l) => l.label === 1).length };
+    }
+    get pending(): number {
+      return this.labels.filter((l) => !l.released).length;
+    }
+  }
+
+  const op = fc.oneof(
+    fc.record({ kind: fc.constant('schedule' as const), key: fc.nat(2), at: fc.nat(40 * 24), label: fc.constantFrom<Label>(0, 1) }),
+    fc.record({ kind: fc.constant('advance' as const), at: fc.nat(40 * 24) }),
+    fc.record({ kind: fc.constant('query' as const), key: fc.nat(2), at: fc.nat(80 * 24), window: fc.nat(2) }),
+  );
+
+  it('counts exactly the released labels in (t − w, t], whatever order labels are scheduled and released in', () => {
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 150 }), (ops) => {
+        // Prepare
+        const labels = new LabelFeedback({ delayMs: 0 });
+        const reference = new Reference();
+
+        // Act / Assess: after every step, every key and window as the model says
+        for (const o of ops) {
+          const at = T + o.at * HOUR;
+          if (o.kind === 'schedule') {
+            labels.scheduleAt(tx(`t${o.key}`, T, undefined, { account: `a${o.key}` }), o.label, at);
+            reference.schedule(`a${o.key}`, at, o.label);
+          } else if (o.kind === 'advance') {
+            labels.advance(at);
+            reference.advance(at);
+          } else {
+            expect(labels.counts('account', `a${o.key}`, o.window, at)).toEqual(reference.counts(`a${o.key}`, o.window, at));
+          }
+          expect(labels.pending).toBe(reference.pending);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('stays exact over thousands of labels mostly in order, some out of order, and sweeps what no window can reach', () => {
+    // Prepare: 3,000 labels on two keys, known 10 days after their row, one in four earlier than
+    // that (anywhere up to 10 days on): pending labels out of order, some due and some not at each step
+    const labels = new LabelFeedback({ delayMs: 0 });
+    const reference = new Reference();
+    let seed = 7;
+    const rand = (): number => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    let now = T;
+    for (let i = 0; i < 3000; i++) {
+      now += Math.floor(rand() * 2 * HOUR);
+      const knownAt = rand() < 0.25 ? now + Math.floor(rand() * 10 * DAY) : now + 10 * DAY;
+      const key = rand() < 0.8 ? 'a0' : 'a1';
+      const label: Label = rand() < 0.3 ? 1 : 0;
+      labels.scheduleAt(tx(`t${i}`, T, undefined, { account: key }), label, knownAt + 3 * HOUR);
+      reference.schedule(key, knownAt + 3 * HOUR, label);
+      if (i % 7 === 0) {
+        labels.advance(now);
+        reference.advance(now);
+        for (const window of [0, 1, 2]) {
+          expect(labels.counts('account', 'a0', window, now)).toEqual(reference.counts('a0', window, now));
+          expect(labels.counts('account', 'a1', window, now - 5 * DAY)).toEqual(reference.counts('a1', window, now - 5 * DAY));
+        }
+      }
+      expect(labels.pending).toBe(reference.pending);
+    }
+    // A label still pending far ahead keeps its history through the sweep.
+    labels.scheduleAt(tx('later', T, undefined, { account: 'a2' }), 1, now + 200 * DAY);
+    const kept = labels.history(0, 'a2', false);
+    // A label known shortly before the sweep stays counted after it.
+    labels.scheduleAt(tx('recent', T, undefined, { account: 'a3' }), 1, now + 95 * DAY);
+
+    // Act: enough events for a sweep, 100 days on: every label released is beyond every window
+    for (let i = 0; i < 50_000; i++) labels.advance(now + 100 * DAY);
+
+    // Assess: released histories are forgotten (and marked so), the pending one stays and counts
+    expect(labels.history(0, 'a0', false)).toBeUndefined();
+    expect(labels.history(0, 'a1', false)).toBeUndefined();
+    expect(labels.counts('account', 'a0', 2, now + 100 * DAY)).toEqual({ known: 0, frauds: 0 });
+    expect(labels.counts('account', 'a3', 2, now + 100 * DAY)).toEqual({ known: 1, frauds: 1 });
+    expect(labels.history(0, 'a2', false)).toBe(kept);
+    expect(kept?.retired).toBe(false);
+    labels.advance(now + 200 * DAY);
+    expect(labels.counts('account', 'a2', 0, now + 200 * DAY)).toEqual({ known: 1, frauds: 1 });
+    expect(labels.pending).toBe(0);
   });
 });

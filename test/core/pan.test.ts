@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createPanTokenizer, luhnValid, maskPan, maskPansInText } from '../../src/core/pan.js';
+import { createPanTokenizer, luhnValid, maskPan, maskPansInText, mayHoldPanInFields, tokenisePansInText } from '../../src/core/pan.js';
 import { seededRandom } from '../helpers/random.js';
 import { luhnComplete, TEST_KEY } from '../helpers/transactions.js';
 import { canaries, groupsOf4, leakedPans, panArb, writePan, writtenPanArb } from '../security/panShapes.js';
@@ -369,6 +369,82 @@ describe('maskPansInText leaves what is not a card number alone', () => {
       }),
       { numRuns: 3000 },
     );
+  });
+});
+
+describe('tokenisePansInText', () => {
+  const tokenize = createPanTokenizer(TEST_KEY);
+
+  it('replaces each card number with its masked form and the token of its digits', () => {
+    // Prepare: two numbers written differently; the second with separators
+    const text = `order-${VISA}/5555 5555 5555 4444`;
+
+    // Act
+    const id = tokenisePansInText(text, tokenize);
+
+    // Assess
+    expect(id).toBe(`order-411111******1111~${tokenize(VISA).token}/555555******4444~${tokenize('5555555555554444').token}`);
+  });
+
+  it('keeps ids that differ only in the hidden digits apart, and gives one number one id', () => {
+    // Prepare: the first three Luhn-valid 16-digit numbers with BIN 411111 and last 4 1111
+    const ids: string[] = [];
+    for (let n = 0; ids.length < 3; n++) {
+      const pan = `411111${String(n).padStart(6, '0')}1111`;
+      if (luhnValid(pan)) ids.push(pan);
+    }
+    const masked = ids.map((n) => maskPansInText(`ord ${n}`));
+
+    // Act
+    const tokenised = ids.map((n) => tokenisePansInText(`ord ${n}`, tokenize));
+
+    // Assess
+    expect(new Set(masked).size).toBeLessThan(ids.length);
+    expect(new Set(tokenised).size).toBe(ids.length);
+    expect(tokenised).toEqual(ids.map((n) => tokenisePansInText(`ord ${n}`, createPanTokenizer(TEST_KEY))));
+    for (const [i, t] of tokenised.entries()) expect(leakedPans(t, [ids[i] as string])).toEqual([]);
+  });
+
+  it('returns an id without a card number unchanged', () => {
+    for (const id of ['', 'tx-0001', '2024-03-01T12:00:00Z', '12500.00', '4111111111111112']) {
+      expect(tokenisePansInText(id, tokenize)).toBe(id);
+    }
+  });
+});
+
+describe('mayHoldPanInFields', () => {
+  it('is false when only the delimiter joins fields into 13 or more digits', () => {
+    // Prepare: each field has fewer than 13 digits; a line of them has more
+    const line = ['123456789012', '4111', '2024-03-01', '42.10'].join(';');
+
+    // Act / Assess: the delimiter ends a run; joined by a dot they could read as one number
+    expect(mayHoldPanInFields(line, ';')).toBe(false);
+    expect(mayHoldPanInFields(line.replaceAll(';', '|'), '|')).toBe(false);
+    expect(maskPansInText(line.replaceAll(';', ' '))).toBe(line.replaceAll(';', ' '));
+    expect(mayHoldPanInFields(line.replaceAll(';', ' '), ';')).toBe(true);
+    // After a date the count starts again, and the delimiter still ends the run that follows
+    expect(mayHoldPanInFields('2024-03-01 12345678;12345', ';')).toBe(false);
+    expect(mayHoldPanInFields('2024-03-01 12345678 12345', ';')).toBe(true);
+  });
+
+  it('is true whenever some field holds a card number, however it is written', () => {
+    fc.assert(
+      fc.property(writtenPanArb, fc.constantFrom(',', ';', '|', '\t'), fc.nat(3), (written, d, at) => {
+        // Prepare: the PAN in one field among short ones
+        const fields = ['abc', '12', '2024-03-01', 'x'];
+        fields.splice(at, 0, written.text.replaceAll(d, ' '));
+
+        // Act / Assess
+        expect(mayHoldPanInFields(fields.join(d), d), written.shape).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('is false for lines of ordinary values: names, amounts, times, short ids', () => {
+    for (const line of ['acc-1,42.10,USD,2024-03-01T12:00:00Z,Shady Ltd', 'tx 1;2024-03-01 12:00:00.123;12500.00;1,250.00']) {
+      expect(mayHoldPanInFields(line, line.includes(';') ? ';' : ',')).toBe(false);
+    }
   });
 });
 

@@ -298,6 +298,19 @@ describe('decide with a model', () => {
     expect(d.reasons.map((r) => r.rule)).toEqual(['high_value']);
   });
 
+  it('names no model features when the model gives none (a score below the explain threshold)', () => {
+    // Prepare
+    const tx = makeTx({ amount: money('12000') });
+
+    // Act
+    const d = decide(set, tx, firstSeen(tx), at, { score: 20, version: 'gbdt-x', top: [] });
+
+    // Assess: the key is absent, as for a decision without a model, not an empty list
+    expect(d.model_score).toBe(20);
+    expect('model_features' in d).toBe(false);
+    expect('model_features' in decide(set, tx, firstSeen(tx), at)).toBe(false);
+  });
+
   it('keeps rules that reach the block threshold on their own', () => {
     // Prepare: 60 and 90 combine to 96
     const tx = makeTx({ amount: money('60000') });

@@ -161,7 +161,9 @@ describe('pipeline: functions', () => {
 
   test('ingest has 15 minutes and 1 GB; the others less time', () => {
     expect(props(fn('IngestionIngestFunction'))).toMatchObject({ Timeout: 900, MemorySize: 1024 });
-    for (const f of all().filter(([id]) => !id.startsWith('Ingestion'))) {
+    const others = all().filter(([id]) => !id.startsWith('Ingestion'));
+    expect(others).toHaveLength(4);
+    for (const f of others) {
       expect(props(f).Timeout as number).toBeLessThan(900);
     }
   });
@@ -264,15 +266,19 @@ describe('security properties across the app', () => {
   const templates = (): CfnTemplate[] => result.assembly.stacks.map((s) => s.template as CfnTemplate);
 
   test('no IAM statement grants a wildcard action', () => {
-    for (const template of templates()) {
-      for (const { logicalId, statement } of identityStatements(template)) {
-        for (const action of actionsOf(statement)) expect({ logicalId, action }).toEqual({ logicalId, action: expect.not.stringContaining('*') });
-      }
-    }
+    // Prepare
+    const granted = templates().flatMap((template) =>
+      identityStatements(template).flatMap(({ logicalId, statement }) => actionsOf(statement).map((action) => ({ logicalId, action }))),
+    );
+    // Assess: the roles of five functions grant many actions; none of them a wildcard.
+    expect(granted.length).toBeGreaterThan(20);
+    for (const { logicalId, action } of granted) expect({ logicalId, action }).toEqual({ logicalId, action: expect.not.stringContaining('*') });
   });
 
   test('no resource has a physical name (a literal name; references to other resources are fine)', () => {
     const NAME_PROPERTIES = ['BucketName', 'TableName', 'QueueName', 'FunctionName', 'TopicName', 'LogGroupName', 'RoleName', 'ManagedPolicyName', 'StreamName', 'KeyAlias', 'AliasName'];
+    // Both stacks, each with its resources, are checked.
+    expect(templates().map((t) => Object.keys(t.Resources).length > 0)).toEqual([true, true]);
     for (const template of templates()) {
       for (const [id, resource] of Object.entries(template.Resources)) {
         for (const name of NAME_PROPERTIES) {

@@ -101,6 +101,7 @@ describe('context variants', () => {
     const refined = templateOf(result, 'Fraudmini-prod-Stateful').Resources.RefinedBucket;
     // Assess
     expect(stage.Properties?.MethodSettings).toEqual([expect.objectContaining({ ThrottlingRateLimit: 250, ThrottlingBurstLimit: 500 })]);
+    expect(queues).toHaveLength(3);
     for (const [, q] of queues) expect(q.Properties?.RedrivePolicy).toMatchObject({ maxReceiveCount: 5 });
     expect(score.Properties?.ReservedConcurrentExecutions).toBe(7);
     expect((refined?.Properties?.LifecycleConfiguration as { Rules: unknown[] }).Rules).toContainEqual(

@@ -10,12 +10,11 @@ import { createPanTokenizer } from '../../src/core/pan.js';
 import type { Decision } from '../../src/core/scoring.js';
 import { BUNDLED_RULES } from '../../src/local/wiring.js';
 import { maskedCsv } from '../../src/pipeline/maskedCopy.js';
+import { builtBin } from '../helpers/cli.js';
 import { scenarioFile, tempDir } from '../helpers/fixtures.js';
 
-const BIN = join(import.meta.dirname, '../../bin/fraudmini.js');
-
 function startProcess(dataDir: string): ChildProcess {
-  return spawn(process.execPath, [BIN, 'start', '--data-dir', dataDir, '--port', '0'], {
+  return spawn(process.execPath, [builtBin(), 'start', '--data-dir', dataDir, '--port', '0'], {
     env: { ...process.env, FRAUDMINI_BATCH_SIZE: '500', FRAUDMINI_POLL_MS: '50' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -122,7 +122,7 @@ describe('PAN canaries through the AWS handlers', () => {
         })),
       }),
     );
-    await drainStream(c, stack.streamName, streamHandler, { batchSize: 10 });
+    await drainStream(c, stack, streamHandler, { batchSize: 10 });
     await pumpQueue(c, stack.suspicious, notifyHandler, { batchSize: 10 });
     snsMessages = await drainQueue(c.sqs, stack.alertInboxUrl);
     for (const path of ['/alerts?limit=1000', '/stats']) {

@@ -13,10 +13,9 @@ import {
   type TrafficOptions,
 } from '../../src/synth/generateTraffic.js';
 import { SCENARIOS } from '../../src/synth/scenarios.js';
+import { builtBin } from '../helpers/cli.js';
 import { tempDir } from '../helpers/fixtures.js';
 
-const ROOT = join(import.meta.dirname, '../..');
-const BIN = join(ROOT, 'bin/fraudmini.js');
 const START = Date.UTC(2026, 0, 1);
 
 interface Generated {
@@ -288,7 +287,7 @@ interface Run {
 /** Runs the built CLI in `cwd`. */
 function cli(args: string[], cwd: string): Promise<Run> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [BIN, ...args], { cwd, timeout: 60_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [builtBin(), ...args], { cwd, timeout: 60_000 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : undefined) : 0;
       if (code === undefined) reject(error);
       else resolve({ code, stdout, stderr });
@@ -301,9 +300,6 @@ describe('fraudmini generate', () => {
   let cleanup = (): void => {};
 
   beforeAll(() => {
-    if (!existsSync(join(ROOT, 'dist/cli/main.js'))) {
-      throw new Error('dist/ is missing: build the CLI first (npx tsc -p tsconfig.build.json)');
-    }
     const t = tempDir('fraudmini-generate-');
     dir = t.dir;
     cleanup = t.cleanup;

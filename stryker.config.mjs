@@ -1,0 +1,81 @@
+// Mutation testing (StrykerJS): `npm run mutate`. Not part of `npm test`; see docs/mutation-testing.md.
+// Scope: the code that must be exact. Whole files where the whole file is that code; for counting
+// that lives inside larger files, the range of lines that computes the counts, found by the text
+// that opens and closes it (so the range follows the code when lines move; a range whose text
+// is gone stops the run instead of silently mutating nothing).
+import { readFileSync } from 'node:fs';
+
+/**
+ * `file:start-end`, from the first line containing `from` to the first line at or after it
+ * containing `to` (both included).
+ */
+function range(file, from, to) {
+  const lines = readFileSync(new URL(file, import.meta.url), 'utf8').split('\n');
+  const start = lines.findIndex((l) => l.includes(from));
+  const end = start < 0 ? -1 : lines.findIndex((l, i) => i >= start && l.includes(to));
+  if (start < 0 || end < 0) throw new Error(`stryker.config.mjs: no lines "${from}" … "${to}" in ${file}; update the range`);
+  return `${file}:${start + 1}-${end + 1}`;
+}
+
+export default {
+  testRunner: 'vitest',
+  vitest: { configFile: 'vitest.mutate.config.mjs' },
+  mutate: [
+    // The rule language and the rules.
+    'src/core/expr/*.ts',
+    'src/core/rules.ts',
+    // Windows and features.
+    'src/core/windows.ts',
+    'src/core/features.ts',
+    // PAN masking and tokenisation.
+    'src/core/pan.ts',
+    // Label feedback.
+    'src/core/labels.ts',
+    'src/app/recordLabel.ts',
+    // Decimals.
+    'src/core/decimal.ts',
+    // Scoring, and the score stage that tells decisions from duplicates.
+    'src/core/scoring.ts',
+    'src/pipeline/score.ts',
+    // Receipts and counting: the receipt, and each place that adds up rows, decisions,
+    // duplicates, rejections and alerts (CLI, local runtime, AWS hand-off, AWS decision store).
+    'src/core/receipt.ts',
+    range('src/cli/score.ts', 'const scored = scoreBatch(', 'counts = addBatch('),
+    range('src/adapters/local/SqliteStateStore.ts', "this.bump('transactions', batch.size);", "this.bump('duplicates', checkpoint.duplicates);"),
+    range('src/pipeline/handOffFile.ts', 'cp.counts = addIngested(', 'cp.counts = addIngested('),
+    range('src/pipeline/handOffFile.ts', 'counts: handOffCounts(', 'counts: handOffCounts('),
+    range('src/pipeline/processFile.ts', 'const stored = await deps.decisions.findDecisions(ids);', 'duplicates: scored.duplicates.length,'),
+    range('src/adapters/aws/DynamoDecisionStore.ts', 'const stored: DecidedItem[] = [];', 'if (failure !== undefined) throw failure;'),
+    range('src/pipeline/scoreRemote.ts', 'const resend = new Set(stored.duplicates);', 'return { decided: stored.stored'),
+    // The handlers' batch failure reporting: which records a batch reports failed.
+    'src/adapters/aws/sqsBatch.ts',
+    'src/handlers/score.ts',
+    'src/handlers/ingest.ts',
+    'src/handlers/notify.ts',
+    'src/handlers/stream.ts',
+    'src/handlers/tableStream.ts',
+    'src/handlers/scoring.ts',
+    'src/handlers/s3Events.ts',
+  ],
+  // Module-level code runs once per test file, so mutating it would mean reloading every file
+  // for every such mutant; what it builds (tables, regexes, constants) is exercised anyway.
+  ignoreStatic: true,
+  // Results are kept and only mutants in changed code, or covered by changed tests, run again.
+  incremental: true,
+  incrementalFile: 'var/mutation/stryker-incremental.json',
+  coverageAnalysis: 'perTest',
+  // Two cores, shared: raise with --concurrency on a bigger machine.
+  concurrency: 2,
+  // A loaded machine slows every test: a mutant is a timeout only well past its normal time.
+  timeoutMS: 10_000,
+  reporters: ['clear-text', 'progress', 'html', 'json'],
+  htmlReporter: { fileName: 'var/mutation/mutation.html' },
+  jsonReporter: { fileName: 'var/mutation/mutation.json' },
+  clearTextReporter: { allowColor: false, logTests: false, maxTestsToLog: 0 },
+  thresholds: { high: 90, low: 85, break: null },
+  tempDirName: 'var/stryker-tmp',
+  // Not copied into the sandbox: build and benchmark output, reports. dist/ is copied: the
+  // SQLite worker threads load it (tests that spawn the CLI are not in the mutation run).
+  ignorePatterns: ['var', 'bench/results', 'coverage', 'cdk.out'],
+  cleanTempDir: true,
+};

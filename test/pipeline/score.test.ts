@@ -1,0 +1,162 @@
+import { describe, expect, it } from 'vitest';
+import { FeatureWindows, type Features } from '../../src/core/features.js';
+import { loadModel, type Model, modelFile, scoreWithModel } from '../../src/core/model/model.js';
+import { FEATURE_COUNT } from '../../src/core/model/vector.js';
+import { compileRuleSet } from '../../src/core/rules.js';
+import { decide } from '../../src/core/scoring.js';
+import type { Transaction } from '../../src/core/transaction.js';
+import type { FeatureSource } from '../../src/ports/FeatureSource.js';
+import { scoreBatch } from '../../src/pipeline/score.js';
+import { makeTx, money, T0 } from '../helpers/transactions.js';
+
+const RULES = compileRuleSet({
+  version: 'score-stage',
+  thresholds: { review: 50, block: 80 },
+  rules: [
+    { id: 'big', when: 'amount >= 1000', weight: 60 },
+    { id: 'busy', when: 'count(account, 1h) >= 3', weight: 30 },
+  ],
+});
+
+const NOW = new Date(T0 + 3_600_000);
+
+/** Real feature windows that also record which transactions they were shown. */
+class RecordingFeatures implements FeatureSource {
+  readonly seen: string[] = [];
+  private readonly windows = new FeatureWindows();
+  observe(tx: Transaction): Features {
+    this.seen.push(tx.transactionId);
+    return this.windows.observe(tx);
+  }
+}
+
+/**
+ * A model of stumps that always go right (threshold below any value), so every transaction
+ * gets a score and more than three features with a positive contribution.
+ */
+function stumpModel(): Model {
+  const stump = (feature: number, value: number) => ({
+    feature: [feature, -1, -1],
+    threshold: [-1e12, 0, 0],
+    left: [1, -1, -1],
+    right: [2, -1, -1],
+    value: [0, 0, value],
+  });
+  const training = {
+    rows: 0,
+    positives: 0,
+    negatives_kept: 0,
+    negative_weight: 1,
+    from: null,
+    to: null,
+    label_delay_ms: 86_400_000,
+    trees_trained: 4,
+    best_iteration: 4,
+    validation_logloss: null,
+    seconds: 0,
+  };
+  const trees = [stump(0, 0.4), stump(1, 0.3), stump(2, 0.2), stump(5, 0.1)];
+  return loadModel(modelFile({ base: -1, trees }, training, new Float64Array(FEATURE_COUNT), new Date(T0)));
+}
+
+const txs = [
+  makeTx({ transactionId: 'a', timestamp: T0, amount: money('20.00') }),
+  makeTx({ transactionId: 'b', timestamp: T0 + 60_000, amount: money('1500.00') }),
+  makeTx({ transactionId: 'c', timestamp: T0 + 120_000, amount: money('30.00') }),
+];
+
+describe('scoreBatch', () => {
+  it('decides each new transaction once, with its features, the rules and the batch time', () => {
+    // Prepare: the same features computed independently, to know what each decision must be
+    const features = new RecordingFeatures();
+    const reference = new FeatureWindows();
+
+    // Act
+    const out = scoreBatch(
+      txs.map((transaction) => ({ transaction })),
+      new Set<string>(),
+      { features, rules: RULES, now: () => NOW },
+    );
+
+    // Assess
+    expect(out.duplicates).toEqual([]);
+    expect(features.seen).toEqual(['a', 'b', 'c']);
+    expect(out.decided).toStrictEqual(
+      txs.map((transaction) => ({ transaction, decision: decide(RULES, transaction, reference.observe(transaction), NOW) })),
+    );
+    // c is the third transaction of the hour on the account: the history reached the rules
+    expect(out.decided[2]?.decision.reasons.map((r) => r.rule)).toEqual(['busy']);
+    expect(out.decided.map((d) => d.decision.decided_at)).toEqual(txs.map(() => NOW.toISOString()));
+  });
+
+  it('reports ids already decided, or repeated in the batch, as duplicates without observing them', () => {
+    // Prepare: 'a' decided earlier; 'c' twice in the batch, the second with another amount
+    const features = new RecordingFeatures();
+    const items = [...txs, makeTx({ transactionId: 'c', timestamp: T0 + 180_000, amount: money('9999.00') })].map(
+      (transaction) => ({ transaction }),
+    );
+
+    // Act
+    const out = scoreBatch(items, new Map([['a', 'stored decision']]), { features, rules: RULES, now: () => NOW });
+
+    // Assess: the first 'c' is the one decided; duplicates never reach the feature windows
+    expect(out.decided.map((d) => [d.transaction.transactionId, d.transaction.amount])).toEqual([
+      ['b', money('1500.00')],
+      ['c', money('30.00')],
+    ]);
+    expect(out.duplicates).toEqual(['a', 'c']);
+    expect(features.seen).toEqual(['b', 'c']);
+  });
+
+  it('keeps the source of a row from a file, and adds none to an item without one', () => {
+    // Prepare
+    const source = { file: 'day.csv', row: 7, line: 8 };
+    const items = [{ transaction: txs[0] as Transaction, source }, { transaction: txs[1] as Transaction }];
+
+    // Act
+    const out = scoreBatch(items, new Set<string>(), { features: new FeatureWindows(), rules: RULES, now: () => NOW });
+
+    // Assess
+    expect(out.decided[0]?.source).toStrictEqual(source);
+    expect(Object.keys(out.decided[1] ?? {})).toEqual(['transaction', 'decision']);
+  });
+
+  it('with a model: each decision carries the model score, version and top three features', () => {
+    // Prepare
+    const model = stumpModel();
+    const reference = new FeatureWindows();
+
+    // Act
+    const out = scoreBatch(
+      txs.map((transaction) => ({ transaction })),
+      new Set<string>(),
+      { features: new FeatureWindows(), rules: RULES, model, now: () => NOW },
+    );
+
+    // Assess
+    for (const [i, transaction] of txs.entries()) {
+      const f = reference.observe(transaction);
+      const m = scoreWithModel(model, transaction, f, { top: 3 });
+      const expected = decide(RULES, transaction, f, NOW, { score: m.score, version: model.version, top: m.top });
+      expect(out.decided[i]?.decision).toStrictEqual(expected);
+      expect(expected.model_version).toBe(model.version);
+      expect(expected.model_features).toHaveLength(3);
+    }
+  });
+
+  it('without a clock dates decisions now', () => {
+    // Prepare
+    const before = Date.now();
+
+    // Act
+    const out = scoreBatch([{ transaction: txs[0] as Transaction }], new Set<string>(), {
+      features: new FeatureWindows(),
+      rules: RULES,
+    });
+
+    // Assess: the moment of the call, not the transaction's time
+    const at = Date.parse(out.decided[0]?.decision.decided_at ?? '');
+    expect(at).toBeGreaterThanOrEqual(before);
+    expect(at).toBeLessThanOrEqual(Date.now());
+  });
+});
