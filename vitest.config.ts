@@ -5,7 +5,8 @@ import { defineConfig } from 'vitest/config';
  *
  * - unit: pure code and use cases over in-memory fakes. No emulators, no native SQLite (the
  *   module is replaced by one that throws), no child processes; worker threads, which start
- *   faster than the forks the native module needs elsewhere.
+ *   faster than the forks the native module needs elsewhere, each reusing its modules from file
+ *   to file (pure code keeps no state between files to isolate).
  * - e2e: the product as a user runs it: the CLI and `fraudmini start` as processes, the whole AWS
  *   pipeline on the emulators, the canary, chaos and crash runs, the benchmark harness.
  * - integration: everything else: adapters against real SQLite, the file system and the emulators,
@@ -44,7 +45,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: UNIT, pool: 'threads' },
+        test: { name: 'unit', include: UNIT, pool: 'threads', isolate: false },
         resolve: { alias: { 'better-sqlite3': new URL('test/setup/noNative.ts', import.meta.url).pathname } },
       },
       {
