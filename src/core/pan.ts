@@ -117,7 +117,7 @@ export function maskPansInText(text: string): string {
  * masked form), and a transaction would then be taken for a duplicate of another; the token keeps
  * ids as distinct as the numbers were, and the same number always gives the same id, so a
  * re-delivered row or request still finds its decision.
- * @example tokenisePansInText('order-4111111111111111', tokenizer) // 'order-411111******1111~<22-character token>'
+ * @example tokenisePansInText(`order-${pan}`, tokenizer) // for a 16-digit `pan`: 'order-' + its first 6 digits + '******' + its last 4 + '~<22-character token>'
  */
 export function tokenisePansInText(text: string, tokenizer: PanTokenizer): string {
   if (!mayHoldPan(text)) return text;

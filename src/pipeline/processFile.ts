@@ -60,7 +60,7 @@ export interface FileProcessorDeps {
  * ledger, the work key in `processing/`, the names in `processed/` and `failed/`, receipts, log
  * lines and the transaction ids derived for rows without one all take the name from the ledger.
  * An ordinary name is kept as it is, so the ids derived from it do not change.
- * @example maskFileName('batch_4012888888881881.csv') // 'batch_401288******1881.csv'
+ * @example maskFileName(`batch_${pan}.csv`) // 'batch_' + the first 6 digits of `pan` + '******' + its last 4 + '.csv'
  */
 export function maskFileName(name: string): string {
   return maskPansInText(name);
