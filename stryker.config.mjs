@@ -38,15 +38,16 @@ export default {
     'src/core/scoring.ts',
     'src/pipeline/score.ts',
     // Receipts and counting: the receipt, and each place that adds up rows, decisions,
-    // duplicates, rejections and alerts (CLI, local runtime, AWS hand-off, AWS decision store).
+    // duplicates, rejections and alerts (the file-scoring loop, the CLI's decisions file, local runtime, AWS hand-off, AWS decision store).
     'src/core/receipt.ts',
-    range('src/cli/score.ts', 'const scored = scoreBatch(', 'counts = addBatch('),
+    range('src/adapters/local/DecisionFileWriter.ts', 'this.decided.add(transaction.transactionId);', 'this.counts = addBatch('),
     range('src/adapters/local/SqliteStateStore.ts', "this.bump('transactions', batch.size);", "this.bump('duplicates', checkpoint.duplicates);"),
-    range('src/pipeline/handOffFile.ts', 'cp.counts = addIngested(', 'cp.counts = addIngested('),
-    range('src/pipeline/handOffFile.ts', 'counts: handOffCounts(', 'counts: handOffCounts('),
-    range('src/pipeline/processFile.ts', 'const stored = await deps.decisions.findDecisions(ids);', 'duplicates: scored.duplicates.length,'),
+    range('src/app/handOffFile.ts', 'cp.counts = addIngested(', 'cp.counts = addIngested('),
+    range('src/app/handOffFile.ts', 'counts: handOffCounts(', 'counts: handOffCounts('),
+    range('src/app/processFile.ts', 'const stored = await deps.decisions.findDecisions(ids);', 'return { has: (id: string)'),
+    'src/app/scoreBatches.ts',
     range('src/adapters/aws/DynamoDecisionStore.ts', 'const stored: DecidedItem[] = [];', 'if (failure !== undefined) throw failure;'),
-    range('src/pipeline/scoreRemote.ts', 'const resend = new Set(stored.duplicates);', 'return { decided: stored.stored'),
+    range('src/app/scoreRemote.ts', 'const resend = new Set(stored.duplicates);', 'return { decided: stored.stored'),
     // The handlers' batch failure reporting: which records a batch reports failed.
     'src/adapters/aws/sqsBatch.ts',
     'src/handlers/score.ts',

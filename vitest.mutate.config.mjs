@@ -26,7 +26,7 @@ export default defineConfig({
       'test/core/schema.test.ts',
       'test/pipeline/ingest.test.ts',
       'test/pipeline/score.test.ts',
-      'test/pipeline/handOffFile.test.ts',
+      'test/app/handOffFile.test.ts',
       'test/pipeline/maskedCopy.test.ts',
       'test/cli/scoreFile.test.ts',
       'test/local/processFile.test.ts',

@@ -12,7 +12,7 @@ import type { AlertSink } from '../ports/AlertSink.js';
 import type { EventClock } from '../ports/EventClock.js';
 import { recordLabel } from './recordLabel.js';
 import { rulesUseCases } from './replaceRules.js';
-import { scoreAndStore } from '../pipeline/scoreRemote.js';
+import { scoreAndStore } from './scoreRemote.js';
 import type { ApiService } from './ApiService.js';
 
 /** What the API needs when its state is remote (DynamoDB on AWS). */

@@ -4,7 +4,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { ENV } from '../adapters/aws/tables.js';
 import { maskPansInText } from '../core/pan.js';
-import { handOffFile } from '../pipeline/handOffFile.js';
+import { handOffFile } from '../app/handOffFile.js';
 import { awsClients, env, flushMetrics, logger, metrics, panTokenizer, portLogger, tracer } from './runtime.js';
 import { type Continuation, objectsOf } from './s3Events.js';
 import { checkpoints, rawObjects, refinedObjects, transactionQueue } from './stores.js';

@@ -1,5 +1,5 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { type RemoteScoreResult, scoreAndStore } from '../pipeline/scoreRemote.js';
+import { type RemoteScoreResult, scoreAndStore } from '../app/scoreRemote.js';
 import type { QueuedTransaction } from '../ports/TransactionQueue.js';
 import { currentModel, labelDelayMs, logger, metrics } from './runtime.js';
 import { alertQueue, decisionStore, eventClock, featureHistory, rules } from './stores.js';

@@ -10,7 +10,7 @@ import type { Model } from '../core/model/model.js';
 import type { PanTokenizer } from '../core/pan.js';
 import type { FieldMap } from '../core/schema.js';
 import type { Alert } from '../core/views.js';
-import { claimedInboxKey, claimFile, processFile } from '../pipeline/processFile.js';
+import { claimedInboxKey, claimFile, processFile } from '../app/processFile.js';
 import type { Receipt } from '../core/receipt.js';
 import type { FileRecord } from '../ports/FileLedger.js';
 import type { Logger } from '../ports/Logger.js';

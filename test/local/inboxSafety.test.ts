@@ -9,7 +9,7 @@ import { loadConfig } from '../../src/config.js';
 import { FeatureWindows } from '../../src/core/features.js';
 import { createPanTokenizer } from '../../src/core/pan.js';
 import { BUNDLED_RULES, createLocalRuntime, type LocalWiring } from '../../src/local/wiring.js';
-import { claimFile, type FileProcessorDeps, processFile } from '../../src/pipeline/processFile.js';
+import { claimFile, type FileProcessorDeps, processFile } from '../../src/app/processFile.js';
 import { type Logger, silentLogger } from '../../src/ports/Logger.js';
 import { tempDir } from '../helpers/fixtures.js';
 

@@ -7,7 +7,7 @@ import { SqliteStateStore } from '../../src/adapters/local/SqliteStateStore.js';
 import { FeatureWindows } from '../../src/core/features.js';
 import { createPanTokenizer } from '../../src/core/pan.js';
 import { BUNDLED_RULES } from '../../src/local/wiring.js';
-import { claimFile, type FileProcessorDeps, processFile } from '../../src/pipeline/processFile.js';
+import { claimFile, type FileProcessorDeps, processFile } from '../../src/app/processFile.js';
 import { silentLogger } from '../../src/ports/Logger.js';
 import { tempDir } from '../helpers/fixtures.js';
 

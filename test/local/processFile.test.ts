@@ -12,7 +12,7 @@ import { deriveTransactionId } from '../../src/core/schema.js';
 import type { Decision } from '../../src/core/scoring.js';
 import { BUNDLED_RULES } from '../../src/local/wiring.js';
 import { maskedCsv } from '../../src/pipeline/maskedCopy.js';
-import { claimedInboxKey, claimFile, type FileProcessorDeps, maskedCopyKey, maskFileName, processFile } from '../../src/pipeline/processFile.js';
+import { claimedInboxKey, claimFile, type FileProcessorDeps, maskedCopyKey, maskFileName, processFile } from '../../src/app/processFile.js';
 import type { FileRecord } from '../../src/ports/FileLedger.js';
 import { silentLogger } from '../../src/ports/Logger.js';
 import type { DecidedItem } from '../../src/core/records.js';

@@ -14,7 +14,7 @@ import type { Field } from '../../src/core/schema.js';
 import type { Transaction } from '../../src/core/transaction.js';
 import { BUNDLED_RULES } from '../../src/local/wiring.js';
 import { ingestCsv } from '../../src/pipeline/ingest.js';
-import { claimFile, processFile } from '../../src/pipeline/processFile.js';
+import { claimFile, processFile } from '../../src/app/processFile.js';
 import type { Receipt, Rejection } from '../../src/core/receipt.js';
 import { silentLogger } from '../../src/ports/Logger.js';
 import type { ObjectStore } from '../../src/ports/ObjectStore.js';

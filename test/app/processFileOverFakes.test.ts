@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { FeatureWindows } from '../../src/core/features.js';
 import { createPanTokenizer } from '../../src/core/pan.js';
 import { compileRuleSet } from '../../src/core/rules.js';
-import { claimFile, type FileProcessorDeps, processFile } from '../../src/pipeline/processFile.js';
+import { claimFile, type FileProcessorDeps, processFile } from '../../src/app/processFile.js';
 import { silentLogger } from '../../src/ports/Logger.js';
 import { InMemoryObjectStore } from '../fakes/InMemoryObjectStore.js';
 import { InMemoryStateStore } from '../fakes/InMemoryStateStore.js';

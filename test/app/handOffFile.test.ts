@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, writeFileSync, mkdirSync, existsSync } from 
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FolderObjectStore } from '../../src/adapters/local/FolderObjectStore.js';
-import { handOffFile, type HandOffDeps } from '../../src/pipeline/handOffFile.js';
+import { handOffFile, type HandOffDeps } from '../../src/app/handOffFile.js';
 import type { IngestCheckpoint, IngestCheckpoints } from '../../src/ports/IngestCheckpoints.js';
 import { silentLogger } from '../../src/ports/Logger.js';
 import type { QueuedTransaction, TransactionQueue } from '../../src/ports/TransactionQueue.js';

@@ -10,7 +10,7 @@ import type { AlertSink } from '../ports/AlertSink.js';
 import type { EventClock } from '../ports/EventClock.js';
 import type { DecidedItem } from '../core/records.js';
 import type { QueuedTransaction } from '../ports/TransactionQueue.js';
-import { scoreBatch } from './score.js';
+import { scoreBatch } from '../pipeline/score.js';
 
 /** What scoring against remote state needs (DynamoDB and a queue on AWS). */
 export interface RemoteScoreDeps {

@@ -5,9 +5,9 @@ import type { IngestCheckpoint, IngestCheckpoints } from '../ports/IngestCheckpo
 import type { Logger } from '../ports/Logger.js';
 import type { ObjectStore } from '../ports/ObjectStore.js';
 import type { TransactionQueue } from '../ports/TransactionQueue.js';
-import { ingestCsv } from './ingest.js';
-import { maskedCsv, maskedText } from './maskedCopy.js';
-import { resultKeys } from './resultKeys.js';
+import { ingestCsv } from '../pipeline/ingest.js';
+import { maskedCsv, maskedText } from '../pipeline/maskedCopy.js';
+import { resultKeys } from '../pipeline/resultKeys.js';
 import {
   addIngested,
   buildReceipt,

@@ -11,12 +11,12 @@ import { ObjectChangedError, type ObjectStore, type ReadEnd, UnreadableObjectErr
 import type { BatchCommitter } from '../ports/BatchCommitter.js';
 import type { DecisionStore } from '../ports/DecisionStore.js';
 import type { FeatureSource } from '../ports/FeatureSource.js';
-import { type IngestBatch, ingestCsv } from './ingest.js';
-import { MaskedCsvRenderer, maskedCsv, maskedText } from './maskedCopy.js';
+import { type IngestBatch, ingestCsv } from '../pipeline/ingest.js';
+import { MaskedCsvRenderer, maskedCsv, maskedText } from '../pipeline/maskedCopy.js';
 import { buildReceipt, RECEIPT_REJECTION_LIMIT, type Receipt } from '../core/receipt.js';
-import { scoreBatch } from './score.js';
-import { resultKeys } from './resultKeys.js';
-import { TextPipe } from './TextPipe.js';
+import { resultKeys } from '../pipeline/resultKeys.js';
+import { TextPipe } from '../pipeline/TextPipe.js';
+import { scoreBatches } from './scoreBatches.js';
 
 /** What processing a file needs: ports, the scoring state, and hooks for alerts and progress. */
 export interface FileProcessorDeps {
@@ -181,53 +181,31 @@ async function ingestRows(file: FileRecord, deps: FileProcessorDeps): Promise<Re
     onRecord: (fields) => renderer?.record(fields),
   });
   const commits = deps.commits;
-  const maxInFlight = deps.maxInFlight ?? 2;
-  const inFlight: Promise<void>[] = [];
-  // The first failure stops the file. Later batches already queued are refused by the committer,
-  // so the checkpoint stays at the last batch stored; a restart resumes from there.
-  let failure: { error: unknown } | undefined;
   try {
-    for await (const batch of batches) {
-      if (failure) break;
-      const ids = batch.rows.map((r) => r.transaction.transactionId);
-      const stored = await deps.decisions.findDecisions(ids);
-      // Decided in a batch still being committed: a duplicate too, though not in the store yet.
-      const decided = { has: (id: string) => stored.has(id) || commits.pending(id) !== undefined };
-      const scored = scoreBatch(
-        batch.rows.map((r) => ({
-          transaction: r.transaction,
-          source: { row: r.row.row, line: r.row.line, file: file.name },
-        })),
-        decided,
-        { features: deps.features, rules: deps.rules(), model: deps.model, now: deps.now },
-      );
-      const committed = commits
-        .commit(scored.decided, {
-          fileId: file.id,
-          rowsDone: batch.rowsDone,
-          rejections: batch.rejections,
-          duplicates: scored.duplicates.length,
-        })
-        .then((alerts) => {
-          if (alerts.length > 0) deps.onAlerts?.(alerts);
-          deps.onProgress?.(file, batch);
-        })
-        .catch((error: unknown) => {
-          failure ??= { error };
-        });
-      inFlight.push(committed);
-      await masked.write(renderer?.take() ?? '');
-      if (inFlight.length >= maxInFlight) await inFlight.shift();
-    }
-    await Promise.all(inFlight);
-    if (failure) throw failure.error;
+    await scoreBatches({ id: file.id, name: file.name }, batches, {
+      decided: async (ids) => {
+        const stored = await deps.decisions.findDecisions(ids);
+        // Decided in a batch still being committed: a duplicate too, though not in the store yet.
+        return { has: (id: string) => stored.has(id) || commits.pending(id) !== undefined };
+      },
+      commits,
+      features: deps.features,
+      rules: deps.rules,
+      model: deps.model,
+      maxInFlight: deps.maxInFlight,
+      now: deps.now,
+      onCommitted: (batch, alerts) => {
+        if (alerts.length > 0) deps.onAlerts?.(alerts);
+        deps.onProgress?.(file, batch);
+      },
+      afterBatch: () => masked.write(renderer?.take() ?? ''),
+    });
     await masked.write(renderer?.take() ?? '');
     masked.end();
     await written;
     return end;
   } catch (e) {
     masked.fail(e);
-    await Promise.all(inFlight);
     await written.catch(() => undefined);
     throw e;
   }
