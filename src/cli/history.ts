@@ -5,7 +5,7 @@ import { loadConfig } from '../config.js';
 import { parseDuration } from '../core/duration.js';
 import { FraudminiError } from '../core/errors.js';
 import { loadModel, type Model } from '../core/model/model.js';
-import { createPanTokenizer, type PanTokenizer } from '../core/pan.js';
+import { TOKEN_CACHE_CARDS, createPanTokenizer, type PanTokenizer } from '../core/pan.js';
 import type { RuleSet } from '../core/rules.js';
 import { type FieldMap, parseFieldMap } from '../core/schema.js';
 import { parseTimestamp } from '../core/timestamp.js';
@@ -109,7 +109,7 @@ export function historyContext(
   return {
     input,
     rules: loadRulesFile(resolve(config.rulesPath ?? BUNDLED_RULES)),
-    tokenizer: createPanTokenizer(loadOrCreateTokenKey(resolve(config.dataDir), config.tokenKey)),
+    tokenizer: createPanTokenizer(loadOrCreateTokenKey(resolve(config.dataDir), config.tokenKey), { cache: TOKEN_CACHE_CARDS }),
     fieldMap: config.fieldMap,
     defaultCurrency: config.defaultCurrency,
     labelDelayMs: parseDuration(values['label-delay'] ?? DEFAULT_LABEL_DELAY, '--label-delay'),

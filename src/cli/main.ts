@@ -6,7 +6,7 @@ import { TextLogger } from '../adapters/local/TextLogger.js';
 import { type Config, loadConfig, SETTINGS } from '../config.js';
 import { parseDuration } from '../core/duration.js';
 import { FraudminiError } from '../core/errors.js';
-import { createPanTokenizer, maskPansInText } from '../core/pan.js';
+import { TOKEN_CACHE_CARDS, createPanTokenizer, maskPansInText } from '../core/pan.js';
 import { parseFieldMap } from '../core/schema.js';
 import { loadOrCreateTokenKey } from '../local/tokenKey.js';
 import { BUNDLED_RULES, BUNDLED_SAMPLE, createLocalRuntime } from '../local/wiring.js';
@@ -262,7 +262,7 @@ async function score(args: string[], env: Record<string, string | undefined>): P
     values['label-delay'] !== undefined
       ? parseDuration(values['label-delay'], '--label-delay')
       : model?.labelDelayMs;
-  const tokenizer = createPanTokenizer(loadOrCreateTokenKey(resolve(config.dataDir), config.tokenKey));
+  const tokenizer = createPanTokenizer(loadOrCreateTokenKey(resolve(config.dataDir), config.tokenKey), { cache: TOKEN_CACHE_CARDS });
   const started = Date.now();
   const receipt = await scoreFile({
     input,

@@ -15,7 +15,7 @@ import { FeatureWindows } from '../core/features.js';
 import { LabelFeedback } from '../core/labels.js';
 import { loadModel, type Model } from '../core/model/model.js';
 import type { Label } from '../core/transaction.js';
-import { createPanTokenizer } from '../core/pan.js';
+import { TOKEN_CACHE_CARDS, createPanTokenizer } from '../core/pan.js';
 import type { Receipt } from '../core/receipt.js';
 import type { AlertSink } from '../ports/AlertSink.js';
 import type { Logger } from '../ports/Logger.js';
@@ -105,7 +105,7 @@ export function createLocalRuntime(config: Config, options: LocalWiringOptions):
   if (config.rulesPath !== undefined) checkOwnRulesFile(rulesPath, options.logger);
   loadRulesFile(rulesPath);
   const model = config.modelPath !== undefined ? readModelFile(resolve(config.modelPath)) : undefined;
-  const tokenizer = createPanTokenizer(loadOrCreateTokenKey(dataDir, config.tokenKey));
+  const tokenizer = createPanTokenizer(loadOrCreateTokenKey(dataDir, config.tokenKey), { cache: TOKEN_CACHE_CARDS });
   const dbPath = join(dataDir, 'fraudmini.db');
   // The main connection's commits answer API requests: its WAL checkpoints run on their own thread.
   const state = new SqliteStateStore({
