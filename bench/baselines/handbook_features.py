@@ -26,7 +26,10 @@ import resource
 import sys
 import time
 
-import pandas as pd
+try:
+    import pandas as pd
+except ImportError as e:
+    sys.exit(f'handbook_features.py needs pandas (Debian: apt-get install python3-pandas): {e}')
 
 CUSTOMER_WINDOWS = [1, 7, 30]
 TERMINAL_WINDOWS = [1, 7, 30]
