@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { coreBenchmark } from './core.js';
 import { fileBenchmark } from './file.js';
+import { findPandasPython, handbookBenchmark } from './handbook.js';
 import { httpBenchmark } from './http.js';
 import { lambdaBenchmark } from './lambda.js';
 import type { BenchContext } from './lib/context.js';
@@ -14,18 +15,20 @@ import { type BenchResult, table } from './lib/report.js';
 import { memoryBenchmark } from './memory.js';
 import { pipelineBenchmark } from './pipeline.js';
 
-const BENCHMARKS = ['core', 'file', 'pipeline', 'http', 'memory', 'lambda'] as const;
+const BENCHMARKS = ['core', 'file', 'pipeline', 'http', 'memory', 'lambda', 'handbook'] as const;
 type BenchmarkName = (typeof BENCHMARKS)[number];
 
 const USAGE = `npm run bench -- [options]
 
-  --only core,file,pipeline,http,memory,lambda   run these benchmarks only (default: all)
+  --only core,file,pipeline,http,memory,lambda,handbook   run these benchmarks only (default: all)
   --runs N          measured runs per figure, after a warm-up (default 5; 2 with --quick)
   --memory-runs N   runs of benchmark 5, each scores the ~1 GB file (default 1)
   --quick           tiny sizes: a smoke run of the harness, its figures mean nothing
   --json            also write the results to bench/results/latest.json
   --json-out FILE   ... or to FILE
   --cache DIR       where generated inputs are kept (default var/bench/cache)
+  --python PATH     the Python of the pandas baseline (default: the first of python3 and
+                    /usr/bin/python3 that can import pandas; none: the baseline is skipped)
 `;
 
 /** The figures, the machine they were measured on, and what was run. */
@@ -69,6 +72,7 @@ export async function main(argv: string[], paths: Paths): Promise<number> {
       json: { type: 'boolean' },
       'json-out': { type: 'string' },
       cache: { type: 'string' },
+      python: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -135,7 +139,7 @@ export async function main(argv: string[], paths: Paths): Promise<number> {
     const cache = new InputCache(paths, cacheDir, sizes, log);
     const needs = (...names: BenchmarkName[]): boolean => names.some((n) => only.includes(n));
     log('inputs (cached in ' + cacheDir + ')');
-    const inputs = await cache.inputs(needs('memory'), needs('core', 'file'));
+    const inputs = await cache.inputs(needs('memory'), needs('core', 'file'), needs('core', 'file', 'pipeline'));
     const ctx: BenchContext = { paths, sizes, runs, memoryRuns, inputs, tmp, log, shared: {} };
     const run: Record<BenchmarkName, () => Promise<BenchResult[]> | BenchResult[]> = {
       core: () => coreBenchmark(ctx),
@@ -144,6 +148,7 @@ export async function main(argv: string[], paths: Paths): Promise<number> {
       http: () => httpBenchmark(ctx),
       memory: () => memoryBenchmark(ctx),
       lambda: () => lambdaBenchmark(ctx),
+      handbook: async () => handbookBenchmark(ctx, await cache.handbook(), await findPandasPython(values.python)),
     };
     for (const name of BENCHMARKS) {
       if (!only.includes(name)) continue;

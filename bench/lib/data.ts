@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import type * as ModelMod from '../../src/core/model/model.js';
 import { fromDist } from './dist.js';
+import { type HandbookOptions, simulateHandbook, writeHandbookCsv } from './handbookData.js';
 import { type Paths, runNode } from './proc.js';
 
 /** Sizes of one harness run (full, or `--quick` for a smoke run). */
@@ -25,6 +26,8 @@ export interface Sizes {
   httpSeconds: number;
   /** Seconds of HTTP warm-up per server. */
   httpWarmupSeconds: number;
+  /** The handbook-format file of benchmark 7: the simulation, the rows kept, the training cut. */
+  handbook: { simulation: HandbookOptions; rows: number; trainTo: string };
 }
 
 export const FULL: Sizes = {
@@ -39,6 +42,13 @@ export const FULL: Sizes = {
   big: { customers: 10_000, days: 245, seed: 7 },
   httpSeconds: 10,
   httpWarmupSeconds: 3,
+  // The handbook's own simulation (183 days, about 1.8 million rows), cut to its first million
+  // rows (101 days); the model learns from the first week.
+  handbook: {
+    simulation: { customers: 5000, terminals: 10_000, days: 183, radius: 5, seed: 0, start: '2018-04-01', compromisedTerminalsPerDay: 2, compromisedCustomersPerDay: 3 },
+    rows: 1_000_000,
+    trainTo: '2018-04-08',
+  },
 };
 
 export const QUICK: Sizes = {
@@ -51,6 +61,12 @@ export const QUICK: Sizes = {
   big: { customers: 200, days: 20, seed: 7 },
   httpSeconds: 1,
   httpWarmupSeconds: 1,
+  // Few terminals in a wide radius: few groups for pandas, so the smoke run stays short.
+  handbook: {
+    simulation: { customers: 100, terminals: 200, days: 30, radius: 20, seed: 0, start: '2018-04-01', compromisedTerminalsPerDay: 2, compromisedCustomersPerDay: 3 },
+    rows: 3000,
+    trainTo: '2018-04-08',
+  },
 };
 
 /** Cached inputs, generated on first use and reused by later runs. */
@@ -62,6 +78,15 @@ export interface Inputs {
   warmupFile: string;
   model: string;
   big: string;
+}
+
+/** The handbook-format input of benchmark 7. */
+export interface HandbookInputs {
+  /** Header + the first `rows` simulated transactions. */
+  file: string;
+  rows: number;
+  /** `fraudmini train` on the file's first week. */
+  model: string;
 }
 
 /** The card tokenisation key every benchmark child uses (no key file written anywhere). */
@@ -153,11 +178,47 @@ export class InputCache {
     return file;
   }
 
-  /** Everything, generated as needed. `big` only when `withBig` (it is about 1 GB). */
-  async inputs(withBig: boolean, withModel: boolean): Promise<Inputs> {
-    const traffic = await this.generated(this.sizes.traffic);
-    const file = await this.head(traffic, this.sizes.rows);
-    const warmupFile = await this.head(traffic, this.sizes.warmupRows);
+  /**
+   * The handbook-format file (simulated in this process, a few seconds at full size) and a model
+   * trained on its first week with a 7-day label delay. fraudmini reads the handbook's columns
+   * without `--map`: its header aliases cover them (TX_DATETIME, CUSTOMER_ID, TERMINAL_ID,
+   * TX_AMOUNT, TX_FRAUD; TRANSACTION_ID is its own name), and the others are kept as attributes.
+   */
+  async handbook(): Promise<HandbookInputs> {
+    const h = this.sizes.handbook;
+    const sim = h.simulation;
+    const base = `handbook-c${sim.customers}-t${sim.terminals}-d${sim.days}-r${sim.radius}-s${sim.seed}-rows${h.rows}`;
+    const file = join(this.dir, `${base}.csv`);
+    if (!existsSync(file)) {
+      this.log(`  simulating ${file} (the handbook's generator: ${sim.customers} customers, ${sim.terminals} terminals, ${sim.days} days), once`);
+      const written = writeHandbookCsv(simulateHandbook(sim), file, sim.start, h.rows);
+      if (written < h.rows) throw new Error(`the simulation gave only ${written} rows, ${h.rows} wanted: simulate more days`);
+    }
+    const model = join(this.dir, `${base}-model-to${h.trainTo}.json`);
+    if (existsSync(model)) {
+      const { loadModel } = await fromDist<typeof ModelMod>('core/model/model.js', this.paths.root);
+      try {
+        loadModel(JSON.parse(readFileSync(model, 'utf8')));
+        return { file, rows: h.rows, model };
+      } catch (e) {
+        this.log(`  cached handbook model refused by this build (${(e as Error).message}): retraining`);
+      }
+    }
+    this.log(`  training ${model} (fraudmini train --to ${h.trainTo} --label-delay 7d), once`);
+    const part = join(this.dir, `training-${process.pid}.json`);
+    await this.fraudmini(['train', file, '--to', h.trainTo, '--label-delay', '7d', '--out', part]);
+    renameSync(part, model);
+    return { file, rows: h.rows, model };
+  }
+
+  /**
+   * Everything, generated as needed. `big` only when `withBig` (it is about 1 GB); the bench file
+   * only when `withTraffic` (left empty for a run of benchmarks that do not read it).
+   */
+  async inputs(withBig: boolean, withModel: boolean, withTraffic = true): Promise<Inputs> {
+    const traffic = withTraffic ? await this.generated(this.sizes.traffic) : '';
+    const file = withTraffic ? await this.head(traffic, this.sizes.rows) : '';
+    const warmupFile = withTraffic ? await this.head(traffic, this.sizes.warmupRows) : '';
     const model = withModel ? await this.model(await this.generated(this.sizes.source)) : '';
     const big = withBig ? await this.generated(this.sizes.big) : '';
     if (withBig) this.log(`  large file: ${big} (${(statSync(big).size / 2 ** 20).toFixed(0)} MiB)`);

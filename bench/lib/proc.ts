@@ -101,6 +101,35 @@ export async function runNode(
   return { code, wallMs, stdout, stderr, peakRss: readPeakRss(o.peakRssFile) };
 }
 
+/**
+ * Runs any program (not node: the pandas baseline's `python3`) to the end, tracked like the node
+ * children so it never outlives the harness; wall time is from spawn to exit.
+ */
+export async function runProgram(command: string, args: readonly string[], o: { env?: Record<string, string>; cwd?: string } = {}): Promise<RunResult> {
+  const t0 = performance.now();
+  const child = spawn(command, args, { cwd: o.cwd, env: { ...process.env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (s: string) => {
+    stdout = (stdout + s).slice(-1 << 20);
+  });
+  child.stderr?.setEncoding('utf8').on('data', (s: string) => {
+    stderr = (stderr + s).slice(-1 << 16);
+  });
+  // 'error' (no such program) comes instead of 'exit': reported as exit code null.
+  const code = await new Promise<number | null>((done) => {
+    child.once('exit', (c) => done(c));
+    child.once('error', (e) => {
+      live.delete(child);
+      stderr += e.message;
+      done(null);
+    });
+  });
+  return { code, wallMs: performance.now() - t0, stdout, stderr };
+}
+
 /** Asks a tracked child to stop (SIGTERM), killing it after `graceMs`; resolves when it is gone. */
 export async function stopChild(child: ChildProcess, graceMs = 15_000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;

@@ -12,7 +12,7 @@ export interface Measured {
 export interface BenchResult {
   /** Stable id, e.g. `core.rules`. */
   id: string;
-  /** Benchmark number in issue 5 (1–6). */
+  /** Benchmark number, as in bench/README.md (1–7). */
   benchmark: number;
   figure: Measured;
   higherIsBetter: boolean;
