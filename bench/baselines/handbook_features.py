@@ -27,6 +27,7 @@ import sys
 import time
 
 try:
+    import numpy as np
     import pandas as pd
 except ImportError as e:
     sys.exit(f'handbook_features.py needs pandas (Debian: apt-get install python3-pandas): {e}')
@@ -81,10 +82,44 @@ def terminal_risk(terminal_tx, delay=DELAY_DAYS, windows=TERMINAL_WINDOWS, key='
     return terminal_tx
 
 
+def vectorised(tx):
+    """The same features without a Python call per group: `groupby(...).rolling(...)` over frames
+    sorted by entity and time, whose results come back in the frame's order. What a notebook
+    written for speed does; the ratio is taken against the faster of the two."""
+    tx['TX_DURING_WEEKEND'] = (tx.TX_DATETIME.dt.weekday >= 5).astype(int)
+    tx['TX_DURING_NIGHT'] = (tx.TX_DATETIME.dt.hour <= 6).astype(int)
+    tx = tx.sort_values(['CUSTOMER_ID', 'TX_DATETIME'], kind='stable').reset_index(drop=True)
+    by_customer = tx.groupby('CUSTOMER_ID', sort=False)
+    for days in CUSTOMER_WINDOWS:
+        rolled = by_customer.rolling(f'{days}d', on='TX_DATETIME')['TX_AMOUNT']
+        amount_sum = rolled.sum().to_numpy()
+        count = rolled.count().to_numpy()
+        tx[f'CUSTOMER_ID_NB_TX_{days}DAY_WINDOW'] = count
+        tx[f'CUSTOMER_ID_AVG_AMOUNT_{days}DAY_WINDOW'] = amount_sum / count
+    tx = tx.sort_values(['TERMINAL_ID', 'TX_DATETIME'], kind='stable').reset_index(drop=True)
+    by_terminal = tx.groupby('TERMINAL_ID', sort=False)
+
+    def rolled(days, how):
+        r = by_terminal.rolling(f'{days}d', on='TX_DATETIME')['TX_FRAUD']
+        return (r.sum() if how == 'sum' else r.count()).to_numpy()
+
+    frauds_delay = rolled(DELAY_DAYS, 'sum')
+    count_delay = rolled(DELAY_DAYS, 'count')
+    for days in TERMINAL_WINDOWS:
+        frauds = rolled(DELAY_DAYS + days, 'sum') - frauds_delay
+        count = rolled(DELAY_DAYS + days, 'count') - count_delay
+        tx[f'TERMINAL_ID_NB_TX_{days}DAY_WINDOW'] = count
+        # A window without transactions has no risk: 0, as the handbook fills it.
+        tx[f'TERMINAL_ID_RISK_{days}DAY_WINDOW'] = frauds / np.where(count > 0, count, 1)
+    return tx.sort_values('TX_DATETIME', kind='stable').reset_index(drop=True)
+
+
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('input')
     parser.add_argument('--out', help='features CSV (default: <input>.features.csv; - for no output)')
+    parser.add_argument('--method', choices=['apply', 'vectorised'], default='apply',
+                        help='apply: the handbook notebooks\' groupby-apply (default); vectorised: groupby-rolling')
     args = parser.parse_args(argv)
     out = args.out if args.out is not None else f'{args.input}.features.csv'
 
@@ -92,6 +127,12 @@ def main(argv):
     t0 = time.perf_counter()
     tx = pd.read_csv(args.input, parse_dates=['TX_DATETIME'])
     steps['read'] = time.perf_counter() - t0
+
+    if args.method == 'vectorised':
+        t = time.perf_counter()
+        tx = vectorised(tx)
+        steps['features'] = time.perf_counter() - t
+        return finish(tx, out, steps, t0, args.method)
 
     t = time.perf_counter()
     tx['TX_DURING_WEEKEND'] = tx.TX_DATETIME.apply(is_weekend)
@@ -108,6 +149,10 @@ def main(argv):
     tx = tx.sort_values('TX_DATETIME').reset_index(drop=True)
     steps['terminal'] = time.perf_counter() - t
 
+    return finish(tx, out, steps, t0, args.method)
+
+
+def finish(tx, out, steps, t0, method):
     t = time.perf_counter()
     if out != '-':
         tx.to_csv(out, index=False)
@@ -122,6 +167,7 @@ def main(argv):
         'seconds': {k: round(v, 3) for k, v in steps.items()},
         'maxrss_kib': peak_kib,
         'pandas': pd.__version__,
+        'method': method,
         'out': None if out == '-' else out,
     }))
     return 0

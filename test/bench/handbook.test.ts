@@ -38,6 +38,31 @@ describe('pandas baseline (bench/baselines/handbook_features.py)', () => {
   afterAll(() => tmp.cleanup());
   const python = pandasPython();
 
+  it('computes the same features in its vectorised form, the one the benchmark times', () => {
+    if (python === undefined) return; // the test above covers a machine without pandas
+    // Prepare: the tiny file, and rows with ties in time and several customers and terminals.
+    const input = join(tmp.dir, 'both.csv');
+    const more = Array.from({ length: 40 }, (_, i) => `${100 + i},2018-04-${String(1 + (i % 20)).padStart(2, '0')} 0${i % 10}:00:00,${i % 3},${i % 4},${(i * 7) % 50}.25,${i % 5 === 0 ? 1 : 0}`);
+    writeFileSync(input, `${TINY}${more.join('\n')}\n`);
+    const read = (method: string): string[][] => {
+      const out = join(tmp.dir, `${method}.csv`);
+      const run = spawnSync(python, [BASELINE, input, '--method', method, '--out', out], { encoding: 'utf8' });
+      expect(run.status, run.stderr).toBe(0);
+      const [header, ...rows] = lines(readFileSync(out, 'utf8')).map((l) => l.split(','));
+      return [header ?? [], ...rows.sort((a, b) => Number(a[0]) - Number(b[0]))];
+    };
+
+    // Act
+    const apply = read('apply');
+    const vectorised = read('vectorised');
+
+    // Assess: same columns, same rows, every number equal.
+    expect(vectorised[0]).toEqual(apply[0]);
+    expect(vectorised.length).toBe(47 + 1);
+    const numbers = (t: string[][]): number[][] => t.slice(1).map((r) => r.filter((_, i) => i !== 1).map(Number));
+    expect(numbers(vectorised)).toEqual(numbers(apply));
+  });
+
   it('computes the handbook features (or, without pandas, fails saying so, which the bench turns into a skip)', () => {
     // Prepare
     const input = join(tmp.dir, 'tiny.csv');
