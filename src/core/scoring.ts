@@ -69,7 +69,22 @@ export function decide(
   decidedAt: Date | string,
   model?: ModelOpinion,
 ): Decision {
-  const { fired } = evaluate(set, tx, features);
+  return decideFromHits(set, tx, evaluate(set, tx, features).fired, decidedAt, model);
+}
+
+/**
+ * {@link decide} from the rules that fired (`evaluate(set, tx, features).fired`), for callers
+ * that evaluate the rules and the model at different times (a batch: rules row by row as the
+ * features come, the model over the whole batch). Pure.
+ * @example decideFromHits(set, tx, evaluate(set, tx, f).fired, at, opinion)
+ */
+export function decideFromHits(
+  set: RuleSet,
+  tx: Transaction,
+  fired: RuleHit[],
+  decidedAt: Date | string,
+  model?: ModelOpinion,
+): Decision {
   const rulesScore = combineWeights(fired);
   const score = model ? combineScores(rulesScore, model.score, set.thresholds.block) : rulesScore;
   const d: Decision = {
