@@ -23,7 +23,7 @@ import {
   type Rejection,
   tallyBatch,
 } from '../core/receipt.js';
-import { scoreBatch } from '../pipeline/score.js';
+import { type Explain, scoreBatch } from '../pipeline/score.js';
 import { ProgressBar } from './progress.js';
 
 /** Options of {@link scoreFile}. */
@@ -38,6 +38,8 @@ export interface ScoreFileOptions {
   progress?: boolean;
   /** A trained model to combine with the rules. */
   model?: Model;
+  /** Which decisions name the features behind the model score. @default 'shown' */
+  explain?: Explain;
   /** Longest row, in characters: a longer one is rejected. @default DEFAULT_MAX_RECORD */
   maxRecord?: number;
   /**
@@ -131,7 +133,7 @@ export async function scoreFile(options: ScoreFileOptions): Promise<Receipt> {
         transaction: r.transaction,
         source: { row: r.row.row, line: r.row.line, file: name },
       }));
-      const scored = scoreBatch(items, seen, { features, rules: options.rules, model: options.model });
+      const scored = scoreBatch(items, seen, { features, rules: options.rules, model: options.model, explain: options.explain });
       let text = '';
       for (const { transaction, decision, source } of scored.decided) {
         seen.add(transaction.transactionId);
