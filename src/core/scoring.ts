@@ -18,7 +18,7 @@ export interface Decision {
   model_version: string | null;
   /** The weighted rules' own score (0–100), before the model is combined in. */
   rules_score: number;
-  /** With a model: the (up to three) features that pushed its score up most. */
+  /** With a model: the (up to three) features that pushed its score up most (which decisions name them: `ScoreDeps.explain`). */
   model_features?: Contribution[];
   rules_version: string;
   /** ISO 8601. */
