@@ -1,5 +1,5 @@
 import { evaluate, type RuleHit, type RuleSet } from '../core/rules.js';
-import { explainVector, type Model, modelScore } from '../core/model/model.js';
+import { type Contribution, explainVector, type Model, modelScore } from '../core/model/model.js';
 import { pathMarginsFlat } from '../core/model/gbdt.js';
 import { FEATURE_COUNT, modelVector } from '../core/model/vector.js';
 import { type Decision, decide, decideFromHits } from '../core/scoring.js';
@@ -48,6 +48,9 @@ export const MODEL_BLOCK_ROWS = 512;
 
 /** Features named on a decision. */
 const TOP_FEATURES = 3;
+
+/** The features of a decision that names none: shared, as `decideFromHits` stores only a non-empty list. */
+const NO_FEATURES: Contribution[] = [];
 
 /**
  * The score stage. Transactions already decided (in `existing`, or earlier in the same batch)
@@ -122,14 +125,14 @@ function scoreWithModelInBlocks(
     if (!explainAll) pathMarginsFlat(model.flat, matrix, FEATURE_COUNT, rows, margins);
     for (let r = 0; r < rows; r++) {
       const item = waiting[r] as Omit<DecidedItem, 'decision'>;
-      const row = matrix.subarray(r * FEATURE_COUNT, (r + 1) * FEATURE_COUNT);
+      const row = (): Float64Array => matrix.subarray(r * FEATURE_COUNT, (r + 1) * FEATURE_COUNT);
       const opinion = explainAll
-        ? { ...explainVector(model, row, TOP_FEATURES, contributions), version: model.version }
-        : { score: modelScore(margins[r] as number), version: model.version, top: [] };
+        ? { ...explainVector(model, row(), TOP_FEATURES, contributions), version: model.version }
+        : { score: modelScore(margins[r] as number), version: model.version, top: NO_FEATURES };
       const decision = decideFromHits(deps.rules, item.transaction, hits[r] as RuleHit[], at, opinion);
       if (!explainAll && decision.outcome !== 'allow') {
         // Same margin to the bit as the block's (see pathMarginsFlat): only the names are new.
-        const { top } = explainVector(model, row, TOP_FEATURES, contributions);
+        const { top } = explainVector(model, row(), TOP_FEATURES, contributions);
         if (top.length > 0) decision.model_features = top;
       }
       into.push(decided(item, decision));
