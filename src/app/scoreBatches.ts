@@ -4,7 +4,7 @@ import type { Alert } from '../core/views.js';
 import type { BatchCommitter } from '../ports/BatchCommitter.js';
 import type { FeatureSource } from '../ports/FeatureSource.js';
 import type { IngestBatch } from '../pipeline/ingest.js';
-import { type DecidedIds, scoreBatch } from '../pipeline/score.js';
+import { type DecidedIds, type Explain, scoreBatch } from '../pipeline/score.js';
 
 /** The file being scored, as its rows and checkpoints name it. */
 export interface ScoredFile {
@@ -28,6 +28,8 @@ export interface ScoreBatchesDeps {
   rules: () => RuleSet;
   /** A trained model combined with the rules. */
   model?: Model;
+  /** Which decisions name the model features behind their score. @default 'shown' (review and block) */
+  explain?: Explain;
   /** Batches scored but not yet committed, at most (bounds memory when writing is the slower side). @default 2 */
   maxInFlight?: number;
   now?: () => Date;
@@ -67,7 +69,7 @@ export async function scoreBatches(
           source: { row: r.row.row, line: r.row.line, file: file.name },
         })),
         decided,
-        { features: deps.features, rules: deps.rules(), model: deps.model, now: deps.now },
+        { features: deps.features, rules: deps.rules(), model: deps.model, explain: deps.explain, now: deps.now },
       );
       const committed = commits
         .commit(scored.decided, {

@@ -31,8 +31,9 @@ Usage:
       Runs the local pipeline: watches <data-dir>/inbox for *.csv, serves the HTTP API.
 
   fraudmini score <file.csv> --out <decisions.jsonl|decisions.csv> [--rules rules.json] [--map THEIR=ours,...]
-                  [--model model.json] [--label-delay 7d] [--max-record 65536]
-      Scores a file offline; writes decisions and <out>.receipt.json.
+                  [--model model.json] [--label-delay 7d] [--explain shown|all] [--max-record 65536]
+      Scores a file offline; writes decisions and <out>.receipt.json. With a model, review and
+      block decisions name the features behind the model score; --explain all names them on all.
 
   fraudmini generate --out tx.csv [--customers 1000] [--days 30] [--seed 1] [--start 2026-01-01]
       Writes realistic labelled traffic (label and scenario columns).
@@ -219,12 +220,17 @@ async function score(args: string[], env: Record<string, string | undefined>): P
       'no-progress': { type: 'boolean' },
       model: { type: 'string' },
       'label-delay': { type: 'string' },
+      explain: { type: 'string' },
       'max-record': { type: 'string' },
     },
     strict: true,
     allowPositionals: true,
   });
   const [input, ...extra] = positionals;
+  const explain = values.explain ?? 'shown';
+  if (explain !== 'shown' && explain !== 'all') {
+    throw new UsageError(`--explain must be shown (review and block decisions) or all, got "${explain}"`);
+  }
   if (input === undefined)
     throw new UsageError('score needs a CSV file: fraudmini score <file.csv> --out <decisions.jsonl>');
   if (extra.length > 0) throw new UsageError(`score takes one file, got also: ${extra.join(' ')}`);
@@ -273,6 +279,7 @@ async function score(args: string[], env: Record<string, string | undefined>): P
     defaultCurrency: config.defaultCurrency,
     progress: !values['no-progress'],
     model,
+    explain,
     labelDelayMs,
     maxRecord: config.maxRecord,
   });

@@ -9,6 +9,7 @@ import { buildReceipt, type Receipt } from '../core/receipt.js';
 import type { RuleSet } from '../core/rules.js';
 import type { FieldMap } from '../core/schema.js';
 import { ingestCsv } from '../pipeline/ingest.js';
+import type { Explain } from '../pipeline/score.js';
 import { ProgressBar } from './progress.js';
 
 /** Options of {@link scoreFile}. */
@@ -30,6 +31,8 @@ export interface ScoreFileOptions {
    * chronological pass reproduces what production would have seen). Off when undefined.
    */
   labelDelayMs?: number;
+  /** Which decisions name the model features behind their score. @default 'shown' (review and block) */
+  explain?: Explain;
 }
 
 /**
@@ -74,6 +77,7 @@ export async function scoreFile(options: ScoreFileOptions): Promise<Receipt> {
       features,
       rules: () => options.rules,
       model: options.model,
+      explain: options.explain,
       // Each batch is written before the next is scored: the id set is then complete.
       maxInFlight: 1,
       onCommitted: (batch) => {

@@ -18,7 +18,7 @@ export interface Decision {
   model_version: string | null;
   /** The weighted rules' own score (0–100), before the model is combined in. */
   rules_score: number;
-  /** With a model: the (up to three) features that pushed its score up most. */
+  /** With a model: the (up to three) features that pushed its score up most (which decisions name them: `ScoreDeps.explain`). */
   model_features?: Contribution[];
   rules_version: string;
   /** ISO 8601. */
@@ -69,7 +69,22 @@ export function decide(
   decidedAt: Date | string,
   model?: ModelOpinion,
 ): Decision {
-  const { fired } = evaluate(set, tx, features);
+  return decideFromHits(set, tx, evaluate(set, tx, features).fired, decidedAt, model);
+}
+
+/**
+ * {@link decide} from the rules that fired (`evaluate(set, tx, features).fired`), for callers
+ * that evaluate the rules and the model at different times (a batch: rules row by row as the
+ * features come, the model over the whole batch). Pure.
+ * @example decideFromHits(set, tx, evaluate(set, tx, f).fired, at, opinion)
+ */
+export function decideFromHits(
+  set: RuleSet,
+  tx: Transaction,
+  fired: RuleHit[],
+  decidedAt: Date | string,
+  model?: ModelOpinion,
+): Decision {
   const rulesScore = combineWeights(fired);
   const score = model ? combineScores(rulesScore, model.score, set.thresholds.block) : rulesScore;
   const d: Decision = {

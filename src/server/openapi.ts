@@ -72,7 +72,7 @@ export const SHARED_SCHEMAS: readonly Schema[] = [
       rules_score: { type: 'number', minimum: 0, maximum: 100, description: 'the weighted rules\' own score' },
       model_features: {
         type: 'array',
-        description: 'with a model: the (up to three) features that pushed its score up most',
+        description: 'with a model, on review and block decisions: the (up to three) features that pushed its score up most',
         items: {
           type: 'object',
           required: ['feature', 'weight', 'value'],

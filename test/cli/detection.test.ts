@@ -295,6 +295,39 @@ describe('fraudmini generate, train, evaluate, backtest and score on labelled hi
       const receipt = JSON.parse(readFileSync(join(dir, 'd.jsonl.receipt.json'), 'utf8')) as Receipt;
       expect(receipt.counts).toMatchObject({ rows: rows.length, decided: rows.length, rejected: 0 });
     });
+
+    it('names model features on review and block decisions, and with --explain all on every decision', async () => {
+      // Prepare: the decisions of the test above, with the default --explain shown
+      const read = (f: string) =>
+        lines(readFileSync(join(dir, f), 'utf8')).map((l) => {
+          const d = JSON.parse(l) as Partial<Decision>;
+          delete d.decided_at;
+          return d;
+        });
+      const shown = read('d.jsonl');
+
+      // Act
+      const r = await run(
+        [
+          ...['score', 'tx.csv', '--model', 'm.json', '--label-delay', '7d', '--explain', 'all'],
+          ...['--out', 'all.jsonl', '--data-dir', 'data', '--no-progress'],
+        ],
+        dir,
+      );
+
+      // Assess: the same decisions, but for the features of allowed transactions
+      expect(r.code, r.stderr).toBe(0);
+      const all = read('all.jsonl');
+      expect(all.filter((d) => d.outcome === 'allow' && d.model_features !== undefined).length).toBeGreaterThan(0);
+      expect(all.some((d) => d.outcome !== 'allow' && d.model_features !== undefined)).toBe(true);
+      expect(shown).toEqual(
+        all.map((d) => {
+          if (d.outcome !== 'allow') return d;
+          const { model_features: _, ...rest } = d;
+          return rest;
+        }),
+      );
+    });
   });
 
   describe('errors', () => {
@@ -363,6 +396,18 @@ describe('fraudmini generate, train, evaluate, backtest and score on labelled hi
       expectUsageError(train, '--label-delay "7x" is not a duration');
       expect(existsSync(join(dir, 'never.jsonl'))).toBe(false);
       expect(existsSync(join(dir, 'never.json'))).toBe(false);
+    });
+
+    it('refuses an --explain other than shown or all', async () => {
+      // Act
+      const r = await run(
+        ['score', 'tx.csv', '--model', 'm.json', '--explain', 'some', '--out', 'never.jsonl', '--data-dir', 'data'],
+        dir,
+      );
+
+      // Assess
+      expectUsageError(r, '--explain must be shown (review and block decisions) or all, got "some"');
+      expect(existsSync(join(dir, 'never.jsonl'))).toBe(false);
     });
 
     it('refuses --to before (or at) --from', async () => {

@@ -1,9 +1,13 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   contributions,
+  type Ensemble,
   explainFlat,
   flatten,
   marginFlat,
+  marginsFlat,
+  pathMarginsFlat,
   predictMargin,
   predictProba,
   rootTotal,
@@ -188,5 +192,96 @@ describe('flatten', () => {
     expect([...flat.value]).toEqual([0, 2, 1, 3, 4]);
     expect([...flat.left]).toEqual([1, 3, -1, -1, -1]);
     expect([...flat.delta]).toEqual([0, 2, 1, 1, 2]);
+  });
+});
+
+/**
+ * A random ensemble over `features` inputs: trees of random shape (children after their parent,
+ * as training writes them; some a lone leaf) with thresholds and values of every sign.
+ */
+function randomEnsemble(rand: () => number, features: number): Ensemble {
+  const trees: Ensemble['trees'] = [];
+  const count = 1 + Math.floor(rand() * 40);
+  for (let k = 0; k < count; k++) {
+    const t = { feature: [] as number[], threshold: [] as number[], left: [] as number[], right: [] as number[], value: [] as number[] };
+    const grow = (depth: number): number => {
+      const node = t.feature.length;
+      t.feature.push(-1);
+      t.threshold.push(0);
+      t.left.push(-1);
+      t.right.push(-1);
+      t.value.push((rand() - 0.5) * 2 * 10 ** Math.floor(rand() * 4 - 2));
+      if (depth < 7 && rand() < 0.75 - depth * 0.08) {
+        t.feature[node] = Math.floor(rand() * features);
+        // Thresholds on the grid of the inputs below, so that ties (x === threshold) happen.
+        t.threshold[node] = Math.floor(rand() * 8) / 4 - 1;
+        t.left[node] = grow(depth + 1);
+        t.right[node] = grow(depth + 1);
+      }
+      return node;
+    };
+    grow(0);
+    trees.push(t);
+  }
+  return { base: (rand() - 0.5) * 6, trees };
+}
+
+/** `rows` rows of `features` inputs, half on the thresholds' grid, half anywhere in [-1.5, 1.5). */
+function randomRows(rand: () => number, rows: number, features: number): Float64Array {
+  const x = new Float64Array(rows * features);
+  for (let i = 0; i < x.length; i++) x[i] = rand() < 0.5 ? Math.floor(rand() * 8) / 4 - 1 : rand() * 3 - 1.5;
+  return x;
+}
+
+describe('margins of a block of rows, tree at a time', () => {
+  it('equal the row-by-row margins to the bit, for random models and rows', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 2 ** 31 }), fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: 12 }), (seed, rows, features) => {
+        // Prepare: the matrix holds more rows than are scored, which must stay unread
+        const rand = seededRandom(seed);
+        const flat = flatten(randomEnsemble(rand, features));
+        const x = randomRows(rand, rows + 3, features);
+        const margins = new Float64Array(rows + 3).fill(Number.NaN);
+        const pathMargins = new Float64Array(rows + 3).fill(Number.NaN);
+        const out = new Float64Array(features);
+
+        // Act
+        marginsFlat(flat, x, features, rows, margins);
+        pathMarginsFlat(flat, x, features, rows, pathMargins);
+
+        // Assess: each kernel reproduces its per-row walk exactly; rows past `rows` untouched
+        for (let r = 0; r < rows; r++) {
+          const row = x.subarray(r * features, (r + 1) * features);
+          expect(Object.is(margins[r], marginFlat(flat, row))).toBe(true);
+          expect(Object.is(pathMargins[r], explainFlat(flat, row, out))).toBe(true);
+        }
+        expect([...margins.subarray(rows)]).toEqual([Number.NaN, Number.NaN, Number.NaN]);
+        expect([...pathMargins.subarray(rows)]).toEqual([Number.NaN, Number.NaN, Number.NaN]);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('agree with each other up to rounding: both are base plus the leaves reached', () => {
+    // Prepare
+    const rand = seededRandom(11);
+    const features = 5;
+    const ensemble = randomEnsemble(rand, features);
+    const flat = flatten(ensemble);
+    const rows = 500;
+    const x = randomRows(rand, rows, features);
+    const margins = new Float64Array(rows);
+    const pathMargins = new Float64Array(rows);
+
+    // Act
+    marginsFlat(flat, x, features, rows, margins);
+    pathMarginsFlat(flat, x, features, rows, pathMargins);
+
+    // Assess: against the nested-array reference
+    for (let r = 0; r < rows; r++) {
+      const reference = predictMargin(ensemble, x, r * features);
+      expect(margins[r]).toBe(reference);
+      expect(Math.abs((pathMargins[r] as number) - reference)).toBeLessThan(1e-9);
+    }
   });
 });

@@ -1,12 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { FeatureWindows, type Features } from '../../src/core/features.js';
+import { LabelFeedback } from '../../src/core/labels.js';
+import { trainGbdt } from '../../src/core/model/gbdt.js';
 import { loadModel, type Model, modelFile, scoreWithModel } from '../../src/core/model/model.js';
-import { FEATURE_COUNT } from '../../src/core/model/vector.js';
+import { FEATURE_COUNT, modelVector } from '../../src/core/model/vector.js';
+import type { DecidedItem } from '../../src/core/records.js';
 import { compileRuleSet } from '../../src/core/rules.js';
-import { decide } from '../../src/core/scoring.js';
+import { type Decision, decide } from '../../src/core/scoring.js';
 import type { Transaction } from '../../src/core/transaction.js';
 import type { FeatureSource } from '../../src/ports/FeatureSource.js';
-import { scoreBatch } from '../../src/pipeline/score.js';
+import { type Explain, MODEL_BLOCK_ROWS, scoreBatch } from '../../src/pipeline/score.js';
+import { labelledHistory, labelledTransaction } from '../helpers/labelledHistory.js';
 import { makeTx, money, T0 } from '../helpers/transactions.js';
 
 const RULES = compileRuleSet({
@@ -121,7 +125,7 @@ describe('scoreBatch', () => {
     expect(Object.keys(out.decided[1] ?? {})).toEqual(['transaction', 'decision']);
   });
 
-  it('with a model: each decision carries the model score, version and top three features', () => {
+  it('with a model: each decision carries the model score and version, and the top three features when shown', () => {
     // Prepare
     const model = stumpModel();
     const reference = new FeatureWindows();
@@ -133,13 +137,14 @@ describe('scoreBatch', () => {
       { features: new FeatureWindows(), rules: RULES, model, now: () => NOW },
     );
 
-    // Assess
+    // Assess: the stumps score every transaction 50, the review threshold: each one is shown
     for (const [i, transaction] of txs.entries()) {
       const f = reference.observe(transaction);
       const m = scoreWithModel(model, transaction, f, { top: 3 });
       const expected = decide(RULES, transaction, f, NOW, { score: m.score, version: model.version, top: m.top });
       expect(out.decided[i]?.decision).toStrictEqual(expected);
       expect(expected.model_version).toBe(model.version);
+      expect(expected.outcome).not.toBe('allow');
       expect(expected.model_features).toHaveLength(3);
     }
   });
@@ -158,5 +163,132 @@ describe('scoreBatch', () => {
     const at = Date.parse(out.decided[0]?.decision.decided_at ?? '');
     expect(at).toBeGreaterThanOrEqual(before);
     expect(at).toBeLessThanOrEqual(Date.now());
+  });
+});
+
+/** Rules that fire now and then, so that some outcomes come from the rules and some from the model. */
+const HISTORY_RULES = compileRuleSet({
+  version: 'history',
+  thresholds: { review: 50, block: 80 },
+  rules: [
+    { id: 'big', when: 'amount >= 500', weight: 85 },
+    { id: 'busy', when: 'count(account, 24h) >= 4', weight: 55 },
+  ],
+});
+
+const DAY = 86_400_000;
+
+/** A labelled history with one transaction sent twice (re-delivery), and a model trained on its first 40 days. */
+const history = ((): { items: Omit<DecidedItem, 'decision'>[]; model: Model } => {
+  const txs = labelledHistory({ days: 60 }).rows.map(labelledTransaction);
+  const store = new FeatureWindows({ labels: new LabelFeedback({ delayMs: DAY }) });
+  const cut = Math.floor((txs.length * 2) / 3);
+  const x = new Float64Array(cut * FEATURE_COUNT);
+  const y = new Uint8Array(cut);
+  txs.slice(0, cut).forEach((t, i) => {
+    modelVector(t, store.observe(t), x.subarray(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT));
+    y[i] = t.label ?? 0;
+  });
+  const { model, report } = trainGbdt(
+    { x, y, w: new Float64Array(cut).fill(1), rows: cut, features: FEATURE_COUNT },
+    { trees: 30, minLeafRows: 10 },
+  );
+  const training = {
+    rows: cut,
+    positives: 0,
+    negatives_kept: 0,
+    negative_weight: 1,
+    from: null,
+    to: null,
+    label_delay_ms: DAY,
+    trees_trained: 30,
+    best_iteration: 30,
+    validation_logloss: null,
+    seconds: 0,
+  };
+  const items = txs.map((transaction) => ({ transaction, source: { file: 'h.csv', row: 0, line: 0 } }));
+  items.splice(1000, 0, items[990] as (typeof items)[number]);
+  return { items, model: loadModel(modelFile(model, training, report.gain, new Date(T0))) };
+})();
+
+/** Scores the history in batches of `size` rows, with fresh feature state and label feedback. */
+function scoreInBatches(size: number, explain?: Explain): { decisions: Decision[]; duplicates: string[] } {
+  const features = new FeatureWindows({ labels: new LabelFeedback({ delayMs: DAY }) });
+  const seen = new Set<string>();
+  const decisions: Decision[] = [];
+  const duplicates: string[] = [];
+  for (let i = 0; i < history.items.length; i += size) {
+    const out = scoreBatch(history.items.slice(i, i + size), seen, {
+      features,
+      rules: HISTORY_RULES,
+      model: history.model,
+      now: () => NOW,
+      ...(explain ? { explain } : {}),
+    });
+    for (const d of out.decided) {
+      seen.add(d.transaction.transactionId);
+      decisions.push(d.decision);
+    }
+    duplicates.push(...out.duplicates);
+  }
+  return { decisions, duplicates };
+}
+
+/** The decisions of the row-by-row reference: every decision explained, as scoring each row alone does. */
+function rowByRow(): Decision[] {
+  const features = new FeatureWindows({ labels: new LabelFeedback({ delayMs: DAY }) });
+  const seen = new Set<string>();
+  const decisions: Decision[] = [];
+  for (const { transaction } of history.items) {
+    if (seen.has(transaction.transactionId)) continue;
+    seen.add(transaction.transactionId);
+    const f = features.observe(transaction);
+    const m = scoreWithModel(history.model, transaction, f, { top: 3 });
+    decisions.push(decide(HISTORY_RULES, transaction, f, NOW, { score: m.score, version: history.model.version, top: m.top }));
+  }
+  return decisions;
+}
+
+describe('scoreBatch with a trained model, in blocks', () => {
+  const reference = rowByRow();
+
+  it('scores a history that spans several blocks with outcomes of every kind', () => {
+    expect(history.items.length).toBeGreaterThan(4 * MODEL_BLOCK_ROWS);
+    const outcomes = new Set(reference.map((d) => d.outcome));
+    expect([...outcomes].sort()).toEqual(['allow', 'block', 'review']);
+    // some allowed decisions would name features if explained: dropping them is a real change
+    expect(reference.some((d) => d.outcome === 'allow' && d.model_features !== undefined)).toBe(true);
+  });
+
+  it('names the features of review and block decisions only, otherwise deciding as row by row', () => {
+    // Act
+    const { decisions, duplicates } = scoreInBatches(4096);
+
+    // Assess: the same scores to the bit; features exactly as the row-by-row walk names them
+    expect(duplicates).toEqual([history.items[990]?.transaction.transactionId]);
+    expect(decisions).toHaveLength(reference.length);
+    decisions.forEach((d, i) => {
+      const expected = { ...(reference[i] as Decision) };
+      if (expected.outcome === 'allow') delete expected.model_features;
+      expect(d).toStrictEqual(expected);
+    });
+  });
+
+  it("with explain 'all' names the features of every decision, as row by row", () => {
+    // Act
+    const { decisions } = scoreInBatches(4096, 'all');
+
+    // Assess
+    expect(decisions).toStrictEqual(reference);
+  });
+
+  it('gives the same decisions whatever the batch size', () => {
+    for (const explain of ['shown', 'all'] as const) {
+      // Act
+      const runs = [1, 7, 4096].map((size) => scoreInBatches(size, explain));
+
+      // Assess
+      for (const run of runs.slice(1)) expect(run).toStrictEqual(runs[0]);
+    }
   });
 });

@@ -172,10 +172,30 @@ export function scoreWithModel(
     const score = 100 * sigmoid(marginFlat(model.flat, x));
     if (topN === 0 || score < explainFrom) return { score, top: [] };
   }
-  // One attribution walk gives the margin too.
-  const c = options.contributions ?? new Float64Array(FEATURE_COUNT);
-  const score = 100 * sigmoid(explainFlat(model.flat, x, c));
-  return { score, top: topContributions(c, x, topN) };
+  return explainVector(model, x, topN, options.contributions);
+}
+
+/** A margin (log-odds) as a model score, 0–100. */
+export function modelScore(margin: number): number {
+  return 100 * sigmoid(margin);
+}
+
+/**
+ * The score of a model vector and the `top` features that pushed it up most, from one attribution
+ * walk. The score equals `modelScore` of the margin `pathMarginsFlat` gives the same vector,
+ * to the bit. `contributions` (length FEATURE_COUNT) avoids an allocation per call.
+ *
+ * @example
+ * const { score, top } = explainVector(model, modelVector(tx, f), 3);
+ */
+export function explainVector(
+  model: Model,
+  x: Float64Array,
+  top: number,
+  contributions: Float64Array = new Float64Array(FEATURE_COUNT),
+): ModelScore {
+  const score = modelScore(explainFlat(model.flat, x, contributions));
+  return { score, top: topContributions(contributions, x, top) };
 }
 
 /**
