@@ -144,14 +144,20 @@ export class LabelFeedback {
 
   /**
    * Writes the known-label counts of every entity and label window at the transaction's time into
-   * `out` (layout of `Features.labels`), then schedules its own label, so it never sees itself:
+   * `out` from `offset` (layout of the label part of a `Features` row), then schedules its own
+   * label, so it never sees itself:
    * what feature windows call per transaction. `histories[e]` is the history of entity `e` of
    * {@link LABEL_ENTITIES}, undefined when the transaction has no such entity or it has none yet;
    * with a label, every entity the transaction has must have one (see {@link history}).
    */
-  snapshotAndScheduleWith(tx: Transaction, histories: readonly (LabelHistory | undefined)[], out: number[]): void {
+  snapshotAndScheduleWith(
+    tx: Transaction,
+    histories: readonly (LabelHistory | undefined)[],
+    out: Float64Array,
+    offset: number,
+  ): void {
     const t = tx.timestamp;
-    for (let e = 0; e < LABEL_ENTITIES.length; e++) histories[e]?.countsAll(t, out, e * LABEL_WINDOW_MS.length * 2);
+    for (let e = 0; e < LABEL_ENTITIES.length; e++) histories[e]?.countsAll(t, out, offset + e * LABEL_WINDOW_MS.length * 2);
     if (tx.label === undefined) return;
     const own: LabelHistory[] = [];
     for (const h of histories) if (h !== undefined) own.push(h);
