@@ -20,7 +20,8 @@ const EMPTY = new Float64Array(0);
  * Blocks are powers of two in size. A freed block merges with its free buddy (the other half of
  * the block they were split from), so memory freed by arrays that grew is reused by any size
  * later. Chunks are kept for reuse, not returned to the system. A request larger than a chunk gets
- * an array of its own, given back to the garbage collector when freed.
+ * an array of its own, given back to the garbage collector when freed. Addresses stay below 2^32
+ * (32 GiB of numbers), so they split with 32-bit operations.
  *
  * @example
  * const pool = new BlockPool();
@@ -31,6 +32,8 @@ const EMPTY = new Float64Array(0);
 export class BlockPool {
   /** log2 of the numbers in a chunk: an address's chunk is `address >>> chunkOrder`. */
   readonly chunkOrder: number;
+  /** `address & mask` is the offset in the chunk. */
+  private readonly mask: number;
   private readonly minOrder: number;
   /** Chunks by id; an oversized block is a "chunk" of its own, emptied when freed. */
   private readonly chunks: Float64Array[] = [];
@@ -48,7 +51,8 @@ export class BlockPool {
    */
   constructor(chunkOrder = DEFAULT_CHUNK_ORDER, minOrder = DEFAULT_MIN_ORDER) {
     this.minOrder = Math.max(1, minOrder);
-    this.chunkOrder = Math.max(this.minOrder, chunkOrder);
+    this.chunkOrder = Math.min(30, Math.max(this.minOrder, chunkOrder));
+    this.mask = 2 ** this.chunkOrder - 1;
     for (let o = 0; o <= this.chunkOrder; o++) this.freeBlocks.push(new Set<number>());
   }
 
@@ -81,7 +85,7 @@ export class BlockPool {
     const chunkSize = 2 ** this.chunkOrder;
     if (order > this.chunkOrder) {
       const big = new Float64Array(2 ** order);
-      const id = this.spareIds.pop() ?? this.chunks.length;
+      const id = this.newId();
       this.chunks[id] = big;
       this.chunkIds.set(big.buffer, id);
       return id * chunkSize;
@@ -91,7 +95,7 @@ export class BlockPool {
     let at: number;
     if (j > this.chunkOrder) {
       const chunk = new Float64Array(chunkSize);
-      const id = this.spareIds.pop() ?? this.chunks.length;
+      const id = this.newId();
       this.chunks[id] = chunk;
       this.chunkIds.set(chunk.buffer, id);
       this.regular++;
@@ -131,6 +135,13 @@ export class BlockPool {
     (this.freeBlocks[order] as Set<number>).add(at);
   }
 
+  /** An id for a new chunk, reusing an emptied one's. */
+  private newId(): number {
+    const id = this.spareIds.pop() ?? this.chunks.length;
+    if ((id + 1) * 2 ** this.chunkOrder > 2 ** 32) throw new RangeError('the block pool is full (32 GiB of numbers)');
+    return id;
+  }
+
   /** The array holding the block at `address`. */
   chunk(address: number): Float64Array {
     return this.chunks[address >>> this.chunkOrder] as Float64Array;
@@ -138,7 +149,7 @@ export class BlockPool {
 
   /** Where the block at `address` starts in {@link chunk}. */
   offset(address: number): number {
-    return address & (2 ** this.chunkOrder - 1);
+    return address & this.mask;
   }
 
   /** Numbers held in chunks (allocated or free), for memory accounting and tests. */
@@ -156,7 +167,9 @@ export class BlockPool {
 
 /** The order (log2 of the block size) that fits `size` numbers. */
 function orderOf(size: number, minOrder: number): number {
-  let o = minOrder;
+  if (size <= 2 ** minOrder) return minOrder;
+  if (size <= 2 ** 31) return 32 - Math.clz32(size - 1);
+  let o = 31;
   while (2 ** o < size) o++;
   return o;
 }

@@ -1,4 +1,5 @@
 import { BlockPool } from './blockPool.js';
+import { KeyIds } from './entityTable.js';
 import {
   LABEL_ENTITIES,
   LABEL_WINDOWS,
@@ -121,7 +122,7 @@ const DAY = 86_400_000;
  */
 export class FeatureWindows {
   /** Per entity kind, in {@link ENTITIES} order: the id of each key. */
-  private readonly ids: Map<string, number>[] = ENTITIES.map(() => new Map<string, number>());
+  private readonly ids: KeyIds[] = ENTITIES.map(() => new KeyIds());
   private readonly countries = new CountryCodes();
   /** Per entity kind: the window state of each id; new tables (and pool) after {@link clear}. */
   private tables: WindowTable[] = [];
@@ -237,7 +238,7 @@ export class FeatureWindows {
     this.ids.forEach((m, kind) => {
       entities += m.size;
       const table = this.tables[kind] as WindowTable;
-      for (const id of m.values()) events += table.size(id);
+      m.forEach((_, id) => (events += table.size(id)));
     });
     return { entities, events };
   }
@@ -250,9 +251,9 @@ export class FeatureWindows {
 
   /** The id of an entity, interned on first sight. */
   private entity(kind: number, key: string): number {
-    const m = this.ids[kind] as Map<string, number>;
+    const m = this.ids[kind] as KeyIds;
     let id = m.get(key);
-    if (id === undefined) {
+    if (id < 0) {
       id = (this.tables[kind] as WindowTable).add();
       m.set(key, id);
     }
@@ -279,7 +280,7 @@ export class FeatureWindows {
     this.ids.forEach((m, kind) => {
       const table = this.tables[kind] as WindowTable;
       const kept = this.kept[kind] as (LabelHistory | undefined)[];
-      for (const [key, id] of m) {
+      for (const [key, id] of m.entries()) {
         if (table.latest(id) < horizon) {
           m.delete(key);
           table.release(id);

@@ -234,4 +234,41 @@ describe('EntityWindows', () => {
       { numRuns: 300 },
     );
   });
+
+  it('stays exact for amounts and country codes too large to pack beside each other (property)', () => {
+    // Amounts of 2^41 E4 and more, and country codes of 4,096 and more, are kept in a side table.
+    const amount = fc.oneof(fc.integer({ min: 1, max: 1_000_000 }), fc.integer({ min: 2 ** 41 - 2, max: 2 ** 45 }));
+    const event = fc.record({
+      step: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 2 * DAY }), fc.integer({ min: 30 * DAY, max: 40 * DAY })),
+      late: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 7 * DAY })),
+      amount,
+      country: fc.option(fc.constantFrom('GB', 'C4094', 'C4095', 'C4096', 'C5000'), { nil: undefined }),
+    });
+    fc.assert(
+      fc.property(fc.array(event, { minLength: 1, maxLength: 120 }), (events) => {
+        // Prepare: codes up to 5,000 taken, so 'C4096' and 'C5000' do not pack
+        const countries = new CountryCodes();
+        for (let i = 1; i <= 5000; i++) countries.code(`C${i}`);
+        const w = new EntityWindows(7 * DAY, countries);
+        const history: RefEvent[] = [];
+        let clock = T;
+        let newest = Number.NEGATIVE_INFINITY;
+        for (const e of events) {
+          clock += e.step;
+          const timestamp = Math.max(clock - e.late, newest - 7 * DAY);
+          newest = Math.max(newest, timestamp);
+          const o: RefEvent = { timestamp, amount: e.amount, country: e.country };
+          history.push(o);
+
+          // Act
+          const actual = w.observe(o);
+
+          // Assess
+          const problem = featureMismatch(actual, referenceFeatures(history, history.length - 1), squareScale(history));
+          expect(problem, `event ${history.length - 1}`).toBeUndefined();
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
 });
