@@ -226,9 +226,9 @@ export class WindowTable {
     return ((h[b + USED] as number) - 2 * (h[b + COUNTRIES] as number)) / STRIDE - (h[b + BASE] as number);
   }
 
-  /** Numbers held in entity blocks, allocated or not, plus the headers (for memory accounting). */
+  /** Numbers held in headers and the side table of unpacked events (for memory accounting and tests). */
   get numbers(): number {
-    return this.h.length + 2 * this.wide.length;
+    return this.h.length + this.wide.length;
   }
 
   /**

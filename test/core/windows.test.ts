@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BlockPool } from '../../src/core/blockPool.js';
-import { CountryCodes, EntityWindows, type Observation, WINDOW_MS, WINDOWS } from '../../src/core/windows.js';
+import { CountryCodes, EntityWindows, type Observation, WINDOW_MS, WINDOWS, WindowTable } from '../../src/core/windows.js';
 import { featureMismatch, type RefEvent, referenceFeatures, squareScale } from './windowsReference.js';
 
 const T = Date.UTC(2024, 0, 1);
@@ -270,5 +270,23 @@ describe('EntityWindows', () => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  it('gives back the side-table room of unpacked events once they are dropped', () => {
+    // Prepare: 100 days of hourly events, every amount too large to pack
+    const table = new WindowTable(7 * DAY, new CountryCodes(), new BlockPool(12));
+    const id = table.add();
+    const out = new Float64Array(22);
+    const headers = table.numbers;
+
+    // Act
+    for (let h = 0; h < 100 * 24; h++) table.observeInto(id, T + h * HOUR, 2 ** 42 + h, 0, out, 0);
+
+    // Assess: room for the ~37 days retained (plus the dead prefix not yet compacted), not all 2,400
+    // the last 30 days: hours 1,680 to 2,399, summed exactly
+    expect(out[4 * 4 + 1]).toBe(720 * 2 ** 42 + ((1680 + 2399) * 720) / 2);
+    const unpacked = (table.numbers - headers) / 2;
+    expect(unpacked).toBeGreaterThanOrEqual(table.size(id));
+    expect(unpacked).toBeLessThanOrEqual(1.4 * 37 * 24);
   });
 });
