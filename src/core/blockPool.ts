@@ -1,7 +1,8 @@
-/** Smallest block: 2^5 = 32 numbers. */
-const MIN_ORDER = 5;
+/** Smallest block by default: 2^5 = 32 numbers. */
+const DEFAULT_MIN_ORDER = 5;
 /** Default chunk: 2^20 numbers (8 MiB). */
 const DEFAULT_CHUNK_ORDER = 20;
+const EMPTY = new Float64Array(0);
 
 /**
  * Blocks of doubles for many small, growing arrays — the feature store's per-entity state — carved
@@ -9,14 +10,18 @@ const DEFAULT_CHUNK_ORDER = 20;
  *
  * Why not one `Float64Array` each: every ArrayBuffer is external memory to V8, and V8 answers a
  * steady stream of new ones (tens of thousands of entities doubling their arrays) with forced full
- * collections of the whole heap, seconds each when the heap is large. Chunks are allocated rarely;
- * a block is a view (`subarray`) into one, indexed like any typed array. Plain JS arrays avoid
- * that, but their bytes are live heap, and V8 lets the heap grow to several times its live size.
+ * collections of the whole heap, seconds each when the heap is large. Chunks are allocated rarely.
+ *
+ * Two ways to use it. {@link alloc} hands out a view (`subarray`) indexed like any typed array.
+ * {@link allocAt} hands out an address, a plain number: the block is `chunk(address)` from
+ * `offset(address)` on, so a caller keeping many blocks stores numbers in its own typed arrays
+ * instead of an object per block.
  *
  * Blocks are powers of two in size. A freed block merges with its free buddy (the other half of
  * the block they were split from), so memory freed by arrays that grew is reused by any size
  * later. Chunks are kept for reuse, not returned to the system. A request larger than a chunk gets
- * an array of its own.
+ * an array of its own, given back to the garbage collector when freed. Addresses stay below 2^32
+ * (32 GiB of numbers), so they split with 32-bit operations.
  *
  * @example
  * const pool = new BlockPool();
@@ -25,30 +30,76 @@ const DEFAULT_CHUNK_ORDER = 20;
  * bigger.set(s); pool.free(s); s = bigger;
  */
 export class BlockPool {
-  private readonly chunkOrder: number;
+  /** log2 of the numbers in a chunk: an address's chunk is `address >>> chunkOrder`. */
+  readonly chunkOrder: number;
+  /** `address & mask` is the offset in the chunk. */
+  private readonly mask: number;
+  private readonly minOrder: number;
+  /** Chunks by id; an oversized block is a "chunk" of its own, emptied when freed. */
   private readonly chunks: Float64Array[] = [];
   private readonly chunkIds = new Map<ArrayBufferLike, number>();
-  /** Per order, the chunk-relative start (chunk id × chunk size + offset) of every free block. */
+  /** Ids of emptied oversized chunks, for reuse. */
+  private readonly spareIds: number[] = [];
+  /** Number of regular (chunk-sized) chunks. */
+  private regular = 0;
+  /** Per order, the address of every free block. */
   private readonly freeBlocks: Set<number>[] = [];
 
-  /** @param chunkOrder chunks of 2^chunkOrder numbers (default 2^20: 8 MiB). */
-  constructor(chunkOrder = DEFAULT_CHUNK_ORDER) {
-    this.chunkOrder = Math.max(MIN_ORDER, chunkOrder);
+  /**
+   * @param chunkOrder chunks of 2^chunkOrder numbers (default 2^20: 8 MiB).
+   * @param minOrder the smallest block is 2^minOrder numbers (default 32).
+   */
+  constructor(chunkOrder = DEFAULT_CHUNK_ORDER, minOrder = DEFAULT_MIN_ORDER) {
+    this.minOrder = Math.max(1, minOrder);
+    this.chunkOrder = Math.min(30, Math.max(this.minOrder, chunkOrder));
+    this.mask = 2 ** this.chunkOrder - 1;
     for (let o = 0; o <= this.chunkOrder; o++) this.freeBlocks.push(new Set<number>());
   }
 
-  /** A block of at least `size` numbers (a power of two, at least 32). A reused block still holds old numbers. */
+  /** A block of at least `size` numbers (a power of two, at least the minimum). A reused block still holds old numbers. */
   alloc(size: number): Float64Array {
-    const order = orderOf(size);
-    if (order > this.chunkOrder) return new Float64Array(2 ** order);
+    const at = this.allocAt(size);
+    const chunk = this.chunk(at);
+    const offset = this.offset(at);
+    return chunk.subarray(offset, offset + this.sizeOf(size));
+  }
+
+  /** Returns a block from {@link alloc}; it must not be used afterwards. */
+  free(block: Float64Array): void {
+    const id = this.chunkIds.get(block.buffer);
+    if (id === undefined) return;
+    this.freeAt(id * 2 ** this.chunkOrder + block.byteOffset / 8, block.length);
+  }
+
+  /** The size a request for `size` numbers is rounded up to. */
+  sizeOf(size: number): number {
+    return 2 ** orderOf(size, this.minOrder);
+  }
+
+  /**
+   * The address of a block of `sizeOf(size)` numbers: read and write it in `chunk(address)` from
+   * `offset(address)`. A reused block still holds old numbers.
+   */
+  allocAt(size: number): number {
+    const order = orderOf(size, this.minOrder);
+    const chunkSize = 2 ** this.chunkOrder;
+    if (order > this.chunkOrder) {
+      const big = new Float64Array(2 ** order);
+      const id = this.newId();
+      this.chunks[id] = big;
+      this.chunkIds.set(big.buffer, id);
+      return id * chunkSize;
+    }
     let j = order;
     while (j <= this.chunkOrder && (this.freeBlocks[j] as Set<number>).size === 0) j++;
     let at: number;
     if (j > this.chunkOrder) {
-      at = this.chunks.length * 2 ** this.chunkOrder;
-      const chunk = new Float64Array(2 ** this.chunkOrder);
-      this.chunkIds.set(chunk.buffer, this.chunks.length);
-      this.chunks.push(chunk);
+      const chunk = new Float64Array(chunkSize);
+      const id = this.newId();
+      this.chunks[id] = chunk;
+      this.chunkIds.set(chunk.buffer, id);
+      this.regular++;
+      at = id * chunkSize;
       j = this.chunkOrder;
     } else {
       const set = this.freeBlocks[j] as Set<number>;
@@ -60,17 +111,20 @@ export class BlockPool {
       j--;
       (this.freeBlocks[j] as Set<number>).add(at + 2 ** j);
     }
-    const chunk = this.chunks[Math.floor(at / 2 ** this.chunkOrder)] as Float64Array;
-    const offset = at % 2 ** this.chunkOrder;
-    return chunk.subarray(offset, offset + 2 ** order);
+    return at;
   }
 
-  /** Returns a block from {@link alloc}; it must not be used afterwards. */
-  free(block: Float64Array): void {
-    const id = this.chunkIds.get(block.buffer);
-    if (id === undefined) return; // an oversized array of its own: the GC takes it
-    let order = orderOf(block.length);
-    let at = id * 2 ** this.chunkOrder + block.byteOffset / 8;
+  /** Returns the block at `address`, allocated for `size` numbers; it must not be used afterwards. */
+  freeAt(address: number, size: number): void {
+    let order = orderOf(size, this.minOrder);
+    if (order > this.chunkOrder) {
+      const id = address / 2 ** this.chunkOrder;
+      this.chunkIds.delete((this.chunks[id] as Float64Array).buffer);
+      this.chunks[id] = EMPTY;
+      this.spareIds.push(id);
+      return;
+    }
+    let at = address;
     while (order < this.chunkOrder) {
       const buddy = at ^ (2 ** order);
       const set = this.freeBlocks[order] as Set<number>;
@@ -81,9 +135,26 @@ export class BlockPool {
     (this.freeBlocks[order] as Set<number>).add(at);
   }
 
+  /** An id for a new chunk, reusing an emptied one's. */
+  private newId(): number {
+    const id = this.spareIds.pop() ?? this.chunks.length;
+    if ((id + 1) * 2 ** this.chunkOrder > 2 ** 32) throw new RangeError('the block pool is full (32 GiB of numbers)');
+    return id;
+  }
+
+  /** The array holding the block at `address`. */
+  chunk(address: number): Float64Array {
+    return this.chunks[address >>> this.chunkOrder] as Float64Array;
+  }
+
+  /** Where the block at `address` starts in {@link chunk}. */
+  offset(address: number): number {
+    return address & this.mask;
+  }
+
   /** Numbers held in chunks (allocated or free), for memory accounting and tests. */
   get capacity(): number {
-    return this.chunks.length * 2 ** this.chunkOrder;
+    return this.regular * 2 ** this.chunkOrder;
   }
 
   /** Numbers in free blocks, for memory accounting and tests. */
@@ -95,8 +166,10 @@ export class BlockPool {
 }
 
 /** The order (log2 of the block size) that fits `size` numbers. */
-function orderOf(size: number): number {
-  let o = MIN_ORDER;
+function orderOf(size: number, minOrder: number): number {
+  if (size <= 2 ** minOrder) return minOrder;
+  if (size <= 2 ** 31) return 32 - Math.clz32(size - 1);
+  let o = 31;
   while (2 ** o < size) o++;
   return o;
 }

@@ -1,4 +1,5 @@
 import { BlockPool } from './blockPool.js';
+import { KeyIds } from './entityTable.js';
 import {
   LABEL_ENTITIES,
   LABEL_WINDOWS,
@@ -13,8 +14,8 @@ import {
   ENTITY_LAYOUT,
   type EntityFeatures,
   entityFeaturesAt,
-  EntityWindows,
   WINDOWS,
+  WindowTable,
   type WindowName,
 } from './windows.js';
 
@@ -23,29 +24,61 @@ export const ENTITIES = ['account', 'card', 'terminal', 'merchant'] as const;
 /** An entity kind. */
 export type Entity = (typeof ENTITIES)[number];
 
+/** Numbers of the windowed part of a row: {@link ENTITY_LAYOUT} per entity, in {@link ENTITIES} order. */
+const WINDOWED = ENTITIES.length * ENTITY_LAYOUT.size;
+/** Numbers of the label part of a row: `[known, frauds]` per label entity and label window. */
+const LABEL_NUMBERS = LABEL_ENTITIES.length * LABEL_WINDOWS.length * 2;
+
 /**
- * Windowed features of one transaction, for every entity it touches, in one flat array: the
- * features of entity `e` (in {@link ENTITIES} order) start at `e × ENTITY_LAYOUT.size`, laid out
- * as {@link ENTITY_LAYOUT}. An entity the transaction does not have reads count 0 in every window
- * (a present entity's windows always hold at least the transaction itself) and no previous event.
- * One array per transaction instead of an object per window: scoring reads these through
- * {@link featureValue}, {@link previousTime} and friends, never by position.
+ * Numbers in one transaction's row of features, and the least stride of a matrix of rows
+ * (see {@link FeatureWindows.observeBatch}).
+ */
+export const FEATURE_ROW = WINDOWED + LABEL_NUMBERS;
+
+/**
+ * Windowed features of one transaction, for every entity it touches: one row of numbers in
+ * `values` from `at` (a row of a larger matrix, read in place). The features of entity `e` (in
+ * {@link ENTITIES} order) start at `e × ENTITY_LAYOUT.size`, laid out as {@link ENTITY_LAYOUT}.
+ * An entity the transaction does not have reads count 0 in every window (a present entity's
+ * windows always hold at least the transaction itself) and no previous event. Then the known
+ * labels per label entity and label window (zeros when label feedback is off): for entity e and
+ * window w, `[known, frauds]` at `(e × LABEL_WINDOWS.length + w) × 2` — only labels known by the
+ * transaction's time (its time − delay or earlier), never its own.
+ *
+ * Scoring reads these through {@link featureValue}, {@link previousTime}, {@link labelCounts}
+ * and friends, never by position.
  */
 export interface Features {
-  readonly values: readonly number[];
+  /** Storage holding the row (possibly with other transactions' rows). */
+  readonly values: Float64Array;
+  /** Where the row starts in `values`. */
+  readonly at: number;
   /** Names of the country codes in `values` (the store's table: append-only, shared). */
   readonly countryNames: readonly (string | undefined)[];
-  /**
-   * Known labels per entity and label window, when label feedback is on: for entity e and window
-   * w, `[known, frauds]` at index `(e * LABEL_WINDOWS.length + w) * 2`. Only labels known by the
-   * transaction's time (its time − delay or earlier), never its own. Counts are small integers:
-   * a plain array holds them inline, where a typed array would cost a buffer outside the heap per
-   * transaction.
-   */
-  readonly labels?: readonly number[];
 }
 
-/** Offset of each entity's features in `Features.values`. */
+/**
+ * A {@link Features} whose position can move: one object reads every row of a matrix filled by
+ * {@link FeatureWindows.observeBatch}, so walking a batch allocates nothing.
+ *
+ * @example
+ * const matrix = new Float64Array(txs.length * FEATURE_ROW);
+ * store.observeBatch(txs, 0, txs.length, matrix);
+ * const row = store.row(matrix);
+ * for (let i = 0; i < txs.length; i++) {
+ *   row.at = i * FEATURE_ROW;
+ *   featureValue(row, 'account', '1h', 'count', txs[i].amount);
+ * }
+ */
+export class FeatureRow implements Features {
+  constructor(
+    public values: Float64Array,
+    public at: number,
+    readonly countryNames: readonly (string | undefined)[],
+  ) {}
+}
+
+/** Offset of each entity's features in a row. */
 const ENTITY_AT: Readonly<Record<Entity, number>> = {
   account: 0,
   card: ENTITY_LAYOUT.size,
@@ -53,14 +86,13 @@ const ENTITY_AT: Readonly<Record<Entity, number>> = {
   merchant: 3 * ENTITY_LAYOUT.size,
 };
 
-/**
- * `Features.values` before any entity is observed: counts 0, no previous event. Built from
- * doubles so copies are arrays of unboxed doubles from the start (no element-kind transition per
- * transaction when the first fraction is written).
- */
-const EMPTY_VALUES: readonly number[] = Array.from({ length: ENTITIES.length * ENTITY_LAYOUT.size }, (_, i) =>
-  i % ENTITY_LAYOUT.size === ENTITY_LAYOUT.previousTime ? Number.NaN : 0,
+/** A row before any entity is observed: counts 0, no previous event, no known labels. */
+const EMPTY_ROW = Float64Array.from({ length: FEATURE_ROW }, (_, i) =>
+  i < WINDOWED && i % ENTITY_LAYOUT.size === ENTITY_LAYOUT.previousTime ? Number.NaN : 0,
 );
+
+/** Rows per buffer behind {@link FeatureWindows.observe}: few buffers, none of them large. */
+const OBSERVE_ROWS = 512;
 
 /** Options of a {@link FeatureWindows} store. */
 export interface FeatureWindowsOptions {
@@ -78,9 +110,10 @@ const DAY = 86_400_000;
 
 /**
  * In-memory windowed feature state for all entities: the engine behind `features` in scoring.
- * It is explicit state, passed to whoever scores, never a module singleton. Entities idle for
- * longer than the longest window plus the lateness are dropped, so memory follows the window,
- * not the history.
+ * It is explicit state, passed to whoever scores, never a module singleton. Each entity kind
+ * interns its keys to dense integer ids, indexing the window state of a {@link WindowTable}.
+ * Entities idle for longer than the longest window plus the lateness are dropped (their ids
+ * reused), so memory follows the window, not the history.
  *
  * @example
  * const store = new FeatureWindows();
@@ -88,56 +121,94 @@ const DAY = 86_400_000;
  * featureValue(f, 'account', '1m', 'count', tx.amount); // the account's transactions in the last minute
  */
 export class FeatureWindows {
-  /** Per entity kind, in {@link ENTITIES} order: the windows of each id. */
-  private readonly byKind: Map<string, EntityWindows>[] = ENTITIES.map(() => new Map<string, EntityWindows>());
+  /** Per entity kind, in {@link ENTITIES} order: the id of each key. */
+  private readonly ids: KeyIds[] = ENTITIES.map(() => new KeyIds());
   private readonly countries = new CountryCodes();
-  /** Blocks for every entity's window state (see `BlockPool`); a new pool after {@link clear}. */
-  private pool = new BlockPool();
+  /** Per entity kind: the window state of each id; new tables (and pool) after {@link clear}. */
+  private tables: WindowTable[] = [];
+  /** Per entity kind, by id: the label history kept for it while label feedback is on. */
+  private readonly kept: (LabelHistory | undefined)[][] = ENTITIES.map(() => []);
   private readonly latenessMs: number;
   /** Label feedback, when on. */
   readonly labels: LabelFeedback | undefined;
   private watermark = Number.NEGATIVE_INFINITY;
   private sinceSweep = 0;
-  /** Per observe: the label histories of the transaction's entities (copied where kept). */
+  /** Per transaction: the label histories of its entities. */
   private readonly histories: (LabelHistory | undefined)[] = [undefined, undefined, undefined, undefined];
+  /** The buffer {@link observe} hands rows out of, and the next free row in it. */
+  private rows = new Float64Array(0);
+  private nextRow = 0;
 
   constructor(options: FeatureWindowsOptions = {}) {
     this.latenessMs = options.latenessMs ?? 7 * DAY;
     this.labels = options.labels;
+    this.tables = this.newTables();
   }
 
   /** Records the transaction and returns its features (which include it). */
   observe(tx: Transaction): Features {
+    if (this.nextRow + FEATURE_ROW > this.rows.length) {
+      // A new buffer rather than a reused one: a caller may keep the features it was given.
+      this.rows = new Float64Array(OBSERVE_ROWS * FEATURE_ROW);
+      this.nextRow = 0;
+    }
+    const at = this.nextRow;
+    this.nextRow += FEATURE_ROW;
+    this.observeRow(tx, this.rows, at);
+    return new FeatureRow(this.rows, at, this.countries.names);
+  }
+
+  /**
+   * Records `txs[from]` … `txs[to - 1]` in order, writing the features of `txs[i]` (which include
+   * it) into `out` from `(i - from) × stride`: the same features {@link observe} returns one by
+   * one, with no allocation per transaction. Read the rows with {@link row}.
+   *
+   * @param stride numbers per row, at least {@link FEATURE_ROW}.
+   * @example
+   * const matrix = new Float64Array(1024 * FEATURE_ROW); // reused for every batch
+   * store.observeBatch(txs, 0, txs.length, matrix);
+   */
+  observeBatch(txs: readonly Transaction[], from: number, to: number, out: Float64Array, stride: number = FEATURE_ROW): void {
+    if (stride < FEATURE_ROW) throw new RangeError(`a row takes ${FEATURE_ROW} numbers, not ${stride}`);
+    if ((to - from) * stride > out.length) throw new RangeError(`${to - from} rows do not fit in ${out.length} numbers`);
+    for (let i = from, at = 0; i < to; i++, at += stride) this.observeRow(txs[i] as Transaction, out, at);
+  }
+
+  /** A reader of the rows of `matrix` (filled by {@link observeBatch}), positioned at `at`. */
+  row(matrix: Float64Array, at = 0): FeatureRow {
+    return new FeatureRow(matrix, at, this.countries.names);
+  }
+
+  private observeRow(tx: Transaction, out: Float64Array, at: number): void {
     if (tx.timestamp > this.watermark) this.watermark = tx.timestamp;
     if (++this.sinceSweep >= 100_000) this.sweep();
-    const values = EMPTY_VALUES.slice();
+    out.set(EMPTY_ROW, at);
     const t = tx.timestamp;
     const amount = tx.amount;
     const country = this.countries.code(tx.country);
     // All four lookups first, then the four updates: each lookup is a few cache misses that do
     // not depend on the others, and back to back the CPU waits for them together instead of in
-    // turn (faster than lookup-update pairs in an interleaved A/B; docs/performance.md).
+    // turn.
     const account = this.entity(0, tx.accountId);
-    const card = tx.card ? this.entity(1, tx.card.token) : undefined;
-    const terminal = tx.terminalId !== undefined ? this.entity(2, tx.terminalId) : undefined;
-    const merchant = tx.merchant !== undefined ? this.entity(3, tx.merchant) : undefined;
-    account.observeInto(t, amount, country, values, ENTITY_AT.account);
-    card?.observeInto(t, amount, country, values, ENTITY_AT.card);
-    terminal?.observeInto(t, amount, country, values, ENTITY_AT.terminal);
-    merchant?.observeInto(t, amount, country, values, ENTITY_AT.merchant);
+    const card = tx.card ? this.entity(1, tx.card.token) : -1;
+    const terminal = tx.terminalId !== undefined ? this.entity(2, tx.terminalId) : -1;
+    const merchant = tx.merchant !== undefined ? this.entity(3, tx.merchant) : -1;
+    const tables = this.tables;
+    (tables[0] as WindowTable).observeInto(account, t, amount, country, out, at + ENTITY_AT.account);
+    if (card >= 0) (tables[1] as WindowTable).observeInto(card, t, amount, country, out, at + ENTITY_AT.card);
+    if (terminal >= 0) (tables[2] as WindowTable).observeInto(terminal, t, amount, country, out, at + ENTITY_AT.terminal);
+    if (merchant >= 0) (tables[3] as WindowTable).observeInto(merchant, t, amount, country, out, at + ENTITY_AT.merchant);
     const feedback = this.labels;
-    if (!feedback) return { values, countryNames: this.countries.names };
+    if (!feedback) return;
     // Read before this transaction's own label is scheduled: it can never see itself.
     feedback.advance(this.watermark);
     const create = tx.label !== undefined;
     const histories = this.histories;
-    histories[0] = labelHistory(feedback, account, 0, tx.accountId, create);
-    histories[1] = card && tx.card ? labelHistory(feedback, card, 1, tx.card.token, create) : undefined;
-    histories[2] = terminal && tx.terminalId !== undefined ? labelHistory(feedback, terminal, 2, tx.terminalId, create) : undefined;
-    histories[3] = merchant && tx.merchant !== undefined ? labelHistory(feedback, merchant, 3, tx.merchant, create) : undefined;
-    const labels = LABEL_ZEROS.slice();
-    feedback.snapshotAndScheduleWith(tx, histories, labels);
-    return { values, countryNames: this.countries.names, labels };
+    histories[0] = this.labelHistory(feedback, 0, account, tx.accountId, create);
+    histories[1] = card >= 0 && tx.card ? this.labelHistory(feedback, 1, card, tx.card.token, create) : undefined;
+    histories[2] = terminal >= 0 && tx.terminalId !== undefined ? this.labelHistory(feedback, 2, terminal, tx.terminalId, create) : undefined;
+    histories[3] = merchant >= 0 && tx.merchant !== undefined ? this.labelHistory(feedback, 3, merchant, tx.merchant, create) : undefined;
+    feedback.snapshotAndScheduleWith(tx, histories, out, at + WINDOWED);
   }
 
   /** Newest event time observed (event-time "now" of the stream). */
@@ -152,8 +223,9 @@ export class FeatureWindows {
 
   /** Forgets everything (before a replay from durable storage). Country codes stay: they name the same countries. */
   clear(): void {
-    for (const m of this.byKind) m.clear();
-    this.pool = new BlockPool();
+    for (const m of this.ids) m.clear();
+    this.tables = this.newTables();
+    for (const k of this.kept) k.length = 0;
     this.labels?.clear();
     this.watermark = Number.NEGATIVE_INFINITY;
     this.sinceSweep = 0;
@@ -163,54 +235,60 @@ export class FeatureWindows {
   size(): { entities: number; events: number } {
     let entities = 0;
     let events = 0;
-    for (const m of this.byKind) {
+    this.ids.forEach((m, kind) => {
       entities += m.size;
-      for (const w of m.values()) events += w.size;
-    }
+      const table = this.tables[kind] as WindowTable;
+      m.forEach((_, id) => (events += table.size(id)));
+    });
     return { entities, events };
   }
 
-  private entity(kind: number, id: string): EntityWindows {
-    const m = this.byKind[kind] as Map<string, EntityWindows>;
-    let w = m.get(id);
-    if (!w) {
-      w = new EntityWindows(this.latenessMs, this.countries, this.pool);
-      m.set(id, w);
+  /** One table per entity kind, sharing one pool of blocks (8-number blocks at least: most entities are small). */
+  private newTables(): WindowTable[] {
+    const pool = new BlockPool(20, 3);
+    return ENTITIES.map(() => new WindowTable(this.latenessMs, this.countries, pool));
+  }
+
+  /** The id of an entity, interned on first sight. */
+  private entity(kind: number, key: string): number {
+    const m = this.ids[kind] as KeyIds;
+    let id = m.get(key);
+    if (id < 0) {
+      id = (this.tables[kind] as WindowTable).add();
+      m.set(key, id);
     }
-    return w;
+    return id;
+  }
+
+  /**
+   * The label history of an entity, from the one kept beside its windows while it is live, else
+   * looked up (and kept): four map lookups per transaction fewer than asking the feedback each time.
+   */
+  private labelHistory(feedback: LabelFeedback, kind: number, id: number, key: string, create: boolean): LabelHistory | undefined {
+    const kept = this.kept[kind] as (LabelHistory | undefined)[];
+    const h = kept[id];
+    if (h !== undefined && !h.retired) return h;
+    const found = feedback.history(kind, key, create);
+    kept[id] = found;
+    return found;
   }
 
   /** Forgets entities with no event inside any window a new event could need. */
   private sweep(): void {
     this.sinceSweep = 0;
     const horizon = this.watermark - 30 * DAY - 2 * this.latenessMs;
-    for (const m of this.byKind) {
-      for (const [id, w] of m) {
-        if (w.latest < horizon) {
-          m.delete(id);
-          w.release();
+    this.ids.forEach((m, kind) => {
+      const table = this.tables[kind] as WindowTable;
+      const kept = this.kept[kind] as (LabelHistory | undefined)[];
+      for (const [key, id] of m.entries()) {
+        if (table.latest(id) < horizon) {
+          m.delete(key);
+          table.release(id);
+          kept[id] = undefined;
         }
       }
-    }
+    });
   }
-}
-
-/**
- * The label history of an entity, from the one kept on its windows while it is live, else looked
- * up (and kept): four map lookups per transaction fewer than asking the feedback each time.
- */
-function labelHistory(
-  feedback: LabelFeedback,
-  windows: EntityWindows,
-  entity: number,
-  id: string,
-  create: boolean,
-): LabelHistory | undefined {
-  const kept = windows.labels;
-  if (kept !== undefined && !kept.retired) return kept;
-  const h = feedback.history(entity, id, create);
-  windows.labels = h;
-  return h;
 }
 
 /** A windowed statistic. `prior_*` exclude the transaction being scored. */
@@ -224,7 +302,7 @@ export type Stat = 'count' | 'sum' | 'avg' | 'countries' | 'prior_count' | 'prio
  * @example featureValue(f, 'card', '1m', 'count', tx.amount) // transactions on this card in the last minute
  */
 export function featureValue(f: Features, entity: Entity, window: WindowName, stat: Stat, amount: number): number {
-  return statAt(f.values, ENTITY_AT[entity] + WINDOW_INDEX[window] * ENTITY_LAYOUT.windowStride, stat, amount);
+  return statAt(f.values, f.at + ENTITY_AT[entity] + WINDOW_INDEX[window] * ENTITY_LAYOUT.windowStride, stat, amount);
 }
 
 /** Index of each window name in {@link WINDOWS}. */
@@ -234,7 +312,7 @@ const WINDOW_INDEX: Record<WindowName, number> = Object.fromEntries(WINDOWS.map(
 >;
 
 /** One statistic of the window aggregate at `at` in a features array (see {@link featureValue}). */
-function statAt(v: readonly number[], at: number, stat: Stat, amount: number): number {
+function statAt(v: Float64Array, at: number, stat: Stat, amount: number): number {
   const count = v[at + ENTITY_LAYOUT.count] as number;
   // Every window of a present entity holds the transaction itself: 0 means the entity is absent.
   if (count === 0) return 0;
@@ -257,8 +335,9 @@ function statAt(v: readonly number[], at: number, stat: Stat, amount: number): n
 }
 
 /**
- * Where one window of one entity starts in `Features.values` (by index in {@link WINDOWS}): for
- * code that reads many stats of one window (the model vector), with {@link ENTITY_LAYOUT}.
+ * Where one window of one entity starts in a row of features, relative to `Features.at` (by index
+ * in {@link WINDOWS}): for code that reads many stats of one window (the model vector), with
+ * {@link ENTITY_LAYOUT}.
  */
 export function windowAt(entity: Entity, window: number): number {
   return ENTITY_AT[entity] + window * ENTITY_LAYOUT.windowStride;
@@ -266,17 +345,17 @@ export function windowAt(entity: Entity, window: number): number {
 
 /** True when the transaction has this entity (an account always; a card, terminal or merchant if given). */
 export function hasEntity(f: Features, entity: Entity): boolean {
-  return (f.values[ENTITY_AT[entity]] as number) > 0;
+  return (f.values[f.at + ENTITY_AT[entity]] as number) > 0;
 }
 
 /** Time of the entity's previous transaction in event time, or NaN when it has none. */
 export function previousTime(f: Features, entity: Entity): number {
-  return f.values[ENTITY_AT[entity] + ENTITY_LAYOUT.previousTime] as number;
+  return f.values[f.at + ENTITY_AT[entity] + ENTITY_LAYOUT.previousTime] as number;
 }
 
 /** Country of the entity's previous transaction; undefined when it has none or it had no country. */
 export function previousCountry(f: Features, entity: Entity): string | undefined {
-  return f.countryNames[f.values[ENTITY_AT[entity] + ENTITY_LAYOUT.previousCountry] as number];
+  return f.countryNames[f.values[f.at + ENTITY_AT[entity] + ENTITY_LAYOUT.previousCountry] as number];
 }
 
 /** The entity's previous transaction in event time (time and country), if any. */
@@ -287,12 +366,13 @@ export function previousOf(f: Features, entity: Entity): { timestamp: number; co
 
 /** One entity's features as objects (for tests, debugging and display), or undefined when absent. */
 export function entityFeatures(f: Features, entity: Entity): EntityFeatures | undefined {
-  return hasEntity(f, entity) ? entityFeaturesAt(f.values, ENTITY_AT[entity], f.countryNames) : undefined;
+  return hasEntity(f, entity) ? entityFeaturesAt(f.values, f.at + ENTITY_AT[entity], f.countryNames) : undefined;
 }
 
 /**
  * Builds `Features` from per-entity objects: the inverse of {@link entityFeatures}, for tests and
- * for anyone computing features elsewhere.
+ * for anyone computing features elsewhere. `labels` in the layout of a row's label part (see
+ * {@link Features}).
  */
 export function featuresFrom(parts: {
   account: EntityFeatures;
@@ -301,7 +381,7 @@ export function featuresFrom(parts: {
   merchant?: EntityFeatures;
   labels?: readonly number[];
 }): Features {
-  const values = EMPTY_VALUES.slice();
+  const values = EMPTY_ROW.slice();
   const countries = new CountryCodes();
   for (const entity of ENTITIES) {
     const e = parts[entity];
@@ -319,16 +399,17 @@ export function featuresFrom(parts: {
       values[at + ENTITY_LAYOUT.previousCountry] = countries.code(e.previous.country);
     }
   }
-  const f = { values, countryNames: countries.names };
-  return parts.labels ? { ...f, labels: parts.labels } : f;
+  if (parts.labels) values.set(parts.labels.slice(0, LABEL_NUMBERS), WINDOWED);
+  return new FeatureRow(values, 0, countries.names);
 }
 
-/** `Features.labels` with nothing known, copied for each transaction. */
-const LABEL_ZEROS: readonly number[] = Array.from({ length: LABEL_ENTITIES.length * LABEL_WINDOWS.length * 2 }, () => 0);
+/** Where the known labels of a label entity and label window start in a row, relative to `Features.at`. */
+export function labelAt(entity: number, window: number): number {
+  return WINDOWED + (entity * LABEL_WINDOWS.length + window) * 2;
+}
 
 /** Known labels of an entity in a label window at the transaction's time (zeros when feedback is off). */
 export function labelCounts(f: Features, entity: LabelEntity, window: LabelWindowName): { known: number; frauds: number } {
-  if (!f.labels) return { known: 0, frauds: 0 };
-  const i = (LABEL_ENTITIES.indexOf(entity) * LABEL_WINDOWS.length + LABEL_WINDOWS.indexOf(window)) * 2;
-  return { known: f.labels[i] as number, frauds: f.labels[i + 1] as number };
+  const i = f.at + labelAt(LABEL_ENTITIES.indexOf(entity), LABEL_WINDOWS.indexOf(window));
+  return { known: f.values[i] as number, frauds: f.values[i + 1] as number };
 }

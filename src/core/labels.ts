@@ -10,6 +10,8 @@ const LABEL_WINDOW_MS = [DAY, 7 * DAY, 30 * DAY] as const;
 
 /** Entities that carry label history. */
 export const LABEL_ENTITIES = ['account', 'card', 'terminal', 'merchant'] as const;
+/** History slots per pending label: one per label entity. */
+const SLOTS = LABEL_ENTITIES.length;
 /** A label entity. */
 export type LabelEntity = (typeof LABEL_ENTITIES)[number];
 
@@ -126,12 +128,7 @@ export class LabelFeedback {
     // No early return when `t` is not new: a label scheduled since the last call may already be
     // due (delay 0, or an out-of-order row whose time + delay is behind the newest time).
     if (t > this.released) this.released = t;
-    for (let p = this.queue.popDue(t); p !== undefined; p = this.queue.popDue(t)) {
-      for (const h of p.histories) {
-        h.add(p.knownAt, p.label);
-        h.pending--;
-      }
-    }
+    this.queue.release(t);
     if (++this.sinceSweep >= 50_000) this.sweep(this.released);
   }
 
@@ -144,18 +141,21 @@ export class LabelFeedback {
 
   /**
    * Writes the known-label counts of every entity and label window at the transaction's time into
-   * `out` (layout of `Features.labels`), then schedules its own label, so it never sees itself:
+   * `out` from `offset` (layout of the label part of a `Features` row), then schedules its own
+   * label, so it never sees itself:
    * what feature windows call per transaction. `histories[e]` is the history of entity `e` of
    * {@link LABEL_ENTITIES}, undefined when the transaction has no such entity or it has none yet;
    * with a label, every entity the transaction has must have one (see {@link history}).
    */
-  snapshotAndScheduleWith(tx: Transaction, histories: readonly (LabelHistory | undefined)[], out: number[]): void {
+  snapshotAndScheduleWith(
+    tx: Transaction,
+    histories: readonly (LabelHistory | undefined)[],
+    out: Float64Array,
+    offset: number,
+  ): void {
     const t = tx.timestamp;
-    for (let e = 0; e < LABEL_ENTITIES.length; e++) histories[e]?.countsAll(t, out, e * LABEL_WINDOW_MS.length * 2);
-    if (tx.label === undefined) return;
-    const own: LabelHistory[] = [];
-    for (const h of histories) if (h !== undefined) own.push(h);
-    this.enqueue(t + this.delayMs, tx.label, own);
+    for (let e = 0; e < LABEL_ENTITIES.length; e++) histories[e]?.countsAll(t, out, offset + e * LABEL_WINDOW_MS.length * 2);
+    if (tx.label !== undefined) this.enqueue(t + this.delayMs, tx.label, histories);
   }
 
   /**
@@ -210,9 +210,10 @@ export class LabelFeedback {
     return histories;
   }
 
-  private enqueue(knownAt: number, label: Label, histories: LabelHistory[]): void {
-    for (const h of histories) h.pending++;
-    this.queue.push({ knownAt, label, histories });
+  /** Queues a label for the histories given (undefined ones skipped; at most one per label entity). */
+  private enqueue(knownAt: number, label: Label, histories: readonly (LabelHistory | undefined)[]): void {
+    for (const h of histories) if (h !== undefined) h.pending++;
+    this.queue.push(knownAt, label, histories);
   }
 
   private sweep(t: number): void {
@@ -239,48 +240,97 @@ export function entityKeys(tx: Transaction): (string | undefined)[] {
 
 /**
  * Labels waiting to become known, soonest first. With one delay and rows in time order, labels
- * are scheduled in the order they become known: those wait in a first-in first-out queue, O(1)
- * each. Only the out-of-order ones (late rows, labels posted with an earlier time) go to a
- * binary heap. Labels known at the same time may come out in either order; the counts they
+ * are scheduled in the order they become known: those wait in a first-in first-out ring of
+ * parallel arrays (time, label, one history slot per label entity), O(1) each and no object per
+ * label. Only the out-of-order ones (late rows, labels posted with an earlier time) go to a binary
+ * heap of objects. Labels known at the same time may come out in either order; the counts they
  * feed do not depend on it.
  */
 class PendingLabels {
-  private fifo: PendingLabel[] = [];
+  private known = new Float64Array(1024);
+  private labels = new Uint8Array(1024);
+  /** `LABEL_ENTITIES.length` slots per ring entry. */
+  private histories: (LabelHistory | undefined)[] = new Array<LabelHistory | undefined>(1024 * SLOTS).fill(undefined);
+  /** Ring index of the oldest entry, and the number of entries. */
   private head = 0;
+  private count = 0;
   private readonly heap: PendingLabel[] = [];
 
   get size(): number {
-    return this.fifo.length - this.head + this.heap.length;
+    return this.count + this.heap.length;
   }
 
-  push(p: PendingLabel): void {
-    const n = this.fifo.length;
-    if (n === this.head || (this.fifo[n - 1] as PendingLabel).knownAt <= p.knownAt) this.fifo.push(p);
-    else pushHeap(this.heap, p);
-  }
-
-  /** Takes the soonest label known at or before `t`, if any. */
-  popDue(t: number): PendingLabel | undefined {
-    const first = this.head < this.fifo.length ? (this.fifo[this.head] as PendingLabel) : undefined;
-    const top = this.heap[0];
-    if (first !== undefined && first.knownAt <= t && (top === undefined || first.knownAt <= top.knownAt)) {
-      this.head++;
-      if (this.head === this.fifo.length) {
-        this.fifo = [];
-        this.head = 0;
-      } else if (this.head > 1024 && this.head * 2 > this.fifo.length) {
-        this.fifo = this.fifo.slice(this.head);
-        this.head = 0;
-      }
-      return first;
+  push(knownAt: number, label: Label, histories: readonly (LabelHistory | undefined)[]): void {
+    const mask = this.known.length - 1;
+    if (this.count === 0 || (this.known[(this.head + this.count - 1) & mask] as number) <= knownAt) {
+      if (this.count === this.known.length) this.grow();
+      const i = (this.head + this.count) & (this.known.length - 1);
+      this.known[i] = knownAt;
+      this.labels[i] = label;
+      for (let e = 0; e < SLOTS; e++) this.histories[i * SLOTS + e] = histories[e];
+      this.count++;
+      return;
     }
-    return top !== undefined && top.knownAt <= t ? popHeap(this.heap) : undefined;
+    const own: LabelHistory[] = [];
+    for (const h of histories) if (h !== undefined) own.push(h);
+    pushHeap(this.heap, { knownAt, label, histories: own });
+  }
+
+  /** Adds every label known at or before `t` to its histories, soonest first. */
+  release(t: number): void {
+    const known = this.known;
+    const mask = known.length - 1;
+    for (;;) {
+      const top = this.heap[0];
+      if (this.count > 0) {
+        const i = this.head;
+        const k = known[i] as number;
+        if (k <= t && (top === undefined || k <= top.knownAt)) {
+          const label = this.labels[i] as Label;
+          for (let e = i * SLOTS; e < i * SLOTS + SLOTS; e++) {
+            const h = this.histories[e];
+            if (h === undefined) continue;
+            h.add(k, label);
+            h.pending--;
+            this.histories[e] = undefined;
+          }
+          this.head = (i + 1) & mask;
+          this.count--;
+          continue;
+        }
+      }
+      if (top === undefined || top.knownAt > t) return;
+      popHeap(this.heap);
+      for (const h of top.histories) {
+        h.add(top.knownAt, top.label);
+        h.pending--;
+      }
+    }
   }
 
   clear(): void {
-    this.fifo = [];
+    this.histories.fill(undefined);
     this.head = 0;
+    this.count = 0;
     this.heap.length = 0;
+  }
+
+  /** Doubles the ring, unrolling it to start at 0. */
+  private grow(): void {
+    const n = this.known.length;
+    const known = new Float64Array(2 * n);
+    const labels = new Uint8Array(2 * n);
+    const histories = new Array<LabelHistory | undefined>(2 * n * SLOTS).fill(undefined);
+    for (let j = 0; j < this.count; j++) {
+      const i = (this.head + j) & (n - 1);
+      known[j] = this.known[i] as number;
+      labels[j] = this.labels[i] as number;
+      for (let e = 0; e < SLOTS; e++) histories[j * SLOTS + e] = this.histories[i * SLOTS + e];
+    }
+    this.known = known;
+    this.labels = labels;
+    this.histories = histories;
+    this.head = 0;
   }
 }
 

@@ -1,5 +1,4 @@
 import { BlockPool } from './blockPool.js';
-import type { LabelHistory } from './labels.js';
 
 /** The windows every entity is aggregated over. */
 export const WINDOWS = ['1m', '1h', '24h', '7d', '30d'] as const;
@@ -80,30 +79,40 @@ export class CountryCodes {
   }
 }
 
-// One entity's state is one block of doubles from a BlockPool (a view into a large chunk), filled
-// to a length kept beside it. Its bytes live outside the V8 heap: the garbage collector neither
-// scans nor copies them, and growing it does not churn the young generation (as a plain array of
-// doubles did, each growth a new copy that was then promoted). With tens of thousands of entities, scoring is bound by memory latency (each
-// transaction touches four random entities), so everything an append needs sits together:
+// The window state of every entity of one kind lives in a WindowTable, indexed by a dense integer
+// id: no object per entity, none per window. Scoring is bound by memory latency (each transaction
+// touches four random entities), so what an append needs sits together:
 //
-//   header     newest time, first retained event, country count, then per window: start, the
-//              time of its oldest event, sum, sum of squares. A window reads its edge events
-//              only when one actually leaves.
-//   countries  [code, newest time] per country seen in the last 30 days (an entity sees few).
-//              Queries in the live window are at t >= every event time, so the countries in
-//              (t - w, t] are exactly those last seen after t - w: one short list replaces a
-//              counted map per window.
-//   events     [time, amount, country code] triples in time order (ties in arrival order).
+//   header   one row of a Float64Array per id: newest time, first retained event, country
+//            count, block size in use, block address and capacity, then per window: start, the
+//            time of its oldest event, sum, sum of squares. A window reads its edge events only
+//            when one actually leaves.
+//   block    from a BlockPool (outside the V8 heap: the garbage collector neither scans nor
+//            copies it), holding
+//     countries  [code, newest time] per country seen in the last 30 days (an entity sees few).
+//                Queries in the live window are at t >= every event time, so the countries in
+//                (t - w, t] are exactly those last seen after t - w: one short list replaces a
+//                counted map per window.
+//     events     [time, amount and country] pairs in time order (ties in arrival order). The
+//                second number packs the amount (an exact E4 integer) and the country code as
+//                amount × 4096 + code, exact below 2^53; the rare event that does not fit (an
+//                amount of 2^41 E4 or more, a code of 4096 or more) is written as −(k + 1), k
+//                indexing a side table of [amount, code], freed when the event is dropped.
 //
 // Event indices count events from the start of the events region, which moves by two numbers
-// when a country is added or forgotten (rare: a shift within the array).
+// when a country is added or forgotten (rare: a shift within the block).
 const LATEST = 0;
 /** Index (in events) of the first retained event; earlier ones are evicted lazily. */
 const BASE = 1;
 /** Number of [code, time] pairs in the countries region. */
 const COUNTRIES = 2;
+/** Numbers in use in the block. */
+const USED = 3;
+/** The block's pool address and capacity (capacity 0: the id is free). */
+const ADDR = 4;
+const CAP = 5;
 /** Per window, at `WIN + w * WIN_STRIDE`: */
-const WIN = 3;
+const WIN = 6;
 const WIN_STRIDE = 4;
 /** Index (in events) of the first event inside the live window of the newest event. */
 const START = 0;
@@ -111,39 +120,23 @@ const START = 0;
 const HEAD = 1;
 const SUM = 2;
 const SUM_SQ = 3;
+/** Header numbers per id. */
 const HEADER = WIN + WINDOW_COUNT * WIN_STRIDE;
-const STRIDE = 3;
+/** Numbers per event. */
+const STRIDE = 2;
 const TIME = 0;
-const AMOUNT = 1;
-const COUNTRY = 2;
+const PACKED = 1;
+/** Country codes packed beside an amount: amount × CODES + code. */
+const CODES = 4096;
+/** Amounts (E4) below this pack exactly: 2^41 × 4096 = 2^53. */
+const PACKABLE = 2 ** 41;
 
-/** Room for the header, one country and two events: most terminals and merchants stay small. */
-const INITIAL_CAPACITY = HEADER + 2 + 2 * STRIDE;
-/** What a released entity's state points to: nothing to read, nowhere to write. */
-const RELEASED = new Float64Array(0);
-
-/** A new entity's state, in a block of `pool` (which may hold old numbers: every header field is set). */
-function emptyState(pool: BlockPool): Float64Array {
-  const s = pool.alloc(INITIAL_CAPACITY);
-  s[LATEST] = Number.NEGATIVE_INFINITY;
-  s[BASE] = 0;
-  s[COUNTRIES] = 0;
-  for (let h = WIN; h < HEADER; h += WIN_STRIDE) {
-    s[h + START] = 0;
-    s[h + HEAD] = Number.POSITIVE_INFINITY;
-    s[h + SUM] = 0;
-    s[h + SUM_SQ] = 0;
-  }
-  return s;
-}
-
-/** Where the events region of a state array starts. */
-function eventsAt(s: Float64Array): number {
-  return HEADER + 2 * (s[COUNTRIES] as number);
-}
+/** Room for one country and two events: most terminals and merchants stay small. */
+const INITIAL_CAPACITY = 2 + 2 * STRIDE;
 
 /**
- * Exact sliding-window aggregates for one entity (an account, card, terminal or merchant).
+ * Exact sliding-window aggregates for many entities of one kind (accounts, cards, terminals or
+ * merchants), each a dense integer id from {@link add}.
  *
  * Definition (checked against a brute-force reference in tests): the features of an event at
  * time `t` aggregate every event of the entity observed so far, itself included, whose time is
@@ -151,143 +144,190 @@ function eventsAt(s: Float64Array): number {
  * in order and its own features are computed by a scan of its window. Memory holds only events
  * within the longest window plus the allowed lateness of the entity's newest event.
  *
- * The hot path, {@link observeInto}, writes the features into a caller's flat array (layout
- * {@link ENTITY_LAYOUT}) and allocates nothing per event; {@link observe} returns them as objects.
+ * {@link observeInto} writes the features into a caller's flat array (layout
+ * {@link ENTITY_LAYOUT}) and allocates nothing per event.
+ *
+ * @example
+ * const table = new WindowTable(7 * 86_400_000, new CountryCodes(), new BlockPool());
+ * const id = table.add();
+ * const out = new Float64Array(ENTITY_LAYOUT.size);
+ * table.observeInto(id, Date.UTC(2024, 0, 1), 125_000, 0, out, 0); // out[ENTITY_LAYOUT.count] === 1
  */
-export class EntityWindows {
-  /** Header, countries, events (see the layout above); only the first {@link n} numbers are in use. */
-  private s: Float64Array;
-  private n = HEADER;
-  /**
-   * The entity's label history, kept here by the feature store when label feedback is on, so a
-   * transaction looks each entity up once for both (see `FeatureWindows.observe`).
-   */
-  labels: LabelHistory | undefined = undefined;
+export class WindowTable {
+  /** Header rows, {@link HEADER} numbers per id. */
+  private h: Float64Array = new Float64Array(HEADER * 64);
+  /** Ids handed out so far (free ones included). */
+  private ids = 0;
+  private readonly freeIds: number[] = [];
+  /** Events that did not pack: [amount, code] per slot; free slots listed in `wideFree`. */
+  private readonly wide: number[] = [];
+  private readonly wideFree: number[] = [];
+  /** Countries met by a late event's scan (reused: no allocation per event). */
+  private readonly seen = new Set<number>();
 
   /**
-   * @param pool where the state's blocks come from; the feature store shares one among all its
-   *   entities (a standalone entity gets a small pool of its own).
+   * @param latenessMs how late behind an entity's newest event an event may arrive and still get
+   *   exact features.
+   * @param countries the store's country codes (events hold codes, features report them).
+   * @param pool where the entities' blocks come from.
    */
   constructor(
     private readonly latenessMs: number,
-    private readonly countries: CountryCodes = new CountryCodes(),
-    private readonly pool: BlockPool = new BlockPool(10),
-  ) {
-    this.s = emptyState(pool);
+    readonly countries: CountryCodes,
+    private readonly pool: BlockPool,
+  ) {}
+
+  /** A new entity with no events; ids of released entities are reused. */
+  add(): number {
+    const id = this.freeIds.pop() ?? this.ids++;
+    if ((id + 1) * HEADER > this.h.length) {
+      const bigger = new Float64Array(this.h.length * 2);
+      bigger.set(this.h);
+      this.h = bigger;
+    }
+    const h = this.h;
+    const b = id * HEADER;
+    h[b + LATEST] = Number.NEGATIVE_INFINITY;
+    h[b + BASE] = 0;
+    h[b + COUNTRIES] = 0;
+    h[b + USED] = 0;
+    h[b + ADDR] = this.pool.allocAt(INITIAL_CAPACITY);
+    h[b + CAP] = this.pool.sizeOf(INITIAL_CAPACITY);
+    for (let w = b + WIN; w < b + HEADER; w += WIN_STRIDE) {
+      h[w + START] = 0;
+      h[w + HEAD] = Number.POSITIVE_INFINITY;
+      h[w + SUM] = 0;
+      h[w + SUM_SQ] = 0;
+    }
+    return id;
   }
 
-  /** Gives the state's block back to the pool; the entity must not be used afterwards. */
-  release(): void {
-    this.pool.free(this.s);
-    this.s = RELEASED;
-    this.n = 0;
+  /** Gives the entity's block back to the pool; its id may be handed out again by {@link add}. */
+  release(id: number): void {
+    const h = this.h;
+    const b = id * HEADER;
+    const addr = h[b + ADDR] as number;
+    const o = this.pool.offset(addr);
+    this.dropWide(this.pool.chunk(addr), o + 2 * (h[b + COUNTRIES] as number), o + (h[b + USED] as number));
+    this.pool.freeAt(addr, h[b + CAP] as number);
+    h[b + CAP] = 0;
+    this.freeIds.push(id);
   }
 
-  /** Newest event time seen. */
-  get latest(): number {
-    return this.s[LATEST] as number;
+  /** Newest event time of the entity (-Infinity before its first). */
+  latest(id: number): number {
+    return this.h[id * HEADER + LATEST] as number;
   }
 
-  /** Number of retained events (for memory accounting and tests). */
-  get size(): number {
-    return (this.n - eventsAt(this.s)) / STRIDE - (this.s[BASE] as number);
+  /** Number of retained events of the entity (for memory accounting and tests). */
+  size(id: number): number {
+    const b = id * HEADER;
+    const h = this.h;
+    return ((h[b + USED] as number) - 2 * (h[b + COUNTRIES] as number)) / STRIDE - (h[b + BASE] as number);
   }
 
-  /** Adds an event and returns the entity's features at its time. */
-  observe(o: Observation): EntityFeatures {
-    const out = new Array<number>(ENTITY_LAYOUT.size).fill(0);
-    this.observeInto(o.timestamp, o.amount, this.countries.code(o.country), out, 0);
-    return entityFeaturesAt(out, 0, this.countries.names);
+  /** Numbers held in headers and the side table of unpacked events (for memory accounting and tests). */
+  get numbers(): number {
+    return this.h.length + this.wide.length;
   }
 
   /**
-   * Adds an event (`country` as a {@link CountryCodes} code of this store) and writes the entity's
-   * features at its time into `out` from `at`, in the {@link ENTITY_LAYOUT} layout.
+   * Adds an event to entity `id` (`country` as a {@link CountryCodes} code of this store) and
+   * writes the entity's features at its time into `out` from `at`, in the {@link ENTITY_LAYOUT}
+   * layout (every number of the entity's part is written).
    */
-  observeInto(timestamp: number, amount: number, country: number, out: number[], at: number): void {
-    if (timestamp >= (this.s[LATEST] as number)) this.append(timestamp, amount, country, out, at);
-    else this.insertLate(timestamp, amount, country, out, at);
+  observeInto(id: number, timestamp: number, amount: number, country: number, out: Float64Array, at: number): void {
+    const b = id * HEADER;
+    if (timestamp >= (this.h[b + LATEST] as number)) this.append(b, timestamp, amount, country, out, at);
+    else this.insertLate(b, timestamp, amount, country, out, at);
   }
 
-  private append(t: number, amount: number, country: number, out: number[], at: number): void {
-    const n = this.n;
-    if (n + STRIDE > this.s.length) this.grow(STRIDE);
-    const s = this.s;
-    const ev = eventsAt(s);
+  private append(b: number, t: number, amount: number, country: number, out: Float64Array, at: number): void {
+    if ((this.h[b + USED] as number) + STRIDE > (this.h[b + CAP] as number)) this.grow(b, STRIDE);
+    const h = this.h;
+    const pool = this.pool;
+    const addr = h[b + ADDR] as number;
+    const s = pool.chunk(addr);
+    const o = pool.offset(addr);
+    const n = o + (h[b + USED] as number);
+    const ev = o + 2 * (h[b + COUNTRIES] as number);
     const events = (n - ev) / STRIDE + 1;
-    if (events - 1 > (s[BASE] as number)) {
+    if (events - 1 > (h[b + BASE] as number)) {
       out[at + PREV_TIME] = s[n - STRIDE + TIME] as number;
-      out[at + PREV_COUNTRY] = s[n - STRIDE + COUNTRY] as number;
+      out[at + PREV_COUNTRY] = this.countryOf(s[n - STRIDE + PACKED] as number);
     } else {
       out[at + PREV_TIME] = Number.NaN;
       out[at + PREV_COUNTRY] = 0;
     }
     s[n + TIME] = t;
-    s[n + AMOUNT] = amount;
-    s[n + COUNTRY] = country;
-    this.n = n + STRIDE;
-    s[LATEST] = t;
+    s[n + PACKED] = this.pack(amount, country);
+    h[b + USED] = n + STRIDE - o;
+    h[b + LATEST] = t;
     const units = amount / 10_000;
     const sq = units * units;
-    for (let w = 0, h = WIN; w < WINDOW_COUNT; w++, h += WIN_STRIDE) {
-      let sum = (s[h + SUM] as number) + amount;
-      let sumSq = (s[h + SUM_SQ] as number) + sq;
+    for (let w = 0, x = b + WIN; w < WINDOW_COUNT; w++, x += WIN_STRIDE) {
+      let sum = (h[x + SUM] as number) + amount;
+      let sumSq = (h[x + SUM_SQ] as number) + sq;
       const edge = t - (WINDOW_MS[w] as number);
-      let start = s[h + START] as number;
-      if ((s[h + HEAD] as number) <= edge) {
+      let start = h[x + START] as number;
+      if ((h[x + HEAD] as number) <= edge) {
         // The window's oldest events leave: read them (the new event, at least, stays).
         let i = ev + start * STRIDE;
         do {
-          const gone = s[i + AMOUNT] as number;
+          const gone = this.amountOf(s[i + PACKED] as number);
           const goneUnits = gone / 10_000;
           sum -= gone;
           sumSq -= goneUnits * goneUnits;
           start++;
           i += STRIDE;
         } while ((s[i + TIME] as number) <= edge);
-        s[h + START] = start;
-        s[h + HEAD] = s[i + TIME] as number;
-      } else if ((s[h + HEAD] as number) > t) {
-        s[h + HEAD] = t; // the window was empty: the new event is its oldest
+        h[x + START] = start;
+        h[x + HEAD] = s[i + TIME] as number;
+      } else if ((h[x + HEAD] as number) > t) {
+        h[x + HEAD] = t; // the window was empty: the new event is its oldest
       }
-      s[h + SUM] = sum;
-      s[h + SUM_SQ] = sumSq;
-      const o = at + w * 4;
-      out[o] = events - start;
-      out[o + 1] = sum;
-      out[o + 2] = sumSq;
-      out[o + 3] = 0;
+      h[x + SUM] = sum;
+      h[x + SUM_SQ] = sumSq;
+      const f = at + w * 4;
+      out[f] = events - start;
+      out[f + 1] = sum;
+      out[f + 2] = sumSq;
+      out[f + 3] = 0;
     }
-    if (country !== 0) this.markCountry(country, t);
-    this.countCountries(out, at, t);
-    this.evict();
+    if (country !== 0) this.markCountry(b, country, t);
+    this.countCountries(b, out, at, t);
+    this.evict(b);
   }
 
-  private insertLate(t: number, amount: number, country: number, out: number[], at: number): void {
-    const p = this.upperBound(t);
-    const slot = eventsAt(this.s) + p * STRIDE;
-    this.open(slot, STRIDE);
-    const s = this.s;
-    const ev = eventsAt(s);
+  private insertLate(b: number, t: number, amount: number, country: number, out: Float64Array, at: number): void {
+    const p = this.upperBound(b, t);
+    this.open(b, 2 * (this.h[b + COUNTRIES] as number) + p * STRIDE, STRIDE);
+    const h = this.h;
+    const pool = this.pool;
+    const addr = h[b + ADDR] as number;
+    const s = pool.chunk(addr);
+    const o = pool.offset(addr);
+    const ev = o + 2 * (h[b + COUNTRIES] as number);
+    const slot = ev + p * STRIDE;
     s[slot + TIME] = t;
-    s[slot + AMOUNT] = amount;
-    s[slot + COUNTRY] = country;
+    s[slot + PACKED] = this.pack(amount, country);
     const units = amount / 10_000;
-    const latest = s[LATEST] as number;
-    const events = (this.n - ev) / STRIDE;
-    for (let w = 0, h = WIN; w < WINDOW_COUNT; w++, h += WIN_STRIDE) {
+    const latest = h[b + LATEST] as number;
+    const events = (o + (h[b + USED] as number) - ev) / STRIDE;
+    for (let w = 0, x = b + WIN; w < WINDOW_COUNT; w++, x += WIN_STRIDE) {
       if (t > latest - (WINDOW_MS[w] as number)) {
-        s[h + SUM] = (s[h + SUM] as number) + amount;
-        s[h + SUM_SQ] = (s[h + SUM_SQ] as number) + units * units;
+        h[x + SUM] = (h[x + SUM] as number) + amount;
+        h[x + SUM_SQ] = (h[x + SUM_SQ] as number) + units * units;
       } else {
-        s[h + START] = (s[h + START] as number) + 1;
+        h[x + START] = (h[x + START] as number) + 1;
       }
-      const start = s[h + START] as number;
-      s[h + HEAD] = start < events ? (s[ev + start * STRIDE + TIME] as number) : Number.POSITIVE_INFINITY;
+      const start = h[x + START] as number;
+      h[x + HEAD] = start < events ? (s[ev + start * STRIDE + TIME] as number) : Number.POSITIVE_INFINITY;
     }
-    const seen = new Set<number>();
+    const seen = this.seen;
+    seen.clear();
     // Scan backwards from the event over its longest window, closing each shorter window on the way.
-    const base = s[BASE] as number;
+    const base = h[b + BASE] as number;
     let i = p;
     let count = 0;
     let sum = 0;
@@ -295,135 +335,243 @@ export class EntityWindows {
     for (let w = 0; w < WINDOW_COUNT; w++) {
       const edge = t - (WINDOW_MS[w] as number);
       while (i >= base && (s[ev + i * STRIDE + TIME] as number) > edge) {
-        const a = s[ev + i * STRIDE + AMOUNT] as number;
+        const packed = s[ev + i * STRIDE + PACKED] as number;
+        const a = this.amountOf(packed);
         count++;
         sum += a;
         sumSq += (a / 10_000) * (a / 10_000);
-        const c = s[ev + i * STRIDE + COUNTRY] as number;
+        const c = this.countryOf(packed);
         if (c !== 0) seen.add(c);
         i--;
       }
-      const o = at + w * 4;
-      out[o] = count;
-      out[o + 1] = sum;
-      out[o + 2] = sumSq;
-      out[o + 3] = seen.size;
+      const f = at + w * 4;
+      out[f] = count;
+      out[f + 1] = sum;
+      out[f + 2] = sumSq;
+      out[f + 3] = seen.size;
     }
     const prev = ev + (p - 1) * STRIDE;
     out[at + PREV_TIME] = p - 1 >= base ? (s[prev + TIME] as number) : Number.NaN;
-    out[at + PREV_COUNTRY] = p - 1 >= base ? (s[prev + COUNTRY] as number) : 0;
+    out[at + PREV_COUNTRY] = p - 1 >= base ? this.countryOf(s[prev + PACKED] as number) : 0;
     // Last: a new country shifts the events region.
-    if (country !== 0) this.markCountry(country, t);
+    if (country !== 0) this.markCountry(b, country, t);
+  }
+
+  /** An event's amount and country as one number (see the layout above). */
+  private pack(amount: number, country: number): number {
+    if (amount >= 0 && amount < PACKABLE && country < CODES && Number.isInteger(amount)) return amount * CODES + country;
+    const k = this.wideFree.pop() ?? this.wide.length / 2;
+    this.wide[2 * k] = amount;
+    this.wide[2 * k + 1] = country;
+    return -(k + 1);
+  }
+
+  private amountOf(packed: number): number {
+    return packed >= 0 ? Math.floor(packed / CODES) : (this.wide[2 * (-packed - 1)] as number);
+  }
+
+  private countryOf(packed: number): number {
+    return packed >= 0 ? packed % CODES : (this.wide[2 * (-packed - 1) + 1] as number);
+  }
+
+  /** Frees the side-table slots of the events in `s[from, to)`, which are being dropped. */
+  private dropWide(s: Float64Array, from: number, to: number): void {
+    for (let i = from + PACKED; i < to; i += STRIDE) {
+      const p = s[i] as number;
+      if (p < 0) this.wideFree.push(-p - 1);
+    }
   }
 
   /** First retained event index whose time is greater than `t`. */
-  private upperBound(t: number): number {
-    const s = this.s;
-    const ev = eventsAt(s);
-    let l = s[BASE] as number;
-    let h = (this.n - ev) / STRIDE;
-    while (l < h) {
-      const mid = (l + h) >>> 1;
+  private upperBound(b: number, t: number): number {
+    const h = this.h;
+    const addr = h[b + ADDR] as number;
+    const s = this.pool.chunk(addr);
+    const ev = this.pool.offset(addr) + 2 * (h[b + COUNTRIES] as number);
+    let l = h[b + BASE] as number;
+    let r = ((h[b + USED] as number) - 2 * (h[b + COUNTRIES] as number)) / STRIDE;
+    while (l < r) {
+      const mid = (l + r) >>> 1;
       if ((s[ev + mid * STRIDE + TIME] as number) <= t) l = mid + 1;
-      else h = mid;
+      else r = mid;
     }
     return l;
   }
 
   /** Records that `country` was seen at `t`, if that is newer than what is known. */
-  private markCountry(country: number, t: number): void {
-    const end = eventsAt(this.s);
-    for (let i = HEADER; i < end; i += 2) {
-      if (this.s[i] === country) {
-        if (t > (this.s[i + 1] as number)) this.s[i + 1] = t;
+  private markCountry(b: number, country: number, t: number): void {
+    let addr = this.h[b + ADDR] as number;
+    let s = this.pool.chunk(addr);
+    let o = this.pool.offset(addr);
+    const end = 2 * (this.h[b + COUNTRIES] as number);
+    for (let i = o; i < o + end; i += 2) {
+      if (s[i] === country) {
+        if (t > (s[i + 1] as number)) s[i + 1] = t;
         return;
       }
     }
-    this.open(end, 2);
-    const s = this.s;
-    s[end] = country;
-    s[end + 1] = t;
-    s[COUNTRIES] = (s[COUNTRIES] as number) + 1;
+    this.open(b, end, 2);
+    const h = this.h;
+    addr = h[b + ADDR] as number;
+    s = this.pool.chunk(addr);
+    o = this.pool.offset(addr);
+    s[o + end] = country;
+    s[o + end + 1] = t;
+    h[b + COUNTRIES] = (h[b + COUNTRIES] as number) + 1;
   }
 
   /**
    * Fills each window's distinct-country count in one pass over the (short) country list, and
    * forgets countries older than every window.
    */
-  private countCountries(out: number[], at: number, t: number): void {
-    const s = this.s;
+  private countCountries(b: number, out: Float64Array, at: number, t: number): void {
+    const h = this.h;
+    const addr = h[b + ADDR] as number;
+    const s = this.pool.chunk(addr);
+    const o = this.pool.offset(addr);
     const stale = t - MAX_WINDOW_MS;
-    for (let i = eventsAt(s) - 2; i >= HEADER; i -= 2) {
+    for (let i = o + 2 * (h[b + COUNTRIES] as number) - 2; i >= o; i -= 2) {
       const ts = s[i + 1] as number;
       if (ts <= stale) {
-        s.copyWithin(i, i + 2, this.n);
-        this.n -= 2;
-        s[COUNTRIES] = (s[COUNTRIES] as number) - 1;
+        const n = h[b + USED] as number;
+        s.copyWithin(i, i + 2, o + n);
+        h[b + USED] = n - 2;
+        h[b + COUNTRIES] = (h[b + COUNTRIES] as number) - 1;
         continue;
       }
       for (let w = WINDOW_COUNT - 1; w >= 0; w--) {
         if (ts <= t - (WINDOW_MS[w] as number)) break;
-        const o = at + w * 4 + 3;
-        out[o] = (out[o] as number) + 1;
+        const f = at + w * 4 + 3;
+        out[f] = (out[f] as number) + 1;
       }
     }
   }
 
   /**
-   * Drops events no window (even a late event's) can need, compacting the array now and then.
+   * Drops events no window (even a late event's) can need, compacting the block now and then.
    * The newest event at or before the horizon is kept: a late event may still need it as `previous`.
    */
-  private evict(): void {
-    const s = this.s;
-    const ev = eventsAt(s);
-    const horizon = (s[LATEST] as number) - MAX_WINDOW_MS - this.latenessMs;
-    let b = s[BASE] as number;
-    const limit = s[WIN + (WINDOW_COUNT - 1) * WIN_STRIDE + START] as number;
-    while (b + 1 < limit && (s[ev + (b + 1) * STRIDE + TIME] as number) <= horizon) b++;
-    s[BASE] = b;
+  private evict(b: number): void {
+    const h = this.h;
+    const pool = this.pool;
+    const addr = h[b + ADDR] as number;
+    const s = pool.chunk(addr);
+    const o = pool.offset(addr);
+    const evAt = 2 * (h[b + COUNTRIES] as number);
+    const ev = o + evAt;
+    const horizon = (h[b + LATEST] as number) - MAX_WINDOW_MS - this.latenessMs;
+    let base = h[b + BASE] as number;
+    const limit = h[b + WIN + (WINDOW_COUNT - 1) * WIN_STRIDE + START] as number;
+    while (base + 1 < limit && (s[ev + (base + 1) * STRIDE + TIME] as number) <= horizon) base++;
+    h[b + BASE] = base;
     // Compact once the dead prefix is a quarter of the events: each moved event is paid for by
     // evictions. In place, unless the block is over three times what is left (a quiet entity
     // after a burst, or a card used weekly): then into a smaller one (room for half as much again,
     // so it is not shrunk again at once), so it does not keep months of room.
-    const n = this.n;
-    if (b >= 8 && b * 4 * STRIDE > n - ev) {
-      const dead = b * STRIDE;
-      const left = n - dead;
-      if (s.length > 3 * left) {
-        const smaller = this.pool.alloc(left + (left >> 1));
-        smaller.set(s.subarray(0, ev));
-        smaller.set(s.subarray(ev + dead, n), ev);
-        this.pool.free(s);
-        this.s = smaller;
+    const used = h[b + USED] as number;
+    if (base >= 8 && base * 4 * STRIDE > used - evAt) {
+      const dead = base * STRIDE;
+      const left = used - dead;
+      this.dropWide(s, ev, ev + dead);
+      const cap = h[b + CAP] as number;
+      if (cap > 3 * left) {
+        const want = left + (left >> 1);
+        const to = pool.allocAt(want);
+        const d = pool.chunk(to);
+        const p = pool.offset(to);
+        for (let i = 0; i < evAt; i++) d[p + i] = s[o + i] as number;
+        for (let i = evAt; i < left; i++) d[p + i] = s[o + i + dead] as number;
+        pool.freeAt(addr, cap);
+        h[b + ADDR] = to;
+        h[b + CAP] = pool.sizeOf(want);
       } else {
-        s.copyWithin(ev, ev + dead, n);
+        s.copyWithin(ev, ev + dead, o + used);
       }
-      const c = this.s;
-      for (let h = WIN; h < HEADER; h += WIN_STRIDE) c[h + START] = (c[h + START] as number) - b;
-      c[BASE] = 0;
-      this.n = left;
+      for (let x = b + WIN; x < b + HEADER; x += WIN_STRIDE) h[x + START] = (h[x + START] as number) - base;
+      h[b + BASE] = 0;
+      h[b + USED] = left;
     }
   }
 
   /** Makes room for at least `extra` more numbers, doubling (amortised O(1) appends). */
-  private grow(extra: number): void {
-    const s = this.s;
-    const bigger = this.pool.alloc(Math.max(this.n + extra, 2 * s.length));
-    bigger.set(s.subarray(0, this.n));
-    this.pool.free(s);
-    this.s = bigger;
+  private grow(b: number, extra: number): void {
+    const h = this.h;
+    const pool = this.pool;
+    const addr = h[b + ADDR] as number;
+    const cap = h[b + CAP] as number;
+    const used = h[b + USED] as number;
+    const want = Math.max(used + extra, 2 * cap);
+    const to = pool.allocAt(want);
+    const s = pool.chunk(addr);
+    const o = pool.offset(addr);
+    const d = pool.chunk(to);
+    const p = pool.offset(to);
+    for (let i = 0; i < used; i++) d[p + i] = s[o + i] as number;
+    pool.freeAt(addr, cap);
+    h[b + ADDR] = to;
+    h[b + CAP] = pool.sizeOf(want);
   }
 
-  /** Opens a gap of `k` numbers at index `i`, shifting what follows (the caller fills it). */
-  private open(i: number, k: number): void {
-    if (this.n + k > this.s.length) this.grow(k);
-    this.s.copyWithin(i + k, i, this.n);
-    this.n += k;
+  /** Opens a gap of `k` numbers at block index `i`, shifting what follows (the caller fills it). */
+  private open(b: number, i: number, k: number): void {
+    if ((this.h[b + USED] as number) + k > (this.h[b + CAP] as number)) this.grow(b, k);
+    const h = this.h;
+    const addr = h[b + ADDR] as number;
+    const s = this.pool.chunk(addr);
+    const o = this.pool.offset(addr);
+    const used = h[b + USED] as number;
+    s.copyWithin(o + i + k, o + i, o + used);
+    h[b + USED] = used + k;
+  }
+}
+
+/**
+ * Exact sliding-window aggregates for one entity: a {@link WindowTable} of one, for standalone use
+ * and tests (the feature store keeps one table per entity kind instead).
+ */
+export class EntityWindows {
+  private readonly table: WindowTable;
+  private readonly id: number;
+
+  /**
+   * @param pool where the state's blocks come from (entities may share one; a standalone entity
+   *   gets a small pool of its own).
+   */
+  constructor(latenessMs: number, countries: CountryCodes = new CountryCodes(), pool: BlockPool = new BlockPool(10)) {
+    this.table = new WindowTable(latenessMs, countries, pool);
+    this.id = this.table.add();
+  }
+
+  /** Gives the state's block back to the pool; the entity must not be used afterwards. */
+  release(): void {
+    this.table.release(this.id);
+  }
+
+  /** Newest event time seen. */
+  get latest(): number {
+    return this.table.latest(this.id);
+  }
+
+  /** Number of retained events (for memory accounting and tests). */
+  get size(): number {
+    return this.table.size(this.id);
+  }
+
+  /** Adds an event and returns the entity's features at its time. */
+  observe(o: Observation): EntityFeatures {
+    const out = new Float64Array(ENTITY_LAYOUT.size);
+    this.observeInto(o.timestamp, o.amount, this.table.countries.code(o.country), out, 0);
+    return entityFeaturesAt(out, 0, this.table.countries.names);
+  }
+
+  /** As {@link WindowTable.observeInto}, for this entity. */
+  observeInto(timestamp: number, amount: number, country: number, out: Float64Array, at: number): void {
+    this.table.observeInto(this.id, timestamp, amount, country, out, at);
   }
 }
 
 /** Reads one entity's features from a flat array (layout {@link ENTITY_LAYOUT}) as objects. */
-export function entityFeaturesAt(values: readonly number[], at: number, countryNames: readonly (string | undefined)[]): EntityFeatures {
+export function entityFeaturesAt(values: ArrayLike<number>, at: number, countryNames: readonly (string | undefined)[]): EntityFeatures {
   const windows: WindowAggregate[] = [];
   for (let w = 0; w < WINDOW_COUNT; w++) {
     const o = at + w * 4;

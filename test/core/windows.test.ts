@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BlockPool } from '../../src/core/blockPool.js';
-import { CountryCodes, EntityWindows, type Observation, WINDOW_MS, WINDOWS } from '../../src/core/windows.js';
+import { CountryCodes, EntityWindows, type Observation, WINDOW_MS, WINDOWS, WindowTable } from '../../src/core/windows.js';
 import { featureMismatch, type RefEvent, referenceFeatures, squareScale } from './windowsReference.js';
 
 const T = Date.UTC(2024, 0, 1);
@@ -233,5 +233,60 @@ describe('EntityWindows', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('stays exact for amounts and country codes too large to pack beside each other (property)', () => {
+    // Amounts of 2^41 E4 and more, and country codes of 4,096 and more, are kept in a side table.
+    const amount = fc.oneof(fc.integer({ min: 1, max: 1_000_000 }), fc.integer({ min: 2 ** 41 - 2, max: 2 ** 45 }));
+    const event = fc.record({
+      step: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 2 * DAY }), fc.integer({ min: 30 * DAY, max: 40 * DAY })),
+      late: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 7 * DAY })),
+      amount,
+      country: fc.option(fc.constantFrom('GB', 'C4094', 'C4095', 'C4096', 'C5000'), { nil: undefined }),
+    });
+    fc.assert(
+      fc.property(fc.array(event, { minLength: 1, maxLength: 120 }), (events) => {
+        // Prepare: codes up to 5,000 taken, so 'C4096' and 'C5000' do not pack
+        const countries = new CountryCodes();
+        for (let i = 1; i <= 5000; i++) countries.code(`C${i}`);
+        const w = new EntityWindows(7 * DAY, countries);
+        const history: RefEvent[] = [];
+        let clock = T;
+        let newest = Number.NEGATIVE_INFINITY;
+        for (const e of events) {
+          clock += e.step;
+          const timestamp = Math.max(clock - e.late, newest - 7 * DAY);
+          newest = Math.max(newest, timestamp);
+          const o: RefEvent = { timestamp, amount: e.amount, country: e.country };
+          history.push(o);
+
+          // Act
+          const actual = w.observe(o);
+
+          // Assess
+          const problem = featureMismatch(actual, referenceFeatures(history, history.length - 1), squareScale(history));
+          expect(problem, `event ${history.length - 1}`).toBeUndefined();
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('gives back the side-table room of unpacked events once they are dropped', () => {
+    // Prepare: 100 days of hourly events, every amount too large to pack
+    const table = new WindowTable(7 * DAY, new CountryCodes(), new BlockPool(12));
+    const id = table.add();
+    const out = new Float64Array(22);
+    const headers = table.numbers;
+
+    // Act
+    for (let h = 0; h < 100 * 24; h++) table.observeInto(id, T + h * HOUR, 2 ** 42 + h, 0, out, 0);
+
+    // Assess: room for the ~37 days retained (plus the dead prefix not yet compacted), not all 2,400
+    // the last 30 days: hours 1,680 to 2,399, summed exactly
+    expect(out[4 * 4 + 1]).toBe(720 * 2 ** 42 + ((1680 + 2399) * 720) / 2);
+    const unpacked = (table.numbers - headers) / 2;
+    expect(unpacked).toBeGreaterThanOrEqual(table.size(id));
+    expect(unpacked).toBeLessThanOrEqual(1.4 * 37 * 24);
   });
 });

@@ -98,8 +98,13 @@ export function luhnComplete(payload: string): string {
   return payload + luhnCheckDigit(payload);
 }
 
-/** Recursively freezes a value so any mutation throws (ESM modules run in strict mode). */
+/**
+ * Recursively freezes a value so any mutation throws (ESM modules run in strict mode). Typed
+ * arrays (feature rows) cannot be frozen: they are left as they are, for the caller's snapshot
+ * comparison to catch a mutation.
+ */
 export function deepFreeze<T>(value: T): T {
+  if (ArrayBuffer.isView(value)) return value;
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value);
     for (const v of Object.values(value)) deepFreeze(v);

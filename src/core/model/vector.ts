@@ -1,5 +1,4 @@
-import { type Features, hasEntity, previousCountry, previousTime, windowAt } from '../features.js';
-import { LABEL_WINDOWS } from '../labels.js';
+import { type Features, hasEntity, labelAt, previousCountry, previousTime, windowAt } from '../features.js';
 import { ENTITY_LAYOUT } from '../windows.js';
 import type { Transaction } from '../transaction.js';
 
@@ -88,23 +87,26 @@ const TERM_7D = windowAt('terminal', W7D);
  * amount / mean of the earlier transactions of the window at `at`, or MISSING without history
  * (an absent entity's windows count 0).
  */
-function ratioTo(amount: number, v: readonly number[], at: number): number {
+function ratioTo(amount: number, v: Float64Array, at: number): number {
   const count = v[at + COUNT] as number;
   return count > 1 ? ratio(amount, ((v[at + SUM] as number) - amount) / (count - 1)) : MISSING;
 }
 
-/** Known fraud rate of a label window, or MISSING when no label is known there. */
-function labelRate(f: Features, index: number): number {
-  const known = f.labels?.[index] ?? 0;
-  return known > 0 ? (f.labels?.[index + 1] as number) / known : MISSING;
+/** Known fraud rate of the label window at `at`, or MISSING when no label is known there. */
+function labelRate(v: Float64Array, at: number): number {
+  const known = v[at] as number;
+  return known > 0 ? (v[at + 1] as number) / known : MISSING;
 }
 
-/** Offset of an entity's label window in `Features.labels` (see `labelCounts`). */
-function labelAt(entity: number, window: number): number {
-  return (entity * LABEL_WINDOWS.length + window) * 2;
-}
 const [L_ACCOUNT, L_CARD, L_TERMINAL, L_MERCHANT] = [0, 1, 2, 3];
 const [L1D, L7D, L30D] = [0, 1, 2];
+const TERM_L1D = labelAt(L_TERMINAL, L1D);
+const TERM_L7D = labelAt(L_TERMINAL, L7D);
+const TERM_L30D = labelAt(L_TERMINAL, L30D);
+const MERCH_L7D = labelAt(L_MERCHANT, L7D);
+const MERCH_L30D = labelAt(L_MERCHANT, L30D);
+const CARD_L30D = labelAt(L_CARD, L30D);
+const ACCT_L30D = labelAt(L_ACCOUNT, L30D);
 
 /**
  * Builds the model input vector of one transaction into `out` (length {@link FEATURE_COUNT}).
@@ -116,45 +118,46 @@ export function modelVector(tx: Transaction, f: Features, out: Float64Array = ne
   const units = a / 10_000;
   const msOfDay = ((tx.timestamp % DAY_MS) + DAY_MS) % DAY_MS;
   const v = f.values;
+  const r = f.at;
   const prevTime = previousTime(f, 'account');
   const prevCountry = previousCountry(f, 'account');
   let i = 0;
   out[i++] = log1p(units);
   out[i++] = msOfDay / 3_600_000;
   out[i++] = (Math.floor(tx.timestamp / DAY_MS) + 4) % 7; // 1970-01-01 was a Thursday (4)
-  out[i++] = v[ACCT_1H + COUNT] as number;
-  out[i++] = v[ACCT_24H + COUNT] as number;
-  out[i++] = v[ACCT_7D + COUNT] as number;
-  out[i++] = v[ACCT_30D + COUNT] as number;
-  out[i++] = ratioTo(a, v, ACCT_24H);
-  out[i++] = ratioTo(a, v, ACCT_7D);
-  out[i++] = ratioTo(a, v, ACCT_30D);
-  const count30 = v[ACCT_30D + COUNT] as number;
-  const prior30 = (v[ACCT_30D + SUM] as number) - a;
+  out[i++] = v[r + ACCT_1H + COUNT] as number;
+  out[i++] = v[r + ACCT_24H + COUNT] as number;
+  out[i++] = v[r + ACCT_7D + COUNT] as number;
+  out[i++] = v[r + ACCT_30D + COUNT] as number;
+  out[i++] = ratioTo(a, v, r + ACCT_24H);
+  out[i++] = ratioTo(a, v, r + ACCT_7D);
+  out[i++] = ratioTo(a, v, r + ACCT_30D);
+  const count30 = v[r + ACCT_30D + COUNT] as number;
+  const prior30 = (v[r + ACCT_30D + SUM] as number) - a;
   out[i++] = count30 > 1 && prior30 > 0 ? log1p(prior30 / (count30 - 1) / 10_000) : MISSING;
-  out[i++] = v[ACCT_24H + COUNTRIES] as number;
-  out[i++] = v[ACCT_30D + COUNTRIES] as number;
+  out[i++] = v[r + ACCT_24H + COUNTRIES] as number;
+  out[i++] = v[r + ACCT_30D + COUNTRIES] as number;
   const hasPrev = !Number.isNaN(prevTime);
   out[i++] = hasPrev ? log1p(Math.max(0, tx.timestamp - prevTime) / 60_000) : MISSING;
   out[i++] =
     hasPrev && prevCountry !== undefined && tx.country !== undefined ? (prevCountry === tx.country ? 0 : 1) : MISSING;
-  out[i++] = v[CARD_1M + COUNT] as number;
-  out[i++] = v[CARD_1H + COUNT] as number;
-  out[i++] = v[CARD_24H + COUNT] as number;
-  out[i++] = ratioTo(a, v, CARD_7D);
-  out[i++] = hasEntity(f, 'card') ? log1p((v[CARD_24H + SUM] as number) / 10_000) : MISSING;
-  out[i++] = v[TERM_1H + COUNT] as number;
-  out[i++] = v[TERM_24H + COUNT] as number;
-  out[i++] = v[TERM_7D + COUNT] as number;
-  out[i++] = ratioTo(a, v, TERM_7D);
-  out[i++] = labelRate(f, labelAt(L_TERMINAL, L1D));
-  out[i++] = labelRate(f, labelAt(L_TERMINAL, L7D));
-  out[i++] = labelRate(f, labelAt(L_TERMINAL, L30D));
-  out[i++] = f.labels?.[labelAt(L_TERMINAL, L7D) + 1] ?? 0;
-  out[i++] = labelRate(f, labelAt(L_MERCHANT, L7D));
-  out[i++] = labelRate(f, labelAt(L_MERCHANT, L30D));
-  out[i++] = f.labels?.[labelAt(L_CARD, L30D) + 1] ?? 0;
-  out[i++] = f.labels?.[labelAt(L_ACCOUNT, L30D) + 1] ?? 0;
+  out[i++] = v[r + CARD_1M + COUNT] as number;
+  out[i++] = v[r + CARD_1H + COUNT] as number;
+  out[i++] = v[r + CARD_24H + COUNT] as number;
+  out[i++] = ratioTo(a, v, r + CARD_7D);
+  out[i++] = hasEntity(f, 'card') ? log1p((v[r + CARD_24H + SUM] as number) / 10_000) : MISSING;
+  out[i++] = v[r + TERM_1H + COUNT] as number;
+  out[i++] = v[r + TERM_24H + COUNT] as number;
+  out[i++] = v[r + TERM_7D + COUNT] as number;
+  out[i++] = ratioTo(a, v, r + TERM_7D);
+  out[i++] = labelRate(v, r + TERM_L1D);
+  out[i++] = labelRate(v, r + TERM_L7D);
+  out[i++] = labelRate(v, r + TERM_L30D);
+  out[i++] = v[r + TERM_L7D + 1] as number;
+  out[i++] = labelRate(v, r + MERCH_L7D);
+  out[i++] = labelRate(v, r + MERCH_L30D);
+  out[i++] = v[r + CARD_L30D + 1] as number;
+  out[i++] = v[r + ACCT_L30D + 1] as number;
   const from = tx.originCountry ?? tx.country;
   out[i++] = from !== undefined && tx.destinationCountry !== undefined ? (from === tx.destinationCountry ? 0 : 1) : MISSING;
   out[i++] = tx.accountBalance !== undefined ? (tx.accountBalance > 0 ? Math.min(a / tx.accountBalance, 100) : 100) : MISSING;
