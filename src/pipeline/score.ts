@@ -4,6 +4,7 @@ import { pathMarginsFlat } from '../core/model/gbdt.js';
 import { FEATURE_COUNT, modelVector } from '../core/model/vector.js';
 import { type Decision, decide, decideFromHits } from '../core/scoring.js';
 import type { DecidedItem } from '../core/records.js';
+import { FEATURE_ROW, type FeatureRow } from '../core/features.js';
 import type { FeatureSource } from '../ports/FeatureSource.js';
 
 /**
@@ -72,24 +73,51 @@ export function scoreBatch(
   const at = now().toISOString();
   const out: ScoredBatch = { decided: [], duplicates: [] };
   const inBatch = new Set<string>();
-  const isNew = (id: string): boolean => {
-    if (existing.has(id) || inBatch.has(id)) {
-      out.duplicates.push(id);
-      return false;
+  // Duplicates first: they touch no feature, so leaving them out before features are observed
+  // changes nothing for the others.
+  const fresh: Omit<DecidedItem, 'decision'>[] = [];
+  for (const item of items) {
+    const id = item.transaction.transactionId;
+    if (existing.has(id) || inBatch.has(id)) out.duplicates.push(id);
+    else {
+      inBatch.add(id);
+      fresh.push(item);
     }
-    inBatch.add(id);
-    return true;
-  };
-  if (deps.model) scoreWithModelInBlocks(items, isNew, deps, deps.model, at, out.decided);
-  else {
-    for (const item of items) {
-      if (!isNew(item.transaction.transactionId)) continue;
-      const decision = decide(deps.rules, item.transaction, deps.features.observe(item.transaction), at);
-      out.decided.push(decided(item, decision));
+  }
+  const txs = fresh.map((i) => i.transaction);
+  for (let from = 0; from < fresh.length; from += MODEL_BLOCK_ROWS) {
+    const to = Math.min(fresh.length, from + MODEL_BLOCK_ROWS);
+    const rows = featureRows(to - from);
+    deps.features.observeBatch(txs, from, to, rows);
+    const f = deps.features.row(rows);
+    if (deps.model) scoreBlockWithModel(fresh, from, to, f, deps, deps.model, at, out.decided);
+    else {
+      for (let i = from; i < to; i++) {
+        f.at = (i - from) * FEATURE_ROW;
+        const item = fresh[i] as Omit<DecidedItem, 'decision'>;
+        out.decided.push(decided(item, decide(deps.rules, item.transaction, f, at)));
+      }
     }
   }
   return out;
 }
+
+/**
+ * The feature rows of the block being scored, reused from block to block and batch to batch:
+ * scoring is synchronous and nothing keeps a row past its decision, so one matrix serves every
+ * caller in the process without a new buffer per batch.
+ */
+let scratchRows = new Float64Array(0);
+function featureRows(rows: number): Float64Array {
+  if (scratchRows.length < rows * FEATURE_ROW) scratchRows = new Float64Array(rows * FEATURE_ROW);
+  return scratchRows;
+}
+
+/** The model's inputs and margins of a block, reused likewise. */
+const modelMatrix = new Float64Array(MODEL_BLOCK_ROWS * FEATURE_COUNT);
+const modelMargins = new Float64Array(MODEL_BLOCK_ROWS);
+const contributions = new Float64Array(FEATURE_COUNT);
+const vector = new Float64Array(FEATURE_COUNT);
 
 /** The scored item, with the source of its row when it has one (and no `source` key otherwise). */
 function decided(item: Omit<DecidedItem, 'decision'>, decision: Decision): DecidedItem {
@@ -99,55 +127,45 @@ function decided(item: Omit<DecidedItem, 'decision'>, decision: Decision): Decid
 }
 
 /**
- * The model path of {@link scoreBatch}. Features are observed and rules evaluated as each row
- * comes (in order, as without a model), so nothing holds on to a row's `Features` past its
- * turn; only the model vector and the fired rules wait for the block's margins.
+ * The model path of {@link scoreBatch}, for `fresh[from]` to `fresh[to - 1]`, whose feature rows
+ * `f` reads: each row's rules are evaluated and its model vector written into the block's matrix;
+ * then the model scores the block tree at a time, and each row is decided.
  */
-function scoreWithModelInBlocks(
-  items: readonly Omit<DecidedItem, 'decision'>[],
-  isNew: (id: string) => boolean,
+function scoreBlockWithModel(
+  fresh: readonly Omit<DecidedItem, 'decision'>[],
+  from: number,
+  to: number,
+  f: FeatureRow,
   deps: ScoreDeps,
   model: Model,
   at: string,
   into: DecidedItem[],
 ): void {
-  const size = Math.max(1, Math.min(MODEL_BLOCK_ROWS, items.length));
-  const matrix = new Float64Array(size * FEATURE_COUNT);
-  const margins = new Float64Array(size);
-  const vector = new Float64Array(FEATURE_COUNT);
-  const contributions = new Float64Array(FEATURE_COUNT);
-  const waiting: Omit<DecidedItem, 'decision'>[] = [];
+  const rows = to - from;
+  const matrix = modelMatrix;
+  const margins = modelMargins;
   const hits: RuleHit[][] = [];
   const explainAll = deps.explain === 'all';
-  const finish = (): void => {
-    const rows = waiting.length;
-    // Every row explained: the attribution walk gives the margin too, so no separate pass.
-    if (!explainAll) pathMarginsFlat(model.flat, matrix, FEATURE_COUNT, rows, margins);
-    for (let r = 0; r < rows; r++) {
-      const item = waiting[r] as Omit<DecidedItem, 'decision'>;
-      const row = (): Float64Array => matrix.subarray(r * FEATURE_COUNT, (r + 1) * FEATURE_COUNT);
-      const opinion = explainAll
-        ? { ...explainVector(model, row(), TOP_FEATURES, contributions), version: model.version }
-        : { score: modelScore(margins[r] as number), version: model.version, top: NO_FEATURES };
-      const decision = decideFromHits(deps.rules, item.transaction, hits[r] as RuleHit[], at, opinion);
-      if (!explainAll && decision.outcome !== 'allow') {
-        // Same margin to the bit as the block's (see pathMarginsFlat): only the names are new.
-        const { top } = explainVector(model, row(), TOP_FEATURES, contributions);
-        if (top.length > 0) decision.model_features = top;
-      }
-      into.push(decided(item, decision));
-    }
-    waiting.length = 0;
-    hits.length = 0;
-  };
-  for (const item of items) {
-    const tx = item.transaction;
-    if (!isNew(tx.transactionId)) continue;
-    const f = deps.features.observe(tx);
-    matrix.set(modelVector(tx, f, vector), waiting.length * FEATURE_COUNT);
+  for (let r = 0; r < rows; r++) {
+    const tx = (fresh[from + r] as Omit<DecidedItem, 'decision'>).transaction;
+    f.at = r * FEATURE_ROW;
+    matrix.set(modelVector(tx, f, vector), r * FEATURE_COUNT);
     hits.push(evaluate(deps.rules, tx, f).fired);
-    waiting.push(item);
-    if (waiting.length === size) finish();
   }
-  if (waiting.length > 0) finish();
+  // Every row explained: the attribution walk gives the margin too, so no separate pass.
+  if (!explainAll) pathMarginsFlat(model.flat, matrix, FEATURE_COUNT, rows, margins);
+  for (let r = 0; r < rows; r++) {
+    const item = fresh[from + r] as Omit<DecidedItem, 'decision'>;
+    const row = (): Float64Array => matrix.subarray(r * FEATURE_COUNT, (r + 1) * FEATURE_COUNT);
+    const opinion = explainAll
+      ? { ...explainVector(model, row(), TOP_FEATURES, contributions), version: model.version }
+      : { score: modelScore(margins[r] as number), version: model.version, top: NO_FEATURES };
+    const decision = decideFromHits(deps.rules, item.transaction, hits[r] as RuleHit[], at, opinion);
+    if (!explainAll && decision.outcome !== 'allow') {
+      // Same margin to the bit as the block's (see pathMarginsFlat): only the names are new.
+      const { top } = explainVector(model, row(), TOP_FEATURES, contributions);
+      if (top.length > 0) decision.model_features = top;
+    }
+    into.push(decided(item, decision));
+  }
 }

@@ -1,4 +1,4 @@
-import type { Features } from '../../src/core/features.js';
+import { FEATURE_ROW, FeatureRow, type Features } from '../../src/core/features.js';
 import type { Transaction } from '../../src/core/transaction.js';
 import type { FeatureSource } from '../../src/ports/FeatureSource.js';
 import { firstSeen } from '../helpers/transactions.js';
@@ -13,11 +13,25 @@ import { firstSeen } from '../helpers/transactions.js';
  */
 export class FixedFeatureSource implements FeatureSource {
   readonly observed: Transaction[] = [];
+  private countryNames: readonly (string | undefined)[] = [undefined];
 
   constructor(private readonly featuresOf: (tx: Transaction) => Features = firstSeen) {}
 
   observe(tx: Transaction): Features {
     this.observed.push(tx);
-    return this.featuresOf(tx);
+    const f = this.featuresOf(tx);
+    this.countryNames = f.countryNames;
+    return f;
+  }
+
+  observeBatch(txs: readonly Transaction[], from: number, to: number, out: Float64Array, stride = FEATURE_ROW): void {
+    for (let i = from; i < to; i++) {
+      const f = this.observe(txs[i] as Transaction);
+      out.set(f.values.subarray(f.at, f.at + FEATURE_ROW), (i - from) * stride);
+    }
+  }
+
+  row(matrix: Float64Array): FeatureRow {
+    return new FeatureRow(matrix, 0, this.countryNames);
   }
 }

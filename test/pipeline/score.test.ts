@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FeatureWindows, type Features } from '../../src/core/features.js';
+import { type FeatureRow, FeatureWindows, type Features } from '../../src/core/features.js';
 import { LabelFeedback } from '../../src/core/labels.js';
 import { trainGbdt } from '../../src/core/model/gbdt.js';
 import { loadModel, type Model, modelFile, scoreWithModel } from '../../src/core/model/model.js';
@@ -31,6 +31,13 @@ class RecordingFeatures implements FeatureSource {
   observe(tx: Transaction): Features {
     this.seen.push(tx.transactionId);
     return this.windows.observe(tx);
+  }
+  observeBatch(txs: readonly Transaction[], from: number, to: number, out: Float64Array, stride?: number): void {
+    for (let i = from; i < to; i++) this.seen.push((txs[i] as Transaction).transactionId);
+    this.windows.observeBatch(txs, from, to, out, stride);
+  }
+  row(matrix: Float64Array): FeatureRow {
+    return this.windows.row(matrix);
   }
 }
 
