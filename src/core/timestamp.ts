@@ -54,20 +54,21 @@ export function parseTimestamp(raw: string): ParsedTimestamp {
 }
 
 /**
- * The common shape `YYYY-MM-DDTHH:MM:SSZ`, read digit by digit: epoch ms, or -1 for anything else
- * (another shape, an invalid date, a year outside 1970–2199), which the general path then parses
- * or rejects with its reason. It gives the same value as the general path; it only skips the
- * regular expression and the string-to-number conversions that dominated timestamp parsing.
+ * The common shapes `YYYY-MM-DDTHH:MM:SSZ` and `YYYY-MM-DD HH:MM:SS` (no zone: UTC, as on the
+ * general path), read digit by digit: epoch ms, or -1 for anything else (another shape, an
+ * invalid date, a year outside 1970–2199), which the general path then parses or rejects with
+ * its reason. It gives the same value as the general path; it only skips the regular expression
+ * and the string-to-number conversions that dominated timestamp parsing.
  */
 function parseIsoSecondsUtc(s: string): number {
+  const sep = s.charCodeAt(10);
   if (
-    s.length !== 20 ||
+    (s.length === 20 ? s.charCodeAt(19) !== 90 /* Z */ : s.length !== 19) ||
     s.charCodeAt(4) !== 45 /* - */ ||
     s.charCodeAt(7) !== 45 ||
-    s.charCodeAt(10) !== 84 /* T */ ||
+    (sep !== 84 /* T */ && sep !== 32) /* space */ ||
     s.charCodeAt(13) !== 58 /* : */ ||
-    s.charCodeAt(16) !== 58 ||
-    s.charCodeAt(19) !== 90 /* Z */
+    s.charCodeAt(16) !== 58
   ) {
     return -1;
   }

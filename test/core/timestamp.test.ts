@@ -200,6 +200,23 @@ describe('parseTimestamp fast path', () => {
     expect(parseTimestamp('2024-01-01T24:00:00Z')).toMatchObject({ ok: false });
     expect(parseTimestamp('2024-01-01T0a:00:00Z')).toMatchObject({ ok: false });
   });
+
+  it('reads the zone-less shapes with a space or a T as UTC, and refuses their impossible dates with the same reasons', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: Date.UTC(1970, 0, 1), max: Date.UTC(2199, 11, 31, 23, 59, 59) }), fc.constantFrom(' ', 'T'), (ms, sep) => {
+        // Prepare: a time to the second, written as a spreadsheet or a notebook writes it.
+        const t = Math.floor(ms / 1000) * 1000;
+        const text = new Date(t).toISOString().slice(0, 19).replace('T', sep);
+        // Act / Assess
+        expect(parseTimestamp(text)).toEqual({ ok: true, value: t });
+      }),
+    );
+    expect(parseTimestamp('2018-04-01 00:00:31')).toEqual({ ok: true, value: Date.UTC(2018, 3, 1, 0, 0, 31) });
+    expect(parseTimestamp('2100-02-29 00:00:00')).toEqual({ ok: false, reason: '"2100-02-29 00:00:00" is not a valid date and time' });
+    expect(parseTimestamp('2024-01-01 24:00:00')).toMatchObject({ ok: false });
+    expect(parseTimestamp('2024-01-01_12:00:00')).toMatchObject({ ok: false });
+    expect(parseTimestamp('2024-01-01 12:00:00+02:00')).toEqual({ ok: true, value: Date.UTC(2024, 0, 1, 10) });
+  });
 });
 
 describe('IsoTimeFormatter', () => {
