@@ -58,10 +58,21 @@ export function createPanTokenizer(key: Buffer | string, options: PanTokenizerOp
     if (ref === undefined) {
       ref = tokenize(raw);
       if (recent.size >= size) recent.clear();
-      recent.set(raw, ref);
+      recent.set(detached(raw), ref);
     }
     return ref;
   };
+}
+
+/**
+ * A copy of `s` that shares no memory with the text it was cut from. A value sliced out of a
+ * parsed chunk keeps the whole chunk alive while it is referenced; a key kept in a long-lived
+ * map must not keep megabytes of input with it.
+ */
+function detached(s: string): string {
+  const codes = new Array<number>(s.length);
+  for (let i = 0; i < s.length; i++) codes[i] = s.charCodeAt(i);
+  return String.fromCharCode(...codes);
 }
 
 /** Options of {@link createPanTokenizer}. */
