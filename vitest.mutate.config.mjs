@@ -16,6 +16,7 @@ export default defineConfig({
       'test/core/rules.test.ts',
       'test/core/rulesDocument.test.ts',
       'test/core/moneyLiterals.test.ts',
+      'test/core/exprEdges.test.ts',
       'test/core/windows.test.ts',
       'test/core/features.test.ts',
       'test/core/labels.test.ts',
