@@ -19,6 +19,7 @@ export default defineConfig({
       'test/core/exprEdges.test.ts',
       'test/core/windows.test.ts',
       'test/core/lateEvents.test.ts',
+      'test/core/windowsQuiet.test.ts',
       'test/core/features.test.ts',
       'test/core/labels.test.ts',
       'test/app/recordLabel.test.ts',
