@@ -21,6 +21,7 @@ export default defineConfig({
       'test/core/lateEvents.test.ts',
       'test/core/windowsQuiet.test.ts',
       'test/core/features.test.ts',
+      'test/core/featuresRead.test.ts',
       'test/core/labels.test.ts',
       'test/app/recordLabel.test.ts',
       'test/core/scoring.test.ts',
