@@ -30,6 +30,7 @@ export default defineConfig({
       'test/core/schema.test.ts',
       'test/pipeline/ingest.test.ts',
       'test/pipeline/score.test.ts',
+      'test/pipeline/scoreRemote.test.ts',
       'test/pipeline/handOffFile.test.ts',
       'test/pipeline/maskedCopy.test.ts',
       'test/cli/scoreFile.test.ts',
