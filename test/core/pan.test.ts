@@ -152,6 +152,7 @@ describe('maskPansInText', () => {
     ['４１１１１１１１１１１１１１１１', 'full-width digits'],
     ['４１１１ １１１１ １１１１ １１１１', 'full-width digits and spaces'],
     ['4111\u3000１１１１－1111 ‒ 1111', 'full-width separators and digits mixed'],
+    ['\u{1d7d2}\u{1d7cf}\u{1d7cf}\u{1d7cf} \u{1d7cf}\u{1d7cf}\u{1d7cf}\u{1d7cf} \u{1d7cf}\u{1d7cf}\u{1d7cf}\u{1d7cf} \u{1d7cf}\u{1d7cf}\u{1d7cf}\u{1d7cf}', 'mathematical digits (two UTF-16 units each)'],
   ])('masks a PAN written as %j (%s)', (written) => {
     // Act
     const masked = maskPansInText(`paid with ${written}, thanks`);
