@@ -60,6 +60,24 @@ describe('names in the wrong place', () => {
   });
 });
 
+describe('naming the lists of a document in a message', () => {
+  const lists = (n: number) => new Map(Array.from({ length: n }, (_, i) => [`l${String(i).padStart(2, '0')}`, new Set(['x'])]));
+  const problem = (n: number): string => {
+    try {
+      compileCondition('country in list("nope")', { lists: lists(n) });
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return '';
+  };
+
+  it('names ten lists in full and the first ten of more, with their number', () => {
+    const ten = [...lists(10).keys()].join(', ');
+    expect(problem(10)).toContain(`(lists: ${ten})`);
+    expect(problem(11)).toContain(`(lists: ${ten}, … (11 lists))`);
+  });
+});
+
 describe('clip (source text in messages)', () => {
   it('keeps a text of exactly the limit whole and cuts one character more', () => {
     expect(clip('x'.repeat(40))).toBe('x'.repeat(40));
