@@ -373,6 +373,39 @@ describe('maskPansInText leaves what is not a card number alone', () => {
   });
 });
 
+describe('maskPansInText, the pre-check', () => {
+  // A text that starts with a card number and a letter is always scanned whole, so its tail is
+  // masked exactly as the full scan masks it. The same tail alone goes through the cheap
+  // pre-check first, which must never stop a text the full scan would change: the two agree.
+  const head = `${VISA} x `;
+  const two = (lo: number, hi: number) => fc.integer({ min: lo, max: hi }).map((n) => String(n).padStart(2, '0'));
+  const date = fc.tuple(fc.integer({ min: 1890, max: 2230 }), two(0, 13), two(0, 32), fc.constantFrom('-', '/', '.')).map(
+    ([y, m, d, sep]) => `${y}${sep}${m}${sep}${d}`,
+  );
+  const clock = fc
+    .tuple(two(0, 25), two(0, 61), fc.option(two(0, 61)), fc.option(fc.integer({ min: 0, max: 999_999 })))
+    .map(([h, m, sec, frac]) => `${h}:${m}${sec === null ? '' : `:${sec}${frac === null ? '' : `.${frac}`}`}`);
+  const amount = fc.tuple(fc.integer({ min: 0, max: 99_999_999 }), two(0, 99)).map(([w, c]) => `${w}.${c}`);
+  const digits = fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: 1, maxLength: 8 });
+  const card = fc.tuple(luhnPan, fc.constantFrom('' as const, ' ' as const, '-' as const)).map(([pan, sep]) => formatted(pan, sep));
+  const piece = fc.oneof(date, clock, amount, digits, card);
+  const glue = fc.constantFrom('', ' ', '-', '.', ':', '/', ',', 'T', ' x ');
+  const tail = fc.array(fc.tuple(piece, glue), { minLength: 1, maxLength: 6 }).map((parts) => parts.map(([p, g]) => p + g).join(''));
+
+  it('never stops a text the full scan would change', () => {
+    const maskedHead = maskPansInText(head);
+    expect(maskedHead).toBe('411111******1111 x ');
+    fc.assert(
+      fc.property(tail, (text) => {
+        const whole = maskPansInText(head + text);
+        expect(whole.startsWith(maskedHead)).toBe(true);
+        expect(maskPansInText(text)).toBe(whole.slice(maskedHead.length));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
+
 describe('tokenisePansInText', () => {
   const tokenize = createPanTokenizer(TEST_KEY);
 
