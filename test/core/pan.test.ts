@@ -184,6 +184,24 @@ describe('maskPansInText', () => {
     expect(maskPansInText(text)).toBe(text);
   });
 
+  it('finds card numbers only at the start of a digit group, whatever groups came earlier in the text', () => {
+    // Prepare: a card number glued behind leading zeros is one longer group starting with 0 (not
+    // a card number). Earlier short groups (`1 22 333`) leave group starts behind that fall inside
+    // it; a date-time or epoch group after it ends the run.
+    const glued = `000${VISA}`;
+    const texts = [
+      `1 22 x 0${VISA}`,
+      `1 22 x 0${VISA} y`,
+      `1 22 333 x ${glued} 20240301120000`,
+      `1 22 333 x ${glued} 20240301120000 y`,
+      `1 22 333 x ${glued} 1709294400000`,
+      `1 22 333 x ${glued} 1709294400000 y`,
+    ];
+
+    // Act, Assess
+    for (const text of texts) expect(maskPansInText(text)).toBe(text);
+  });
+
   it('masks a 15-digit number from 1 (an airline card)', () => {
     const uatp = luhnComplete('12345678901234');
     expect(maskPansInText(`uatp ${uatp}`)).toBe(`uatp 123456*****${uatp.slice(-4)}`);
