@@ -202,6 +202,18 @@ describe('maskPansInText', () => {
     for (const text of texts) expect(maskPansInText(text)).toBe(text);
   });
 
+  it('masks both card numbers when one character holds the last digit of one and the first of the next', () => {
+    // Prepare: ¼ is 1⁄4 after NFKC: the last digit of the first number, a separator, and the
+    // first digit of the second
+    const text = `${VISA.slice(0, 15)}\u00bc${VISA.slice(1)} end`;
+
+    // Act
+    const masked = maskPansInText(text);
+
+    // Assess
+    expect(masked).toBe('411111******1111411111******1111 end');
+  });
+
   it('masks a 15-digit number from 1 (an airline card)', () => {
     const uatp = luhnComplete('12345678901234');
     expect(maskPansInText(`uatp ${uatp}`)).toBe(`uatp 123456*****${uatp.slice(-4)}`);
