@@ -48,15 +48,24 @@ export default {
     'src/app/scoreBatches.ts',
     range('src/adapters/aws/DynamoDecisionStore.ts', 'const stored: DecidedItem[] = [];', 'if (failure !== undefined) throw failure;'),
     range('src/app/scoreRemote.ts', 'const resend = new Set(stored.duplicates);', 'return { decided: stored.stored'),
-    // The handlers' batch failure reporting: which records a batch reports failed.
+    // The handlers' batch failure reporting: which records a batch reports failed, and the code
+    // whose outcome decides it (a record's handler throws, or skips what must not be retried).
+    // Logs, metrics and environment parsing around it are left out.
     'src/adapters/aws/sqsBatch.ts',
-    'src/handlers/score.ts',
-    'src/handlers/ingest.ts',
-    'src/handlers/notify.ts',
-    'src/handlers/stream.ts',
-    'src/handlers/tableStream.ts',
-    'src/handlers/scoring.ts',
-    'src/handlers/s3Events.ts',
+    range('src/handlers/score.ts', 'const items = decodeMessage(record.body);', 'await scoreQueued(items);'),
+    range('src/handlers/score.ts', 'return await processPartialResponse(', 'return await processPartialResponse('),
+    range('src/handlers/ingest.ts', 'for (const object of objectsOf(record.body)) {', "!object.key.startsWith('inbox/')"),
+    range('src/handlers/ingest.ts', 'return await processPartialResponse(', 'return await processPartialResponse('),
+    range('src/handlers/notify.ts', 'for (const alert of decodeAlertMessage(record.body))', 'for (const alert of decodeAlertMessage(record.body))'),
+    range('src/handlers/notify.ts', 'return await processPartialResponse(', 'return await processPartialResponse('),
+    range('src/handlers/stream.ts', 'body = decodeKinesisRecord(', '} catch (e) {'),
+    range('src/handlers/stream.ts', 'if (!result.ok) {', 'if (!result.ok) {'),
+    range('src/handlers/stream.ts', 'items.push({ transaction: result.transaction });', 'sequence.push(seq);'),
+    range('src/handlers/tableStream.ts', 'const image = record.dynamodb?.NewImage;', 'if (!item.tx) {'),
+    range('src/handlers/tableStream.ts', 'items.push({ transaction: item.tx });', 'sequence.push(record.dynamodb?.SequenceNumber'),
+    range('src/handlers/scoring.ts', 'if (items.length > 0) await scoreQueued(items);', 'return { batchItemFailures: [] };'),
+    range('src/handlers/scoring.ts', 'return { batchItemFailures: sequenceNumbers.map(', 'return { batchItemFailures: sequenceNumbers.map('),
+    range('src/handlers/s3Events.ts', 'export function objectsOf(', 'return out;'),
   ],
   // Module-level code runs once per test file, so mutating it would mean reloading every file
   // for every such mutant; what it builds (tables, regexes, constants) is exercised anyway.

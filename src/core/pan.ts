@@ -380,10 +380,10 @@ function maskText(text: string, replace: (digits: string) => string = mask): str
   for (let k = 0; k < found.length; k += 2) {
     const first = found[k] as number;
     const lastDigit = found[k + 1] as number;
-    const from = starts ? (starts[first] as number) : first;
-    // Two stretches can share a code point whose NFKC form holds several digits: the second one
-    // is masked with the first.
-    if (from < last) continue;
+    // Two stretches can share a code point whose NFKC form holds digits of both (`¼` is `1⁄4`):
+    // that code point went out with the first, so the second's mask follows it directly, and
+    // none of the second's digits is left in clear.
+    const from = Math.max(starts ? (starts[first] as number) : first, last);
     out += text.slice(last, from) + replace(digitsOf(proj, first, lastDigit + 1));
     last = ends ? (ends[lastDigit] as number) : lastDigit + 1;
   }

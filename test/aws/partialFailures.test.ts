@@ -6,6 +6,7 @@
  */
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type {
   Context,
@@ -134,27 +135,40 @@ describe('score (transactions queue): a mixed batch', () => {
 describe('ingest (raw events queue): a mixed batch', () => {
   const stack = ownStack();
   it('reports only the message that is no S3 event; the file is handed off once', async () => {
-    // Prepare: an S3 event for a real file, a message that is no event, and an event for an
-    // object outside the inbox (ignored: not a failure).
-    const csv = `${HEADER}\n` + ['I1', 'I2', 'I3'].map((id, i) => `${id},2026-03-01T10:0${i}:00Z,acc-${id},,15.00,USD,,,,,,`).join('\n') + '\n';
+    // Prepare: an S3 event for a real file, a message that is no event, and two events ingest
+    // must ignore without failing them: one for an object of the raw bucket outside the inbox,
+    // one naming another bucket (with the key of an inbox file). Both objects exist, so handing
+    // either off would show as transactions on the queue.
+    const row = (id: string, i: number) => `${id},2026-03-01T10:0${i}:00Z,acc-${id},,15.00,USD,,,,,,`;
+    const csv = `${HEADER}\n` + ['I1', 'I2', 'I3'].map(row).join('\n') + '\n';
     const fileEvent = await dropFile(c, stack(), 'mixed.csv', csv);
     const poison = '{"not":"an S3 event"}';
+    const outsideCsv = `${HEADER}\n${row('OUT1', 0)}\n`;
+    await c.s3.send(
+      new PutObjectCommand({ Bucket: stack().rawBucket, Key: 'elsewhere/mixed.csv', Body: outsideCsv, ServerSideEncryption: 'aws:kms' }),
+    );
     const outside = fileEvent.replace('"key":"inbox/mixed.csv"', '"key":"elsewhere/mixed.csv"');
+    const otherCsv = `${HEADER}\n${row('OTHER1', 0)}\n`;
+    const otherEvent = await dropFile(c, stack(), 'other.csv', otherCsv);
+    const otherBucket = otherEvent.replaceAll(stack().rawBucket, 'someone-elses-bucket');
     expect(outside).not.toBe(fileEvent);
-    for (const body of [poison, fileEvent, outside]) await sendTo(c, stack().rawEvents.url, body);
+    expect(otherBucket).not.toBe(otherEvent);
+    for (const body of [poison, fileEvent, outside, otherBucket]) await sendTo(c, stack().rawEvents.url, body);
     const calls: Call[] = [];
 
     // Act
     const drained = await pumpQueue(c, stack().rawEvents, recordingSqs(ingestHandler, calls), { batchSize: 10 });
 
     // Assess
-    expect((calls[0] as Call).ids).toHaveLength(3);
+    expect((calls[0] as Call).ids).toHaveLength(4);
     expect((calls[0] as Call).failed).toHaveLength(1);
     expect(drained.failed).toEqual([poison, poison, poison]);
-    expect([...drained.succeeded].sort()).toEqual([fileEvent, outside].sort());
+    expect([...drained.succeeded].sort()).toEqual([fileEvent, outside, otherBucket].sort());
     expect(await drainQueue(c.sqs, stack().rawEvents.dlqUrl)).toEqual([poison]);
     const handedOff = (await drainQueue(c.sqs, stack().transactions.url)).join('\n');
     for (const id of ['I1', 'I2', 'I3']) expect(handedOff.match(new RegExp(`"transactionId":"${id}"`, 'g'))).toHaveLength(1);
+    expect(handedOff).not.toContain('OUT1');
+    expect(handedOff).not.toContain('OTHER1');
   });
 });
 
@@ -221,15 +235,18 @@ describe('stream (Kinesis): a mixed batch', () => {
       streamRecord('K7'),
       streamRecord('K8'),
     ];
+    // An eleventh record is no JSON at all (rejected like the invalid one, never retried).
+    const data = [...records.map((r) => Buffer.from(JSON.stringify(r))), Buffer.from('{"transaction_id":')];
     const put = await c.kinesis.send(
       new PutRecordsCommand({
         StreamName: stack().streamName,
-        Records: records.map((r, i) => ({ Data: Buffer.from(JSON.stringify(r)), PartitionKey: String(i) })),
+        Records: data.map((d, i) => ({ Data: d, PartitionKey: String(i) })),
       }),
     );
     const seq = (put.Records ?? []).map((r) => r.SequenceNumber ?? '');
     const invalidSeq = seq[2] as string;
     const poisonSeq = seq[4] as string;
+    const undecodableSeq = seq[10] as string;
     const reported: string[][] = [];
     const recording = async (event: KinesisStreamEvent, context: Context) => {
       const res = await streamHandler(event, context);
@@ -238,13 +255,14 @@ describe('stream (Kinesis): a mixed batch', () => {
     };
 
     // Act
-    const run = await drainStream(c, stack(), recording, { batchSize: 10 });
+    const run = await drainStream(c, stack(), recording, { batchSize: 11 });
 
-    // Assess: the first batch held all ten and reported every valid record (scoring is one batch);
-    // bisection isolated the poison, which alone was retried and then given up on.
+    // Assess: the first batch held all eleven and reported every valid record (scoring is one
+    // batch); bisection isolated the poison, which alone was retried and then given up on.
     expect(run.batches[0]).toEqual(seq);
-    expect(reported[0]).toEqual(seq.filter((s) => s !== invalidSeq));
+    expect(reported[0]).toEqual(seq.filter((s) => s !== invalidSeq && s !== undecodableSeq));
     expect(reported.flat()).not.toContain(invalidSeq);
+    expect(reported.flat()).not.toContain(undecodableSeq);
     expect(run.onFailure).toEqual([poisonSeq]);
     expect(run.batches.filter((b) => b.length === 1 && b[0] === poisonSeq)).toHaveLength(4);
     const failures = (await drainQueue(c.sqs, stack().streamFailuresUrl)).map(
@@ -279,14 +297,25 @@ describe('table stream (transactions table): a mixed batch', () => {
 
   it('sends only the item that cannot be scored to the on-failure queue; the others are decided once', async () => {
     // Prepare: items as the API stores them, one of them corrupt (a time that is no time), plus
-    // a modification (ignored).
+    // records to ignore without failing them: a modification, an item without a transaction, an
+    // insert without a new image (a keys-only view) and a removal without stream data.
     const tx = (id: string): Transaction => queued(id).transaction;
+    const keysOnly: DynamoDBRecord = {
+      eventID: '107',
+      eventName: 'INSERT',
+      eventSource: 'aws:dynamodb',
+      dynamodb: { Keys: { id: { S: 'T-KEYS' } }, SequenceNumber: '107', StreamViewType: 'KEYS_ONLY' },
+    };
+    const bare: DynamoDBRecord = { eventID: '108', eventName: 'REMOVE', eventSource: 'aws:dynamodb' };
     const records = [
       insert(101, { id: 'T1', tx: tx('T1') }),
       insert(102, { id: 'T2', tx: tx('T2') }),
       insert(103, { id: 'T-BAD', tx: { ...tx('T-BAD'), timestamp: 'yesterday' } }),
       { ...insert(104, { id: 'T1', tx: tx('T1') }), eventName: 'MODIFY' as const },
       insert(105, { id: 'T3', tx: tx('T3') }),
+      insert(106, { id: 'T-EMPTY' }),
+      keysOnly,
+      bare,
     ];
     const reported: string[][] = [];
     const recording = async (event: DynamoDBStreamEvent, context: Context) => {

@@ -7,7 +7,7 @@ import { createQueue, drainQueue, emulatorClients, uniqueName } from './clients.
  * An emulator client that records the entry ids of every SendMessageBatch, and makes SQS report
  * as failed (on its side, or the sender's) the entries `fail` picks on a given call.
  */
-function recordingClient(fail: (call: number, id: string) => 'server' | 'sender' | undefined = () => undefined): {
+function recordingClient(fail: (call: number, id: string) => 'server' | 'sender' | 'bare' | undefined = () => undefined): {
   sqs: SQSClient;
   calls: string[][];
 } {
@@ -32,12 +32,17 @@ function recordingClient(fail: (call: number, id: string) => 'server' | 'sender'
         delete output.Failed;
         return result;
       }
-      output.Failed = failed.map((e) => ({
-        Id: e.Id,
-        Code: fail(call, e.Id ?? '') === 'sender' ? 'InvalidMessageContents' : 'InternalError',
-        Message: `injected ${e.Id}`,
-        SenderFault: fail(call, e.Id ?? '') === 'sender',
-      }));
+      // 'bare': a sender-fault entry with nothing but its id and the fault flag.
+      output.Failed = failed.map((e) =>
+        fail(call, e.Id ?? '') === 'bare'
+          ? { Id: e.Id, SenderFault: true }
+          : {
+              Id: e.Id,
+              Code: fail(call, e.Id ?? '') === 'sender' ? 'InvalidMessageContents' : 'InternalError',
+              Message: `injected ${e.Id}`,
+              SenderFault: fail(call, e.Id ?? '') === 'sender',
+            },
+      ) as SendMessageBatchCommandOutput['Failed'];
       return result;
     },
     { step: 'initialize', name: 'recordBatches' },
@@ -185,6 +190,20 @@ describe('sendMessageBodies on fauxqs', () => {
     expect((error as SqsSendError).message).toBe(
       `SQS refused 2 message(s) for ${url} (first: entry 0, InvalidMessageContents: injected 0); 1 were sent`,
     );
+  });
+});
+
+describe('sendMessageBodies, a failure entry without a code or a message', () => {
+  it('names the refusal with an unknown code and an empty message', async () => {
+    // Prepare
+    const { sqs } = recordingClient((_call, id) => (id === '1' ? 'bare' : undefined));
+    const url = await createQueue(sqs, uniqueName('bare-failure'));
+
+    // Act
+    const error = await sendMessageBodies(sqs, url, [body(0, 10), body(1, 10)], { baseDelayMs: 1 }).catch((e: unknown) => e);
+
+    // Assess
+    expect((error as SqsSendError).failures).toEqual([{ index: 1, code: 'Unknown', message: '', senderFault: true }]);
   });
 });
 

@@ -152,6 +152,7 @@ describe('maskPansInText', () => {
     ['４１１１１１１１１１１１１１１１', 'full-width digits'],
     ['４１１１ １１１１ １１１１ １１１１', 'full-width digits and spaces'],
     ['4111\u3000１１１１－1111 ‒ 1111', 'full-width separators and digits mixed'],
+    ['\u{1d7d2}\u{1d7cf}\u{1d7cf}\u{1d7cf} \u{1d7cf}\u{1d7cf}\u{1d7cf}\u{1d7cf} \u{1d7cf}\u{1d7cf}\u{1d7cf}\u{1d7cf} \u{1d7cf}\u{1d7cf}\u{1d7cf}\u{1d7cf}', 'mathematical digits (two UTF-16 units each)'],
   ])('masks a PAN written as %j (%s)', (written) => {
     // Act
     const masked = maskPansInText(`paid with ${written}, thanks`);
@@ -181,6 +182,36 @@ describe('maskPansInText', () => {
     expect(luhnValid('4111111111111112')).toBe(false);
     expect(luhnValid(zero) && luhnValid(epochLike)).toBe(true);
     expect(maskPansInText(text)).toBe(text);
+  });
+
+  it('finds card numbers only at the start of a digit group, whatever groups came earlier in the text', () => {
+    // Prepare: a card number glued behind leading zeros is one longer group starting with 0 (not
+    // a card number). Earlier short groups (`1 22 333`) leave group starts behind that fall inside
+    // it; a date-time or epoch group after it ends the run.
+    const glued = `000${VISA}`;
+    const texts = [
+      `1 22 x 0${VISA}`,
+      `1 22 x 0${VISA} y`,
+      `1 22 333 x ${glued} 20240301120000`,
+      `1 22 333 x ${glued} 20240301120000 y`,
+      `1 22 333 x ${glued} 1709294400000`,
+      `1 22 333 x ${glued} 1709294400000 y`,
+    ];
+
+    // Act, Assess
+    for (const text of texts) expect(maskPansInText(text)).toBe(text);
+  });
+
+  it('masks both card numbers when one character holds the last digit of one and the first of the next', () => {
+    // Prepare: ¼ is 1⁄4 after NFKC: the last digit of the first number, a separator, and the
+    // first digit of the second
+    const text = `${VISA.slice(0, 15)}\u00bc${VISA.slice(1)} end`;
+
+    // Act
+    const masked = maskPansInText(text);
+
+    // Assess
+    expect(masked).toBe('411111******1111411111******1111 end');
   });
 
   it('masks a 15-digit number from 1 (an airline card)', () => {
@@ -366,6 +397,39 @@ describe('maskPansInText leaves what is not a card number alone', () => {
     fc.assert(
       fc.property(listOf(item), (text) => {
         expect(maskPansInText(text)).toBe(text);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
+
+describe('maskPansInText, the pre-check', () => {
+  // A text that starts with a card number and a letter is always scanned whole, so its tail is
+  // masked exactly as the full scan masks it. The same tail alone goes through the cheap
+  // pre-check first, which must never stop a text the full scan would change: the two agree.
+  const head = `${VISA} x `;
+  const two = (lo: number, hi: number) => fc.integer({ min: lo, max: hi }).map((n) => String(n).padStart(2, '0'));
+  const date = fc.tuple(fc.integer({ min: 1890, max: 2230 }), two(0, 13), two(0, 32), fc.constantFrom('-', '/', '.')).map(
+    ([y, m, d, sep]) => `${y}${sep}${m}${sep}${d}`,
+  );
+  const clock = fc
+    .tuple(two(0, 25), two(0, 61), fc.option(two(0, 61)), fc.option(fc.integer({ min: 0, max: 999_999 })))
+    .map(([h, m, sec, frac]) => `${h}:${m}${sec === null ? '' : `:${sec}${frac === null ? '' : `.${frac}`}`}`);
+  const amount = fc.tuple(fc.integer({ min: 0, max: 99_999_999 }), two(0, 99)).map(([w, c]) => `${w}.${c}`);
+  const digits = fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: 1, maxLength: 8 });
+  const card = fc.tuple(luhnPan, fc.constantFrom('' as const, ' ' as const, '-' as const)).map(([pan, sep]) => formatted(pan, sep));
+  const piece = fc.oneof(date, clock, amount, digits, card);
+  const glue = fc.constantFrom('', ' ', '-', '.', ':', '/', ',', 'T', ' x ');
+  const tail = fc.array(fc.tuple(piece, glue), { minLength: 1, maxLength: 6 }).map((parts) => parts.map(([p, g]) => p + g).join(''));
+
+  it('never stops a text the full scan would change', () => {
+    const maskedHead = maskPansInText(head);
+    expect(maskedHead).toBe('411111******1111 x ');
+    fc.assert(
+      fc.property(tail, (text) => {
+        const whole = maskPansInText(head + text);
+        expect(whole.startsWith(maskedHead)).toBe(true);
+        expect(maskPansInText(text)).toBe(whole.slice(maskedHead.length));
       }),
       { numRuns: 3000 },
     );
