@@ -59,7 +59,7 @@ export async function coreBenchmark(ctx: BenchContext): Promise<BenchResult[]> {
         baseline,
         notes: [
           ...notes,
-          `model ${out.model?.version ?? '?'} with ${out.model?.trees ?? '?'} trees, top-3 attributions, label feedback on (as score --model)`,
+          `model ${out.model?.version ?? '?'} with ${out.model?.trees ?? '?'} trees, top-3 attributions on review and block, label feedback on (as score --model)`,
           perCpu('model'),
         ],
       }),

@@ -75,7 +75,7 @@ export async function fileBenchmark(ctx: BenchContext): Promise<BenchResult[]> {
           figure: measured('file: fraudmini score --model', 'rows/s', rate('model')),
           higherIsBetter: true,
           baseline,
-          notes: ['label feedback at the model delay, top-3 attributions per decision', maxRss('model')],
+          notes: ['label feedback at the model delay, top-3 attributions on review and block decisions', maxRss('model')],
         }),
       ),
     );
