@@ -405,3 +405,21 @@ describe('modelVector against the public feature accessors', () => {
     expect(compared).toBeGreaterThan(1000);
   });
 });
+
+describe('scoreWithModel without attributions', () => {
+  it('gives the score to the bit that scoring with attributions gives, as evaluate and score must agree', () => {
+    // Prepare
+    const model = loadModel(trained.file);
+    const store = new FeatureWindows({ labels: new LabelFeedback({ delayMs: DAY }) });
+    const txs = trained.data.txs.slice(0, 2000);
+
+    // Act
+    const pairs = txs.map((t) => {
+      const f = store.observe(t);
+      return [scoreWithModel(model, t, f, { top: 0 }).score, scoreWithModel(model, t, f, { top: 3 }).score];
+    });
+
+    // Assess
+    expect(pairs.filter(([plain, explained]) => !Object.is(plain, explained))).toEqual([]);
+  });
+});

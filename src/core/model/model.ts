@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { FraudminiError } from '../errors.js';
 import type { Features } from '../features.js';
 import type { Transaction } from '../transaction.js';
-import { type Ensemble, explainFlat, type FlatEnsemble, flatten, marginFlat, sigmoid, type Tree } from './gbdt.js';
+import { type Ensemble, explainFlat, type FlatEnsemble, flatten, pathMarginsFlat, sigmoid, type Tree } from './gbdt.js';
 import { FEATURE_COUNT, MODEL_FEATURES, modelVector } from './vector.js';
 
 /** A model file could not be used. */
@@ -151,6 +151,9 @@ function treeProblem(t: unknown): string | undefined {
   return undefined;
 }
 
+/** The margin of the one row {@link scoreWithModel} scores without attributions. */
+const oneMargin = new Float64Array(1);
+
 /** Scores one transaction with a model; `scratch` avoids an allocation per row. */
 export function scoreWithModel(
   model: Model,
@@ -168,8 +171,11 @@ export function scoreWithModel(
   const topN = options.top ?? 3;
   const explainFrom = options.explainFrom ?? 0;
   if (topN === 0 || explainFrom > 0) {
-    // The cheap walk first; attributions (a heavier walk) only where someone will read them.
-    const score = 100 * sigmoid(marginFlat(model.flat, x));
+    // The cheap walk first; attributions (a heavier walk) only where someone will read them. The
+    // margin is summed in the attribution walk's order, so a score is the same to the bit with
+    // or without them (evaluate and backtest score as `score` does).
+    pathMarginsFlat(model.flat, x, x.length, 1, oneMargin);
+    const score = modelScore(oneMargin[0] as number);
     if (topN === 0 || score < explainFrom) return { score, top: [] };
   }
   return explainVector(model, x, topN, options.contributions);
