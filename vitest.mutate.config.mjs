@@ -31,6 +31,8 @@ export default defineConfig({
       'test/pipeline/ingest.test.ts',
       'test/pipeline/score.test.ts',
       'test/app/scoreRemote.test.ts',
+      'test/app/scoreBatches.test.ts',
+      'test/app/processFileOverFakes.test.ts',
       'test/app/handOffFile.test.ts',
       'test/pipeline/maskedCopy.test.ts',
       'test/cli/scoreFile.test.ts',

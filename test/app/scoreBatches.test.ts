@@ -85,6 +85,90 @@ describe('scoreBatches, the file-scoring loop of the inbox and the CLI', () => {
     expect(committed[0]).toBe(10);
     expect(committed).not.toContain(20);
   });
+
+  it('attributes each decision to its file, row and line', async () => {
+    // Prepare
+    const f = scenarioFile(20, 0);
+    const items: DecidedItem[] = [];
+    const commits = new RecordingCommitter();
+    commits.commit = async (batch) => {
+      items.push(...batch);
+      return [];
+    };
+
+    // Act
+    await scoreBatches({ id: 2, name: 'named.csv' }, batchesOf(f.csv, 6), {
+      decided: () => new Set<string>(),
+      commits,
+      features: new FeatureWindows(),
+      rules: () => RULES,
+    });
+
+    // Assess: data rows start at line 2, after the header.
+    expect(items.map((i) => i.source)).toEqual(Array.from({ length: 20 }, (_, r) => ({ row: r + 1, line: r + 2, file: 'named.csv' })));
+  });
+
+  it('hands at most maxInFlight batches to a committer that has not finished, and two by default', async () => {
+    for (const [maxInFlight, expected] of [[undefined, 2], [1, 1], [3, 3]] as const) {
+      // Prepare: commits that finish only when released.
+      const f = scenarioFile(100, 0);
+      let handed = 0;
+      const release: (() => void)[] = [];
+      const commits = new RecordingCommitter();
+      commits.commit = () => {
+        handed++;
+        return new Promise<Alert[]>((done) => release.push(() => done([])));
+      };
+
+      // Act
+      const run = scoreBatches({ id: 1, name: 'f.csv' }, batchesOf(f.csv, 10), {
+        decided: () => new Set<string>(),
+        commits,
+        features: new FeatureWindows(),
+        rules: () => RULES,
+        maxInFlight,
+      });
+      await new Promise((r) => setTimeout(r, 50));
+      const before = handed;
+      while (release.length > 0 || handed < 10) {
+        release.shift()?.();
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      await run;
+
+      // Assess
+      expect(before).toBe(expected);
+      expect(handed).toBe(10);
+    }
+  });
+
+  it('raises an error of the file itself only once the batch in flight has settled', async () => {
+    // Prepare: the second batch cannot be read; the first one's commit is slow.
+    async function* broken(): AsyncIterable<IngestBatch> {
+      yield* (await collect(batchesOf(scenarioFile(10, 0).csv, 10))).slice(0, 1);
+      throw new Error('unreadable');
+    }
+    let settled = false;
+    const commits = new RecordingCommitter();
+    commits.commit = async () => {
+      await new Promise((r) => setTimeout(r, 30));
+      settled = true;
+      return [];
+    };
+
+    // Act
+    const error = await scoreBatches({ id: 1, name: 'f.csv' }, broken(), {
+      decided: () => new Set<string>(),
+      commits,
+      features: new FeatureWindows(),
+      rules: () => RULES,
+      maxInFlight: 4,
+    }).catch((e: unknown) => e);
+
+    // Assess
+    expect((error as Error).message).toBe('unreadable');
+    expect(settled).toBe(true);
+  });
 });
 
 async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
