@@ -1,0 +1,56 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DecisionFileWriter } from '../../src/adapters/local/DecisionFileWriter.js';
+import type { DecidedItem } from '../../src/core/records.js';
+import { tempDir } from '../helpers/fixtures.js';
+import { makeDecision, makeTx } from '../helpers/transactions.js';
+
+const dirs: { cleanup: () => void }[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) d.cleanup();
+});
+
+function item(id: string, accountId: string, row: number): DecidedItem {
+  return { transaction: makeTx({ transactionId: id, accountId }), decision: makeDecision({ transaction_id: id }), source: { file: 'in.csv', row, line: row + 1 } };
+}
+
+describe('DecisionFileWriter', () => {
+  it('writes every line of a batch whose text is far longer than the buffer first sized for it, multi-byte characters included', async () => {
+    const d = tempDir();
+    dirs.push(d);
+    const path = join(d.dir, 'out.jsonl');
+    const writer = new DecisionFileWriter(path);
+    // Two lines whose account ids alone are many times the per-line guess, in characters of
+    // 2, 3 and 4 UTF-8 bytes: the buffer must grow, and by bytes, not by characters.
+    const long = 'é€😀'.repeat(2_000);
+    const items = [item('a', long, 1), item('b', 'plain', 2), item('c', `${long}x`, 3)];
+    await writer.commit(items);
+    await writer.commit([item('d', 'second batch', 4)]);
+    await writer.finish();
+    const lines = readFileSync(path, 'utf8').split('\n');
+    expect(lines.pop()).toBe('');
+    const parsed = lines.map((l) => JSON.parse(l) as { transaction_id: string; account_id: string; row: number });
+    expect(parsed.map((p) => [p.transaction_id, p.account_id, p.row])).toEqual([
+      ['a', long, 1],
+      ['b', 'plain', 2],
+      ['c', `${long}x`, 3],
+      ['d', 'second batch', 4],
+    ]);
+    expect(writer.receiptCounts.decided).toBe(4);
+  });
+
+  it('writes the CSV header once, before the first batch', async () => {
+    const d = tempDir();
+    dirs.push(d);
+    const path = join(d.dir, 'out.csv');
+    const writer = new DecisionFileWriter(path);
+    await writer.commit([item('a', 'acc-1', 1)]);
+    await writer.commit([item('b', 'acc-2', 2)]);
+    await writer.finish();
+    const lines = readFileSync(path, 'utf8').trimEnd().split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines[0]?.startsWith('transaction_id,row,timestamp,account_id')).toBe(true);
+    expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(['a', 'b']);
+  });
+});
