@@ -51,21 +51,59 @@ export class LabelHistory {
     }
     // Known earlier than labels already released (an out-of-order row, or `scheduleAt` in the
     // past): insert in order, or the binary searches in `counts` go wrong.
+    // The cursors of `countsAll` stay valid: a label inserted before one of them is known before
+    // that cursor's threshold, so it is counted by no window the cursor serves.
     const at = upperBound(this.knownAt, this.base, n, knownAt);
     this.knownAt.splice(at, 0, knownAt);
     this.prefix.splice(at + 1, 0, (this.prefix[at] as number) + label);
     for (let i = at + 2; i < this.prefix.length; i++) this.prefix[i] = (this.prefix[i] as number) + label;
   }
 
-  /** Writes [known, frauds] for every label window at `t` into `out` from `offset`: one search for the end. */
+  /**
+   * Where the last {@link countsAll} ended: its time, the end index and each window's start.
+   * A later time moves them forward (rows of an entity mostly come in time order); an earlier one,
+   * or a change of the arrays other than an append, searches again.
+   */
+  private cursorT = Number.NEGATIVE_INFINITY;
+  private cursorHi = 0;
+  private readonly cursorLo = [0, 0, 0];
+
+  /** Writes [known, frauds] for every label window at `t` into `out` from `offset`. */
   countsAll(t: number, out: number[] | Float64Array, offset: number): void {
-    const hi = upperBound(this.knownAt, this.base, this.knownAt.length, t);
+    const known = this.knownAt;
+    const n = known.length;
+    const lows = this.cursorLo;
+    let hi: number;
+    if (t >= this.cursorT) {
+      // Every label before a cursor was at or before the threshold of the last call, so also of
+      // this one: the ends found by scanning on are those a search from `base` would find.
+      hi = this.cursorHi;
+      while (hi < n && (known[hi] as number) <= t) hi++;
+      for (let w = 0; w < LABEL_WINDOW_MS.length; w++) {
+        const from = t - (LABEL_WINDOW_MS[w] as number);
+        let lo = lows[w] as number;
+        while (lo < hi && (known[lo] as number) <= from) lo++;
+        lows[w] = lo;
+      }
+    } else {
+      hi = upperBound(known, this.base, n, t);
+      for (let w = 0; w < LABEL_WINDOW_MS.length; w++) lows[w] = upperBound(known, this.base, hi, t - (LABEL_WINDOW_MS[w] as number));
+    }
+    this.cursorT = t;
+    this.cursorHi = hi;
     const fraudsToHi = this.prefix[hi] as number;
     for (let w = 0; w < LABEL_WINDOW_MS.length; w++) {
-      const lo = upperBound(this.knownAt, this.base, hi, t - (LABEL_WINDOW_MS[w] as number));
+      const lo = lows[w] as number;
       out[offset + 2 * w] = hi - lo;
       out[offset + 2 * w + 1] = fraudsToHi - (this.prefix[lo] as number);
     }
+  }
+
+  /** Makes the next {@link countsAll} search from scratch (the arrays changed under the cursors). */
+  private resetCursors(): void {
+    this.cursorT = Number.NEGATIVE_INFINITY;
+    this.cursorHi = this.base;
+    this.cursorLo.fill(this.base);
   }
 
   /** Labels known in (t − w, t]. */
@@ -80,11 +118,14 @@ export class LabelHistory {
     let b = this.base;
     while (b < this.knownAt.length && (this.knownAt[b] as number) <= horizon) b++;
     this.base = b;
+    // Cursors may now point below `base`, at labels forgotten.
+    this.resetCursors();
     // Compact once the dead prefix outweighs the live labels (see EntityWindows.evict).
     if (b >= 16 && b * 2 > this.knownAt.length) {
       this.knownAt = this.knownAt.slice(b);
       this.prefix = this.prefix.slice(b);
       this.base = 0;
+      this.resetCursors();
     }
   }
 }

@@ -6,6 +6,7 @@ import {
   LABEL_ENTITIES,
   LABEL_WINDOWS,
   LabelFeedback,
+  LabelHistory,
   type LabelEntity,
   type LabelWindowName,
 } from '../../src/core/labels.js';
@@ -479,6 +480,15 @@ describe('LabelFeedback against a brute-force model', () => {
             reference.advance(at);
           } else {
             expect(labels.counts('account', `a${o.key}`, o.window, at)).toEqual(reference.counts(`a${o.key}`, o.window, at));
+            // All windows at once, as feature windows read them: cursors kept from the last read
+            // at an earlier time, searched again at a later one.
+            const all = new Float64Array(6);
+            labels.history(0, `a${o.key}`, false)?.countsAll(at, all, 0);
+            const expected = [0, 1, 2].flatMap((w) => {
+              const c = reference.counts(`a${o.key}`, w, at);
+              return [c.known, c.frauds];
+            });
+            expect([...all]).toEqual(expected);
           }
           expect(labels.pending).toBe(reference.pending);
         }
@@ -534,5 +544,51 @@ describe('LabelFeedback against a brute-force model', () => {
     labels.advance(now + 200 * DAY);
     expect(labels.counts('account', 'a2', 0, now + 200 * DAY)).toEqual({ known: 1, frauds: 1 });
     expect(labels.pending).toBe(0);
+  });
+});
+
+describe('LabelHistory.countsAll', () => {
+  const D = 86_400_000;
+  /** [known, frauds] per window (1d, 7d, 30d) at `t`. */
+  function read(h: LabelHistory, t: number): number[] {
+    const out = new Float64Array(6);
+    h.countsAll(t, out, 0);
+    return [...out];
+  }
+
+  it('reads an earlier time after a later one as if it were the first read', () => {
+    // Prepare: labels known on days 1 to 5, frauds on days 2 and 4
+    const h = new LabelHistory();
+    for (let d = 1; d <= 5; d++) h.add(d * D, d % 2 === 0 ? 1 : 0);
+
+    // Act / Assess: a read at day 5 leaves cursors past days 1–5; a read 1 ms before day 3 must
+    // not count day 3, 4 or 5, and one back at day 5 counts them again
+    expect(read(h, 5 * D)).toEqual([1, 0, 5, 2, 5, 2]);
+    expect(read(h, 3 * D - 1)).toEqual([1, 1, 2, 1, 2, 1]);
+    expect(read(h, 5 * D)).toEqual([1, 0, 5, 2, 5, 2]);
+  });
+
+  it('counts labels appended and inserted out of order since the last read', () => {
+    const h = new LabelHistory();
+    h.add(10 * D, 0);
+    expect(read(h, 10 * D)).toEqual([1, 0, 1, 0, 1, 0]);
+    h.add(11 * D, 1);
+    h.add(10.5 * D, 1);
+    h.add(2 * D, 1);
+    expect(read(h, 11 * D)).toEqual([2, 2, 3, 2, 4, 3]);
+    expect(read(h, 31 * D)).toEqual([0, 0, 0, 0, 4, 3]);
+  });
+
+  it('does not count labels evicted since the last read', () => {
+    // Prepare: labels on days 1, 2 and 3, read at day 3 (the 30-day window's cursor at day 1)
+    const h = new LabelHistory();
+    for (let d = 1; d <= 3; d++) h.add(d * D, 1);
+    expect(read(h, 3 * D)).toEqual([1, 1, 3, 3, 3, 3]);
+
+    // Act: forget days 1 and 2
+    h.evict(2 * D);
+
+    // Assess: the same read counts only day 3
+    expect(read(h, 3 * D)).toEqual([1, 1, 1, 1, 1, 1]);
   });
 });
