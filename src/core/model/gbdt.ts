@@ -453,6 +453,25 @@ export interface FlatEnsemble {
   delta: Float64Array;
   /** base + Σ root values: the part of every margin no feature is credited with. */
   rootTotal: number;
+  /** The same trees for {@link pathMarginsFlat}'s lockstep walk. */
+  lockstep: LockstepTrees;
+}
+
+/**
+ * The nodes of a {@link FlatEnsemble} laid out so that every walk from a root takes exactly its
+ * tree's `depth` steps: two sink nodes follow the trees, every leaf leads into them and they lead
+ * into themselves, and their `delta` is −0, which leaves every sum unchanged (−0 is the identity
+ * of IEEE addition; +0 would turn a −0 into +0). Walks of equal length need no test for a leaf, so
+ * several rows can go down a tree side by side.
+ */
+export interface LockstepTrees {
+  /** Per tree: the number of splits on its longest root-to-leaf path. */
+  depth: Int32Array;
+  /** As in the ensemble, with leaves and sinks splitting on feature 0 (either way leads to a sink). */
+  feature: Int32Array;
+  threshold: Float64Array;
+  left: Int32Array;
+  delta: Float64Array;
 }
 
 /** Flattens an ensemble for scoring (children of every split placed side by side, breadth first). */
@@ -468,6 +487,7 @@ export function flatten(model: Ensemble): FlatEnsemble {
     value: new Float64Array(total),
     delta: new Float64Array(total),
     rootTotal: rootTotal(model),
+    lockstep: { depth: new Int32Array(0), feature: new Int32Array(0), threshold: new Float64Array(0), left: new Int32Array(0), delta: new Float64Array(0) },
   };
   let at = 0;
   model.trees.forEach((t, k) => {
@@ -484,7 +504,45 @@ export function flatten(model: Ensemble): FlatEnsemble {
     }
     at += order.length;
   });
+  flat.lockstep = lockstepTrees(flat);
   return flat;
+}
+
+/** The lockstep layout of a flattened ensemble (see {@link LockstepTrees}). */
+function lockstepTrees(flat: FlatEnsemble): LockstepTrees {
+  const nodes = flat.feature.length;
+  const sink = nodes;
+  const feature = new Int32Array(nodes + 2);
+  const threshold = new Float64Array(nodes + 2);
+  const left = new Int32Array(nodes + 2);
+  const delta = new Float64Array(nodes + 2);
+  const depth = new Int32Array(flat.roots.length);
+  for (let n = 0; n < nodes; n++) {
+    const leaf = (flat.feature[n] as number) < 0;
+    feature[n] = leaf ? 0 : (flat.feature[n] as number);
+    threshold[n] = flat.threshold[n] as number;
+    left[n] = leaf ? sink : (flat.left[n] as number);
+    delta[n] = flat.delta[n] as number;
+  }
+  left[sink] = sink;
+  left[sink + 1] = sink;
+  delta[sink] = -0;
+  delta[sink + 1] = -0;
+  // Depth of every node from its tree's root: children come after their parent in the layout.
+  const level = new Int32Array(nodes);
+  for (let k = 0; k < flat.roots.length; k++) level[flat.roots[k] as number] = 0;
+  let tree = -1;
+  for (let n = 0; n < nodes; n++) {
+    while (tree + 1 < flat.roots.length && (flat.roots[tree + 1] as number) <= n) tree++;
+    const l = flat.left[n] as number;
+    if ((flat.feature[n] as number) >= 0) {
+      level[l] = (level[n] as number) + 1;
+      level[l + 1] = (level[n] as number) + 1;
+    } else if ((level[n] as number) > (depth[tree] as number)) {
+      depth[tree] = level[n] as number;
+    }
+  }
+  return { depth, feature, threshold, left, delta };
 }
 
 /**
@@ -588,20 +646,51 @@ export function marginsFlat(flat: FlatEnsemble, x: Float64Array, stride: number,
  * explainFlat(model.flat, matrix.subarray(0, FEATURE_COUNT), contributions) === margins[0]; // true
  */
 export function pathMarginsFlat(flat: FlatEnsemble, x: Float64Array, stride: number, rows: number, out: Float64Array): void {
-  const { feature, threshold, left, delta, roots } = flat;
+  // Four rows go down each tree side by side, a fixed number of steps (see LockstepTrees): their
+  // loads overlap instead of waiting on each other, and no branch depends on the data. A step
+  // past a leaf adds −0, so each sum is the one explainFlat makes.
+  const { depth, feature, threshold, left, delta } = flat.lockstep;
+  const roots = flat.roots;
   out.fill(flat.rootTotal, 0, rows);
+  const quads = rows - (rows % 4);
   for (let k = 0; k < roots.length; k++) {
     const root = roots[k] as number;
-    const rootFeature = feature[root] as number;
-    if (rootFeature < 0) continue; // a lone leaf: its value is in rootTotal already
-    for (let r = 0, o = 0; r < rows; r++, o += stride) {
+    const steps = depth[k] as number;
+    for (let r = 0; r < quads; r += 4) {
+      const o0 = r * stride;
+      const o1 = o0 + stride;
+      const o2 = o1 + stride;
+      const o3 = o2 + stride;
+      let m0 = out[r] as number;
+      let m1 = out[r + 1] as number;
+      let m2 = out[r + 2] as number;
+      let m3 = out[r + 3] as number;
+      let n0 = root;
+      let n1 = root;
+      let n2 = root;
+      let n3 = root;
+      for (let s = 0; s < steps; s++) {
+        // `1 − (x <= threshold)` as a number, not a branch: right (1) also for a NaN input.
+        n0 = (left[n0] as number) + 1 - +((x[o0 + (feature[n0] as number)] as number) <= (threshold[n0] as number));
+        n1 = (left[n1] as number) + 1 - +((x[o1 + (feature[n1] as number)] as number) <= (threshold[n1] as number));
+        n2 = (left[n2] as number) + 1 - +((x[o2 + (feature[n2] as number)] as number) <= (threshold[n2] as number));
+        n3 = (left[n3] as number) + 1 - +((x[o3 + (feature[n3] as number)] as number) <= (threshold[n3] as number));
+        m0 += delta[n0] as number;
+        m1 += delta[n1] as number;
+        m2 += delta[n2] as number;
+        m3 += delta[n3] as number;
+      }
+      out[r] = m0;
+      out[r + 1] = m1;
+      out[r + 2] = m2;
+      out[r + 3] = m3;
+    }
+    for (let r = quads, o = quads * stride; r < rows; r++, o += stride) {
       let m = out[r] as number;
       let n = root;
-      let f = rootFeature;
-      while (f >= 0) {
-        n = (left[n] as number) + ((x[o + f] as number) <= (threshold[n] as number) ? 0 : 1);
+      for (let s = 0; s < steps; s++) {
+        n = (left[n] as number) + 1 - +((x[o + (feature[n] as number)] as number) <= (threshold[n] as number));
         m += delta[n] as number;
-        f = feature[n] as number;
       }
       out[r] = m;
     }
