@@ -84,44 +84,46 @@ const NO_REASONS = '[]';
  * `JSON.stringify` of the plain objects (under 1% of rows raise one).
  */
 export function encodeBatch(items: readonly DecidedItem[], fileId: number | null): EncodedItems {
+  // Appended one value at a time: a 30-argument `push` per row took microseconds a row in V8,
+  // several times the cost of everything else here. Not preallocated either: `new Array(n)` is
+  // holey, and a holey array crosses to the worker by the slow, sparse structured clone.
   const transactions: SqlValue[] = [];
   const alertRows: SqlValue[] = [];
   const alerts: Omit<Alert, 'id'>[] = [];
   const outcomes: Record<Outcome, number> = { allow: 0, review: 0, block: 0 };
+  let k = 0;
   for (const { transaction: tx, decision: d, source } of items) {
     const card = tx.card;
-    transactions.push(
-      tx.transactionId,
-      tx.timestamp,
-      tx.accountId,
-      card ? card.token : null,
-      tx.amount,
-      tx.currency,
-      card ? card.masked : null,
-      d.outcome,
-      d.score,
-      d.rules_score,
-      d.reasons.length === 0 ? NO_REASONS : JSON.stringify(d.reasons),
-      d.model_score,
-      d.model_version,
-      d.model_features ? JSON.stringify(d.model_features) : null,
-      d.rules_version,
-      d.decided_at,
-      tx.merchant ?? null,
-      tx.merchantCategory ?? null,
-      tx.terminalId ?? null,
-      tx.country ?? null,
-      tx.originCountry ?? null,
-      tx.destinationCountry ?? null,
-      tx.accountBalance ?? null,
-      tx.channel ?? null,
-      tx.deviceId ?? null,
-      tx.ip ?? null,
-      tx.label ?? null,
-      hasKeys(tx.attributes) ? JSON.stringify(tx.attributes) : null,
-      fileId,
-      source?.row ?? null,
-    );
+    transactions[k++] = tx.transactionId;
+    transactions[k++] = tx.timestamp;
+    transactions[k++] = tx.accountId;
+    transactions[k++] = card ? card.token : null;
+    transactions[k++] = tx.amount;
+    transactions[k++] = tx.currency;
+    transactions[k++] = card ? card.masked : null;
+    transactions[k++] = d.outcome;
+    transactions[k++] = d.score;
+    transactions[k++] = d.rules_score;
+    transactions[k++] = d.reasons.length === 0 ? NO_REASONS : JSON.stringify(d.reasons);
+    transactions[k++] = d.model_score;
+    transactions[k++] = d.model_version;
+    transactions[k++] = d.model_features ? JSON.stringify(d.model_features) : null;
+    transactions[k++] = d.rules_version;
+    transactions[k++] = d.decided_at;
+    transactions[k++] = tx.merchant ?? null;
+    transactions[k++] = tx.merchantCategory ?? null;
+    transactions[k++] = tx.terminalId ?? null;
+    transactions[k++] = tx.country ?? null;
+    transactions[k++] = tx.originCountry ?? null;
+    transactions[k++] = tx.destinationCountry ?? null;
+    transactions[k++] = tx.accountBalance ?? null;
+    transactions[k++] = tx.channel ?? null;
+    transactions[k++] = tx.deviceId ?? null;
+    transactions[k++] = tx.ip ?? null;
+    transactions[k++] = tx.label ?? null;
+    transactions[k++] = hasKeys(tx.attributes) ? JSON.stringify(tx.attributes) : null;
+    transactions[k++] = fileId;
+    transactions[k++] = source?.row ?? null;
     outcomes[d.outcome]++;
     if (isAlerting(d)) {
       const body = alertFor(tx, d);
