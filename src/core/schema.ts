@@ -386,26 +386,29 @@ function buildTransaction(
   if (errors.length > 0) return { ok: false, errors };
   if (transactionId === undefined) transactionId = deriveTransactionId(ctx.sourceKey, ctx.row);
 
+  // Every field is set, absent ones as undefined, in one order: every transaction then has the
+  // same hidden class, and the code that reads them (rules, features, encoders) stays
+  // monomorphic. Fields added only when present gave a shape per combination of empty columns.
   const tx: Transaction = {
     transactionId,
     timestamp,
     accountId: accountId as string,
+    card,
     amount,
     currency,
+    merchant,
+    merchantCategory,
+    terminalId,
+    country,
+    originCountry,
+    destinationCountry,
+    accountBalance,
+    channel,
+    deviceId,
+    ip,
+    label,
     attributes,
   };
-  if (card) tx.card = card;
-  if (merchant !== undefined) tx.merchant = merchant;
-  if (merchantCategory !== undefined) tx.merchantCategory = merchantCategory;
-  if (terminalId !== undefined) tx.terminalId = terminalId;
-  if (country !== undefined) tx.country = country;
-  if (originCountry !== undefined) tx.originCountry = originCountry;
-  if (destinationCountry !== undefined) tx.destinationCountry = destinationCountry;
-  if (accountBalance !== undefined) tx.accountBalance = accountBalance;
-  if (channel !== undefined) tx.channel = channel;
-  if (deviceId !== undefined) tx.deviceId = deviceId;
-  if (ip !== undefined) tx.ip = ip;
-  if (label !== undefined) tx.label = label;
   return { ok: true, transaction: tx };
 }
 
