@@ -77,6 +77,32 @@ export function readPeakRss(file: string | undefined): number | undefined {
   return Number.isFinite(kb) ? kb * 1024 : undefined;
 }
 
+/**
+ * Waits for a tracked child to end, keeping the tails of its output (a child may print a lot,
+ * alerts for instance, and only its last lines matter here). An 'error' (no such program) comes
+ * instead of 'exit': reported as exit code null, its message in stderr.
+ */
+async function collect(child: ChildProcess, t0: number, echoStderr = false): Promise<RunResult> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (s: string) => {
+    stdout = (stdout + s).slice(-1 << 20);
+  });
+  child.stderr?.setEncoding('utf8').on('data', (s: string) => {
+    stderr = (stderr + s).slice(-1 << 16);
+    if (echoStderr) process.stderr.write(s);
+  });
+  const code = await new Promise<number | null>((done) => {
+    child.once('exit', (c) => done(c));
+    child.once('error', (e) => {
+      live.delete(child);
+      stderr += e.message;
+      done(null);
+    });
+  });
+  return { code, wallMs: performance.now() - t0, stdout, stderr };
+}
+
 /** Runs `node script args` to the end; wall time is from spawn to exit. */
 export async function runNode(
   paths: Paths,
@@ -85,20 +111,8 @@ export async function runNode(
   o: NodeRunOptions = {},
 ): Promise<RunResult> {
   const t0 = performance.now();
-  const child = startNode(paths, script, args, o);
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (s: string) => {
-    // Keep the tail only: a child may print a lot (alerts) and only its last lines matter here.
-    stdout = (stdout + s).slice(-1 << 20);
-  });
-  child.stderr?.setEncoding('utf8').on('data', (s: string) => {
-    stderr = (stderr + s).slice(-1 << 16);
-    if (o.echoStderr) process.stderr.write(s);
-  });
-  const [code] = (await once(child, 'exit')) as [number | null];
-  const wallMs = performance.now() - t0;
-  return { code, wallMs, stdout, stderr, peakRss: readPeakRss(o.peakRssFile) };
+  const result = await collect(startNode(paths, script, args, o), t0, o.echoStderr);
+  return { ...result, peakRss: readPeakRss(o.peakRssFile) };
 }
 
 /**
@@ -110,24 +124,7 @@ export async function runProgram(command: string, args: readonly string[], o: { 
   const child = spawn(command, args, { cwd: o.cwd, env: { ...process.env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   child.once('exit', () => live.delete(child));
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (s: string) => {
-    stdout = (stdout + s).slice(-1 << 20);
-  });
-  child.stderr?.setEncoding('utf8').on('data', (s: string) => {
-    stderr = (stderr + s).slice(-1 << 16);
-  });
-  // 'error' (no such program) comes instead of 'exit': reported as exit code null.
-  const code = await new Promise<number | null>((done) => {
-    child.once('exit', (c) => done(c));
-    child.once('error', (e) => {
-      live.delete(child);
-      stderr += e.message;
-      done(null);
-    });
-  });
-  return { code, wallMs: performance.now() - t0, stdout, stderr };
+  return collect(child, t0);
 }
 
 /** Asks a tracked child to stop (SIGTERM), killing it after `graceMs`; resolves when it is gone. */
