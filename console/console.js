@@ -113,7 +113,7 @@ function money(amount, currency) {
 }
 
 function when(iso) {
-  return iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, '');
+  return iso.slice(0, 16).replace('T', ' ');
 }
 
 function renderAlerts(tbody, alerts) {
@@ -133,7 +133,7 @@ function renderAlerts(tbody, alerts) {
     cell(row, money(a.amount, a.currency), 'num');
     row.insertCell().append(badge(a.outcome));
     cell(row, a.score.toFixed(1), 'num');
-    cell(row, a.reasons.map((r) => r.rule).join(', '));
+    cell(row, a.reasons.map((r) => r.rule).join(', '), 'wrap');
   }
 }
 
@@ -200,13 +200,14 @@ async function openAlert(id) {
     cell(row, h.transaction_id);
     cell(row, when(h.timestamp));
     cell(row, money(h.amount, h.currency), 'num');
-    cell(row, h.merchant ?? '');
+    cell(row, h.merchant ?? '', 'wrap');
     cell(row, h.card ?? '');
     row.insertCell().append(badge(h.outcome));
     cell(row, h.score.toFixed(1), 'num');
     cell(row, h.label ?? '');
   }
   renderAlerts($('related-table').tBodies[0], d.related);
+  $('related-none').hidden = d.related.length > 0;
   $('note').value = '';
   const decided = d.label !== null;
   $('decided').hidden = !decided;
