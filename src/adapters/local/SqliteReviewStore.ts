@@ -11,6 +11,12 @@ import { decisionFromRow, type TransactionRow, transactionFromRow } from './enco
  */
 const OPEN = `NOT EXISTS (SELECT 1 FROM transactions t WHERE t.transaction_id = a.transaction_id AND t.label IS NOT NULL)
   AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.transaction_id = a.transaction_id)`;
+/**
+ * How many stored transactions around an alert's own (by `seq`, half before, half after) its
+ * account history is looked for in. `transactions` has no index on the account (it would slow
+ * every commit down), so the history is bounded to keep opening an alert fast at any size.
+ */
+export const HISTORY_WINDOW = 100_000;
 /** The alert body's fields, spelled as the indexes of the schema spell them so that SQLite uses them. */
 const SCORE = `json_extract(a.body, '$.score')`;
 const ACCOUNT = `json_extract(a.body, '$.account_id')`;
@@ -82,12 +88,12 @@ export class SqliteReviewStore implements ReviewStore {
     const alert = alertFromRow(row);
     const tx = this.db
       .prepare('SELECT t.*, l.label AS reported_label FROM transactions t LEFT JOIN labels l USING (transaction_id) WHERE t.transaction_id = ?')
-      .get(alert.transaction_id) as (TransactionRow & { reported_label: number | null }) | undefined;
+      .get(alert.transaction_id) as (TransactionRow & { seq: number; reported_label: number | null }) | undefined;
     if (!tx) return undefined;
     const detail: ReviewDetail = {
       alert,
       stored: { transaction: transactionView(transactionFromRow(tx)), decision: decisionFromRow(tx) },
-      history: historyLimit > 0 ? this.history(tx.account_id as string, historyLimit) : [],
+      history: historyLimit > 0 ? this.history(tx.account_id as string, tx.seq, historyLimit) : [],
       related: historyLimit > 0 ? this.related(alert, tx.card_token as string | null) : [],
     };
     const label = labelWord(tx.label as number | null, tx.reported_label);
@@ -95,16 +101,20 @@ export class SqliteReviewStore implements ReviewStore {
     return detail;
   }
 
-  /** The account's newest transactions with their decisions and labels. */
-  private history(account: string, limit: number): HistoryEntry[] {
+  /**
+   * The account's newest transactions with their decisions and labels, among the
+   * {@link HISTORY_WINDOW} stored around `seq` (a range of the primary key: no index needed).
+   */
+  private history(account: string, seq: number, limit: number): HistoryEntry[] {
+    const half = HISTORY_WINDOW / 2;
     const rows = this.db
       .prepare(
         `SELECT t.transaction_id, t.ts, t.amount, t.currency, t.merchant, t.card_masked, t.outcome, t.score, t.label,
                 l.label AS reported_label
          FROM transactions t LEFT JOIN labels l USING (transaction_id)
-         WHERE t.account_id = ? ORDER BY t.seq DESC LIMIT ?`,
+         WHERE t.seq BETWEEN ? AND ? AND t.account_id = ? ORDER BY t.seq DESC LIMIT ?`,
       )
-      .all(account, limit) as HistoryRow[];
+      .all(seq - half, seq + half, account, limit) as HistoryRow[];
     return rows.map((r) => {
       const e: HistoryEntry = {
         transaction_id: r.transaction_id,
