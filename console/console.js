@@ -62,11 +62,34 @@ function showWorkspace() {
 function listen() {
   events?.close();
   events = new EventSource('/events');
+  events.addEventListener('ready', () => void loadQueue());
+  events.addEventListener('stats', (e) => showLive(JSON.parse(e.data)));
   events.addEventListener('alerts', (e) => {
     const { count } = JSON.parse(e.data);
     say(`${count} new alert${count === 1 ? '' : 's'}`);
     if (cursorStack.length === 0) void loadQueue();
   });
+}
+
+const count = (n) => Number(n).toLocaleString('en-US');
+
+/** The live view: counters, rates of the last minute, outcome mix. */
+function showLive(f) {
+  $('live-decisions').textContent = count(f.transactions);
+  $('live-dpm').textContent = count(f.decisions_per_minute);
+  $('live-alerts').textContent = count(f.alerts);
+  $('live-apm').textContent = count(f.alerts_per_minute);
+  $('live-rate').textContent = `${(f.alert_rate * 100).toFixed(1)} %`;
+  $('live-files').textContent = count(f.files.processed);
+  $('live-files-busy').textContent = count(f.files.processing);
+  $('live-files-failed').textContent = count(f.files.failed);
+  const total = f.outcomes.allow + f.outcomes.review + f.outcomes.block;
+  for (const o of ['allow', 'review', 'block']) {
+    const share = total > 0 ? f.outcomes[o] / total : 0;
+    $(`mix-${o}`).textContent = count(f.outcomes[o]);
+    $(`mix-${o}-bar`).value = share;
+    $(`mix-${o}-pct`).textContent = `${(share * 100).toFixed(1)} %`;
+  }
 }
 
 function filters() {
@@ -133,7 +156,7 @@ function renderAlerts(tbody, alerts) {
     cell(row, money(a.amount, a.currency), 'num');
     row.insertCell().append(badge(a.outcome));
     cell(row, a.score.toFixed(1), 'num');
-    cell(row, a.reasons.map((r) => r.rule).join(', '), 'wrap');
+    cell(row, a.reasons.map((r) => r.rule).join(' '), 'wrap');
   }
 }
 

@@ -10,9 +10,11 @@ import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { csrfMatches, findSession, type SessionDeps, signIn, signOut } from '../app/consoleAuth.js';
 import { BadRequestError, CsrfError, ForbiddenError, InvalidLabelError, NotFoundError, NotImplementedError, SessionRequiredError } from '../app/errors.js';
+import { LiveRates } from '../app/liveView.js';
 import { decideAlert, listQueue, openAlert } from '../app/reviewQueue.js';
 import type { ApiService } from '../app/ApiService.js';
 import { parseLabel } from '../core/schema.js';
+import type { Stats } from '../core/records.js';
 import type { Alert } from '../core/views.js';
 import type { ReviewCursor, ReviewQuery, ReviewStore } from '../ports/ReviewStore.js';
 import type { ActiveSession, SessionStore } from '../ports/SessionStore.js';
@@ -215,7 +217,12 @@ export function consoleRoutes(app: FastifyInstance, service: ApiService, options
     });
   });
 
-  const events = new AlertEvents(options.reviews, (afterId) => service.listAlerts({ afterId, limit: 500 }), options.eventsPollMs ?? 1000);
+  const events = new AlertEvents(
+    options.reviews,
+    (afterId) => service.listAlerts({ afterId, limit: 500 }),
+    () => service.stats(),
+    options.eventsPollMs ?? 1000,
+  );
   app.addHook('preClose', async () => events.close());
   app.get('/events', schema('GET', '/events'), async (req, reply) => {
     session(req);
@@ -302,21 +309,29 @@ interface EventClient {
   once(event: 'close', listener: () => void): unknown;
 }
 
+/** How often the live figures are sent when no counter moved (their rates decay). */
+const STATS_REFRESH_MS = 5000;
+
 /**
- * New alerts, pushed to every open `/events` stream as `event: alerts` with their count and the
- * newest id. The database is polled (one indexed `max(id)` a period) only while a stream is open;
- * polling sees alerts from files, from the API and from any other process writing the database.
+ * New alerts and the live figures, pushed to every open `/events` stream: `event: alerts` with
+ * the count of new alerts and the newest id, `event: stats` with the counters and the rates of the
+ * last minute ({@link LiveFigures}) when they change, and at least every few seconds. The database
+ * is polled (an indexed `max(id)` and the counters, a period) only while a stream is open; polling
+ * sees work from files, from the API and from any other process writing the database.
  */
 class AlertEvents {
   private readonly clients = new Set<EventClient>();
   private timer: NodeJS.Timeout | undefined;
   private lastId = 0;
   private polling = false;
-  private beats = 0;
+  private readonly rates = new LiveRates();
+  private lastStats = '';
+  private lastStatsAt = 0;
 
   constructor(
     private readonly reviews: ReviewStore,
     private readonly newAlerts: (afterId: number) => Promise<Alert[]>,
+    private readonly stats: () => Promise<Stats>,
     private readonly periodMs: number,
   ) {}
 
@@ -328,7 +343,10 @@ class AlertEvents {
       if (this.clients.size === 0) this.stop();
     });
     client.write(`event: ready\ndata: ${JSON.stringify({ latest_id: this.lastId })}\n\n`);
+    // The figures at once, so a new page does not wait for a change to show them.
+    this.lastStats = '';
     this.timer ??= setInterval(() => void this.poll(), this.periodMs);
+    void this.poll();
   }
 
   private async poll(): Promise<void> {
@@ -340,10 +358,15 @@ class AlertEvents {
         const alerts = await this.newAlerts(this.lastId);
         this.lastId = alerts[alerts.length - 1]?.id ?? latest;
         this.send(`event: alerts\ndata: ${JSON.stringify({ count: alerts.length, latest_id: this.lastId })}\n\n`);
-      } else if (++this.beats * this.periodMs >= 15_000) {
-        // A comment line now and then keeps proxies from closing an idle stream.
-        this.beats = 0;
-        this.send(': keep-alive\n\n');
+      }
+      const now = Date.now();
+      const stats = await this.stats();
+      const counters = JSON.stringify(stats);
+      // The stats event also keeps proxies from closing an idle stream.
+      if (counters !== this.lastStats || now - this.lastStatsAt >= STATS_REFRESH_MS) {
+        this.lastStats = counters;
+        this.lastStatsAt = now;
+        this.send(`event: stats\ndata: ${JSON.stringify(this.rates.sample(stats, now))}\n\n`);
       }
     } catch {
       // The database is busy or closing: the next period tries again.
@@ -353,6 +376,7 @@ class AlertEvents {
   }
 
   private send(chunk: string): void {
+    if (this.clients.size === 0) return;
     for (const c of this.clients) c.write(chunk);
   }
 

@@ -657,8 +657,11 @@ export const ROUTE_SCHEMAS: Readonly<Record<string, FastifySchema & Schema>> = {
   'GET /events': {
     operationId: 'consoleEvents',
     tags: ['console'],
-    summary: 'New alerts, as Server-Sent Events',
-    description: `${SESSION_ONLY} A \`text/event-stream\`: \`ready\` once, then \`alerts\` with \`{count, latest_id}\` whenever alerts are stored.`,
+    summary: 'New alerts and live figures, as Server-Sent Events',
+    description:
+      `${SESSION_ONLY} A \`text/event-stream\`: \`ready\` once; \`alerts\` with \`{count, latest_id}\` whenever alerts are stored; ` +
+      '`stats` with the counters of `GET /stats` and the rates of the last minute (`decisions_per_minute`, `alerts_per_minute`, ' +
+      '`alert_rate`) when they change, and every few seconds.',
     security: [],
     response: {
       200: text('the event stream, as `text/event-stream`'),

@@ -63,6 +63,18 @@ function samplePans(): string[] {
   return [...new Set(rows.map((r) => r.split(',')[col] ?? '').filter((p) => /^\d{12,19}$/.test(p)))];
 }
 
+/** `GET /stats` once a file has been processed. */
+async function waitForProcessedFile(address: string): Promise<{ transactions: number }> {
+  for (;;) {
+    const stats = (await (await fetch(`${address}/stats`, { headers: { 'x-api-key': API_KEY } })).json()) as {
+      transactions: number;
+      files: { processed: number };
+    };
+    if (stats.files.processed > 0) return stats;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 describe('analyst console in a real browser', () => {
   let dir: string;
   let cleanup: () => void;
@@ -77,7 +89,7 @@ describe('analyst console in a real browser', () => {
     await addUser(dir, 'ana', 'analyst');
     server = await startServer(dir);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-    page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    page = await browser.newPage({ viewport: { width: 1680, height: 1000 } });
     page.on('response', (r) => {
       if (!(r.headers()['content-type'] ?? '').includes('text/event-stream')) bodies.push(r.text().catch(() => ''));
     });
@@ -102,6 +114,8 @@ describe('analyst console in a real browser', () => {
     const queue = page.getByRole('table', { name: 'Review queue' });
     await queue.waitFor();
     await page.getByText('No alert awaits a decision.').waitFor();
+    const decisions = page.getByRole('region', { name: 'Live view' }).locator('#live-decisions');
+    await page.locator('#live-decisions', { hasText: /^0$/ }).waitFor();
     // Marks this document: a reload would lose it.
     await page.evaluate(() => Object.assign(globalThis, { notReloaded: true }));
 
@@ -114,9 +128,16 @@ describe('analyst console in a real browser', () => {
     await openButtons.first().waitFor({ timeout: 30_000 });
     expect(await openButtons.count()).toBeGreaterThan(1);
     expect(await page.evaluate(() => (globalThis as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    // The live counters moved with them, to what the API counts once the file is done
+    const stats = await waitForProcessedFile(server.address);
+    expect(stats.transactions).toBeGreaterThan(0);
+    await page.locator('#live-decisions', { hasText: new RegExp(`^${stats.transactions}$`) }).waitFor({ timeout: 30_000 });
+    expect(await decisions.textContent()).toBe(String(stats.transactions));
+    expect(Number((await page.locator('#live-dpm').textContent())?.replaceAll(',', ''))).toBeGreaterThan(0);
     if (SCREENSHOTS) {
       mkdirSync(SCREENSHOTS, { recursive: true });
       await page.screenshot({ path: join(SCREENSHOTS, 'queue.png'), fullPage: true });
+      await page.getByRole('region', { name: 'Live view' }).screenshot({ path: join(SCREENSHOTS, 'live.png') });
     }
 
     // Act: open the newest alert and mark it Fraud
