@@ -231,6 +231,14 @@ async function openAlert(id) {
   }
   renderAlerts($('related-table').tBodies[0], d.related);
   $('related-none').hidden = d.related.length > 0;
+  $('audit-block').hidden = d.audit.length === 0;
+  $('detail-audit').replaceChildren(
+    ...d.audit.map((e) => {
+      const li = document.createElement('li');
+      li.textContent = `${when(e.at)} ${e.user} marked ${e.label} (${e.result})${e.note ? `: ${e.note}` : ''}`;
+      return li;
+    }),
+  );
   $('note').value = '';
   const decided = d.label !== null;
   $('decided').hidden = !decided;

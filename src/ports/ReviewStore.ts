@@ -48,6 +48,8 @@ export interface ReviewDetail {
   history: HistoryEntry[];
   /** Other alerts awaiting a decision for the same account or card, newest first. */
   related: Alert[];
+  /** What analysts did to this alert, oldest first. */
+  audit: ReviewAuditEntry[];
 }
 
 /** One entry of the review audit trail: who did what to which alert, when. */

@@ -189,6 +189,14 @@ export function consoleRoutes(app: FastifyInstance, service: ApiService, options
       label: d.label ?? null,
       history: d.history,
       related: d.related,
+      audit: d.audit.map((e) => ({
+        at: e.at,
+        user: e.user,
+        action: e.action,
+        label: e.label,
+        result: e.result,
+        ...(e.note !== undefined ? { note: e.note } : {}),
+      })),
     };
   });
 

@@ -595,7 +595,7 @@ export const ROUTE_SCHEMAS: Readonly<Record<string, FastifySchema & Schema>> = {
       200: {
         description: 'the alert',
         type: 'object',
-        required: ['alert', 'transaction', 'decision', 'label', 'history', 'related'],
+        required: ['alert', 'transaction', 'decision', 'label', 'history', 'related', 'audit'],
         properties: {
           alert: ref('Alert'),
           transaction: ref('Transaction'),
@@ -621,6 +621,22 @@ export const ROUTE_SCHEMAS: Readonly<Record<string, FastifySchema & Schema>> = {
             },
           },
           related: { type: 'array', items: ref('Alert'), description: 'other open alerts of the account or the card, newest first' },
+          audit: {
+            type: 'array',
+            description: 'what analysts did to this alert, oldest first',
+            items: {
+              type: 'object',
+              required: ['at', 'user', 'action', 'label', 'result'],
+              properties: {
+                at: text('ISO 8601', { format: 'date-time' }),
+                user: { type: 'string' },
+                action: { type: 'string', enum: ['label'] },
+                label: { type: 'string', enum: ['fraud', 'legit'] },
+                result: { type: 'string', enum: ['recorded', 'unchanged', 'conflict'], description: 'what the label path answered' },
+                note: { type: 'string' },
+              },
+            },
+          },
         },
       },
       400: error(['bad_request']),

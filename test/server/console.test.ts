@@ -313,6 +313,12 @@ describe('analyst console over HTTP (real SQLite)', () => {
       const again = await decide(t4?.id ?? 0, ana, { label: 'legit' });
       expect(again.statusCode).toBe(409);
       expect(again.json()).toMatchObject({ error: 'conflict', label: 'fraud' });
+      const opened = (await get(`/queue/${t4?.id}`, ana)).json() as { label: string; audit: unknown[] };
+      expect(opened.label).toBe('fraud');
+      expect(opened.audit).toEqual([
+        { at: expect.any(String), user: 'ana', action: 'label', label: 'fraud', result: 'recorded', note: 'customer confirmed' },
+        { at: expect.any(String), user: 'ana', action: 'label', label: 'legit', result: 'conflict' },
+      ]);
     });
 
     it('refuses a decision without the session\'s anti-CSRF token, or with another session\'s, and records nothing', async () => {

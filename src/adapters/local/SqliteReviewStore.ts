@@ -95,6 +95,7 @@ export class SqliteReviewStore implements ReviewStore {
       stored: { transaction: transactionView(transactionFromRow(tx)), decision: decisionFromRow(tx) },
       history: historyLimit > 0 ? this.history(tx.account_id as string, tx.seq, historyLimit) : [],
       related: historyLimit > 0 ? this.related(alert, tx.card_token as string | null) : [],
+      audit: this.auditRows('SELECT * FROM review_audit WHERE alert_id = ? ORDER BY id', id),
     };
     const label = labelWord(tx.label as number | null, tx.reported_label);
     if (label) detail.label = label;
@@ -156,9 +157,11 @@ export class SqliteReviewStore implements ReviewStore {
   }
 
   async reviewAudit(limit: number): Promise<ReviewAuditEntry[]> {
-    const rows = this.db
-      .prepare('SELECT at, user_name, action, alert_id, transaction_id, label, result, note FROM review_audit ORDER BY id DESC LIMIT ?')
-      .all(limit) as AuditRow[];
+    return this.auditRows('SELECT * FROM review_audit ORDER BY id DESC LIMIT ?', limit);
+  }
+
+  private auditRows(sql: string, param: number): ReviewAuditEntry[] {
+    const rows = this.db.prepare(sql).all(param) as AuditRow[];
     return rows.map((r) => {
       const e: ReviewAuditEntry = {
         at: r.at,
