@@ -7,7 +7,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ActiveSession, SessionStore } from '../ports/SessionStore.js';
 import { ROLES, type Role, type UserStore } from '../ports/UserStore.js';
-import { InvalidCredentialsError, InvalidUserError } from './errors.js';
+import { InvalidCredentialsError, InvalidUserError, TooManyAttemptsError } from './errors.js';
 import { decoyHash, hashPassword, verifyPassword } from './passwords.js';
 
 /** How long a session lasts after sign-in. @default 12 hours */
@@ -53,6 +53,43 @@ export interface SessionDeps {
   /** @default DEFAULT_SESSION_TTL_MS */
   ttlMs?: number;
   now?: () => number;
+  /** Limits failed sign-ins per user name and client; absent: no limit. */
+  throttle?: SignInThrottle;
+}
+
+/**
+ * Failed sign-ins per user name and client address: after {@link SignInThrottle.limit} failures
+ * in a window, that pair is refused until the window ends, without checking the password. It
+ * bounds password guessing (and the memory and time each scrypt check costs) without letting
+ * someone elsewhere lock a user out. Kept in memory: a restart forgets it.
+ */
+export class SignInThrottle {
+  private readonly failures = new Map<string, { count: number; until: number }>();
+
+  constructor(
+    readonly limit = 5,
+    readonly windowMs = 15 * 60_000,
+  ) {}
+
+  /** Throws {@link TooManyAttemptsError} while `key` is locked out at `now`. */
+  check(key: string, now: number): void {
+    const f = this.failures.get(key);
+    if (!f) return;
+    if (f.until <= now) this.failures.delete(key);
+    else if (f.count >= this.limit) throw new TooManyAttemptsError(Math.ceil((f.until - now) / 1000));
+  }
+
+  failed(key: string, now: number): void {
+    const f = this.failures.get(key);
+    if (f && f.until > now) f.count++;
+    else this.failures.set(key, { count: 1, until: now + this.windowMs });
+    // Old entries go as new ones come, so the map stays as small as the recent failures.
+    if (this.failures.size > 10_000) for (const [k, v] of this.failures) if (v.until <= now) this.failures.delete(k);
+  }
+
+  succeeded(key: string): void {
+    this.failures.delete(key);
+  }
 }
 
 /** A new session: the id goes into the cookie and nowhere else. */
@@ -63,12 +100,19 @@ export interface NewSession {
 
 /**
  * Signs a user in. Unknown name and wrong password fail alike, in the same time (a decoy hash is
- * verified for an unknown name), with {@link InvalidCredentialsError}.
+ * verified for an unknown name), with {@link InvalidCredentialsError}; `client` (the address)
+ * keys the throttle with the name.
  */
-export async function signIn(deps: SessionDeps, name: string, password: string): Promise<NewSession> {
+export async function signIn(deps: SessionDeps, name: string, password: string, client = ''): Promise<NewSession> {
+  const key = `${client} ${name}`;
+  deps.throttle?.check(key, deps.now?.() ?? Date.now());
   const user = await deps.users.findUser(name);
   const ok = await verifyPassword(password, user?.passwordHash ?? (await decoyHash()));
-  if (!user || !ok) throw new InvalidCredentialsError();
+  if (!user || !ok) {
+    deps.throttle?.failed(key, deps.now?.() ?? Date.now());
+    throw new InvalidCredentialsError();
+  }
+  deps.throttle?.succeeded(key);
   const now = deps.now?.() ?? Date.now();
   // Expired sessions are removed as new ones are made, so the table stays as small as the live ones.
   await deps.sessions.deleteExpired(now);

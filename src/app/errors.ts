@@ -27,6 +27,7 @@ export const ERROR_CODES = {
   not_found: { status: 404, when: 'no such transaction, or no such route' },
   conflict: { status: 409, when: 'the transaction is already labelled otherwise: the body also holds the label in force' },
   payload_too_large: { status: 413, when: 'the body is larger than the limit' },
+  too_many_attempts: { status: 429, when: 'too many failed console sign-ins for this user from this address: `retry_after_s` says when to try again' },
   uri_too_long: { status: 414, when: 'a path parameter is longer than any id fraudmini accepts' },
   unsupported_media_type: { status: 415, when: 'the body is of a content type the API does not read' },
   internal: { status: 500, when: 'an unexpected failure; the log has the cause' },
@@ -178,6 +179,14 @@ export class ForbiddenError extends AppError {
   constructor(message: string) {
     super('forbidden', message);
     this.name = 'ForbiddenError';
+  }
+}
+
+/** Too many failed sign-ins for a user from one address: refused until the window ends. */
+export class TooManyAttemptsError extends AppError {
+  constructor(retryAfterS: number) {
+    super('too_many_attempts', `too many failed sign-ins: try again in ${retryAfterS} s`, { details: { retry_after_s: retryAfterS } });
+    this.name = 'TooManyAttemptsError';
   }
 }
 

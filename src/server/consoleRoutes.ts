@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { csrfMatches, findSession, type SessionDeps, signIn, signOut } from '../app/consoleAuth.js';
+import { csrfMatches, findSession, type SessionDeps, SignInThrottle, signIn, signOut } from '../app/consoleAuth.js';
 import { BadRequestError, CsrfError, ForbiddenError, InvalidLabelError, NotFoundError, NotImplementedError, SessionRequiredError } from '../app/errors.js';
 import { LiveRates } from '../app/liveView.js';
 import { decideAlert, listQueue, openAlert } from '../app/reviewQueue.js';
@@ -111,7 +111,7 @@ function sessionDeps(options: ConsoleOptions): SessionDeps {
 
 /** Declares the console's routes on `app`. */
 export function consoleRoutes(app: FastifyInstance, service: ApiService, options: ConsoleOptions, auth: ConsoleAuth): void {
-  const deps = sessionDeps(options);
+  const deps: SessionDeps = { ...sessionDeps(options), throttle: new SignInThrottle() };
   const schema = (method: string, url: string) => ({ schema: routeSchema(method, url) });
   const assets = new Map(Object.keys(ASSETS).map((name) => [name, readFileSync(join(options.assetsDir, name))]));
 
@@ -150,7 +150,7 @@ export function consoleRoutes(app: FastifyInstance, service: ApiService, options
     if (typeof username !== 'string' || typeof password !== 'string') {
       throw new BadRequestError('send {"username": "...", "password": "..."}');
     }
-    const created = await signIn(deps, username, password);
+    const created = await signIn(deps, username, password, req.ip);
     const maxAge = Math.max(0, Math.floor((created.session.expiresAt - Date.now()) / 1000));
     return reply
       .code(200)

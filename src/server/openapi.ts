@@ -525,6 +525,7 @@ export const ROUTE_SCHEMAS: Readonly<Record<string, FastifySchema & Schema>> = {
       200: { ...SESSION_OUT, description: 'signed in: the session cookie is set' },
       400: error(['bad_request', 'invalid_json']),
       401: error(['invalid_credentials']),
+      429: error(['too_many_attempts']),
       default: OTHER,
     },
   },

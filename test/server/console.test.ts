@@ -175,6 +175,26 @@ describe('analyst console over HTTP (real SQLite)', () => {
       }
     });
 
+    it('refuses a user\'s sign-ins from an address after 5 failures there, even with the right password, and not from elsewhere', async () => {
+      // Prepare
+      app = build();
+      const attempt = (password: string, remoteAddress = '10.0.0.1') =>
+        app.inject({ method: 'POST', url: '/session', payload: { username: 'ana', password }, remoteAddress });
+      const failures = [];
+      for (let i = 0; i < 5; i++) failures.push((await attempt(`guess ${i}`)).statusCode);
+
+      // Act
+      const locked = await attempt(PASSWORD);
+      const elsewhere = await attempt(PASSWORD, '10.0.0.2');
+
+      // Assess
+      expect(failures).toEqual([401, 401, 401, 401, 401]);
+      expect(locked.statusCode).toBe(429);
+      expect(locked.json()).toMatchObject({ error: 'too_many_attempts', retry_after_s: expect.any(Number) });
+      expect(locked.headers['set-cookie']).toBeUndefined();
+      expect(elsewhere.statusCode).toBe(200);
+    });
+
     it('answers who is signed in, then nothing after sign-out or once the session expired', async () => {
       // Prepare
       app = build();
