@@ -439,6 +439,46 @@ describe('analyst console over HTTP (real SQLite)', () => {
     });
   });
 
+  describe('events', () => {
+    it('streams new alerts and live figures to a session, and ends the stream when the server closes', async () => {
+      // Prepare: a listening server, an analyst's event stream open
+      app = build({}, { eventsPollMs: 50 });
+      const ana = await signIn('ana');
+      const address = await app.listen({ host: '127.0.0.1', port: 0 });
+      const anonymous = await fetch(`${address}/events`);
+      const res = await fetch(`${address}/events`, { headers: { cookie: ana.cookie } });
+      const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+      let text = '';
+      const readUntil = async (pattern: RegExp): Promise<RegExpExecArray> => {
+        for (;;) {
+          const m = pattern.exec(text);
+          if (m) return m;
+          const { value, done } = await reader.read();
+          if (done) throw new Error(`stream ended before ${pattern}: ${text}`);
+          text += new TextDecoder().decode(value);
+        }
+      };
+      await readUntil(/event: ready\n/);
+
+      // Act: an alerting transaction arrives
+      await submit({ transaction_id: 'E1', timestamp: '2026-01-01T10:00:00Z', account_id: 'A1', amount: '12500.00' });
+      const alerts = await readUntil(/event: alerts\ndata: (.*)\n/);
+      const stats = await readUntil(/event: stats\ndata: (.*"alerts":1.*)\n/);
+      const closed = app.close();
+      // Reads what is left until the server ends the stream (the test times out if it never does).
+      let ended = false;
+      while (!ended) ended = (await reader.read()).done;
+      await closed;
+
+      // Assess
+      expect(anonymous.status).toBe(401);
+      expect(res.headers.get('content-type')).toBe('text/event-stream');
+      expect(JSON.parse(alerts[1] ?? '')).toMatchObject({ count: 1, latest_id: expect.any(Number) });
+      expect(JSON.parse(stats[1] ?? '')).toMatchObject({ transactions: 1, alerts: 1, alert_rate: 1 });
+      expect(ended).toBe(true);
+    });
+  });
+
   describe('static console', () => {
     it('serves its page and files, and nothing else from its folder', async () => {
       // Prepare
