@@ -81,6 +81,14 @@ export default tseslint.config(
       globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', Buffer: 'readonly' },
     },
   },
+  // The console's script runs in the browser.
+  {
+    files: ['console/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: { document: 'readonly', fetch: 'readonly', EventSource: 'readonly', FormData: 'readonly', URLSearchParams: 'readonly' },
+    },
+  },
   ...layering,
   // The CLI, scripts and benchmarks talk to a terminal: console is their job.
   { files: ['src/cli/**', 'bin/**', 'scripts/**', 'bench/**'], rules: { 'no-console': 'off' } },

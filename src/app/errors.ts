@@ -18,11 +18,16 @@ export const ERROR_CODES = {
   invalid_rules: { status: 400, when: 'the rules document is invalid: `errors` lists each problem with its path' },
   unauthorized: { status: 401, when: 'an API key is configured and `x-api-key` is missing or wrong' },
   admin_unauthorized: { status: 401, when: 'an admin route without the right `x-admin-key`' },
+  invalid_credentials: { status: 401, when: 'a console sign-in with an unknown user name or a wrong password' },
+  session_required: { status: 401, when: 'a console route without a valid session cookie: sign in with `POST /session`' },
+  csrf_failed: { status: 403, when: 'a state-changing request of a console session without its `x-csrf-token` header' },
+  forbidden: { status: 403, when: 'the signed-in user\'s role does not allow this request' },
   admin_forbidden: { status: 403, when: 'an admin route without an admin identity (on AWS: an IAM-signed request)' },
   admin_disabled: { status: 403, when: 'an admin route while no admin credential is configured' },
   not_found: { status: 404, when: 'no such transaction, or no such route' },
   conflict: { status: 409, when: 'the transaction is already labelled otherwise: the body also holds the label in force' },
   payload_too_large: { status: 413, when: 'the body is larger than the limit' },
+  too_many_attempts: { status: 429, when: 'too many failed console sign-ins for this user from this address: `retry_after_s` says when to try again' },
   uri_too_long: { status: 414, when: 'a path parameter is longer than any id fraudmini accepts' },
   unsupported_media_type: { status: 415, when: 'the body is of a content type the API does not read' },
   internal: { status: 500, when: 'an unexpected failure; the log has the cause' },
@@ -142,6 +147,54 @@ export class AdminUnauthorizedError extends AppError {
   constructor() {
     super('admin_unauthorized', 'missing or wrong x-admin-key header');
     this.name = 'AdminUnauthorizedError';
+  }
+}
+
+/** A console sign-in that does not match a user and its password (which one is not said). */
+export class InvalidCredentialsError extends AppError {
+  constructor() {
+    super('invalid_credentials', 'unknown user name or wrong password');
+    this.name = 'InvalidCredentialsError';
+  }
+}
+
+/** A console route without a live session. */
+export class SessionRequiredError extends AppError {
+  constructor() {
+    super('session_required', 'sign in first (POST /session): this route needs a console session');
+    this.name = 'SessionRequiredError';
+  }
+}
+
+/** A state-changing request of a session without the session's anti-CSRF token. */
+export class CsrfError extends AppError {
+  constructor() {
+    super('csrf_failed', 'missing or wrong x-csrf-token header: send the csrf_token that GET /session returns');
+    this.name = 'CsrfError';
+  }
+}
+
+/** The signed-in user's role does not allow the request. */
+export class ForbiddenError extends AppError {
+  constructor(message: string) {
+    super('forbidden', message);
+    this.name = 'ForbiddenError';
+  }
+}
+
+/** Too many failed sign-ins for a user from one address: refused until the window ends. */
+export class TooManyAttemptsError extends AppError {
+  constructor(retryAfterS: number) {
+    super('too_many_attempts', `too many failed sign-ins: try again in ${retryAfterS} s`, { details: { retry_after_s: retryAfterS } });
+    this.name = 'TooManyAttemptsError';
+  }
+}
+
+/** A console user that cannot be added as given (name, role or password). */
+export class InvalidUserError extends FraudminiError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidUserError';
   }
 }
 

@@ -15,6 +15,7 @@ import { evaluateCommand } from './evaluate.js';
 import { generateCommand } from './generate.js';
 import { rulesCommand } from './rules.js';
 import { trainCommand } from './train.js';
+import { usersCommand } from './users.js';
 import { readModel } from './history.js';
 import { scoreFile } from './score.js';
 
@@ -27,8 +28,9 @@ const USAGE = `fraudmini ${VERSION}: score card and account transactions for fra
 Usage:
   fraudmini start [--data-dir ./var] [--port 3000] [--host 127.0.0.1] [--api-key KEY] [--admin-key KEY]
                   [--rules rules.json] [--map THEIR=ours,...] [--webhook URL] [--model model.json] [--label-delay 7d]
-                  [--max-record 65536]
-      Runs the local pipeline: watches <data-dir>/inbox for *.csv, serves the HTTP API.
+                  [--max-record 65536] [--secure-cookies]
+      Runs the local pipeline: watches <data-dir>/inbox for *.csv, serves the HTTP API and the
+      analyst console at / (users: fraudmini users add; --secure-cookies when reached over TLS).
 
   fraudmini score <file.csv> --out <decisions.jsonl|decisions.csv> [--rules rules.json] [--map THEIR=ours,...]
                   [--model model.json] [--label-delay 7d] [--explain shown|all] [--max-record 65536]
@@ -49,6 +51,10 @@ Usage:
 
   fraudmini rules audit [--data-dir ./var] [--limit 20] [--json]
       Every change of the rules in force, newest first: when, which credential, from where, versions.
+
+  fraudmini users add NAME --role analyst|admin [--data-dir ./var]
+      Adds a user of the analyst console (at /), or sets a new role and password for one. The
+      password is read from FRAUDMINI_PASSWORD, or asked for on a terminal.
 
   fraudmini help | --help        this text
   fraudmini --version
@@ -87,6 +93,8 @@ export async function main(argv: string[], env: Record<string, string | undefine
         return await backtestCommand(rest, env);
       case 'rules':
         return await rulesCommand(rest, env);
+      case 'users':
+        return await usersCommand(rest, env);
       case undefined:
       case 'help':
       case '--help':
@@ -150,6 +158,7 @@ async function start(args: string[], env: Record<string, string | undefined>): P
       model: { type: 'string' },
       'label-delay': { type: 'string' },
       'max-record': { type: 'string' },
+      'secure-cookies': { type: 'boolean' },
     },
     strict: true,
     allowPositionals: false,
@@ -169,7 +178,7 @@ async function start(args: string[], env: Record<string, string | undefined>): P
   };
   const config = loadConfig(env, overrides);
   const logger = new TextLogger();
-  const wiring = createLocalRuntime(config, { logger });
+  const wiring = createLocalRuntime(config, { logger, secureCookies: values['secure-cookies'] === true });
   const address = await wiring.runtime.start({ host: config.host, port: config.port });
   const inbox = resolve(wiring.dataDir, 'inbox');
   process.stdout.write(
@@ -178,6 +187,7 @@ async function start(args: string[], env: Record<string, string | undefined>): P
       `  inbox     ${inbox}  (drop *.csv files here)`,
       `  results   ${resolve(wiring.dataDir, 'processed')}  and  ${resolve(wiring.dataDir, 'failed')}`,
       `  API       ${address}  (POST /transactions, GET /transactions/:id, POST /transactions/:id/label, /alerts, /rules, /stats, /healthz)${config.apiKey ? '  x-api-key required' : ''}`,
+      `  console   ${address}/  (sign in as a user added with: fraudmini users add NAME --role analyst|admin)`,
       `  rules     ${wiring.rulesVersion}  (${wiring.rulesPath}; edits${config.adminKey ? ' and PUT /rules (x-admin-key)' : ''} are picked up live${config.adminKey ? '' : '; PUT /rules is off without --admin-key'})`,
       `  model     ${wiring.modelVersion ?? 'none (rules only; add one with --model, see fraudmini train)'}`,
       `  alerts    ${wiring.sinks.join(', ')}  (${resolve(wiring.dataDir, 'alerts.jsonl')})`,

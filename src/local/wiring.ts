@@ -7,7 +7,10 @@ import { FeatureWindowsClock } from '../adapters/local/FeatureWindowsClock.js';
 import { FileRulesSource, loadRulesFile } from '../adapters/local/FileRulesSource.js';
 import { FolderObjectStore } from '../adapters/local/FolderObjectStore.js';
 import { JsonlAlertSink } from '../adapters/local/JsonlAlertSink.js';
+import { SqliteReviewStore } from '../adapters/local/SqliteReviewStore.js';
+import { SqliteSessionStore } from '../adapters/local/SqliteSessionStore.js';
 import { SqliteStateStore } from '../adapters/local/SqliteStateStore.js';
+import { SqliteUserStore } from '../adapters/local/SqliteUserStore.js';
 import { SqliteWorkerBatchCommitter } from '../adapters/local/SqliteWorkerBatchCommitter.js';
 import { WebhookAlertSink } from '../adapters/local/WebhookAlertSink.js';
 import { type Config, ConfigError } from '../config.js';
@@ -30,6 +33,9 @@ export const BUNDLED_RULES = fileURLToPath(new URL('../../rules/default.json', i
 /** The sample transactions shipped with fraudmini. */
 export const BUNDLED_SAMPLE = fileURLToPath(new URL('../../samples/transactions.csv', import.meta.url));
 
+/** The analyst console's static files, shipped with fraudmini. */
+export const CONSOLE_ASSETS = fileURLToPath(new URL('../../console/', import.meta.url));
+
 /** Folders of the data dir. */
 export const DATA_FOLDERS = ['inbox', 'processing', 'processed', 'failed'] as const;
 
@@ -41,6 +47,8 @@ export interface LocalWiringOptions {
   onReceipt?: (receipt: Receipt) => void;
   /** The data dir's object store (tests pass a subclass that fails writes). @default a FolderObjectStore */
   objects?: FolderObjectStore;
+  /** Mark the console's session cookie `Secure` (the console is reached over TLS). @default false */
+  secureCookies?: boolean;
 }
 
 /** The built runtime and the facts the CLI prints. */
@@ -160,6 +168,13 @@ export function createLocalRuntime(config: Config, options: LocalWiringOptions):
     onCommitFailed: () => runtime.featuresDiverged(),
     labelTransaction,
     model,
+    console: {
+      users: new SqliteUserStore({ db: state.db }),
+      sessions: new SqliteSessionStore({ db: state.db }),
+      reviews: new SqliteReviewStore({ db: state.db }),
+      assetsDir: CONSOLE_ASSETS,
+      secureCookies: options.secureCookies === true,
+    },
   });
   const runtime = new LocalRuntime({
     objects: options.objects ?? new FolderObjectStore({ root: dataDir }),

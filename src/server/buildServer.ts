@@ -26,6 +26,7 @@ import { errorHandling } from './errorHandler.js';
 import { routeSchema, SHARED_SCHEMAS, swaggerOptions } from './openapi.js';
 import type { ApiService } from '../app/ApiService.js';
 import { localService, type LocalServiceDeps } from '../app/localApiService.js';
+import { type ConsoleAuth, consoleAuth, type ConsoleOptions, consoleRoutes, requireAdmin } from './consoleRoutes.js';
 
 export type { LabelResult } from '../app/ApiService.js';
 
@@ -55,6 +56,11 @@ export interface ApiOptions {
   bodyLimit?: number;
   defaultCurrency?: string;
   logger: Logger;
+  /**
+   * The analyst console (its page, sign-in, review queue and events), served when set. Its routes
+   * take a session cookie instead of the API key; see src/server/consoleRoutes.ts.
+   */
+  console?: ConsoleOptions;
 }
 
 /** What the local HTTP API needs: how it reads requests, and the local runtime's ports. */
@@ -110,10 +116,15 @@ export function buildApi(service: ApiService, deps: ApiOptions): FastifyInstance
     }
   });
 
+  const auth = deps.console ? consoleAuth(deps.console) : undefined;
+  // First: the API key's hook below and the admin guard ask which session a request has.
+  if (auth) app.addHook('onRequest', auth.resolve);
   if (deps.apiKey) {
     const expected = sha256(deps.apiKey);
     app.addHook('onRequest', async (req) => {
       if (req.url === '/healthz') return;
+      // Console routes authenticate by session; a session opens some API routes in place of the key.
+      if (auth && (auth.isConsoleRoute(req) || (req.headers['x-api-key'] === undefined && auth.admitsWithoutKey(req)))) return;
       if (!sameKey(req.headers['x-api-key'], expected)) throw new UnauthorizedError();
     });
   }
@@ -126,7 +137,10 @@ export function buildApi(service: ApiService, deps: ApiOptions): FastifyInstance
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
   app.register(swagger, swaggerOptions());
   // In a plugin registered after swagger's, so that its onRoute hook sees every route.
-  app.register(async (api) => routes(api, service, deps));
+  app.register(async (api) => {
+    routes(api, service, deps, auth);
+    if (auth && deps.console) consoleRoutes(api, service, deps.console, auth);
+  });
   return app;
 }
 
@@ -156,9 +170,9 @@ function refusePrototypeKeys(key: string, value: unknown): unknown {
 }
 
 /** Declares the routes of {@link buildApi}, each with its schema from src/server/openapi.ts. */
-function routes(app: FastifyInstance, service: ApiService, deps: ApiOptions): void {
+function routes(app: FastifyInstance, service: ApiService, deps: ApiOptions, auth: ConsoleAuth | undefined): void {
   const started = Date.now();
-  const admin = adminGuard(deps);
+  const admin = adminGuard(deps, auth);
   const schema = (method: string, url: string) => ({ schema: routeSchema(method, url) });
 
   app.post('/transactions', schema('POST', '/transactions'), async (req, reply) => {
@@ -285,8 +299,15 @@ function routes(app: FastifyInstance, service: ApiService, deps: ApiOptions): vo
   app.get('/openapi.json', schema('GET', '/openapi.json'), async () => app.swagger());
 }
 
-/** The admin routes' `onRequest` hook, and the caller it let through for each request. */
-function adminGuard(deps: ApiOptions): {
+/**
+ * The admin routes' `onRequest` hook, and the caller it let through for each request. A request
+ * of a console session without `x-admin-key` is judged by its user's role (and its anti-CSRF
+ * token); any other by the configured admin credential.
+ */
+function adminGuard(
+  deps: ApiOptions,
+  auth: ConsoleAuth | undefined,
+): {
   check: (req: FastifyRequest) => Promise<void>;
   callerOf: (req: FastifyRequest) => AdminCaller | undefined;
 } {
@@ -321,7 +342,19 @@ function adminGuard(deps: ApiOptions): {
       else callers.set(req, { credential: caller, remote: req.ip });
     };
   }
-  return { check, callerOf: (req) => callers.get(req) };
+  const byCredential = check;
+  const withSessions = async (req: FastifyRequest): Promise<void> => {
+    const session = req.headers['x-admin-key'] === undefined ? auth?.sessionOf(req) : undefined;
+    if (!session) return byCredential(req);
+    try {
+      requireAdmin(session);
+      if (req.method !== 'GET' && req.method !== 'HEAD') auth?.checkCsrf(req, session);
+    } catch (e) {
+      refuse(req, e as AppError);
+    }
+    callers.set(req, { credential: `user ${session.user}`, remote: req.ip });
+  };
+  return { check: auth ? withSessions : check, callerOf: (req) => callers.get(req) };
 }
 
 /** A `limit` query parameter: an integer 1–`max`, 100 when absent. */

@@ -226,6 +226,34 @@ const ID_PARAM: Schema = {
   properties: { id: text('the transaction id, as posted (a card number in it is matched as it was stored)') },
 };
 
+/** What the console routes say of how they authenticate. */
+const SESSION_ONLY = 'Console route: needs the session cookie set by `POST /session` (not the API key).';
+
+const SESSION_OUT: Schema = {
+  type: 'object',
+  required: ['user', 'role', 'csrf_token', 'expires_at'],
+  properties: {
+    user: { type: 'string' },
+    role: { type: 'string', enum: ['analyst', 'admin'] },
+    csrf_token: text('send it in `x-csrf-token` with every state-changing request of this session'),
+    expires_at: text('ISO 8601', { format: 'date-time' }),
+  },
+};
+
+const ALERT_PARAM: Schema = { type: 'object', required: ['id'], properties: { id: text('the alert id') } };
+
+const DECISION_OUT: Schema = {
+  type: 'object',
+  required: ['alert_id', 'transaction_id', 'label', 'status', 'next'],
+  properties: {
+    alert_id: { type: 'integer' },
+    transaction_id: { type: 'string' },
+    label: { type: 'string', enum: ['fraud', 'legit'] },
+    status: { type: 'string', enum: ['recorded', 'unchanged'] },
+    next: nullable('integer', 'the alert to open next; null when none awaits'),
+  },
+};
+
 type Security = Record<string, string[]>[];
 /** Security of the routes that need the client key when one is configured. */
 const CLIENT: Security = [{ apiKey: [] }, {}];
@@ -457,6 +485,207 @@ export const ROUTE_SCHEMAS: Readonly<Record<string, FastifySchema & Schema>> = {
       default: OTHER,
     },
   },
+  'GET /': {
+    operationId: 'consolePage',
+    tags: ['console'],
+    summary: 'The analyst console (HTML)',
+    description: 'The console\'s page (`text/html`). It signs in with `POST /session` and works over the console and API routes.',
+    security: [],
+    response: {
+      200: text('the page, as `text/html`'),
+      default: OTHER,
+    },
+  },
+  'GET /console/:file': {
+    operationId: 'consoleAsset',
+    tags: ['console'],
+    summary: 'A file of the console (script, style sheet)',
+    security: [],
+    params: { type: 'object', required: ['file'], properties: { file: text('`console.js`, `console.css` or `index.html`') } },
+    response: {
+      200: text('the file, as `text/javascript`, `text/css` or `text/html`'),
+      404: error(['not_found']),
+      default: OTHER,
+    },
+  },
+  'POST /session': {
+    operationId: 'signIn',
+    tags: ['console'],
+    summary: 'Sign in to the console',
+    description:
+      'Checks a user added with `fraudmini users add` and sets the session cookie (`HttpOnly; SameSite=Strict`). The answer ' +
+      'holds the session\'s `csrf_token`: every state-changing request of the session sends it in `x-csrf-token`.',
+    security: [],
+    body: {
+      type: 'object',
+      required: ['username', 'password'],
+      properties: { username: { type: 'string' }, password: { type: 'string' } },
+    },
+    response: {
+      200: { ...SESSION_OUT, description: 'signed in: the session cookie is set' },
+      400: error(['bad_request', 'invalid_json']),
+      401: error(['invalid_credentials']),
+      429: error(['too_many_attempts']),
+      default: OTHER,
+    },
+  },
+  'GET /session': {
+    operationId: 'whoAmI',
+    tags: ['console'],
+    summary: 'The signed-in user and the session\'s anti-CSRF token',
+    description: SESSION_ONLY,
+    security: [],
+    response: {
+      200: { ...SESSION_OUT, description: 'the session of the cookie' },
+      401: error(['session_required']),
+      default: OTHER,
+    },
+  },
+  'DELETE /session': {
+    operationId: 'signOut',
+    tags: ['console'],
+    summary: 'Sign out',
+    description: `${SESSION_ONLY} Needs \`x-csrf-token\`.`,
+    security: [],
+    response: {
+      200: { type: 'object', description: 'signed out: the session is ended and its cookie removed', required: ['signed_out'], properties: { signed_out: { type: 'boolean' } } },
+      401: error(['session_required']),
+      403: error(['csrf_failed']),
+      default: OTHER,
+    },
+  },
+  'GET /queue': {
+    operationId: 'reviewQueue',
+    tags: ['console'],
+    summary: 'Alerts awaiting a decision, a page at a time',
+    description: `${SESSION_ONLY} An alert awaits a decision while its transaction has no label.`,
+    security: [],
+    querystring: {
+      type: 'object',
+      properties: {
+        order: { type: 'string', enum: ['newest', 'riskiest'], description: 'default newest' },
+        outcome: { type: 'string', enum: ['review', 'block'] },
+        rule: text('only alerts on which this rule fired'),
+        min_score: text('lowest score, 0–100'),
+        max_score: text('highest score, 0–100'),
+        account: text('only this account'),
+        after: text('the `next` of the previous page'),
+        limit: text('how many, 1–200; default 50', { pattern: '^[0-9]+$' }),
+      },
+    },
+    response: {
+      200: {
+        description: 'a page of open alerts, and the `after` of the next page (null on the last)',
+        type: 'object',
+        required: ['alerts', 'next'],
+        properties: { alerts: { type: 'array', items: ref('Alert') }, next: nullable('string', 'null on the last page') },
+      },
+      400: error(['bad_request']),
+      401: error(['session_required']),
+      default: OTHER,
+    },
+  },
+  'GET /queue/:id': {
+    operationId: 'openAlert',
+    tags: ['console'],
+    summary: 'An alert with what it takes to decide it',
+    description: `${SESSION_ONLY} The masked transaction, its decision (every rule that fired with its sentence, the model's top features), the account's latest transactions and the other open alerts of the same account or card.`,
+    security: [],
+    params: ALERT_PARAM,
+    response: {
+      200: {
+        description: 'the alert',
+        type: 'object',
+        required: ['alert', 'transaction', 'decision', 'label', 'history', 'related', 'audit'],
+        properties: {
+          alert: ref('Alert'),
+          transaction: ref('Transaction'),
+          decision: ref('Decision'),
+          label: { type: ['string', 'null'], enum: ['fraud', 'legit', null], description: 'null while it awaits a decision' },
+          history: {
+            type: 'array',
+            description: 'the account\'s latest transactions, newest first',
+            items: {
+              type: 'object',
+              required: ['transaction_id', 'timestamp', 'amount', 'currency', 'outcome', 'score'],
+              properties: {
+                transaction_id: { type: 'string' },
+                timestamp: text('ISO 8601', { format: 'date-time' }),
+                amount: { type: 'number' },
+                currency: { type: 'string' },
+                merchant: { type: 'string' },
+                card: text('the masked card number'),
+                outcome: { type: 'string', enum: ['allow', 'review', 'block'] },
+                score: { type: 'number' },
+                label: { type: 'string', enum: ['fraud', 'legit'] },
+              },
+            },
+          },
+          related: { type: 'array', items: ref('Alert'), description: 'other open alerts of the account or the card, newest first' },
+          audit: {
+            type: 'array',
+            description: 'what analysts did to this alert, oldest first',
+            items: {
+              type: 'object',
+              required: ['at', 'user', 'action', 'label', 'result'],
+              properties: {
+                at: text('ISO 8601', { format: 'date-time' }),
+                user: { type: 'string' },
+                action: { type: 'string', enum: ['label'] },
+                label: { type: 'string', enum: ['fraud', 'legit'] },
+                result: { type: 'string', enum: ['recorded', 'unchanged', 'conflict'], description: 'what the label path answered' },
+                note: { type: 'string' },
+              },
+            },
+          },
+        },
+      },
+      400: error(['bad_request']),
+      401: error(['session_required']),
+      404: error(['not_found']),
+      default: OTHER,
+    },
+  },
+  'POST /queue/:id/decision': {
+    operationId: 'decideAlert',
+    tags: ['console'],
+    summary: 'Mark an alert fraud or legit',
+    description:
+      `${SESSION_ONLY} Needs \`x-csrf-token\`. Records the label of the alert's transaction as \`POST /transactions/:id/label\` ` +
+      'does, and an audit entry with the user, the decision, the note and the time. `next` is the alert to open next.',
+    security: [],
+    params: ALERT_PARAM,
+    body: {
+      type: 'object',
+      required: ['label'],
+      properties: { label: { type: 'string', enum: ['fraud', 'legit'] }, note: text('up to 2,000 characters') },
+    },
+    response: {
+      201: { ...DECISION_OUT, description: 'recorded' },
+      200: { ...DECISION_OUT, description: 'the same label was recorded before' },
+      400: error(['invalid_label', 'invalid_json', 'bad_request']),
+      401: error(['session_required']),
+      403: error(['csrf_failed']),
+      404: error(['not_found']),
+      409: { description: `\`conflict\`: ${ERROR_CODES.conflict.when}`, ...ref('Error') },
+      default: OTHER,
+    },
+  },
+  'GET /events': {
+    operationId: 'consoleEvents',
+    tags: ['console'],
+    summary: 'New alerts and live figures, as Server-Sent Events',
+    description:
+      `${SESSION_ONLY} A \`text/event-stream\`: \`ready\` once; \`alerts\` with \`{count, latest_id}\` whenever alerts are stored; ` +
+      '`stats` with the counters of `GET /stats` and the rates of the last minute (`decisions_per_minute`, `alerts_per_minute`, ' +
+      '`alert_rate`) when they change, and every few seconds.',
+    security: [],
+    response: {
+      200: text('the event stream, as `text/event-stream`'),
+      401: error(['session_required']),
+      default: OTHER,
+    },
+  },
   'GET /healthz': {
     operationId: 'health',
     tags: ['operations'],
@@ -517,6 +746,7 @@ export function swaggerOptions(): SwaggerOptions {
       },
       tags: [
         { name: 'transactions', description: 'scoring and labels' },
+        { name: 'console', description: 'the analyst console: sign-in, review queue, events (session cookie)' },
         { name: 'alerts', description: 'the alerts raised for review and block decisions' },
         { name: 'rules', description: 'the rule set in force and its changes' },
         { name: 'operations', description: 'counters, health and this document' },

@@ -4,10 +4,14 @@ import type { FastifyInstance, InjectOptions } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ERROR_CODES, type ErrorCode, InvalidJsonError } from '../../src/app/errors.js';
 import { FileRulesSource, loadRulesFile } from '../../src/adapters/local/FileRulesSource.js';
+import { SqliteSessionStore } from '../../src/adapters/local/SqliteSessionStore.js';
+import { SqliteReviewStore } from '../../src/adapters/local/SqliteReviewStore.js';
 import { SqliteStateStore } from '../../src/adapters/local/SqliteStateStore.js';
+import { SqliteUserStore } from '../../src/adapters/local/SqliteUserStore.js';
+import { addUser } from '../../src/app/consoleAuth.js';
 import { FeatureWindows } from '../../src/core/features.js';
 import { createPanTokenizer } from '../../src/core/pan.js';
-import { BUNDLED_RULES } from '../../src/local/wiring.js';
+import { BUNDLED_RULES, CONSOLE_ASSETS } from '../../src/local/wiring.js';
 import { type Logger, silentLogger } from '../../src/ports/Logger.js';
 import { buildServer, parseJsonBody, type ServerDeps } from '../../src/server/buildServer.js';
 import { tempDir } from '../helpers/fixtures.js';
@@ -157,8 +161,26 @@ describe('HTTP error codes', () => {
     broken.state.close();
     const unsaved = server({ apiKey: undefined });
     rmSync(unsaved.dir, { recursive: true, force: true });
+    // The console: an analyst signed in, and another user locked out by failed sign-ins.
+    const consoleDb = new SqliteStateStore({ path: ':memory:' });
+    open.push(consoleDb);
+    const users = new SqliteUserStore({ db: consoleDb.db });
+    await addUser({ users }, { name: 'ana', role: 'analyst', password: 'analyst password' });
+    const withConsole = server({
+      apiKey: undefined,
+      console: { users, sessions: new SqliteSessionStore({ db: consoleDb.db }), reviews: new SqliteReviewStore({ db: consoleDb.db }), assetsDir: CONSOLE_ASSETS },
+    });
+    const signIn = (username: string, password: string) => withConsole.app.inject({ method: 'POST', url: '/session', payload: { username, password } });
+    const signedIn = await signIn('ana', 'analyst password');
+    const ana = { cookie: String(signedIn.headers['set-cookie']).split(';')[0] ?? '', 'x-csrf-token': (signedIn.json() as { csrf_token: string }).csrf_token };
+    for (let i = 0; i < 5; i++) await signIn('bob', `guess ${i}`);
     const json = { ...client, 'content-type': 'application/json' };
     const cases: [ErrorCode, FastifyInstance, InjectOptions][] = [
+      ['invalid_credentials', withConsole.app, { method: 'POST', url: '/session', payload: { username: 'ana', password: 'wrong password' } }],
+      ['session_required', withConsole.app, { method: 'GET', url: '/queue' }],
+      ['csrf_failed', withConsole.app, { method: 'POST', url: '/queue/1/decision', headers: { cookie: ana.cookie }, payload: { label: 'fraud' } }],
+      ['forbidden', withConsole.app, { method: 'PUT', url: '/rules', headers: ana, payload: { version: 'v2', rules: [] } }],
+      ['too_many_attempts', withConsole.app, { method: 'POST', url: '/session', payload: { username: 'bob', password: 'any password' } }],
       ['bad_request', full.app, { method: 'GET', url: '/alerts?since=soon', headers: client }],
       ['invalid_json', full.app, { method: 'POST', url: '/transactions', headers: json, payload: '{"amount": ' }],
       ['invalid_transaction', full.app, { method: 'POST', url: '/transactions', headers: client, payload: { amount: '-5' } }],
@@ -186,7 +208,7 @@ describe('HTTP error codes', () => {
       expect({ code, status: res.statusCode }).toEqual({ code, status: ERROR_CODES[code].status });
       const body = res.json();
       expect(body, code).toMatchObject({ error: code, message: expect.any(String) });
-      const extra = code === 'conflict' ? ['transaction_id', 'label', 'known_at'] : [];
+      const extra = code === 'conflict' ? ['transaction_id', 'label', 'known_at'] : code === 'too_many_attempts' ? ['retry_after_s'] : [];
       for (const key of Object.keys(body)) expect(['error', 'message', 'errors', ...extra], `${code}: ${key}`).toContain(key);
     }
     expect(cases.map(([code]) => code).sort()).toEqual(Object.keys(ERROR_CODES).sort());

@@ -37,9 +37,10 @@ export const INSERT_CHUNK = 100;
  * Version of {@link SCHEMA}, kept in SQLite's `user_version`. 1 (stored as 0, before versions were
  * kept) had a JSON body per transaction and a separate `decisions` table holding another per
  * decision; 2 stores each transaction with its decision in one row, a column per field; 3 adds
- * the audit log of rule changes (`rules_audit`).
+ * the audit log of rule changes (`rules_audit`); 4 adds the console's users, sessions and review
+ * audit trail, and the indexes its review queue reads by.
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** The oldest version {@link MIGRATIONS} upgrade from. */
 const OLDEST_UPGRADABLE = 2;
@@ -56,9 +57,46 @@ CREATE TABLE IF NOT EXISTS rules_audit (
   digest TEXT NOT NULL
 );`;
 
+/**
+ * The console's tables, and the indexes its review queue pages by: on the fields of the alert
+ * body the queue sorts and filters on, so only alerting rows pay for them. `transactions` gets no
+ * index for the console: one on `account_id` made storing a million transactions about six times
+ * slower (random inserts into a B-tree larger than the page cache); an alert's account history
+ * reads a bounded range of `seq` instead (see SqliteReviewStore).
+ */
+const CONSOLE_TABLES = `
+CREATE TABLE IF NOT EXISTS users (
+  name TEXT PRIMARY KEY,
+  role TEXT NOT NULL,
+  password_hash TEXT NOT NULL,
+  created_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sessions (
+  id_hash TEXT PRIMARY KEY,
+  user_name TEXT NOT NULL,
+  csrf_token TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS review_audit (
+  id INTEGER PRIMARY KEY,
+  at TEXT NOT NULL,
+  user_name TEXT NOT NULL,
+  action TEXT NOT NULL,
+  alert_id INTEGER NOT NULL,
+  transaction_id TEXT NOT NULL,
+  label TEXT NOT NULL,
+  result TEXT NOT NULL,
+  note TEXT
+);
+CREATE INDEX IF NOT EXISTS alerts_by_score ON alerts (json_extract(body, '$.score'), id);
+CREATE INDEX IF NOT EXISTS alerts_by_account ON alerts (json_extract(body, '$.account_id'), id);
+CREATE INDEX IF NOT EXISTS alerts_by_card ON alerts (json_extract(body, '$.card'), id);
+`;
+
 /** SQL that upgrades a database from version `n` (the key) to `n + 1`, run in one transaction. */
 const MIGRATIONS: Record<number, string> = {
   2: RULES_AUDIT_TABLE,
+  3: CONSOLE_TABLES,
 };
 
 /** The decision columns of a `transactions` row (what a duplicate check or the API reads back). */
@@ -144,6 +182,7 @@ CREATE TABLE IF NOT EXISTS counters (
   value INTEGER NOT NULL
 ) WITHOUT ROWID;
 ${RULES_AUDIT_TABLE}
+${CONSOLE_TABLES}
 `;
 
 /** Options of {@link SqliteStateStore}. */
@@ -700,7 +739,8 @@ export function readRulesChanges(path: string, limit: number): RulesChange[] {
     const version = db.pragma('user_version', { simple: true }) as number;
     // Version 2 had no audit log: nothing was recorded yet.
     if (version === OLDEST_UPGRADABLE) return [];
-    if (version !== SCHEMA_VERSION) throw new SqliteSchemaError(path, version === 0 ? 1 : version);
+    // Later versions added tables, none changed rules_audit.
+    if (version < 3 || version > SCHEMA_VERSION) throw new SqliteSchemaError(path, version === 0 ? 1 : version);
     return selectRulesChanges(db, limit);
   } finally {
     db.close();

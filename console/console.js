@@ -1,0 +1,319 @@
+// The analyst console: plain browser JavaScript over fraudmini's console and API routes.
+// Everything shown is set as text (never as HTML), so nothing stored can run as script here.
+'use strict';
+
+/** @type {{ user: string, role: string, csrf_token: string } | null} */
+let session = null;
+/** Alerts of the page shown, in order; the alert open; the cursor of the next page. */
+let page = [];
+let openId = null;
+let nextCursor = null;
+let cursorStack = [];
+let events = null;
+
+const $ = (id) => document.getElementById(id);
+
+function say(text) {
+  $('status').textContent = text;
+}
+
+/** Calls a route; state-changing calls carry the session's anti-CSRF token. */
+async function call(method, url, body) {
+  const headers = { accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET' && session) headers['x-csrf-token'] = session.csrf_token;
+  const res = await fetch(url, {
+    method,
+    headers,
+    credentials: 'same-origin',
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const data = res.headers.get('content-type')?.includes('application/json') ? await res.json() : null;
+  if (res.status === 401 && url !== '/session') showSignIn();
+  if (!res.ok) {
+    const err = new Error(data?.message ?? `${res.status}`);
+    err.status = res.status;
+    throw err;
+  }
+  return data;
+}
+
+function showSignIn() {
+  session = null;
+  events?.close();
+  events = null;
+  $('workspace').hidden = true;
+  $('whoami').hidden = true;
+  $('sign-in').hidden = false;
+  $('username').focus();
+}
+
+function showWorkspace() {
+  $('sign-in').hidden = true;
+  $('workspace').hidden = false;
+  $('whoami').hidden = false;
+  $('user-name').textContent = session.user;
+  $('user-role').textContent = session.role;
+  listen();
+  void loadQueue();
+}
+
+/** New alerts arrive as server-sent events: the first page is loaded again, the open alert stays. */
+function listen() {
+  events?.close();
+  events = new EventSource('/events');
+  events.addEventListener('ready', () => void loadQueue());
+  events.addEventListener('stats', (e) => showLive(JSON.parse(e.data)));
+  events.addEventListener('alerts', (e) => {
+    const { count } = JSON.parse(e.data);
+    say(`${count} new alert${count === 1 ? '' : 's'}`);
+    if (cursorStack.length === 0) void loadQueue();
+  });
+}
+
+const count = (n) => Number(n).toLocaleString('en-US');
+
+/** The live view: counters, rates of the last minute, outcome mix. */
+function showLive(f) {
+  $('live-decisions').textContent = count(f.transactions);
+  $('live-dpm').textContent = count(f.decisions_per_minute);
+  $('live-alerts').textContent = count(f.alerts);
+  $('live-apm').textContent = count(f.alerts_per_minute);
+  $('live-rate').textContent = `${(f.alert_rate * 100).toFixed(1)} %`;
+  $('live-files').textContent = count(f.files.processed);
+  $('live-files-busy').textContent = count(f.files.processing);
+  $('live-files-failed').textContent = count(f.files.failed);
+  const total = f.outcomes.allow + f.outcomes.review + f.outcomes.block;
+  for (const o of ['allow', 'review', 'block']) {
+    const share = total > 0 ? f.outcomes[o] / total : 0;
+    $(`mix-${o}`).textContent = count(f.outcomes[o]);
+    $(`mix-${o}-bar`).value = share;
+    $(`mix-${o}-pct`).textContent = `${(share * 100).toFixed(1)} %`;
+  }
+}
+
+function filters() {
+  const form = new FormData($('filters'));
+  const q = new URLSearchParams();
+  for (const [k, v] of form) if (v !== '') q.set(k, String(v));
+  return q;
+}
+
+async function loadQueue(after) {
+  const q = filters();
+  if (after) q.set('after', after);
+  let data;
+  try {
+    data = await call('GET', `/queue?${q}`);
+  } catch (e) {
+    if (e.status !== 401) say(`Could not load the queue: ${e.message}`);
+    return;
+  }
+  page = data.alerts;
+  nextCursor = data.next;
+  $('next-page').disabled = nextCursor === null;
+  $('first-page').disabled = cursorStack.length === 0;
+  renderAlerts($('queue-table').tBodies[0], page);
+  $('queue-empty').hidden = page.length > 0;
+}
+
+function cell(row, text, cls) {
+  const td = row.insertCell();
+  td.textContent = text;
+  if (cls) td.className = cls;
+  return td;
+}
+
+function badge(outcome) {
+  const span = document.createElement('span');
+  span.className = `badge ${outcome}`;
+  span.textContent = outcome;
+  return span;
+}
+
+function money(amount, currency) {
+  return `${Number(amount).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 4 })} ${currency}`;
+}
+
+function when(iso) {
+  return iso.slice(0, 16).replace('T', ' ');
+}
+
+function renderAlerts(tbody, alerts) {
+  tbody.replaceChildren();
+  for (const a of alerts) {
+    const row = tbody.insertRow();
+    if (a.id === openId) row.className = 'current';
+    const open = document.createElement('button');
+    open.type = 'button';
+    open.className = 'link';
+    open.textContent = `Alert ${a.id}`;
+    open.addEventListener('click', () => void openAlert(a.id));
+    row.insertCell().append(open);
+    cell(row, when(a.timestamp));
+    cell(row, a.account_id);
+    cell(row, a.card ?? '');
+    cell(row, money(a.amount, a.currency), 'num');
+    row.insertCell().append(badge(a.outcome));
+    cell(row, a.score.toFixed(1), 'num');
+    cell(row, a.reasons.map((r) => r.rule).join(' '), 'wrap');
+  }
+}
+
+async function openAlert(id) {
+  let d;
+  try {
+    d = await call('GET', `/queue/${id}`);
+  } catch (e) {
+    if (e.status !== 401) say(`Could not open alert ${id}: ${e.message}`);
+    return;
+  }
+  openId = id;
+  for (const row of $('queue-table').tBodies[0].rows) {
+    row.classList.toggle('current', row.cells[0].textContent === `Alert ${id}`);
+  }
+  $('detail').hidden = false;
+  $('detail-title').textContent = `Alert ${id}: transaction ${d.transaction.transaction_id}`;
+  const t = d.transaction;
+  const fields = [
+    ['Time', when(t.timestamp)],
+    ['Account', t.account_id],
+    ['Card', t.card ? t.card.masked : ''],
+    ['Amount', money(t.amount, t.currency)],
+    ['Merchant', t.merchant ?? ''],
+    ['Category', t.merchant_category ?? ''],
+    ['Country', t.country ?? ''],
+    ['From / to', t.origin_country || t.destination_country ? `${t.origin_country ?? '?'} → ${t.destination_country ?? '?'}` : ''],
+    ['Balance', t.account_balance !== undefined ? money(t.account_balance, t.currency) : ''],
+    ['Channel', t.channel ?? ''],
+    ['Outcome', d.decision.outcome],
+    ['Rules', d.decision.rules_version],
+  ];
+  const dl = $('tx-fields');
+  dl.replaceChildren();
+  for (const [k, v] of fields) {
+    if (v === '') continue;
+    const dt = document.createElement('dt');
+    dt.textContent = k;
+    const dd = document.createElement('dd');
+    dd.textContent = v;
+    dl.append(dt, dd);
+  }
+  $('detail-score').textContent = `${d.decision.score.toFixed(1)} / 100`;
+  const reasons = $('detail-reasons');
+  reasons.replaceChildren();
+  for (const r of d.decision.reasons) {
+    const li = document.createElement('li');
+    li.textContent = `${r.rule} (+${r.weight}${r.action ? `, ${r.action}` : ''}): ${r.detail}`;
+    reasons.append(li);
+  }
+  const features = d.decision.model_features ?? [];
+  $('model-block').hidden = features.length === 0;
+  $('detail-features').replaceChildren(
+    ...features.map((f) => {
+      const li = document.createElement('li');
+      li.textContent = `${f.feature} = ${f.value} (+${f.weight.toFixed(3)})`;
+      return li;
+    }),
+  );
+  const history = $('history-table').tBodies[0];
+  history.replaceChildren();
+  for (const h of d.history) {
+    const row = history.insertRow();
+    cell(row, h.transaction_id);
+    cell(row, when(h.timestamp));
+    cell(row, money(h.amount, h.currency), 'num');
+    cell(row, h.merchant ?? '', 'wrap');
+    cell(row, h.card ?? '');
+    row.insertCell().append(badge(h.outcome));
+    cell(row, h.score.toFixed(1), 'num');
+    cell(row, h.label ?? '');
+  }
+  renderAlerts($('related-table').tBodies[0], d.related);
+  $('related-none').hidden = d.related.length > 0;
+  $('audit-block').hidden = d.audit.length === 0;
+  $('detail-audit').replaceChildren(
+    ...d.audit.map((e) => {
+      const li = document.createElement('li');
+      li.textContent = `${when(e.at)} ${e.user} marked ${e.label} (${e.result})${e.note ? `: ${e.note}` : ''}`;
+      return li;
+    }),
+  );
+  $('note').value = '';
+  const decided = d.label !== null;
+  $('decided').hidden = !decided;
+  $('decided').textContent = decided ? `Labelled ${d.label}.` : '';
+  $('mark-fraud').disabled = decided;
+  $('mark-legit').disabled = decided;
+  $('detail-title').focus();
+}
+
+async function decide(label) {
+  if (openId === null) return;
+  const id = openId;
+  const note = $('note').value.trim();
+  let result;
+  try {
+    result = await call('POST', `/queue/${id}/decision`, note === '' ? { label } : { label, note });
+  } catch (e) {
+    if (e.status !== 401) say(`Could not mark alert ${id}: ${e.message}`);
+    return;
+  }
+  // The next alert is the one after this in the page shown, else the one the server names.
+  const at = page.findIndex((a) => a.id === id);
+  const following = at >= 0 ? page[at + 1] : undefined;
+  say(`Alert ${id} marked ${result.label}.`);
+  await loadQueue();
+  const next = following?.id ?? result.next;
+  if (next !== null && next !== undefined) await openAlert(next);
+  else {
+    openId = null;
+    $('detail').hidden = true;
+    say(`Alert ${id} marked ${result.label}. No alert awaits a decision.`);
+  }
+}
+
+async function start() {
+  $('sign-in-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    $('sign-in-error').textContent = '';
+    try {
+      session = await call('POST', '/session', { username: $('username').value, password: $('password').value });
+      $('password').value = '';
+      showWorkspace();
+    } catch (err) {
+      $('sign-in-error').textContent = err.status === 401 ? 'Unknown user name or wrong password.' : `Sign-in failed: ${err.message}`;
+    }
+  });
+  $('sign-out').addEventListener('click', async () => {
+    try {
+      await call('DELETE', '/session');
+    } finally {
+      showSignIn();
+    }
+  });
+  $('filters').addEventListener('submit', (e) => {
+    e.preventDefault();
+    cursorStack = [];
+    void loadQueue();
+  });
+  $('next-page').addEventListener('click', () => {
+    if (nextCursor === null) return;
+    cursorStack.push(nextCursor);
+    void loadQueue(nextCursor);
+  });
+  $('first-page').addEventListener('click', () => {
+    cursorStack = [];
+    void loadQueue();
+  });
+  $('mark-fraud').addEventListener('click', () => void decide('fraud'));
+  $('mark-legit').addEventListener('click', () => void decide('legit'));
+  try {
+    session = await call('GET', '/session');
+    showWorkspace();
+  } catch {
+    showSignIn();
+  }
+}
+
+document.addEventListener('DOMContentLoaded', () => void start());

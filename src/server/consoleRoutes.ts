@@ -1,0 +1,402 @@
+/**
+ * The analyst console: its static page, its sign-in (`/session`), the review queue (`/queue`) and
+ * a stream of new-alert events (`/events`), on the same port as the API. Console routes take a
+ * session cookie, never the API key: every change they make is made by a named user. A session
+ * also opens the API's read routes and, for an admin, the admin routes (`PUT /rules`); its
+ * state-changing requests must carry the session's anti-CSRF token in `x-csrf-token`.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { csrfMatches, findSession, type SessionDeps, SignInThrottle, signIn, signOut } from '../app/consoleAuth.js';
+import { BadRequestError, CsrfError, ForbiddenError, InvalidLabelError, NotFoundError, NotImplementedError, SessionRequiredError } from '../app/errors.js';
+import { LiveRates } from '../app/liveView.js';
+import { decideAlert, listQueue, openAlert } from '../app/reviewQueue.js';
+import type { ApiService } from '../app/ApiService.js';
+import { parseLabel } from '../core/schema.js';
+import type { Stats } from '../core/records.js';
+import type { Alert } from '../core/views.js';
+import type { ReviewCursor, ReviewQuery, ReviewStore } from '../ports/ReviewStore.js';
+import type { ActiveSession, SessionStore } from '../ports/SessionStore.js';
+import type { UserStore } from '../ports/UserStore.js';
+import { routeSchema } from './openapi.js';
+
+/** What the console needs beyond the API's service. */
+export interface ConsoleOptions {
+  users: UserStore;
+  sessions: SessionStore;
+  reviews: ReviewStore;
+  /** The folder of the console's static files (`index.html`, `console.js`, `console.css`). */
+  assetsDir: string;
+  /** Add `Secure` to the session cookie: for a console served over TLS (directly or behind a proxy). @default false */
+  secureCookies?: boolean;
+  /** @default DEFAULT_SESSION_TTL_MS (12 hours) */
+  sessionTtlMs?: number;
+  /** How often `/events` looks for new alerts, in ms. @default 1000 */
+  eventsPollMs?: number;
+}
+
+/** The session cookie's name. */
+export const SESSION_COOKIE = 'fraudmini_session';
+/** Largest page of the review queue. */
+const MAX_QUEUE_PAGE = 200;
+/** Longest note kept with a decision, in characters. */
+const MAX_NOTE = 2000;
+/** The console's static files, by the name they are served under, with their content type. */
+const ASSETS: Record<string, string> = {
+  'index.html': 'text/html; charset=utf-8',
+  'console.js': 'text/javascript; charset=utf-8',
+  'console.css': 'text/css; charset=utf-8',
+};
+/** The console page loads nothing from elsewhere and cannot be framed. */
+const PAGE_HEADERS = {
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-cache',
+};
+
+/** Route patterns of the console: they take a session and never the API key. */
+export const CONSOLE_ROUTES = new Set(['/', '/console/:file', '/session', '/queue', '/queue/:id', '/queue/:id/decision', '/events']);
+/** API routes a session opens in place of the API key (the admin ones still check the role). */
+const SESSION_API_ROUTES = new Set(['GET /transactions/:id', 'GET /alerts', 'GET /stats', 'GET /rules', 'PUT /rules', 'GET /rules/audit', 'GET /openapi.json']);
+
+/** The session each request's cookie names, resolved once per request. */
+export interface ConsoleAuth {
+  /** `onRequest` hook: reads the session cookie. Registered before any hook that asks {@link sessionOf}. */
+  resolve: (req: FastifyRequest) => Promise<void>;
+  sessionOf: (req: FastifyRequest) => ActiveSession | undefined;
+  /** Whether the route is the console's (session only). */
+  isConsoleRoute: (req: FastifyRequest) => boolean;
+  /**
+   * Whether a request without the API key is let through on its session: an API route a session
+   * opens, with the anti-CSRF token when it changes state. Throws {@link CsrfError} for a session
+   * request without it.
+   */
+  admitsWithoutKey: (req: FastifyRequest) => boolean;
+  /** Checks the anti-CSRF token of a session's state-changing request; throws {@link CsrfError}. */
+  checkCsrf: (req: FastifyRequest, session: ActiveSession) => void;
+}
+
+/** Builds the session resolution and the checks the API's hooks use. */
+export function consoleAuth(options: ConsoleOptions): ConsoleAuth {
+  const deps = sessionDeps(options);
+  const sessions = new WeakMap<FastifyRequest, ActiveSession>();
+  const checkCsrf = (req: FastifyRequest, session: ActiveSession): void => {
+    if (!csrfMatches(session, req.headers['x-csrf-token'])) throw new CsrfError();
+  };
+  return {
+    resolve: async (req) => {
+      const id = cookie(req.headers.cookie, SESSION_COOKIE);
+      if (id === undefined) return;
+      const session = await findSession(deps, id);
+      if (session) sessions.set(req, session);
+    },
+    sessionOf: (req) => sessions.get(req),
+    isConsoleRoute: (req) => CONSOLE_ROUTES.has(req.routeOptions.url ?? ''),
+    admitsWithoutKey: (req) => {
+      const session = sessions.get(req);
+      if (!session || !SESSION_API_ROUTES.has(`${req.method} ${req.routeOptions.url ?? ''}`)) return false;
+      if (req.method !== 'GET' && req.method !== 'HEAD') checkCsrf(req, session);
+      return true;
+    },
+    checkCsrf,
+  };
+}
+
+function sessionDeps(options: ConsoleOptions): SessionDeps {
+  return { users: options.users, sessions: options.sessions, ...(options.sessionTtlMs !== undefined ? { ttlMs: options.sessionTtlMs } : {}) };
+}
+
+/** Declares the console's routes on `app`. */
+export function consoleRoutes(app: FastifyInstance, service: ApiService, options: ConsoleOptions, auth: ConsoleAuth): void {
+  const deps: SessionDeps = { ...sessionDeps(options), throttle: new SignInThrottle() };
+  const schema = (method: string, url: string) => ({ schema: routeSchema(method, url) });
+  const assets = new Map(Object.keys(ASSETS).map((name) => [name, readFileSync(join(options.assetsDir, name))]));
+
+  /** The request's session, or 401; for a state-changing request, also its anti-CSRF token, or 403. */
+  const session = (req: FastifyRequest): ActiveSession => {
+    const s = auth.sessionOf(req);
+    if (!s) throw new SessionRequiredError();
+    if (req.method !== 'GET' && req.method !== 'HEAD') auth.checkCsrf(req, s);
+    return s;
+  };
+  const sendAsset = (reply: FastifyReply, name: string) =>
+    reply
+      .code(200)
+      .headers({ ...PAGE_HEADERS, 'content-type': ASSETS[name] ?? 'application/octet-stream' })
+      // Sent as a Buffer, so the JSON serializer of the API leaves it as it is.
+      .send(assets.get(name));
+
+  app.get('/', schema('GET', '/'), async (_req, reply) => sendAsset(reply, 'index.html'));
+
+  app.get<{ Params: { file: string } }>('/console/:file', schema('GET', '/console/:file'), async (req, reply) => {
+    if (!assets.has(req.params.file)) throw new NotFoundError(`no console file ${req.params.file}`);
+    return sendAsset(reply, req.params.file);
+  });
+
+  const whoAmI = (s: ActiveSession) => ({
+    user: s.user,
+    role: s.role,
+    csrf_token: s.csrfToken,
+    expires_at: new Date(s.expiresAt).toISOString(),
+  });
+
+  app.post('/session', schema('POST', '/session'), async (req, reply) => {
+    const body = req.body as { username?: unknown; password?: unknown } | null;
+    const username = body && typeof body === 'object' ? body.username : undefined;
+    const password = body && typeof body === 'object' ? body.password : undefined;
+    if (typeof username !== 'string' || typeof password !== 'string') {
+      throw new BadRequestError('send {"username": "...", "password": "..."}');
+    }
+    const created = await signIn(deps, username, password, req.ip);
+    const maxAge = Math.max(0, Math.floor((created.session.expiresAt - Date.now()) / 1000));
+    return reply
+      .code(200)
+      .header('set-cookie', sessionCookie(created.id, maxAge, options.secureCookies === true))
+      .header('cache-control', 'no-store')
+      .send(whoAmI(created.session));
+  });
+
+  app.get('/session', schema('GET', '/session'), async (req, reply) =>
+    reply.header('cache-control', 'no-store').send(whoAmI(session(req))),
+  );
+
+  app.delete('/session', schema('DELETE', '/session'), async (req, reply) => {
+    session(req);
+    const id = cookie(req.headers.cookie, SESSION_COOKIE);
+    if (id !== undefined) await signOut(deps, id);
+    return reply.code(200).header('set-cookie', sessionCookie('', 0, options.secureCookies === true)).send({ signed_out: true });
+  });
+
+  app.get<{ Querystring: Record<string, string | string[] | undefined> }>('/queue', schema('GET', '/queue'), async (req) => {
+    session(req);
+    const q = queueQuery(req.query);
+    const alerts = await listQueue(options.reviews, q);
+    const last = alerts[alerts.length - 1];
+    const next = alerts.length === q.limit && last ? (q.order === 'riskiest' ? `${last.score}:${last.id}` : String(last.id)) : null;
+    return { alerts, next };
+  });
+
+  app.get<{ Params: { id: string } }>('/queue/:id', schema('GET', '/queue/:id'), async (req) => {
+    session(req);
+    const d = await openAlert(options.reviews, alertId(req.params.id));
+    return {
+      alert: d.alert,
+      transaction: d.stored.transaction,
+      decision: d.stored.decision,
+      label: d.label ?? null,
+      history: d.history,
+      related: d.related,
+      audit: d.audit.map((e) => ({
+        at: e.at,
+        user: e.user,
+        action: e.action,
+        label: e.label,
+        result: e.result,
+        ...(e.note !== undefined ? { note: e.note } : {}),
+      })),
+    };
+  });
+
+  app.post<{ Params: { id: string } }>('/queue/:id/decision', schema('POST', '/queue/:id/decision'), async (req, reply) => {
+    const s = session(req);
+    const label = service.label;
+    if (!label) throw new NotImplementedError('labels are not enabled');
+    const body = req.body as { label?: unknown; note?: unknown } | null;
+    const raw = body && typeof body === 'object' ? body.label : undefined;
+    const value = typeof raw === 'string' ? parseLabel(raw.trim()) : undefined;
+    if (value === undefined) throw new InvalidLabelError();
+    const note = body && typeof body === 'object' ? body.note : undefined;
+    if (note !== undefined && (typeof note !== 'string' || note.length > MAX_NOTE)) {
+      throw new BadRequestError(`note must be text of at most ${MAX_NOTE} characters`);
+    }
+    const result = await decideAlert(
+      { reviews: options.reviews, label },
+      { alertId: alertId(req.params.id), label: value, user: s.user, ...(note !== undefined ? { note } : {}) },
+    );
+    return reply.code(result.status === 'recorded' ? 201 : 200).send({
+      alert_id: result.alertId,
+      transaction_id: result.transactionId,
+      label: result.label,
+      status: result.status,
+      next: result.next,
+    });
+  });
+
+  const events = new AlertEvents(
+    options.reviews,
+    (afterId) => service.listAlerts({ afterId, limit: 500 }),
+    () => service.stats(),
+    options.eventsPollMs ?? 1000,
+  );
+  app.addHook('preClose', async () => events.close());
+  app.get('/events', schema('GET', '/events'), async (req, reply) => {
+    session(req);
+    reply.hijack();
+    reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+    await events.add(reply.raw);
+  });
+}
+
+/** A role check for routes only an admin may use. */
+export function requireAdmin(session: ActiveSession): void {
+  if (session.role !== 'admin') throw new ForbiddenError(`${session.user} is an ${session.role}: only an admin may change the rules`);
+}
+
+/** The `Set-Cookie` value of the session cookie; an empty id with age 0 removes it. */
+function sessionCookie(id: string, maxAgeS: number, secure: boolean): string {
+  return `${SESSION_COOKIE}=${id}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeS}${secure ? '; Secure' : ''}`;
+}
+
+/** The value of one cookie of a `Cookie` header. */
+function cookie(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+function alertId(raw: string): number {
+  if (!/^[1-9]\d{0,15}$/.test(raw)) throw new BadRequestError('an alert id is a positive integer');
+  return Number(raw);
+}
+
+/** The review queue's query parameters, each checked, into a {@link ReviewQuery}. */
+function queueQuery(query: Record<string, string | string[] | undefined>): ReviewQuery {
+  const one = (name: string): string | undefined => {
+    const v = query[name];
+    if (Array.isArray(v)) throw new BadRequestError(`${name} is given more than once`);
+    return v === '' ? undefined : v;
+  };
+  const num = (name: string): number | undefined => {
+    const v = one(name);
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0 || n > 100) throw new BadRequestError(`${name} must be a score 0–100`);
+    return n;
+  };
+  const order = one('order') ?? 'newest';
+  if (order !== 'newest' && order !== 'riskiest') throw new BadRequestError('order must be newest or riskiest');
+  const outcome = one('outcome');
+  if (outcome !== undefined && outcome !== 'review' && outcome !== 'block') throw new BadRequestError('outcome must be review or block');
+  const limitRaw = one('limit');
+  const limit = limitRaw === undefined ? 50 : Number(limitRaw);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_QUEUE_PAGE) throw new BadRequestError(`limit must be an integer 1–${MAX_QUEUE_PAGE}`);
+  const q: ReviewQuery = { order, limit };
+  if (outcome !== undefined) q.outcome = outcome;
+  const minScore = num('min_score');
+  const maxScore = num('max_score');
+  if (minScore !== undefined) q.minScore = minScore;
+  if (maxScore !== undefined) q.maxScore = maxScore;
+  const rule = one('rule');
+  if (rule !== undefined) q.rule = rule;
+  const account = one('account');
+  if (account !== undefined) q.account = account;
+  const after = one('after');
+  if (after !== undefined) q.after = cursor(after, order);
+  return q;
+}
+
+/** A `next` of a previous page: `<id>` (newest first) or `<score>:<id>` (riskiest first). */
+function cursor(raw: string, order: 'newest' | 'riskiest'): ReviewCursor {
+  const m = order === 'riskiest' ? /^(\d+(?:\.\d+)?):(\d+)$/.exec(raw) : /^()(\d+)$/.exec(raw);
+  if (!m) throw new BadRequestError('after must be the "next" of the previous page');
+  const c: ReviewCursor = { id: Number(m[2]) };
+  if (order === 'riskiest') c.score = Number(m[1]);
+  return c;
+}
+
+/** One open `/events` stream. */
+interface EventClient {
+  write(chunk: string): boolean;
+  end(): void;
+  once(event: 'close', listener: () => void): unknown;
+}
+
+/** How often the live figures are sent when no counter moved (their rates decay). */
+const STATS_REFRESH_MS = 5000;
+
+/**
+ * New alerts and the live figures, pushed to every open `/events` stream: `event: alerts` with
+ * the count of new alerts and the newest id, `event: stats` with the counters and the rates of the
+ * last minute ({@link LiveFigures}) when they change, and at least every few seconds. The database
+ * is polled (an indexed `max(id)` and the counters, a period) only while a stream is open; polling
+ * sees work from files, from the API and from any other process writing the database.
+ */
+class AlertEvents {
+  private readonly clients = new Set<EventClient>();
+  private timer: NodeJS.Timeout | undefined;
+  private lastId = 0;
+  private polling = false;
+  private readonly rates = new LiveRates();
+  private lastStats = '';
+  private lastStatsAt = 0;
+
+  constructor(
+    private readonly reviews: ReviewStore,
+    private readonly newAlerts: (afterId: number) => Promise<Alert[]>,
+    private readonly stats: () => Promise<Stats>,
+    private readonly periodMs: number,
+  ) {}
+
+  async add(client: EventClient): Promise<void> {
+    if (this.clients.size === 0) this.lastId = await this.reviews.latestAlertId();
+    this.clients.add(client);
+    client.once('close', () => {
+      this.clients.delete(client);
+      if (this.clients.size === 0) this.stop();
+    });
+    client.write(`event: ready\ndata: ${JSON.stringify({ latest_id: this.lastId })}\n\n`);
+    // The figures at once, so a new page does not wait for a change to show them.
+    this.lastStats = '';
+    this.timer ??= setInterval(() => void this.poll(), this.periodMs);
+    void this.poll();
+  }
+
+  private async poll(): Promise<void> {
+    if (this.polling) return;
+    this.polling = true;
+    try {
+      const latest = await this.reviews.latestAlertId();
+      if (latest > this.lastId) {
+        const alerts = await this.newAlerts(this.lastId);
+        this.lastId = alerts[alerts.length - 1]?.id ?? latest;
+        this.send(`event: alerts\ndata: ${JSON.stringify({ count: alerts.length, latest_id: this.lastId })}\n\n`);
+      }
+      const now = Date.now();
+      const stats = await this.stats();
+      const counters = JSON.stringify(stats);
+      // The stats event also keeps proxies from closing an idle stream.
+      if (counters !== this.lastStats || now - this.lastStatsAt >= STATS_REFRESH_MS) {
+        this.lastStats = counters;
+        this.lastStatsAt = now;
+        this.send(`event: stats\ndata: ${JSON.stringify(this.rates.sample(stats, now))}\n\n`);
+      }
+    } catch {
+      // The database is busy or closing: the next period tries again.
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  private send(chunk: string): void {
+    if (this.clients.size === 0) return;
+    for (const c of this.clients) c.write(chunk);
+  }
+
+  private stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Ends every stream (the server is closing: an open stream would hold it open). */
+  close(): void {
+    this.stop();
+    for (const c of this.clients) c.end();
+    this.clients.clear();
+  }
+}

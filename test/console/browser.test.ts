@@ -1,0 +1,186 @@
+/**
+ * The analyst console in a real headless Chromium (Debian's `chromium`, driven by playwright-core)
+ * against a real `fraudmini start` process on a temporary data dir: sign in, drop the sample file,
+ * see its alerts arrive without a reload, open one, mark it Fraud, and check the label through the
+ * API. `CONSOLE_SCREENSHOTS=1` also writes the screenshots docs/console.md shows.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUNDLED_SAMPLE } from '../../src/local/wiring.js';
+import { builtBin, ROOT } from '../helpers/cli.js';
+import { tempDir } from '../helpers/fixtures.js';
+import { leakedPans } from '../security/panShapes.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const API_KEY = 'browser-test-api-key-0123456789';
+const PASSWORD = 'analyst password 1';
+const SCREENSHOTS = process.env.CONSOLE_SCREENSHOTS === '1' ? join(ROOT, 'docs/console') : undefined;
+
+/** The environment of a child: this one's, without FRAUDMINI_* variables, plus `extra`. */
+function childEnv(extra: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('FRAUDMINI_')) env[k] = v;
+  return { ...env, ...extra };
+}
+
+function addUser(dataDir: string, name: string, role: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [builtBin(), 'users', 'add', name, '--role', role, '--data-dir', dataDir],
+      { env: childEnv({ FRAUDMINI_PASSWORD: PASSWORD }), timeout: 60_000 },
+      (error, _stdout, stderr) => (error ? reject(new Error(`users add failed: ${stderr}`)) : resolve()),
+    );
+  });
+}
+
+/** Starts `fraudmini start` on a free port; resolves with its address once it listens. */
+function startServer(dataDir: string): Promise<{ child: ChildProcess; address: string }> {
+  const child = spawn(process.execPath, [builtBin(), 'start', '--data-dir', dataDir, '--port', '0'], {
+    env: childEnv({ FRAUDMINI_API_KEY: API_KEY, FRAUDMINI_POLL_MS: '100' }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /API\s+(http:\/\/[\d.]+:\d+)/.exec(out);
+      if (m?.[1]) resolve({ child, address: m[1] });
+    });
+    child.once('exit', (code) => reject(new Error(`fraudmini start exited with ${code}: ${err}`)));
+  });
+}
+
+/** The card numbers of the sample file: none of them may ever reach the browser. */
+function samplePans(): string[] {
+  const [header, ...rows] = readFileSync(BUNDLED_SAMPLE, 'utf8').trim().split('\n');
+  const col = (header ?? '').split(',').indexOf('card_number');
+  return [...new Set(rows.map((r) => r.split(',')[col] ?? '').filter((p) => /^\d{12,19}$/.test(p)))];
+}
+
+/** `GET /stats` once a file has been processed. */
+async function waitForProcessedFile(address: string): Promise<{ transactions: number }> {
+  for (;;) {
+    const stats = (await (await fetch(`${address}/stats`, { headers: { 'x-api-key': API_KEY } })).json()) as {
+      transactions: number;
+      files: { processed: number };
+    };
+    if (stats.files.processed > 0) return stats;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('analyst console in a real browser', () => {
+  let dir: string;
+  let cleanup: () => void;
+  let server: { child: ChildProcess; address: string };
+  let browser: Browser;
+  let page: Page;
+  /** Every response body the page received (the event stream's excepted: it does not end). */
+  const bodies: Promise<string>[] = [];
+
+  beforeAll(async () => {
+    ({ dir, cleanup } = tempDir());
+    await addUser(dir, 'ana', 'analyst');
+    server = await startServer(dir);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    page = await browser.newPage({ viewport: { width: 1680, height: 1000 } });
+    page.on('response', (r) => {
+      if (!(r.headers()['content-type'] ?? '').includes('text/event-stream')) bodies.push(r.text().catch(() => ''));
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    if (server?.child.exitCode === null) {
+      const exited = new Promise((r) => server.child.once('exit', r));
+      server.child.kill('SIGTERM');
+      await exited;
+    }
+    cleanup?.();
+  });
+
+  it('signs in, shows the sample file\'s alerts as they arrive, marks one Fraud, and refuses an analyst the rules', async () => {
+    // Prepare: signed in, the queue empty
+    await page.goto(server.address);
+    await page.getByLabel('Username').fill('ana');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const queue = page.getByRole('table', { name: 'Review queue' });
+    await queue.waitFor();
+    await page.getByText('No alert awaits a decision.').waitFor();
+    const decisions = page.getByRole('region', { name: 'Live view' }).locator('#live-decisions');
+    await page.locator('#live-decisions', { hasText: /^0$/ }).waitFor();
+    // Marks this document: a reload would lose it.
+    await page.evaluate(() => Object.assign(globalThis, { notReloaded: true }));
+
+    // Act: the sample file dropped into the inbox (written aside, then renamed in)
+    copyFileSync(BUNDLED_SAMPLE, join(dir, 'inbox', 'sample.part'));
+    renameSync(join(dir, 'inbox', 'sample.part'), join(dir, 'inbox', 'transactions.csv'));
+
+    // Assess: its alerts appear in the queue, without a reload
+    const openButtons = queue.getByRole('button', { name: /^Alert \d+$/ });
+    await openButtons.first().waitFor({ timeout: 30_000 });
+    expect(await openButtons.count()).toBeGreaterThan(1);
+    expect(await page.evaluate(() => (globalThis as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    // The live counters moved with them, to what the API counts once the file is done
+    const stats = await waitForProcessedFile(server.address);
+    expect(stats.transactions).toBeGreaterThan(0);
+    await page.locator('#live-decisions', { hasText: new RegExp(`^${stats.transactions}$`) }).waitFor({ timeout: 30_000 });
+    expect(await decisions.textContent()).toBe(String(stats.transactions));
+    expect(Number((await page.locator('#live-dpm').textContent())?.replaceAll(',', ''))).toBeGreaterThan(0);
+    if (SCREENSHOTS) {
+      mkdirSync(SCREENSHOTS, { recursive: true });
+      await page.screenshot({ path: join(SCREENSHOTS, 'queue.png'), fullPage: true });
+      await page.getByRole('region', { name: 'Live view' }).screenshot({ path: join(SCREENSHOTS, 'live.png') });
+    }
+
+    // Act: open the newest alert and mark it Fraud
+    const first = await openButtons.first().textContent();
+    const alertId = Number(/\d+/.exec(first ?? '')?.[0]);
+    await openButtons.first().click();
+    const heading = page.getByRole('heading', { name: new RegExp(`^Alert ${alertId}: transaction `) });
+    await heading.waitFor();
+    const transactionId = /transaction (\S+)$/.exec((await heading.textContent()) ?? '')?.[1] ?? '';
+    await page.getByRole('table', { name: 'Account history' }).waitFor();
+    if (SCREENSHOTS) await page.screenshot({ path: join(SCREENSHOTS, 'alert.png'), fullPage: true });
+    await page.getByLabel('Note').fill('confirmed with the card holder');
+    await page.getByRole('button', { name: 'Fraud' }).click();
+    await page.getByRole('status').filter({ hasText: `Alert ${alertId} marked fraud.` }).waitFor();
+
+    // Assess: the label through the API (the machine key), and the alert off the queue
+    const api = (path: string, init: RequestInit = {}) =>
+      fetch(`${server.address}${path}`, { ...init, headers: { 'x-api-key': API_KEY, 'content-type': 'application/json', ...init.headers } });
+    expect((await api(`/transactions/${transactionId}`)).status).toBe(200);
+    const same = await api(`/transactions/${transactionId}/label`, { method: 'POST', body: JSON.stringify({ label: 'fraud' }) });
+    expect(same.status).toBe(200);
+    expect(await same.json()).toMatchObject({ transaction_id: transactionId, label: 'fraud' });
+    const other = await api(`/transactions/${transactionId}/label`, { method: 'POST', body: JSON.stringify({ label: 'legit' }) });
+    expect(other.status).toBe(409);
+    await queue.getByRole('button', { name: `Alert ${alertId}`, exact: true }).waitFor({ state: 'detached' });
+
+    // Act: the analyst tries to publish rules from the page, with the session's token
+    const put = await page.evaluate(async () => {
+      const s = (await (await fetch('/session')).json()) as { csrf_token: string };
+      const res = await fetch('/rules', {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', 'x-csrf-token': s.csrf_token },
+        body: JSON.stringify({ version: 'analyst-1', rules: [{ id: 'nothing', when: 'amount < 0', weight: 1 }] }),
+      });
+      return { status: res.status, body: (await res.json()) as { error: string } };
+    });
+
+    // Assess: refused for the role, and no response the page got held a card number
+    expect(put).toMatchObject({ status: 403, body: { error: 'forbidden' } });
+    const pans = samplePans();
+    expect(pans.length).toBeGreaterThan(5);
+    const seen = await Promise.all(bodies);
+    expect(seen.length).toBeGreaterThan(5);
+    for (const body of seen) expect(leakedPans(body, pans)).toEqual([]);
+  });
+});
