@@ -15,6 +15,7 @@ import { evaluateCommand } from './evaluate.js';
 import { generateCommand } from './generate.js';
 import { rulesCommand } from './rules.js';
 import { trainCommand } from './train.js';
+import { uploadCommand } from './upload.js';
 import { readModel } from './history.js';
 import { scoreFile } from './score.js';
 
@@ -49,6 +50,11 @@ Usage:
 
   fraudmini rules audit [--data-dir ./var] [--limit 20] [--json]
       Every change of the rules in force, newest first: when, which credential, from where, versions.
+
+  fraudmini upload <file.csv> --bucket NAME [--prefix inbox/] [--kms-key-id ARN] [--part-size 8] [--region R]
+                  [--endpoint URL] [--no-progress]
+      Uploads a file to the raw bucket on AWS (SSE-KMS, SHA-256 checksums, multipart above --part-size MiB,
+      resumes an interrupted upload). A header that cannot be mapped is refused before anything is sent.
 
   fraudmini help | --help        this text
   fraudmini --version
@@ -87,6 +93,8 @@ export async function main(argv: string[], env: Record<string, string | undefine
         return await backtestCommand(rest, env);
       case 'rules':
         return await rulesCommand(rest, env);
+      case 'upload':
+        return await uploadCommand(rest, env);
       case undefined:
       case 'help':
       case '--help':
