@@ -14,6 +14,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../src/adapters/aws/clients.js';
+import { redriveMessages } from '../../src/adapters/aws/SqsRedrive.js';
 import { handler as apiHandler, resetApi } from '../../src/handlers/api.js';
 import { handler as ingestHandler } from '../../src/handlers/ingest.js';
 import { handler as notifyHandler } from '../../src/handlers/notify.js';
@@ -223,6 +224,38 @@ describe('failure handling', () => {
       const drained = await pumpQueue(c, stack.transactions, scoreHandler, { batchSize: 10 });
       expect(drained.failed.length).toBe(3);
       expect(await drainQueue(c.sqs, stack.transactions.dlqUrl)).toEqual(['this is not a hand-off message']);
+    }));
+
+  it('redrives hand-off messages from the DLQ once fixed: scored once, a second redrive of them adds nothing', () =>
+    onOwnStack(async (stack) => {
+      // Prepare: a file's hand-off messages sit in the transactions DLQ, none scored yet
+      const file = scenarioFile(300, 2, 7);
+      await sendTo(c, stack.rawEvents.url, await dropFile(c, stack, 'redrive.csv', file.csv));
+      await pumpQueue(c, stack.rawEvents, ingestHandler, { batchSize: 1 });
+      const handOffs = await drainQueue(c.sqs, stack.transactions.url);
+      expect(handOffs.length).toBeGreaterThan(0);
+      for (const body of handOffs) await sendTo(c, stack.transactions.dlqUrl, body);
+      const before = await stats();
+
+      // Act: redrive, score; then the same messages land in the DLQ again and are redriven again
+      const first = await redriveMessages({ sqs: c.sqs, from: stack.transactions.dlqUrl, to: stack.transactions.url });
+      await runPipeline(stack);
+      const afterFirst = await stats();
+      const alerts = await drainQueue(c.sqs, stack.alertInboxUrl);
+      for (const body of handOffs) await sendTo(c, stack.transactions.dlqUrl, body);
+      const second = await redriveMessages({ sqs: c.sqs, from: stack.transactions.dlqUrl, to: stack.transactions.url });
+      await runPipeline(stack);
+
+      // Assess
+      expect(first).toMatchObject({ moved: handOffs.length, failed: 0, notDeleted: 0 });
+      expect(second).toMatchObject({ moved: handOffs.length, failed: 0, notDeleted: 0 });
+      expect(await drainQueue(c.sqs, stack.transactions.dlqUrl)).toEqual([]);
+      expect(afterFirst.decisions - before.decisions).toBe(file.rows - file.badRows.length);
+      expect(alerts.length).toBeGreaterThan(0);
+      const final = await stats();
+      expect(final.decisions).toBe(afterFirst.decisions);
+      expect(final.alerts).toBe(afterFirst.alerts);
+      expect(await drainQueue(c.sqs, stack.alertInboxUrl)).toEqual([]);
     }));
 
   it('pauses a file when time runs short and finishes it from the checkpoint, each row once', () =>
