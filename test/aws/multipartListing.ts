@@ -25,6 +25,8 @@ interface SeenUpload {
  */
 export class MultipartListingProxy {
   failPart: number | undefined;
+  /** Headers of every object write (PutObject, CreateMultipartUpload) that went through, by key. */
+  readonly writeHeaders: { key: string; headers: IncomingHttpHeaders }[] = [];
   /** Part numbers uploaded through the proxy, in the order they completed. */
   readonly uploadedParts: number[] = [];
   private readonly uploads = new Map<string, SeenUpload>();
@@ -107,6 +109,7 @@ export class MultipartListingProxy {
           '</ListPartsResult>',
       };
     }
+    if ((method === 'PUT' && !q.has('uploadId')) || (method === 'POST' && q.has('uploads'))) this.writeHeaders.push({ key, headers });
     const partNumber = Number(q.get('partNumber'));
     if (method === 'PUT' && q.has('uploadId') && partNumber === this.failPart) {
       return { status: 403, headers: xml, body: '<Error><Code>AccessDenied</Code><Message>injected failure</Message></Error>' };

@@ -122,6 +122,17 @@ describe('fraudmini upload on fauxqs', () => {
     expect(await keys(s3, empty)).toEqual([]);
   });
 
+  it('refuses --map, which the AWS ingest function would not apply, before sending anything', async () => {
+    const empty = uniqueName('raw-map');
+    await s3.send(new CreateBucketCommand({ Bucket: empty }));
+    const file = join(dir, 'mapped.csv');
+    writeFileSync(file, 'transaction_id,timestamp,account_id,value\nT1,2026-01-05T08:04:00Z,A1,12.00\n');
+    const { code, stderr } = await upload([file, '--bucket', empty, '--map', 'value=amount']);
+    expect(code).toBe(2);
+    expect(stderr).toContain('--map is not available for upload');
+    expect(await keys(s3, empty)).toEqual([]);
+  });
+
   it('reports an S3 failure in one line with the file name masked', async () => {
     // Prepare: a valid file named like a card number, to a bucket that does not exist
     const file = join(dir, '4111111111111111.csv');
@@ -184,6 +195,31 @@ describe('fraudmini upload resumes on fauxqs behind a proxy that lists multipart
     expect(proxy.uploadedParts.slice(2)).toEqual([3]);
     const { body } = await objectBytes(s3, bucket, 'inbox/resume.csv');
     expect(body.equals(readFileSync(file))).toBe(true);
+  });
+
+  it('asks for SSE-KMS with the given key and a SHA-256 checksum on every write', async () => {
+    // Prepare
+    const small = join(dir, 'sse-small.csv');
+    const large = join(dir, 'sse-large.csv');
+    writeFileSync(small, csvOfSize(5_000));
+    writeFileSync(large, csvOfSize(MIN_PART_SIZE + 10));
+    const keyId = 'arn:aws:kms:us-east-1:111122223333:key/test-key';
+
+    // Act
+    for (const file of [small, large]) {
+      const { code, stderr } = await upload([file, '--bucket', bucket, '--part-size', '5', '--kms-key-id', keyId], endpoint);
+      expect(code, stderr).toBe(0);
+    }
+
+    // Assess: the PUT carries the checksum itself, CreateMultipartUpload names the algorithm for the parts
+    const put = proxy.writeHeaders.find((w) => w.key === 'inbox/sse-small.csv')?.headers ?? {};
+    const create = proxy.writeHeaders.find((w) => w.key === 'inbox/sse-large.csv')?.headers ?? {};
+    for (const h of [put, create]) {
+      expect(h['x-amz-server-side-encryption']).toBe('aws:kms');
+      expect(h['x-amz-server-side-encryption-aws-kms-key-id']).toBe(keyId);
+    }
+    expect(String(put['x-amz-checksum-sha256'] ?? put['x-amz-trailer'] ?? '')).not.toBe('');
+    expect(create['x-amz-checksum-algorithm']).toBe('SHA256');
   });
 
   it('starts afresh when the unfinished upload of that key holds other bytes', async () => {
