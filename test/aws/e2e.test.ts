@@ -8,17 +8,22 @@
  * earlier test left behind, so they pass alone, in any order, and whatever fails before them.
  */
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, DynamoDBStreamEvent } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import type { AwsClients } from '../../src/adapters/aws/clients.js';
 import { redriveMessages } from '../../src/adapters/aws/SqsRedrive.js';
 import { handler as apiHandler, resetApi } from '../../src/handlers/api.js';
 import { handler as ingestHandler } from '../../src/handlers/ingest.js';
 import { handler as notifyHandler } from '../../src/handlers/notify.js';
 import { useClients } from '../../src/handlers/runtime.js';
+import { objectCreatedEvent } from '../../src/handlers/s3Events.js';
+import { main } from '../../src/cli/main.js';
 import { handler as scoreHandler } from '../../src/handlers/score.js';
 import { handler as streamHandler } from '../../src/handlers/stream.js';
 import { handler as tableStreamHandler } from '../../src/handlers/tableStream.js';
@@ -256,6 +261,38 @@ describe('failure handling', () => {
       expect(final.decisions).toBe(afterFirst.decisions);
       expect(final.alerts).toBe(afterFirst.alerts);
       expect(await drainQueue(c.sqs, stack.alertInboxUrl)).toEqual([]);
+    }));
+
+  it('ingests and scores a file sent with fraudmini upload, every valid row once', () =>
+    onOwnStack(async (stack) => {
+      // Prepare
+      const file = scenarioFile(250, 2, 11);
+      const dir = mkdtempSync(join(tmpdir(), 'fraudmini-e2e-upload-'));
+      const path = join(dir, 'uploaded.csv');
+      writeFileSync(path, file.csv);
+      vi.stubEnv('AWS_ACCESS_KEY_ID', 'test');
+      vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'test');
+      const quiet = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+      const before = await stats();
+      let code: number;
+      try {
+        // Act: the CLI uploads; the harness sends the event S3 would (fauxqs sends none)
+        code = await main(['upload', path, '--bucket', stack.rawBucket, '--endpoint', inject('aws').fauxqs, '--no-progress'], {});
+      } finally {
+        quiet.mockRestore();
+        vi.unstubAllEnvs();
+        rmSync(dir, { recursive: true, force: true });
+      }
+      const head = await c.s3.send(new HeadObjectCommand({ Bucket: stack.rawBucket, Key: 'inbox/uploaded.csv' }));
+      await sendTo(c, stack.rawEvents.url, objectCreatedEvent({ bucket: stack.rawBucket, key: 'inbox/uploaded.csv', etag: head.ETag ?? '' }));
+      await runPipeline(stack);
+
+      // Assess
+      expect(code).toBe(0);
+      const after = await stats();
+      expect(after.decisions - before.decisions).toBe(file.rows - file.badRows.length);
+      const receipt = JSON.parse(await text(stack.refinedBucket, 'processed/uploaded.receipt.json')) as { status: string };
+      expect(receipt.status).toBe('processed');
     }));
 
   it('pauses a file when time runs short and finishes it from the checkpoint, each row once', () =>
