@@ -38,6 +38,11 @@ export interface InfraConfig {
   inboxExpireDays: number;
   /** CloudWatch Logs retention in days; PCI DSS 10.7 asks for one year. @default 365 */
   logRetentionDays: number;
+  /**
+   * Run the functions in a VPC of private isolated subnets with VPC endpoints and no NAT
+   * (`-c vpc=true`). @default false
+   */
+  vpc: boolean;
   /** Create the Kinesis entry point (on-demand stream + `stream` function). @default true */
   kinesis: boolean;
   /** Label delay given to the handlers. @default '7d' */
@@ -140,6 +145,7 @@ export function readInfraConfig(app: App): InfraConfig {
     inboxExpireDays: int(ctx, 'inboxExpireDays', 30, 1, 3650),
     logRetentionDays: int(ctx, 'logRetentionDays', 365, 1, 3653),
     kinesis: bool(ctx, 'kinesis', true),
+    vpc: bool(ctx, 'vpc', false),
     labelDelay: str(ctx, 'labelDelay', '7d', /^\d+[smhd]$/),
     logLevel: str(ctx, 'logLevel', 'INFO', /^(DEBUG|INFO|WARN|ERROR)$/),
     alertEmail: optional(ctx, 'alertEmail', /^[^@\s]+@[^@\s]+$/),

@@ -20,7 +20,7 @@ export interface AlertsProps {
   /** Subscribed to the alerts topic when given. */
   alertEmail?: string;
   /** Settings every function shares. */
-  functionDefaults: Pick<FraudminiFunctionProps, 'logKey' | 'logRetentionDays' | 'logLevel'>;
+  functionDefaults: Pick<FraudminiFunctionProps, 'logKey' | 'logRetentionDays' | 'logLevel' | 'network'>;
   reservedConcurrency: number;
 }
 

@@ -25,7 +25,7 @@ export interface ApiProps {
   mode: 'score' | 'store';
   /** Attach a WAF web ACL with AWS managed rules. */
   waf: boolean;
-  functionDefaults: Pick<FraudminiFunctionProps, 'logKey' | 'logRetentionDays' | 'logLevel'>;
+  functionDefaults: Pick<FraudminiFunctionProps, 'logKey' | 'logRetentionDays' | 'logLevel' | 'network'>;
   reservedConcurrency: number;
 }
 

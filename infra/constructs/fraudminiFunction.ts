@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { type Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -43,6 +44,11 @@ export interface FraudminiFunctionProps {
    * @default false
    */
   allowRecursiveLoop?: boolean;
+  /**
+   * Runs the function in these isolated subnets with this security group (`-c vpc=true`).
+   * @default none (Lambda's own network, reaching AWS over TLS)
+   */
+  network?: { vpc: ec2.IVpc; securityGroup: ec2.ISecurityGroup };
 }
 
 /**
@@ -107,6 +113,13 @@ export class FraudminiFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
+      ...(props.network
+        ? {
+            vpc: props.network.vpc,
+            vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+            securityGroups: [props.network.securityGroup],
+          }
+        : {}),
       recursiveLoop: props.allowRecursiveLoop === true ? lambda.RecursiveLoop.ALLOW : lambda.RecursiveLoop.TERMINATE,
       environment: {
         ...props.environment,
@@ -146,10 +159,20 @@ export class FraudminiFunction extends Construct {
         id: 'PCI.DSS.321-LambdaDLQ',
         reason: ('Never invoked asynchronously: SQS, Kinesis and DynamoDB event source mappings and API Gateway invoke it synchronously; failures go to the source queues\' DLQs and the mappings\' on-failure queues.'),
       },
-      {
-        id: 'PCI.DSS.321-LambdaInsideVPC',
-        reason: ('Talks only to AWS APIs (S3, SQS, DynamoDB, SNS, Secrets Manager) over TLS with IAM and KMS; no VPC resources to reach, and a VPC would add NAT or endpoint cost without narrowing access.'),
-      },
+      ...(props.network
+        ? []
+        : [
+            {
+              id: 'PCI.DSS.321-LambdaInsideVPC',
+              reason: ('Talks only to AWS APIs (S3, SQS, DynamoDB, SNS, Secrets Manager) over TLS with IAM and KMS; no VPC resources to reach, and a VPC would add NAT or endpoint cost without narrowing access (-c vpc=true puts it in one).'),
+            },
+          ]),
     );
+    if (props.network) {
+      Validations.of(this.role).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+        reason: 'The AWS managed policy Lambda needs to create and delete the network interfaces of a function in a VPC; CDK attaches it when a function gets a VPC.',
+      });
+    }
   }
 }

@@ -23,7 +23,7 @@ export interface IngestionProps {
   /** Where ingest sends transaction batches. */
   transactionsQueue: sqs.IQueue;
   maxReceiveCount: number;
-  functionDefaults: Pick<FraudminiFunctionProps, 'logKey' | 'logRetentionDays' | 'logLevel'>;
+  functionDefaults: Pick<FraudminiFunctionProps, 'logKey' | 'logRetentionDays' | 'logLevel' | 'network'>;
   reservedConcurrency: number;
 }
 

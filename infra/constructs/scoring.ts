@@ -52,7 +52,7 @@ export function scoringAccess(role: iam.IRole, r: ScoringResources): Record<stri
 export interface ScoringProps {
   resources: ScoringResources;
   maxReceiveCount: number;
-  functionDefaults: Pick<FraudminiFunctionProps, 'logKey' | 'logRetentionDays' | 'logLevel'>;
+  functionDefaults: Pick<FraudminiFunctionProps, 'logKey' | 'logRetentionDays' | 'logLevel' | 'network'>;
   reservedConcurrency: number;
 }
 

@@ -17,7 +17,7 @@ export interface StreamScoringProps {
   resources: ScoringResources;
   /** The source: a Kinesis stream is created when `kinesis`, else the transactions table's stream is read. */
   source: { kind: 'kinesis'; tokenSecret: secretsmanager.ISecret } | { kind: 'table'; table: dynamodb.ITable };
-  functionDefaults: Pick<FraudminiFunctionProps, 'logKey' | 'logRetentionDays' | 'logLevel'>;
+  functionDefaults: Pick<FraudminiFunctionProps, 'logKey' | 'logRetentionDays' | 'logLevel' | 'network'>;
   reservedConcurrency: number;
 }
 

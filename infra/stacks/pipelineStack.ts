@@ -12,6 +12,7 @@ import { Api } from '../constructs/api.js';
 import type { FraudminiFunction } from '../constructs/fraudminiFunction.js';
 import { Ingestion } from '../constructs/ingestion.js';
 import { Monitoring } from '../constructs/monitoring.js';
+import { Network } from '../constructs/network.js';
 import { Scoring, type ScoringResources } from '../constructs/scoring.js';
 import { StreamScoring } from '../constructs/streams.js';
 
@@ -40,14 +41,22 @@ export class PipelineStack extends Stack {
   /** Present when the API only stores (`apiMode=store`). */
   readonly tableScoring?: StreamScoring;
   readonly monitoring: Monitoring;
+  /** Present with `-c vpc=true`: the functions' VPC and endpoints. */
+  readonly network?: Network;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
     const { config } = props;
+    if (config.vpc) {
+      this.network = new Network(this, 'Network', { logKey: props.messagingKey, logRetentionDays: config.logRetentionDays });
+    }
     const functionDefaults = {
       logKey: props.messagingKey,
       logRetentionDays: config.logRetentionDays,
       logLevel: config.logLevel,
+      ...(this.network
+        ? { network: { vpc: this.network.vpc, securityGroup: this.network.functionSecurityGroup } }
+        : {}),
     };
 
     this.alerts = new Alerts(this, 'Alerts', {

@@ -16,6 +16,8 @@ import { generateCommand } from './generate.js';
 import { rulesCommand } from './rules.js';
 import { trainCommand } from './train.js';
 import { usersCommand } from './users.js';
+import { uploadCommand } from './upload.js';
+import { redriveCommand } from './redrive.js';
 import { readModel } from './history.js';
 import { scoreFile } from './score.js';
 
@@ -56,6 +58,14 @@ Usage:
       Adds a user of the analyst console (at /), or sets a new role and password for one. The
       password is read from FRAUDMINI_PASSWORD, or asked for on a terminal.
 
+  fraudmini upload <file.csv> --bucket NAME [--prefix inbox/] [--kms-key-id ARN] [--part-size 8] [--region R]
+                  [--endpoint URL] [--no-progress]
+      Uploads a file to the raw bucket on AWS (SSE-KMS, SHA-256 checksums, multipart above --part-size MiB,
+      resumes an interrupted upload). A header that cannot be mapped is refused before anything is sent.
+
+  fraudmini redrive --from DLQ_URL --to QUEUE_URL [--max N] [--region R] [--endpoint URL]
+      Moves messages from a dead-letter queue back to its source queue (after a fix) and prints the counts.
+
   fraudmini help | --help        this text
   fraudmini --version
 
@@ -95,6 +105,10 @@ export async function main(argv: string[], env: Record<string, string | undefine
         return await rulesCommand(rest, env);
       case 'users':
         return await usersCommand(rest, env);
+      case 'upload':
+        return await uploadCommand(rest, env);
+      case 'redrive':
+        return await redriveCommand(rest, env);
       case undefined:
       case 'help':
       case '--help':

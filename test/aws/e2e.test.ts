@@ -8,16 +8,22 @@
  * earlier test left behind, so they pass alone, in any order, and whatever fails before them.
  */
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, DynamoDBStreamEvent } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import type { AwsClients } from '../../src/adapters/aws/clients.js';
+import { redriveMessages } from '../../src/adapters/aws/SqsRedrive.js';
 import { handler as apiHandler, resetApi } from '../../src/handlers/api.js';
 import { handler as ingestHandler } from '../../src/handlers/ingest.js';
 import { handler as notifyHandler } from '../../src/handlers/notify.js';
 import { useClients } from '../../src/handlers/runtime.js';
+import { objectCreatedEvent } from '../../src/handlers/s3Events.js';
+import { main } from '../../src/cli/main.js';
 import { handler as scoreHandler } from '../../src/handlers/score.js';
 import { handler as streamHandler } from '../../src/handlers/stream.js';
 import { handler as tableStreamHandler } from '../../src/handlers/tableStream.js';
@@ -223,6 +229,70 @@ describe('failure handling', () => {
       const drained = await pumpQueue(c, stack.transactions, scoreHandler, { batchSize: 10 });
       expect(drained.failed.length).toBe(3);
       expect(await drainQueue(c.sqs, stack.transactions.dlqUrl)).toEqual(['this is not a hand-off message']);
+    }));
+
+  it('redrives hand-off messages from the DLQ once fixed: scored once, a second redrive of them adds nothing', () =>
+    onOwnStack(async (stack) => {
+      // Prepare: a file's hand-off messages sit in the transactions DLQ, none scored yet
+      const file = scenarioFile(300, 2, 7);
+      await sendTo(c, stack.rawEvents.url, await dropFile(c, stack, 'redrive.csv', file.csv));
+      await pumpQueue(c, stack.rawEvents, ingestHandler, { batchSize: 1 });
+      const handOffs = await drainQueue(c.sqs, stack.transactions.url);
+      expect(handOffs.length).toBeGreaterThan(0);
+      for (const body of handOffs) await sendTo(c, stack.transactions.dlqUrl, body);
+      const before = await stats();
+
+      // Act: redrive, score; then the same messages land in the DLQ again and are redriven again
+      const first = await redriveMessages({ sqs: c.sqs, from: stack.transactions.dlqUrl, to: stack.transactions.url });
+      await runPipeline(stack);
+      const afterFirst = await stats();
+      const alerts = await drainQueue(c.sqs, stack.alertInboxUrl);
+      for (const body of handOffs) await sendTo(c, stack.transactions.dlqUrl, body);
+      const second = await redriveMessages({ sqs: c.sqs, from: stack.transactions.dlqUrl, to: stack.transactions.url });
+      await runPipeline(stack);
+
+      // Assess
+      expect(first).toMatchObject({ moved: handOffs.length, failed: 0, notDeleted: 0 });
+      expect(second).toMatchObject({ moved: handOffs.length, failed: 0, notDeleted: 0 });
+      expect(await drainQueue(c.sqs, stack.transactions.dlqUrl)).toEqual([]);
+      expect(afterFirst.decisions - before.decisions).toBe(file.rows - file.badRows.length);
+      expect(alerts.length).toBeGreaterThan(0);
+      const final = await stats();
+      expect(final.decisions).toBe(afterFirst.decisions);
+      expect(final.alerts).toBe(afterFirst.alerts);
+      expect(await drainQueue(c.sqs, stack.alertInboxUrl)).toEqual([]);
+    }));
+
+  it('ingests and scores a file sent with fraudmini upload, every valid row once', () =>
+    onOwnStack(async (stack) => {
+      // Prepare
+      const file = scenarioFile(250, 2, 11);
+      const dir = mkdtempSync(join(tmpdir(), 'fraudmini-e2e-upload-'));
+      const path = join(dir, 'uploaded.csv');
+      writeFileSync(path, file.csv);
+      vi.stubEnv('AWS_ACCESS_KEY_ID', 'test');
+      vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'test');
+      const quiet = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+      const before = await stats();
+      let code: number;
+      try {
+        // Act: the CLI uploads; the harness sends the event S3 would (fauxqs sends none)
+        code = await main(['upload', path, '--bucket', stack.rawBucket, '--endpoint', inject('aws').fauxqs, '--no-progress'], {});
+      } finally {
+        quiet.mockRestore();
+        vi.unstubAllEnvs();
+        rmSync(dir, { recursive: true, force: true });
+      }
+      const head = await c.s3.send(new HeadObjectCommand({ Bucket: stack.rawBucket, Key: 'inbox/uploaded.csv' }));
+      await sendTo(c, stack.rawEvents.url, objectCreatedEvent({ bucket: stack.rawBucket, key: 'inbox/uploaded.csv', etag: head.ETag ?? '' }));
+      await runPipeline(stack);
+
+      // Assess
+      expect(code).toBe(0);
+      const after = await stats();
+      expect(after.decisions - before.decisions).toBe(file.rows - file.badRows.length);
+      const receipt = JSON.parse(await text(stack.refinedBucket, 'processed/uploaded.receipt.json')) as { status: string };
+      expect(receipt.status).toBe('processed');
     }));
 
   it('pauses a file when time runs short and finishes it from the checkpoint, each row once', () =>
