@@ -37,6 +37,8 @@ Usage:
 
   fraudmini generate --out tx.csv [--customers 1000] [--days 30] [--seed 1] [--start 2026-01-01]
       Writes realistic labelled traffic (label and scenario columns).
+  fraudmini generate --style handbook --out tx.csv [--customers 5000] [--terminals 10000] [--days 183] [--seed 1]
+      The fraud-detection handbook's simulator, in its columns. fraudmini generate --help: all flags.
 
   fraudmini train <labelled.csv> --out model.json [--from DATE] [--to DATE] [--label-delay 7d] [--map ...]
       Learns a gradient-boosted model from labelled history (--from inclusive, --to exclusive).
