@@ -45,6 +45,9 @@ Usage:
 
   fraudmini evaluate <labelled.csv> --model model.json [--from DATE] [--to DATE] [--report report.html] [--json]
       AUC, average precision and card precision@100 for rules only, model only and combined.
+  fraudmini evaluate --protocol handbook [--seeds 1,2,3,4,5] [--json] [labelled.csv]
+      The fraud-detection handbook's protocol (train 7 days from 2018-07-25, label delay 7 days,
+      test 7 days from 2018-08-08) on its simulator per seed, or on a file: mean ± sd.
 
   fraudmini backtest <labelled.csv> --rules rules.json [--against other.json] [--json]
       Hits, precision, recall, alert rate and money caught per rule and outcome.
