@@ -245,11 +245,12 @@ function quantileEdges(data: TrainingSet, nTrain: number, bins: number, positive
   for (let f = 0; f < F; f++) {
     const sample: number[] = [];
     for (let r = 0; r < nTrain; r += step) sample.push(x[r * F + f] as number);
+    // Sorts `sample` in place.
     const cut = quantileCuts(sample, bins);
     if (positiveBins > 1 && cut.length > 0) {
       const fraud = quantileCuts(positives.map((r) => x[r * F + f] as number), positiveBins);
       // Only inside the range of all rows: a candidate at or above the largest value splits nothing.
-      const top = Math.max(...sample);
+      const top = sample[sample.length - 1] as number;
       for (const v of fraud) if (v < top) cut.push(v);
     }
     const sorted = Float64Array.from(cut).sort();
