@@ -4,11 +4,13 @@ import { evaluateHistory, SYSTEMS } from '../pipeline/evaluate.js';
 import { renderEvaluationHtml } from '../report/evaluationHtml.js';
 import { CliInputError, HISTORY_FLAGS, historyContext, readModel, writableTarget, historyOptions } from './history.js';
 import { ProgressBar } from './progress.js';
+import { protocolCommand } from './protocol.js';
 import { int, ratio, table } from './table.js';
 
 /**
  * `fraudmini evaluate <labelled.csv> --model m.json [--from DATE] [--to DATE] [--label-delay 7d]
- *  [--report report.html] [--json]`
+ *  [--report report.html] [--json]`, or with `--protocol handbook [--seeds 1,2,3,4,5]` the
+ * handbook's protocol (see {@link protocolCommand}).
  */
 export async function evaluateCommand(args: string[], env: Record<string, string | undefined>): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -18,10 +20,19 @@ export async function evaluateCommand(args: string[], env: Record<string, string
       ...HISTORY_FLAGS,
       report: { type: 'string' },
       json: { type: 'boolean' },
+      protocol: { type: 'string' },
+      seeds: { type: 'string' },
+      customers: { type: 'string' },
+      terminals: { type: 'string' },
+      trees: { type: 'string' },
     },
     strict: true,
     allowPositionals: true,
   });
+  if (values.protocol !== undefined) return protocolCommand(positionals, values, env);
+  for (const flag of ['seeds', 'customers', 'terminals', 'trees'] as const) {
+    if (values[flag] !== undefined) throw new CliInputError(`--${flag} goes with --protocol handbook`);
+  }
   if (positionals.length !== 1) throw new CliInputError('evaluate takes one labelled CSV file');
   if (values.model === undefined) throw new CliInputError('evaluate needs --model <model.json>');
   if (values.report !== undefined) writableTarget(values.report, '--report');

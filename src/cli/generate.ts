@@ -13,11 +13,44 @@ import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FraudminiError } from '../core/errors.js';
 import { generateTraffic, type TrafficChunk } from '../synth/generateTraffic.js';
+import { HANDBOOK_DEFAULTS, handbookCsv, simulateHandbook } from '../synth/handbook.js';
 import { SCENARIOS } from '../synth/scenarios.js';
 import { ProgressBar } from './progress.js';
 
 const USAGE =
-  'fraudmini generate [--customers 1000] [--days 30] [--seed 1] [--start 2026-01-01] --out tx.csv [--no-progress]';
+  'fraudmini generate [--customers 1000] [--days 30] [--seed 1] [--start 2026-01-01] --out tx.csv [--no-progress]\n' +
+  '       fraudmini generate --style handbook [--customers 5000] [--terminals 10000] [--days 183] [--seed 1] [--start 2018-04-01] --out tx.csv';
+
+const HELP = `${USAGE}
+
+Writes labelled synthetic transactions to --out (through <out>.part, renamed when complete).
+The same flags always give the same bytes.
+
+  --style fraudmini   (default) this project's world: customers in cities of nine countries,
+                      cards, stores, online shops, transfers, balances; eight fraud scenarios;
+                      columns transaction_id,timestamp,account_id,card_number,amount,... and
+                      label, scenario.
+  --style handbook    the simulator of the fraud-detection handbook (Le Borgne et al.,
+                      "Reproducible Machine Learning for Credit Card Fraud Detection"), rebuilt
+                      from its description: customers and terminals on a 100 x 100 grid, each
+                      customer paying at terminals within radius 5; frauds are amounts over 220
+                      (scenario 1), 2 terminals a day compromised for 28 days (2), and 3
+                      customers a day with a third of their next 14 days' payments at 5x the
+                      amount (3). Columns, as the handbook's: TRANSACTION_ID,TX_DATETIME,
+                      CUSTOMER_ID,TERMINAL_ID,TX_AMOUNT,TX_TIME_SECONDS,TX_TIME_DAYS,TX_FRAUD,
+                      TX_FRAUD_SCENARIO. fraudmini reads them without --map.
+
+  --customers N       fraudmini: 1000 (at most 500,000); handbook: 5000 (at most 50,000)
+  --terminals N       handbook only: 10000
+  --days N            fraudmini: 30; handbook: 183 (customers x days at most 5,000,000)
+  --seed N            1
+  --start YYYY-MM-DD  first day (UTC); fraudmini: 2026-01-01, handbook: 2018-04-01
+  --out FILE          required
+  --no-progress       no progress bar
+
+Exit codes: 0 written, 1 a write failed (disk full), 2 bad flags or an output folder that
+cannot be written.
+`;
 
 /** Bad flags for `generate`: reported in one line, exit code 2. */
 class GenerateUsageError extends FraudminiError {
@@ -29,7 +62,11 @@ class GenerateUsageError extends FraudminiError {
 
 /** Parsed and checked flags of `fraudmini generate`. */
 interface GenerateArgs {
+  /** `fraudmini`: this project's world; `handbook`: the fraud-detection handbook's simulator. */
+  style: 'fraudmini' | 'handbook';
   customers: number;
+  /** Terminals of the handbook style. */
+  terminals: number;
   days: number;
   seed: number;
   start: number;
@@ -45,6 +82,10 @@ interface GenerateArgs {
  * @example await generateCommand(['--customers', '1000', '--days', '60', '--out', 'tx.csv'])
  */
 export async function generateCommand(args: string[]): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(HELP);
+    return 0;
+  }
   let options: GenerateArgs;
   try {
     options = parseGenerateArgs(args);
@@ -57,6 +98,7 @@ export async function generateCommand(args: string[]): Promise<number> {
     }
     throw e;
   }
+  if (options.style === 'handbook') return writeHandbook(options);
   const started = Date.now();
   // Written beside `out` and renamed into place when complete: a failed run leaves no half file.
   const partial = `${options.out}.part`;
@@ -91,6 +133,44 @@ export async function generateCommand(args: string[]): Promise<number> {
   return 0;
 }
 
+/**
+ * `generate --style handbook`: the fraud-detection handbook's simulator (its columns, its three
+ * fraud scenarios), whole in memory (about 20 bytes a transaction), then written in chunks.
+ */
+function writeHandbook(options: GenerateArgs): number {
+  const started = Date.now();
+  const partial = `${options.out}.part`;
+  const start = new Date(options.start).toISOString().slice(0, 10);
+  let fd: number | undefined;
+  const t = simulateHandbook({ customers: options.customers, terminals: options.terminals, days: options.days, seed: options.seed, start });
+  try {
+    fd = openSync(partial, 'w', 0o644);
+    for (const chunk of handbookCsv(t, start)) writeFully(fd, Buffer.from(chunk));
+    closeSync(fd);
+    fd = undefined;
+    renameSync(partial, options.out);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (typeof code !== 'string') throw e;
+    process.stderr.write(`fraudmini: cannot write ${options.out}: ${(e as Error).message}\n`);
+    return 1;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+    if (existsSync(partial)) rmSync(partial, { force: true });
+  }
+  const counts = [0, 0, 0, 0];
+  for (const s of t.scenario) counts[s] = (counts[s] as number) + 1;
+  const fraud = t.length - (counts[0] as number);
+  const n = (v: number): string => v.toLocaleString('en-US');
+  const secs = (Date.now() - started) / 1000;
+  process.stderr.write(
+    `${options.out}: ${n(t.length)} rows, ${n(fraud)} fraud (${t.length > 0 ? ((100 * fraud) / t.length).toFixed(2) : '0.00'}%): ` +
+      `amount over 220 ${n(counts[1] as number)}, compromised terminal ${n(counts[2] as number)}, compromised customer ${n(counts[3] as number)} ` +
+      `in ${secs.toFixed(1)}s (${n(Math.round(t.length / Math.max(secs, 0.001)))} rows/s)\n`,
+  );
+  return 0;
+}
+
 /** Writes all of `bytes` (writeSync may write less than asked). */
 function writeFully(fd: number, bytes: Uint8Array): void {
   let done = 0;
@@ -114,7 +194,9 @@ function parseGenerateArgs(args: string[]): GenerateArgs {
   const { values, positionals } = parseArgs({
     args,
     options: {
+      style: { type: 'string' },
       customers: { type: 'string' },
+      terminals: { type: 'string' },
       days: { type: 'string' },
       seed: { type: 'string' },
       start: { type: 'string' },
@@ -128,11 +210,22 @@ function parseGenerateArgs(args: string[]): GenerateArgs {
     throw new GenerateUsageError(`generate takes no file arguments (got ${positionals.join(' ')}); use --out FILE`);
   }
   if (values.out === undefined || values.out === '') throw new GenerateUsageError('generate needs --out <file.csv>');
-  // About 4 KB of memory per customer: 500,000 stay well inside Node's default heap.
-  const customers = intFlag('--customers', values.customers, 1000, 1, 500_000);
-  const days = intFlag('--days', values.days, 30, 1, 3660);
+  const style = values.style ?? 'fraudmini';
+  if (style !== 'fraudmini' && style !== 'handbook') {
+    throw new GenerateUsageError(`--style must be fraudmini or handbook, got "${style}"`);
+  }
+  const handbook = style === 'handbook';
+  if (!handbook && values.terminals !== undefined) throw new GenerateUsageError('--terminals goes with --style handbook');
+  // About 4 KB of memory per customer: 500,000 stay well inside Node's default heap. The
+  // handbook style holds every transaction in memory (about 2 a customer-day, 20 bytes each).
+  const customers = intFlag('--customers', values.customers, handbook ? HANDBOOK_DEFAULTS.customers : 1000, 1, handbook ? 50_000 : 500_000);
+  const terminals = intFlag('--terminals', values.terminals, HANDBOOK_DEFAULTS.terminals, 1, 1_000_000);
+  const days = intFlag('--days', values.days, handbook ? HANDBOOK_DEFAULTS.days : 30, 1, 3660);
+  if (handbook && customers * days > 5_000_000) {
+    throw new GenerateUsageError(`--customers × --days must be at most 5,000,000 with --style handbook (got ${customers * days})`);
+  }
   const seed = intFlag('--seed', values.seed, 1, 0, 4_294_967_295);
-  const start = dateFlag(values.start ?? '2026-01-01');
+  const start = dateFlag(values.start ?? (handbook ? HANDBOOK_DEFAULTS.start : '2026-01-01'));
   if (start + days * 86_400_000 > Date.UTC(2199, 11, 31)) {
     throw new GenerateUsageError(`--start ${values.start ?? ''} plus ${days} days runs past the year 2199`);
   }
@@ -153,7 +246,7 @@ function parseGenerateArgs(args: string[]): GenerateArgs {
           : (e as Error).message;
     throw new GenerateUsageError(`cannot write ${values.out}: ${why}`);
   }
-  return { customers, days, seed, start, out: values.out, progress: !values['no-progress'] };
+  return { style, customers, terminals, days, seed, start, out: values.out, progress: !values['no-progress'] };
 }
 
 function intFlag(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {

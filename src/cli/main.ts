@@ -41,12 +41,17 @@ Usage:
 
   fraudmini generate --out tx.csv [--customers 1000] [--days 30] [--seed 1] [--start 2026-01-01]
       Writes realistic labelled traffic (label and scenario columns).
+  fraudmini generate --style handbook --out tx.csv [--customers 5000] [--terminals 10000] [--days 183] [--seed 1]
+      The fraud-detection handbook's simulator, in its columns. fraudmini generate --help: all flags.
 
   fraudmini train <labelled.csv> --out model.json [--from DATE] [--to DATE] [--label-delay 7d] [--map ...]
       Learns a gradient-boosted model from labelled history (--from inclusive, --to exclusive).
 
   fraudmini evaluate <labelled.csv> --model model.json [--from DATE] [--to DATE] [--report report.html] [--json]
       AUC, average precision and card precision@100 for rules only, model only and combined.
+  fraudmini evaluate --protocol handbook [--seeds 1,2,3,4,5] [--json] [labelled.csv]
+      The fraud-detection handbook's protocol (train 7 days from 2018-07-25, label delay 7 days,
+      test 7 days from 2018-08-08) on its simulator per seed, or on a file: mean ± sd.
 
   fraudmini backtest <labelled.csv> --rules rules.json [--against other.json] [--json]
       Hits, precision, recall, alert rate and money caught per rule and outcome.

@@ -105,9 +105,13 @@ export interface CardScore {
  * Card precision@k: for each day, rank cards by their highest score that day, take the top k,
  * and count the share that had a fraudulent transaction that day; average over days. This is what
  * an investigation team checking k cards a day would find.
+ *
+ * With `removeDetected`, as the fraud-detection handbook measures it, a fraudulent card found in
+ * a day's top k is blocked: it leaves the ranking of the later days (so a card caught once does
+ * not count again). The denominator stays k either way.
  */
-export function cardPrecisionAtK(rows: Iterable<CardScore>, k = 100): number {
-  const days = new Map<number, Map<string, { score: number; fraud: boolean }>>();
+export function cardPrecisionAtK(rows: Iterable<CardScore>, k = 100, options: { removeDetected?: boolean } = {}): number {
+  const days = new Map<number, Map<string, { card: string; score: number; fraud: boolean }>>();
   for (const r of rows) {
     let cards = days.get(r.day);
     if (!cards) {
@@ -115,17 +119,21 @@ export function cardPrecisionAtK(rows: Iterable<CardScore>, k = 100): number {
       days.set(r.day, cards);
     }
     const c = cards.get(r.card);
-    if (!c) cards.set(r.card, { score: r.score, fraud: r.label === 1 });
+    if (!c) cards.set(r.card, { card: r.card, score: r.score, fraud: r.label === 1 });
     else {
       if (r.score > c.score) c.score = r.score;
       if (r.label === 1) c.fraud = true;
     }
   }
   if (days.size === 0) return Number.NaN;
+  const detected = new Set<string>();
   let sum = 0;
-  for (const cards of days.values()) {
-    const top = [...cards.values()].sort((a, b) => b.score - a.score).slice(0, k);
-    sum += top.filter((c) => c.fraud).length / k;
+  for (const day of [...days.keys()].sort((a, b) => a - b)) {
+    const cards = [...(days.get(day) as Map<string, { card: string; score: number; fraud: boolean }>).values()];
+    const top = cards.filter((c) => !detected.has(c.card)).sort((a, b) => b.score - a.score).slice(0, k);
+    const found = top.filter((c) => c.fraud);
+    if (options.removeDetected) for (const c of found) detected.add(c.card);
+    sum += found.length / k;
   }
   return sum / days.size;
 }

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
-import { type GbdtParams, trainGbdt } from '../core/model/gbdt.js';
+import type { Features } from '../core/features.js';
+import { type GbdtParams, type TrainingSet, trainGbdt } from '../core/model/gbdt.js';
 import { type ModelFile, modelFile } from '../core/model/model.js';
 import { FEATURE_COUNT, modelVector } from '../core/model/vector.js';
+import type { Transaction } from '../core/transaction.js';
 import { type HistoryOptions, replayHistory } from './history.js';
 
 /** Events may arrive this late (matches the feature windows' default lateness). */
@@ -33,19 +35,7 @@ export async function trainModel(source: AsyncIterable<Buffer | string>, options
   const started = Date.now();
   const from = options.from ?? Number.NEGATIVE_INFINITY;
   const to = options.to ?? Number.POSITIVE_INFINITY;
-  const F = FEATURE_COUNT;
-  const maxNeg = options.maxNegatives ?? 200_000;
-  let cap = 1 << 16;
-  let x = new Float64Array(cap * F);
-  let y = new Uint8Array(cap);
-  let keyHash = new Float64Array(cap);
-  let n = 0;
-  let kept = 0;
-  let positives = 0;
-  // Legit rows are sampled while they are collected (by a hash of their id, so the same rows on
-  // every run): whenever more than twice the budget is kept, the rate halves and the rows above it
-  // are dropped. Memory stays bounded by the budget, not by the history's length.
-  let rate = 1;
+  const rows = new TrainingRows(options.maxNegatives);
   let seenRows = 0;
   // Rows more than the lateness allowance past `to` cannot change a training row's features:
   // stop reading there instead of replaying the rest of a long history.
@@ -60,55 +50,101 @@ export async function trainModel(source: AsyncIterable<Buffer | string>, options
       }
       past = 0;
       if (tx.label === undefined || tx.timestamp < from || tx.timestamp >= to) continue;
-      n++;
-      const h = tx.label === 0 ? unitHash(tx.transactionId) : 0;
-      if (tx.label === 1) positives++;
-      else if (h >= rate) continue;
-      if (kept === cap) {
-        cap *= 2;
-        x = grow(x, cap * F);
-        y = growU8(y, cap);
-        keyHash = grow(keyHash, cap);
-      }
-      modelVector(tx, r.features, x.subarray(kept * F, (kept + 1) * F));
-      y[kept] = tx.label;
-      keyHash[kept] = h;
-      kept++;
-      if (kept - positives > 2 * maxNeg) {
-        rate /= 2;
-        kept = compact(x, y, keyHash, kept, rate, F);
-      }
+      rows.add(tx, r.features);
     }
     seenRows += batch.rows.length;
     options.onProgress?.(batch.bytesRead, seenRows);
   }
-  if (positives === 0 || positives === n) {
-    throw new RangeError(
-      `training needs both fraud and legit labels in the training period; found ${positives} fraud of ${n} labelled rows`,
-    );
+  return fitModel(rows, { ...options, from, to }, started);
+}
+
+/**
+ * The labelled rows training learns from, as model vectors in time order. Legit rows are sampled
+ * while they are collected (by a hash of their id, so the same rows on every run): whenever more
+ * than twice the budget is kept, the rate halves and the rows above it are dropped. Memory stays
+ * bounded by the budget, not by the history's length.
+ */
+export class TrainingRows {
+  private cap = 1 << 16;
+  private x = new Float64Array(this.cap * FEATURE_COUNT);
+  private y = new Uint8Array(this.cap);
+  private keyHash = new Float64Array(this.cap);
+  private rate = 1;
+  /** Labelled rows offered. */
+  rows = 0;
+  /** Rows kept (all fraud, sampled legit). */
+  kept = 0;
+  positives = 0;
+
+  /** @param maxNegatives legit rows kept at most (@default 200000) */
+  constructor(private readonly maxNegatives = 200_000) {}
+
+  /** Adds one labelled transaction with the features it had at its time. */
+  add(tx: Transaction, features: Features): void {
+    const F = FEATURE_COUNT;
+    if (tx.label === undefined) return;
+    this.rows++;
+    const h = tx.label === 0 ? unitHash(tx.transactionId) : 0;
+    if (tx.label === 1) this.positives++;
+    else if (h >= this.rate) return;
+    if (this.kept === this.cap) {
+      this.cap *= 2;
+      this.x = grow(this.x, this.cap * F);
+      this.y = growU8(this.y, this.cap);
+      this.keyHash = grow(this.keyHash, this.cap);
+    }
+    modelVector(tx, features, this.x.subarray(this.kept * F, (this.kept + 1) * F));
+    this.y[this.kept] = tx.label;
+    this.keyHash[this.kept] = h;
+    this.kept++;
+    if (this.kept - this.positives > 2 * this.maxNegatives) {
+      this.rate /= 2;
+      this.kept = compact(this.x, this.y, this.keyHash, this.kept, this.rate, F);
+    }
   }
-  // Final trim to the budget, then weights that undo the sampling.
-  const keptNegatives = kept - positives;
-  if (keptNegatives > maxNeg) {
-    rate *= maxNeg / keptNegatives;
-    kept = compact(x, y, keyHash, kept, rate, F);
+
+  /**
+   * The training set: trimmed to the legit budget, with weights that undo the sampling.
+   * @throws RangeError without both fraud and legit rows
+   */
+  finish(): { set: TrainingSet; negativeWeight: number } {
+    if (this.positives === 0 || this.positives === this.rows) {
+      throw new RangeError(
+        `training needs both fraud and legit labels in the training period; found ${this.positives} fraud of ${this.rows} labelled rows`,
+      );
+    }
+    const keptNegatives = this.kept - this.positives;
+    if (keptNegatives > this.maxNegatives) {
+      this.rate *= this.maxNegatives / keptNegatives;
+      this.kept = compact(this.x, this.y, this.keyHash, this.kept, this.rate, FEATURE_COUNT);
+    }
+    const m = this.kept;
+    const w = new Float64Array(m);
+    for (let i = 0; i < m; i++) w[i] = this.y[i] === 1 ? 1 : 1 / this.rate;
+    return {
+      set: { x: this.x.subarray(0, m * FEATURE_COUNT), y: this.y.subarray(0, m), w, rows: m, features: FEATURE_COUNT },
+      negativeWeight: 1 / this.rate,
+    };
   }
-  const m = kept;
-  const w = new Float64Array(m);
-  for (let i = 0; i < m; i++) w[i] = y[i] === 1 ? 1 : 1 / rate;
-  const { model, report } = trainGbdt(
-    { x: x.subarray(0, m * F), y: y.subarray(0, m), w: w.subarray(0, m), rows: m, features: F },
-    options.gbdt,
-  );
+}
+
+/** Fits the trees on collected rows and builds the model file. */
+export function fitModel(
+  rows: TrainingRows,
+  options: { from: number; to: number; labelDelayMs: number; gbdt?: Partial<GbdtParams>; now?: () => Date },
+  started = Date.now(),
+): ModelFile {
+  const { set, negativeWeight } = rows.finish();
+  const { model, report } = trainGbdt(set, options.gbdt);
   return modelFile(
     model,
     {
-      rows: n,
-      positives,
-      negatives_kept: m - positives,
-      negative_weight: 1 / rate,
-      from: Number.isFinite(from) ? new Date(from).toISOString() : null,
-      to: Number.isFinite(to) ? new Date(to).toISOString() : null,
+      rows: rows.rows,
+      positives: rows.positives,
+      negatives_kept: set.rows - rows.positives,
+      negative_weight: negativeWeight,
+      from: Number.isFinite(options.from) ? new Date(options.from).toISOString() : null,
+      to: Number.isFinite(options.to) ? new Date(options.to).toISOString() : null,
       label_delay_ms: options.labelDelayMs,
       trees_trained: report.treesTrained,
       best_iteration: report.bestIteration,

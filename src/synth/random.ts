@@ -33,6 +33,23 @@ export class Sfc32 {
     for (let i = 0; i < 15; i++) this.u32();
   }
 
+  /**
+   * A generator started from three given state words (the fourth, the counter, starts at 1) and
+   * advanced `rounds` times, instead of from a seed spread by splitmix32. For simulators whose
+   * published outputs were made with that seeding: the handbook simulator seeds this way, and
+   * its files stay byte-identical for a given seed.
+   */
+  static fromWords(a: number, b: number, c: number, rounds: number): Sfc32 {
+    const rng = new Sfc32(0);
+    rng.a = a | 0;
+    rng.b = b | 0;
+    rng.c = c | 0;
+    rng.d = 1;
+    rng.spare = Number.NaN;
+    for (let i = 0; i < rounds; i++) rng.u32();
+    return rng;
+  }
+
   /** A uniform 32-bit unsigned integer. */
   u32(): number {
     const t = (((this.a + this.b) | 0) + this.d) | 0;
@@ -110,6 +127,21 @@ export class Sfc32 {
       p *= this.float();
     }
     return k;
+  }
+
+  /**
+   * `k` distinct integers of [0, n) in draw order: a partial Fisher–Yates shuffle over `scratch`
+   * (length ≥ n, overwritten), whose first `k` entries are returned as a view.
+   */
+  sample(n: number, k: number, scratch: Int32Array): Int32Array {
+    for (let i = 0; i < n; i++) scratch[i] = i;
+    for (let i = 0; i < k; i++) {
+      const j = i + this.int(n - i);
+      const t = scratch[i] as number;
+      scratch[i] = scratch[j] as number;
+      scratch[j] = t;
+    }
+    return scratch.subarray(0, k);
   }
 
   /**

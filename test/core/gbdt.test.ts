@@ -14,6 +14,7 @@ import {
   type TrainingSet,
   trainGbdt,
 } from '../../src/core/model/gbdt.js';
+import { averagePrecision } from '../../src/core/metrics.js';
 import { seededRandom } from '../helpers/random.js';
 
 /**
@@ -117,6 +118,48 @@ describe('trainGbdt', () => {
     expect(report.treesTrained).toBe(7);
     expect(report.bestIteration).toBe(7);
     expect(model.trees).toHaveLength(7);
+  });
+
+  it('finds a rule on the rarest values: split candidates come from the fraud rows too', () => {
+    // Prepare: 40,000 rows, fraud exactly when the first feature is above 0.9985 (about 60 rows,
+    // far inside the top 1/128 of the values, which holds about 310 rows).
+    const rand = seededRandom(11);
+    const rows = 40_000;
+    const x = new Float64Array(rows * 2);
+    const y = new Uint8Array(rows);
+    for (let r = 0; r < rows; r++) {
+      x[r * 2] = rand();
+      x[r * 2 + 1] = rand();
+      y[r] = (x[r * 2] as number) > 0.9985 ? 1 : 0;
+    }
+    const data: TrainingSet = { x, y, w: new Float64Array(rows).fill(1), rows, features: 2 };
+    const ap = (model: Ensemble): number => averagePrecision(Array.from({ length: rows }, (_, r) => predictMargin(model, x, r * 2)), y);
+
+    // Act
+    const withFraudBins = trainGbdt(data, { trees: 30, validationShare: 0 }).model;
+    const allRowsOnly = trainGbdt(data, { trees: 30, validationShare: 0, positiveBins: 0 }).model;
+
+    // Assess: the frauds rank above the legit rows; quantiles of all rows alone cannot cut inside
+    // the top bin, where each fraud shares its score with about four legit rows.
+    expect(ap(withFraudBins)).toBeGreaterThan(0.9);
+    expect(ap(allRowsOnly)).toBeLessThan(0.5);
+  });
+
+  it('weighs fraud rows up with positiveWeight: the base moves by its log', () => {
+    // Prepare
+    const data = dataset(1000, 2, firstAboveHalf, { noise: 0.2 });
+
+    // Act
+    const plain = trainGbdt(data, { trees: 1 }).model;
+    const weighted = trainGbdt(data, { trees: 1, positiveWeight: 4 }).model;
+
+    // Assess
+    expect(weighted.base - plain.base).toBeCloseTo(Math.log(4), 12);
+  });
+
+  it('refuses more than 256 bins in all', () => {
+    // Assess
+    expect(() => trainGbdt(dataset(100, 1, firstAboveHalf), { bins: 200, positiveBins: 100 })).toThrow(/at most 256/);
   });
 
   it('throws on zero rows', () => {

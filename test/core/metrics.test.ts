@@ -205,6 +205,32 @@ describe('cardPrecisionAtK', () => {
     expect(cp).toBeCloseTo(1 / 3, 12);
   });
 
+  it('with removeDetected, drops a fraudulent card found in a day\'s top k from the later days, as the handbook does', () => {
+    // Prepare: day 1 (listed first: days are taken in order, not in row order) — A fraud at 90,
+    // B legit at 50; day 0 — A fraud at 80, C fraud at 10, D legit at 60.
+    const rows: CardScore[] = [
+      { day: 1, card: 'A', score: 90, label: 1 },
+      { day: 1, card: 'B', score: 50, label: 0 },
+      { day: 1, card: 'C', score: 40, label: 1 },
+      { day: 0, card: 'A', score: 80, label: 1 },
+      { day: 0, card: 'C', score: 10, label: 1 },
+      { day: 0, card: 'D', score: 60, label: 0 },
+    ];
+
+    // Act
+    const kept = cardPrecisionAtK(rows, 2);
+    const removed = cardPrecisionAtK(rows, 2, { removeDetected: true });
+
+    // Assess
+    // kept: day 0 top 2 = A (fraud), D → 1/2; day 1 top 2 = A (fraud), B → 1/2; mean 1/2
+    expect(kept).toBeCloseTo(1 / 2, 12);
+    // removed: day 0 as above, A detected; day 1 without A: B, C (fraud) → 1/2; mean 1/2 — and
+    // with k = 1: day 0 A → 1; day 1 without A: B → 0; mean 1/2 against 1 when A stays.
+    expect(removed).toBeCloseTo(1 / 2, 12);
+    expect(cardPrecisionAtK(rows, 1, { removeDetected: true })).toBeCloseTo(1 / 2, 12);
+    expect(cardPrecisionAtK(rows, 1)).toBeCloseTo(1, 12);
+  });
+
   it('counts a card once however many of its transactions are fraud', () => {
     // Prepare: one day, card A with three frauds, card B legit.
     const rows: CardScore[] = [

@@ -1,4 +1,8 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { ROOT } from '../helpers/cli.js';
 import { loadRulesFile } from '../../src/adapters/local/FileRulesSource.js';
 import { loadModel } from '../../src/core/model/model.js';
 import { BUNDLED_RULES } from '../../src/local/wiring.js';
@@ -97,6 +101,23 @@ describe('trainModel', () => {
     expect(file.training.negatives_kept * file.training.negative_weight).toBeLessThan(negatives * 1.2);
     expect(file.training.negatives_kept).toBeGreaterThan(800);
     expect(file.training.negatives_kept).toBeLessThan(1200);
+  });
+
+  it('trains on 300,000 rows in a process with the default stack (no spread of all values into one call)', () => {
+    // Prepare: the built trainer in a plain node process (a test worker has a larger stack).
+    const script = [
+      `const { trainGbdt } = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'dist/core/model/gbdt.js')).href)});`,
+      'const rows = 300000; const x = new Float64Array(rows); const y = new Uint8Array(rows);',
+      'for (let r = 0; r < rows; r++) { x[r] = (r * 7919) % 1000; y[r] = x[r] > 995 ? 1 : 0; }',
+      'const { model } = trainGbdt({ x, y, w: new Float64Array(rows).fill(1), rows, features: 1 }, { trees: 1, validationShare: 0 });',
+      'process.stdout.write(String(model.trees.length));',
+    ].join('\n');
+
+    // Act
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+
+    // Assess
+    expect(out).toBe('1');
   });
 
   it('refuses a period without both classes', async () => {
