@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DecisionFileWriter } from '../../src/adapters/local/DecisionFileWriter.js';
@@ -52,5 +52,27 @@ describe('DecisionFileWriter', () => {
     expect(lines).toHaveLength(3);
     expect(lines[0]?.startsWith('transaction_id,row,timestamp,account_id')).toBe(true);
     expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(['a', 'b']);
+  });
+
+  it('raises a write error from finish, as a DecisionFileError naming the cause, and leaves no file', async () => {
+    const d = tempDir();
+    dirs.push(d);
+    const path = join(d.dir, 'gone', 'out.jsonl');
+    const writer = new DecisionFileWriter(path);
+    // The first batch may be accepted before the thread has met the error: it is raised at the latest by finish.
+    await writer.commit([item('a', 'acc-1', 1)]).catch(() => undefined);
+    await expect(writer.finish()).rejects.toThrow(/cannot write the decisions file: .*ENOENT/);
+    expect(existsSync(path)).toBe(false);
+    expect(existsSync(`${path}.part`)).toBe(false);
+  });
+
+  it('leaves nothing behind after abort', async () => {
+    const d = tempDir();
+    dirs.push(d);
+    const path = join(d.dir, 'out.jsonl');
+    const writer = new DecisionFileWriter(path);
+    await writer.commit([item('a', 'acc-1', 1)]);
+    await writer.abort();
+    expect(readdirSync(d.dir)).toEqual([]);
   });
 });
