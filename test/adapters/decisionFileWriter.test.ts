@@ -75,4 +75,21 @@ describe('DecisionFileWriter', () => {
     await writer.abort();
     expect(readdirSync(d.dir)).toEqual([]);
   });
+
+  it('writes many batches in the order they were committed, more than the thread holds ahead', async () => {
+    const d = tempDir();
+    dirs.push(d);
+    const path = join(d.dir, 'out.jsonl');
+    const writer = new DecisionFileWriter(path);
+    const ids: string[] = [];
+    for (let b = 0; b < 12; b++) {
+      const batch = Array.from({ length: 50 }, (_, i) => item(`t${b}-${i}`, `acc-${i % 7}`, b * 50 + i + 1));
+      ids.push(...batch.map((x) => x.decision.transaction_id));
+      await writer.commit(batch);
+    }
+    await writer.finish();
+    const written = readFileSync(path, 'utf8').trimEnd().split('\n').map((l) => (JSON.parse(l) as { transaction_id: string }).transaction_id);
+    expect(written).toEqual(ids);
+    expect(writer.receiptCounts.decided).toBe(600);
+  });
 });
