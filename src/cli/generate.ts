@@ -100,34 +100,23 @@ export async function generateCommand(args: string[]): Promise<number> {
   }
   if (options.style === 'handbook') return writeHandbook(options);
   const started = Date.now();
-  // Written beside `out` and renamed into place when complete: a failed run leaves no half file.
-  const partial = `${options.out}.part`;
   const bar = new ProgressBar({ total: options.days, label: 'generating' });
   let last: TrafficChunk | undefined;
-  let fd: number | undefined;
-  try {
-    fd = openSync(partial, 'w', 0o644);
-    // Synchronous writes of 4 MiB chunks: generation waits for each write (back-pressure for
-    // free), and with nothing else to do in this process they measured faster than a stream.
-    const { customers, days, seed, start } = options;
-    for (const chunk of generateTraffic({ customers, days, seed, start, chunkBytes: 4 << 20 })) {
-      writeFully(fd, chunk.csv);
-      if (options.progress) bar.update(chunk.daysDone, chunk.rows);
-      last = chunk;
-    }
-    closeSync(fd);
-    fd = undefined;
-    renameSync(partial, options.out);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (typeof code !== 'string') throw e;
-    process.stderr.write(`fraudmini: cannot write ${options.out}: ${(e as Error).message}\n`);
-    return 1;
-  } finally {
-    bar.done();
-    if (fd !== undefined) closeSync(fd);
-    if (existsSync(partial)) rmSync(partial, { force: true });
-  }
+  const { customers, days, seed, start } = options;
+  const written = writeInPlace(
+    options.out,
+    (fd) => {
+      // Synchronous writes of 4 MiB chunks: generation waits for each write (back-pressure for
+      // free), and with nothing else to do in this process they measured faster than a stream.
+      for (const chunk of generateTraffic({ customers, days, seed, start, chunkBytes: 4 << 20 })) {
+        writeFully(fd, chunk.csv);
+        if (options.progress) bar.update(chunk.daysDone, chunk.rows);
+        last = chunk;
+      }
+    },
+    () => bar.done(),
+  );
+  if (!written) return 1;
   const secs = (Date.now() - started) / 1000;
   process.stderr.write(`${summaryLine(options.out, last, secs)}\n`);
   return 0;
@@ -139,25 +128,12 @@ export async function generateCommand(args: string[]): Promise<number> {
  */
 function writeHandbook(options: GenerateArgs): number {
   const started = Date.now();
-  const partial = `${options.out}.part`;
   const start = new Date(options.start).toISOString().slice(0, 10);
-  let fd: number | undefined;
   const t = simulateHandbook({ customers: options.customers, terminals: options.terminals, days: options.days, seed: options.seed, start });
-  try {
-    fd = openSync(partial, 'w', 0o644);
+  const written = writeInPlace(options.out, (fd) => {
     for (const chunk of handbookCsv(t, start)) writeFully(fd, Buffer.from(chunk));
-    closeSync(fd);
-    fd = undefined;
-    renameSync(partial, options.out);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (typeof code !== 'string') throw e;
-    process.stderr.write(`fraudmini: cannot write ${options.out}: ${(e as Error).message}\n`);
-    return 1;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-    if (existsSync(partial)) rmSync(partial, { force: true });
-  }
+  });
+  if (!written) return 1;
   const counts = [0, 0, 0, 0];
   for (const s of t.scenario) counts[s] = (counts[s] as number) + 1;
   const fraud = t.length - (counts[0] as number);
@@ -169,6 +145,33 @@ function writeHandbook(options: GenerateArgs): number {
       `in ${secs.toFixed(1)}s (${n(Math.round(t.length / Math.max(secs, 0.001)))} rows/s)\n`,
   );
   return 0;
+}
+
+/**
+ * Writes `out` through `write`, beside it (`<out>.part`) and renamed into place when complete, so a
+ * failed run leaves no half file. A file-system error is reported on stderr and answered false;
+ * `after` runs either way, before the partial file is removed.
+ */
+function writeInPlace(out: string, write: (fd: number) => void, after?: () => void): boolean {
+  const partial = `${out}.part`;
+  let fd: number | undefined;
+  try {
+    fd = openSync(partial, 'w', 0o644);
+    write(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(partial, out);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (typeof code !== 'string') throw e;
+    process.stderr.write(`fraudmini: cannot write ${out}: ${(e as Error).message}\n`);
+    return false;
+  } finally {
+    after?.();
+    if (fd !== undefined) closeSync(fd);
+    if (existsSync(partial)) rmSync(partial, { force: true });
+  }
 }
 
 /** Writes all of `bytes` (writeSync may write less than asked). */
