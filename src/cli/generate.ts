@@ -149,14 +149,17 @@ function writeHandbook(options: GenerateArgs): number {
 
 /**
  * Writes `out` through `write`, beside it (`<out>.part`) and renamed into place when complete, so a
- * failed run leaves no half file. A file-system error is reported on stderr and answered false;
+ * failed run leaves no half file. A file-system error is reported on stderr (one line) and answered false;
  * `after` runs either way, before the partial file is removed.
  */
 function writeInPlace(out: string, write: (fd: number) => void, after?: () => void): boolean {
   const partial = `${out}.part`;
   let fd: number | undefined;
+  // Only a part file this run opened is removed: what stood at that path before is left alone.
+  let opened = false;
   try {
     fd = openSync(partial, 'w', 0o644);
+    opened = true;
     write(fd);
     closeSync(fd);
     fd = undefined;
@@ -170,7 +173,7 @@ function writeInPlace(out: string, write: (fd: number) => void, after?: () => vo
   } finally {
     after?.();
     if (fd !== undefined) closeSync(fd);
-    if (existsSync(partial)) rmSync(partial, { force: true });
+    if (opened && existsSync(partial)) rmSync(partial, { force: true });
   }
 }
 

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPanTokenizer, luhnValid } from '../../src/core/pan.js';
@@ -327,6 +327,23 @@ describe('fraudmini generate', () => {
     for (const s of SCENARIOS) expect(r.stderr).toContain(`${s} ${expected.last.frauds[s]}`);
     expect(r.stderr).toMatch(/ in \d+\.\ds \([\d,]+ rows\/s\)\n$/);
   });
+
+  it.each([['fraudmini'], ['handbook']])(
+    'exits 1 with one line naming the file when %s output cannot be written, and leaves what was there alone',
+    async (style) => {
+      // Prepare: a folder where the part file would go, so opening it fails
+      mkdirSync(join(dir, `${style}.csv.part`));
+
+      // Act
+      const r = await cli(['generate', '--style', style, '--customers', '5', '--days', '1', '--no-progress', '--out', `${style}.csv`], dir);
+
+      // Assess
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`^fraudmini: cannot write ${style}\\.csv: EISDIR[^\\n]*\\n$`));
+      expect(existsSync(join(dir, `${style}.csv`))).toBe(false);
+      expect(existsSync(join(dir, `${style}.csv.part`))).toBe(true);
+    },
+  );
 
   it('uses the defaults: 1,000 customers, 30 days from 2026-01-01, seed 1', async () => {
     // Act
