@@ -13,7 +13,7 @@ import type { DecidedItem } from '../../core/records.js';
 import type { Decision } from '../../core/scoring.js';
 import type { Alert } from '../../core/views.js';
 import type { BatchCommitter, FileCheckpoint } from '../../ports/BatchCommitter.js';
-import { type DecisionColumns, type DecisionFileFormat, decisionColumns } from './decisionLines.js';
+import { type DecisionColumns, type DecisionFileFormat, decisionColumns, transferables } from './decisionLines.js';
 
 export type { DecisionFileFormat } from './decisionLines.js';
 
@@ -106,7 +106,7 @@ export class DecisionFileWriter implements BatchCommitter {
     this.counts = addBatch(this.counts, tallyBatch(decisions, checkpoint?.duplicates ?? 0, rejections.length));
     const columns = decisionColumns(items);
     // A failed write is kept in `failed` (see settle) and raised below or by a later call.
-    const written = this.send({ kind: 'lines', seq: ++this.seq, columns }, [columns.numbers.buffer as ArrayBuffer]).catch(() => undefined);
+    const written = this.send({ kind: 'lines', seq: ++this.seq, columns }, transferables(columns)).catch(() => undefined);
     this.ahead.push(written);
     while (this.ahead.length > WRITES_AHEAD) await this.ahead.shift();
     if (this.failed) throw this.failed;

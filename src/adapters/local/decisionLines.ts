@@ -23,59 +23,101 @@ const AMOUNT = 4;
 /** NaN: no row number (null in the output). */
 const ROW = 5;
 
+/** Strings per row in {@link DecisionColumns.text}, in this order. */
+const TEXTS = 4;
+const TRANSACTION_ID = 0;
+const ACCOUNT_ID = 1;
+/** Length -1: no card (null in the output). */
+const CARD = 2;
+const CURRENCY = 3;
+
+/** Codes per row in {@link DecisionColumns.codes}, each an index into {@link DecisionColumns.values}. */
+const CODES = 4;
+const OUTCOME = 0;
+const RULES_VERSION = 1;
+const MODEL_VERSION = 2;
+const DECIDED_AT = 3;
+
 /**
- * What the lines of one batch of decisions are made of, as columns: a few arrays of strings and
- * one of numbers, cheap to copy to a worker thread (one object per row would cost more to copy
- * than to format). Reasons and model features are objects, and only on the rows that have any.
+ * What the lines of one batch of decisions are made of, packed to be cheap to hand to a worker
+ * thread: a structured clone costs per string and per object, so the strings of every row are one
+ * string, the values that repeat from row to row (outcome, versions, decision time) are codes into
+ * a short list, and reasons and model features are listed only for the rows that have any.
  */
 export interface DecisionColumns {
   size: number;
-  transactionId: string[];
-  accountId: string[];
-  /** Masked card, or null. */
-  card: (string | null)[];
-  currency: string[];
-  outcome: string[];
-  rulesVersion: string[];
-  modelVersion: (string | null)[];
-  decidedAt: string[];
-  /** Fired rules, or null when none fired. */
-  reasons: (RuleHit[] | null)[];
-  modelFeatures: (Contribution[] | null)[];
+  /** Per row: transaction id, account id, masked card, currency, concatenated. */
+  text: string;
+  /** The length of each string of `text`, {@link TEXTS} per row; -1 for no card. */
+  lengths: Int32Array;
+  /** Per row: outcome, rules version, model version, decision time, as indexes into `values`. */
+  codes: Uint16Array;
+  /** The distinct values `codes` refer to (null: no model). */
+  values: (string | null)[];
   /** Per row: score, rules score, model score, time, amount (E4), row number. */
   numbers: Float64Array;
+  /** The rows that have reasons or model features, ascending, with them (null: none). */
+  extraRows: number[];
+  reasons: (RuleHit[] | null)[];
+  modelFeatures: (Contribution[] | null)[];
+}
+
+/** The buffers of `c` that can be transferred to a worker instead of copied. */
+export function transferables(c: DecisionColumns): ArrayBuffer[] {
+  return [c.lengths.buffer as ArrayBuffer, c.codes.buffer as ArrayBuffer, c.numbers.buffer as ArrayBuffer];
+}
+
+/** The index of `v` in `values`, added when absent (the list stays short: a few values per batch). */
+function codeOf(values: (string | null)[], v: string | null): number {
+  for (let i = 0; i < values.length; i++) if (values[i] === v) return i;
+  values.push(v);
+  return values.length - 1;
 }
 
 /** The columns of the lines of `items`: the decision contract plus row, time, account, masked card and amount. */
 export function decisionColumns(items: readonly DecidedItem[]): DecisionColumns {
   const n = items.length;
+  const lengths = new Int32Array(n * TEXTS);
+  const codes = new Uint16Array(n * CODES);
+  const x = new Float64Array(n * NUMBERS);
+  const values: (string | null)[] = [];
   const c: DecisionColumns = {
     size: n,
-    transactionId: [],
-    accountId: [],
-    card: [],
-    currency: [],
-    outcome: [],
-    rulesVersion: [],
-    modelVersion: [],
-    decidedAt: [],
+    text: '',
+    lengths,
+    codes,
+    values,
+    numbers: x,
+    extraRows: [],
     reasons: [],
     modelFeatures: [],
-    numbers: new Float64Array(n * NUMBERS),
   };
-  const x = c.numbers;
-  for (let i = 0, o = 0; i < n; i++, o += NUMBERS) {
+  let text = '';
+  for (let i = 0; i < n; i++) {
     const { transaction: tx, decision: d, source } = items[i] as DecidedItem;
-    c.transactionId.push(d.transaction_id);
-    c.accountId.push(tx.accountId);
-    c.card.push(tx.card ? tx.card.masked : null);
-    c.currency.push(tx.currency);
-    c.outcome.push(d.outcome);
-    c.rulesVersion.push(d.rules_version);
-    c.modelVersion.push(d.model_version);
-    c.decidedAt.push(d.decided_at);
-    c.reasons.push(d.reasons.length === 0 ? null : d.reasons);
-    c.modelFeatures.push(d.model_features ?? null);
+    const s = i * TEXTS;
+    const id = d.transaction_id;
+    text += id;
+    lengths[s + TRANSACTION_ID] = id.length;
+    text += tx.accountId;
+    lengths[s + ACCOUNT_ID] = tx.accountId.length;
+    if (tx.card) {
+      text += tx.card.masked;
+      lengths[s + CARD] = tx.card.masked.length;
+    } else lengths[s + CARD] = -1;
+    text += tx.currency;
+    lengths[s + CURRENCY] = tx.currency.length;
+    const k = i * CODES;
+    codes[k + OUTCOME] = codeOf(values, d.outcome);
+    codes[k + RULES_VERSION] = codeOf(values, d.rules_version);
+    codes[k + MODEL_VERSION] = codeOf(values, d.model_version);
+    codes[k + DECIDED_AT] = codeOf(values, d.decided_at);
+    if (d.reasons.length > 0 || d.model_features) {
+      c.extraRows.push(i);
+      c.reasons.push(d.reasons.length === 0 ? null : d.reasons);
+      c.modelFeatures.push(d.model_features ?? null);
+    }
+    const o = i * NUMBERS;
     x[o + SCORE] = d.score;
     x[o + RULES_SCORE] = d.rules_score;
     x[o + MODEL_SCORE] = d.model_score ?? Number.NaN;
@@ -83,7 +125,52 @@ export function decisionColumns(items: readonly DecidedItem[]): DecisionColumns 
     x[o + AMOUNT] = tx.amount;
     x[o + ROW] = source?.row ?? Number.NaN;
   }
+  c.text = text;
   return c;
+}
+
+/** One row's strings and extras read back from {@link DecisionColumns}, in row order. */
+class RowReader {
+  transactionId = '';
+  accountId = '';
+  card: string | null = null;
+  currency = '';
+  reasons: RuleHit[] | null = null;
+  modelFeatures: Contribution[] | null = null;
+  private offset = 0;
+  private extra = 0;
+
+  constructor(private readonly c: DecisionColumns) {}
+
+  /** Moves to row `i`: rows are read once each, in order. */
+  next(i: number): void {
+    const c = this.c;
+    const s = i * TEXTS;
+    this.transactionId = this.take(c.lengths[s + TRANSACTION_ID] as number);
+    this.accountId = this.take(c.lengths[s + ACCOUNT_ID] as number);
+    const card = c.lengths[s + CARD] as number;
+    this.card = card < 0 ? null : this.take(card);
+    this.currency = this.take(c.lengths[s + CURRENCY] as number);
+    if (c.extraRows[this.extra] === i) {
+      this.reasons = c.reasons[this.extra] ?? null;
+      this.modelFeatures = c.modelFeatures[this.extra] ?? null;
+      this.extra++;
+    } else {
+      this.reasons = null;
+      this.modelFeatures = null;
+    }
+  }
+
+  /** The value of row `i`'s code `k` (one of the CODES). */
+  value(i: number, k: number): string | null {
+    return this.c.values[this.c.codes[i * CODES + k] as number] ?? null;
+  }
+
+  private take(length: number): string {
+    const from = this.offset;
+    this.offset += length;
+    return this.c.text.slice(from, this.offset);
+  }
 }
 
 /** A number column that may be absent: NaN stands for null. */
@@ -143,7 +230,11 @@ export class DecisionLines {
     const text = new BatchText(c.size);
     if (!this.headerWritten) text.add(CSV_HEADER);
     this.headerWritten = true;
-    for (let i = 0; i < c.size; i++) text.add(this.format === 'csv' ? this.csv(c, i) : this.json(c, i));
+    const row = new RowReader(c);
+    for (let i = 0; i < c.size; i++) {
+      row.next(i);
+      text.add(this.format === 'csv' ? this.csv(c, row, i) : this.json(c, row, i));
+    }
     return text.bytes();
   }
 
@@ -155,58 +246,58 @@ export class DecisionLines {
   }
 
   /** One JSONL line: the decision contract plus row, time, account, masked card and amount. */
-  private json(c: DecisionColumns, i: number): string {
+  private json(c: DecisionColumns, row: RowReader, i: number): string {
     // Written field by field instead of JSON.stringify of a spread object, which costs far more
     // per row.
-    const rulesVersion = c.rulesVersion[i] as string;
+    const rulesVersion = row.value(i, RULES_VERSION) as string;
     if (rulesVersion !== this.rulesVersion) {
       this.rulesVersion = rulesVersion;
       this.rulesVersionJson = JSON.stringify(rulesVersion);
     }
-    const modelVersion = c.modelVersion[i] as string | null;
+    const modelVersion = row.value(i, MODEL_VERSION);
     if (modelVersion !== this.modelVersion) {
       this.modelVersion = modelVersion;
       this.modelVersionJson = JSON.stringify(modelVersion);
     }
     const x = c.numbers;
     const o = i * NUMBERS;
-    const hits = c.reasons[i];
+    const hits = row.reasons;
     const reasons = hits ? JSON.stringify(hits) : '[]';
-    const features = c.modelFeatures[i];
-    const masked = c.card[i];
-    const card = masked !== null && masked !== undefined ? `,"card":${jsonString(masked)}` : '';
+    const features = row.modelFeatures;
+    const masked = row.card;
+    const card = masked !== null ? `,"card":${jsonString(masked)}` : '';
     return (
-      `{"transaction_id":${jsonString(c.transactionId[i] as string)},"score":${x[o + SCORE]},"outcome":"${c.outcome[i]}",` +
+      `{"transaction_id":${jsonString(row.transactionId)},"score":${x[o + SCORE]},"outcome":"${row.value(i, OUTCOME)}",` +
       `"reasons":${reasons},"rules_score":${x[o + RULES_SCORE]},"model_score":${orNull(x[o + MODEL_SCORE] as number)},"model_version":${this.modelVersionJson},` +
       (features ? `"model_features":${featuresJson(features)},` : '') +
-      `"rules_version":${this.rulesVersionJson},"decided_at":"${c.decidedAt[i]}",` +
+      `"rules_version":${this.rulesVersionJson},"decided_at":"${row.value(i, DECIDED_AT)}",` +
       `"row":${orNull(x[o + ROW] as number)},"timestamp":"${this.times.format(x[o + TIME] as number)}",` +
-      `"account_id":${jsonString(c.accountId[i] as string)}${card},"amount":"${formatDecimal(x[o + AMOUNT] as number)}","currency":"${c.currency[i]}"}\n`
+      `"account_id":${jsonString(row.accountId)}${card},"amount":"${formatDecimal(x[o + AMOUNT] as number)}","currency":"${row.currency}"}\n`
     );
   }
 
   /** One CSV line, in the columns of CSV_HEADER. */
-  private csv(c: DecisionColumns, i: number): string {
+  private csv(c: DecisionColumns, row: RowReader, i: number): string {
     const x = c.numbers;
     const o = i * NUMBERS;
-    const row = orNull(x[o + ROW] as number);
+    const rowNo = orNull(x[o + ROW] as number);
     const modelScore = orNull(x[o + MODEL_SCORE] as number);
     return `${[
-      c.transactionId[i] as string,
-      String(row ?? ''),
+      row.transactionId,
+      String(rowNo ?? ''),
       this.times.format(x[o + TIME] as number),
-      c.accountId[i] as string,
-      c.card[i] ?? '',
+      row.accountId,
+      row.card ?? '',
       formatDecimal(x[o + AMOUNT] as number),
-      c.currency[i] as string,
+      row.currency,
       String(x[o + SCORE]),
-      c.outcome[i] as string,
-      (c.reasons[i] ?? []).map((r) => r.rule).join('|'),
+      row.value(i, OUTCOME) as string,
+      (row.reasons ?? []).map((r) => r.rule).join('|'),
       String(x[o + RULES_SCORE]),
       modelScore === null ? '' : String(modelScore),
-      c.rulesVersion[i] as string,
-      c.modelVersion[i] ?? '',
-      c.decidedAt[i] as string,
+      row.value(i, RULES_VERSION) as string,
+      row.value(i, MODEL_VERSION) ?? '',
+      row.value(i, DECIDED_AT) as string,
     ]
       .map((v) => csvEscape(v))
       .join(',')}\n`;
