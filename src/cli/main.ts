@@ -297,13 +297,15 @@ async function score(args: string[], env: Record<string, string | undefined>): P
     values['label-delay'] !== undefined
       ? parseDuration(values['label-delay'], '--label-delay')
       : model?.labelDelayMs;
-  const tokenizer = createPanTokenizer(loadOrCreateTokenKey(resolve(config.dataDir), config.tokenKey), { cache: TOKEN_CACHE_CARDS });
+  const tokenKey = loadOrCreateTokenKey(resolve(config.dataDir), config.tokenKey);
+  const tokenizer = createPanTokenizer(tokenKey, { cache: TOKEN_CACHE_CARDS });
   const started = Date.now();
   const receipt = await scoreFile({
     input,
     out: values.out,
     rules,
     tokenizer,
+    parseThread: { tokenKey, tokenCache: TOKEN_CACHE_CARDS },
     fieldMap: config.fieldMap,
     defaultCurrency: config.defaultCurrency,
     progress: !values['no-progress'],

@@ -1,5 +1,6 @@
 import { createReadStream, statSync } from 'node:fs';
 import { DecisionFileWriter } from '../adapters/local/DecisionFileWriter.js';
+import { ingestOnThread } from '../local/IngestThread.js';
 import { scoreBatches } from '../app/scoreBatches.js';
 import { FeatureWindows } from '../core/features.js';
 import { LabelFeedback } from '../core/labels.js';
@@ -18,6 +19,12 @@ export interface ScoreFileOptions {
   out: string;
   rules: RuleSet;
   tokenizer: PanTokenizer;
+  /**
+   * The key of `tokenizer`, with how many cards it remembers: given, the file is read, parsed,
+   * validated and tokenised on a second thread with a tokenizer of that key (the same tokens), and
+   * this one only scores. Without it, everything runs on this thread.
+   */
+  parseThread?: { tokenKey: Uint8Array; tokenCache: number };
   fieldMap?: FieldMap;
   defaultCurrency?: string;
   /** Show a progress bar (on a TTY). @default true */
@@ -42,6 +49,9 @@ export interface ScoreFileOptions {
  */
 const BATCH_ROWS = 500;
 
+/** Rows the parsing thread hands over at a time (see `ingestOnThread`). */
+const GROUP_ROWS = 4 * BATCH_ROWS;
+
 /** Input read before the id table is sized for the whole file (the estimate needs a sample). */
 const RESERVE_AFTER_BYTES = 16 << 20;
 
@@ -62,14 +72,26 @@ export async function scoreFile(options: ScoreFileOptions): Promise<Receipt> {
   // The file as the decisions, the receipt and the ids derived for rows without one know it:
   // anything in its name that reads as a card number masked, as when it comes through the inbox.
   const name = maskPansInText(options.input.slice(options.input.lastIndexOf('/') + 1));
-  const batches = ingestCsv(createReadStream(options.input, { highWaterMark: 1 << 20 }), {
-    fileKey: name,
-    batchSize: BATCH_ROWS,
-    tokenizer: options.tokenizer,
-    fieldMap: options.fieldMap,
-    defaultCurrency: options.defaultCurrency,
-    maxRecord: options.maxRecord,
-  });
+  const batches = options.parseThread
+    ? ingestOnThread({
+        path: options.input,
+        fileKey: name,
+        batchSize: BATCH_ROWS,
+        groupRows: GROUP_ROWS,
+        tokenKey: options.parseThread.tokenKey,
+        tokenCache: options.parseThread.tokenCache,
+        fieldMap: options.fieldMap,
+        defaultCurrency: options.defaultCurrency,
+        maxRecord: options.maxRecord,
+      })
+    : ingestCsv(createReadStream(options.input, { highWaterMark: 1 << 20 }), {
+        fileKey: name,
+        batchSize: BATCH_ROWS,
+        tokenizer: options.tokenizer,
+        fieldMap: options.fieldMap,
+        defaultCurrency: options.defaultCurrency,
+        maxRecord: options.maxRecord,
+      });
   try {
     await scoreBatches({ id: 0, name }, batches, {
       decided: () => writer.decided,

@@ -19,7 +19,7 @@ export type { DecisionFileFormat } from './decisionLines.js';
 
 /** A message to the writer thread. */
 export type DecisionFileRequest =
-  | { kind: 'lines'; seq: number; columns: DecisionColumns }
+  | { kind: 'lines'; seq: number; columns: DecisionColumns[] }
   | { kind: 'finish'; seq: number }
   | { kind: 'abort'; seq: number };
 
@@ -34,8 +34,15 @@ export class DecisionFileError extends Error {
   }
 }
 
-/** Batches handed to the writer thread and not yet written, before {@link DecisionFileWriter.commit} waits. */
-const WRITES_AHEAD = 4;
+/** Messages handed to the writer thread and not yet written, before {@link DecisionFileWriter.commit} waits. */
+const WRITES_AHEAD = 2;
+
+/**
+ * Decisions gathered before they go to the writer thread in one message: a message costs about
+ * the same whatever its size (the thread is woken for each), so a batch per message made the
+ * handover a large part of scoring.
+ */
+const ROWS_PER_MESSAGE = 2000;
 
 /**
  * The committer of `fraudmini score`: each batch's decisions become lines of a decisions file
@@ -45,8 +52,9 @@ const WRITES_AHEAD = 4;
  *
  * The lines are formatted and written on a worker thread (`decisionFileWorker`): the caller
  * hands over each batch as columns ({@link decisionColumns}) and goes on scoring on its core
- * while the other one formats and writes. Up to {@link WRITES_AHEAD} batches may wait there;
- * a write error is raised by the next {@link commit} or by {@link finish}.
+ * while the other one formats and writes. Batches go over a few at a time ({@link ROWS_PER_MESSAGE}),
+ * and up to {@link WRITES_AHEAD} such messages may wait there; a write error is raised by a later
+ * {@link commit} or by {@link finish}.
  *
  * The file is written beside `path` (`<path>.part`) and renamed into place by {@link finish}, so a
  * run that fails neither leaves a half-written file nor clobbers earlier results ({@link abort}).
@@ -58,6 +66,9 @@ export class DecisionFileWriter implements BatchCommitter {
   private kept: Rejection[] = [];
   private readonly worker: Worker;
   private seq = 0;
+  /** Batches committed and not yet handed to the writer thread, and their rows. */
+  private gathered: DecisionColumns[] = [];
+  private gatheredRows = 0;
   private readonly waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
   /** Answers to batches not yet awaited, oldest first. */
   private readonly ahead: Promise<void>[] = [];
@@ -104,14 +115,24 @@ export class DecisionFileWriter implements BatchCommitter {
     const rejections = checkpoint?.rejections ?? [];
     this.kept = keepRejections(this.kept, rejections, RECEIPT_REJECTION_LIMIT);
     this.counts = addBatch(this.counts, tallyBatch(decisions, checkpoint?.duplicates ?? 0, rejections.length));
-    const columns = decisionColumns(items);
-    // A failed write is kept in `failed` (see settle) and raised below or by a later call.
-    const written = this.send({ kind: 'lines', seq: ++this.seq, columns }, transferables(columns)).catch(() => undefined);
-    this.ahead.push(written);
-    while (this.ahead.length > WRITES_AHEAD) await this.ahead.shift();
+    this.gathered.push(decisionColumns(items));
+    this.gatheredRows += items.length;
+    if (this.gatheredRows >= ROWS_PER_MESSAGE) await this.flush();
     if (this.failed) throw this.failed;
     // Alerts are for the runtimes: a decisions file holds the outcomes, nobody is alerted.
     return [];
+  }
+
+  /** Hands the gathered batches to the writer thread, waiting while too many are there already. */
+  private async flush(): Promise<void> {
+    if (this.gathered.length === 0) return;
+    const columns = this.gathered;
+    this.gathered = [];
+    this.gatheredRows = 0;
+    // A failed write is kept in `failed` (see settle) and raised by the caller or a later call.
+    const written = this.send({ kind: 'lines', seq: ++this.seq, columns }, columns.flatMap(transferables)).catch(() => undefined);
+    this.ahead.push(written);
+    while (this.ahead.length > WRITES_AHEAD) await this.ahead.shift();
   }
 
   /** Written batches are decided at once ({@link decided}): none is ever pending. */
@@ -132,6 +153,8 @@ export class DecisionFileWriter implements BatchCommitter {
   private async end(kind: 'finish' | 'abort'): Promise<void> {
     if (this.ended) return;
     this.ended = true;
+    if (kind === 'finish') await this.flush();
+    else this.gathered = [];
     // The batches are answered before the last request, which reports their write error too.
     const earlier = this.ahead.splice(0);
     const done = this.send({ kind, seq: ++this.seq }).catch(() => undefined);

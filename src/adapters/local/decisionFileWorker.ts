@@ -30,7 +30,7 @@ port.on('message', (m: DecisionFileRequest) => {
 
 async function handle(m: DecisionFileRequest): Promise<void> {
   try {
-    if (m.kind === 'lines') await write(lines.encode(m.columns));
+    if (m.kind === 'lines') for (const c of m.columns) await write(lines.encode(c));
     else if (m.kind === 'finish') await finish();
     else await abort();
     reply(m.seq, writeError);

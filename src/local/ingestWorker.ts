@@ -1,0 +1,86 @@
+import { createReadStream } from 'node:fs';
+import { parentPort, workerData } from 'node:worker_threads';
+import { createPanTokenizer } from '../core/pan.js';
+import { ingestCsv } from '../pipeline/ingest.js';
+import type { IngestThreadError, IngestThreadReply, IngestThreadRequest, IngestThreadSetup } from './IngestThread.js';
+import { type PackedBatch, packBatch, packedTransferables } from './packedBatch.js';
+
+/**
+ * The parsing thread of {@link IngestThread}: reads the file, parses, validates and tokenises it
+ * with the same ingest stage as everywhere else, and hands each batch over packed
+ * (`packBatch`). It runs at most as many batches ahead as the scoring thread has granted
+ * (credits), so a slow consumer holds it back instead of filling memory.
+ */
+const port = parentPort;
+if (!port) throw new Error('ingestWorker runs as a worker thread');
+const setup = workerData as IngestThreadSetup;
+
+let credits = 0;
+let wake: (() => void) | undefined;
+port.on('message', (m: IngestThreadRequest) => {
+  credits += m.credits;
+  wake?.();
+  wake = undefined;
+});
+
+function post(reply: IngestThreadReply, transfer: ArrayBuffer[] = []): void {
+  port?.postMessage(reply, transfer);
+}
+
+async function run(): Promise<void> {
+  const tokenizer = createPanTokenizer(Buffer.from(setup.tokenKey), { cache: setup.tokenCache });
+  const batches = ingestCsv(createReadStream(setup.path, { highWaterMark: 1 << 20 }), {
+    fileKey: setup.fileKey,
+    tokenizer,
+    fieldMap: setup.fieldMap,
+    batchSize: setup.batchSize,
+    maxRecord: setup.maxRecord,
+    skipRows: setup.skipRows,
+    defaultCurrency: setup.defaultCurrency,
+  });
+  // Batches go over in groups: a message costs about the same whatever its size (the other thread
+  // is woken for each), and at a batch per message that cost was a large part of the handover.
+  let group: PackedBatch[] = [];
+  let rows = 0;
+  const send = async (): Promise<void> => {
+    while (credits === 0) await new Promise<void>((resolve) => (wake = resolve));
+    credits--;
+    post({ kind: 'batches', batches: group }, group.flatMap(packedTransferables));
+    group = [];
+    rows = 0;
+  };
+  try {
+    for await (const batch of batches) {
+      const packed = packBatch(batch);
+      group.push(packed);
+      rows += packed.size + packed.rejections.length;
+      if (rows >= setup.groupRows) await send();
+    }
+  } finally {
+    // The batches before a failure are handed over before it, as on one thread.
+    if (group.length > 0) await send();
+  }
+  post({ kind: 'end' });
+}
+
+run().then(
+  () => port.close(),
+  (e: unknown) => {
+    post({ kind: 'error', error: describe(e) });
+    port.close();
+  },
+);
+
+/** What the scoring thread needs to raise the same error: its class, message and fields. */
+function describe(e: unknown): IngestThreadError {
+  const err = e instanceof Error ? e : new Error(String(e));
+  const fields = err as Error & { file?: unknown; line?: unknown; maxRecord?: unknown; code?: unknown };
+  return {
+    name: err.name,
+    message: err.message,
+    file: typeof fields.file === 'string' ? fields.file : undefined,
+    line: typeof fields.line === 'number' ? fields.line : undefined,
+    maxRecord: typeof fields.maxRecord === 'number' ? fields.maxRecord : undefined,
+    code: typeof fields.code === 'string' ? fields.code : undefined,
+  };
+}
