@@ -22,6 +22,8 @@ const TEXT_FIELDS = [
   'ip',
 ] as const;
 const CARD_TOKEN = TEXT_FIELDS.length;
+/** The fields of {@link PackedBatch.keys}: the entity keys. */
+const KEY_FIELDS = (1 << 1) | (1 << 3) | (1 << 5) | (1 << CARD_TOKEN);
 const CARD_BIN = CARD_TOKEN + 1;
 const CARD_LAST4 = CARD_TOKEN + 2;
 const CARD_MASKED = CARD_TOKEN + 3;
@@ -37,19 +39,29 @@ const LINE = 5;
 
 /**
  * An {@link IngestBatch} in the form a worker thread hands over cheaply: a structured clone costs
- * per object, so the rows are columns — numbers in one typed array (transferred, not copied), the
- * strings that are present in one array, a presence mask per row — and only the rare parts
- * (extra columns, rejections) stay objects.
+ * per object and per string, so the rows are columns — numbers in one typed array (transferred,
+ * not copied), the strings that are present in one string (entity keys apart), a presence mask per
+ * row — and only the rare parts (extra columns, rejections) stay objects.
  */
 export interface PackedBatch {
   size: number;
   numbers: Float64Array;
   /** Per row, bit `i`: the `i`th string field (TEXT_FIELDS, then the card's) is present. */
   present: Uint16Array;
-  /** The present strings, row by row, in field order, concatenated: one string to copy, not thousands. */
+  /**
+   * The present strings that are not entity keys, row by row in field order, concatenated: one
+   * string to copy instead of thousands. What is cut from it keeps it alive, which is fine for
+   * values that die with the batch.
+   */
   text: string;
   /** The length of each string in `text`. */
   lengths: Int32Array;
+  /**
+   * The present entity keys (account, card token, terminal, merchant), row by row in field order,
+   * each its own string: the feature and label state keep them for as long as the entity is
+   * active, and a key cut from `text` would keep the whole batch's text alive with it.
+   */
+  keys: string[];
   /** Rows with extra (unmapped) columns, ascending, and those columns. */
   attributeRows: number[];
   attributes: Record<string, string>[];
@@ -69,6 +81,7 @@ export function packBatch(batch: IngestBatch): PackedBatch {
   const numbers = new Float64Array(n * NUMBERS);
   const present = new Uint16Array(n);
   const strings: string[] = [];
+  const keys: string[] = [];
   const attributeRows: number[] = [];
   const attributes: Record<string, string>[] = [];
   for (let i = 0; i < n; i++) {
@@ -78,13 +91,13 @@ export function packBatch(batch: IngestBatch): PackedBatch {
       const v = tx[TEXT_FIELDS[f] as (typeof TEXT_FIELDS)[number]];
       if (v !== undefined) {
         mask |= 1 << f;
-        strings.push(v);
+        (KEY_FIELDS & (1 << f) ? keys : strings).push(v);
       }
     }
     const card = tx.card;
     if (card) {
       mask |= 1 << CARD_TOKEN;
-      strings.push(card.token);
+      keys.push(card.token);
       if (card.bin !== undefined) {
         mask |= 1 << CARD_BIN;
         strings.push(card.bin);
@@ -115,6 +128,7 @@ export function packBatch(batch: IngestBatch): PackedBatch {
     present,
     text: strings.join(''),
     lengths: Int32Array.from(strings, (v) => v.length),
+    keys,
     attributeRows,
     attributes,
     rejections: batch.rejections,
@@ -131,21 +145,21 @@ function hasKeys(o: Record<string, string>): boolean {
 /** The rows without extra columns share this (frozen: nothing may add to it). */
 const NO_ATTRIBUTES: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
-/** Reads the present strings of a {@link PackedBatch} in order. */
+/** Reads the present strings of a {@link PackedBatch} in order, from its text or its keys. */
 class StringCursor {
   private at = 0;
   private offset = 0;
-  constructor(
-    private readonly text: string,
-    private readonly lengths: Int32Array,
-  ) {}
+  private key = 0;
+  constructor(private readonly b: PackedBatch) {}
 
   /** The next string when bit `f` of `mask` is set; otherwise undefined, and the cursor stays. */
   next(mask: number, f: number): string | undefined {
-    if ((mask & (1 << f)) === 0) return undefined;
+    const bit = 1 << f;
+    if ((mask & bit) === 0) return undefined;
+    if (KEY_FIELDS & bit) return this.b.keys[this.key++];
     const from = this.offset;
-    this.offset += this.lengths[this.at++] as number;
-    return this.text.slice(from, this.offset);
+    this.offset += this.b.lengths[this.at++] as number;
+    return this.b.text.slice(from, this.offset);
   }
 }
 
@@ -153,7 +167,7 @@ class StringCursor {
 export function unpackBatch(b: PackedBatch): IngestBatch {
   const rows: IngestedRow[] = new Array<IngestedRow>(b.size);
   const x = b.numbers;
-  const strings = new StringCursor(b.text, b.lengths);
+  const strings = new StringCursor(b);
   let extra = 0;
   for (let i = 0; i < b.size; i++) {
     const mask = b.present[i] as number;
