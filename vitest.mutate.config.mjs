@@ -27,6 +27,8 @@ export default defineConfig({
       'test/core/scoring.test.ts',
       'test/core/receipt.test.ts',
       'test/core/pan.test.ts',
+      'test/core/panEdges.test.ts',
+      'test/core/panTokenCache.test.ts',
       'test/core/schema.test.ts',
       'test/pipeline/ingest.test.ts',
       'test/pipeline/score.test.ts',
