@@ -20,6 +20,7 @@ export default defineConfig({
       'test/core/windows.test.ts',
       'test/core/lateEvents.test.ts',
       'test/core/windowsQuiet.test.ts',
+      'test/core/windowTable.test.ts',
       'test/core/features.test.ts',
       'test/core/featuresRead.test.ts',
       'test/core/labels.test.ts',
