@@ -23,6 +23,7 @@ export default defineConfig({
       'test/core/windowTable.test.ts',
       'test/core/features.test.ts',
       'test/core/featuresRead.test.ts',
+      'test/core/featureBatch.test.ts',
       'test/core/labels.test.ts',
       'test/app/recordLabel.test.ts',
       'test/core/scoring.test.ts',

@@ -126,20 +126,25 @@ describe('maskPansInText, the pre-check on shapes close to a date, a time or an 
   // its digits are part of a card number: the pre-check must let it through to the full scan.
   // The last digit (X) is chosen so that the full scan finds a card number.
   const nearMisses = [
-    // clock times: hour of 3 digits, hour 24 or 29, minutes 60, one-digit minutes or seconds,
-    // seconds 60, a fraction of 10 digits, a colon after the seconds, a non-ASCII digit before
+    // clock times: hour of 3 digits, hour 24, 29 or 32, minutes 60, one-digit minutes or seconds,
+    // seconds 60, a fraction of 10 digits, a colon after the seconds, a non-ASCII digit before or
+    // after, a space or a digit of a third group where minutes or seconds should end
     '123:45 6789 0123 45X', '24:00 1234 5678 901X', '29:00 1234 5678 901X', '12:60 1234 5678 901X',
     '12:5 1234 5678 9012X', '12:00:5 1234 5678 901X', '12:00:60 1234 5678 X', '12:00:00.4234567891 23X',
-    '12:45:30:11 1234 567X', '\uff1412:45 6789 0123 45X',
+    '12:45:30:11 1234 567X', '\uff1412:45 6789 0123 45X', '32:00 1234 5678 901X', '12:45\uff1012 3456 789X',
+    '295:2:147.-9:625016', '12:5  3456 7890 123X', '12:34 56 7890 1234 56X', '12:34:5  6789 0123 4X',
+    '12: 5 6789 0123 456X', '12:3499 8765 4321 X',
     // year-first dates: month 13 or 0, day 32 or 0, century 18 or 22, a month or day of 3
-    // digits, two different separators, a year of 3 or 5 digits
+    // digits, two different separators, a year of 3 or 5 digits, a non-ASCII digit before the year or after the day
     '2024-13-11 1111 111X', '2024-00-11 1111 111X', '2024-01-32 1111 111X', '2024-01-00 1111 111X',
     '1824-01-21 1111 1111 11X', '2224-01-11 1111 111X', '2024-001-11 1111 11X', '2024-01-011 1111 11X',
-    '2024-01/11 1111 111X', '202-01-11 1111 1111 X', '20245-01-11 1111 11X',
-    // amounts: one or three digits after the dot, 13 digits before it, a dotted number, cents
-    // followed by a dot and a digit
+    '2024-01/11 1111 111X', '202-01-11 1111 1111 X', '20245-01-11 1111 11X', '\uff142024-01-01 1234 56X',
+    '2024-01-01\uff101234 5678X',
+    // amounts: one or three digits after the dot (then spaces), 13 digits before it, a dotted
+    // number, cents followed by a dot and a digit, ASCII or not
     '4234.5 6789 0123 45X', '4234.567 8901 2345 X', '4234567890123.00 1X', '4.23.45 6789 0123 4X',
-    '4234.00.5 6789 012X',
+    '4234.00.5 6789 012X', '4234.5  6789 0123 45X', 'x261473585.3  3921.42717:8', '4234.38.\uff101234 5678 90X',
+    '4234.5; 6789 0123 45X', '\uff140.12.0\uff10  01:34073517',
   ];
   const head = `${VISA} x `;
   const maskedHead = maskPansInText(head);
