@@ -14,7 +14,8 @@ const DAY = 86_400_000;
 describe('WindowTable with many entities', () => {
   it('gives each of many interleaved entities the features of its own events only (property)', () => {
     const event = fc.record({
-      entity: fc.nat(79),
+      // a few busy neighbours (adjacent ids) among many quiet entities
+      entity: fc.oneof({ weight: 4, arbitrary: fc.nat(3) }, { weight: 1, arbitrary: fc.nat(79) }),
       step: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 2 * MINUTE }), fc.integer({ min: 1, max: 2 * DAY })),
       late: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: DAY })),
       amount: fc.oneof(fc.integer({ min: 1, max: 1_000_000 }), fc.integer({ min: 2 ** 41, max: 2 ** 42 })),
@@ -70,6 +71,24 @@ describe('WindowTable with many entities', () => {
       }),
       { numRuns: 60 },
     );
+  });
+
+  it('keeps the country of an event whose amount is exactly where packing beside the country stops', () => {
+    // Prepare: 2^41 E4 and more go to the side table; packed, 2^41 × 4096 + an odd code is not a double
+    const table = new WindowTable(DAY, new CountryCodes(), new BlockPool(7));
+    const id = table.add();
+    const out = new Float64Array(ENTITY_LAYOUT.size);
+    const gb = table.countries.code('GB');
+
+    // Act
+    table.observeInto(id, T, 2 ** 41, gb, out, 0);
+    table.observeInto(id, T + MINUTE, 1, 0, out, 0);
+
+    // Assess
+    const f = entityFeaturesAt(out, 0, table.countries.names);
+    expect(gb % 2).toBe(1);
+    expect(f.previous).toEqual({ timestamp: T, country: 'GB' });
+    expect(f.windows[1]?.sum).toBe(2 ** 41 + 1);
   });
 
   it('hands out the id of a released entity again, and new ids after the last', () => {
