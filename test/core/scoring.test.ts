@@ -187,6 +187,20 @@ describe('decide', () => {
     expect(at.getTime()).toBe(time);
   });
 
+  it('takes the decision time as a Date or as its ISO 8601 string, the same either way', () => {
+    // Prepare
+    const set = alwaysFiring([30]);
+    const tx = makeTx();
+    const f = firstSeen(tx);
+
+    // Act
+    const fromString = decide(set, tx, f, at.toISOString());
+
+    // Assess
+    expect(fromString.decided_at).toBe(at.toISOString());
+    expect(fromString).toEqual(decide(set, tx, f, at));
+  });
+
   it('gives the same decision for the same inputs', () => {
     // Prepare
     const set = alwaysFiring([30, 40]);

@@ -1,0 +1,109 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { BlockPool } from '../../src/core/blockPool.js';
+import { CountryCodes, ENTITY_LAYOUT, entityFeaturesAt, WindowTable } from '../../src/core/windows.js';
+import { featureMismatch, type RefEvent, referenceFeatures, squareScale } from './windowsReference.js';
+
+// The table as the feature store uses it: many entities side by side, their events interleaved,
+// some released and their ids handed out again. Each entity must see only its own events.
+
+const T = Date.UTC(2024, 0, 1);
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+
+describe('WindowTable with many entities', () => {
+  it('gives each of many interleaved entities the features of its own events only (property)', () => {
+    const event = fc.record({
+      // a few busy neighbours (adjacent ids) among many quiet entities
+      entity: fc.oneof({ weight: 4, arbitrary: fc.nat(3) }, { weight: 1, arbitrary: fc.nat(79) }),
+      step: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 2 * MINUTE }), fc.integer({ min: 1, max: 2 * DAY })),
+      late: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: DAY })),
+      amount: fc.oneof(fc.integer({ min: 1, max: 1_000_000 }), fc.integer({ min: 2 ** 41, max: 2 ** 42 })),
+      country: fc.option(fc.constantFrom('GB', 'FR', 'US'), { nil: undefined }),
+      release: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(fc.array(event, { minLength: 1, maxLength: 300 }), (events) => {
+        // Prepare: 80 entities (more than the table's first header rows hold), one shared pool
+        const table = new WindowTable(DAY, new CountryCodes(), new BlockPool(7));
+        const ids: number[] = [];
+        const histories: RefEvent[][] = [];
+        const newest: number[] = [];
+        for (let e = 0; e < 80; e++) {
+          ids.push(table.add());
+          histories.push([]);
+          newest.push(Number.NEGATIVE_INFINITY);
+        }
+        const out = new Float64Array(2 * ENTITY_LAYOUT.size);
+        let clock = T;
+
+        for (const [n, e] of events.entries()) {
+          clock += e.step;
+          const history = histories[e.entity] as RefEvent[];
+          const timestamp = Math.max(clock - e.late, (newest[e.entity] as number) - DAY);
+          newest[e.entity] = Math.max(newest[e.entity] as number, timestamp);
+          const o: RefEvent = { timestamp, amount: e.amount, country: e.country };
+          history.push(o);
+          const id = ids[e.entity] as number;
+
+          // Act: the features land at the second slot of `out`, the first left untouched
+          out.fill(-1);
+          table.observeInto(id, timestamp, o.amount, table.countries.code(o.country), out, ENTITY_LAYOUT.size);
+
+          // Assess
+          const actual = entityFeaturesAt(out, ENTITY_LAYOUT.size, table.countries.names);
+          const problem = featureMismatch(actual, referenceFeatures(history, history.length - 1), squareScale(history));
+          expect(problem, `event ${n} of entity ${e.entity}`).toBeUndefined();
+          expect(out.subarray(0, ENTITY_LAYOUT.size).every((v) => v === -1)).toBe(true);
+          expect(table.latest(id)).toBe(newest[e.entity]);
+          expect(table.size(id)).toBeGreaterThanOrEqual(1);
+
+          // Prepare the next step: sometimes the entity is released and a new one takes an id
+          if (e.release) {
+            table.release(id);
+            ids[e.entity] = table.add();
+            histories[e.entity] = [];
+            newest[e.entity] = Number.NEGATIVE_INFINITY;
+            expect(table.size(ids[e.entity] as number)).toBe(0);
+            expect(table.latest(ids[e.entity] as number)).toBe(Number.NEGATIVE_INFINITY);
+          }
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('keeps the country of an event whose amount is exactly where packing beside the country stops', () => {
+    // Prepare: 2^41 E4 and more go to the side table; packed, 2^41 × 4096 + an odd code is not a double
+    const table = new WindowTable(DAY, new CountryCodes(), new BlockPool(7));
+    const id = table.add();
+    const out = new Float64Array(ENTITY_LAYOUT.size);
+    const gb = table.countries.code('GB');
+
+    // Act
+    table.observeInto(id, T, 2 ** 41, gb, out, 0);
+    table.observeInto(id, T + MINUTE, 1, 0, out, 0);
+
+    // Assess
+    const f = entityFeaturesAt(out, 0, table.countries.names);
+    expect(gb % 2).toBe(1);
+    expect(f.previous).toEqual({ timestamp: T, country: 'GB' });
+    expect(f.windows[1]?.sum).toBe(2 ** 41 + 1);
+  });
+
+  it('hands out the id of a released entity again, and new ids after the last', () => {
+    // Prepare
+    const table = new WindowTable(DAY, new CountryCodes(), new BlockPool(7));
+    const first = [table.add(), table.add(), table.add()];
+
+    // Act
+    table.release(first[1] as number);
+    const again = table.add();
+    const next = table.add();
+
+    // Assess
+    expect(first).toEqual([0, 1, 2]);
+    expect(again).toBe(1);
+    expect(next).toBe(3);
+  });
+});
