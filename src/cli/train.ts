@@ -1,5 +1,6 @@
 import { createReadStream, renameSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import type { ModelFile } from '../core/model/model.js';
 import { MODEL_FEATURES } from '../core/model/vector.js';
 import { trainModel } from '../pipeline/train.js';
 import { CliInputError, HISTORY_FLAGS, DEFAULT_LABEL_DELAY, historyContext, writableTarget, historyOptions } from './history.js';
@@ -60,7 +61,19 @@ export async function trainCommand(args: string[], env: Record<string, string | 
       `from ${t.from ?? 'the start'} to ${t.to ?? 'the end'}, label delay ${values['label-delay'] ?? DEFAULT_LABEL_DELAY}\n` +
       `  ${t.best_iteration} trees (of ${t.trees_trained} grown; validation log-loss ${t.validation_logloss?.toFixed(4) ?? 'n/a'}), ` +
       `${MODEL_FEATURES.length} features, ${((Date.now() - started) / 1000).toFixed(1)} s\n` +
-      `  most important: ${top}\n`,
+      `  most important: ${top}\n` +
+      calibrationLine(file),
   );
   return 0;
+}
+
+/** How the score maps to a probability, for the summary. */
+function calibrationLine(file: ModelFile): string {
+  const c = file.calibration;
+  if (!c) return '  not calibrated (too few frauds among the held-out rows): the score is the trees\' estimate × 100\n';
+  return (
+    `  calibrated on the ${c.rows.toLocaleString('en-US')} held-out rows (${c.frauds.toLocaleString('en-US')} fraud) from ${c.from}: ` +
+    `the score is the fraud probability × 100 (Platt a ${c.a.toFixed(3)}, b ${c.b.toFixed(3)}; ` +
+    `Brier ${c.brier_before.toFixed(5)} before, ${c.brier_after.toFixed(5)} after)\n`
+  );
 }

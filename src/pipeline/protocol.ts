@@ -1,4 +1,5 @@
 import { averagePrecision, cardPrecisionAtK, type CardScore, rocAuc } from '../core/metrics.js';
+import { brierScore } from '../core/model/calibration.js';
 import type { GbdtParams } from '../core/model/gbdt.js';
 import { pathMarginsFlat } from '../core/model/gbdt.js';
 import { loadModel, type ModelFile, modelScore } from '../core/model/model.js';
@@ -45,6 +46,8 @@ export interface ProtocolResult {
   averagePrecision: number;
   /** Card precision@100 per test day, detected cards removed from later days, averaged. */
   cardPrecisionAt100: number;
+  /** Brier score of the model's probabilities (score / 100) on the kept test rows. */
+  brier: number;
   model: ModelFile;
 }
 
@@ -126,7 +129,10 @@ export async function collectProtocol(source: AsyncIterable<Buffer | string>, op
 }
 
 /** Trains on collected protocol rows (with `options.gbdt`) and measures on its test rows. */
-export function fitProtocol(data: ProtocolData, options: { gbdt?: Partial<GbdtParams>; now?: () => Date }): ProtocolResult {
+export function fitProtocol(
+  data: ProtocolData,
+  options: { gbdt?: Partial<GbdtParams>; calibrate?: boolean; now?: () => Date },
+): ProtocolResult {
   const F = FEATURE_COUNT;
   const { trainFrom, trainDays, delayDays } = data.split;
   const file = fitModel(data.training, {
@@ -134,6 +140,7 @@ export function fitProtocol(data: ProtocolData, options: { gbdt?: Partial<GbdtPa
     to: trainFrom + trainDays * DAY_MS,
     labelDelayMs: delayDays * DAY_MS,
     gbdt: options.gbdt,
+    calibrate: options.calibrate,
     now: options.now,
   });
   const model = loadModel(file);
@@ -153,6 +160,7 @@ export function fitProtocol(data: ProtocolData, options: { gbdt?: Partial<GbdtPa
     auc: rocAuc(scores, labels),
     averagePrecision: averagePrecision(scores, labels),
     cardPrecisionAt100: cardPrecisionAtK(kept, 100, { removeDetected: true }),
+    brier: brierScore(scores.map((v) => v / 100), labels),
     model: file,
   };
 }

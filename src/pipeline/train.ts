@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Features } from '../core/features.js';
-import { type GbdtParams, type TrainingSet, trainGbdt } from '../core/model/gbdt.js';
-import { type ModelFile, modelFile } from '../core/model/model.js';
+import { calibrateEnsemble, fitPlatt } from '../core/model/calibration.js';
+import { type Ensemble, type GbdtParams, predictMargin, sigmoid, type TrainingSet, trainGbdt } from '../core/model/gbdt.js';
+import { type CalibrationInfo, type ModelFile, modelFile } from '../core/model/model.js';
 import { FEATURE_COUNT, modelVector } from '../core/model/vector.js';
 import type { Transaction } from '../core/transaction.js';
 import { type HistoryOptions, replayHistory } from './history.js';
@@ -21,6 +22,8 @@ export interface TrainOptions extends Omit<HistoryOptions, 'model'> {
    */
   maxNegatives?: number;
   gbdt?: Partial<GbdtParams>;
+  /** See {@link FitOptions.calibrate}. @default true */
+  calibrate?: boolean;
   onProgress?: (bytesRead: number, rows: number) => void;
   now?: () => Date;
 }
@@ -69,6 +72,7 @@ export class TrainingRows {
   private x = new Float64Array(this.cap * FEATURE_COUNT);
   private y = new Uint8Array(this.cap);
   private keyHash = new Float64Array(this.cap);
+  private time = new Float64Array(this.cap);
   private rate = 1;
   /** Labelled rows offered. */
   rows = 0;
@@ -92,14 +96,16 @@ export class TrainingRows {
       this.x = grow(this.x, this.cap * F);
       this.y = growU8(this.y, this.cap);
       this.keyHash = grow(this.keyHash, this.cap);
+      this.time = grow(this.time, this.cap);
     }
     modelVector(tx, features, this.x.subarray(this.kept * F, (this.kept + 1) * F));
     this.y[this.kept] = tx.label;
     this.keyHash[this.kept] = h;
+    this.time[this.kept] = tx.timestamp;
     this.kept++;
     if (this.kept - this.positives > 2 * this.maxNegatives) {
       this.rate /= 2;
-      this.kept = compact(this.x, this.y, this.keyHash, this.kept, this.rate, F);
+      this.kept = compact(this.x, this.y, this.keyHash, this.time, this.kept, this.rate, F);
     }
   }
 
@@ -107,7 +113,7 @@ export class TrainingRows {
    * The training set: trimmed to the legit budget, with weights that undo the sampling.
    * @throws RangeError without both fraud and legit rows
    */
-  finish(): { set: TrainingSet; negativeWeight: number } {
+  finish(): { set: TrainingSet; negativeWeight: number; time: Float64Array } {
     if (this.positives === 0 || this.positives === this.rows) {
       throw new RangeError(
         `training needs both fraud and legit labels in the training period; found ${this.positives} fraud of ${this.rows} labelled rows`,
@@ -116,7 +122,7 @@ export class TrainingRows {
     const keptNegatives = this.kept - this.positives;
     if (keptNegatives > this.maxNegatives) {
       this.rate *= this.maxNegatives / keptNegatives;
-      this.kept = compact(this.x, this.y, this.keyHash, this.kept, this.rate, FEATURE_COUNT);
+      this.kept = compact(this.x, this.y, this.keyHash, this.time, this.kept, this.rate, FEATURE_COUNT);
     }
     const m = this.kept;
     const w = new Float64Array(m);
@@ -124,20 +130,35 @@ export class TrainingRows {
     return {
       set: { x: this.x.subarray(0, m * FEATURE_COUNT), y: this.y.subarray(0, m), w, rows: m, features: FEATURE_COUNT },
       negativeWeight: 1 / this.rate,
+      time: this.time.subarray(0, m),
     };
   }
 }
 
-/** Fits the trees on collected rows and builds the model file. */
-export function fitModel(
-  rows: TrainingRows,
-  options: { from: number; to: number; labelDelayMs: number; gbdt?: Partial<GbdtParams>; now?: () => Date },
-  started = Date.now(),
-): ModelFile {
-  const { set, negativeWeight } = rows.finish();
+/** Options of {@link fitModel}. */
+export interface FitOptions {
+  from: number;
+  to: number;
+  labelDelayMs: number;
+  gbdt?: Partial<GbdtParams>;
+  /**
+   * Fold a Platt map fitted on the held-out training rows into the trees, so the score is the
+   * calibrated fraud probability × 100. @default true
+   */
+  calibrate?: boolean;
+  now?: () => Date;
+}
+
+/** Fewest frauds among the held-out rows for a calibration map to be fitted. */
+const MIN_CALIBRATION_FRAUDS = 10;
+
+/** Fits the trees on collected rows, calibrates them on the held-out rows and builds the model file. */
+export function fitModel(rows: TrainingRows, options: FitOptions, started = Date.now()): ModelFile {
+  const { set, negativeWeight, time } = rows.finish();
   const { model, report } = trainGbdt(set, options.gbdt);
+  const calibrated = options.calibrate === false ? undefined : calibrate(model, set, time, report.validationRows);
   return modelFile(
-    model,
+    calibrated?.ensemble ?? model,
     {
       rows: rows.rows,
       positives: rows.positives,
@@ -153,11 +174,70 @@ export function fitModel(
     },
     report.gain,
     options.now?.() ?? new Date(),
+    calibrated?.info,
   );
 }
 
+/**
+ * Fits the Platt map on the rows training held out (the latest ones: the map is measured on
+ * rows after those the trees learned from, as scoring meets them) and folds it into the trees.
+ * Undefined when too few frauds are held out or the map would not keep the ranking.
+ */
+function calibrate(
+  model: Ensemble,
+  set: TrainingSet,
+  time: Float64Array,
+  validationRows: number,
+): { ensemble: Ensemble; info: CalibrationInfo } | undefined {
+  const F = set.features;
+  const start = set.rows - validationRows;
+  const y = set.y.subarray(start, set.rows);
+  const w = set.w.subarray(start, set.rows);
+  const frauds = y.reduce((n, v) => n + v, 0);
+  if (validationRows === 0 || frauds < MIN_CALIBRATION_FRAUDS) return undefined;
+  const margins = new Float64Array(validationRows);
+  for (let r = 0; r < validationRows; r++) margins[r] = predictMargin(model, set.x, (start + r) * F);
+  const map = fitPlatt(margins, y, w);
+  if (!map) return undefined;
+  const before = Float64Array.from(margins, sigmoid);
+  const after = Float64Array.from(margins, (m) => sigmoid(map.a * m + map.b));
+  return {
+    ensemble: calibrateEnsemble(model, map),
+    info: {
+      method: 'platt',
+      a: map.a,
+      b: map.b,
+      rows: validationRows,
+      frauds,
+      from: new Date(time[start] as number).toISOString(),
+      to: new Date(time[set.rows - 1] as number).toISOString(),
+      brier_before: weightedBrier(before, y, w),
+      brier_after: weightedBrier(after, y, w),
+    },
+  };
+}
+
+/** Brier score with row weights (the sampling weights of legit rows). */
+function weightedBrier(p: Float64Array, y: Uint8Array, w: Float64Array): number {
+  let s = 0;
+  let tw = 0;
+  for (let i = 0; i < p.length; i++) {
+    s += (w[i] as number) * ((p[i] as number) - (y[i] as number)) ** 2;
+    tw += w[i] as number;
+  }
+  return s / tw;
+}
+
 /** Drops legit rows whose hash is at or above `rate`, keeping order; returns the rows left. */
-function compact(x: Float64Array, y: Uint8Array, keyHash: Float64Array, rows: number, rate: number, F: number): number {
+function compact(
+  x: Float64Array,
+  y: Uint8Array,
+  keyHash: Float64Array,
+  time: Float64Array,
+  rows: number,
+  rate: number,
+  F: number,
+): number {
   let m = 0;
   for (let i = 0; i < rows; i++) {
     if (y[i] === 0 && (keyHash[i] as number) >= rate) continue;
@@ -165,6 +245,7 @@ function compact(x: Float64Array, y: Uint8Array, keyHash: Float64Array, rows: nu
       x.copyWithin(m * F, i * F, (i + 1) * F);
       y[m] = y[i] as number;
       keyHash[m] = keyHash[i] as number;
+      time[m] = time[i] as number;
     }
     m++;
   }

@@ -120,6 +120,45 @@ describe('trainModel', () => {
     expect(out).toBe('1');
   });
 
+  it('calibrates on the latest training rows: the score maps to a probability, the ranking unchanged', async () => {
+    // Prepare
+    const opts = options({ to: SPLIT });
+
+    // Act
+    const calibrated = await trainModel(chunked(csv), opts);
+    const raw = await trainModel(chunked(csv), { ...opts, calibrate: false });
+
+    // Assess: the map is recorded, fitted on held-out rows at the end of the training period
+    const c = calibrated.calibration;
+    expect(c).toBeDefined();
+    expect(raw.calibration).toBeUndefined();
+    expect(c?.method).toBe('platt');
+    expect(c?.a).toBeGreaterThan(0);
+    expect(c?.frauds).toBeGreaterThanOrEqual(10);
+    expect(Date.parse(c?.from ?? '')).toBeLessThan(SPLIT);
+    expect(Date.parse(c?.to ?? '')).toBeLessThan(SPLIT);
+    expect(Date.parse(c?.from ?? '')).toBeGreaterThan(SPLIT - 20 * DAY);
+    // The same trees, every value scaled by a; the base moved by the map.
+    expect(calibrated.trees.length).toBe(raw.trees.length);
+    expect(calibrated.version).not.toBe(raw.version);
+    calibrated.trees.forEach((t, k) => {
+      expect(t.feature).toEqual(raw.trees[k]?.feature);
+      t.value.forEach((v, j) => expect(v).toBeCloseTo((c?.a as number) * (raw.trees[k]?.value[j] as number), 12));
+    });
+    expect(calibrated.base).toBeCloseTo((c?.a as number) * raw.base + (c?.b as number), 12);
+  });
+
+  it('records no calibration when too few frauds are held out', async () => {
+    // Prepare: only the first 12 days, whose held-out tail has a handful of frauds at most
+    const opts = options({ to: history.start + 12 * DAY });
+
+    // Act
+    const file = await trainModel(chunked(csv), { ...opts, calibrate: true, gbdt: { trees: 20, validationShare: 0.05 } });
+
+    // Assess
+    expect(file.calibration).toBeUndefined();
+  });
+
   it('refuses a period without both classes', async () => {
     // Prepare
     const allLegit = labelledCsv(history.rows.map((r) => (r.label === 1 ? { ...r, label: 0 as const } : r)));
@@ -169,7 +208,9 @@ describe('renderEvaluationHtml', () => {
 
     // Assess
     expect(html.startsWith('<!doctype html>')).toBe(true);
-    expect(html.match(/<svg/g)?.length).toBe(6); // PR, ROC, three distributions, importance
+    expect(html.match(/<svg/g)?.length).toBe(7); // PR, ROC, reliability, three distributions, importance
+    expect(html).toContain('Reliability curve');
+    expect(html).toContain('Brier score');
     expect(html).not.toMatch(/<script/i);
     expect(html).not.toMatch(/<[^>]*\s(?:src|href)=|@import|url\(/i); // nothing to fetch
     expect(html).not.toContain('<img');

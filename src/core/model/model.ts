@@ -31,6 +31,26 @@ export interface TrainingInfo {
   seconds: number;
 }
 
+/**
+ * How a model's scores were calibrated (see `calibration.ts`): its trees and base already hold the
+ * map, so its score is the calibrated probability × 100. A file without it scores with the
+ * margin the trees give (an older model: the same score as before).
+ */
+export interface CalibrationInfo {
+  method: 'platt';
+  /** Slope and offset applied to the uncalibrated margin. */
+  a: number;
+  b: number;
+  /** The held-out (latest) training rows the map was fitted on: count, frauds and time span. */
+  rows: number;
+  frauds: number;
+  from: string;
+  to: string;
+  /** Brier score of those rows before and after the map (weighted as in training). */
+  brier_before: number;
+  brier_after: number;
+}
+
 /** The versioned JSON model file. */
 export interface ModelFile {
   format: typeof MODEL_FORMAT;
@@ -39,6 +59,8 @@ export interface ModelFile {
   features: string[];
   training: TrainingInfo;
   importance: Record<string, number>;
+  /** Absent on uncalibrated models. */
+  calibration?: CalibrationInfo;
   base: number;
   trees: Tree[];
 }
@@ -69,7 +91,13 @@ export interface ModelScore {
 }
 
 /** Builds the file for a trained ensemble; the version is a hash of the trees. */
-export function modelFile(ensemble: Ensemble, training: TrainingInfo, gain: Float64Array, now: Date): ModelFile {
+export function modelFile(
+  ensemble: Ensemble,
+  training: TrainingInfo,
+  gain: Float64Array,
+  now: Date,
+  calibration?: CalibrationInfo,
+): ModelFile {
   const importance: Record<string, number> = {};
   const total = gain.reduce((a, b) => a + b, 0) || 1;
   MODEL_FEATURES.forEach((name, i) => {
@@ -84,6 +112,7 @@ export function modelFile(ensemble: Ensemble, training: TrainingInfo, gain: Floa
     features: [...MODEL_FEATURES],
     training,
     importance,
+    ...(calibration ? { calibration } : {}),
     base: ensemble.base,
     trees: ensemble.trees,
   };
