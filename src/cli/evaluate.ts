@@ -28,6 +28,7 @@ export async function evaluateCommand(args: string[], env: Record<string, string
       customers: { type: 'string' },
       terminals: { type: 'string' },
       trees: { type: 'string' },
+      tune: { type: 'boolean' },
       'review-capacity': { type: 'string' },
       'cost-fp': { type: 'string' },
       'cost-fn': { type: 'string' },
@@ -42,7 +43,7 @@ export async function evaluateCommand(args: string[], env: Record<string, string
     for (const flag of thresholdFlags) if (values[flag] !== undefined) throw new CliInputError(`--${flag} does not go with --protocol`);
     return protocolCommand(positionals, values, env);
   }
-  for (const flag of ['seeds', 'customers', 'terminals', 'trees'] as const) {
+  for (const flag of ['seeds', 'customers', 'terminals', 'trees', 'tune'] as const) {
     if (values[flag] !== undefined) throw new CliInputError(`--${flag} goes with --protocol handbook`);
   }
   if (positionals.length !== 1) throw new CliInputError('evaluate takes one labelled CSV file');

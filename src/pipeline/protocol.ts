@@ -5,7 +5,7 @@ import { pathMarginsFlat } from '../core/model/gbdt.js';
 import { loadModel, type ModelFile, modelScore } from '../core/model/model.js';
 import { FEATURE_COUNT, modelVector } from '../core/model/vector.js';
 import { type HistoryOptions, replayHistory } from './history.js';
-import { fitModel, TrainingRows } from './train.js';
+import { fitModel, TrainingRows, type TuneOptions } from './train.js';
 
 const DAY_MS = 86_400_000;
 
@@ -31,6 +31,8 @@ export const HANDBOOK_SPLIT: ProtocolSplit = { trainFrom: Date.UTC(2018, 6, 25),
 export interface ProtocolOptions extends Omit<HistoryOptions, 'model' | 'labelDelayMs'> {
   split: ProtocolSplit;
   gbdt?: Partial<GbdtParams>;
+  /** Tune the tree parameters on the training week first (`train --tune`). */
+  tune?: TuneOptions;
   maxNegatives?: number;
   now?: () => Date;
 }
@@ -131,7 +133,7 @@ export async function collectProtocol(source: AsyncIterable<Buffer | string>, op
 /** Trains on collected protocol rows (with `options.gbdt`) and measures on its test rows. */
 export function fitProtocol(
   data: ProtocolData,
-  options: { gbdt?: Partial<GbdtParams>; calibrate?: boolean; now?: () => Date },
+  options: { gbdt?: Partial<GbdtParams>; calibrate?: boolean; tune?: TuneOptions; now?: () => Date },
 ): ProtocolResult {
   const F = FEATURE_COUNT;
   const { trainFrom, trainDays, delayDays } = data.split;
@@ -141,6 +143,7 @@ export function fitProtocol(
     labelDelayMs: delayDays * DAY_MS,
     gbdt: options.gbdt,
     calibrate: options.calibrate,
+    tune: options.tune,
     now: options.now,
   });
   const model = loadModel(file);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Features } from '../core/features.js';
 import { calibrateEnsemble, fitPlatt } from '../core/model/calibration.js';
+import { averagePrecision } from '../core/metrics.js';
 import { type Ensemble, type GbdtParams, predictMargin, sigmoid, type TrainingSet, trainGbdt } from '../core/model/gbdt.js';
 import { type CalibrationInfo, type ModelFile, modelFile } from '../core/model/model.js';
 import { FEATURE_COUNT, modelVector } from '../core/model/vector.js';
@@ -24,6 +25,8 @@ export interface TrainOptions extends Omit<HistoryOptions, 'model'> {
   gbdt?: Partial<GbdtParams>;
   /** See {@link FitOptions.calibrate}. @default true */
   calibrate?: boolean;
+  /** See {@link FitOptions.tune}. */
+  tune?: TuneOptions;
   onProgress?: (bytesRead: number, rows: number) => void;
   now?: () => Date;
 }
@@ -146,7 +149,142 @@ export interface FitOptions {
    * calibrated fraud probability × 100. @default true
    */
   calibrate?: boolean;
+  /** Choose the tree parameters by {@link tuneParams} first (on top of `gbdt`). */
+  tune?: TuneOptions;
   now?: () => Date;
+}
+
+/** Options of {@link tuneParams}. */
+export interface TuneOptions {
+  /**
+   * Stop trying further candidates after this many seconds (the candidates tried keep their
+   * fixed order, so a budget that covers them all gives the same model on every run). @default 300
+   */
+  budgetSeconds?: number;
+  /** Validation folds, the latest rows in equal time blocks. @default 3 */
+  folds?: number;
+  /** Clock for the budget. @default Date.now */
+  clock?: () => number;
+}
+
+/**
+ * The candidates `--tune` tries, in this order; each changes the defaults in one direction a
+ * small training set may need (slower learning, smaller or larger trees, more rows a leaf,
+ * stronger regularisation, class weighting, more split candidates where the frauds are).
+ */
+export const TUNE_CANDIDATES: readonly Partial<GbdtParams>[] = [
+  {},
+  { learningRate: 0.05, trees: 400, patience: 80, minTrees: 60 },
+  { maxLeaves: 15 },
+  { maxLeaves: 63, minLeafRows: 20 },
+  { minLeafRows: 100 },
+  { lambda: 10 },
+  { positiveWeight: 3 },
+  { bins: 128, positiveBins: 128 },
+];
+
+/** What {@link tuneParams} tried and chose, as recorded in the model file. */
+export interface TuningInfo {
+  /** Mean average precision of each candidate tried over the folds, in the order tried. */
+  candidates: { params: Partial<GbdtParams>; averagePrecision: number }[];
+  chosen: Partial<GbdtParams>;
+  folds: number;
+  /** Gap between a fold's last training row and its first validation row, in ms. */
+  gap_ms: number;
+  /** False when the budget ran out before every candidate was tried. */
+  complete: boolean;
+  seconds: number;
+}
+
+/**
+ * Chooses tree parameters on prequential folds of the training rows (in time order): fold k
+ * validates on the k-th of `folds` equal time blocks covering the latest half of the period, and
+ * trains on the rows before it less a gap: the label delay (a label is known only that long after
+ * its row), at most half a block, so that a short period (a week with a week's delay) still has
+ * folds. The candidate with the best mean average
+ * precision wins; the defaults win ties. Deterministic: a fixed sequence of candidates.
+ */
+export function tuneParams(
+  set: TrainingSet,
+  time: Float64Array,
+  labelDelayMs: number,
+  base: Partial<GbdtParams>,
+  options: TuneOptions = {},
+): TuningInfo {
+  const clock = options.clock ?? Date.now;
+  const started = clock();
+  const budgetMs = (options.budgetSeconds ?? 300) * 1000;
+  const k = options.folds ?? 3;
+  const n = set.rows;
+  const t0 = time[0] as number;
+  const t1 = time[n - 1] as number;
+  // The latest half of the period, in k blocks.
+  const block = (t1 - t0) / (2 * k);
+  const gap = Math.min(labelDelayMs, block / 2);
+  const F = set.features;
+  const rowAt = (t: number): number => {
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((time[mid] as number) < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const folds: { trainEnd: number; from: number; to: number }[] = [];
+  for (let i = 0; i < k; i++) {
+    const vFrom = t0 + (t1 - t0) / 2 + i * block;
+    const from = rowAt(vFrom);
+    const to = i === k - 1 ? n : rowAt(vFrom + block);
+    const trainEnd = rowAt(vFrom - gap);
+    if (trainEnd > 0 && to > from) folds.push({ trainEnd, from, to });
+  }
+  const tried: TuningInfo['candidates'] = [];
+  let complete = true;
+  for (const candidate of TUNE_CANDIDATES) {
+    if (tried.length > 0 && clock() - started > budgetMs) {
+      complete = false;
+      break;
+    }
+    const params = { ...base, ...candidate };
+    let sum = 0;
+    let counted = 0;
+    for (const f of folds) {
+      const sub: TrainingSet = {
+        x: set.x.subarray(0, f.trainEnd * F),
+        y: set.y.subarray(0, f.trainEnd),
+        w: set.w.subarray(0, f.trainEnd),
+        rows: f.trainEnd,
+        features: F,
+      };
+      if (!hasBoth(sub.y) || !hasBoth(set.y.subarray(f.from, f.to))) continue;
+      const { model } = trainGbdt(sub, params);
+      const margins = new Float64Array(f.to - f.from);
+      for (let r = f.from; r < f.to; r++) margins[r - f.from] = predictMargin(model, set.x, r * F);
+      sum += averagePrecision(margins, set.y.subarray(f.from, f.to));
+      counted++;
+    }
+    tried.push({ params: candidate, averagePrecision: counted > 0 ? sum / counted : Number.NaN });
+  }
+  let best = 0;
+  for (let i = 1; i < tried.length; i++) {
+    if ((tried[i]?.averagePrecision as number) > (tried[best]?.averagePrecision as number) + 1e-9) best = i;
+  }
+  return {
+    candidates: tried,
+    chosen: tried[best]?.params ?? {},
+    folds: folds.length,
+    gap_ms: gap,
+    complete,
+    seconds: Number(((clock() - started) / 1000).toFixed(1)),
+  };
+}
+
+function hasBoth(y: Uint8Array): boolean {
+  let pos = 0;
+  for (const v of y) pos += v;
+  return pos > 0 && pos < y.length;
 }
 
 /** Fewest frauds among the held-out rows for a calibration map to be fitted. */
@@ -155,7 +293,8 @@ const MIN_CALIBRATION_FRAUDS = 10;
 /** Fits the trees on collected rows, calibrates them on the held-out rows and builds the model file. */
 export function fitModel(rows: TrainingRows, options: FitOptions, started = Date.now()): ModelFile {
   const { set, negativeWeight, time } = rows.finish();
-  const { model, report } = trainGbdt(set, options.gbdt);
+  const tuning = options.tune ? tuneParams(set, time, options.labelDelayMs, options.gbdt ?? {}, options.tune) : undefined;
+  const { model, report } = trainGbdt(set, { ...options.gbdt, ...tuning?.chosen });
   const calibrated = options.calibrate === false ? undefined : calibrate(model, set, time, report.validationRows);
   return modelFile(
     calibrated?.ensemble ?? model,
@@ -175,6 +314,7 @@ export function fitModel(rows: TrainingRows, options: FitOptions, started = Date
     report.gain,
     options.now?.() ?? new Date(),
     calibrated?.info,
+    tuning,
   );
 }
 

@@ -7,7 +7,7 @@ import { loadRulesFile } from '../../src/adapters/local/FileRulesSource.js';
 import { loadModel } from '../../src/core/model/model.js';
 import { BUNDLED_RULES } from '../../src/local/wiring.js';
 import { evaluateHistory } from '../../src/pipeline/evaluate.js';
-import { type TrainOptions, trainModel } from '../../src/pipeline/train.js';
+import { type TrainOptions, TUNE_CANDIDATES, trainModel } from '../../src/pipeline/train.js';
 import { renderEvaluationHtml } from '../../src/report/evaluationHtml.js';
 import { chunked, type LabelledRow, labelledCsv, labelledHistory } from '../helpers/labelledHistory.js';
 import { T0, testTokenizer } from '../helpers/transactions.js';
@@ -157,6 +157,39 @@ describe('trainModel', () => {
 
     // Assess
     expect(file.calibration).toBeUndefined();
+  });
+
+  it('tunes on prequential folds in a fixed order, records the choice, and gives the same model twice', async () => {
+    // Prepare: a clock that advances a second a call, so the budget stops after the same candidates every run
+    const tickingClock = (): (() => number) => {
+      let t = 0;
+      return () => (t += 1000);
+    };
+    const to = history.start + 20 * DAY;
+    const opts = (): TrainOptions => options({ to, gbdt: { trees: 30 }, tune: { budgetSeconds: 1.5, clock: tickingClock() } });
+
+    // Act
+    const a = await trainModel(chunked(csv), opts());
+    const b = await trainModel(chunked(csv), opts());
+
+    // Assess: the first candidates of the sequence, each with a fold score; the chosen one used
+    const t = a.tuning;
+    expect(t).toBeDefined();
+    expect(t?.complete).toBe(false);
+    expect(t?.candidates.map((c) => c.params)).toEqual(TUNE_CANDIDATES.slice(0, t?.candidates.length));
+    expect(t?.candidates.length).toBe(2);
+    expect(t?.candidates.length).toBeLessThan(TUNE_CANDIDATES.length);
+    expect(t?.folds).toBe(3);
+    expect(t?.gap_ms).toBeGreaterThan(0);
+    expect(t?.gap_ms).toBeLessThanOrEqual(DAY);
+    for (const c of t?.candidates ?? []) {
+      expect(c.averagePrecision).toBeGreaterThan(0);
+      expect(c.averagePrecision).toBeLessThanOrEqual(1);
+    }
+    const best = Math.max(...(t?.candidates ?? []).map((c) => c.averagePrecision));
+    expect(t?.candidates.find((c) => c.params === t.chosen || JSON.stringify(c.params) === JSON.stringify(t.chosen))?.averagePrecision).toBe(best);
+    expect(b.version).toBe(a.version);
+    expect(b.tuning?.candidates).toEqual(a.tuning?.candidates);
   });
 
   it('refuses a period without both classes', async () => {

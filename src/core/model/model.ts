@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { FraudminiError } from '../errors.js';
 import type { Features } from '../features.js';
 import type { Transaction } from '../transaction.js';
-import { type Ensemble, explainFlat, type FlatEnsemble, flatten, pathMarginsFlat, sigmoid, type Tree } from './gbdt.js';
+import { type Ensemble, explainFlat, type GbdtParams, type FlatEnsemble, flatten, pathMarginsFlat, sigmoid, type Tree } from './gbdt.js';
 import { FEATURE_COUNT, MODEL_FEATURES, modelVector } from './vector.js';
 
 /** A model file could not be used. */
@@ -61,6 +61,15 @@ export interface ModelFile {
   importance: Record<string, number>;
   /** Absent on uncalibrated models. */
   calibration?: CalibrationInfo;
+  /** What `train --tune` tried and chose; absent without it. */
+  tuning?: {
+    candidates: { params: Partial<GbdtParams>; averagePrecision: number }[];
+    chosen: Partial<GbdtParams>;
+    folds: number;
+    gap_ms: number;
+    complete: boolean;
+    seconds: number;
+  };
   base: number;
   trees: Tree[];
 }
@@ -97,6 +106,7 @@ export function modelFile(
   gain: Float64Array,
   now: Date,
   calibration?: CalibrationInfo,
+  tuning?: ModelFile['tuning'],
 ): ModelFile {
   const importance: Record<string, number> = {};
   const total = gain.reduce((a, b) => a + b, 0) || 1;
@@ -113,6 +123,7 @@ export function modelFile(
     training,
     importance,
     ...(calibration ? { calibration } : {}),
+    ...(tuning ? { tuning } : {}),
     base: ensemble.base,
     trees: ensemble.trees,
   };
