@@ -241,13 +241,18 @@ describe('fraudmini generate, train, evaluate, backtest and score on labelled hi
       expect(text.stdout).toMatch(/^in force +50\.00 +80\.00/m);
     });
 
-    it('refuses one cost without the other, and threshold flags with --protocol', async () => {
+    it('refuses one cost without the other, threshold flags with --protocol, and a --tune-budget without --tune', async () => {
       // Act
       const one = await run(['evaluate', 'tx.csv', '--model', 'm.json', '--cost-fp', '5', '--data-dir', 'data'], dir);
       const capacity = await run(['evaluate', 'tx.csv', '--model', 'm.json', '--review-capacity', 'lots', '--data-dir', 'data'], dir);
       const protocol = await run(['evaluate', '--protocol', 'handbook', '--review-capacity', '10/day'], dir);
 
+      const budget = await run(['train', 'tx.csv', '--out', 'm2.json', '--tune-budget', '5m', '--data-dir', 'data'], dir);
+      const badBudget = await run(['train', 'tx.csv', '--out', 'm2.json', '--tune', '--tune-budget', 'soon', '--data-dir', 'data'], dir);
+
       // Assess
+      expectUsageError(budget, '--tune-budget goes with --tune');
+      expectUsageError(badBudget, '--tune-budget must be seconds or minutes');
       expectUsageError(one, '--cost-fp and --cost-fn go together');
       expectUsageError(capacity, '--review-capacity must be reviews a day');
       expectUsageError(protocol, '--review-capacity does not go with --protocol');
