@@ -97,7 +97,7 @@ export async function protocolCommand(positionals: string[], values: ProtocolFla
         cardPrecisionAt100: r.result.cardPrecisionAt100,
         trees: r.result.model.training.best_iteration,
         brier: r.result.brier,
-        tuned: r.result.model.tuning?.chosen,
+        tuning: r.result.model.tuning,
         seconds: r.seconds,
       })),
       mean: means,
