@@ -45,11 +45,15 @@ Usage:
       The fraud-detection handbook's simulator, in its columns. fraudmini generate --help: all flags.
 
   fraudmini train <labelled.csv> --out model.json [--from DATE] [--to DATE] [--label-delay 7d] [--map ...]
-      Learns a gradient-boosted model from labelled history (--from inclusive, --to exclusive).
+                  [--tune [--tune-budget 5m]]
+      Learns a gradient-boosted model from labelled history (--from inclusive, --to exclusive);
+      its score is the calibrated fraud probability × 100. --tune: a small search of its parameters.
 
   fraudmini evaluate <labelled.csv> --model model.json [--from DATE] [--to DATE] [--report report.html] [--json]
-      AUC, average precision and card precision@100 for rules only, model only and combined.
-  fraudmini evaluate --protocol handbook [--seeds 1,2,3,4,5] [--json] [labelled.csv]
+                  [--review-capacity N/day] [--cost-fp X --cost-fn Y] [--validation-from DATE --validation-to DATE]
+      AUC, average precision and card precision@100 for rules only, model only and combined, the
+      model's calibration, and thresholds recommended for a review capacity and costs.
+  fraudmini evaluate --protocol handbook [--seeds 1,2,3,4,5] [--tune] [--json] [labelled.csv]
       The fraud-detection handbook's protocol (train 7 days from 2018-07-25, label delay 7 days,
       test 7 days from 2018-08-08) on its simulator per seed, or on a file: mean ± sd.
 

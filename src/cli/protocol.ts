@@ -18,6 +18,7 @@ export interface ProtocolFlags {
   customers?: string;
   terminals?: string;
   trees?: string;
+  tune?: boolean;
   json?: boolean;
   rules?: string;
   map?: string;
@@ -61,6 +62,7 @@ export async function protocolCommand(positionals: string[], values: ProtocolFla
     defaultCurrency: config.defaultCurrency,
     split: HANDBOOK_SPLIT,
     gbdt: trees !== undefined ? { trees } : undefined,
+    tune: values.tune ? { budgetSeconds: 600 } : undefined,
   });
   const runs: { name: string; result: ProtocolResult; seconds: number }[] = [];
   const started = Date.now();
@@ -94,6 +96,8 @@ export async function protocolCommand(positionals: string[], values: ProtocolFla
         averagePrecision: r.result.averagePrecision,
         cardPrecisionAt100: r.result.cardPrecisionAt100,
         trees: r.result.model.training.best_iteration,
+        brier: r.result.brier,
+        tuning: r.result.model.tuning,
         seconds: r.seconds,
       })),
       mean: means,

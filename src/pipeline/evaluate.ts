@@ -7,7 +7,16 @@ import {
   rocAuc,
   rocCurve,
 } from '../core/metrics.js';
+import { brierScore, type ReliabilityBin, reliabilityCurve } from '../core/model/calibration.js';
 import type { Model } from '../core/model/model.js';
+import {
+  recommendThresholds,
+  type ScoredRow,
+  type ThresholdBudget,
+  type ThresholdOutcome,
+  type Thresholds,
+  thresholdOutcome,
+} from '../core/model/thresholds.js';
 import { combineScores } from '../core/scoring.js';
 import { type HistoryOptions, replayHistory } from './history.js';
 
@@ -41,7 +50,27 @@ export interface EvaluationReport {
   frauds: number;
   days: number;
   systems: Record<SystemName, SystemMetrics>;
+  /** How well the model's score / 100 estimates the fraud probability on the evaluation rows. */
+  calibration: {
+    /** Whether the model file carries a calibration map (its score is then a probability × 100). */
+    calibrated: boolean;
+    brier: number;
+    reliability: ReliabilityBin[];
+  };
   importance: { feature: string; share: number }[];
+  /** Thresholds recommended on the validation period, when a budget was given. */
+  thresholds?: ThresholdReport;
+}
+
+/** Thresholds chosen on the validation period and what they, and the ones in force, did on the evaluation period. */
+export interface ThresholdReport {
+  budget: ThresholdBudget;
+  /** `days` is the period's length in days (fractional). */
+  validation: { from: string; to: string; rows: number; frauds: number; days: number };
+  recommended: Thresholds;
+  current: Thresholds;
+  /** On the evaluation (test) period. */
+  test: { recommended: ThresholdOutcome; current: ThresholdOutcome; days: number };
 }
 
 /** Options of {@link evaluateHistory}. */
@@ -49,6 +78,13 @@ export interface EvaluateOptions extends Omit<HistoryOptions, 'model'> {
   model: Model;
   from?: number;
   to?: number;
+  /**
+   * Recommend review and block thresholds for this budget on the `validation` period (on the
+   * combined score, which decides outcomes) and measure them on [from, to).
+   */
+  budget?: ThresholdBudget;
+  /** The period thresholds are chosen on, epoch ms [from, to). */
+  validation?: { from: number; to: number };
   onProgress?: (bytesRead: number, rows: number) => void;
 }
 
@@ -66,11 +102,20 @@ export async function evaluateHistory(
   const labels: number[] = [];
   const days: number[] = [];
   const cards: string[] = [];
+  const amounts: number[] = [];
+  const validation: ScoredRow[] = [];
+  const vFrom = options.budget ? (options.validation?.from ?? Number.NaN) : Number.NaN;
+  const vTo = options.budget ? (options.validation?.to ?? Number.NaN) : Number.NaN;
+  const block = options.rules.thresholds.block;
   let seen = 0;
   for await (const batch of replayHistory(source, options)) {
     for (const r of batch.rows) {
       const tx = r.transaction;
-      if (tx.label === undefined || tx.timestamp < from || tx.timestamp >= to) continue;
+      if (tx.label === undefined) continue;
+      if (tx.timestamp >= vFrom && tx.timestamp < vTo) {
+        validation.push({ score: combineScores(r.rules.score, r.model?.score ?? 0, block), label: tx.label, amount: tx.amount / 10_000 });
+      }
+      if (tx.timestamp < from || tx.timestamp >= to) continue;
       const m = r.model?.score ?? 0;
       scores.rules.push(r.rules.score);
       scores.model.push(m);
@@ -78,6 +123,8 @@ export async function evaluateHistory(
       labels.push(tx.label);
       days.push(Math.floor(tx.timestamp / 86_400_000));
       cards.push(tx.card?.token ?? tx.accountId);
+      // Amounts are E4 integers: in currency units for the money figures.
+      amounts.push(tx.amount / 10_000);
     }
     seen += batch.rows.length;
     options.onProgress?.(batch.bytesRead, seen);
@@ -100,6 +147,7 @@ export async function evaluateHistory(
       distribution: histogram(s, labels),
     };
   }
+  const probabilities = scores.model.map((v) => v / 100);
   return {
     file: options.fileKey,
     from: Number.isFinite(from) ? new Date(from).toISOString() : null,
@@ -111,9 +159,52 @@ export async function evaluateHistory(
     frauds: labels.filter((l) => l === 1).length,
     days: new Set(days).size,
     systems,
+    calibration: {
+      calibrated: options.model.file.calibration !== undefined,
+      brier: brierScore(probabilities, labels),
+      reliability: reliabilityCurve(probabilities, labels),
+    },
     importance: Object.entries(options.model.file.importance)
       .map(([feature, share]) => ({ feature, share }))
       .sort((a, b) => b.share - a.share),
+    ...(options.budget
+      ? {
+          thresholds: thresholdReport(
+            options.budget,
+            { from: vFrom, to: vTo, rows: validation, days: (vTo - vFrom) / 86_400_000 },
+            scores.combined.map((score, i) => ({ score, label: labels[i] as number, amount: amounts[i] as number })),
+            new Set(days).size,
+            { review: t.review, block: t.block },
+          ),
+        }
+      : {}),
+  };
+}
+
+function thresholdReport(
+  budget: ThresholdBudget,
+  validation: { from: number; to: number; rows: ScoredRow[]; days: number },
+  test: ScoredRow[],
+  testDays: number,
+  current: Thresholds,
+): ThresholdReport {
+  const recommended = recommendThresholds(validation.rows, validation.days, budget, current);
+  return {
+    budget,
+    validation: {
+      from: new Date(validation.from).toISOString(),
+      to: new Date(validation.to).toISOString(),
+      rows: validation.rows.length,
+      frauds: validation.rows.filter((r) => r.label === 1).length,
+      days: validation.days,
+    },
+    recommended,
+    current,
+    test: {
+      recommended: thresholdOutcome(test, testDays, recommended, budget),
+      current: thresholdOutcome(test, testDays, current, budget),
+      days: testDays,
+    },
   };
 }
 

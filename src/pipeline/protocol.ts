@@ -1,10 +1,11 @@
 import { averagePrecision, cardPrecisionAtK, type CardScore, rocAuc } from '../core/metrics.js';
+import { brierScore } from '../core/model/calibration.js';
 import type { GbdtParams } from '../core/model/gbdt.js';
 import { pathMarginsFlat } from '../core/model/gbdt.js';
 import { loadModel, type ModelFile, modelScore } from '../core/model/model.js';
 import { FEATURE_COUNT, modelVector } from '../core/model/vector.js';
 import { type HistoryOptions, replayHistory } from './history.js';
-import { fitModel, TrainingRows } from './train.js';
+import { fitModel, TrainingRows, type TuneOptions } from './train.js';
 
 const DAY_MS = 86_400_000;
 
@@ -30,6 +31,8 @@ export const HANDBOOK_SPLIT: ProtocolSplit = { trainFrom: Date.UTC(2018, 6, 25),
 export interface ProtocolOptions extends Omit<HistoryOptions, 'model' | 'labelDelayMs'> {
   split: ProtocolSplit;
   gbdt?: Partial<GbdtParams>;
+  /** Tune the tree parameters on the training week first (`train --tune`). */
+  tune?: TuneOptions;
   maxNegatives?: number;
   now?: () => Date;
 }
@@ -45,6 +48,8 @@ export interface ProtocolResult {
   averagePrecision: number;
   /** Card precision@100 per test day, detected cards removed from later days, averaged. */
   cardPrecisionAt100: number;
+  /** Brier score of the model's probabilities (score / 100) on the kept test rows. */
+  brier: number;
   model: ModelFile;
 }
 
@@ -126,7 +131,10 @@ export async function collectProtocol(source: AsyncIterable<Buffer | string>, op
 }
 
 /** Trains on collected protocol rows (with `options.gbdt`) and measures on its test rows. */
-export function fitProtocol(data: ProtocolData, options: { gbdt?: Partial<GbdtParams>; now?: () => Date }): ProtocolResult {
+export function fitProtocol(
+  data: ProtocolData,
+  options: { gbdt?: Partial<GbdtParams>; calibrate?: boolean; tune?: TuneOptions; now?: () => Date },
+): ProtocolResult {
   const F = FEATURE_COUNT;
   const { trainFrom, trainDays, delayDays } = data.split;
   const file = fitModel(data.training, {
@@ -134,6 +142,8 @@ export function fitProtocol(data: ProtocolData, options: { gbdt?: Partial<GbdtPa
     to: trainFrom + trainDays * DAY_MS,
     labelDelayMs: delayDays * DAY_MS,
     gbdt: options.gbdt,
+    calibrate: options.calibrate,
+    tune: options.tune,
     now: options.now,
   });
   const model = loadModel(file);
@@ -153,6 +163,7 @@ export function fitProtocol(data: ProtocolData, options: { gbdt?: Partial<GbdtPa
     auc: rocAuc(scores, labels),
     averagePrecision: averagePrecision(scores, labels),
     cardPrecisionAt100: cardPrecisionAtK(kept, 100, { removeDetected: true }),
+    brier: brierScore(scores.map((v) => v / 100), labels),
     model: file,
   };
 }

@@ -1,6 +1,7 @@
 import type { Point } from '../core/metrics.js';
 // Types only: rendering a saved report must not load the scoring pipeline.
-import type { EvaluationReport, SystemMetrics, SystemName } from '../pipeline/evaluate.js';
+import type { ThresholdOutcome } from '../core/model/thresholds.js';
+import type { EvaluationReport, SystemMetrics, SystemName, ThresholdReport } from '../pipeline/evaluate.js';
 
 /** Options of {@link renderEvaluationHtml}. */
 export interface EvaluationHtmlOptions {
@@ -66,6 +67,8 @@ scale so the small fraud class stays visible. Dashed lines mark the review and b
 ${distributionCharts(report, systems)}
 </div>
 </section>
+${calibrationSection(report)}
+${report.thresholds ? thresholdsSection(report.thresholds) : ''}
 <section>
 <h2>Feature importance</h2>
 <p class="note">Share of the model's total split gain, top ${TOP_FEATURES} features.</p>
@@ -268,6 +271,65 @@ function svgOpen(f: Frame, title: string): string {
 function curve(f: Frame, system: SystemName, d: string): string {
   const c = COLORS[system];
   return `<path d="${d}" fill="none" stroke="${c.stroke}" stroke-width="2.2" stroke-linejoin="round" stroke-linecap="round"${dash(c.dash)}><title>${esc(system)}</title></path>`;
+}
+
+// ——— calibration and thresholds ———
+
+/** Probabilities on a square-root scale, so the small ones where most transactions are stay apart. */
+const RELIABILITY_TICKS = [0, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 1];
+
+function calibrationSection(report: EvaluationReport): string {
+  // A report saved by an earlier version has no calibration part.
+  const c = report.calibration as EvaluationReport['calibration'] | undefined;
+  if (!c) return '';
+  const f = CURVE_FRAME;
+  const at = (v: number): number => Math.sqrt(Math.min(Math.max(v, 0), 1));
+  const grid = RELIABILITY_TICKS.map((v) => {
+    const x = sx(f, at(v));
+    const y = sy(f, at(v));
+    return (
+      `<line x1="${x}" y1="${f.top}" x2="${x}" y2="${f.bottom}" stroke="${GRID}"/>` +
+      `<line x1="${f.left}" y1="${y}" x2="${f.right}" y2="${y}" stroke="${GRID}"/>` +
+      `<text x="${x}" y="${f.bottom + 18}" text-anchor="middle">${v}</text>` +
+      `<text x="${f.left - 8}" y="${y + 4}" text-anchor="end">${v}</text>`
+    );
+  }).join('');
+  const diagonal = `<line x1="${sx(f, 0)}" y1="${sy(f, 0)}" x2="${sx(f, 1)}" y2="${sy(f, 1)}" stroke="#aaa" stroke-dasharray="4 4"><title>perfect calibration</title></line>`;
+  const bins = c.reliability.filter((b) => isNumber(b.predicted) && isNumber(b.observed));
+  const line = bins.map((b, i) => `${i === 0 ? 'M' : 'L'}${sx(f, at(b.predicted))},${sy(f, at(b.observed))}`).join('');
+  const dots = bins
+    .map(
+      (b) =>
+        `<circle cx="${sx(f, at(b.predicted))}" cy="${sy(f, at(b.observed))}" r="4" fill="${COLORS.model.stroke}">` +
+        `<title>${esc(`${fixed(b.from, 3)}–${fixed(b.to, 3)}: ${count(b.rows)} rows, predicted ${fixed(b.predicted, 4)}, observed ${fixed(b.observed, 4)}`)}</title></circle>`,
+    )
+    .join('');
+  const chart =
+    `<figure>${svgOpen(f, 'Reliability curve')}${grid}${frameLines(f)}${axisLabels(f, 'Predicted fraud probability (√ scale)', 'Observed fraud rate (√ scale)')}` +
+    `${diagonal}<path d="${line}" fill="none" stroke="${COLORS.model.stroke}" stroke-width="2"/>${dots}</svg></figure>`;
+  const rows = c.reliability
+    .map((b) => `<tr><th>${esc(`${fixed(b.from, 3)}–${fixed(b.to, 3)}`)}</th><td>${count(b.rows)}</td><td>${fixed(b.predicted, 4)}</td><td>${fixed(b.observed, 4)}</td></tr>`)
+    .join('');
+  return (
+    `<section>\n<h2>Calibration</h2>\n<p class="note">The model's score / 100 read as a fraud probability${c.calibrated ? ' (the model was calibrated on its validation rows)' : ' (this model file carries no calibration)'}. ` +
+    `Brier score ${fixed(c.brier, 5)} (the mean squared error of that probability; lower is better). A calibrated model follows the dashed diagonal.</p>` +
+    `<div class="charts">${chart}<table><thead><tr><th>Probability band</th><th>Rows</th><th>Predicted</th><th>Observed</th></tr></thead><tbody>${rows}</tbody></table></div>\n</section>`
+  );
+}
+
+function thresholdsSection(t: ThresholdReport): string {
+  const th = (v: number): string => (v > 100 ? 'off' : fixed(v, 2));
+  const row = (name: string, r: number, b: number, o: ThresholdOutcome): string =>
+    `<tr><th>${esc(name)}</th><td>${th(r)}</td><td>${th(b)}</td><td>${count(o.caughtFraud)}</td><td>${count(Math.round(o.caughtMoney))}</td>` +
+    `<td>${count(o.falsePositives)}</td><td>${fixed(o.reviewsPerDay, 1)}</td><td>${o.cost === undefined ? '-' : count(Math.round(o.cost))}</td></tr>`;
+  return (
+    `<section>\n<h2>Thresholds</h2>\n<p class="note">Chosen on ${esc(formatDate(t.validation.from))} → ${esc(formatDate(t.validation.to))} ` +
+    `(${count(t.validation.rows)} labelled rows, ${count(t.validation.frauds)} fraud) on the combined score, measured on the evaluation period (${count(t.test.days)} days).</p>` +
+    `<table><thead><tr><th>Thresholds</th><th>Review</th><th>Block</th><th>Caught fraud</th><th>Money caught</th><th>False positives</th><th>Reviews/day</th><th>Cost</th></tr></thead><tbody>` +
+    row('in force', t.current.review, t.current.block, t.test.current) +
+    row('recommended', t.recommended.review, t.recommended.block, t.test.recommended) +
+    `</tbody></table>\n</section>`
+  );
 }
 
 function finitePoints(points: Point[] | undefined): Point[] {

@@ -197,6 +197,68 @@ describe('fraudmini generate, train, evaluate, backtest and score on labelled hi
     });
   });
 
+  describe('calibration and thresholds', () => {
+    it('trains a calibrated model and says what its score means', () => {
+      // Assess
+      expect(trained.code, trained.stderr).toBe(0);
+      expect(model.calibration?.a).toBeGreaterThan(0);
+      expect(trained.stderr).toContain('the score is the fraud probability × 100');
+    });
+
+    it('recommends thresholds from a review capacity and costs, and says what they catch later', async () => {
+      // Prepare
+      const after = rows.filter((r) => r.timestamp >= SPLIT_MS);
+      const frauds = after.filter((r) => r.label === 1).length;
+      const flags = ['--review-capacity', '15/day', '--cost-fp', '5', '--cost-fn', '150', '--data-dir', 'data'];
+
+      // Act
+      const json = await run(['evaluate', 'tx.csv', '--model', 'm.json', '--from', SPLIT, '--json', ...flags], dir);
+      const text = await run(['evaluate', 'tx.csv', '--model', 'm.json', '--from', SPLIT, ...flags], dir);
+
+      // Assess: chosen on the model's validation rows, before the evaluation period
+      expect(json.code, json.stderr).toBe(0);
+      const report = JSON.parse(json.stdout) as EvaluationReport;
+      const t = report.thresholds;
+      expect(t).toBeDefined();
+      expect(t?.validation.from).toBe(model.calibration?.from);
+      expect(t?.validation.to).toBe(new Date(SPLIT_MS).toISOString());
+      expect(t?.budget).toEqual({ reviewCapacityPerDay: 15, costFp: 5, costFn: 150 });
+      expect(t?.recommended.review).toBeLessThanOrEqual(t?.recommended.block as number);
+      expect(t?.current).toEqual({ review: 50, block: 80 });
+      // Every test fraud is caught or missed, under both sets of thresholds.
+      for (const o of [t?.test.recommended, t?.test.current]) {
+        expect((o?.caughtFraud ?? 0) + (o?.missedFraud ?? 0)).toBe(frauds);
+        expect(o?.cost).toBe(5 * ((o?.blocked ?? 0) - (o?.blockedFraud ?? 0)) + 150 * (o?.missedFraud ?? 0));
+      }
+      expect(report.calibration.calibrated).toBe(true);
+      expect(report.calibration.brier).toBeGreaterThan(0);
+      expect(report.calibration.reliability.reduce((n, b) => n + b.rows, 0)).toBe(report.rows);
+
+      // Assess: the table
+      expect(text.code, text.stderr).toBe(0);
+      expect(text.stdout).toContain('Brier score');
+      expect(text.stdout).toMatch(/^recommended +/m);
+      expect(text.stdout).toMatch(/^in force +50\.00 +80\.00/m);
+    });
+
+    it('refuses one cost without the other, threshold flags with --protocol, and a --tune-budget without --tune', async () => {
+      // Act
+      const one = await run(['evaluate', 'tx.csv', '--model', 'm.json', '--cost-fp', '5', '--data-dir', 'data'], dir);
+      const capacity = await run(['evaluate', 'tx.csv', '--model', 'm.json', '--review-capacity', 'lots', '--data-dir', 'data'], dir);
+      const protocol = await run(['evaluate', '--protocol', 'handbook', '--review-capacity', '10/day'], dir);
+
+      const budget = await run(['train', 'tx.csv', '--out', 'm2.json', '--tune-budget', '5m', '--data-dir', 'data'], dir);
+      const badBudget = await run(['train', 'tx.csv', '--out', 'm2.json', '--tune', '--tune-budget', 'soon', '--data-dir', 'data'], dir);
+
+      // Assess
+      expectUsageError(budget, '--tune-budget goes with --tune');
+      expectUsageError(badBudget, '--tune-budget must be seconds or minutes');
+      expectUsageError(one, '--cost-fp and --cost-fn go together');
+      expectUsageError(capacity, '--review-capacity must be reviews a day');
+      expectUsageError(protocol, '--review-capacity does not go with --protocol');
+    });
+  });
+
   describe('backtest', () => {
     it('prints every rule of a set, its outcomes and a comparison with --against', async () => {
       // Prepare

@@ -7,7 +7,7 @@ import { loadRulesFile } from '../../src/adapters/local/FileRulesSource.js';
 import { loadModel } from '../../src/core/model/model.js';
 import { BUNDLED_RULES } from '../../src/local/wiring.js';
 import { evaluateHistory } from '../../src/pipeline/evaluate.js';
-import { type TrainOptions, trainModel } from '../../src/pipeline/train.js';
+import { type TrainOptions, TUNE_CANDIDATES, trainModel } from '../../src/pipeline/train.js';
 import { renderEvaluationHtml } from '../../src/report/evaluationHtml.js';
 import { chunked, type LabelledRow, labelledCsv, labelledHistory } from '../helpers/labelledHistory.js';
 import { T0, testTokenizer } from '../helpers/transactions.js';
@@ -120,6 +120,78 @@ describe('trainModel', () => {
     expect(out).toBe('1');
   });
 
+  it('calibrates on the latest training rows: the score maps to a probability, the ranking unchanged', async () => {
+    // Prepare
+    const opts = options({ to: SPLIT });
+
+    // Act
+    const calibrated = await trainModel(chunked(csv), opts);
+    const raw = await trainModel(chunked(csv), { ...opts, calibrate: false });
+
+    // Assess: the map is recorded, fitted on held-out rows at the end of the training period
+    const c = calibrated.calibration;
+    expect(c).toBeDefined();
+    expect(raw.calibration).toBeUndefined();
+    expect(c?.method).toBe('platt');
+    expect(c?.a).toBeGreaterThan(0);
+    expect(c?.frauds).toBeGreaterThanOrEqual(10);
+    expect(Date.parse(c?.from ?? '')).toBeLessThan(SPLIT);
+    expect(Date.parse(c?.to ?? '')).toBeLessThan(SPLIT);
+    expect(Date.parse(c?.from ?? '')).toBeGreaterThan(SPLIT - 20 * DAY);
+    // The same trees, every value scaled by a; the base moved by the map.
+    expect(calibrated.trees.length).toBe(raw.trees.length);
+    expect(calibrated.version).not.toBe(raw.version);
+    calibrated.trees.forEach((t, k) => {
+      expect(t.feature).toEqual(raw.trees[k]?.feature);
+      t.value.forEach((v, j) => expect(v).toBeCloseTo((c?.a as number) * (raw.trees[k]?.value[j] as number), 12));
+    });
+    expect(calibrated.base).toBeCloseTo((c?.a as number) * raw.base + (c?.b as number), 12);
+  });
+
+  it('records no calibration when too few frauds are held out', async () => {
+    // Prepare: only the first 12 days, whose held-out tail has a handful of frauds at most
+    const opts = options({ to: history.start + 12 * DAY });
+
+    // Act
+    const file = await trainModel(chunked(csv), { ...opts, calibrate: true, gbdt: { trees: 20, validationShare: 0.05 } });
+
+    // Assess
+    expect(file.calibration).toBeUndefined();
+  });
+
+  it('tunes on prequential folds in a fixed order, records the choice, and gives the same model twice', async () => {
+    // Prepare: a clock that advances a second a call, so the budget stops after the same candidates every run
+    const tickingClock = (): (() => number) => {
+      let t = 0;
+      return () => (t += 1000);
+    };
+    const to = history.start + 20 * DAY;
+    const opts = (): TrainOptions => options({ to, gbdt: { trees: 30 }, tune: { budgetSeconds: 1.5, clock: tickingClock() } });
+
+    // Act
+    const a = await trainModel(chunked(csv), opts());
+    const b = await trainModel(chunked(csv), opts());
+
+    // Assess: the first candidates of the sequence, each with a fold score; the chosen one used
+    const t = a.tuning;
+    expect(t).toBeDefined();
+    expect(t?.complete).toBe(false);
+    expect(t?.candidates.map((c) => c.params)).toEqual(TUNE_CANDIDATES.slice(0, t?.candidates.length));
+    expect(t?.candidates.length).toBe(2);
+    expect(t?.candidates.length).toBeLessThan(TUNE_CANDIDATES.length);
+    expect(t?.folds).toBe(3);
+    expect(t?.gap_ms).toBeGreaterThan(0);
+    expect(t?.gap_ms).toBeLessThanOrEqual(DAY);
+    for (const c of t?.candidates ?? []) {
+      expect(c.averagePrecision).toBeGreaterThan(0);
+      expect(c.averagePrecision).toBeLessThanOrEqual(1);
+    }
+    const best = Math.max(...(t?.candidates ?? []).map((c) => c.averagePrecision));
+    expect(t?.candidates.find((c) => c.params === t.chosen || JSON.stringify(c.params) === JSON.stringify(t.chosen))?.averagePrecision).toBe(best);
+    expect(b.version).toBe(a.version);
+    expect(b.tuning?.candidates).toEqual(a.tuning?.candidates);
+  });
+
   it('refuses a period without both classes', async () => {
     // Prepare
     const allLegit = labelledCsv(history.rows.map((r) => (r.label === 1 ? { ...r, label: 0 as const } : r)));
@@ -169,7 +241,9 @@ describe('renderEvaluationHtml', () => {
 
     // Assess
     expect(html.startsWith('<!doctype html>')).toBe(true);
-    expect(html.match(/<svg/g)?.length).toBe(6); // PR, ROC, three distributions, importance
+    expect(html.match(/<svg/g)?.length).toBe(7); // PR, ROC, reliability, three distributions, importance
+    expect(html).toContain('Reliability curve');
+    expect(html).toContain('Brier score');
     expect(html).not.toMatch(/<script/i);
     expect(html).not.toMatch(/<[^>]*\s(?:src|href)=|@import|url\(/i); // nothing to fetch
     expect(html).not.toContain('<img');

@@ -87,6 +87,8 @@ export interface TrainingReport {
   treesTrained: number;
   bestIteration: number;
   validationLogLoss: number | null;
+  /** Rows at the end of the training set held out for early stopping (0 when none were). */
+  validationRows: number;
   /** Total split gain per feature (importance). */
   gain: Float64Array;
 }
@@ -157,6 +159,7 @@ export function trainGbdt(data: TrainingSet, options: Partial<GbdtParams> = {}):
       treesTrained: trees.length,
       bestIteration: keep,
       validationLogLoss: useValid ? best.loss : null,
+      validationRows: useValid ? nValid : 0,
       gain,
     },
   };

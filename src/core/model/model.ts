@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { FraudminiError } from '../errors.js';
 import type { Features } from '../features.js';
 import type { Transaction } from '../transaction.js';
-import { type Ensemble, explainFlat, type FlatEnsemble, flatten, pathMarginsFlat, sigmoid, type Tree } from './gbdt.js';
+import { type Ensemble, explainFlat, type GbdtParams, type FlatEnsemble, flatten, pathMarginsFlat, sigmoid, type Tree } from './gbdt.js';
 import { FEATURE_COUNT, MODEL_FEATURES, modelVector } from './vector.js';
 
 /** A model file could not be used. */
@@ -31,6 +31,26 @@ export interface TrainingInfo {
   seconds: number;
 }
 
+/**
+ * How a model's scores were calibrated (see `calibration.ts`): its trees and base already hold the
+ * map, so its score is the calibrated probability × 100. A file without it scores with the
+ * margin the trees give (an older model: the same score as before).
+ */
+export interface CalibrationInfo {
+  method: 'platt';
+  /** Slope and offset applied to the uncalibrated margin. */
+  a: number;
+  b: number;
+  /** The held-out (latest) training rows the map was fitted on: count, frauds and time span. */
+  rows: number;
+  frauds: number;
+  from: string;
+  to: string;
+  /** Brier score of those rows before and after the map (weighted as in training). */
+  brier_before: number;
+  brier_after: number;
+}
+
 /** The versioned JSON model file. */
 export interface ModelFile {
   format: typeof MODEL_FORMAT;
@@ -39,6 +59,17 @@ export interface ModelFile {
   features: string[];
   training: TrainingInfo;
   importance: Record<string, number>;
+  /** Absent on uncalibrated models. */
+  calibration?: CalibrationInfo;
+  /** What `train --tune` tried and chose; absent without it. */
+  tuning?: {
+    candidates: { params: Partial<GbdtParams>; averagePrecision: number }[];
+    chosen: Partial<GbdtParams>;
+    folds: number;
+    gap_ms: number;
+    complete: boolean;
+    seconds: number;
+  };
   base: number;
   trees: Tree[];
 }
@@ -69,7 +100,14 @@ export interface ModelScore {
 }
 
 /** Builds the file for a trained ensemble; the version is a hash of the trees. */
-export function modelFile(ensemble: Ensemble, training: TrainingInfo, gain: Float64Array, now: Date): ModelFile {
+export function modelFile(
+  ensemble: Ensemble,
+  training: TrainingInfo,
+  gain: Float64Array,
+  now: Date,
+  calibration?: CalibrationInfo,
+  tuning?: ModelFile['tuning'],
+): ModelFile {
   const importance: Record<string, number> = {};
   const total = gain.reduce((a, b) => a + b, 0) || 1;
   MODEL_FEATURES.forEach((name, i) => {
@@ -84,6 +122,8 @@ export function modelFile(ensemble: Ensemble, training: TrainingInfo, gain: Floa
     features: [...MODEL_FEATURES],
     training,
     importance,
+    ...(calibration ? { calibration } : {}),
+    ...(tuning ? { tuning } : {}),
     base: ensemble.base,
     trees: ensemble.trees,
   };
