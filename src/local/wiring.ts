@@ -152,6 +152,7 @@ export function createLocalRuntime(config: Config, options: LocalWiringOptions):
   });
   const server = buildServer({
     decisions: state,
+    labels: state,
     committing: (id) => commits.pending(id),
     features,
     rules: () => rules.current(),

@@ -46,6 +46,7 @@ describe('analyst console over HTTP (real SQLite)', () => {
   const build = (over: Partial<ServerDeps> = {}, consoleOver: Partial<ConsoleOptions> = {}): FastifyInstance =>
     buildServer({
       decisions: state,
+      labels: state,
       features,
       rules: () => rules.current(),
       rulesStore: rules,
@@ -339,6 +340,29 @@ describe('analyst console over HTTP (real SQLite)', () => {
         { at: expect.any(String), user: 'ana', action: 'label', label: 'fraud', result: 'recorded', note: 'customer confirmed' },
         { at: expect.any(String), user: 'ana', action: 'label', label: 'legit', result: 'conflict' },
       ]);
+    });
+
+    it('shows on GET /transactions/:id a label recorded after the decision, from the console or the label route', async () => {
+      // Prepare
+      app = build();
+      await seedAlerts();
+      const ana = await signIn('ana');
+      const t4 = (await queue(ana)).alerts.find((a) => a.transaction_id === 'T4');
+      const before = (await get('/transactions/T3', ana)).json() as { transaction: { label?: number } };
+
+      // Act
+      await decide(t4?.id ?? 0, ana, { label: 'fraud' });
+      const posted = await app.inject({ method: 'POST', url: '/transactions/T3/label', payload: { label: 'legit' } });
+      const t4After = (await get('/transactions/T4', ana)).json() as { transaction: { label?: number } };
+      const t3After = (await get('/transactions/T3', ana)).json() as { transaction: { label?: number } };
+      const t2 = (await get('/transactions/T2', ana)).json() as { transaction: { label?: number } };
+
+      // Assess
+      expect(posted.statusCode).toBe(201);
+      expect(before.transaction.label).toBeUndefined();
+      expect(t4After.transaction.label).toBe(1);
+      expect(t3After.transaction.label).toBe(0);
+      expect(t2.transaction.label).toBeUndefined();
     });
 
     it('refuses a decision without the session\'s anti-CSRF token, or with another session\'s, and records nothing', async () => {

@@ -573,6 +573,12 @@ export class SqliteStateStore
     return { status: r.label === label ? 'unchanged' : 'conflict', label: r.label, knownAt: r.known_at };
   }
 
+  /** The label reported for `id` (not the one it arrived with), if any. */
+  async getLabel(id: string): Promise<{ label: Label; knownAt: number } | undefined> {
+    const r = this.stmt.getLabel.get(id) as { label: Label; known_at: number } | undefined;
+    return r === undefined ? undefined : { label: r.label, knownAt: r.known_at };
+  }
+
   /** Labels reported through the API, in the order they were reported. */
   *reportedLabels(): Generator<{ transaction: Transaction; label: Label; knownAt: number }> {
     const it = this.db
