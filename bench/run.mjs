@@ -37,6 +37,10 @@ try {
     // `node bench/run.mjs profile <file.cpuprofile> [top]`: hot spots of a `node --cpu-prof` run.
     const { summarizeProfile } = await import(pathToFileURL(join(outdir, 'profile.js')).href);
     process.stdout.write(summarizeProfile(args[1], root, args[2] ? Number(args[2]) : undefined));
+  } else if (args[0] === 'console') {
+    // `node bench/run.mjs console [alerts]`: the console's queue and alert reads (bench/console.ts).
+    const { main } = await import(pathToFileURL(join(outdir, 'console.js')).href);
+    process.exitCode = await main(args.slice(1));
   } else {
     const { main } = await import(pathToFileURL(join(outdir, 'main.js')).href);
     process.exitCode = await main(args, { root, buildDir: outdir });

@@ -56,6 +56,7 @@ function showWorkspace() {
   $('user-role').textContent = session.role;
   listen();
   void loadQueue();
+  void loadWorkbench();
 }
 
 /** New alerts arrive as server-sent events: the first page is loaded again, the open alert stays. */
@@ -273,6 +274,182 @@ async function decide(label) {
   }
 }
 
+/** The rule set in force (version and document), and the index of the rule being edited. */
+let rulesInForce = null;
+let ruleIndex = 0;
+let checkSeq = 0;
+
+const isAdmin = () => session?.role === 'admin';
+
+/** The rule set in force and the history of versions; the editor starts from the rule picked. */
+async function loadWorkbench() {
+  let current;
+  let history;
+  try {
+    current = await call('GET', '/rules');
+    history = await call('GET', '/rules/versions');
+  } catch (e) {
+    if (e.status !== 401) say(`Could not load the rules: ${e.message}`);
+    return;
+  }
+  rulesInForce = current;
+  $('rules-active').textContent = current.version;
+  const pick = $('rule-pick');
+  const chosen = pick.value;
+  pick.replaceChildren(
+    ...current.document.rules.map((r, i) => {
+      const o = document.createElement('option');
+      o.value = String(i);
+      o.textContent = r.id;
+      return o;
+    }),
+  );
+  const again = current.document.rules.findIndex((r) => r.id === chosen);
+  ruleIndex = again >= 0 ? again : 0;
+  pick.value = String(ruleIndex);
+  $('rule-condition').value = current.document.rules[ruleIndex]?.when ?? '';
+  $('draft-version').value = `${current.version}-draft`;
+  showProblem(null);
+  $('publish').disabled = !isAdmin();
+  $('publish').hidden = !isAdmin();
+  $('publish-note').hidden = isAdmin();
+  const tbody = $('versions-table').tBodies[0];
+  tbody.replaceChildren();
+  for (const v of history.versions) {
+    const row = tbody.insertRow();
+    cell(row, v.version);
+    cell(row, when(v.saved_at));
+    cell(row, v.digest.slice(0, 12));
+    const state = row.insertCell();
+    if (v.active) state.textContent = 'in force';
+    else if (isAdmin()) {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.textContent = `Roll back to ${v.version}`;
+      b.addEventListener('click', () => void rollBack(v.id, v.version));
+      state.append(b);
+    }
+  }
+}
+
+/** The document in force with the edited condition and the draft's version. */
+function draft() {
+  const doc = JSON.parse(JSON.stringify(rulesInForce.document));
+  doc.version = $('draft-version').value.trim();
+  if (doc.rules[ruleIndex]) doc.rules[ruleIndex].when = $('rule-condition').value;
+  return doc;
+}
+
+/** Shows a problem under the editor, with a caret under its column; null clears it. */
+function showProblem(problem) {
+  const area = $('rule-condition');
+  if (!problem) {
+    area.removeAttribute('aria-invalid');
+    $('rule-problem-text').textContent = '';
+    $('rule-problem-caret').hidden = true;
+    return;
+  }
+  area.setAttribute('aria-invalid', 'true');
+  if (problem.column === undefined) {
+    $('rule-problem-text').textContent = `${problem.path}: ${problem.reason}`;
+    $('rule-problem-caret').hidden = true;
+    return;
+  }
+  $('rule-problem-text').textContent = `Line ${problem.line}, column ${problem.column}: ${problem.reason}`;
+  const line = area.value.split('\n')[problem.line - 1] ?? '';
+  $('rule-problem-caret').textContent = `${line}\n${' '.repeat(problem.column - 1)}^`;
+  $('rule-problem-caret').hidden = false;
+}
+
+/** Checks the draft on the server (the same validation as publishing), the latest answer winning. */
+async function checkDraftNow() {
+  if (!rulesInForce) return;
+  const seq = ++checkSeq;
+  let result;
+  try {
+    result = await call('POST', '/rules/check', { document: draft() });
+  } catch (e) {
+    if (e.status !== 401) say(`Could not check the rule: ${e.message}`);
+    return;
+  }
+  if (seq !== checkSeq) return;
+  if (result.ok) return showProblem(null);
+  const own = result.errors.find((p) => p.path === `rules[${ruleIndex}].when`);
+  showProblem(own ?? result.errors[0]);
+}
+
+// Each keystroke asks the server (one small request on the same host); an answer to an older
+// text is dropped, so the problem shown is always the current text's.
+function scheduleCheck() {
+  void checkDraftNow();
+}
+
+const ratio = (x) => (x === null ? '–' : `${(x * 100).toFixed(1)} %`);
+const units = (x) => Number(x).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+
+async function backtest() {
+  let r;
+  try {
+    r = await call('POST', '/rules/backtest', { document: draft() });
+  } catch (e) {
+    if (e.status !== 401) say(`Could not backtest the draft: ${e.message}`);
+    return;
+  }
+  $('bt-current').textContent = `In force (${r.current.version})`;
+  $('bt-draft').textContent = `Draft (${r.draft.version})`;
+  const id = rulesInForce.document.rules[ruleIndex]?.id;
+  const rows = [
+    ['Flagged', (s) => s.flagged.hits.toLocaleString('en-US')],
+    ['Fraud flagged', (s) => s.flagged.frauds.toLocaleString('en-US')],
+    ['Precision', (s) => ratio(s.flagged.precision)],
+    ['Recall', (s) => ratio(s.flagged.recall)],
+    ['Money caught', (s) => units(s.flagged.money_caught)],
+    ['Money flagged', (s) => units(s.flagged.money_flagged)],
+    [`Hits of ${id}`, (s) => (s.rules[id]?.hits ?? 0).toLocaleString('en-US')],
+    [`Precision of ${id}`, (s) => ratio(s.rules[id]?.precision ?? null)],
+  ];
+  const tbody = $('backtest-table').tBodies[0];
+  tbody.replaceChildren();
+  for (const [name, f] of rows) {
+    const row = tbody.insertRow();
+    const th = document.createElement('th');
+    th.scope = 'row';
+    th.textContent = name;
+    row.append(th);
+    cell(row, f(r.current), 'num');
+    cell(row, f(r.draft), 'num');
+  }
+  $('backtest-table').hidden = false;
+  $('backtest-summary').hidden = false;
+  $('backtest-summary').textContent =
+    `${r.labelled.toLocaleString('en-US')} labelled of ${r.transactions.toLocaleString('en-US')} stored transactions, ` +
+    `${r.frauds.toLocaleString('en-US')} fraud (${units(r.fraud_money)}).`;
+  say(`Backtest done: ${r.labelled.toLocaleString('en-US')} labelled transactions.`);
+}
+
+async function publish() {
+  let r;
+  try {
+    r = await call('POST', '/rules/versions', { document: draft() });
+  } catch (e) {
+    if (e.status !== 401) say(`Could not publish: ${e.message}`);
+    return;
+  }
+  say(`Rules ${r.version} published.`);
+  await loadWorkbench();
+}
+
+async function rollBack(id, version) {
+  try {
+    await call('POST', `/rules/versions/${id}/activate`);
+  } catch (e) {
+    if (e.status !== 401) say(`Could not roll back: ${e.message}`);
+    return;
+  }
+  say(`Rolled back to rules ${version}.`);
+  await loadWorkbench();
+}
+
 async function start() {
   $('sign-in-form').addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -308,6 +485,15 @@ async function start() {
   });
   $('mark-fraud').addEventListener('click', () => void decide('fraud'));
   $('mark-legit').addEventListener('click', () => void decide('legit'));
+  $('rule-condition').addEventListener('input', scheduleCheck);
+  $('draft-version').addEventListener('input', scheduleCheck);
+  $('rule-pick').addEventListener('change', () => {
+    ruleIndex = Number($('rule-pick').value);
+    $('rule-condition').value = rulesInForce?.document.rules[ruleIndex]?.when ?? '';
+    showProblem(null);
+  });
+  $('backtest').addEventListener('click', () => void backtest());
+  $('publish').addEventListener('click', () => void publish());
   try {
     session = await call('GET', '/session');
     showWorkspace();

@@ -10,8 +10,10 @@ import type { Label } from '../core/transaction.js';
 import type { Alert } from '../core/views.js';
 import type { DecisionStore } from '../ports/DecisionStore.js';
 import type { FeatureSource } from '../ports/FeatureSource.js';
+import type { LabelStore } from '../ports/LabelStore.js';
 import type { RulesStore } from '../ports/RulesStore.js';
 import type { ApiService, LabelResult } from './ApiService.js';
+import { readTransaction } from './readTransaction.js';
 import { rulesUseCases } from './replaceRules.js';
 import { groupCommit } from './submitTransaction.js';
 
@@ -25,6 +27,8 @@ export interface LocalServiceDeps {
    */
   committing?: (id: string) => Promise<Decision> | undefined;
   features: FeatureSource;
+  /** Labels reported after the decision, shown with the transaction; absent: only the labels transactions arrived with. */
+  labels?: LabelStore;
   /** The rule set in force (read per group of requests, so a reload applies to the next group). */
   rules: () => RuleSet;
   /** When set, `GET /rules` shows the rule set in force and `PUT /rules` replaces it (the rules file locally). */
@@ -53,7 +57,7 @@ export function localService(deps: LocalServiceDeps): ApiService {
       if (committing) return { kind: 'decided', decision: await committing, duplicate: true };
       return { kind: 'decided', ...(await groups.submit(tx)) };
     },
-    getTransaction: (id) => deps.decisions.getTransaction(id),
+    getTransaction: (id) => readTransaction(deps, id),
     listAlerts: (q) => deps.decisions.listAlerts(q),
     stats: () => deps.decisions.stats(),
     rulesVersion: async () => deps.rules().version,

@@ -10,6 +10,7 @@ import type { RulesStore } from '../ports/RulesStore.js';
 import type { TransactionLog } from '../ports/TransactionLog.js';
 import type { AlertSink } from '../ports/AlertSink.js';
 import type { EventClock } from '../ports/EventClock.js';
+import { readTransaction } from './readTransaction.js';
 import { recordLabel } from './recordLabel.js';
 import { rulesUseCases } from './replaceRules.js';
 import { scoreAndStore } from './scoreRemote.js';
@@ -70,7 +71,7 @@ export function remoteService(deps: RemoteServiceDeps): ApiService {
       if (!winner) throw new Error(`transaction ${tx.transactionId} was not decided`);
       return { kind: 'decided', decision: winner, duplicate: true };
     },
-    getTransaction: (id) => deps.decisions.getTransaction(id),
+    getTransaction: (id) => readTransaction(deps, id),
     listAlerts: (q) => deps.decisions.listAlerts(q),
     stats: () => deps.decisions.stats(),
     rulesVersion: async () => (await deps.rules()).version,

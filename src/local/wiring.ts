@@ -8,6 +8,7 @@ import { FileRulesSource, loadRulesFile } from '../adapters/local/FileRulesSourc
 import { FolderObjectStore } from '../adapters/local/FolderObjectStore.js';
 import { JsonlAlertSink } from '../adapters/local/JsonlAlertSink.js';
 import { SqliteReviewStore } from '../adapters/local/SqliteReviewStore.js';
+import { SqliteRulesWorkbench } from '../adapters/local/SqliteRulesWorkbench.js';
 import { SqliteSessionStore } from '../adapters/local/SqliteSessionStore.js';
 import { SqliteStateStore } from '../adapters/local/SqliteStateStore.js';
 import { SqliteUserStore } from '../adapters/local/SqliteUserStore.js';
@@ -150,8 +151,10 @@ export function createLocalRuntime(config: Config, options: LocalWiringOptions):
     sinks,
     logger: options.logger,
   });
+  const workbench = new SqliteRulesWorkbench({ db: state.db });
   const server = buildServer({
     decisions: state,
+    labels: state,
     committing: (id) => commits.pending(id),
     features,
     rules: () => rules.current(),
@@ -172,6 +175,12 @@ export function createLocalRuntime(config: Config, options: LocalWiringOptions):
       users: new SqliteUserStore({ db: state.db }),
       sessions: new SqliteSessionStore({ db: state.db }),
       reviews: new SqliteReviewStore({ db: state.db }),
+      workbench: {
+        history: workbench,
+        labelled: workbench,
+        // The backtest computes features as scoring does: label feedback only with a model.
+        ...(model ? { labelDelayMs: config.labelDelayMs } : {}),
+      },
       assetsDir: CONSOLE_ASSETS,
       secureCookies: options.secureCookies === true,
     },

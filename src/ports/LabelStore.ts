@@ -20,4 +20,6 @@ export interface LabelStore {
    * then `unchanged` (same label) or `conflict` (the other), with the recorded one.
    */
   putLabel(id: string, label: Label, knownAt: number): Promise<PutLabelResult>;
+  /** The label recorded for `id` and when it became known, or undefined when none is recorded. */
+  getLabel(id: string): Promise<{ label: Label; knownAt: number } | undefined>;
 }

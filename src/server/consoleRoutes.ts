@@ -12,6 +12,10 @@ import { csrfMatches, findSession, type SessionDeps, SignInThrottle, signIn, sig
 import { BadRequestError, CsrfError, ForbiddenError, InvalidLabelError, NotFoundError, NotImplementedError, SessionRequiredError } from '../app/errors.js';
 import { LiveRates } from '../app/liveView.js';
 import { decideAlert, listQueue, openAlert } from '../app/reviewQueue.js';
+import { backtestDraft, checkDraft, RulesVersions } from '../app/rulesWorkbench.js';
+import { compileRuleSet } from '../core/rules.js';
+import type { LabelledHistory } from '../ports/LabelledHistory.js';
+import type { RulesHistory } from '../ports/RulesHistory.js';
 import type { ApiService } from '../app/ApiService.js';
 import { parseLabel } from '../core/schema.js';
 import type { Stats } from '../core/records.js';
@@ -34,12 +38,28 @@ export interface ConsoleOptions {
   sessionTtlMs?: number;
   /** How often `/events` looks for new alerts, in ms. @default 1000 */
   eventsPollMs?: number;
+  /**
+   * The rules workbench's stores: the history of rule sets and the labelled history a draft is
+   * backtested on. Absent (or without the API's rules routes): the workbench routes are not served.
+   */
+  workbench?: {
+    history: RulesHistory;
+    labelled: LabelledHistory;
+    /** Label feedback of the backtest's features, as scoring has it; absent: none. */
+    labelDelayMs?: number;
+    /** Newest stored transactions a backtest replays at most. @default 200,000 */
+    backtestLimit?: number;
+  };
 }
 
 /** The session cookie's name. */
 export const SESSION_COOKIE = 'fraudmini_session';
 /** Largest page of the review queue. */
 const MAX_QUEUE_PAGE = 200;
+/** Largest rules document the workbench takes (named lists outgrow the default body limit). */
+const RULES_BODY_LIMIT = 1024 * 1024;
+/** Most versions `GET /rules/versions` lists at once. */
+const MAX_VERSIONS = 1000;
 /** Longest note kept with a decision, in characters. */
 const MAX_NOTE = 2000;
 /** The console's static files, by the name they are served under, with their content type. */
@@ -58,7 +78,20 @@ const PAGE_HEADERS = {
 };
 
 /** Route patterns of the console: they take a session and never the API key. */
-export const CONSOLE_ROUTES = new Set(['/', '/console/:file', '/session', '/queue', '/queue/:id', '/queue/:id/decision', '/events']);
+export const CONSOLE_ROUTES = new Set([
+  '/',
+  '/console/:file',
+  '/session',
+  '/queue',
+  '/queue/:id',
+  '/queue/:id/decision',
+  '/events',
+  '/rules/versions',
+  '/rules/versions/:id',
+  '/rules/versions/:id/activate',
+  '/rules/check',
+  '/rules/backtest',
+]);
 /** API routes a session opens in place of the API key (the admin ones still check the role). */
 const SESSION_API_ROUTES = new Set(['GET /transactions/:id', 'GET /alerts', 'GET /stats', 'GET /rules', 'PUT /rules', 'GET /rules/audit', 'GET /openapi.json']);
 
@@ -225,6 +258,10 @@ export function consoleRoutes(app: FastifyInstance, service: ApiService, options
     });
   });
 
+  const bench = options.workbench;
+  const editor = service.rules;
+  if (bench && editor) workbenchRoutes(app, { ...bench, editor }, session);
+
   const events = new AlertEvents(
     options.reviews,
     (afterId) => service.listAlerts({ afterId, limit: 500 }),
@@ -237,6 +274,79 @@ export function consoleRoutes(app: FastifyInstance, service: ApiService, options
     reply.hijack();
     reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
     await events.add(reply.raw);
+  });
+}
+
+/**
+ * The rules workbench: the history of rule sets, checking and backtesting a draft (any signed-in
+ * user), publishing a draft and putting an earlier set back in force (an admin; audited in the
+ * rules audit log under the user's name, as `user <name>`).
+ */
+function workbenchRoutes(
+  app: FastifyInstance,
+  bench: NonNullable<ConsoleOptions['workbench']> & { editor: NonNullable<ApiService['rules']> },
+  session: (req: FastifyRequest) => ActiveSession,
+): void {
+  const schema = (method: string, url: string) => ({ schema: routeSchema(method, url) });
+  const big = (method: string, url: string) => ({ ...schema(method, url), bodyLimit: RULES_BODY_LIMIT });
+  const versions = new RulesVersions(bench.editor, bench.history);
+  const documentOf = (body: unknown): unknown => {
+    const doc = body && typeof body === 'object' ? (body as { document?: unknown }).document : undefined;
+    if (doc === undefined) throw new BadRequestError('send {"document": {...a rules document...}}');
+    return doc;
+  };
+  const versionId = (raw: string): number => {
+    if (!/^[1-9]\d{0,15}$/.test(raw)) throw new BadRequestError('a rules version id is a positive integer');
+    return Number(raw);
+  };
+  const view = (v: { id: number; version: string; digest: string; savedAt: string }) => ({
+    id: v.id,
+    version: v.version,
+    digest: v.digest,
+    saved_at: v.savedAt,
+  });
+
+  app.get<{ Querystring: { limit?: string | string[] } }>('/rules/versions', schema('GET', '/rules/versions'), async (req) => {
+    session(req);
+    const raw = req.query.limit;
+    const limit = raw === undefined ? 100 : typeof raw === 'string' ? Number(raw) : Number.NaN;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_VERSIONS) throw new BadRequestError(`limit must be an integer 1–${MAX_VERSIONS}`);
+    return { versions: (await versions.list(limit)).map((v) => ({ ...view(v), active: v.active })) };
+  });
+
+  app.get<{ Params: { id: string } }>('/rules/versions/:id', schema('GET', '/rules/versions/:id'), async (req) => {
+    session(req);
+    const v = await versions.get(versionId(req.params.id));
+    return { ...view(v), document: v.document };
+  });
+
+  app.post('/rules/check', big('POST', '/rules/check'), async (req) => {
+    session(req);
+    return checkDraft(documentOf(req.body));
+  });
+
+  app.post('/rules/backtest', big('POST', '/rules/backtest'), async (req) => {
+    session(req);
+    // An invalid draft is refused as invalid_rules, with every problem.
+    const draft = compileRuleSet(documentOf(req.body));
+    const current = compileRuleSet((await bench.editor.get()).document);
+    return backtestDraft(bench.labelled, current, draft, {
+      ...(bench.labelDelayMs !== undefined ? { labelDelayMs: bench.labelDelayMs } : {}),
+      ...(bench.backtestLimit !== undefined ? { limit: bench.backtestLimit } : {}),
+    });
+  });
+
+  app.post('/rules/versions', big('POST', '/rules/versions'), async (req, reply) => {
+    const s = session(req);
+    requireAdmin(s);
+    const published = await versions.publish(documentOf(req.body), { credential: `user ${s.user}`, remote: req.ip });
+    return reply.code(201).send(published);
+  });
+
+  app.post<{ Params: { id: string } }>('/rules/versions/:id/activate', schema('POST', '/rules/versions/:id/activate'), async (req) => {
+    const s = session(req);
+    requireAdmin(s);
+    return versions.rollBack(versionId(req.params.id), { credential: `user ${s.user}`, remote: req.ip });
   });
 }
 

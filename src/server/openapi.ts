@@ -686,6 +686,172 @@ export const ROUTE_SCHEMAS: Readonly<Record<string, FastifySchema & Schema>> = {
       default: OTHER,
     },
   },
+  'GET /rules/versions': {
+    operationId: 'listRuleVersions',
+    tags: ['console'],
+    summary: 'The history of rule sets (workbench)',
+    description: `${SESSION_ONLY} Every rules document that has been in force or published, newest first, the one in force marked \`active\`.`,
+    security: [],
+    querystring: { type: 'object', properties: { limit: LIMIT(1000) } },
+    response: {
+      200: {
+        description: 'the newest versions',
+        type: 'object',
+        required: ['versions'],
+        properties: {
+          versions: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['id', 'version', 'digest', 'saved_at', 'active'],
+              properties: {
+                id: { type: 'integer' },
+                version: { type: 'string' },
+                digest: text('SHA-256 (hex) of the document\'s JSON'),
+                saved_at: text('ISO 8601: when it was first in force or published', { format: 'date-time' }),
+                active: { type: 'boolean' },
+              },
+            },
+          },
+        },
+      },
+      400: error(['bad_request']),
+      401: error(['session_required']),
+      default: OTHER,
+    },
+  },
+  'GET /rules/versions/:id': {
+    operationId: 'getRuleVersion',
+    tags: ['console'],
+    summary: 'One rule set of the history, whole',
+    description: SESSION_ONLY,
+    security: [],
+    params: { type: 'object', required: ['id'], properties: { id: text('the id from `GET /rules/versions`') } },
+    response: {
+      200: {
+        description: 'the version and its document',
+        type: 'object',
+        required: ['id', 'version', 'digest', 'saved_at', 'document'],
+        properties: {
+          id: { type: 'integer' },
+          version: { type: 'string' },
+          digest: { type: 'string' },
+          saved_at: { type: 'string', format: 'date-time' },
+          document: { type: 'object', additionalProperties: true },
+        },
+      },
+      400: error(['bad_request']),
+      401: error(['session_required']),
+      404: error(['not_found']),
+      default: OTHER,
+    },
+  },
+  'POST /rules/versions': {
+    operationId: 'publishRules',
+    tags: ['console'],
+    summary: 'Publish a draft rule set (admin)',
+    description:
+      `${SESSION_ONLY} Needs \`x-csrf-token\` and the admin role. Validates the document, records the change in the rules ` +
+      'audit log under the user\'s name, puts it in force and keeps it in the history.',
+    security: [],
+    body: { type: 'object', required: ['document'], properties: { document: { type: 'object', additionalProperties: true } } },
+    response: {
+      201: { description: 'in force', type: 'object', required: ['id', 'version'], properties: { id: { type: 'integer' }, version: { type: 'string' } } },
+      400: error(['invalid_rules', 'invalid_json', 'bad_request']),
+      401: error(['session_required']),
+      403: error(['csrf_failed', 'forbidden']),
+      413: error(['payload_too_large']),
+      default: OTHER,
+    },
+  },
+  'POST /rules/versions/:id/activate': {
+    operationId: 'rollBackRules',
+    tags: ['console'],
+    summary: 'Put an earlier rule set back in force (admin)',
+    description:
+      `${SESSION_ONLY} Needs \`x-csrf-token\` and the admin role. The change is recorded in the rules audit log under the user's name.`,
+    security: [],
+    params: { type: 'object', required: ['id'], properties: { id: text('the id from `GET /rules/versions`') } },
+    response: {
+      200: { description: 'in force', type: 'object', required: ['id', 'version'], properties: { id: { type: 'integer' }, version: { type: 'string' } } },
+      400: error(['bad_request', 'invalid_rules']),
+      401: error(['session_required']),
+      403: error(['csrf_failed', 'forbidden']),
+      404: error(['not_found']),
+      default: OTHER,
+    },
+  },
+  'POST /rules/check': {
+    operationId: 'checkRules',
+    tags: ['console'],
+    summary: 'Check a draft rule set without changing anything',
+    description:
+      `${SESSION_ONLY} Needs \`x-csrf-token\`. The same validation as publishing: \`ok\` with the version, or every problem ` +
+      'with its path and, for an expression, the rule, line and column.',
+    security: [],
+    body: { type: 'object', required: ['document'], properties: { document: { type: 'object', additionalProperties: true } } },
+    response: {
+      200: {
+        description: 'the outcome of the check',
+        type: 'object',
+        required: ['ok'],
+        properties: {
+          ok: { type: 'boolean' },
+          version: { type: 'string' },
+          errors: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['path', 'reason'],
+              properties: {
+                path: { type: 'string' },
+                reason: { type: 'string' },
+                rule: { type: 'string' },
+                line: { type: 'integer' },
+                column: { type: 'integer' },
+              },
+            },
+          },
+        },
+      },
+      400: error(['invalid_json', 'bad_request']),
+      401: error(['session_required']),
+      403: error(['csrf_failed']),
+      413: error(['payload_too_large']),
+      default: OTHER,
+    },
+  },
+  'POST /rules/backtest': {
+    operationId: 'backtestRules',
+    tags: ['console'],
+    summary: 'Backtest a draft rule set against the stored, labelled history',
+    description:
+      `${SESSION_ONLY} Needs \`x-csrf-token\`. Replays the newest stored transactions in the order they were stored and counts, ` +
+      'for the rule set in force (`current`) and the draft, hits, precision, recall and money caught, flagged and per rule. Only ' +
+      'labelled transactions (the label they arrived with or one reported since) are counted.',
+    security: [],
+    body: { type: 'object', required: ['document'], properties: { document: { type: 'object', additionalProperties: true } } },
+    response: {
+      200: {
+        description: 'the draft against the rule set in force',
+        type: 'object',
+        required: ['transactions', 'labelled', 'frauds', 'fraud_money', 'current', 'draft'],
+        properties: {
+          transactions: { type: 'integer' },
+          labelled: { type: 'integer' },
+          frauds: { type: 'integer' },
+          fraud_money: { type: 'number' },
+          current: { type: 'object', additionalProperties: true },
+          draft: { type: 'object', additionalProperties: true },
+        },
+      },
+      400: error(['invalid_rules', 'invalid_json', 'bad_request']),
+      401: error(['session_required']),
+      403: error(['csrf_failed']),
+      413: error(['payload_too_large']),
+      default: OTHER,
+    },
+  },
   'GET /healthz': {
     operationId: 'health',
     tags: ['operations'],

@@ -81,18 +81,32 @@ describe('analyst console in a real browser', () => {
   let server: { child: ChildProcess; address: string };
   let browser: Browser;
   let page: Page;
-  /** Every response body the page received (the event stream's excepted: it does not end). */
+  /** Every response body the pages received (the event stream's excepted: it does not end). */
   const bodies: Promise<string>[] = [];
+  const record = (p: Page) =>
+    p.on('response', (r) => {
+      if (!(r.headers()['content-type'] ?? '').includes('text/event-stream')) bodies.push(r.text().catch(() => ''));
+    });
+
+  /** Opens the console in `p` and signs in as `name`. */
+  const signIn = async (p: Page, name: string) => {
+    await p.goto(server.address);
+    await p.getByLabel('Username').fill(name);
+    await p.getByLabel('Password').fill(PASSWORD);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.getByRole('table', { name: 'Review queue' }).waitFor();
+  };
+  const api = (path: string, init: RequestInit = {}) =>
+    fetch(`${server.address}${path}`, { ...init, headers: { 'x-api-key': API_KEY, 'content-type': 'application/json', ...init.headers } });
 
   beforeAll(async () => {
     ({ dir, cleanup } = tempDir());
     await addUser(dir, 'ana', 'analyst');
+    await addUser(dir, 'root', 'admin');
     server = await startServer(dir);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     page = await browser.newPage({ viewport: { width: 1680, height: 1000 } });
-    page.on('response', (r) => {
-      if (!(r.headers()['content-type'] ?? '').includes('text/event-stream')) bodies.push(r.text().catch(() => ''));
-    });
+    record(page);
   });
 
   afterAll(async () => {
@@ -154,8 +168,6 @@ describe('analyst console in a real browser', () => {
     await page.getByRole('status').filter({ hasText: `Alert ${alertId} marked fraud.` }).waitFor();
 
     // Assess: the label through the API (the machine key), and the alert off the queue
-    const api = (path: string, init: RequestInit = {}) =>
-      fetch(`${server.address}${path}`, { ...init, headers: { 'x-api-key': API_KEY, 'content-type': 'application/json', ...init.headers } });
     expect((await api(`/transactions/${transactionId}`)).status).toBe(200);
     const same = await api(`/transactions/${transactionId}/label`, { method: 'POST', body: JSON.stringify({ label: 'fraud' }) });
     expect(same.status).toBe(200);
@@ -182,5 +194,78 @@ describe('analyst console in a real browser', () => {
     const seen = await Promise.all(bodies);
     expect(seen.length).toBeGreaterThan(5);
     for (const body of seen) expect(leakedPans(body, pans)).toEqual([]);
+  });
+  it('shows a rule condition\'s error at its column as it is typed, backtests the fix, publishes it and rolls it back; an analyst cannot publish', async () => {
+    // Prepare: an admin in a page of their own
+    const admin = await browser.newPage({ viewport: { width: 1680, height: 1400 } });
+    record(admin);
+    await signIn(admin, 'root');
+    const bench = admin.getByRole('region', { name: 'Rules workbench' });
+    await bench.getByLabel('Rule', { exact: true }).selectOption({ label: 'high_value' });
+    const condition = bench.getByRole('textbox', { name: 'Rule condition' });
+    const inForce = (await (await api('/rules')).json()) as { version: string };
+
+    // Act: a syntax error, typed
+    await condition.fill('');
+    await condition.pressSequentially('amount > > 12000');
+
+    // Assess: the error with its column, a caret under it
+    await bench.getByText(/^Line 1, column 10: /).waitFor();
+    expect(await condition.getAttribute('aria-invalid')).toBe('true');
+    expect(await bench.locator('#rule-problem-caret').textContent()).toBe(`amount > > 12000\n${' '.repeat(9)}^`);
+
+    // Act: fixed, then backtested
+    await condition.fill('amount > 12000');
+    await admin.locator('#rule-condition:not([aria-invalid])').waitFor();
+    await bench.getByRole('button', { name: 'Backtest' }).click();
+
+    // Assess: the draft beside the rules in force
+    const results = bench.getByRole('table', { name: 'Backtest: draft against the rules in force' });
+    await results.getByRole('columnheader', { name: `Draft (${inForce.version}-draft)` }).waitFor();
+    await results.getByRole('columnheader', { name: `In force (${inForce.version})` }).waitFor();
+    expect(await results.getByRole('row', { name: /^Precision / }).count()).toBeGreaterThan(0);
+    if (SCREENSHOTS) await bench.screenshot({ path: join(SCREENSHOTS, 'workbench.png') });
+
+    // Act: published
+    await bench.getByRole('button', { name: 'Publish' }).click();
+    await admin.getByRole('status').filter({ hasText: `Rules ${inForce.version}-draft published.` }).waitFor();
+
+    // Assess: in force for the API too, with the edited condition
+    const published = (await (await api('/rules')).json()) as { version: string; document: { rules: { id: string; when: string }[] } };
+    expect(published.version).toBe(`${inForce.version}-draft`);
+    expect(published.document.rules.find((r) => r.id === 'high_value')?.when).toBe('amount > 12000');
+
+    // Act: rolled back to the version before
+    await bench.getByRole('button', { name: `Roll back to ${inForce.version}` }).click();
+    await admin.getByRole('status').filter({ hasText: `Rolled back to rules ${inForce.version}.` }).waitFor();
+
+    // Assess: the earlier set in force again, shown as such
+    expect(((await (await api('/rules')).json()) as { version: string }).version).toBe(inForce.version);
+    await bench.locator('#rules-active', { hasText: inForce.version }).waitFor();
+
+    // Act: the analyst's page, reloaded, and a publish from it with the session's token
+    await page.reload();
+    const analystBench = page.getByRole('region', { name: 'Rules workbench' });
+    await analystBench.getByRole('table', { name: 'Rule set versions' }).getByRole('row').nth(2).waitFor();
+    const post = await page.evaluate(async () => {
+      const s = (await (await fetch('/session')).json()) as { csrf_token: string };
+      const current = (await (await fetch('/rules')).json()) as { document: unknown };
+      const res = await fetch('/rules/versions', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-csrf-token': s.csrf_token },
+        body: JSON.stringify({ document: { ...(current.document as object), version: 'analyst-2' } }),
+      });
+      return { status: res.status, body: (await res.json()) as { error: string } };
+    });
+
+    // Assess: no Publish or Roll back for the analyst, refused by the server, and no card number reached either page
+    expect(await analystBench.getByRole('button', { name: 'Publish' }).count()).toBe(0);
+    expect(await analystBench.getByRole('button', { name: /^Roll back/ }).count()).toBe(0);
+    await analystBench.getByText('Only an admin may publish or roll back rules.').waitFor();
+    expect(post).toMatchObject({ status: 403, body: { error: 'forbidden' } });
+    expect(((await (await api('/rules')).json()) as { version: string }).version).toBe(inForce.version);
+    const pans = samplePans();
+    for (const body of await Promise.all(bodies)) expect(leakedPans(body, pans)).toEqual([]);
+    await admin.close();
   });
 });

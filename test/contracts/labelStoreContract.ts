@@ -27,6 +27,20 @@ export function describeLabelStoreContract(name: string, makeStore: () => Promis
       expect(second).toEqual({ status: 'recorded', label: 0, knownAt: 4000 });
     });
 
+    it('reads back the label that stands, and nothing for an id without one', async () => {
+      // Prepare
+      const store = await makeStore();
+      const id = uniquePrefix('get');
+      await store.putLabel(id, 0, 5000);
+      await store.putLabel(id, 1, 6000);
+      // Act
+      const got = await store.getLabel(id);
+      const none = await store.getLabel(`${id}-none`);
+      // Assess
+      expect(got).toEqual({ label: 0, knownAt: 5000 });
+      expect(none).toBeUndefined();
+    });
+
     it('lets exactly one of concurrent writers record, and tells the others what stands', async () => {
       // Prepare
       const store = await makeStore();

@@ -212,6 +212,11 @@ export class InMemoryStateStore
     return { status: prior.label === label ? 'unchanged' : 'conflict', ...prior };
   }
 
+  async getLabel(id: string): Promise<{ label: Label; knownAt: number } | undefined> {
+    const l = this.labels.get(id);
+    return l ? { ...l } : undefined;
+  }
+
   // ---- rules audit log ----
 
   recordRulesChange(change: RulesChange): void {

@@ -4,6 +4,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileRulesSource } from '../../src/adapters/local/FileRulesSource.js';
 import { SqliteReviewStore } from '../../src/adapters/local/SqliteReviewStore.js';
+import { SqliteRulesWorkbench } from '../../src/adapters/local/SqliteRulesWorkbench.js';
 import { SqliteSessionStore } from '../../src/adapters/local/SqliteSessionStore.js';
 import { SqliteStateStore } from '../../src/adapters/local/SqliteStateStore.js';
 import { SqliteUserStore } from '../../src/adapters/local/SqliteUserStore.js';
@@ -39,6 +40,7 @@ describe('analyst console over HTTP (real SQLite)', () => {
     users: new SqliteUserStore({ db: state.db }),
     sessions: new SqliteSessionStore({ db: state.db }),
     reviews: new SqliteReviewStore({ db: state.db }),
+    workbench: { history: new SqliteRulesWorkbench({ db: state.db }), labelled: new SqliteRulesWorkbench({ db: state.db }) },
     assetsDir: CONSOLE_ASSETS,
     ...over,
   });
@@ -46,6 +48,7 @@ describe('analyst console over HTTP (real SQLite)', () => {
   const build = (over: Partial<ServerDeps> = {}, consoleOver: Partial<ConsoleOptions> = {}): FastifyInstance =>
     buildServer({
       decisions: state,
+      labels: state,
       features,
       rules: () => rules.current(),
       rulesStore: rules,
@@ -341,6 +344,29 @@ describe('analyst console over HTTP (real SQLite)', () => {
       ]);
     });
 
+    it('shows on GET /transactions/:id a label recorded after the decision, from the console or the label route', async () => {
+      // Prepare
+      app = build();
+      await seedAlerts();
+      const ana = await signIn('ana');
+      const t4 = (await queue(ana)).alerts.find((a) => a.transaction_id === 'T4');
+      const before = (await get('/transactions/T3', ana)).json() as { transaction: { label?: number } };
+
+      // Act
+      await decide(t4?.id ?? 0, ana, { label: 'fraud' });
+      const posted = await app.inject({ method: 'POST', url: '/transactions/T3/label', payload: { label: 'legit' } });
+      const t4After = (await get('/transactions/T4', ana)).json() as { transaction: { label?: number } };
+      const t3After = (await get('/transactions/T3', ana)).json() as { transaction: { label?: number } };
+      const t2 = (await get('/transactions/T2', ana)).json() as { transaction: { label?: number } };
+
+      // Assess
+      expect(posted.statusCode).toBe(201);
+      expect(before.transaction.label).toBeUndefined();
+      expect(t4After.transaction.label).toBe(1);
+      expect(t3After.transaction.label).toBe(0);
+      expect(t2.transaction.label).toBeUndefined();
+    });
+
     it('refuses a decision without the session\'s anti-CSRF token, or with another session\'s, and records nothing', async () => {
       // Prepare
       app = build();
@@ -436,6 +462,113 @@ describe('analyst console over HTTP (real SQLite)', () => {
       expect(page.headers['content-type']).toMatch(/^text\/html/);
       expect(page.headers['content-security-policy']).toContain("default-src 'none'");
       expect(q.statusCode).toBe(200);
+    });
+  });
+
+  describe('rules workbench', () => {
+    /** A session's POST with its anti-CSRF token (`csrf` null: without it). */
+    const post = (url: string, c: Client, payload: unknown, csrf: string | null = c.csrf) =>
+      app.inject({ method: 'POST', url, payload: payload as Record<string, unknown>, headers: { cookie: c.cookie, ...(csrf !== null ? { 'x-csrf-token': csrf } : {}) } });
+    /** The rule set in force with `high_value`'s condition replaced. */
+    const withHighValue = (when: string, version: string) => {
+      const doc = structuredClone(rules.current().document);
+      doc.version = version;
+      const rule = doc.rules.find((r) => r.id === 'high_value');
+      if (rule) rule.when = when;
+      return doc;
+    };
+
+    it('checks a draft without changing anything: the problem of a condition with its rule, line and column', async () => {
+      // Prepare
+      app = build();
+      const ana = await signIn('ana');
+      const before = readFileSync(rulesPath, 'utf8');
+
+      // Act
+      const bad = await post('/rules/check', ana, { document: withHighValue('amount > > 12000', 'draft-1') });
+      const good = await post('/rules/check', ana, { document: withHighValue('amount > 12000', 'draft-1') });
+      const noToken = await post('/rules/check', ana, { document: withHighValue('amount > 12000', 'draft-1') }, null);
+
+      // Assess
+      expect(bad.statusCode).toBe(200);
+      const index = rules.current().document.rules.findIndex((r) => r.id === 'high_value');
+      expect(bad.json()).toEqual({
+        ok: false,
+        errors: [{ path: `rules[${index}].when`, rule: 'high_value', line: 1, column: 10, reason: expect.any(String) }],
+      });
+      expect(good.json()).toEqual({ ok: true, version: 'draft-1' });
+      expect(noToken.statusCode).toBe(403);
+      expect(readFileSync(rulesPath, 'utf8')).toBe(before);
+    });
+
+    it('backtests a draft against the stored labelled history, side by side with the rule set in force', async () => {
+      // Prepare: T4 (11,000) is fraud, T2 (15,000, cross-border) legit, T1 and T3 unlabelled
+      app = build();
+      await seedAlerts();
+      const ana = await signIn('ana');
+      const byTx = new Map((await queue(ana)).alerts.map((a) => [a.transaction_id, a.id]));
+      expect((await decide(byTx.get('T4') ?? 0, ana, { label: 'fraud' })).statusCode).toBe(201);
+      expect((await decide(byTx.get('T2') ?? 0, ana, { label: 'legit' })).statusCode).toBe(201);
+
+      // Act: a draft that lets 11,000 through
+      const res = await post('/rules/backtest', ana, { document: withHighValue('amount > 12000', 'draft-2') });
+      const invalid = await post('/rules/backtest', ana, { document: withHighValue('amount >', 'draft-3') });
+
+      // Assess
+      expect(res.statusCode, res.body).toBe(200);
+      const r = res.json() as {
+        transactions: number; labelled: number; frauds: number; fraud_money: number;
+        current: { version: string; flagged: { hits: number; frauds: number; precision: number | null; recall: number | null; money_caught: number }; rules: Record<string, { hits: number }> };
+        draft: { version: string; flagged: { hits: number; frauds: number; precision: number | null; recall: number | null; money_caught: number }; rules: Record<string, { hits: number }> };
+      };
+      expect({ transactions: r.transactions, labelled: r.labelled, frauds: r.frauds, fraud_money: r.fraud_money }).toEqual({ transactions: 4, labelled: 2, frauds: 1, fraud_money: 11000 });
+      expect(r.current.version).toBe(rules.current().version);
+      expect(r.current.flagged).toMatchObject({ hits: 2, frauds: 1, precision: 0.5, recall: 1, money_caught: 11000 });
+      expect(r.current.rules.high_value?.hits).toBe(2);
+      expect(r.draft.version).toBe('draft-2');
+      expect(r.draft.rules.high_value?.hits).toBe(1);
+      expect(r.draft.flagged.frauds).toBe(0);
+      expect(r.draft.flagged.recall).toBe(0);
+      expect(invalid.statusCode).toBe(400);
+      expect(invalid.json()).toMatchObject({ error: 'invalid_rules' });
+    });
+
+    it('publishes a draft and rolls back to an earlier version for an admin, audited, and refuses both to an analyst', async () => {
+      // Prepare
+      app = build();
+      const ana = await signIn('ana');
+      const root = await signIn('root');
+      const first = rules.current().version;
+      const draft = withHighValue('amount > 12000', 'draft-4');
+
+      // Act
+      const analystPublish = await post('/rules/versions', ana, { document: draft });
+      const noToken = await post('/rules/versions', root, { document: draft }, null);
+      const published = await post('/rules/versions', root, { document: draft });
+      const listed = (await get('/rules/versions', ana)).json() as { versions: { id: number; version: string; active: boolean }[] };
+      const original = listed.versions.find((v) => v.version === first);
+      const analystRollBack = await post(`/rules/versions/${original?.id}/activate`, ana, {});
+      const rolledBack = await post(`/rules/versions/${original?.id}/activate`, root, {});
+      const after = (await get('/rules/versions', ana)).json() as { versions: { id: number; version: string; active: boolean }[] };
+      const shown = await get(`/rules/versions/${original?.id}`, ana);
+
+      // Assess
+      expect(analystPublish.statusCode).toBe(403);
+      expect(analystPublish.json()).toMatchObject({ error: 'forbidden' });
+      expect(noToken.statusCode).toBe(403);
+      expect(published.statusCode, published.body).toBe(201);
+      expect(published.json()).toMatchObject({ version: 'draft-4' });
+      expect(listed.versions.map((v) => [v.version, v.active])).toEqual([['draft-4', true], [first, false]]);
+      expect(analystRollBack.statusCode).toBe(403);
+      expect(rolledBack.statusCode).toBe(200);
+      expect(rolledBack.json()).toEqual({ id: original?.id, version: first });
+      expect(rules.current().version).toBe(first);
+      expect(after.versions.map((v) => [v.version, v.active])).toEqual([['draft-4', false], [first, true]]);
+      expect((shown.json() as { document: { version: string } }).document.version).toBe(first);
+      expect(state.rulesChanges(2).map((c) => [c.credential, c.previousVersion, c.version])).toEqual([
+        ['user root', 'draft-4', first],
+        ['user root', first, 'draft-4'],
+      ]);
     });
   });
 

@@ -47,4 +47,12 @@ export class DynamoLabelStore implements LabelStore {
     if (!stored) throw new Error(`label of ${id} vanished between its write and its read`);
     return { status: stored.label === label ? 'unchanged' : 'conflict', label: stored.label, knownAt: stored.knownAt };
   }
+
+  async getLabel(id: string): Promise<{ label: Label; knownAt: number } | undefined> {
+    const got = await this.client.send(
+      new GetCommand({ TableName: this.table, Key: { pk: `label#${id}`, sk: 'label' }, ConsistentRead: true }),
+    );
+    const stored = got.Item as { label: Label; knownAt: number } | undefined;
+    return stored ? { label: stored.label, knownAt: stored.knownAt } : undefined;
+  }
 }

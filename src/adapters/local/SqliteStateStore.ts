@@ -38,9 +38,10 @@ export const INSERT_CHUNK = 100;
  * kept) had a JSON body per transaction and a separate `decisions` table holding another per
  * decision; 2 stores each transaction with its decision in one row, a column per field; 3 adds
  * the audit log of rule changes (`rules_audit`); 4 adds the console's users, sessions and review
- * audit trail, and the indexes its review queue reads by.
+ * audit trail, and the indexes its review queue reads by; 5 keeps every rules document that has
+ * been in force (`rules_versions`), for the rules workbench's history and roll-back.
  */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /** The oldest version {@link MIGRATIONS} upgrade from. */
 const OLDEST_UPGRADABLE = 2;
@@ -93,10 +94,21 @@ CREATE INDEX IF NOT EXISTS alerts_by_account ON alerts (json_extract(body, '$.ac
 CREATE INDEX IF NOT EXISTS alerts_by_card ON alerts (json_extract(body, '$.card'), id);
 `;
 
+/** Every rules document that has been in force or published, whole: rows are only ever inserted. */
+const RULES_VERSIONS_TABLE = `
+CREATE TABLE IF NOT EXISTS rules_versions (
+  id INTEGER PRIMARY KEY,
+  version TEXT NOT NULL,
+  digest TEXT NOT NULL UNIQUE,
+  saved_at TEXT NOT NULL,
+  document TEXT NOT NULL
+);`;
+
 /** SQL that upgrades a database from version `n` (the key) to `n + 1`, run in one transaction. */
 const MIGRATIONS: Record<number, string> = {
   2: RULES_AUDIT_TABLE,
   3: CONSOLE_TABLES,
+  4: RULES_VERSIONS_TABLE,
 };
 
 /** The decision columns of a `transactions` row (what a duplicate check or the API reads back). */
@@ -183,6 +195,7 @@ CREATE TABLE IF NOT EXISTS counters (
 ) WITHOUT ROWID;
 ${RULES_AUDIT_TABLE}
 ${CONSOLE_TABLES}
+${RULES_VERSIONS_TABLE}
 `;
 
 /** Options of {@link SqliteStateStore}. */
@@ -571,6 +584,12 @@ export class SqliteStateStore
     if (inserted) return { status: 'recorded', label, knownAt };
     const r = this.stmt.getLabel.get(id) as { label: Label; known_at: number };
     return { status: r.label === label ? 'unchanged' : 'conflict', label: r.label, knownAt: r.known_at };
+  }
+
+  /** The label reported for `id` (not the one it arrived with), if any. */
+  async getLabel(id: string): Promise<{ label: Label; knownAt: number } | undefined> {
+    const r = this.stmt.getLabel.get(id) as { label: Label; known_at: number } | undefined;
+    return r === undefined ? undefined : { label: r.label, knownAt: r.known_at };
   }
 
   /** Labels reported through the API, in the order they were reported. */
