@@ -6,6 +6,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { LAKE_PREFIX } from '../../src/adapters/aws/lakeSchema.js';
 import { ENV, type TableName } from '../../src/adapters/aws/tables.js';
 import { grantObjects, grantSend, grantTableData } from './access.js';
 import { FraudminiFunction, type FraudminiFunctionProps } from './fraudminiFunction.js';
@@ -49,6 +50,16 @@ export function scoringAccess(role: iam.IRole, r: ScoringResources): Record<stri
   };
 }
 
+
+/**
+ * Environment and grant of a function that writes scored batches to the decision lake:
+ * `s3:PutObject` under `lake/decisions/` of the refined bucket only, and the data key to encrypt.
+ */
+export function lakeWriteAccess(role: iam.IRole, r: ScoringResources): Record<string, string> {
+  grantObjects(role, r.refinedBucket, [LAKE_PREFIX], ['s3:PutObject'], r.dataKey);
+  return { [ENV.refinedBucket]: r.refinedBucket.bucketName };
+}
+
 export interface ScoringProps {
   resources: ScoringResources;
   maxReceiveCount: number;
@@ -79,7 +90,7 @@ export class Scoring extends Construct {
       reservedConcurrency: props.reservedConcurrency,
       environment: {},
     });
-    const env = scoringAccess(this.score.role, props.resources);
+    const env = { ...scoringAccess(this.score.role, props.resources), ...lakeWriteAccess(this.score.role, props.resources) };
     for (const [name, value] of Object.entries(env)) this.score.fn.addEnvironment(name, value);
     // Each message already carries many transactions; 10 messages per invocation with a short
     // window amortises the cold start, rules/model cache and the per-invocation cost, while a

@@ -10,7 +10,7 @@ import { Construct } from 'constructs';
 import { grantSecretRead, grantSend } from './access.js';
 import { FraudminiFunction, type FraudminiFunctionProps } from './fraudminiFunction.js';
 import { ENV } from '../../src/adapters/aws/tables.js';
-import { scoringAccess, type ScoringResources } from './scoring.js';
+import { lakeWriteAccess, scoringAccess, type ScoringResources } from './scoring.js';
 import { FUNCTION_MEMORY_MB } from '../functionSizes.js';
 
 export interface StreamScoringProps {
@@ -75,7 +75,7 @@ export class StreamScoring extends Construct {
       reservedConcurrency: props.reservedConcurrency,
       environment: {},
     });
-    const env = scoringAccess(this.fn.role, props.resources);
+    const env = { ...scoringAccess(this.fn.role, props.resources), ...lakeWriteAccess(this.fn.role, props.resources) };
     for (const [name, value] of Object.entries(env)) this.fn.fn.addEnvironment(name, value);
 
     if (props.source.kind === 'kinesis') {

@@ -11,6 +11,7 @@ import { Alerts } from '../constructs/alerts.js';
 import { Api } from '../constructs/api.js';
 import type { FraudminiFunction } from '../constructs/fraudminiFunction.js';
 import { Ingestion } from '../constructs/ingestion.js';
+import { DecisionLake } from '../constructs/lake.js';
 import { Monitoring } from '../constructs/monitoring.js';
 import { Network } from '../constructs/network.js';
 import { Scoring, type ScoringResources } from '../constructs/scoring.js';
@@ -41,6 +42,8 @@ export class PipelineStack extends Stack {
   /** Present when the API only stores (`apiMode=store`). */
   readonly tableScoring?: StreamScoring;
   readonly monitoring: Monitoring;
+  /** The Glue database and table over the decision lake, and the Athena workgroup. */
+  readonly lake: DecisionLake;
   /** Present with `-c vpc=true`: the functions' VPC and endpoints. */
   readonly network?: Network;
 
@@ -152,10 +155,14 @@ export class PipelineStack extends Stack {
       ...(config.opsEmail === undefined ? {} : { opsEmail: config.opsEmail }),
     });
 
+    this.lake = new DecisionLake(this, 'Lake', { refinedBucket: props.refinedBucket, dataKey: props.dataKey });
+
     new CfnOutput(this, 'RawBucketName', { value: props.rawBucket.bucketName, description: 'Drop CSV files under inbox/' });
     new CfnOutput(this, 'RefinedBucketName', { value: props.refinedBucket.bucketName, description: 'Receipts, masked copies, models/model.json' });
     new CfnOutput(this, 'ApiUrl', { value: this.api.restApi.url });
     new CfnOutput(this, 'AlertsTopicArn', { value: this.alerts.topic.topicArn });
+    new CfnOutput(this, 'LakeDatabase', { value: this.lake.databaseName, description: 'Glue database of the decision lake (table: decisions)' });
+    new CfnOutput(this, 'AthenaWorkgroup', { value: this.lake.workgroup.ref, description: 'Query the lake in this workgroup' });
     new CfnOutput(this, 'OpsTopicArn', { value: this.monitoring.opsTopic.topicArn });
     if (this.kinesisScoring?.stream) new CfnOutput(this, 'StreamName', { value: this.kinesisScoring.stream.streamName });
   }

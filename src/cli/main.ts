@@ -18,6 +18,7 @@ import { trainCommand } from './train.js';
 import { usersCommand } from './users.js';
 import { uploadCommand } from './upload.js';
 import { redriveCommand } from './redrive.js';
+import { exportCommand } from './export.js';
 import { readModel } from './history.js';
 import { scoreFile } from './score.js';
 
@@ -75,6 +76,10 @@ Usage:
   fraudmini redrive --from DLQ_URL --to QUEUE_URL [--max N] [--region R] [--endpoint URL]
       Moves messages from a dead-letter queue back to its source queue (after a fix) and prints the counts.
 
+  fraudmini export --out DIR [--format parquet|jsonl|csv] [--data-dir ./var] [--from DATE] [--to DATE]
+      Writes the stored decisions (masked cards only) as files partitioned by day (date=YYYY-MM-DD/),
+      the layout of the AWS decision lake, for DuckDB, Athena or any engine that reads Parquet.
+
   fraudmini help | --help        this text
   fraudmini --version
 
@@ -118,6 +123,8 @@ export async function main(argv: string[], env: Record<string, string | undefine
         return await uploadCommand(rest, env);
       case 'redrive':
         return await redriveCommand(rest, env);
+      case 'export':
+        return await exportCommand(rest, env);
       case undefined:
       case 'help':
       case '--help':

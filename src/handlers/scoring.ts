@@ -1,13 +1,20 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { type RemoteScoreResult, scoreAndStore } from '../app/scoreRemote.js';
+import type { Decision } from '../core/scoring.js';
+import type { Transaction } from '../core/transaction.js';
 import type { QueuedTransaction } from '../ports/TransactionQueue.js';
 import { currentModel, labelDelayMs, logger, metrics } from './runtime.js';
-import { alertQueue, decisionStore, eventClock, featureHistory, rules } from './stores.js';
+import { alertQueue, decisionLake, decisionStore, eventClock, featureHistory, rules } from './stores.js';
 
 /**
- * Scores transactions the way every AWS entry point does (queue, Kinesis, table stream, API):
- * rules from the rules table (cached), the model from S3 (cached), history from DynamoDB,
- * alerts to the suspicious-transactions queue. Records metrics for the batch.
+ * Scores a batch the way every batch entry point does (queue, Kinesis, table stream): rules from
+ * the rules table (cached), the model from S3 (cached), history from DynamoDB, alerts to the
+ * suspicious-transactions queue, then the batch's decisions to the lake as Parquet. Records
+ * metrics for the batch.
+ *
+ * The lake object holds every transaction of the batch that has a decision, those decided before
+ * (a redelivery) included, and is named after the batch's ids: a retry after a stop between
+ * storing the decisions and writing the lake rewrites the same object, whole.
  */
 export async function scoreQueued(items: readonly QueuedTransaction[]): Promise<RemoteScoreResult> {
   const result = await scoreAndStore(items, {
@@ -19,6 +26,23 @@ export async function scoreQueued(items: readonly QueuedTransaction[]): Promise<
     alerts: alertQueue(),
     clock: eventClock(),
   });
+  const decided: { transaction: Transaction; decision: Decision }[] = [...result.decided];
+  if (result.duplicates.length > 0) {
+    const before = await decisionStore().findDecisions(result.duplicates);
+    const seen = new Set(decided.map((d) => d.transaction.transactionId));
+    for (const { transaction } of items) {
+      const decision = before.get(transaction.transactionId);
+      if (decision && !seen.has(transaction.transactionId)) {
+        seen.add(transaction.transactionId);
+        decided.push({ transaction, decision });
+      }
+    }
+  }
+  const written = await decisionLake().write(
+    items.map((i) => i.transaction.transactionId),
+    decided,
+  );
+  metrics.addMetric('LakeObjectsWritten', MetricUnit.Count, written.length);
   metrics.addMetric('TransactionsDecided', MetricUnit.Count, result.decided.length);
   metrics.addMetric('DuplicatesSkipped', MetricUnit.Count, result.duplicates.length);
   metrics.addMetric('AlertsRaised', MetricUnit.Count, result.alerts.length);

@@ -5,6 +5,7 @@ import { DynamoIngestCheckpoints } from '../adapters/aws/DynamoIngestCheckpoints
 import { DynamoLabelStore } from '../adapters/aws/DynamoLabelStore.js';
 import { CachedRules, DynamoRulesStore } from '../adapters/aws/DynamoRulesStore.js';
 import { DynamoTransactionLog } from '../adapters/aws/DynamoTransactionLog.js';
+import { S3DecisionLake } from '../adapters/aws/S3DecisionLake.js';
 import { S3ObjectStore } from '../adapters/aws/S3ObjectStore.js';
 import { SnsAlertSink } from '../adapters/aws/SnsAlertSink.js';
 import { SqsAlertQueue } from '../adapters/aws/SqsAlertQueue.js';
@@ -19,6 +20,10 @@ import { awsClients, env, perProcess, portLogger } from './runtime.js';
  */
 export const rawObjects = perProcess(() => new S3ObjectStore(awsClients().s3, env(ENV.rawBucket)));
 export const refinedObjects = perProcess(() => new S3ObjectStore(awsClients().s3, env(ENV.refinedBucket)));
+/** The decision lake: Parquet objects under `lake/decisions/` in the refined bucket. */
+export const decisionLake = perProcess(
+  () => new S3DecisionLake({ s3: awsClients().s3, bucket: env(ENV.refinedBucket) }),
+);
 export const transactionQueue = perProcess(
   () => new SqsTransactionQueue(awsClients().sqs, env(ENV.transactionsQueueUrl)),
 );

@@ -27,7 +27,9 @@ import { main } from '../../src/cli/main.js';
 import { handler as scoreHandler } from '../../src/handlers/score.js';
 import { handler as streamHandler } from '../../src/handlers/stream.js';
 import { handler as tableStreamHandler } from '../../src/handlers/tableStream.js';
+import { LAKE_COLUMNS, LAKE_PREFIX } from '../../src/adapters/aws/lakeSchema.js';
 import { scenarioFile, TEST_PANS } from '../helpers/fixtures.js';
+import { readParquet } from '../helpers/parquet.js';
 import { drainQueue, emulatorClients } from './clients.js';
 import {
   applyEnv,
@@ -122,6 +124,22 @@ function api(method: string, path: string, body?: unknown, query: Record<string,
   return apiHandler(event, lambdaContext());
 }
 
+/** Every object of the decision lake in the refined bucket, read back with a Parquet reader. */
+async function lake(stack: Stack): Promise<{ keys: string[]; rows: Record<string, unknown>[]; names: string[][] }> {
+  const listed = await c.s3.send(new ListObjectsV2Command({ Bucket: stack.refinedBucket, Prefix: LAKE_PREFIX }));
+  const keys = (listed.Contents ?? []).map((o) => o.Key ?? '').sort();
+  const rows: Record<string, unknown>[] = [];
+  const names: string[][] = [];
+  for (const key of keys) {
+    const out = await c.s3.send(new GetObjectCommand({ Bucket: stack.refinedBucket, Key: key }));
+    const read = await readParquet(await (out.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
+    const date = /date=(\d{4}-\d{2}-\d{2})\//.exec(key)?.[1];
+    for (const r of read.rows) rows.push({ ...r, date });
+    names.push(read.names);
+  }
+  return { keys, rows, names };
+}
+
 function noPan(textToCheck: string): void {
   for (const pan of TEST_PANS) expect(textToCheck).not.toContain(pan);
 }
@@ -198,6 +216,38 @@ describe('a file dropped in the raw bucket', () => {
     noPan(res.body);
   });
 
+  it('writes the decisions to the lake as Parquet, one object per scored message and day, equal to the stored ones', async () => {
+    const { keys, rows, names } = await lake(stack);
+    for (const k of keys) expect(k).toMatch(/^lake\/decisions\/date=\d{4}-\d{2}-\d{2}\/[0-9a-f]{32}\.parquet$/);
+    const days = new Set(keys.map((k) => k.split('/')[2]));
+    expect(keys.length).toBeGreaterThan(0);
+    expect(keys.length).toBeLessThanOrEqual(scoredBodies.length * days.size);
+    for (const n of names) expect(n).toEqual(LAKE_COLUMNS.map((col) => col.name));
+    expect(rows.length).toBe(firstStats.decisions);
+    expect(new Set(rows.map((r) => r.transaction_id)).size).toBe(rows.length);
+    for (const id of [...(file.expected.high_value ?? []), ...(file.expected.round_amount ?? [])].slice(0, 5)) {
+      const row = rows.find((r) => r.transaction_id === id);
+      const stored = JSON.parse((await api('GET', `/transactions/${id}`)).body) as {
+        transaction: { timestamp: string; amount: number; account_id: string; card?: { masked: string; token: string } };
+        decision: { outcome: string; score: number; rules_version: string; reasons: { rule: string }[]; decided_at: string };
+      };
+      expect(row).toMatchObject({
+        account_id: stored.transaction.account_id,
+        card_masked: stored.transaction.card?.masked ?? null,
+        card_token: stored.transaction.card?.token ?? null,
+        outcome: stored.decision.outcome,
+        score: stored.decision.score,
+        rules_version: stored.decision.rules_version,
+        rule_ids: stored.decision.reasons.map((r) => r.rule).join(','),
+        date: stored.transaction.timestamp.slice(0, 10),
+      });
+      expect(Math.round((row?.amount as number) * 10_000)).toBe(Math.round(stored.transaction.amount * 10_000));
+      expect((row?.event_time as Date).toISOString()).toBe(stored.transaction.timestamp);
+      expect((row?.decided_at as Date).toISOString()).toBe(stored.decision.decided_at);
+    }
+    noPan(JSON.stringify(rows, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v)));
+  });
+
   it('ignores the same S3 event delivered twice: no new decisions, alerts or outputs', async () => {
     const before = await stats();
     await sendTo(c, stack.rawEvents.url, event);
@@ -210,8 +260,9 @@ describe('a file dropped in the raw bucket', () => {
     expect((listed.Contents ?? []).map((o) => o.Key).sort()).toEqual(['processed/day1.csv', 'processed/day1.receipt.json']);
   });
 
-  it('ignores a redelivered transactions message: no second decision, no second SNS alert', async () => {
+  it('ignores a redelivered transactions message: no second decision, no second SNS alert, no second lake row', async () => {
     const before = await stats();
+    const lakeBefore = await lake(stack);
     expect(scoredBodies.length).toBeGreaterThan(0);
     for (const body of scoredBodies) await sendTo(c, stack.transactions.url, body);
     await runPipeline(stack);
@@ -219,6 +270,10 @@ describe('a file dropped in the raw bucket', () => {
     const again = await stats();
     expect(again.decisions).toBe(before.decisions);
     expect(again.alerts).toBe(before.alerts);
+    const lakeAfter = await lake(stack);
+    expect(lakeAfter.keys).toEqual(lakeBefore.keys);
+    expect(lakeAfter.rows.length).toBe(lakeBefore.rows.length);
+    expect(lakeAfter.rows.map((r) => r.transaction_id).sort()).toEqual(lakeBefore.rows.map((r) => r.transaction_id).sort());
   });
 });
 
@@ -364,6 +419,18 @@ describe('other entry points', () => {
       expect(after.decisions - before.decisions).toBe(25);
       const k7 = JSON.parse((await api('GET', '/transactions/K7')).body) as { decision: { reasons: { rule: string }[] } };
       expect(k7.decision.reasons.map((r) => r.rule)).toContain('high_value');
+      // The stream path writes the same lake: every record, in its day's partition. The replay
+      // above came in other batches (7, not 10), so a record may be there twice, as the same row.
+      const { rows } = await lake(stack);
+      expect([...new Set(rows.map((r) => r.transaction_id))].sort()).toEqual(records.map((r) => r.transaction_id).sort());
+      const decidedAt = new Map<unknown, string>();
+      for (const r of rows) {
+        const at = (r.decided_at as Date).toISOString();
+        expect(decidedAt.get(r.transaction_id) ?? at).toBe(at);
+        decidedAt.set(r.transaction_id, at);
+      }
+      expect(new Set(rows.map((r) => r.date))).toEqual(new Set(['2026-02-01']));
+      noPan(JSON.stringify(rows, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v)));
     }));
 
   it('answers the API contract: POST decides once, GET reads, labels, rules', () =>

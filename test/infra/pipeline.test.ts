@@ -175,8 +175,9 @@ describe('pipeline: functions', () => {
 
   test.each([
     ['IngestionIngestFunction', [ENV.rawBucket, ENV.rawEventsQueueUrl, ENV.refinedBucket, ENV.transactionsQueueUrl, ENV.stateTable, ENV.idempotencyTable, ENV.tokenSecretArn]],
-    ['ScoringScoreFunction', SCORING],
-    ['KinesisScoringStreamFunction', [...SCORING, ENV.tokenSecretArn]],
+    // The batch scorers also write the decision lake in the refined bucket; the API does not.
+    ['ScoringScoreFunction', [...SCORING, ENV.refinedBucket]],
+    ['KinesisScoringStreamFunction', [...SCORING, ENV.refinedBucket, ENV.tokenSecretArn]],
     ['ApiHandlerFunction', [...SCORING, ENV.transactionsTable, ENV.tokenSecretArn, ENV.apiMode]],
     ['AlertsNotifyFunction', [ENV.alertsTopicArn, ENV.idempotencyTable]],
   ] as [string, string[]][])('%s gets exactly the environment it needs, no secrets', (prefix, expected) => {

@@ -83,9 +83,11 @@ describe('context variants', () => {
       .filter((s) => actionsOf(s).some((a) => a.startsWith('s3:')));
     // Assess
     expect(JSON.stringify(uri)).toMatch(/"s3:\/\/",.*RefinedBucket.*"\/models\/model\.json"/);
-    expect(s3Statements).toHaveLength(1);
-    expect(actionsOf(s3Statements[0] ?? { Effect: 'Allow' })).toEqual(['s3:GetObject']);
-    expect(JSON.stringify(s3Statements[0]?.Resource)).toMatch(/"\/models\/\*"\]/);
+    // Reads under models/; the other S3 grant is the decision lake's write, under lake/decisions/ only.
+    const byAction = new Map(s3Statements.map((st) => [actionsOf(st).join(','), JSON.stringify(st.Resource)]));
+    expect([...byAction.keys()].sort()).toEqual(['s3:GetObject', 's3:PutObject']);
+    expect(byAction.get('s3:GetObject')).toMatch(/"\/models\/\*"\]/);
+    expect(byAction.get('s3:PutObject')).toMatch(/"\/lake\/decisions\/\*"\]/);
   });
 
   test('kinesis=false and waf=false drop the stream and the web ACL', () => {
