@@ -152,6 +152,31 @@ describe('WindowTable with many entities', () => {
     }
   });
 
+  it("frees a released entity's side-table slots, not those of the block before it", () => {
+    // Prepare: entity A's block is full, its last number an amount in the side table; entity B's
+    // block comes next, with no country entries, so its events start where A's block ends
+    const table = new WindowTable(DAY, new CountryCodes(), new BlockPool(7));
+    const a = table.add();
+    const b = table.add();
+    const out = new Float64Array(ENTITY_LAYOUT.size);
+    const wide = 2 ** 42;
+    // (a block holds 32 numbers, two per event)
+    for (let i = 0; i < 15; i++) table.observeInto(a, T + i * MINUTE, 100, 0, out, 0);
+    table.observeInto(a, T + 15 * MINUTE, wide, 0, out, 0);
+    table.observeInto(b, T, 100, 0, out, 0);
+
+    // Act: B is released, and a new entity takes a side-table slot
+    table.release(b);
+    const c = table.add();
+    table.observeInto(c, T + 16 * MINUTE, wide + 1, 0, out, 0);
+    table.observeInto(a, T + 16 * MINUTE, 100, 0, out, 0);
+
+    // Assess: A's sums still hold its own amounts, the side-table one leaving its minute included
+    const f = entityFeaturesAt(out, 0, table.countries.names);
+    expect(f.windows[0]?.sum).toBe(100);
+    expect(f.windows[1]?.sum).toBe(16 * 100 + wide);
+  });
+
   it('counts retained events, not the country entries beside them', () => {
     // Prepare
     const table = new WindowTable(DAY, new CountryCodes(), new BlockPool(7));
