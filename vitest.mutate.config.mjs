@@ -40,6 +40,7 @@ export default defineConfig({
       'test/app/handOffFile.test.ts',
       'test/pipeline/maskedCopy.test.ts',
       'test/cli/scoreFile.test.ts',
+      'test/adapters/decisionFileWriter.test.ts',
       'test/local/processFile.test.ts',
       'test/adapters/sqliteCommits.test.ts',
       'test/aws/partialFailures.test.ts',

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DecisionFileWriter } from '../../src/adapters/local/DecisionFileWriter.js';
+import { formatDecimal } from '../../src/core/decimal.js';
 import type { DecidedItem } from '../../src/core/records.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { makeDecision, makeTx } from '../helpers/transactions.js';
@@ -38,6 +39,89 @@ describe('DecisionFileWriter', () => {
       ['d', 'second batch', 4],
     ]);
     expect(writer.receiptCounts.decided).toBe(4);
+  });
+
+  it('writes every field of every decision as given: with and without card, reasons, model and row', async () => {
+    // Prepare: rows that differ in every field (reasons with and without a model, a model without
+    // reasons), two batches (so the repeated values are coded per batch)
+    const d = tempDir();
+    dirs.push(d);
+    const path = join(d.dir, 'out.jsonl');
+    const writer = new DecisionFileWriter(path);
+    const items: DecidedItem[] = [
+      {
+        transaction: makeTx({ transactionId: 'a', accountId: 'acc-a', amount: 1_234_500, currency: 'EUR', timestamp: Date.UTC(2024, 4, 2, 3, 4, 5, 6) }),
+        decision: makeDecision({ transaction_id: 'a', score: 12, rules_score: 12, outcome: 'allow', rules_version: 'r-1', decided_at: '2024-05-02T03:04:06.000Z' }),
+        source: { file: 'in.csv', row: 7, line: 8 },
+      },
+      {
+        transaction: makeTx({ transactionId: 'b', accountId: 'acc-"b"', card: { token: 'tok', masked: '411111******1111' }, amount: 5 }),
+        decision: makeDecision({
+          transaction_id: 'b',
+          score: 91,
+          rules_score: 80,
+          outcome: 'block',
+          reasons: [{ rule: 'big', weight: 80, detail: 'amount > 100' }],
+          model_score: 0.875,
+          model_version: 'm-2',
+          model_features: [{ feature: 'amount', weight: 1.5, value: 0.25 }],
+          rules_version: 'r-2',
+          decided_at: '2024-05-02T03:04:07.000Z',
+        }),
+      },
+      {
+        transaction: makeTx({ transactionId: 'c', accountId: 'acc-c', card: { token: 't2', masked: '550000******0004' }, amount: 99_990_000, currency: 'GBP' }),
+        decision: makeDecision({ transaction_id: 'c', score: 55, rules_score: 50, outcome: 'review', model_score: 0.5, model_version: 'm-2', rules_version: 'r-1' }),
+        source: { file: 'in.csv', row: 9, line: 10 },
+      },
+      {
+        transaction: makeTx({ transactionId: 'd', accountId: 'acc-d' }),
+        decision: makeDecision({ transaction_id: 'd', score: 30, rules_score: 30, outcome: 'review', reasons: [{ rule: 'new', weight: 30, detail: 'first seen' }] }),
+      },
+    ];
+
+    // Act
+    await writer.commit(items.slice(0, 2));
+    await writer.commit(items.slice(2));
+    await writer.finish();
+
+    // Assess: each line holds its own item's values, nothing of another's
+    const lines = readFileSync(path, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as unknown);
+    expect(lines).toEqual(
+      items.map(({ transaction: tx, decision: dec, source }) => ({
+        transaction_id: dec.transaction_id,
+        score: dec.score,
+        outcome: dec.outcome,
+        reasons: dec.reasons,
+        rules_score: dec.rules_score,
+        model_score: dec.model_score,
+        model_version: dec.model_version,
+        ...(dec.model_features ? { model_features: dec.model_features } : {}),
+        rules_version: dec.rules_version,
+        decided_at: dec.decided_at,
+        row: source?.row ?? null,
+        timestamp: new Date(tx.timestamp).toISOString(),
+        account_id: tx.accountId,
+        ...(tx.card ? { card: tx.card.masked } : {}),
+        amount: formatDecimal(tx.amount),
+        currency: tx.currency,
+      })),
+    );
+  });
+
+  it('counts a batch without a checkpoint as no rejections and no duplicates, and a checkpoint\'s as given', async () => {
+    // Prepare
+    const d = tempDir();
+    dirs.push(d);
+    const writer = new DecisionFileWriter(join(d.dir, 'out.jsonl'));
+
+    // Act
+    await writer.commit([item('a', 'acc-1', 1)]);
+    await writer.commit([item('b', 'acc-1', 2)], { fileId: 1, rowsDone: 4, rejections: [], duplicates: 2 });
+    await writer.finish();
+
+    // Assess
+    expect(writer.receiptCounts).toMatchObject({ decided: 2, duplicates: 2, rejected: 0, accepted: 4 });
   });
 
   it('writes the CSV header once, before the first batch', async () => {

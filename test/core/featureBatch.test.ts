@@ -125,6 +125,13 @@ describe('FeatureWindows.observeBatch', () => {
     // Act / Assess
     expect(() => store.observeBatch(txs, 0, 2, new Float64Array(FEATURE_ROW))).toThrow(RangeError);
     expect(() => store.observeBatch(txs, 0, 2, new Float64Array(4 * FEATURE_ROW), FEATURE_ROW - 1)).toThrow(RangeError);
+    // the messages say what does not fit: rows from 1 to 2 are one row, not three
+    expect(() => store.observeBatch([makeTx(), ...txs], 1, 2, new Float64Array(FEATURE_ROW - 1))).toThrow(
+      `1 rows do not fit in ${FEATURE_ROW - 1} numbers`,
+    );
+    expect(() => store.observeBatch(txs, 0, 2, new Float64Array(4 * FEATURE_ROW), FEATURE_ROW - 1)).toThrow(
+      `a row takes ${FEATURE_ROW} numbers, not ${FEATURE_ROW - 1}`,
+    );
     expect(store.size().events).toBe(0);
   });
 

@@ -204,6 +204,38 @@ describe('FeatureWindows', () => {
     expect(store.size()).toEqual({ entities: 1, events: 1 });
   });
 
+  it('averages the earlier events of a window without the current one (prior_avg)', () => {
+    // Prepare
+    const store = new FeatureWindows();
+    store.observe(makeTx({ transactionId: 'a', timestamp: T, amount: 10 }));
+    store.observe(makeTx({ transactionId: 'b', timestamp: T + MINUTE, amount: 20 }));
+
+    // Act
+    const f = store.observe(makeTx({ transactionId: 'c', timestamp: T + 2 * MINUTE, amount: 60 }));
+
+    // Assess: (10 + 20) / 2
+    expect(featureValue(f, 'account', '1h', 'prior_avg', 60)).toBe(15);
+    expect(featureValue(f, 'account', '1h', 'prior_sum', 60)).toBe(30);
+    expect(featureValue(f, 'account', '1h', 'prior_count', 60)).toBe(2);
+  });
+
+  it('reads nothing for the card, terminal and merchant of a transaction that has none', () => {
+    // Prepare
+    const store = new FeatureWindows();
+    store.observe(makeTx({ transactionId: 'a', timestamp: T, card: { token: 'c1', masked: '411111******1111' }, terminalId: 't1', merchant: 'm1' }));
+
+    // Act
+    const f = store.observe(makeTx({ transactionId: 'b', timestamp: T + MINUTE }));
+
+    // Assess
+    for (const entity of ['card', 'terminal', 'merchant'] as const) {
+      expect(hasEntity(f, entity), entity).toBe(false);
+      expect(featureValue(f, entity, '1h', 'count', 1), entity).toBe(0);
+      expect(featureValue(f, entity, '1h', 'sum', 1), entity).toBe(0);
+    }
+    expect(featureValue(f, 'account', '1h', 'count', 1)).toBe(2);
+  });
+
   it('reports how far back history can matter', () => {
     expect(new FeatureWindows().horizonMs).toBe(37 * DAY);
     expect(new FeatureWindows({ latenessMs: HOUR }).horizonMs).toBe(30 * DAY + HOUR);

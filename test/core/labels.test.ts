@@ -545,6 +545,60 @@ describe('LabelFeedback against a brute-force model', () => {
     expect(labels.counts('account', 'a2', 0, now + 200 * DAY)).toEqual({ known: 1, frauds: 1 });
     expect(labels.pending).toBe(0);
   });
+  it('keeps every pending label when more than 1,024 wait at once, the ring wrapped when it grows', () => {
+    // Prepare: labels known a minute apart, in order (the ring, not the heap), each on all four
+    // entities with keys that cycle at different rates, one in three a fraud. Releasing some
+    // before each growth moves the ring's head, so it has wrapped when it doubles.
+    const MINUTE = 60_000;
+    const labels = new LabelFeedback({ delayMs: 0 });
+    const reference = new Reference();
+    const keysOf = (i: number): Record<LabelEntity, string> => ({
+      account: `a${i % 3}`,
+      card: `c${i % 2}`,
+      terminal: `t${i % 5}`,
+      merchant: `m${i % 7}`,
+    });
+    let scheduled = 0;
+    const schedule = (n: number): void => {
+      for (const end = scheduled + n; scheduled < end; scheduled++) {
+        const keys = keysOf(scheduled);
+        const label: Label = scheduled % 3 === 0 ? 1 : 0;
+        const knownAt = T + scheduled * MINUTE;
+        labels.scheduleAt(tx(`t${scheduled}`, T, undefined, keys), label, knownAt);
+        for (const entity of LABEL_ENTITIES) reference.schedule(`${entity}:${keys[entity]}`, knownAt, label);
+      }
+    };
+    /** Releases every label known by the time of label `i`, then checks every key of every entity in every window. */
+    const advanceAndCheck = (i: number): void => {
+      const at = T + i * MINUTE;
+      labels.advance(at);
+      reference.advance(at);
+      expect(labels.pending).toBe(reference.pending / LABEL_ENTITIES.length);
+      for (const entity of LABEL_ENTITIES) {
+        const keys = new Set(Array.from({ length: 7 }, (_, k) => keysOf(k)[entity]));
+        for (const key of keys) {
+          for (const window of [0, 1, 2]) {
+            expect(labels.counts(entity, key, window, at), `${entity} ${key} window ${window}`).toEqual(
+              reference.counts(`${entity}:${key}`, window, at),
+            );
+          }
+        }
+      }
+    };
+
+    // Act / Assess: 300 released, then 1,700 more pending (the ring of 1,024 grows with its head
+    // at 300); 500 more released, then 600 more pending (2,100: it grows again, head at 500)
+    schedule(600);
+    advanceAndCheck(299);
+    schedule(1700);
+    expect(labels.pending).toBe(2000);
+    advanceAndCheck(799);
+    schedule(600);
+    expect(labels.pending).toBe(2100);
+    // Every label comes out at its own time, soonest first, on every entity it touches.
+    for (let i = 800; i < scheduled + 100; i += 97) advanceAndCheck(i);
+    expect(labels.pending).toBe(0);
+  });
 });
 
 describe('LabelHistory.countsAll', () => {

@@ -73,6 +73,123 @@ describe('WindowTable with many entities', () => {
     );
   });
 
+  it('keeps neighbours exact through new countries in a full block, stale countries, compaction and shrinking', () => {
+    // Prepare: six adjacent entities in small chunks of one pool. Cycles of a burst (events
+    // seconds apart, a new country often, some amounts in the side table) and then a quiet month
+    // and more (countries go stale, blocks compact and shrink), on entities side by side, so a
+    // write past one entity's block or header lands in its neighbour's.
+    const table = new WindowTable(DAY, new CountryCodes(), new BlockPool(7));
+    const names = ['GB', 'FR', 'US', 'DE', 'ES', 'IT', 'NL', 'PT', undefined];
+    const ids = Array.from({ length: 6 }, () => table.add());
+    const histories: RefEvent[][] = ids.map(() => []);
+    const newest = ids.map(() => Number.NEGATIVE_INFINITY);
+    const out = new Float64Array(ENTITY_LAYOUT.size);
+    let seed = 11;
+    const rand = (n: number): number => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return Math.floor((seed / 2 ** 31) * n);
+    };
+    let clock = T;
+    let n = 0;
+    const observe = (entity: number, late: number): void => {
+      const history = histories[entity] as RefEvent[];
+      const timestamp = Math.max(clock - late, (newest[entity] as number) - DAY);
+      newest[entity] = Math.max(newest[entity] as number, timestamp);
+      const amount = rand(3) === 0 ? 2 ** 41 + rand(1000) : 1 + rand(1_000_000);
+      const o: RefEvent = { timestamp, amount, country: names[rand(names.length)] };
+      history.push(o);
+      table.observeInto(ids[entity] as number, timestamp, amount, table.countries.code(o.country), out, 0);
+      const problem = featureMismatch(entityFeaturesAt(out, 0, table.countries.names), referenceFeatures(history, history.length - 1), squareScale(history));
+      expect(problem, `event ${n} of entity ${entity}`).toBeUndefined();
+      for (const [e, id] of ids.entries()) expect(table.latest(id), `latest of entity ${e} after event ${n}`).toBe(newest[e]);
+      n++;
+    };
+
+    // Act / Assess: every event's features against the reference, every entity's newest time after it
+    for (let cycle = 0; cycle < 6; cycle++) {
+      // a burst on all six, interleaved, sometimes up to a minute late
+      for (let i = 0; i < 150; i++) {
+        clock += rand(20_000);
+        observe(rand(6), rand(4) === 0 ? rand(MINUTE) : 0);
+      }
+      // a month and more of quiet, then a few events each, one entity at a time
+      clock += 31 * DAY + rand(10 * DAY);
+      // one entity is released (its side-table slots freed) and its id handed out again
+      const gone = rand(6);
+      table.release(ids[gone] as number);
+      ids[gone] = table.add();
+      histories[gone] = [];
+      newest[gone] = Number.NEGATIVE_INFINITY;
+      for (let e = 0; e < 6; e++) {
+        for (let i = 0; i < 3; i++) {
+          clock += rand(2 * MINUTE);
+          observe(e, 0);
+        }
+      }
+    }
+  });
+
+  it('keeps a neighbour exact when a new country arrives as an event fills the block', () => {
+    // Prepare: eight entities in lockstep, so their blocks grow at the same steps and lie side by
+    // side: one event in GB, five more there, then one in FR, the one that fills the block as it
+    // adds a country entry
+    const table = new WindowTable(DAY, new CountryCodes(), new BlockPool(7));
+    const ids = Array.from({ length: 8 }, () => table.add());
+    const histories: RefEvent[][] = ids.map(() => []);
+    const out = new Float64Array(ENTITY_LAYOUT.size);
+    const rounds = ['GB', 'GB', 'GB', 'GB', 'GB', 'GB', 'FR', 'DE', 'ES'];
+
+    // Act / Assess: every event's features against the reference
+    for (const [round, country] of rounds.entries()) {
+      for (const [e, id] of ids.entries()) {
+        const history = histories[e] as RefEvent[];
+        const o: RefEvent = { timestamp: T + round * MINUTE + e, amount: 100 + e, country };
+        history.push(o);
+        table.observeInto(id, o.timestamp, o.amount, table.countries.code(country), out, 0);
+        const problem = featureMismatch(entityFeaturesAt(out, 0, table.countries.names), referenceFeatures(history, history.length - 1), squareScale(history));
+        expect(problem, `round ${round}, entity ${e}`).toBeUndefined();
+      }
+    }
+  });
+
+  it("frees a released entity's side-table slots, not those of the block before it", () => {
+    // Prepare: entity A's block is full, its last number an amount in the side table; entity B's
+    // block comes next, with no country entries, so its events start where A's block ends
+    const table = new WindowTable(DAY, new CountryCodes(), new BlockPool(7));
+    const a = table.add();
+    const b = table.add();
+    const out = new Float64Array(ENTITY_LAYOUT.size);
+    const wide = 2 ** 42;
+    // (a block holds 32 numbers, two per event)
+    for (let i = 0; i < 15; i++) table.observeInto(a, T + i * MINUTE, 100, 0, out, 0);
+    table.observeInto(a, T + 15 * MINUTE, wide, 0, out, 0);
+    table.observeInto(b, T, 100, 0, out, 0);
+
+    // Act: B is released, and a new entity takes a side-table slot
+    table.release(b);
+    const c = table.add();
+    table.observeInto(c, T + 16 * MINUTE, wide + 1, 0, out, 0);
+    table.observeInto(a, T + 16 * MINUTE, 100, 0, out, 0);
+
+    // Assess: A's sums still hold its own amounts, the side-table one leaving its minute included
+    const f = entityFeaturesAt(out, 0, table.countries.names);
+    expect(f.windows[0]?.sum).toBe(100);
+    expect(f.windows[1]?.sum).toBe(16 * 100 + wide);
+  });
+
+  it('counts retained events, not the country entries beside them', () => {
+    // Prepare
+    const table = new WindowTable(DAY, new CountryCodes(), new BlockPool(7));
+    const id = table.add();
+    const out = new Float64Array(ENTITY_LAYOUT.size);
+
+    // Act: three events, each in a country of its own
+    for (const [i, name] of ['GB', 'FR', 'US'].entries()) table.observeInto(id, T + i * MINUTE, 100, table.countries.code(name), out, 0);
+
+    // Assess
+    expect(table.size(id)).toBe(3);
+  });
+
   it('keeps the country of an event whose amount is exactly where packing beside the country stops', () => {
     // Prepare: 2^41 E4 and more go to the side table; packed, 2^41 × 4096 + an odd code is not a double
     const table = new WindowTable(DAY, new CountryCodes(), new BlockPool(7));

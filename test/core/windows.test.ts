@@ -148,6 +148,20 @@ describe('EntityWindows', () => {
     expect(late.previous).toEqual({ timestamp: T, country: 'US' });
   });
 
+  it('reports the newest event time seen, which a late event does not move back', () => {
+    // Prepare
+    const w = new EntityWindows(DAY);
+    const before = w.latest;
+
+    // Act
+    w.observe(obs(T + HOUR));
+    w.observe(obs(T));
+
+    // Assess
+    expect(before).toBe(Number.NEGATIVE_INFINITY);
+    expect(w.latest).toBe(T + HOUR);
+  });
+
   it('still answers for an event later than the allowed lateness', () => {
     // Prepare
     const w = new EntityWindows(HOUR);

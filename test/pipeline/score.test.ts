@@ -100,6 +100,26 @@ describe('scoreBatch', () => {
     expect(out.decided.map((d) => d.decision.decided_at)).toEqual(txs.map(() => NOW.toISOString()));
   });
 
+  it('without a model, decides every row of a batch longer than a block with its own features', () => {
+    // Prepare: two blocks and a part, on three accounts a minute apart, some amounts large
+    const many = Array.from({ length: 2 * MODEL_BLOCK_ROWS + 5 }, (_, i) =>
+      makeTx({ transactionId: `m${i}`, accountId: `acc-${i % 3}`, timestamp: T0 + i * 60_000, amount: money(i % 10 === 0 ? '1500' : '20') }),
+    );
+    const reference = new FeatureWindows();
+
+    // Act
+    const out = scoreBatch(
+      many.map((transaction) => ({ transaction })),
+      new Set<string>(),
+      { features: new FeatureWindows(), rules: RULES, now: () => NOW },
+    );
+
+    // Assess: as if decided one by one
+    expect(out.decided).toStrictEqual(
+      many.map((transaction) => ({ transaction, decision: decide(RULES, transaction, reference.observe(transaction), NOW) })),
+    );
+  });
+
   it('reports ids already decided, or repeated in the batch, as duplicates without observing them', () => {
     // Prepare: 'a' decided earlier; 'c' twice in the batch, the second with another amount
     const features = new RecordingFeatures();
