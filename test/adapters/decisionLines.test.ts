@@ -184,6 +184,23 @@ describe('decision lines, JSONL', () => {
     expect(lines[1]?.startsWith(`{"transaction_id":${JSON.stringify(odd.transactionId)},"score":0,`)).toBe(true);
   });
 
+  it('writes an empty rules version, an empty masked card and a backslash as the only character to escape', () => {
+    // Prepare: edge values on the first line of the file, where nothing is remembered yet
+    const all: DecidedItem[] = [
+      {
+        transaction: makeTx({ transactionId: 'back\\slash', accountId: 'acc\\1', card: { token: 'tok', masked: '' } }),
+        decision: makeDecision({ transaction_id: 'back\\slash', rules_version: '' }),
+      },
+      { transaction: makeTx({ transactionId: 'f' }), decision: makeDecision({ transaction_id: 'f', rules_version: '' }) },
+    ];
+
+    // Act
+    const text = encodeFile('jsonl', [all]);
+
+    // Assess
+    expect(text.trimEnd().split('\n').map((l) => JSON.parse(l) as unknown)).toEqual(all.map(expectedJson));
+  });
+
   it('ends an empty file with nothing', () => {
     const lines = new DecisionLines('jsonl');
     expect(lines.encode(decisionColumns([])).length).toBe(0);
