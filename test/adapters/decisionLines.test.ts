@@ -201,6 +201,13 @@ describe('decision lines, JSONL', () => {
     expect(text.trimEnd().split('\n').map((l) => JSON.parse(l) as unknown)).toEqual(all.map(expectedJson));
   });
 
+  it('escapes an id made only of characters to escape: quotes, backslashes, control characters, a lone surrogate', () => {
+    const odd = ['"', '""', '\\', '\n', '\u0000\u001f', '\ud800', '\udc00\ud800'];
+    const all: DecidedItem[] = odd.map((id) => ({ transaction: makeTx({ transactionId: id, accountId: id }), decision: makeDecision({ transaction_id: id }) }));
+    const text = encodeFile('jsonl', [all]);
+    expect(text.trimEnd().split('\n').map((l) => JSON.parse(l) as unknown)).toEqual(all.map(expectedJson));
+  });
+
   it('ends an empty file with nothing', () => {
     const lines = new DecisionLines('jsonl');
     expect(lines.encode(decisionColumns([])).length).toBe(0);
