@@ -41,6 +41,7 @@ export default defineConfig({
       'test/pipeline/maskedCopy.test.ts',
       'test/cli/scoreFile.test.ts',
       'test/adapters/decisionFileWriter.test.ts',
+      'test/adapters/decisionLines.test.ts',
       'test/local/processFile.test.ts',
       'test/adapters/sqliteCommits.test.ts',
       'test/aws/partialFailures.test.ts',

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileValue } from '../../src/core/expr/compiler.js';
-import { entityFeatures, FeatureWindows, featuresFrom, featureValue, labelCounts, previousOf, windowAt } from '../../src/core/features.js';
+import { entityFeatures, FEATURE_ROW, FeatureWindows, featuresFrom, featureValue, labelCounts, previousOf, windowAt } from '../../src/core/features.js';
+import { LABEL_ENTITIES, LABEL_WINDOWS } from '../../src/core/labels.js';
 import { ENTITY_LAYOUT, type EntityFeatures, WINDOWS } from '../../src/core/windows.js';
 import { makeTx, money } from '../helpers/transactions.js';
 
@@ -71,6 +72,31 @@ describe('featuresFrom', () => {
     expect(entityFeatures(f, 'card')).toBeUndefined();
     expect(labelCounts(f, 'account', '1d')).toEqual({ known: 1, frauds: 2 });
     expect(labelCounts(f, 'account', '7d')).toEqual({ known: 3, frauds: 0 });
+  });
+
+  it('leaves out the previous transaction of an entity part that has none', () => {
+    // Act: a card seen for the first time beside an account seen before
+    const first: EntityFeatures = { windows: account.windows };
+    const f = featuresFrom({ account, card: first });
+
+    // Assess
+    expect(entityFeatures(f, 'card')).toEqual(first);
+    expect(previousOf(f, 'card')).toBeUndefined();
+    expect(previousOf(f, 'account')).toEqual(account.previous);
+  });
+
+  it('takes the label part from the first numbers of a longer list and ignores the rest', () => {
+    // Prepare: [known, frauds] per label entity and window, in order, then two numbers more
+    const labelNumbers = LABEL_ENTITIES.length * LABEL_WINDOWS.length * 2;
+    const labels = Array.from({ length: labelNumbers + 2 }, (_, i) => i + 1);
+
+    // Act
+    const f = featuresFrom({ account, labels });
+
+    // Assess
+    expect(f.values.length).toBe(FEATURE_ROW);
+    expect(labelCounts(f, 'account', '1d')).toEqual({ known: 1, frauds: 2 });
+    expect(labelCounts(f, 'merchant', '30d')).toEqual({ known: labelNumbers - 1, frauds: labelNumbers });
   });
 
   it('starts each build from empty features: nothing of an earlier build shows in a later one', () => {

@@ -152,6 +152,33 @@ describe('WindowTable with many entities', () => {
     }
   });
 
+  it('keeps a neighbour exact when a late event arrives in a block that appends filled exactly', () => {
+    // Prepare: A's block full to its last number (16 events of no country, two numbers each), B's
+    // block next to it with one event
+    const table = new WindowTable(DAY, new CountryCodes(), new BlockPool(7));
+    const a = table.add();
+    const b = table.add();
+    const out = new Float64Array(ENTITY_LAYOUT.size);
+    const histories: [RefEvent[], RefEvent[]] = [[], []];
+    const observe = (e: 0 | 1, timestamp: number, amount: number): void => {
+      const history = histories[e];
+      history.push({ timestamp, amount, country: undefined });
+      history.sort((x, y) => x.timestamp - y.timestamp);
+      table.observeInto(e === 0 ? a : b, timestamp, amount, 0, out, 0);
+      const at = history.findIndex((x) => x.timestamp === timestamp);
+      const problem = featureMismatch(entityFeaturesAt(out, 0, table.countries.names), referenceFeatures(history, at), squareScale(history));
+      expect(problem, `entity ${e} at ${timestamp}`).toBeUndefined();
+    };
+    for (let i = 0; i < 16; i++) observe(0, T + i * MINUTE, 100 + i);
+    observe(1, T, 7);
+
+    // Act / Assess: a late event for A needs room its full block does not have
+    observe(0, T + 15 * MINUTE - 1, 1_000);
+    observe(0, T + 16 * MINUTE, 5);
+    // B's next event reads its first one back (previous event, and the hour window it leaves)
+    observe(1, T + 2 * 60 * MINUTE, 11);
+  });
+
   it("frees a released entity's side-table slots, not those of the block before it", () => {
     // Prepare: entity A's block is full, its last number an amount in the side table; entity B's
     // block comes next, with no country entries, so its events start where A's block ends

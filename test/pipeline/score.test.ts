@@ -43,9 +43,10 @@ class RecordingFeatures implements FeatureSource {
 
 /**
  * A model of stumps that always go right (threshold below any value), so every transaction
- * gets a score and more than three features with a positive contribution.
+ * gets a score and more than three features with a positive contribution. With `leaf` 0 and
+ * `base` 0 every contribution is 0 and every score 50.
  */
-function stumpModel(): Model {
+function stumpModel(leaf = 0.4, base = -1): Model {
   const stump = (feature: number, value: number) => ({
     feature: [feature, -1, -1],
     threshold: [-1e12, 0, 0],
@@ -66,8 +67,8 @@ function stumpModel(): Model {
     validation_logloss: null,
     seconds: 0,
   };
-  const trees = [stump(0, 0.4), stump(1, 0.3), stump(2, 0.2), stump(5, 0.1)];
-  return loadModel(modelFile({ base: -1, trees }, training, new Float64Array(FEATURE_COUNT), new Date(T0)));
+  const trees = [stump(0, leaf), stump(1, (leaf * 3) / 4), stump(2, leaf / 2), stump(5, leaf / 4)];
+  return loadModel(modelFile({ base, trees }, training, new Float64Array(FEATURE_COUNT), new Date(T0)));
 }
 
 const txs = [
@@ -173,6 +174,25 @@ describe('scoreBatch', () => {
       expect(expected.model_version).toBe(model.version);
       expect(expected.outcome).not.toBe('allow');
       expect(expected.model_features).toHaveLength(3);
+    }
+  });
+
+  it('with a model that names no feature: a decision shown carries no model features, not an empty list', () => {
+    // Prepare: every contribution 0, every score 50 (the review threshold)
+    const model = stumpModel(0, 0);
+
+    // Act
+    const out = scoreBatch(
+      txs.map((transaction) => ({ transaction })),
+      new Set<string>(),
+      { features: new FeatureWindows(), rules: RULES, model, now: () => NOW },
+    );
+
+    // Assess
+    for (const d of out.decided) {
+      expect(d.decision.outcome).not.toBe('allow');
+      expect(d.decision.model_score).toBe(50);
+      expect('model_features' in d.decision).toBe(false);
     }
   });
 

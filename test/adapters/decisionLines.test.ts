@@ -1,0 +1,269 @@
+import { describe, expect, it } from 'vitest';
+import { BatchText, CSV_HEADER, DecisionLines, decisionColumns, transferables } from '../../src/adapters/local/decisionLines.js';
+import { CsvParser, type CsvRecord } from '../../src/core/csv.js';
+import { formatDecimal } from '../../src/core/decimal.js';
+import type { DecidedItem } from '../../src/core/records.js';
+import { makeDecision, makeTx } from '../helpers/transactions.js';
+
+// The formatting of the decisions file, run in this process (the writer runs it on its thread):
+// every field of every line is read back and compared with the item it came from.
+
+/** Rows that differ in every field: card or not, model or not, reasons, features, ids that need escaping. */
+function items(): DecidedItem[] {
+  return [
+    {
+      transaction: makeTx({ transactionId: 'a', accountId: 'acc-a', amount: 1_234_500, currency: 'EUR', timestamp: Date.UTC(2024, 4, 2, 3, 4, 5, 6) }),
+      decision: makeDecision({ transaction_id: 'a', score: 12.5, rules_score: 12.5, outcome: 'allow', rules_version: 'r-1', decided_at: '2024-05-02T03:04:06.000Z' }),
+      source: { file: 'in.csv', row: 7, line: 8 },
+    },
+    {
+      transaction: makeTx({
+        transactionId: 'b "q"',
+        accountId: 'acc,"b"\\x',
+        card: { token: 'tok', masked: '411111******1111' },
+        amount: 5,
+        timestamp: Date.UTC(2024, 4, 2, 23, 59, 59, 999),
+      }),
+      decision: makeDecision({
+        transaction_id: 'b "q"',
+        score: 91.25,
+        rules_score: 80,
+        outcome: 'block',
+        reasons: [
+          { rule: 'big', weight: 80, detail: 'amount > 100, "large"' },
+          { rule: 'night', weight: 10, detail: 'hour < 6', action: 'review' },
+        ],
+        model_score: 0.875,
+        model_version: 'm-"2"',
+        model_features: [
+          { feature: 'amount', weight: 1.5, value: 0.25 },
+          { feature: 'velocity', weight: -0.125, value: 3 },
+        ],
+        rules_version: 'r-"2"',
+        decided_at: '2024-05-02T03:04:07.000Z',
+      }),
+      source: { file: 'in.csv', row: 8, line: 9 },
+    },
+    {
+      transaction: makeTx({
+        transactionId: 'c\n\t\u0001é€😀',
+        accountId: 'ünïcödé\r\nline',
+        card: { token: 't2', masked: '550000******0004' },
+        amount: 99_990_000,
+        currency: 'GBP',
+        timestamp: Date.UTC(2024, 4, 3, 0, 0, 0, 0),
+      }),
+      decision: makeDecision({
+        transaction_id: 'c\n\t\u0001é€😀',
+        score: 0.1 + 0.2,
+        rules_score: 50,
+        outcome: 'review',
+        model_score: 0,
+        model_version: 'm-"2"',
+        model_features: [{ feature: 'amount', weight: 2, value: 1 }],
+        rules_version: 'r-1',
+      }),
+      source: { file: 'in.csv', row: 9, line: 10 },
+    },
+    {
+      transaction: makeTx({ transactionId: 'd\ud800', accountId: 'acc-d', amount: -10_001, timestamp: Date.UTC(1999, 11, 31, 23, 0, 0, 1) }),
+      decision: makeDecision({ transaction_id: 'd\ud800', score: 30, rules_score: 30, outcome: 'review', reasons: [{ rule: 'new', weight: 30, detail: 'first seen' }] }),
+    },
+    {
+      transaction: makeTx({ transactionId: 'e', accountId: '', amount: 0 }),
+      decision: makeDecision({ transaction_id: 'e', model_score: 12.75, model_version: 'm-3', rules_version: 'r-1' }),
+      source: { file: 'in.csv', row: 0, line: 1 },
+    },
+  ];
+}
+
+/** The JSONL object the decisions file holds for `item`. */
+function expectedJson({ transaction: tx, decision: dec, source }: DecidedItem): unknown {
+  return {
+    transaction_id: dec.transaction_id,
+    score: dec.score,
+    outcome: dec.outcome,
+    reasons: dec.reasons,
+    rules_score: dec.rules_score,
+    model_score: dec.model_score,
+    model_version: dec.model_version,
+    ...(dec.model_features ? { model_features: dec.model_features } : {}),
+    rules_version: dec.rules_version,
+    decided_at: dec.decided_at,
+    row: source?.row ?? null,
+    timestamp: new Date(tx.timestamp).toISOString(),
+    account_id: tx.accountId,
+    ...(tx.card ? { card: tx.card.masked } : {}),
+    amount: formatDecimal(tx.amount),
+    currency: tx.currency,
+  };
+}
+
+/**
+ * The CSV fields the decisions file holds for `item`, in the columns of the header. CSV has no
+ * escape for a lone surrogate: UTF-8 encoding writes it as U+FFFD, as for any text.
+ */
+function expectedCsv({ transaction: tx, decision: dec, source }: DecidedItem): string[] {
+  const fields = [
+    dec.transaction_id,
+    source ? String(source.row) : '',
+    new Date(tx.timestamp).toISOString(),
+    tx.accountId,
+    tx.card?.masked ?? '',
+    formatDecimal(tx.amount),
+    tx.currency,
+    String(dec.score),
+    dec.outcome,
+    dec.reasons.map((r) => r.rule).join('|'),
+    String(dec.rules_score),
+    dec.model_score === null ? '' : String(dec.model_score),
+    dec.rules_version,
+    dec.model_version ?? '',
+    dec.decided_at,
+  ];
+  return fields.map((f) => Buffer.from(f, 'utf8').toString('utf8'));
+}
+
+/** Encodes `batches` with one formatter, as one file, `end()` included. */
+function encodeFile(format: 'jsonl' | 'csv', batches: DecidedItem[][]): string {
+  const lines = new DecisionLines(format);
+  const parts = batches.map((b) => lines.encode(decisionColumns(b)));
+  parts.push(lines.end());
+  return Buffer.concat(parts).toString('utf8');
+}
+
+function parseCsv(text: string): CsvRecord[] {
+  const parser = new CsvParser(',');
+  const out: CsvRecord[] = [];
+  parser.push(text, out);
+  parser.end(out);
+  return out;
+}
+
+/** The batchings of `all` the tests encode: one batch, one row per batch, and an uneven split with an empty batch. */
+function batchings(all: DecidedItem[]): DecidedItem[][][] {
+  return [[all], all.map((x) => [x]), [all.slice(0, 2), [], all.slice(2)]];
+}
+
+describe('decision lines, JSONL', () => {
+  it('writes every field of every item, however the items are batched', () => {
+    const all = items();
+    for (const batches of batchings(all)) {
+      const text = encodeFile('jsonl', batches);
+      expect(text.endsWith('\n')).toBe(true);
+      const lines = text.slice(0, -1).split('\n');
+      expect(lines.map((l) => JSON.parse(l) as unknown)).toEqual(all.map(expectedJson));
+    }
+  });
+
+  it('writes the keys in the order of the decision contract, then the transaction fields', () => {
+    const all = items();
+    const keys = encodeFile('jsonl', [all])
+      .trimEnd()
+      .split('\n')
+      .map((l) => Object.keys(JSON.parse(l) as object));
+    expect(keys[1]).toEqual([
+      'transaction_id', 'score', 'outcome', 'reasons', 'rules_score', 'model_score', 'model_version', 'model_features',
+      'rules_version', 'decided_at', 'row', 'timestamp', 'account_id', 'card', 'amount', 'currency',
+    ]);
+    expect(keys[0]).toEqual([
+      'transaction_id', 'score', 'outcome', 'reasons', 'rules_score', 'model_score', 'model_version',
+      'rules_version', 'decided_at', 'row', 'timestamp', 'account_id', 'amount', 'currency',
+    ]);
+  });
+
+  it('writes an id that needs no escaping as it is, and one that does as JSON.stringify does', () => {
+    const plain = makeTx({ transactionId: 'plain-1', accountId: 'acc' });
+    const odd = makeTx({ transactionId: 'x"\\\u001f\udfff', accountId: 'acc' });
+    const text = encodeFile('jsonl', [[
+      { transaction: plain, decision: makeDecision({ transaction_id: 'plain-1' }) },
+      { transaction: odd, decision: makeDecision({ transaction_id: odd.transactionId }) },
+    ]]);
+    const lines = text.trimEnd().split('\n');
+    expect(lines[0]?.startsWith('{"transaction_id":"plain-1","score":0,')).toBe(true);
+    expect(lines[1]?.startsWith(`{"transaction_id":${JSON.stringify(odd.transactionId)},"score":0,`)).toBe(true);
+  });
+
+  it('writes an empty rules version, an empty masked card and a backslash as the only character to escape', () => {
+    // Prepare: edge values on the first line of the file, where nothing is remembered yet
+    const all: DecidedItem[] = [
+      {
+        transaction: makeTx({ transactionId: 'back\\slash', accountId: 'acc\\1', card: { token: 'tok', masked: '' } }),
+        decision: makeDecision({ transaction_id: 'back\\slash', rules_version: '' }),
+      },
+      { transaction: makeTx({ transactionId: 'f' }), decision: makeDecision({ transaction_id: 'f', rules_version: '' }) },
+    ];
+
+    // Act
+    const text = encodeFile('jsonl', [all]);
+
+    // Assess
+    expect(text.trimEnd().split('\n').map((l) => JSON.parse(l) as unknown)).toEqual(all.map(expectedJson));
+  });
+
+  it('escapes an id made only of characters to escape: quotes, backslashes, control characters, a lone surrogate', () => {
+    const odd = ['"', '""', '\\', '\n', '\u0000\u001f', '\ud800', '\udc00\ud800'];
+    const all: DecidedItem[] = odd.map((id) => ({ transaction: makeTx({ transactionId: id, accountId: id }), decision: makeDecision({ transaction_id: id }) }));
+    const text = encodeFile('jsonl', [all]);
+    expect(text.trimEnd().split('\n').map((l) => JSON.parse(l) as unknown)).toEqual(all.map(expectedJson));
+  });
+
+  it('ends an empty file with nothing', () => {
+    const lines = new DecisionLines('jsonl');
+    expect(lines.encode(decisionColumns([])).length).toBe(0);
+    expect(lines.end().length).toBe(0);
+    expect(new DecisionLines('jsonl').end().length).toBe(0);
+  });
+});
+
+describe('decision lines, CSV', () => {
+  it('writes the header once, then every field of every item, however the items are batched', () => {
+    const all = items();
+    for (const batches of batchings(all)) {
+      const text = encodeFile('csv', batches);
+      expect(text.startsWith(CSV_HEADER)).toBe(true);
+      expect(text.indexOf(CSV_HEADER, 1)).toBe(-1);
+      expect(text.endsWith('\n')).toBe(true);
+      const records = parseCsv(text);
+      expect(records[0]?.fields).toEqual(CSV_HEADER.trimEnd().split(','));
+      expect(records.slice(1).map((r) => r.fields)).toEqual(all.map(expectedCsv));
+    }
+  });
+
+  it('writes the header alone for an empty file: from end() when no batch wrote it, never twice', () => {
+    const none = new DecisionLines('csv');
+    expect(none.end().toString('utf8')).toBe(CSV_HEADER);
+    expect(none.end().length).toBe(0);
+
+    const empty = new DecisionLines('csv');
+    expect(empty.encode(decisionColumns([])).toString('utf8')).toBe(CSV_HEADER);
+    expect(empty.end().length).toBe(0);
+    expect(empty.encode(decisionColumns([])).length).toBe(0);
+  });
+});
+
+describe('decision columns', () => {
+  it('codes each repeated value once and lists extras only for the rows that have them', () => {
+    const all = items();
+    const c = decisionColumns(all);
+    expect(c.size).toBe(all.length);
+    expect(c.extraRows).toEqual([1, 2, 3]);
+    expect(c.reasons).toEqual([all[1]?.decision.reasons, null, all[3]?.decision.reasons]);
+    expect(c.modelFeatures).toEqual([all[1]?.decision.model_features, all[2]?.decision.model_features, null]);
+    expect(new Set(c.values).size).toBe(c.values.length);
+    expect(transferables(c)).toEqual([c.lengths.buffer, c.codes.buffer, c.numbers.buffer]);
+  });
+});
+
+describe('BatchText', () => {
+  it('keeps every byte when lines outgrow the buffer first sized, in characters of 1 to 4 UTF-8 bytes', () => {
+    const text = new BatchText(1);
+    const lines = ['a'.repeat(399), 'é€😀'.repeat(300), 'b', '€'.repeat(1_000)];
+    for (const l of lines) text.add(l);
+    expect(text.bytes().toString('utf8')).toBe(lines.join(''));
+    const none = new BatchText(0);
+    expect(none.bytes().length).toBe(0);
+    none.add('x'.repeat(401));
+    expect(none.bytes().toString('utf8')).toBe('x'.repeat(401));
+  });
+});
