@@ -270,6 +270,13 @@ describe('arithmetic and functions', () => {
     expect(cond('hour > -1', t)).toBe(true);
   });
 
+  it('leaves to run time a sum of literals whose exact digits pass 2^53, instead of folding a rounded one', () => {
+    // In tenths the operands are 4503599627370497 and 4503599627370498: their sum cannot be held
+    // exactly, and folding the rounded sum would put the decimal point on the wrong digits
+    // (900719925474099.6). The double sum happens to be the exact answer here.
+    expect(value('450359962737049.7 + 450359962737049.8', t)).toBe(900719925474099.5);
+  });
+
   it('leaves the division and remainder of literals to run time', () => {
     expect(value('7 / 2', t)).toBe(3.5);
     expect(value('7 % 4', t)).toBe(3);
