@@ -119,6 +119,32 @@ describe('SqliteWorkerBatchCommitter', () => {
     store.close();
   });
 
+  it('counts each batch into the statistics: outcomes, rejections and duplicates', async () => {
+    // Prepare
+    const { store, commits } = open();
+    const file = await store.beginFile('f.csv');
+    const items = range(1, 40);
+    const rejections = [
+      { row: 41, line: 42, column: 'amount', reason: 'not a number' },
+      { row: 42, line: 43, column: 'timestamp', reason: 'is required' },
+    ];
+
+    // Act
+    await commits.commit(items.slice(0, 25), { fileId: file.id, rowsDone: 25, rejections: [], duplicates: 1 });
+    await commits.commit(items.slice(25), { fileId: file.id, rowsDone: 45, rejections, duplicates: 3 });
+
+    // Assess
+    const outcome = (o: Outcome) => items.filter((i) => i.decision.outcome === o).length;
+    expect(outcome('block')).toBeGreaterThan(0);
+    expect(await store.stats()).toMatchObject({
+      transactions: 40,
+      rejected: 2,
+      duplicates: 4,
+      outcomes: { allow: outcome('allow'), review: outcome('review'), block: outcome('block') },
+    });
+    store.close();
+  });
+
   it('surfaces a failed batch as an error and refuses the batches queued behind it', async () => {
     // Prepare: the second batch repeats an id of the first, so its insert fails in the worker
     const { store, commits } = open();
