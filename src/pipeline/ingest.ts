@@ -101,6 +101,11 @@ export async function* ingestCsv(
     ],
   };
 
+  // The delimiter is read from the header's line up to the longest row allowed, never past it: how
+  // far the text goes when it is read depends on the chunking, which must not change the answer.
+  const headerSample = (text: string, nl: number): string =>
+    text.slice(0, Math.min(nl === -1 ? text.length : nl, maxRecord + 1));
+
   const handle = (fields: string[], line: number, tooLong: boolean): void => {
     if (!mapping) {
       if (tooLong) {
@@ -170,7 +175,7 @@ export async function* ingestCsv(
       pending += text;
       const nl = pending.indexOf('\n', from);
       if (nl === -1 && pending.length <= maxRecord) continue;
-      parserDelimiter = detectDelimiter(pending.slice(0, nl === -1 ? maxRecord + 1 : nl));
+      parserDelimiter = detectDelimiter(headerSample(pending, nl));
       parser = newParser(parserDelimiter);
       feed(parser, pending);
       pending = '';
@@ -188,8 +193,7 @@ export async function* ingestCsv(
   if (!parser) {
     pending += tail;
     if (pending.trim() === '') throw new HeaderError('the file is empty: expected a header row', options.fileKey);
-    const nl = pending.indexOf('\n');
-    parserDelimiter = detectDelimiter(pending.slice(0, nl === -1 ? pending.length : nl));
+    parserDelimiter = detectDelimiter(headerSample(pending, pending.indexOf('\n')));
     feed(newParser(parserDelimiter), pending, true);
   } else {
     feed(parser, tail, true);

@@ -107,4 +107,26 @@ describe('ingestCsv row limit', () => {
     await expect(withBreak).rejects.toThrow('long.csv: the header row is longer than 65,536 characters');
     await expect(withoutBreak).rejects.toThrow('long.csv: the header row is longer than 65,536 characters');
   });
+
+  it('fails a header in an open quote with the same error wherever the file is cut', async () => {
+    // Prepare: a lone CR, a quoted field open past the limit, and a comma on the first line feed's
+    // line, after the limit: a sample cut at that line feed would pick the comma over the bar
+    const text = `\r|"${'y'.repeat(300)}\r,\r\n\r`;
+    const failure = async (size: number) => {
+      try {
+        await ingest(text, 256, size);
+        return 'no error';
+      } catch (e) {
+        return `${(e as Error).constructor.name}: ${(e as Error).message}`;
+      }
+    };
+
+    // Act
+    const whole = await failure(4096);
+    const cut = await Promise.all([1, 2, 3, 4, 50, 255, 256, 257, 258, 300].map(failure));
+
+    // Assess
+    expect(whole).toMatch(/^(HeaderError|UnclosedQuoteError): long\.csv: /);
+    expect(cut).toEqual(cut.map(() => whole));
+  });
 });
