@@ -2,8 +2,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DecisionFileWriter } from '../../src/adapters/local/DecisionFileWriter.js';
-import { formatDecimal } from '../../src/core/decimal.js';
 import type { DecidedItem } from '../../src/core/records.js';
+import { expectedDecisionLine } from '../helpers/decisionLine.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { makeDecision, makeTx } from '../helpers/transactions.js';
 
@@ -88,24 +88,7 @@ describe('DecisionFileWriter', () => {
     // Assess: each line holds its own item's values, nothing of another's
     const lines = readFileSync(path, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as unknown);
     expect(lines).toEqual(
-      items.map(({ transaction: tx, decision: dec, source }) => ({
-        transaction_id: dec.transaction_id,
-        score: dec.score,
-        outcome: dec.outcome,
-        reasons: dec.reasons,
-        rules_score: dec.rules_score,
-        model_score: dec.model_score,
-        model_version: dec.model_version,
-        ...(dec.model_features ? { model_features: dec.model_features } : {}),
-        rules_version: dec.rules_version,
-        decided_at: dec.decided_at,
-        row: source?.row ?? null,
-        timestamp: new Date(tx.timestamp).toISOString(),
-        account_id: tx.accountId,
-        ...(tx.card ? { card: tx.card.masked } : {}),
-        amount: formatDecimal(tx.amount),
-        currency: tx.currency,
-      })),
+      items.map(expectedDecisionLine),
     );
   });
 

@@ -3,6 +3,7 @@ import { BatchText, CSV_HEADER, DecisionLines, decisionColumns, transferables } 
 import { CsvParser, type CsvRecord } from '../../src/core/csv.js';
 import { formatDecimal } from '../../src/core/decimal.js';
 import type { DecidedItem } from '../../src/core/records.js';
+import { expectedDecisionLine } from '../helpers/decisionLine.js';
 import { makeDecision, makeTx } from '../helpers/transactions.js';
 
 // The formatting of the decisions file, run in this process (the writer runs it on its thread):
@@ -77,28 +78,6 @@ function items(): DecidedItem[] {
   ];
 }
 
-/** The JSONL object the decisions file holds for `item`. */
-function expectedJson({ transaction: tx, decision: dec, source }: DecidedItem): unknown {
-  return {
-    transaction_id: dec.transaction_id,
-    score: dec.score,
-    outcome: dec.outcome,
-    reasons: dec.reasons,
-    rules_score: dec.rules_score,
-    model_score: dec.model_score,
-    model_version: dec.model_version,
-    ...(dec.model_features ? { model_features: dec.model_features } : {}),
-    rules_version: dec.rules_version,
-    decided_at: dec.decided_at,
-    row: source?.row ?? null,
-    timestamp: new Date(tx.timestamp).toISOString(),
-    account_id: tx.accountId,
-    ...(tx.card ? { card: tx.card.masked } : {}),
-    amount: formatDecimal(tx.amount),
-    currency: tx.currency,
-  };
-}
-
 /**
  * The CSV fields the decisions file holds for `item`, in the columns of the header. CSV has no
  * escape for a lone surrogate: UTF-8 encoding writes it as U+FFFD, as for any text.
@@ -152,7 +131,7 @@ describe('decision lines, JSONL', () => {
       const text = encodeFile('jsonl', batches);
       expect(text.endsWith('\n')).toBe(true);
       const lines = text.slice(0, -1).split('\n');
-      expect(lines.map((l) => JSON.parse(l) as unknown)).toEqual(all.map(expectedJson));
+      expect(lines.map((l) => JSON.parse(l) as unknown)).toEqual(all.map(expectedDecisionLine));
     }
   });
 
@@ -198,14 +177,14 @@ describe('decision lines, JSONL', () => {
     const text = encodeFile('jsonl', [all]);
 
     // Assess
-    expect(text.trimEnd().split('\n').map((l) => JSON.parse(l) as unknown)).toEqual(all.map(expectedJson));
+    expect(text.trimEnd().split('\n').map((l) => JSON.parse(l) as unknown)).toEqual(all.map(expectedDecisionLine));
   });
 
   it('escapes an id made only of characters to escape: quotes, backslashes, control characters, a lone surrogate', () => {
     const odd = ['"', '""', '\\', '\n', '\u0000\u001f', '\ud800', '\udc00\ud800'];
     const all: DecidedItem[] = odd.map((id) => ({ transaction: makeTx({ transactionId: id, accountId: id }), decision: makeDecision({ transaction_id: id }) }));
     const text = encodeFile('jsonl', [all]);
-    expect(text.trimEnd().split('\n').map((l) => JSON.parse(l) as unknown)).toEqual(all.map(expectedJson));
+    expect(text.trimEnd().split('\n').map((l) => JSON.parse(l) as unknown)).toEqual(all.map(expectedDecisionLine));
   });
 
   it('ends an empty file with nothing', () => {
