@@ -11,8 +11,8 @@ import { ObjectChangedError, type ObjectStore, type ReadEnd, UnreadableObjectErr
 import type { BatchCommitter } from '../ports/BatchCommitter.js';
 import type { DecisionStore } from '../ports/DecisionStore.js';
 import type { FeatureSource } from '../ports/FeatureSource.js';
-import { type IngestBatch, ingestCsv } from '../pipeline/ingest.js';
-import { MaskedCsvRenderer, maskedCsv, maskedText } from '../pipeline/maskedCopy.js';
+import { type FileIngest, type IngestBatch, ingestHere } from '../pipeline/ingest.js';
+import { maskedCsv, maskedText } from '../pipeline/maskedCopy.js';
 import { buildReceipt, RECEIPT_REJECTION_LIMIT, type Receipt } from '../core/receipt.js';
 import { resultKeys } from '../pipeline/resultKeys.js';
 import { TextPipe } from '../pipeline/TextPipe.js';
@@ -36,6 +36,11 @@ export interface FileProcessorDeps {
   /** A trained model combined with the rules. */
   model?: Model;
   tokenizer: PanTokenizer;
+  /**
+   * Where the file is parsed, validated and tokenised, and its masked copy rendered.
+   * @default on this thread, with `tokenizer` (`ingestHere`)
+   */
+  ingest?: FileIngest;
   fieldMap?: FieldMap;
   /** @default 5000 */
   batchSize?: number;
@@ -164,21 +169,23 @@ async function ingestRows(file: FileRecord, deps: FileProcessorDeps): Promise<Re
   const masked = new TextPipe();
   const written = deps.objects.write(maskedCopyKey(file), masked);
   written.catch((e: unknown) => masked.fail(e));
-  let renderer: MaskedCsvRenderer | undefined;
+  let copyText = '';
+  const takeMasked = (): string => {
+    const text = copyText;
+    copyText = '';
+    return text;
+  };
   let end: ReadEnd | undefined;
   const source = deps.objects.read(file.workKey, { settleMs: deps.settleMs, onEnd: (e) => (end = e) });
-  const batches = ingestCsv(source, {
+  const batches = (deps.ingest ?? ingestHere(deps.tokenizer))(source, {
     fileKey: file.name,
-    tokenizer: deps.tokenizer,
     fieldMap: deps.fieldMap,
     batchSize: deps.batchSize,
     maxRecord: deps.maxRecord,
     skipRows: file.rowsDone,
-    onHeader: (mapping, delimiter, fields) => {
-      renderer = new MaskedCsvRenderer({ cardColumn: mapping.index.card_number, delimiter, tokenizer: deps.tokenizer });
-      renderer.header(fields);
+    onMaskedText: (text) => {
+      copyText += text;
     },
-    onRecord: (fields) => renderer?.record(fields),
   });
   const commits = deps.commits;
   try {
@@ -198,9 +205,9 @@ async function ingestRows(file: FileRecord, deps: FileProcessorDeps): Promise<Re
         if (alerts.length > 0) deps.onAlerts?.(alerts);
         deps.onProgress?.(file, batch);
       },
-      afterBatch: () => masked.write(renderer?.take() ?? ''),
+      afterBatch: () => masked.write(takeMasked()),
     });
-    await masked.write(renderer?.take() ?? '');
+    await masked.write(takeMasked());
     masked.end();
     await written;
     return end;

@@ -7,6 +7,7 @@ import type { SqliteWorkerBatchCommitter } from '../adapters/local/SqliteWorkerB
 import type { FeatureWindows } from '../core/features.js';
 import { printable } from '../core/printable.js';
 import type { Model } from '../core/model/model.js';
+import type { FileIngest } from '../pipeline/ingest.js';
 import type { PanTokenizer } from '../core/pan.js';
 import type { FieldMap } from '../core/schema.js';
 import type { Alert } from '../core/views.js';
@@ -26,6 +27,8 @@ export interface LocalRuntimeDeps {
   features: FeatureWindows;
   rules: FileRulesSource;
   tokenizer: PanTokenizer;
+  /** Where inbox files are parsed, validated and tokenised. @default on this thread, with `tokenizer` */
+  ingest?: FileIngest;
   dispatcher: AlertDispatcher;
   server: FastifyInstance;
   logger: Logger;
@@ -257,6 +260,7 @@ export class LocalRuntime {
       rules: () => this.deps.rules.current(),
       model: this.deps.model,
       tokenizer: this.deps.tokenizer,
+      ingest: this.deps.ingest,
       fieldMap: this.deps.fieldMap,
       batchSize: this.deps.batchSize,
       settleMs: this.deps.settleMs ?? DEFAULT_SETTLE_MS,

@@ -1,15 +1,22 @@
 import { createReadStream } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createPanTokenizer } from '../core/pan.js';
-import { ingestCsv } from '../pipeline/ingest.js';
-import type { IngestThreadError, IngestThreadReply, IngestThreadRequest, IngestThreadSetup } from './IngestThread.js';
+import { ingestHere } from '../pipeline/ingest.js';
+import {
+  type IngestThreadError,
+  type IngestThreadReply,
+  type IngestThreadRequest,
+  type IngestThreadSetup,
+  SOURCE_FAILED,
+} from './IngestThread.js';
 import { type PackedBatch, packBatch, packedTransferables } from './packedBatch.js';
 
 /**
- * The parsing thread of {@link IngestThread}: reads the file, parses, validates and tokenises it
- * with the same ingest stage as everywhere else, and hands each batch over packed
- * (`packBatch`). It runs at most as many batches ahead as the scoring thread has granted
- * (credits), so a slow consumer holds it back instead of filling memory.
+ * The parsing thread of `ingestOnThread`: reads the file (or takes its bytes from the calling
+ * thread), parses, validates and tokenises it with the same ingest stage as everywhere else,
+ * renders its masked copy when asked, and hands each batch over packed (`packBatch`). It runs at
+ * most as many batches ahead as the scoring thread has granted (credits), so a slow consumer
+ * holds it back instead of filling memory.
  */
 const port = parentPort;
 if (!port) throw new Error('ingestWorker runs as a worker thread');
@@ -17,26 +24,56 @@ const setup = workerData as IngestThreadSetup;
 
 let credits = 0;
 let wake: (() => void) | undefined;
-port.on('message', (m: IngestThreadRequest) => {
-  credits += m.credits;
+/** Bytes sent by the calling thread and not yet parsed; `null` ends them, `false` fails them. */
+const chunks: (Uint8Array | null | false)[] = [];
+const notify = (): void => {
   wake?.();
   wake = undefined;
+};
+port.on('message', (m: IngestThreadRequest) => {
+  if ('credits' in m) credits += m.credits;
+  else if ('chunk' in m) chunks.push(m.chunk);
+  else chunks.push(m.end ? null : false);
+  notify();
 });
 
 function post(reply: IngestThreadReply, transfer: ArrayBuffer[] = []): void {
   port?.postMessage(reply, transfer);
 }
 
+/** The bytes the calling thread sends, as they come; each taken chunk is acknowledged. */
+async function* posted(): AsyncGenerator<Buffer> {
+  for (;;) {
+    const c = chunks.shift();
+    if (c === undefined) {
+      await new Promise<void>((resolve) => (wake = resolve));
+      continue;
+    }
+    if (c === null) return;
+    if (c === false) throw Object.assign(new Error('the source failed'), { name: SOURCE_FAILED });
+    post({ kind: 'taken' });
+    yield Buffer.from(c.buffer, c.byteOffset, c.byteLength);
+  }
+}
+
 async function run(): Promise<void> {
   const tokenizer = createPanTokenizer(Buffer.from(setup.tokenKey), { cache: setup.tokenCache });
-  const batches = ingestCsv(createReadStream(setup.path, { highWaterMark: 1 << 20 }), {
+  let masked = '';
+  const source = setup.path !== undefined ? createReadStream(setup.path, { highWaterMark: 1 << 20 }) : posted();
+  const batches = ingestHere(tokenizer)(source, {
     fileKey: setup.fileKey,
-    tokenizer,
     fieldMap: setup.fieldMap,
     batchSize: setup.batchSize,
     maxRecord: setup.maxRecord,
     skipRows: setup.skipRows,
     defaultCurrency: setup.defaultCurrency,
+    ...(setup.maskedCopy
+      ? {
+          onMaskedText: (text: string) => {
+            masked += text;
+          },
+        }
+      : {}),
   });
   // Batches go over in groups: a message costs about the same whatever its size (the other thread
   // is woken for each), and at a batch per message that cost was a large part of the handover.
@@ -45,7 +82,8 @@ async function run(): Promise<void> {
   const send = async (): Promise<void> => {
     while (credits === 0) await new Promise<void>((resolve) => (wake = resolve));
     credits--;
-    post({ kind: 'batches', batches: group }, group.flatMap(packedTransferables));
+    post({ kind: 'batches', batches: group, masked }, group.flatMap(packedTransferables));
+    masked = '';
     group = [];
     rows = 0;
   };
@@ -60,7 +98,7 @@ async function run(): Promise<void> {
     // The batches before a failure are handed over before it, as on one thread.
     if (group.length > 0) await send();
   }
-  post({ kind: 'end' });
+  post({ kind: 'end', masked });
 }
 
 run().then(

@@ -20,6 +20,7 @@ import { LabelFeedback } from '../core/labels.js';
 import { loadModel, type Model } from '../core/model/model.js';
 import type { Label } from '../core/transaction.js';
 import { TOKEN_CACHE_CARDS, createPanTokenizer } from '../core/pan.js';
+import { ingestOnThreadFrom } from './IngestThread.js';
 import type { Receipt } from '../core/receipt.js';
 import type { AlertSink } from '../ports/AlertSink.js';
 import type { Logger } from '../ports/Logger.js';
@@ -101,6 +102,9 @@ function octal(mode: number): string {
   return mode.toString(8).padStart(4, '0');
 }
 
+/** Rows the inbox's parsing thread hands over at a time (a whole batch, at the default batch size). */
+const INBOX_GROUP_ROWS = 5000;
+
 /**
  * Builds the local runtime from configuration: the one place that creates adapters for it.
  */
@@ -114,7 +118,8 @@ export function createLocalRuntime(config: Config, options: LocalWiringOptions):
   if (config.rulesPath !== undefined) checkOwnRulesFile(rulesPath, options.logger);
   loadRulesFile(rulesPath);
   const model = config.modelPath !== undefined ? readModelFile(resolve(config.modelPath)) : undefined;
-  const tokenizer = createPanTokenizer(loadOrCreateTokenKey(dataDir, config.tokenKey), { cache: TOKEN_CACHE_CARDS });
+  const tokenKey = loadOrCreateTokenKey(dataDir, config.tokenKey);
+  const tokenizer = createPanTokenizer(tokenKey, { cache: TOKEN_CACHE_CARDS });
   const dbPath = join(dataDir, 'fraudmini.db');
   // The main connection's commits answer API requests: its WAL checkpoints run on their own thread.
   const state = new SqliteStateStore({
@@ -192,6 +197,8 @@ export function createLocalRuntime(config: Config, options: LocalWiringOptions):
     features,
     rules,
     tokenizer,
+    // Inbox files are parsed on a thread of their own while this one scores (one per file).
+    ingest: ingestOnThreadFrom({ tokenKey, tokenCache: TOKEN_CACHE_CARDS, groupRows: INBOX_GROUP_ROWS }),
     dispatcher,
     server,
     logger: options.logger,

@@ -11,6 +11,7 @@ import {
 } from '../core/schema.js';
 import type { RowRef, Transaction } from '../core/transaction.js';
 import type { Rejection } from '../core/receipt.js';
+import { MaskedCsvRenderer } from './maskedCopy.js';
 
 /** Characters of input parsed between yields. */
 const SLICE = 64 << 10;
@@ -203,4 +204,54 @@ export async function* ingestCsv(
   batch.rowsDone = rowNo;
   batch.bytesRead = bytesRead;
   if (batch.rows.length > 0 || batch.rejections.length > 0 || rowNo <= skip) yield batch;
+}
+
+/** Options of a {@link FileIngest}: those of {@link ingestCsv}, less what the ingest brings itself. */
+export interface FileIngestOptions extends Omit<IngestOptions, 'tokenizer' | 'onHeader' | 'onRecord'> {
+  /**
+   * Receives the file's masked copy (see `MaskedCsvRenderer`: every record of the file, the card
+   * column masked), in order, as it is rendered: the whole copy by the time the batches end.
+   */
+  onMaskedText?: (text: string) => void;
+}
+
+/**
+ * The ingest stage of a file behind one signature, wherever it runs: {@link ingestHere} on the
+ * calling thread, or on a parsing thread of its own (the local runtime's). Each brings its
+ * tokenizer.
+ */
+export type FileIngest = (source: AsyncIterable<Buffer | string>, options: FileIngestOptions) => AsyncIterable<IngestBatch>;
+
+/**
+ * {@link ingestCsv} on the calling thread as a {@link FileIngest}, rendering the masked copy from
+ * the records it parses (one read and one parse of the file). The text rendered so far is handed
+ * over before each batch, and the rest once the file ends.
+ */
+export function ingestHere(tokenizer: PanTokenizer): FileIngest {
+  return async function* ingest(source, options) {
+    const { onMaskedText, ...rest } = options;
+    if (!onMaskedText) {
+      yield* ingestCsv(source, { ...rest, tokenizer });
+      return;
+    }
+    let renderer: MaskedCsvRenderer | undefined;
+    const batches = ingestCsv(source, {
+      ...rest,
+      tokenizer,
+      onHeader: (mapping, delimiter, fields) => {
+        renderer = new MaskedCsvRenderer({ cardColumn: mapping.index.card_number, delimiter, tokenizer });
+        renderer.header(fields);
+      },
+      onRecord: (fields) => renderer?.record(fields),
+    });
+    const flush = (): void => {
+      const text = renderer?.take() ?? '';
+      if (text !== '') onMaskedText(text);
+    };
+    for await (const batch of batches) {
+      flush();
+      yield batch;
+    }
+    flush();
+  };
 }

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HeaderError, UnclosedQuoteError } from '../../src/core/errors.js';
-import { type IngestBatch, ingestCsv } from '../../src/pipeline/ingest.js';
-import { ingestOnThread } from '../../src/local/IngestThread.js';
+import { type IngestBatch, ingestCsv, ingestHere } from '../../src/pipeline/ingest.js';
+import { ingestOnThread, ingestOnThreadFrom } from '../../src/local/IngestThread.js';
+import { ObjectChangedError } from '../../src/ports/ObjectStore.js';
 import { packBatch, unpackBatch } from '../../src/local/packedBatch.js';
 import { TEST_KEY, testTokenizer } from '../helpers/transactions.js';
 
@@ -142,4 +143,88 @@ describe('ingestOnThread', () => {
     // Assert
     expect(seen).toBeGreaterThanOrEqual(20);
   });
+
+  it('takes the bytes from a source on this thread, and renders the same batches and masked copy as ingesting here', async () => {
+    // Arrange: small chunks, so records and UTF-8 sequences are cut across them and the
+    // calling thread must wait for the thread to take some before it reads on.
+    const text = `${csvText(3000)}tx-u,2026-01-01T00:00:00Z,Aé,4111111111111111,1.00,,,,,,,,,,,,,note 4000000000000002 ünï\n`;
+    const options = { fileKey: 'f.csv', batchSize: 700 };
+    const here = { batches: [] as IngestBatch[], masked: '' };
+    for await (const b of ingestHere(testTokenizer())(chunks(text, 1001), { ...options, onMaskedText: (t) => (here.masked += t) })) here.batches.push(b);
+
+    // Act
+    const there = { batches: [] as IngestBatch[], masked: '' };
+    const ingest = ingestOnThreadFrom({ tokenKey: Buffer.from(TEST_KEY), tokenCache: 16, groupRows: 1400 });
+    for await (const b of ingest(chunks(text, 1001), { ...options, onMaskedText: (t) => (there.masked += t) })) there.batches.push(b);
+
+    // Assert
+    expect(here.batches.length).toBeGreaterThan(3);
+    expect(there.batches).toEqual(here.batches);
+    expect(there.masked).toBe(here.masked);
+    expect(there.masked).toContain('411111******1111');
+    expect(there.masked).not.toContain('4111111111111111');
+    expect(there.masked).not.toContain('4000000000000002');
+    expect(there.masked.split('\n').length).toBe(here.masked.split('\n').length);
+  });
+
+  it('raises a failed read of the source as the very error, after the batches of the bytes before it', async () => {
+    // Arrange: a source that fails after two chunks of whole lines
+    const head = csvText(40);
+    const cut = head.indexOf('\n', head.length >> 1) + 1;
+    const failure = new ObjectChangedError('inbox/f.csv', 'it shrank from 10 to 5 bytes');
+    async function* failing(): AsyncGenerator<Buffer> {
+      yield Buffer.from(head.slice(0, cut));
+      yield Buffer.from(head.slice(cut));
+      throw failure;
+    }
+    const got: IngestBatch[] = [];
+
+    // Act
+    const ingest = ingestOnThreadFrom({ tokenKey: Buffer.from(TEST_KEY), tokenCache: 16, groupRows: 10 });
+    let raised: unknown;
+    try {
+      for await (const b of ingest(failing(), { fileKey: 'f.csv', batchSize: 10 })) got.push(b);
+    } catch (e) {
+      raised = e;
+    }
+
+    // Assert
+    expect(raised).toBe(failure);
+    expect(got.reduce((n, b) => n + b.rows.length + b.rejections.length, 0)).toBe(40);
+  });
+
+  it('stops reading the source when the consumer stops early', async () => {
+    // Arrange: an endless source that records whether it was closed
+    let closed = false;
+    let read = 0;
+    async function* endless(): AsyncGenerator<Buffer> {
+      try {
+        yield Buffer.from('timestamp,account_id,amount\n');
+        for (;;) {
+          read++;
+          yield Buffer.from('2026-01-01T00:00:00Z,A1,1.00\n'.repeat(100));
+        }
+      } finally {
+        closed = true;
+      }
+    }
+
+    // Act
+    const ingest = ingestOnThreadFrom({ tokenKey: Buffer.from(TEST_KEY), tokenCache: 16, groupRows: 10 });
+    let seen = 0;
+    for await (const b of ingest(endless(), { fileKey: 'f.csv', batchSize: 10 })) {
+      seen += b.rows.length;
+      if (seen >= 500) break;
+    }
+
+    // Assert: the source was closed, having been read only a few chunks past what was parsed
+    expect(closed).toBe(true);
+    expect(read).toBeLessThan(500 / 100 + 20);
+  });
 });
+
+/** `text` as chunks of `size` bytes. */
+async function* chunks(text: string, size: number): AsyncGenerator<Buffer> {
+  const bytes = Buffer.from(text);
+  for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
+}
