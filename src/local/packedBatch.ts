@@ -59,9 +59,10 @@ export interface PackedBatch {
   /**
    * The present entity keys (account, card token, terminal, merchant), row by row in field order,
    * each its own string: the feature and label state keep them for as long as the entity is
-   * active, and a key cut from `text` would keep the whole batch's text alive with it.
+   * active, and a key cut from `text` would keep the whole batch's text alive with it. In slices
+   * of at most {@link SLICE_ROWS} rows' keys (see {@link packBatch}).
    */
-  keys: string[];
+  keys: string[][];
   /** Rows with extra (unmapped) columns, ascending, and those columns. */
   attributeRows: number[];
   attributes: Record<string, string>[];
@@ -75,16 +76,37 @@ export function packedTransferables(b: PackedBatch): ArrayBuffer[] {
   return [b.numbers.buffer as ArrayBuffer, b.present.buffer as ArrayBuffer, b.lengths.buffer as ArrayBuffer];
 }
 
+/**
+ * Rows packed into one slice of strings and keys. A batch's strings are gathered a slice at a
+ * time: an array of tens of thousands of strings lives in the large-object space, where each
+ * store of a new string takes the write barrier's slow path, and joining it costs more per
+ * string than joining short ones.
+ */
+const SLICE_ROWS = 512;
+
 /** `batch` as columns: {@link unpackBatch} gives it back equal. */
 export function packBatch(batch: IngestBatch): PackedBatch {
   const n = batch.rows.length;
   const numbers = new Float64Array(n * NUMBERS);
   const present = new Uint16Array(n);
-  const strings: string[] = [];
-  const keys: string[] = [];
+  const texts: string[] = [];
+  const lengthSlices: Int32Array[] = [];
+  const keySlices: string[][] = [];
+  let strings: string[] = [];
+  let keys: string[] = [];
   const attributeRows: number[] = [];
   const attributes: Record<string, string>[] = [];
+  const endSlice = (): void => {
+    texts.push(strings.join(''));
+    const lengths = new Int32Array(strings.length);
+    for (let k = 0; k < strings.length; k++) lengths[k] = (strings[k] as string).length;
+    lengthSlices.push(lengths);
+    keySlices.push(keys);
+    strings = [];
+    keys = [];
+  };
   for (let i = 0; i < n; i++) {
+    if (i > 0 && i % SLICE_ROWS === 0) endSlice();
     const { transaction: tx, row } = batch.rows[i] as IngestedRow;
     let mask = 0;
     for (let f = 0; f < TEXT_FIELDS.length; f++) {
@@ -122,13 +144,22 @@ export function packBatch(batch: IngestBatch): PackedBatch {
       attributes.push(tx.attributes);
     }
   }
+  endSlice();
+  let total = 0;
+  for (const l of lengthSlices) total += l.length;
+  const lengths = new Int32Array(total);
+  total = 0;
+  for (const l of lengthSlices) {
+    lengths.set(l, total);
+    total += l.length;
+  }
   return {
     size: n,
     numbers,
     present,
-    text: strings.join(''),
-    lengths: Int32Array.from(strings, (v) => v.length),
-    keys,
+    text: texts.join(''),
+    lengths,
+    keys: keySlices,
     attributeRows,
     attributes,
     rejections: batch.rejections,
@@ -149,6 +180,7 @@ const NO_ATTRIBUTES: Record<string, string> = Object.freeze({}) as Record<string
 class StringCursor {
   private at = 0;
   private offset = 0;
+  private slice = 0;
   private key = 0;
   constructor(private readonly b: PackedBatch) {}
 
@@ -156,7 +188,14 @@ class StringCursor {
   next(mask: number, f: number): string | undefined {
     const bit = 1 << f;
     if ((mask & bit) === 0) return undefined;
-    if (KEY_FIELDS & bit) return this.b.keys[this.key++];
+    if (KEY_FIELDS & bit) {
+      let keys = this.b.keys[this.slice] as string[];
+      while (this.key === keys.length) {
+        keys = this.b.keys[++this.slice] as string[];
+        this.key = 0;
+      }
+      return keys[this.key++];
+    }
     const from = this.offset;
     this.offset += this.b.lengths[this.at++] as number;
     return this.b.text.slice(from, this.offset);
