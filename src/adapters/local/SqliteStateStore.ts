@@ -16,6 +16,7 @@ import {
   ALERT_COLUMNS,
   decisionFromRow,
   type EncodedBatch,
+  ENCODED_SLICE_ROWS,
   encodeBatch,
   type SqlValue,
   TX_COLUMNS,
@@ -31,7 +32,7 @@ const LOOKUP_CHUNK = 500;
  * fifth (per-statement overhead and one native call per row); 100 rows of 32 values stay far under
  * the host-parameter limit.
  */
-export const INSERT_CHUNK = 100;
+export const INSERT_CHUNK = ENCODED_SLICE_ROWS;
 
 /**
  * Version of {@link SCHEMA}, kept in SQLite's `user_version`. 1 (stored as 0, before versions were
@@ -450,7 +451,7 @@ export class SqliteStateStore
 
   /** The inserts and updates of {@link commitEncoded}, inside the caller's transaction. */
   private insertEncoded(batch: EncodedBatch, checkpoint?: FileCheckpoint): number[] {
-    this.insertRows('transactions', TX_COLUMNS, batch.transactions);
+    for (const slice of batch.transactions) this.insertRows('transactions', TX_COLUMNS, slice);
     const alertIds: number[] = [];
     for (let i = 0; i < batch.alerts.length; i += ALERT_COLUMNS.length) {
       const info = this.stmt.insertAlert.run(batch.alerts.slice(i, i + ALERT_COLUMNS.length));
@@ -501,7 +502,7 @@ export class SqliteStateStore
     const rows = values.length / width;
     for (let r = 0; r < rows; r += INSERT_CHUNK) {
       const n = Math.min(INSERT_CHUNK, rows - r);
-      this.insertStatement(table, columns, n).run(values.slice(r * width, (r + n) * width));
+      this.insertStatement(table, columns, n).run(n === rows ? values : values.slice(r * width, (r + n) * width));
     }
   }
 
