@@ -1,3 +1,5 @@
+import { detached } from './strings.js';
+
 /** Arena block size: blocks are filled completely, so a position maps to (block, offset) by division. */
 const BLOCK = 1 << 20;
 /** Every GROUP-th id is stored whole; the others only as the suffix they do not share with the previous id. */
@@ -9,27 +11,10 @@ const MAX_LOAD = 0.75;
 const MAX_CAPACITY = 2 ** 30;
 
 /**
- * An exact set of strings — transaction ids — held in typed arrays instead of a `Set<string>`,
- * for the duplicate check over a whole file (benchmark 5: 8.6M ids in a `Set` took over a GB,
- * because each 13-character id was a slice that kept its 1 MiB chunk of the file alive).
- *
- * The ids are appended to a byte arena in insertion order, front-coded: every 16th whole, the
- * others as (characters shared with the previous id, the rest). Files usually number their rows,
- * so `G42-000000002` after `G42-000000001` costs 3 bytes. An open-addressing table (linear probing)
- * holds, per slot, the id's entry number and an 8-bit fingerprint of its hash. A lookup decodes an
- * id from the arena only when the fingerprint matches, so membership is exact: a hash collision
- * never makes a new id a duplicate (a row wrongly called a duplicate would be lost data).
- *
- * Memory is 4 bytes per table slot (load 0.375–0.75, or just under 0.75 after {@link reserve}) plus
- * the arena: ~9 bytes per numbered id, against ~100 for a `Set` of strings. Pure: no I/O.
- *
- * @example
- * const ids = new IdSet();
- * ids.add('tx-1'); // true
- * ids.add('tx-1'); // false: already there
- * ids.has('tx-2'); // false
+ * Any strings, exactly: front-coded in a byte arena with a hash table of entry numbers (see
+ * {@link IdSet}, which keeps here the ids that are not numbered runs).
  */
-export class IdSet {
+class ArenaIdSet {
   private blocks: Uint8Array[] = [new Uint8Array(BLOCK)];
   /** Write cursor: block index and offset in it. */
   private wBlock = 0;
@@ -254,4 +239,166 @@ function entryBitsFor(cap: number): number {
 /** A slot's value: the entry number + 1 under the top bits of the fingerprint. */
 function pack(entry: number, h: number, bits: number): number {
   return (((printOf(h) >>> bits) << bits) | (entry + 1)) >>> 0;
+}
+
+/** Numbers per page of a numbered family's bitmap: 4,096 bits, 512 bytes. */
+const PAGE_BITS = 4096;
+/** Trailing digits read as a number at most: 15 digits stay exact in a double. */
+const MAX_DIGITS = 15;
+/** Families kept as bitmaps at most; ids of further ones go to the arena. */
+const MAX_FAMILIES = 1024;
+/** A family whose pages hold fewer ids than this on average is frozen once it has a few pages. */
+const MIN_IDS_PER_PAGE = 64;
+const FREEZE_AFTER_PAGES = 16;
+
+/**
+ * The ids of one numbered family (same text before the trailing digits, same number of digits),
+ * as bits by number in pages of {@link PAGE_BITS}, made as needed. Frozen when the numbers are
+ * too sparse for bits to be cheaper than the arena: it then takes no new ids.
+ */
+class NumberedFamily {
+  readonly pages = new Map<number, Int32Array>();
+  count = 0;
+  frozen = false;
+
+  has(n: number): boolean {
+    const page = this.pages.get(Math.floor(n / PAGE_BITS));
+    if (page === undefined) return false;
+    const bit = n % PAGE_BITS;
+    return ((page[bit >>> 5] as number) & (1 << (bit & 31))) !== 0;
+  }
+
+  /** Adds `n`, which must not be there yet. */
+  add(n: number): void {
+    const key = Math.floor(n / PAGE_BITS);
+    let page = this.pages.get(key);
+    if (page === undefined) {
+      page = new Int32Array(PAGE_BITS >>> 5);
+      this.pages.set(key, page);
+    }
+    const bit = n % PAGE_BITS;
+    page[bit >>> 5] = (page[bit >>> 5] as number) | (1 << (bit & 31));
+    this.count++;
+    if (this.pages.size >= FREEZE_AFTER_PAGES && this.count < this.pages.size * MIN_IDS_PER_PAGE) this.frozen = true;
+  }
+}
+
+/**
+ * An exact set of strings — transaction ids — in typed arrays instead of a `Set<string>`, for the
+ * duplicate check over a whole file (a `Set` of 8.6M ids took over a GB: each 13-character id was
+ * a slice that kept its 1 MiB chunk of the file alive).
+ *
+ * Files usually number their rows (`0`, `1`, … or `G42-000000001`, …): such an id is a family
+ * (the text before its trailing digits, and how many digits) and a number, and a family's ids are
+ * bits in a bitmap, one bit per number, paged so that only the ranges used take memory — a
+ * million numbered ids take about 128 KB. The mapping is one to one (the digits, zeros included,
+ * are the number written in that many digits), so membership stays exact. Every other id, and
+ * those of a family too sparse for bits (frozen) or past the number of families kept, goes to an
+ * arena: front-coded bytes (every 16th id whole, the others as the suffix they do not share with
+ * the previous one) and an open-addressing table of entry numbers with an 8-bit fingerprint per
+ * slot, decoded only when the fingerprint matches — about 9 bytes per id plus 4 per table slot. A
+ * hash collision never makes a new id a duplicate (a row wrongly called a duplicate would be lost
+ * data). Pure: no I/O.
+ *
+ * @example
+ * const ids = new IdSet();
+ * ids.add('tx-1'); // true
+ * ids.add('tx-1'); // false: already there
+ * ids.has('tx-2'); // false
+ */
+export class IdSet {
+  private readonly arena: ArenaIdSet;
+  private readonly families = new Map<string, NumberedFamily>();
+  private numbered = 0;
+  /** Ids {@link reserve} expects, applied to the arena when it takes its first id. */
+  private reserved = 0;
+  /** The family of the last numbered id looked at: files number their rows in one family. */
+  private lastPrefix = '';
+  private lastDigits = 0;
+  private lastFamily: NumberedFamily | undefined;
+  /** The number of the id {@link familyOf} last split. */
+  private number = 0;
+
+  constructor(initialCapacity = 1 << 12) {
+    this.arena = new ArenaIdSet(initialCapacity);
+  }
+
+  /** Number of ids in the set. */
+  get size(): number {
+    return this.numbered + this.arena.size;
+  }
+
+  /**
+   * Expects `expected` ids: the arena's table is sized for them when it takes its first id, so a
+   * caller that can estimate the count (from a file's size) saves the rehashes, each of which
+   * decodes the whole arena and scatters it anew. Numbered ids need no reserving.
+   */
+  reserve(expected: number): void {
+    if (this.arena.size > 0) this.arena.reserve(expected);
+    else this.reserved = Math.max(this.reserved, expected);
+  }
+
+  /** Whether `id` was added before. */
+  has(id: string): boolean {
+    const family = this.familyOf(id, false);
+    if (family === null) return this.arena.has(id);
+    if (family !== undefined && family.has(this.number)) return true;
+    // A frozen family, or one never kept, may have ids in the arena.
+    return (family === undefined || family.frozen) && this.arena.has(id);
+  }
+
+  /** Adds `id`; returns false (and changes nothing) when it was already there. */
+  add(id: string): boolean {
+    const family = this.familyOf(id, true);
+    if (family !== null && family !== undefined) {
+      const n = this.number;
+      if (family.has(n)) return false;
+      if (!family.frozen) {
+        family.add(n);
+        this.numbered++;
+        return true;
+      }
+    }
+    if (this.reserved > 0 && this.arena.size === 0) {
+      this.arena.reserve(this.reserved);
+      this.reserved = 0;
+    }
+    return this.arena.add(id);
+  }
+
+  /**
+   * The family of a numbered id (its number then in `number`), made when `create` and there is
+   * room: null when the id is not numbered, undefined when its family is not kept.
+   */
+  private familyOf(id: string, create: boolean): NumberedFamily | null | undefined {
+    let end = id.length;
+    let n = 0;
+    let scale = 1;
+    while (end > 0) {
+      const c = id.charCodeAt(end - 1) - 48;
+      if (c < 0 || c > 9) break;
+      n += c * scale;
+      scale *= 10;
+      end--;
+    }
+    const digits = id.length - end;
+    if (digits === 0 || digits > MAX_DIGITS) return null;
+    this.number = n;
+    if (digits === this.lastDigits && end === this.lastPrefix.length && id.startsWith(this.lastPrefix) && this.lastFamily) {
+      return this.lastFamily;
+    }
+    // Copies: a slice of the id would keep alive whatever the id itself is a slice of.
+    const prefix = detached(id.slice(0, end));
+    const key = detached(`${digits}:${prefix}`);
+    let family = this.families.get(key);
+    if (family === undefined) {
+      if (!create || this.families.size >= MAX_FAMILIES) return undefined;
+      family = new NumberedFamily();
+      this.families.set(key, family);
+    }
+    this.lastPrefix = prefix;
+    this.lastDigits = digits;
+    this.lastFamily = family;
+    return family;
+  }
 }
