@@ -246,9 +246,11 @@ export class Api extends Construct {
       createDefaultStage: false,
       defaultAuthorizer: new HttpIamAuthorizer(),
     });
+    // The default stage: a named one would put its name in the event's path (payload 1.0 too),
+    // which the function's routes do not expect.
     const stage = new apigwv2.HttpStage(this, 'HttpStage', {
       httpApi,
-      stageName: 'v1',
+      stageName: '$default',
       autoDeploy: true,
       throttle: { rateLimit: props.rateLimit, burstLimit: props.burstLimit },
       detailedMetricsEnabled: true,

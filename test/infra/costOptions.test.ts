@@ -104,6 +104,8 @@ describe('capacity=provisioned and api=http', () => {
     expect(integrations).toHaveLength(1);
     expect(integrations[0]?.PayloadFormatVersion).toBe('1.0');
     const [[, stage] = ['', {}]] = resourcesOf(pipeline, 'AWS::ApiGatewayV2::Stage');
+    // The default stage: a named one would prefix the event's path with its name.
+    expect(stage.Properties?.StageName).toBe('$default');
     expect(stage.Properties?.DefaultRouteSettings).toMatchObject({ ThrottlingRateLimit: 1000, ThrottlingBurstLimit: 2000 });
     expect(stage.Properties?.AccessLogSettings).toBeDefined();
   });
@@ -113,7 +115,7 @@ describe('capacity=provisioned and api=http', () => {
     const byPolicy = Object.fromEntries(invoke.map(({ logicalId, statement }) => [logicalId.replace(/[0-9A-F]{8}$/, ''), JSON.stringify(statement.Resource)]));
     const admin = byPolicy.ApiAdminPolicy ?? '';
     const client = byPolicy.ApiClientPolicy ?? '';
-    expect(admin).toContain('/PUT/rules');
+    expect(admin).toContain('/$default/PUT/rules');
     expect(admin).toContain('/GET/rules/audit');
     expect(admin).not.toContain('/POST/transactions');
     expect(client).toContain('/POST/transactions');
