@@ -143,18 +143,29 @@ function resetCapacity(cap: Capacity): void {
   }
 }
 
-/** A function's use, with the CPU time this process spent while it ran (the emulators run elsewhere). */
+/** A function's use, with the CPU time this process spent while it ran (the emulators run elsewhere) and its AWS calls. */
 interface TimedUse extends FunctionUse {
   cpuMs: number;
+  awsCalls: number;
 }
 
-/** Wraps a handler to add up its invocations, wall time and CPU time. */
-function timed<A extends unknown[], R>(name: keyof typeof FUNCTION_MEMORY_MB, fn: (...a: A) => Promise<R>): [(...a: A) => Promise<R>, TimedUse] {
-  const use: TimedUse = { name, invocations: 0, durationMs: 0, memoryMb: FUNCTION_MEMORY_MB[name], cpuMs: 0 };
+/** AWS requests counted so far. */
+function callsSoFar(counter: RequestCounter): number {
+  return Object.values(counter.snapshot()).reduce((n, v) => n + v.requests, 0);
+}
+
+/** Wraps a handler to add up its invocations, wall time, CPU time and AWS calls. */
+function timed<A extends unknown[], R>(
+  name: keyof typeof FUNCTION_MEMORY_MB,
+  counter: RequestCounter,
+  fn: (...a: A) => Promise<R>,
+): [(...a: A) => Promise<R>, TimedUse] {
+  const use: TimedUse = { name, invocations: 0, durationMs: 0, memoryMb: FUNCTION_MEMORY_MB[name], cpuMs: 0, awsCalls: 0 };
   return [
     async (...a: A) => {
       const t0 = performance.now();
       const cpu0 = process.cpuUsage();
+      const calls0 = callsSoFar(counter);
       try {
         return await fn(...a);
       } finally {
@@ -162,10 +173,26 @@ function timed<A extends unknown[], R>(name: keyof typeof FUNCTION_MEMORY_MB, fn
         use.invocations++;
         use.durationMs += performance.now() - t0;
         use.cpuMs += (cpu.user + cpu.system) / 1000;
+        use.awsCalls += callsSoFar(counter) - calls0;
       }
     },
     use,
   ];
+}
+
+/**
+ * The duration Lambda would bill for a function, estimated: the CPU time measured here plus
+ * {@link AWS_CALL_MS} per AWS call, `inFlight` calls overlapping (the adapters keep up to 16 in
+ * flight; the API's calls are taken one after another, which errs high).
+ */
+function estimatedUse(use: TimedUse, inFlight: number): FunctionUse {
+  return {
+    name: use.name,
+    invocations: use.invocations,
+    memoryMb: use.memoryMb,
+    durationMs: use.cpuMs + (use.awsCalls * AWS_CALL_MS) / inFlight,
+    durationBasis: inFlight > 1 ? `CPU + ${AWS_CALL_MS} ms per AWS call, ${inFlight} in flight` : `CPU + ${AWS_CALL_MS} ms per AWS call`,
+  };
 }
 
 /** Round trip assumed per AWS request from a function in the same region (DynamoDB, SQS, S3), in ms. */
@@ -201,14 +228,19 @@ async function freshStack(c: AwsClients): Promise<Stack> {
   return stack;
 }
 
+/** What a file run used, and the functions' measured wall time and CPU time. */
+interface FileRun extends RunUsage {
+  timings: TimedUse[];
+}
+
 /** Scores a file through ingest, score and notify on `stack` and returns what the run used. */
-async function fileRun(c: AwsClients, stack: Stack, csv: string, counter: RequestCounter, capacity: Capacity): Promise<RunUsage> {
+async function fileRun(c: AwsClients, stack: Stack, csv: string, counter: RequestCounter, capacity: Capacity): Promise<FileRun> {
   counter.reset();
   resetCapacity(capacity);
   await sendTo(c, stack.rawEvents.url, await dropFile(c, stack, 'traffic.csv', csv));
-  const [ingest, ingestUse] = timed('ingest', ingestHandler);
-  const [score, scoreUse] = timed('score', scoreHandler);
-  const [notify, notifyUse] = timed('notify', notifyHandler);
+  const [ingest, ingestUse] = timed('ingest', counter, ingestHandler);
+  const [score, scoreUse] = timed('score', counter, scoreHandler);
+  const [notify, notifyUse] = timed('notify', counter, notifyHandler);
   await pumpQueue(c, stack.rawEvents, ingest, { batchSize: 1 });
   await pumpQueue(c, stack.transactions, score, { batchSize: 10 });
   await pumpQueue(c, stack.suspicious, notify, { batchSize: 10 });
@@ -222,11 +254,13 @@ async function fileRun(c: AwsClients, stack: Stack, csv: string, counter: Reques
     requests,
     dynamodb: sumCapacity(capacity),
     dynamodbByTable: structuredClone(capacity),
-    functions: [ingestUse, scoreUse, notifyUse],
+    // ingest and notify make few calls, one at a time; score keeps 16 in flight.
+    functions: [estimatedUse(ingestUse, 1), estimatedUse(scoreUse, 16), estimatedUse(notifyUse, 1)],
     alerts: stats.alerts,
     // SSE-KMS with S3 Bucket Keys and SQS data-key reuse (5 min) make KMS calls rare; counted
     // as one per S3 object request, an upper bound.
     kmsRequests: s3Objects,
+    timings: [ingestUse, scoreUse, notifyUse],
   };
 }
 
@@ -285,22 +319,13 @@ async function measure(endpoints: AwsEndpoints): Promise<void> {
   resetCapacity(capacity);
   const posts = Number(values.api);
   process.stderr.write(`API path: ${posts} POST /transactions …\n`);
-  const [api, apiUse] = timed('api', apiHandler);
+  const [api, apiUse] = timed('api', counter, apiHandler);
   for (let i = 0; i < posts; i++) {
     const res = await api(postEvent(i), lambdaContext());
     if (res.statusCode !== 201) throw new Error(`POST ${i} answered ${res.statusCode}: ${res.body}`);
   }
   const apiRequests = counter.snapshot();
-  const awsCalls = Object.values(apiRequests).reduce((n, v) => n + v.requests, 0);
-  // The POST waits on its AWS calls one after another (the entity queries overlap, so this
-  // errs high); what the function computes is the CPU time measured here.
-  const apiEstimated: FunctionUse = {
-    name: 'api',
-    invocations: apiUse.invocations,
-    memoryMb: apiUse.memoryMb,
-    durationMs: apiUse.cpuMs + awsCalls * AWS_CALL_MS,
-    durationBasis: `CPU + ${AWS_CALL_MS} ms per AWS call`,
-  };
+  const apiEstimated = estimatedUse(apiUse, 1);
   const apiRun: RunUsage = {
     transactions: posts,
     requests: apiRequests,
@@ -310,11 +335,14 @@ async function measure(endpoints: AwsEndpoints): Promise<void> {
     alerts: 0,
     kmsRequests: 0,
   };
-  const perPost = (ms: number): string => `${(ms / posts).toFixed(1)} ms`;
-  const apiTiming =
-    `api function per POST: wall time ${perPost(apiUse.durationMs)} (emulators on the same cores: an upper bound), ` +
-    `CPU ${perPost(apiUse.cpuMs)}, ${(awsCalls / posts).toFixed(1)} AWS calls → estimated ${perPost(apiEstimated.durationMs)}`;
-
+  const timing = (use: TimedUse, per: number, unit: string): string =>
+    `  ${use.name.padEnd(7)} per ${unit}: wall time ${(use.durationMs / per).toFixed(2)} ms, CPU ${(use.cpuMs / per).toFixed(2)} ms, ` +
+    `${(use.awsCalls / per).toFixed(2)} AWS calls`;
+  const timings = [
+    'Lambda duration: estimated from CPU time and AWS calls; the wall time here (emulators on the same cores) is an upper bound:',
+    ...file.timings.map((u) => timing(u, file.transactions, 'transaction')),
+    timing(apiUse, posts, 'POST'),
+  ];
   const modes: CapacityMode[] = ['on-demand', 'provisioned'];
   const fronts: { option: ApiOption; waf: boolean; label: string }[] = [
     { option: 'rest', waf: true, label: 'REST+WAF' },
@@ -358,7 +386,7 @@ async function measure(endpoints: AwsEndpoints): Promise<void> {
     '',
     formatMatrix(apiCosts, 'API path: front → api (scores synchronously) → DynamoDB (od = on-demand, prov = provisioned)'),
     '',
-    apiTiming,
+    ...timings,
     `Provisioned capacity: priced from the units consumed at ${Math.round(utilization * 100)}% average use of what auto scaling provisions.`,
     '',
     `Fixed monthly costs, and per million transactions at ${monthly.toLocaleString('en-US')} transactions a month:`,
