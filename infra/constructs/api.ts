@@ -74,7 +74,8 @@ const ROUTES: readonly [method: string, path: string, access: 'client' | 'admin'
  * identities, not end users of an identity provider; rather than an API key checked in the
  * function because that would invoke (and bill) the function for every unauthenticated request
  * and would not tell administrators apart. The Lambda integration uses payload format 1.0, the
- * event the function already reads (the IAM caller in `requestContext.identity.userArn`).
+ * event the function already reads; it takes the IAM caller from `requestContext.identity.userArn`
+ * or `requestContext.authorizer.iam.userArn`, both set by API Gateway only.
  */
 export class Api extends Construct {
   /** The REST API (`rest` front). */
