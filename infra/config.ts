@@ -26,6 +26,16 @@ export interface InfraConfig {
   apiMode: 'score' | 'store';
   /** Put a WAF web ACL (AWS managed common rules + a rate rule) in front of the API. @default true */
   waf: boolean;
+  /**
+   * The API's front: `rest` (API Gateway REST API: usage-plan API key, IAM on admin routes, WAF)
+   * or `http` (API Gateway HTTP API: IAM authorisation on every route, no WAF). @default 'rest'
+   */
+  api: 'rest' | 'http';
+  /**
+   * DynamoDB capacity: `on-demand` (pay per request) or `provisioned` (auto scaling between the
+   * bounds of `PROVISIONED_CAPACITY`). @default 'on-demand'
+   */
+  capacity: 'on-demand' | 'provisioned';
   /** Reserved concurrency per function. */
   concurrency: Record<FunctionName, number>;
   /** Receives before a message moves to its queue's DLQ. @default 3 */
@@ -138,6 +148,8 @@ export function readInfraConfig(app: App): InfraConfig {
     apiBurstLimit: int(ctx, 'apiBurstLimit', apiRateLimit * 2, 1, 20_000),
     apiMode: str(ctx, 'apiMode', 'score', /^(score|store)$/) as 'score' | 'store',
     waf: bool(ctx, 'waf', true),
+    api: str(ctx, 'api', 'rest', /^(rest|http)$/) as 'rest' | 'http',
+    capacity: str(ctx, 'capacity', 'on-demand', /^(on-demand|provisioned)$/) as 'on-demand' | 'provisioned',
     concurrency,
     maxReceiveCount: int(ctx, 'maxReceiveCount', 3, 1, 1000),
     glacierAfterDays,

@@ -35,6 +35,7 @@ export function buildFraudminiApp(props: AppProps = {}, env?: Environment): Frau
   };
   const stateful = new StatefulStack(app, `${prefix}-Stateful`, {
     ...common,
+    capacity: config.capacity,
     glacierAfterDays: config.glacierAfterDays,
     retentionDays: config.retentionDays,
     inboxExpireDays: config.inboxExpireDays,

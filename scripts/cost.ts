@@ -1,43 +1,106 @@
 /**
  * `npm run cost`: runs the real Lambda handlers end to end on the emulators (as the end-to-end
  * test does) over generated traffic, counts every AWS request by type and the DynamoDB capacity
- * consumed, and prints what a million transactions cost at public list prices, for the file
- * path (S3 → ingest → SQS → score → DynamoDB → SQS → notify → SNS) and the API path.
+ * consumed by table, and prints what a million transactions cost at public list prices:
  *
- *   npm run cost [-- --customers 1000 --days 2 --api 300 --json]
+ * - the file path (S3 → ingest → SQS → score → DynamoDB → SQS → notify → SNS), with on-demand and
+ *   provisioned DynamoDB capacity;
+ * - the API path (one synchronous POST per transaction) with each capacity mode and each front:
+ *   API Gateway REST with WAF (the default), an HTTP API (`-c api=http`) or a Lambda function URL
+ *   (`-c api=url`);
+ * - a hot-merchant scenario (a third of the traffic at one merchant and terminal), and what the
+ *   monthly fixed costs (VPC endpoints, WAF, provisioned capacity's floor) add per million at a
+ *   given monthly volume.
  *
- * Lambda duration is the handlers' wall time here, with the emulators in the same process and
- * on the same 2 cores: an upper bound of what Lambda would bill.
+ *   npm run cost [-- --customers 1000 --days 2 --api 300 --hot-customers 500 --monthly 30000000 --json]
+ *
+ * The emulators run in a child process, so their work does not stall the handlers' event loop;
+ * Lambda duration is still the handlers' wall time on a shared machine, waiting on emulators
+ * that share its cores: an upper bound of what Lambda would bill.
  */
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { attachRequestCounter, RequestCounter } from '../src/adapters/aws/requestCounter.js';
 import type { AwsClients } from '../src/adapters/aws/clients.js';
-import { generateTraffic } from '../src/synth/generateTraffic.js';
-import { handler as apiHandler } from '../src/handlers/api.js';
+import { attachRequestCounter, RequestCounter } from '../src/adapters/aws/requestCounter.js';
+import { handler as apiHandler, resetApi } from '../src/handlers/api.js';
 import { handler as ingestHandler } from '../src/handlers/ingest.js';
 import { handler as notifyHandler } from '../src/handlers/notify.js';
 import { useClients } from '../src/handlers/runtime.js';
 import { handler as scoreHandler } from '../src/handlers/score.js';
+import { generateTraffic } from '../src/synth/generateTraffic.js';
 import { emulatorClients } from '../test/aws/clients.js';
-import { startEmulators } from '../test/aws/emulators.js';
-import { applyEnv, createStack, dropFile, lambdaContext, pumpQueue, sendTo } from '../test/aws/harness.js';
-import { estimateCost, formatCost, type FunctionUse, type RunUsage } from '../infra/cost/estimate.js';
+import { type AwsEndpoints, startEmulators } from '../test/aws/emulators.js';
+import { applyEnv, createStack, dropFile, lambdaContext, pumpQueue, sendTo, type Stack } from '../test/aws/harness.js';
+import {
+  type ApiOption,
+  type CapacityMode,
+  estimateCost,
+  type FunctionUse,
+  formatMatrix,
+  monthlyCost,
+  type RunUsage,
+} from '../infra/cost/estimate.js';
+import { PROVISIONED_CAPACITY } from '../infra/capacity.js';
+import { INTERFACE_ENDPOINTS, NETWORK_AZS } from '../infra/constructs/network.js';
 import { FUNCTION_MEMORY_MB } from '../infra/functionSizes.js';
+import { TABLES } from '../src/adapters/aws/tables.js';
 
 const { values } = parseArgs({
   options: {
     customers: { type: 'string', default: '1000' },
     days: { type: 'string', default: '2' },
     api: { type: 'string', default: '300' },
+    'hot-customers': { type: 'string', default: '500' },
+    monthly: { type: 'string', default: '30000000' },
+    utilization: { type: 'string', default: '0.7' },
     json: { type: 'boolean', default: false },
+    'serve-emulators': { type: 'boolean', default: false },
   },
 });
 
-/** DynamoDB capacity: asked for on every call that reports it, estimated from item sizes for queries. */
-function meterCapacity(c: AwsClients): { readUnits: number; writeUnits: number } {
-  const total = { readUnits: 0, writeUnits: 0 };
+/** Units consumed, by logical table name. */
+type Capacity = Record<string, { readUnits: number; writeUnits: number }>;
+
+/** Size of a DynamoDB attribute value as DynamoDB counts it for capacity (close enough for sizing reads). */
+function attributeSize(v: AttributeValue): number {
+  if (v.S !== undefined) return Buffer.byteLength(v.S);
+  if (v.N !== undefined) return Math.ceil(v.N.replace(/[^0-9]/g, '').length / 2) + 1;
+  if (v.B !== undefined) return v.B.byteLength;
+  if (v.BOOL !== undefined || v.NULL !== undefined) return 1;
+  if (v.SS !== undefined) return v.SS.reduce((n, s) => n + Buffer.byteLength(s), 0);
+  if (v.NS !== undefined) return v.NS.reduce((n, s) => n + Math.ceil(s.length / 2) + 1, 0);
+  if (v.BS !== undefined) return v.BS.reduce((n, b) => n + b.byteLength, 0);
+  if (v.L !== undefined) return 3 + v.L.reduce((n, x) => n + 1 + attributeSize(x), 0);
+  if (v.M !== undefined) return 3 + itemSize(v.M);
+  return 0;
+}
+
+function itemSize(item: Record<string, AttributeValue>): number {
+  return Object.entries(item).reduce((n, [k, v]) => n + Buffer.byteLength(k) + attributeSize(v), 0);
+}
+
+/** The logical table (`TABLES` key) of a physical name made by the harness (`<logical>-<suffix>`). */
+function logicalTable(name: string | undefined): string {
+  const logical = (name ?? '').split('-')[0] ?? '';
+  return logical in TABLES ? logical : 'other';
+}
+
+/**
+ * DynamoDB capacity by table: asked for on every call that reports it (dynalite does for writes
+ * and gets), and sized from the items returned for queries (dynalite reports none): eventually
+ * consistent reads cost half a unit per started 4 KB of a page.
+ */
+function meterCapacity(c: AwsClients): Capacity {
+  const total: Capacity = {};
+  const bump = (table: string, kind: 'readUnits' | 'writeUnits', units: number): void => {
+    const t = (total[table] ??= { readUnits: 0, writeUnits: 0 });
+    t[kind] += units;
+  };
   const WRITES = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand']);
   c.dynamoBase.middlewareStack.add(
     (next, context) => async (args) => {
@@ -46,19 +109,18 @@ function meterCapacity(c: AwsClients): { readUnits: number; writeUnits: number }
       input.ReturnConsumedCapacity = 'TOTAL';
       const out = await next(args);
       const output = out.output as {
-        ConsumedCapacity?: { CapacityUnits?: number } | { CapacityUnits?: number }[];
-        Items?: unknown[];
+        ConsumedCapacity?: { CapacityUnits?: number; TableName?: string } | { CapacityUnits?: number; TableName?: string }[];
+        Items?: Record<string, AttributeValue>[];
       };
-      const reported = [output.ConsumedCapacity ?? []].flat().reduce((s, u) => s + (u.CapacityUnits ?? 0), 0);
-      let units = reported;
-      if (units === 0 && name === 'QueryCommand') {
-        // dynalite reports no capacity for queries: eventually consistent reads of 4 KB units
-        // cost half a unit each, rounded up per query page.
-        const bytes = JSON.stringify(output.Items ?? []).length;
-        units = Math.max(1, Math.ceil(bytes / 4096)) * 0.5;
+      const kind = WRITES.has(name) ? 'writeUnits' : 'readUnits';
+      const reported = [output.ConsumedCapacity ?? []].flat().filter((u) => (u.CapacityUnits ?? 0) > 0);
+      if (reported.length > 0) {
+        for (const u of reported) bump(logicalTable(u.TableName ?? (input.TableName as string)), kind, u.CapacityUnits ?? 0);
+      } else if (name === 'QueryCommand') {
+        const bytes = (output.Items ?? []).reduce((n, it) => n + itemSize(it), 0);
+        const consistent = input.ConsistentRead === true;
+        bump(logicalTable(input.TableName as string), 'readUnits', Math.max(1, Math.ceil(bytes / 4096)) * (consistent ? 1 : 0.5));
       }
-      if (WRITES.has(name)) total.writeUnits += units;
-      else total.readUnits += units;
       return out;
     },
     { step: 'initialize', name: 'fraudminiCapacityMeter' },
@@ -66,104 +128,303 @@ function meterCapacity(c: AwsClients): { readUnits: number; writeUnits: number }
   return total;
 }
 
-/** Wraps a handler to add up its invocations and wall time. */
-function timed<A extends unknown[], R>(name: keyof typeof FUNCTION_MEMORY_MB, fn: (...a: A) => Promise<R>): [(...a: A) => Promise<R>, FunctionUse] {
-  const use: FunctionUse = { name, invocations: 0, durationMs: 0, memoryMb: FUNCTION_MEMORY_MB[name] };
+function sumCapacity(cap: Capacity): { readUnits: number; writeUnits: number } {
+  return Object.values(cap).reduce((s, u) => ({ readUnits: s.readUnits + u.readUnits, writeUnits: s.writeUnits + u.writeUnits }), {
+    readUnits: 0,
+    writeUnits: 0,
+  });
+}
+
+/** Sets every table's units back to zero (a table with none prints no line). */
+function resetCapacity(cap: Capacity): void {
+  for (const units of Object.values(cap)) {
+    units.readUnits = 0;
+    units.writeUnits = 0;
+  }
+}
+
+/** A function's use, with the CPU time this process spent while it ran (the emulators run elsewhere) and its AWS calls. */
+interface TimedUse extends FunctionUse {
+  cpuMs: number;
+  awsCalls: number;
+}
+
+/** AWS requests counted so far. */
+function callsSoFar(counter: RequestCounter): number {
+  return Object.values(counter.snapshot()).reduce((n, v) => n + v.requests, 0);
+}
+
+/** Wraps a handler to add up its invocations, wall time, CPU time and AWS calls. */
+function timed<A extends unknown[], R>(
+  name: keyof typeof FUNCTION_MEMORY_MB,
+  counter: RequestCounter,
+  fn: (...a: A) => Promise<R>,
+): [(...a: A) => Promise<R>, TimedUse] {
+  const use: TimedUse = { name, invocations: 0, durationMs: 0, memoryMb: FUNCTION_MEMORY_MB[name], cpuMs: 0, awsCalls: 0 };
   return [
     async (...a: A) => {
       const t0 = performance.now();
+      const cpu0 = process.cpuUsage();
+      const calls0 = callsSoFar(counter);
       try {
         return await fn(...a);
       } finally {
+        const cpu = process.cpuUsage(cpu0);
         use.invocations++;
         use.durationMs += performance.now() - t0;
+        use.cpuMs += (cpu.user + cpu.system) / 1000;
+        use.awsCalls += callsSoFar(counter) - calls0;
       }
     },
     use,
   ];
 }
 
-async function main(): Promise<void> {
-  const emulators = await startEmulators();
-  const c = emulatorClients(emulators.endpoints);
-  const stack = await createStack(c);
-  applyEnv({ ...stack.env, POWERTOOLS_LOG_LEVEL: 'ERROR' });
-  useClients(c);
-  const counter = new RequestCounter();
-  attachRequestCounter(c, counter);
-  const capacity = meterCapacity(c);
+/**
+ * The duration Lambda would bill for a function, estimated: the CPU time measured here plus
+ * {@link AWS_CALL_MS} per AWS call, `inFlight` calls overlapping (the adapters keep up to 16 in
+ * flight; the API's calls are taken one after another, which errs high).
+ */
+function estimatedUse(use: TimedUse, inFlight: number): FunctionUse {
+  return {
+    name: use.name,
+    invocations: use.invocations,
+    memoryMb: use.memoryMb,
+    durationMs: use.cpuMs + (use.awsCalls * AWS_CALL_MS) / inFlight,
+    durationBasis: inFlight > 1 ? `CPU + ${AWS_CALL_MS} ms per AWS call, ${inFlight} in flight` : `CPU + ${AWS_CALL_MS} ms per AWS call`,
+  };
+}
 
-  // --- the file path ---
-  const customers = Number(values.customers);
-  const days = Number(values.days);
+/** Round trip assumed per AWS request from a function in the same region (DynamoDB, SQS, S3), in ms. */
+const AWS_CALL_MS = 5;
+
+/** The generated traffic as one CSV; with `hot`, every third row at one merchant and terminal. */
+function trafficCsv(customers: number, days: number, hot: boolean): string {
   const parts: Buffer[] = [];
   for (const chunk of generateTraffic({ customers, days, seed: 42, start: Date.UTC(2026, 0, 5) })) parts.push(Buffer.from(chunk.csv));
   const csv = Buffer.concat(parts).toString('latin1');
-  process.stderr.write(`file path: ${customers} customers × ${days} days …\n`);
+  if (!hot) return csv;
+  const lines = csv.split('\n');
+  const header = (lines[0] ?? '').split(',');
+  const merchant = header.indexOf('merchant');
+  const terminal = header.indexOf('terminal_id');
+  return lines
+    .map((line, i) => {
+      if (i === 0 || i % 3 !== 0 || line === '') return line;
+      const cells = line.split(',');
+      cells[merchant] = 'Hot Merchant #1';
+      cells[terminal] = 'T-HOT';
+      return cells.join(',');
+    })
+    .join('\n');
+}
+
+/** A fresh stack (buckets, queues, tables) with the handlers pointed at it. */
+async function freshStack(c: AwsClients): Promise<Stack> {
+  const stack = await createStack(c);
+  applyEnv({ ...stack.env, POWERTOOLS_LOG_LEVEL: 'ERROR' });
+  useClients(c);
+  resetApi();
+  return stack;
+}
+
+/** What a file run used, and the functions' measured wall time and CPU time. */
+interface FileRun extends RunUsage {
+  timings: TimedUse[];
+}
+
+/** Scores a file through ingest, score and notify on `stack` and returns what the run used. */
+async function fileRun(c: AwsClients, stack: Stack, csv: string, counter: RequestCounter, capacity: Capacity): Promise<FileRun> {
+  counter.reset();
+  resetCapacity(capacity);
   await sendTo(c, stack.rawEvents.url, await dropFile(c, stack, 'traffic.csv', csv));
-  const [ingest, ingestUse] = timed('ingest', ingestHandler);
-  const [score, scoreUse] = timed('score', scoreHandler);
-  const [notify, notifyUse] = timed('notify', notifyHandler);
+  const [ingest, ingestUse] = timed('ingest', counter, ingestHandler);
+  const [score, scoreUse] = timed('score', counter, scoreHandler);
+  const [notify, notifyUse] = timed('notify', counter, notifyHandler);
   await pumpQueue(c, stack.rawEvents, ingest, { batchSize: 1 });
   await pumpQueue(c, stack.transactions, score, { batchSize: 10 });
   await pumpQueue(c, stack.suspicious, notify, { batchSize: 10 });
+  const requests = counter.snapshot();
   const stats = JSON.parse((await apiCall('GET', '/stats')).body) as { decisions: number; alerts: number };
-  const fileRequests = counter.snapshot();
-  const s3Objects = Object.entries(fileRequests)
+  const s3Objects = Object.entries(requests)
     .filter(([k]) => k.startsWith('S3:') && !k.includes('Delete'))
     .reduce((n, [, v]) => n + v.requests, 0);
-  const fileRun: RunUsage = {
+  return {
     transactions: stats.decisions,
-    requests: fileRequests,
-    dynamodb: { ...capacity },
-    functions: [ingestUse, scoreUse, notifyUse],
+    requests,
+    dynamodb: sumCapacity(capacity),
+    dynamodbByTable: structuredClone(capacity),
+    // ingest and notify make few calls, one at a time; score keeps 16 in flight.
+    functions: [estimatedUse(ingestUse, 1), estimatedUse(scoreUse, 16), estimatedUse(notifyUse, 1)],
     alerts: stats.alerts,
     // SSE-KMS with S3 Bucket Keys and SQS data-key reuse (5 min) make KMS calls rare; counted
     // as one per S3 object request, an upper bound.
     kmsRequests: s3Objects,
+    timings: [ingestUse, scoreUse, notifyUse],
   };
+}
+
+/** Runs the emulators in this process and prints their endpoints (the child side of {@link emulatorProcess}). */
+async function serveEmulators(): Promise<void> {
+  const { endpoints } = await startEmulators();
+  process.stdout.write(`${JSON.stringify(endpoints)}\n`);
+}
+
+/** Starts the emulators in a child process; resolves with their endpoints and a stop function. */
+async function emulatorProcess(): Promise<{ endpoints: AwsEndpoints; stop: () => void }> {
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve-emulators'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const first = await new Promise<string>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`the emulators exited with code ${code}`)));
+    createInterface({ input: child.stdout }).once('line', resolve);
+  });
+  child.removeAllListeners('exit');
+  return { endpoints: JSON.parse(first) as AwsEndpoints, stop: () => child.kill() };
+}
+
+async function main(): Promise<void> {
+  const emulators = await emulatorProcess();
+  try {
+    await measure(emulators.endpoints);
+  } finally {
+    emulators.stop();
+  }
+}
+
+async function measure(endpoints: AwsEndpoints): Promise<void> {
+  const c = emulatorClients(endpoints);
+  const counter = new RequestCounter();
+  attachRequestCounter(c, counter);
+  const capacity = meterCapacity(c);
+  const customers = Number(values.customers);
+  const days = Number(values.days);
+  const utilization = Number(values.utilization);
+
+  // --- the file path ---
+  process.stderr.write(`file path: ${customers} customers × ${days} days …\n`);
+  const file = await fileRun(c, await freshStack(c), trafficCsv(customers, days, false), counter, capacity);
+  const fileRequests = file.requests;
+
+  // --- the hot-merchant scenario: the same traffic shape, a third of it at one merchant ---
+  const hotCustomers = Number(values['hot-customers']);
+  process.stderr.write(`hot merchant: ${hotCustomers} customers × ${days} days, every third row at one merchant …\n`);
+  const hotStack = await freshStack(c);
+  const hotCsv = trafficCsv(hotCustomers, days, true);
+  const hot = await fileRun(c, hotStack, hotCsv, counter, capacity);
+  const normalSmall = await fileRun(c, await freshStack(c), trafficCsv(hotCustomers, days, false), counter, capacity);
 
   // --- the API path: synchronous POSTs ---
+  await freshStack(c);
   counter.reset();
-  capacity.readUnits = 0;
-  capacity.writeUnits = 0;
+  resetCapacity(capacity);
   const posts = Number(values.api);
   process.stderr.write(`API path: ${posts} POST /transactions …\n`);
-  const [api, apiUse] = timed('api', apiHandler);
+  const [api, apiUse] = timed('api', counter, apiHandler);
   for (let i = 0; i < posts; i++) {
     const res = await api(postEvent(i), lambdaContext());
     if (res.statusCode !== 201) throw new Error(`POST ${i} answered ${res.statusCode}: ${res.body}`);
   }
   const apiRequests = counter.snapshot();
+  const apiEstimated = estimatedUse(apiUse, 1);
   const apiRun: RunUsage = {
     transactions: posts,
     requests: apiRequests,
-    dynamodb: { ...capacity },
-    functions: [apiUse],
+    dynamodb: sumCapacity(capacity),
+    dynamodbByTable: structuredClone(capacity),
+    functions: [apiEstimated],
     alerts: 0,
     kmsRequests: 0,
   };
-
-  const fileCost = estimateCost(fileRun);
-  const apiCost = estimateCost(apiRun);
-  // API Gateway is billed per request on top of what the function does.
-  apiCost.lines.push({ service: 'API Gateway', item: 'REST requests', perMillion: 1e6, unit: 'requests', usd: 3.5 });
-  apiCost.totalUsd += 3.5;
+  const timing = (use: TimedUse, per: number, unit: string): string =>
+    `  ${use.name.padEnd(7)} per ${unit}: wall time ${(use.durationMs / per).toFixed(2)} ms, CPU ${(use.cpuMs / per).toFixed(2)} ms, ` +
+    `${(use.awsCalls / per).toFixed(2)} AWS calls`;
+  const timings = [
+    'Lambda duration: estimated from CPU time and AWS calls; the wall time here (emulators on the same cores) is an upper bound:',
+    ...file.timings.map((u) => timing(u, file.transactions, 'transaction')),
+    timing(apiUse, posts, 'POST'),
+  ];
+  const modes: CapacityMode[] = ['on-demand', 'provisioned'];
+  const fronts: { option: ApiOption; waf: boolean; label: string }[] = [
+    { option: 'rest', waf: true, label: 'REST+WAF' },
+    { option: 'http', waf: false, label: 'HTTP API' },
+    { option: 'url', waf: false, label: 'fn URL' },
+  ];
+  const fileCosts = modes.map((capacity) => ({ label: capacity, estimate: estimateCost(file, { capacity, utilization }) }));
+  const apiCosts = modes.flatMap((capacity) =>
+    fronts.map((f) => ({
+      label: `${capacity === 'on-demand' ? 'od' : 'prov'} ${f.label}`,
+      estimate: estimateCost(apiRun, { capacity, utilization, api: { option: f.option, waf: f.waf } }),
+    })),
+  );
+  const monthly = Number(values.monthly);
+  const fixed = monthlyCost({
+    vpc: { interfaceEndpoints: Object.keys(INTERFACE_ENDPOINTS).length, zones: NETWORK_AZS },
+    waf: { rules: 2 },
+    provisionedFloor: { tables: PROVISIONED_CAPACITY.tables, minUnits: PROVISIONED_CAPACITY.minUnits },
+  });
+  const perTx = (run: RunUsage, table: string, kind: 'readUnits' | 'writeUnits'): string =>
+    ((run.dynamodbByTable?.[table]?.[kind] ?? 0) / run.transactions).toFixed(3);
+  const hotRows = [
+    ['scenario', 'transactions', 'features reads/tx', 'features writes/tx', 'file path on-demand', 'provisioned'],
+    ...[
+      ['normal', normalSmall],
+      ['hot merchant (1/3 of rows)', hot],
+    ].map(([name, run]) => {
+      const r = run as RunUsage;
+      return [
+        name as string,
+        r.transactions.toLocaleString('en-US'),
+        perTx(r, 'features', 'readUnits'),
+        perTx(r, 'features', 'writeUnits'),
+        `$${estimateCost(r, { capacity: 'on-demand', utilization }).totalUsd.toFixed(4)}`,
+        `$${estimateCost(r, { capacity: 'provisioned', utilization }).totalUsd.toFixed(4)}`,
+      ];
+    }),
+  ];
   const report = [
-    formatCost(fileCost, 'File path: S3 → ingest → SQS → score → DynamoDB → SQS → notify → SNS'),
+    formatMatrix(fileCosts, 'File path: S3 → ingest → SQS → score → DynamoDB → SQS → notify → SNS'),
     '',
-    formatCost(apiCost, 'API path: API Gateway → api (scores synchronously) → DynamoDB'),
+    formatMatrix(apiCosts, 'API path: front → api (scores synchronously) → DynamoDB (od = on-demand, prov = provisioned)'),
+    '',
+    ...timings,
+    `Provisioned capacity: priced from the units consumed at ${Math.round(utilization * 100)}% average use of what auto scaling provisions.`,
+    '',
+    `Fixed monthly costs, and per million transactions at ${monthly.toLocaleString('en-US')} transactions a month:`,
+    ...fixed.map(
+      (l) =>
+        `  ${l.service.padEnd(9)} ${l.item.padEnd(52)} $${l.usdPerMonth.toFixed(2).padStart(7)}/month  $${((l.usdPerMonth / monthly) * 1e6).toFixed(4)}/1M`,
+    ),
+    '',
+    `Hot merchant (${hotCustomers} customers × ${days} days, DynamoDB units per transaction):`,
+    ...alignRows(hotRows).map((l) => `  ${l}`),
     '',
     'Requests counted on the file path:',
     ...Object.entries(fileRequests).map(([k, v]) => `  ${k.padEnd(34)} ${String(v.requests).padStart(7)}`),
+    '',
+    'DynamoDB units per transaction by table (file path; API path):',
+    ...Object.keys({ ...file.dynamodbByTable, ...apiRun.dynamodbByTable }).map(
+      (t) =>
+        `  ${t.padEnd(12)} writes ${perTx(file, t, 'writeUnits')}; ${perTx(apiRun, t, 'writeUnits')}   reads ${perTx(file, t, 'readUnits')}; ${perTx(apiRun, t, 'readUnits')}`,
+    ),
   ].join('\n');
   process.stdout.write(`${report}\n`);
   if (values.json) {
     mkdirSync('var/cost', { recursive: true });
-    writeFileSync('var/cost/latest.json', `${JSON.stringify({ file: fileCost, api: apiCost, fileRun, apiRun }, null, 2)}\n`);
+    const out: Record<string, unknown> = {
+      file: Object.fromEntries(fileCosts.map((x) => [x.label, x.estimate])),
+      api: Object.fromEntries(apiCosts.map((x) => [x.label, x.estimate])),
+      fixedMonthly: fixed,
+      runs: { file, hot, normalSmall, api: apiRun },
+    };
+    writeFileSync('var/cost/latest.json', `${JSON.stringify(out, null, 2)}\n`);
     process.stderr.write('wrote var/cost/latest.json\n');
   }
-  await emulators.stop();
+}
+
+/** Pads a small table's columns (first column left, the others right). */
+function alignRows(rows: string[][]): string[] {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  return rows.map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  '));
 }
 
 function postEvent(i: number): APIGatewayProxyEvent {
@@ -194,7 +455,7 @@ function apiCall(method: string, path: string): ReturnType<typeof apiHandler> {
   return apiHandler({ ...postEvent(0), httpMethod: method, path, body: null }, lambdaContext());
 }
 
-main().catch((e: unknown) => {
+(values['serve-emulators'] ? serveEmulators() : main()).catch((e: unknown) => {
   process.stderr.write(`cost run failed: ${(e as Error).stack ?? String(e)}\n`);
   process.exit(1);
 });

@@ -1,5 +1,9 @@
 import { CfnOutput, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -23,8 +27,14 @@ export interface ApiProps {
   burstLimit: number;
   /** `score`: POST /transactions decides synchronously; `store`: it stores and the table stream scores. */
   mode: 'score' | 'store';
-  /** Attach a WAF web ACL with AWS managed rules. */
+  /** Attach a WAF web ACL with AWS managed rules (REST only: WAF cannot front an HTTP API). */
   waf: boolean;
+  /**
+   * `rest`: API Gateway REST API, usage-plan API key on every method, IAM on the admin routes,
+   * WAF. `http`: API Gateway HTTP API with IAM authorisation on every route (a client policy and
+   * an admin policy), no WAF.
+   */
+  front: 'rest' | 'http';
   functionDefaults: Pick<FraudminiFunctionProps, 'logKey' | 'logRetentionDays' | 'logLevel' | 'network'>;
   reservedConcurrency: number;
 }
@@ -46,24 +56,44 @@ const ROUTES: readonly [method: string, path: string, access: 'client' | 'admin'
 ];
 
 /**
- * API Gateway (REST) → `api`, the same contract as the local API. Every method needs an API
- * key of the usage plan (the key lives in API Gateway, never in the function's environment);
- * the stage and the plan throttle at `rateLimit`; access and execution logs are on.
+ * API Gateway → `api`, the same contract as the local API, with one of two fronts.
  *
- * The API key is shared by every client system, so it cannot tell who may change the rules: the
- * admin routes (`PUT /rules`, `GET /rules/audit`) also use IAM authorisation. Callers sign them
- * with SigV4 as a principal that has {@link adminPolicy} attached; the function records that
- * identity with each change, and refuses an admin request that carries none.
+ * **REST** (the default): every method needs an API key of the usage plan (the key lives in API
+ * Gateway, never in the function's environment); the stage and the plan throttle at
+ * `rateLimit`; access and execution logs are on; WAF in front. The API key is shared by every
+ * client system, so it cannot tell who may change the rules: the admin routes (`PUT /rules`,
+ * `GET /rules/audit`) also use IAM authorisation. Callers sign them with SigV4 as a principal
+ * that has {@link adminPolicy} attached; the function records that identity with each change,
+ * and refuses an admin request that carries none.
+ *
+ * **HTTP API** (`-c api=http`): about a third of REST's price per request. It has no API keys,
+ * usage plans or WAF, so every route uses IAM authorisation instead: client systems sign with
+ * SigV4 as a principal with {@link clientPolicy} (the client routes), administrators with
+ * {@link adminPolicy} (the admin routes); the stage throttles at `rateLimit`, access logs are on.
+ * IAM rather than a JWT authorizer because the clients are back-office systems with AWS
+ * identities, not end users of an identity provider; rather than an API key checked in the
+ * function because that would invoke (and bill) the function for every unauthenticated request
+ * and would not tell administrators apart. The Lambda integration uses payload format 1.0, the
+ * event the function already reads; it takes the IAM caller from `requestContext.identity.userArn`
+ * or `requestContext.authorizer.iam.userArn`, both set by API Gateway only.
  */
 export class Api extends Construct {
-  /** The REST API. */
-  readonly restApi: apigw.RestApi;
+  /** The REST API (`rest` front). */
+  readonly restApi?: apigw.RestApi;
+  /** The HTTP API (`http` front). */
+  readonly httpApi?: apigwv2.HttpApi;
+  /** The base URL of the API's stage. */
+  readonly url: string;
+  /** Request, error and latency metrics of whichever front is deployed. */
+  readonly metrics: ApiMetrics;
   /** The `api` function. */
   readonly api: FraudminiFunction;
-  /** The usage plan's key. */
-  readonly apiKey: apigw.IApiKey;
+  /** The usage plan's key (`rest` front). */
+  readonly apiKey?: apigw.IApiKey;
   /** Lets the principals it is attached to call the admin routes (`execute-api:Invoke` on them only). */
   readonly adminPolicy: iam.ManagedPolicy;
+  /** `http` front: lets the principals it is attached to call the client routes. */
+  readonly clientPolicy?: iam.ManagedPolicy;
 
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
@@ -92,7 +122,26 @@ export class Api extends Construct {
       encryptionKey: props.logKey,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    this.restApi = new apigw.RestApi(this, 'RestApi', {
+    if (props.front === 'http') {
+      const http = this.addHttpApi(props, accessLogs, timeout);
+      this.httpApi = http.api;
+      this.url = http.url;
+      this.metrics = http.api;
+      this.adminPolicy = http.adminPolicy;
+      this.clientPolicy = http.clientPolicy;
+      return;
+    }
+    const rest = this.addRestApi(props, accessLogs);
+    this.restApi = rest.api;
+    this.url = rest.api.url;
+    this.metrics = rest.api;
+    this.adminPolicy = rest.adminPolicy;
+    this.apiKey = rest.apiKey;
+  }
+
+  /** The REST front: API key, usage plan, IAM on the admin routes, WAF unless switched off. */
+  private addRestApi(props: ApiProps, accessLogs: logs.LogGroup): { api: apigw.RestApi; adminPolicy: iam.ManagedPolicy; apiKey: apigw.IApiKey } {
+    const restApi = new apigw.RestApi(this, 'RestApi', {
       description: 'fraudmini API',
       endpointTypes: [apigw.EndpointType.REGIONAL],
       cloudWatchRole: true,
@@ -111,57 +160,57 @@ export class Api extends Construct {
         accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields(),
       },
     });
-    const validator = this.restApi.addRequestValidator('Validator', {
+    const validator = restApi.addRequestValidator('Validator', {
       validateRequestBody: true,
       validateRequestParameters: true,
     });
     const integration = new apigw.LambdaIntegration(this.api.fn, { allowTestInvoke: false });
     for (const [method, path, access] of ROUTES) {
-      this.restApi.root.resourceForPath(path).addMethod(method, integration, {
+      restApi.root.resourceForPath(path).addMethod(method, integration, {
         requestValidator: validator,
         ...(access === 'admin' ? { authorizationType: apigw.AuthorizationType.IAM } : {}),
       });
     }
-    this.adminPolicy = new iam.ManagedPolicy(this, 'AdminPolicy', {
+    const adminPolicy = new iam.ManagedPolicy(this, 'AdminPolicy', {
       description: 'fraudmini rules administrators: may call the admin routes (PUT /rules, GET /rules/audit) of the API',
       statements: [
         new iam.PolicyStatement({
           actions: ['execute-api:Invoke'],
           resources: ROUTES.filter(([, , access]) => access === 'admin').map(([method, path]) =>
-            this.restApi.arnForExecuteApi(method, `/${path}`, this.restApi.deploymentStage.stageName),
+            restApi.arnForExecuteApi(method, `/${path}`, restApi.deploymentStage.stageName),
           ),
         }),
       ],
     });
     new CfnOutput(this, 'AdminPolicyArn', {
-      value: this.adminPolicy.managedPolicyArn,
+      value: adminPolicy.managedPolicyArn,
       description: 'attach to the role or user that may change rules; it signs admin requests (SigV4) and sends x-api-key too',
     });
 
-    const plan = this.restApi.addUsagePlan('UsagePlan', {
+    const plan = restApi.addUsagePlan('UsagePlan', {
       description: 'fraudmini API clients',
       throttle: { rateLimit: props.rateLimit, burstLimit: props.burstLimit },
-      apiStages: [{ api: this.restApi, stage: this.restApi.deploymentStage }],
+      apiStages: [{ api: restApi, stage: restApi.deploymentStage }],
     });
-    this.apiKey = this.restApi.addApiKey('ApiKey', { description: 'fraudmini API client key' });
-    plan.addApiKey(this.apiKey);
+    const apiKey = restApi.addApiKey('ApiKey', { description: 'fraudmini API client key' });
+    plan.addApiKey(apiKey);
     new CfnOutput(this, 'ApiKeyId', {
-      value: this.apiKey.keyId,
+      value: apiKey.keyId,
       description: 'aws apigateway get-api-key --include-value --api-key <id> gives the x-api-key value',
     });
 
     if (props.waf) {
-      this.addWaf();
+      this.addWaf(restApi);
     } else {
       const noWaf =
         'WAF switched off explicitly with -c waf=false (e.g. a dev environment, to save its monthly cost); ' +
         'API keys, the usage plan and stage throttling still apply.';
-      Validations.of(this.restApi.deploymentStage).acknowledge(
+      Validations.of(restApi.deploymentStage).acknowledge(
         { id: 'AwsSolutions-APIG3', reason: noWaf },
         { id: 'PCI.DSS.321-APIGWAssociatedWithWAF', reason: noWaf },
       );
     }
-    const cloudWatchRole = this.restApi.node.tryFindChild('CloudWatchRole');
+    const cloudWatchRole = restApi.node.tryFindChild('CloudWatchRole');
     if (cloudWatchRole) {
       Validations.of(cloudWatchRole).acknowledge({
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
@@ -172,7 +221,7 @@ export class Api extends Construct {
     const keyAuth =
       'Clients are back-office systems authenticated by a usage-plan API key (x-api-key) on every method, ' +
       'throttled per key, and admin routes also by IAM; there is no end-user identity for a Cognito authorizer.';
-    Validations.of(this.restApi).acknowledge(
+    Validations.of(restApi).acknowledge(
       { id: 'AwsSolutions-APIG4', reason: keyAuth },
       { id: 'AwsSolutions-COG4', reason: keyAuth },
       {
@@ -184,10 +233,74 @@ export class Api extends Construct {
         reason: 'Backend client certificates apply to HTTP integrations; the only backend is a Lambda proxy integration, reached over AWS\'s signed internal path.',
       },
     );
+    return { api: restApi, adminPolicy, apiKey };
+  }
+
+  /** The HTTP front: IAM on every route, a client and an admin policy, stage throttling, access logs. */
+  private addHttpApi(
+    props: ApiProps,
+    accessLogs: logs.LogGroup,
+    timeout: Duration,
+  ): { api: apigwv2.HttpApi; url: string; adminPolicy: iam.ManagedPolicy; clientPolicy: iam.ManagedPolicy } {
+    const httpApi = new apigwv2.HttpApi(this, 'HttpApi', {
+      description: 'fraudmini API',
+      createDefaultStage: false,
+      defaultAuthorizer: new HttpIamAuthorizer(),
+    });
+    // The default stage: a named one would put its name in the event's path (payload 1.0 too),
+    // which the function's routes do not expect.
+    const stage = new apigwv2.HttpStage(this, 'HttpStage', {
+      httpApi,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: props.rateLimit, burstLimit: props.burstLimit },
+      detailedMetricsEnabled: true,
+      accessLogSettings: {
+        destination: new apigwv2.LogGroupLogDestination(accessLogs),
+        format: apigw.AccessLogFormat.jsonWithStandardFields(),
+      },
+    });
+    const integration = new HttpLambdaIntegration('Integration', this.api.fn, {
+      payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_1_0,
+      timeout,
+    });
+    for (const [method, path] of ROUTES) {
+      httpApi.addRoutes({ path: `/${path}`, methods: [method as apigwv2.HttpMethod], integration });
+    }
+    const policy = (id: string, access: 'client' | 'admin', description: string): iam.ManagedPolicy =>
+      new iam.ManagedPolicy(this, id, {
+        description,
+        statements: [
+          new iam.PolicyStatement({
+            actions: ['execute-api:Invoke'],
+            resources: ROUTES.filter(([, , a]) => a === access).map(([method, path]) =>
+              httpApi.arnForExecuteApi(method, `/${path}`, stage.stageName),
+            ),
+          }),
+        ],
+      });
+    const adminPolicy = policy('AdminPolicy', 'admin', 'fraudmini rules administrators: may call the admin routes (PUT /rules, GET /rules/audit) of the API');
+    const clientPolicy = policy('ClientPolicy', 'client', 'fraudmini API clients: may call the client routes (transactions, labels, alerts, rules, stats)');
+    new CfnOutput(this, 'AdminPolicyArn', {
+      value: adminPolicy.managedPolicyArn,
+      description: 'attach to the role or user that may change rules; it signs admin requests (SigV4)',
+    });
+    new CfnOutput(this, 'ClientPolicyArn', {
+      value: clientPolicy.managedPolicyArn,
+      description: 'attach to the roles of client systems; they sign every request (SigV4)',
+    });
+    const iamAuth =
+      'Every route of the HTTP API uses IAM authorisation (SigV4): clients are back-office systems with AWS identities, ' +
+      'allowed route by route by the client and admin managed policies; there is no end-user identity for a Cognito authorizer.';
+    Validations.of(httpApi).acknowledge(
+      { id: 'AwsSolutions-APIG4', reason: iamAuth },
+      { id: 'AwsSolutions-COG4', reason: iamAuth },
+    );
+    return { api: httpApi, url: stage.url, adminPolicy, clientPolicy };
   }
 
   /** AWS managed common and known-bad-input rules in front of the stage. */
-  private addWaf(): void {
+  private addWaf(restApi: apigw.RestApi): void {
     const managed = (name: string, priority: number): wafv2.CfnWebACL.RuleProperty => ({
       name,
       priority,
@@ -206,8 +319,16 @@ export class Api extends Construct {
       reason: 'WAF log destinations must be named aws-waf-logs-*, a physical name this app never fixes; every request is already in the API access logs and WAF keeps sampled requests and metrics.',
     });
     new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', {
-      resourceArn: this.restApi.deploymentStage.stageArn,
+      resourceArn: restApi.deploymentStage.stageArn,
       webAclArn: acl.attrArn,
     });
   }
+}
+
+/** The metrics the monitoring reads from the API, whichever front it has. */
+export interface ApiMetrics {
+  metricCount(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  metricClientError(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  metricServerError(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  metricLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
 }

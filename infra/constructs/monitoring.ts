@@ -1,5 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
-import type * as apigw from 'aws-cdk-lib/aws-apigateway';
+import type { ApiMetrics } from './api.js';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -16,7 +16,8 @@ export interface MonitoringProps {
   deadLetterQueues: Record<string, sqs.IQueue>;
   /** Source queues, for the backlog widget. */
   queues: Record<string, sqs.IQueue>;
-  restApi: apigw.RestApi;
+  /** The API's metrics (REST or HTTP API). */
+  api: ApiMetrics;
   /** Subscribed to the ops topic when given. */
   opsEmail?: string;
 }
@@ -68,7 +69,7 @@ export class Monitoring extends Construct {
       alarm(`${name}Errors`, f.fn.metricErrors(fiveMinutes), `The ${name} function failed invocations.`);
       alarm(`${name}Throttles`, f.fn.metricThrottles(fiveMinutes), `The ${name} function hit its reserved concurrency.`);
     }
-    alarm('Api5xx', props.restApi.metricServerError(fiveMinutes), 'The API answered with 5xx.');
+    alarm('Api5xx', props.api.metricServerError(fiveMinutes), 'The API answered with 5xx.');
 
     const fns = Object.entries(props.functions);
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
@@ -106,11 +107,11 @@ export class Monitoring extends Construct {
           new cloudwatch.GraphWidget({
             title: 'API',
             left: [
-              props.restApi.metricCount({ ...fiveMinutes, label: 'requests' }),
-              props.restApi.metricClientError({ ...fiveMinutes, label: '4xx' }),
-              props.restApi.metricServerError({ ...fiveMinutes, label: '5xx' }),
+              props.api.metricCount({ ...fiveMinutes, label: 'requests' }),
+              props.api.metricClientError({ ...fiveMinutes, label: '4xx' }),
+              props.api.metricServerError({ ...fiveMinutes, label: '5xx' }),
             ],
-            right: [props.restApi.metricLatency({ period: Duration.minutes(5), statistic: 'p95', label: 'latency p95' })],
+            right: [props.api.metricLatency({ period: Duration.minutes(5), statistic: 'p95', label: 'latency p95' })],
             width: 8,
           }),
           new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 8 }),

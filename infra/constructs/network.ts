@@ -4,6 +4,23 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
+/** Availability zones of the VPC: each interface endpoint has a network interface (billed by the hour) in each. */
+export const NETWORK_AZS = 2;
+
+/**
+ * The interface endpoints, by the name in their construct id. X-Ray is there because the
+ * functions trace actively; without it the traces would have no way out.
+ */
+export const INTERFACE_ENDPOINTS: Readonly<Record<string, ec2.InterfaceVpcEndpointAwsService>> = {
+  Sqs: ec2.InterfaceVpcEndpointAwsService.SQS,
+  Sns: ec2.InterfaceVpcEndpointAwsService.SNS,
+  Kms: ec2.InterfaceVpcEndpointAwsService.KMS,
+  SecretsManager: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+  Kinesis: ec2.InterfaceVpcEndpointAwsService.KINESIS_STREAMS,
+  Logs: ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
+  XRay: ec2.InterfaceVpcEndpointAwsService.XRAY,
+};
+
 export interface NetworkProps {
   /** Encrypts the flow log group (the messaging key, which already serves CloudWatch Logs). */
   logKey: kms.IKey;
@@ -42,7 +59,7 @@ export class Network extends Construct {
     });
     this.vpc = new ec2.Vpc(this, 'Vpc', {
       ipAddresses: ec2.IpAddresses.cidr('10.40.0.0/16'),
-      maxAzs: 2,
+      maxAzs: NETWORK_AZS,
       natGateways: 0,
       subnetConfiguration: [{ name: 'isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 20 }],
       // Changing the default group takes a custom-resource Lambda; nothing uses that group.
@@ -83,16 +100,7 @@ export class Network extends Construct {
       'HTTPS to the S3 and DynamoDB gateway endpoints (isolated subnets route nowhere else)',
     );
 
-    const services: Record<string, ec2.InterfaceVpcEndpointAwsService> = {
-      Sqs: ec2.InterfaceVpcEndpointAwsService.SQS,
-      Sns: ec2.InterfaceVpcEndpointAwsService.SNS,
-      Kms: ec2.InterfaceVpcEndpointAwsService.KMS,
-      SecretsManager: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
-      Kinesis: ec2.InterfaceVpcEndpointAwsService.KINESIS_STREAMS,
-      Logs: ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
-      XRay: ec2.InterfaceVpcEndpointAwsService.XRAY,
-    };
-    for (const [name, service] of Object.entries(services)) {
+    for (const [name, service] of Object.entries(INTERFACE_ENDPOINTS)) {
       this.interfaceEndpoints[name] = this.vpc.addInterfaceEndpoint(name, {
         service,
         privateDnsEnabled: true,

@@ -21,6 +21,10 @@ export const PRICES = {
     perMillionWriteUnits: 0.625,
     /** On-demand, per million read request units (4 KB strongly consistent, 8 KB eventually). */
     perMillionReadUnits: 0.125,
+    /** Provisioned, per write capacity unit-hour (one 1 KB write a second for an hour). */
+    writeUnitHour: 0.00065,
+    /** Provisioned, per read capacity unit-hour (one 4 KB strongly consistent read a second for an hour). */
+    readUnitHour: 0.00013,
   },
   s3: {
     /** S3 Standard PUT, COPY, POST, LIST (multipart parts count as PUTs), per 1,000. */
@@ -44,5 +48,23 @@ export const PRICES = {
   apiGateway: {
     /** REST APIs, per million requests (first 333 million a month). */
     perMillionRestRequests: 3.5,
+    /** HTTP APIs, per million requests of up to 512 KB (first 300 million a month). */
+    perMillionHttpRequests: 1.0,
   },
+  waf: {
+    /** Per million requests inspected. */
+    perMillionRequests: 0.6,
+    /** Per web ACL per month. */
+    webAclMonth: 5.0,
+    /** Per rule (a managed rule group counts as one) per month. */
+    ruleMonth: 1.0,
+  },
+  vpc: {
+    /** Interface endpoint, per availability zone per hour. Gateway endpoints (S3, DynamoDB) are free. */
+    interfaceEndpointAzHour: 0.01,
+    /** Interface endpoints, per GB processed (first PB a month). */
+    interfaceEndpointPerGb: 0.01,
+  },
+  /** Hours in a month, as AWS prices monthly figures. */
+  hoursPerMonth: 730,
 } as const;

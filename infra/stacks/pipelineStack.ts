@@ -107,6 +107,7 @@ export class PipelineStack extends Stack {
       burstLimit: config.apiBurstLimit,
       mode: config.apiMode,
       waf: config.waf,
+      front: config.api,
       functionDefaults,
       reservedConcurrency: config.concurrency.api,
     });
@@ -151,7 +152,7 @@ export class PipelineStack extends Stack {
         transactions: this.scoring.transactions.queue,
         suspicious: this.alerts.suspicious.queue,
       },
-      restApi: this.api.restApi,
+      api: this.api.metrics,
       ...(config.opsEmail === undefined ? {} : { opsEmail: config.opsEmail }),
     });
 
@@ -159,7 +160,7 @@ export class PipelineStack extends Stack {
 
     new CfnOutput(this, 'RawBucketName', { value: props.rawBucket.bucketName, description: 'Drop CSV files under inbox/' });
     new CfnOutput(this, 'RefinedBucketName', { value: props.refinedBucket.bucketName, description: 'Receipts, masked copies, models/model.json' });
-    new CfnOutput(this, 'ApiUrl', { value: this.api.restApi.url });
+    new CfnOutput(this, 'ApiUrl', { value: this.api.url });
     new CfnOutput(this, 'AlertsTopicArn', { value: this.alerts.topic.topicArn });
     new CfnOutput(this, 'LakeDatabase', { value: this.lake.databaseName, description: 'Glue database of the decision lake (table: decisions)' });
     new CfnOutput(this, 'AthenaWorkgroup', { value: this.lake.workgroup.ref, description: 'Query the lake in this workgroup' });

@@ -6,9 +6,16 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { type Construct, type IConstruct } from 'constructs';
 import { TABLES, type KeyDef, type TableDef, type TableName } from '../../src/adapters/aws/tables.js';
+import { PROVISIONED_CAPACITY } from '../capacity.js';
+import { ATHENA_RESULTS_PREFIX } from '../constructs/lake.js';
+
+/** Days Athena query results stay in the refined bucket. */
+export const ATHENA_RESULTS_DAYS = 30;
 
 /** Lifecycle settings of the buckets (from context). */
 export interface StatefulStackProps extends StackProps {
+  /** DynamoDB capacity mode of every table. @default 'on-demand' */
+  capacity?: 'on-demand' | 'provisioned';
   glacierAfterDays: number;
   retentionDays: number;
   inboxExpireDays: number;
@@ -116,12 +123,21 @@ export class StatefulStack extends Stack {
       expiration: Duration.days(props.retentionDays),
     });
     this.refinedBucket = pin(
-      this.dataBucket('RefinedBucket', 'refined', [archive('processed/'), archive('failed/')]),
+      this.dataBucket('RefinedBucket', 'refined', [
+        archive('processed/'),
+        archive('failed/'),
+        {
+          id: 'expire-athena-results',
+          prefix: ATHENA_RESULTS_PREFIX,
+          // Query results are copies of what the lake holds, kept for re-reading a recent result only.
+          expiration: Duration.days(ATHENA_RESULTS_DAYS),
+        },
+      ]),
       'RefinedBucket',
     );
 
     this.tables = Object.fromEntries(
-      (Object.keys(TABLES) as TableName[]).map((name) => [name, this.table(name)]),
+      (Object.keys(TABLES) as TableName[]).map((name) => [name, this.table(name, props.capacity ?? 'on-demand')]),
     ) as Record<TableName, dynamodb.Table>;
 
     this.tokenSecret = pin(
@@ -187,20 +203,25 @@ export class StatefulStack extends Stack {
     return bucket;
   }
 
-  /** A table from its `TABLES` definition: on demand, PITR, the data key, RETAIN. */
-  private table(name: TableName): dynamodb.Table {
+  /**
+   * A table from its `TABLES` definition: PITR, the data key, RETAIN; on demand, or provisioned
+   * with auto scaling of the table and each index ({@link PROVISIONED_CAPACITY}).
+   */
+  private table(name: TableName, capacity: 'on-demand' | 'provisioned'): dynamodb.Table {
     const def: TableDef = TABLES[name];
     const attr = (key: KeyDef): dynamodb.Attribute => ({
       name: key.name,
       type: key.type === 'N' ? dynamodb.AttributeType.NUMBER : dynamodb.AttributeType.STRING,
     });
+    const provisioned = capacity === 'provisioned';
+    const floor = { readCapacity: PROVISIONED_CAPACITY.minUnits, writeCapacity: PROVISIONED_CAPACITY.minUnits };
     const id = `${name[0]?.toUpperCase() ?? ''}${name.slice(1)}Table`;
     const table = new dynamodb.Table(this, id, {
       partitionKey: attr(def.partitionKey),
       ...(def.sortKey ? { sortKey: attr(def.sortKey) } : {}),
       ...(def.ttl ? { timeToLiveAttribute: def.ttl } : {}),
       ...(def.stream ? { stream: dynamodb.StreamViewType.NEW_IMAGE } : {}),
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      ...(provisioned ? { billingMode: dynamodb.BillingMode.PROVISIONED, ...floor } : { billingMode: dynamodb.BillingMode.PAY_PER_REQUEST }),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
       encryptionKey: this.dataKey,
@@ -212,7 +233,19 @@ export class StatefulStack extends Stack {
         indexName: index.name,
         partitionKey: attr(index.partitionKey),
         ...(index.sortKey ? { sortKey: attr(index.sortKey) } : {}),
+        ...(provisioned ? floor : {}),
       });
+    }
+    if (provisioned) {
+      const target = { targetUtilizationPercent: PROVISIONED_CAPACITY.targetUtilizationPercent };
+      const reads = { minCapacity: PROVISIONED_CAPACITY.minUnits, maxCapacity: PROVISIONED_CAPACITY.maxReadUnits };
+      const writes = { minCapacity: PROVISIONED_CAPACITY.minUnits, maxCapacity: PROVISIONED_CAPACITY.maxWriteUnits };
+      table.autoScaleReadCapacity(reads).scaleOnUtilization(target);
+      table.autoScaleWriteCapacity(writes).scaleOnUtilization(target);
+      for (const index of def.globalIndexes ?? []) {
+        table.autoScaleGlobalSecondaryIndexReadCapacity(index.name, reads).scaleOnUtilization(target);
+        table.autoScaleGlobalSecondaryIndexWriteCapacity(index.name, writes).scaleOnUtilization(target);
+      }
     }
     return pin(table, id);
   }

@@ -15,8 +15,9 @@ import { alertQueue, decisionStore, eventClock, featureHistory, labelStore, rule
  *
  * The admin routes (`PUT /rules`, `GET /rules/audit`) use IAM authorisation in API Gateway on top
  * of the API key: the caller is the IAM identity API Gateway checked (`requestContext.identity.userArn`,
- * set only on IAM-authorised methods), so a request that did not come through such a method, or
- * a client that holds only the API key, is refused here too.
+ * set only on IAM-authorised methods; with the HTTP API front, whose every route is IAM-authorised,
+ * `requestContext.authorizer.iam.userArn`), so a request that did not come through such a method,
+ * or a client that holds only the API key, is refused here too.
  */
 let app: Promise<FastifyInstance> | undefined;
 
@@ -54,6 +55,13 @@ async function build(): Promise<FastifyInstance> {
   return instance;
 }
 
+/** The caller an HTTP API's IAM authorisation put in the event, if any (API Gateway sets it, never the client). */
+function iamAuthorizerCaller(event: APIGatewayProxyEvent): string | undefined {
+  const authorizer = event.requestContext?.authorizer as { iam?: { userArn?: unknown } } | null | undefined;
+  const arn = authorizer?.iam?.userArn;
+  return typeof arn === 'string' && arn !== '' ? arn : undefined;
+}
+
 /** Forgets the built app (tests switch clients and environment between cases). */
 export function resetApi(): void {
   app = undefined;
@@ -80,7 +88,8 @@ export const handler = async (event: APIGatewayProxyEvent, context: Context): Pr
   }
   const payload = event.body == null ? undefined : event.isBase64Encoded ? Buffer.from(event.body, 'base64') : event.body;
   const identity = event.requestContext?.identity;
-  if (identity?.userArn) headers[CALLER_HEADER] = `iam ${identity.userArn}`;
+  const caller = identity?.userArn ?? iamAuthorizerCaller(event);
+  if (caller) headers[CALLER_HEADER] = `iam ${caller}`;
   const res = await instance.inject({
     method: event.httpMethod as 'GET',
     url: `${event.path}${qs ? `?${qs}` : ''}`,

@@ -17,6 +17,17 @@ import { alertQueue, decisionLake, decisionStore, eventClock, featureHistory, ru
  * storing the decisions and writing the lake rewrites the same object, whole.
  */
 export async function scoreQueued(items: readonly QueuedTransaction[]): Promise<RemoteScoreResult> {
+  return scoreMessages([items]);
+}
+
+/**
+ * Scores several messages as one batch — one history load and one feature write per entity for
+ * all of them, so an entity several messages touch is read and written once — and writes the
+ * lake per message, each object named after its own message's ids as {@link scoreQueued} does: a
+ * message redelivered alone, or with other messages, rewrites the same object.
+ */
+export async function scoreMessages(messages: readonly (readonly QueuedTransaction[])[]): Promise<RemoteScoreResult> {
+  const items = messages.flat();
   const result = await scoreAndStore(items, {
     decisions: decisionStore(),
     history: featureHistory(),
@@ -26,23 +37,30 @@ export async function scoreQueued(items: readonly QueuedTransaction[]): Promise<
     alerts: alertQueue(),
     clock: eventClock(),
   });
-  const decided: { transaction: Transaction; decision: Decision }[] = [...result.decided];
+  const decisions = new Map<string, Decision>(result.decided.map((d) => [d.transaction.transactionId, d.decision]));
   if (result.duplicates.length > 0) {
-    const before = await decisionStore().findDecisions(result.duplicates);
-    const seen = new Set(decided.map((d) => d.transaction.transactionId));
-    for (const { transaction } of items) {
-      const decision = before.get(transaction.transactionId);
-      if (decision && !seen.has(transaction.transactionId)) {
-        seen.add(transaction.transactionId);
-        decided.push({ transaction, decision });
-      }
+    for (const [id, decision] of await decisionStore().findDecisions(result.duplicates)) {
+      if (!decisions.has(id)) decisions.set(id, decision);
     }
   }
-  const written = await decisionLake().write(
-    items.map((i) => i.transaction.transactionId),
-    decided,
+  const written = await Promise.all(
+    messages.map((message) => {
+      const decided: { transaction: Transaction; decision: Decision }[] = [];
+      const seen = new Set<string>();
+      for (const { transaction } of message) {
+        const decision = decisions.get(transaction.transactionId);
+        if (decision && !seen.has(transaction.transactionId)) {
+          seen.add(transaction.transactionId);
+          decided.push({ transaction, decision });
+        }
+      }
+      return decisionLake().write(
+        message.map((i) => i.transaction.transactionId),
+        decided,
+      );
+    }),
   );
-  metrics.addMetric('LakeObjectsWritten', MetricUnit.Count, written.length);
+  metrics.addMetric('LakeObjectsWritten', MetricUnit.Count, written.reduce((n, keys) => n + keys.length, 0));
   metrics.addMetric('TransactionsDecided', MetricUnit.Count, result.decided.length);
   metrics.addMetric('DuplicatesSkipped', MetricUnit.Count, result.duplicates.length);
   metrics.addMetric('AlertsRaised', MetricUnit.Count, result.alerts.length);

@@ -12,7 +12,11 @@ import { applyEnv, createStack, lambdaContext } from './harness.js';
 const ADMIN_ARN = 'arn:aws:sts::123456789012:assumed-role/RulesAdmin/alice';
 
 /** An API Gateway proxy event; `userArn` is what API Gateway sets on an IAM-authorised method. */
-function api(method: string, path: string, options: { body?: unknown; userArn?: string; headers?: Record<string, string> } = {}): Promise<APIGatewayProxyResult> {
+function api(
+  method: string,
+  path: string,
+  options: { body?: unknown; userArn?: string; iamAuthorizerArn?: string; headers?: Record<string, string> } = {},
+): Promise<APIGatewayProxyResult> {
   const event = {
     httpMethod: method,
     path,
@@ -27,6 +31,8 @@ function api(method: string, path: string, options: { body?: unknown; userArn?: 
     isBase64Encoded: false,
     requestContext: {
       identity: { sourceIp: '203.0.113.7', userArn: options.userArn ?? null },
+      // Where an HTTP API's IAM authorisation puts the caller.
+      ...(options.iamAuthorizerArn ? { authorizer: { iam: { userArn: options.iamAuthorizerArn } } } : {}),
     } as unknown as APIGatewayProxyEvent['requestContext'],
   } as APIGatewayProxyEvent;
   return apiHandler(event, lambdaContext());
@@ -75,6 +81,16 @@ describe('api handler: admin routes need an IAM caller', () => {
     expect(after.version).toBe('iam-1');
   });
 
+  it('takes PUT /rules from a caller an HTTP API authorised with IAM', async () => {
+    // Act
+    const res = await api('PUT', '/rules', { body: rulesDoc('http-iam-1'), iamAuthorizerArn: ADMIN_ARN });
+    const after = JSON.parse((await api('GET', '/rules')).body) as { version: string };
+
+    // Assess
+    expect(res.statusCode).toBe(200);
+    expect(after.version).toBe('http-iam-1');
+  });
+
   it('keeps the IAM caller and its address in the audit log, which only an IAM caller reads', async () => {
     // Prepare
     await api('PUT', '/rules', { body: rulesDoc('iam-2'), userArn: ADMIN_ARN });
@@ -87,7 +103,7 @@ describe('api handler: admin routes need an IAM caller', () => {
     expect(anonymous.statusCode).toBe(403);
     expect(res.statusCode).toBe(200);
     const { changes } = JSON.parse(res.body) as { changes: Record<string, unknown>[] };
-    expect(changes[0]).toMatchObject({ credential: `iam ${ADMIN_ARN}`, remote: '203.0.113.7', previous_version: 'iam-1', version: 'iam-2' });
+    expect(changes[0]).toMatchObject({ credential: `iam ${ADMIN_ARN}`, remote: '203.0.113.7', previous_version: 'http-iam-1', version: 'iam-2' });
     expect(changes.map((c) => c.version)).not.toContain('evil-1');
   });
 });

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DynamoFeatureHistory } from '../../src/adapters/aws/DynamoFeatureHistory.js';
+import { queryPages } from '../../src/adapters/aws/DynamoSupport.js';
 import { historyHorizonMs, replayHistory } from '../../src/core/featureHistory.js';
 import {
   ENTITIES,
@@ -240,5 +242,99 @@ describe('DynamoFeatureHistory', () => {
     // Assess: all 60 events (and the probe) seen once, on account and merchant alike
     expect(featureValue(f, 'account', '1h', 'count', 0)).toBe(61);
     expect(featureValue(f, 'merchant', '1h', 'count', 0)).toBe(61);
+  });
+
+  /** The items of one entity's partition (bucket, label and legacy event items alike). */
+  async function partition(entity: string): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    await queryPages(
+      clients.dynamo,
+      { TableName: tables.features, KeyConditionExpression: 'entity = :e', ExpressionAttributeValues: { ':e': entity } },
+      (page) => {
+        items.push(...page);
+        return true;
+      },
+    );
+    return items;
+  }
+
+  it('keeps a busy merchant in one item per batch and day, and scores it as one in-memory FeatureWindows', async () => {
+    // Prepare: 1,000 transactions of 200 accounts at one merchant and one terminal over 3 days
+    // from 06:00 (4 calendar days), in 5 batches of 200 (each spans 0.6 days, some cross midnight)
+    const t0 = Date.UTC(2024, 6, 1, 6);
+    const txs = Array.from({ length: 1_000 }, (_, i) =>
+      makeTx({
+        transactionId: `hot-${String(i).padStart(5, '0')}`,
+        accountId: `hot-acc-${i % 200}`,
+        merchant: 'hot-merchant',
+        terminalId: 'hot-term',
+        country: i % 7 === 0 ? 'DE' : 'FR',
+        amount: 10_000 + (i % 97) * 1_000,
+        timestamp: t0 + i * 259_200,
+      }),
+    );
+    const all = Array.from({ length: 5 }, (_, k) => txs.slice(k * 200, (k + 1) * 200));
+    // Act
+    const { remote, local } = await scoreBothWays(history(), all, () => ({}));
+    const items = await partition('merchant#hot-merchant');
+    const days = new Set(txs.map((tx) => Math.floor(tx.timestamp / DAY)));
+    const batchDays = all.reduce((n, b) => n + new Set(b.map((tx) => Math.floor(tx.timestamp / DAY))).size, 0);
+    // Assess: exact features; one item per (batch, day), not one per event
+    expect(remote).toEqual(local);
+    expect(days.size).toBe(4);
+    expect(items).toHaveLength(batchDays);
+    expect(batchDays).toBeLessThan(10);
+  });
+
+  it('keeps the events of two batches appended at the same time on the same entities', async () => {
+    // Prepare: two batches on one account, card and merchant, the same day, interleaved in time
+    const h = history();
+    const t0 = Date.UTC(2024, 7, 1, 10);
+    const card = { token: 'cc-card', masked: '400000******0000', bin: '400000', last4: '0000' };
+    const make = (batch: string, i: number): Transaction =>
+      makeTx({ transactionId: `cc-${batch}-${i}`, accountId: 'cc-acc', card, merchant: 'cc-m', timestamp: t0 + i * 60_000 + (batch === 'a' ? 0 : 30_000) });
+    const a = Array.from({ length: 30 }, (_, i) => make('a', i));
+    const b = Array.from({ length: 30 }, (_, i) => make('b', i));
+    // Act: the two appends race, as two scoring functions do
+    await Promise.all([h.append(a), h.append(b)]);
+    const probe = makeTx({ transactionId: 'cc-probe', accountId: 'cc-acc', timestamp: t0 + 31 * 60_000 });
+    const slice = await h.load([probe], DAY);
+    // Assess: every event of both, once, with its card
+    expect(slice.events.map((tx) => tx.transactionId).sort()).toEqual([...a, ...b].map((tx) => tx.transactionId).sort());
+    expect(slice.events.every((tx) => tx.card?.token === 'cc-card' && tx.card.last4 === '0000' && tx.merchant === 'cc-m')).toBe(true);
+    expect(await partition('account#cc-acc')).toHaveLength(2);
+  });
+
+  it('writes each entity once per day per batch, and a redelivered batch onto the same items', async () => {
+    // Prepare: 40 transactions of 4 accounts at 2 merchants on one day
+    const h = history();
+    const t0 = Date.UTC(2024, 8, 1, 8);
+    const txs = Array.from({ length: 40 }, (_, i) =>
+      makeTx({ transactionId: `once-${i}`, accountId: `once-acc-${i % 4}`, merchant: `once-m-${i % 2}`, timestamp: t0 + i * 1_000 }),
+    );
+    // Act
+    await h.append(txs);
+    await h.append([...txs].reverse());
+    // Assess
+    expect(await partition('account#once-acc-0')).toHaveLength(1);
+    expect(await partition('merchant#once-m-1')).toHaveLength(1);
+  });
+
+  it('still reads event items of the one-item-per-event layout', async () => {
+    // Prepare: an event stored as the earlier layout did, and a newer one in a bucket
+    const h = history();
+    const t0 = Date.UTC(2024, 9, 1, 12);
+    const old = makeTx({ transactionId: 'legacy-1', accountId: 'legacy-acc', timestamp: t0 });
+    const { attributes: _a, ...stored } = old;
+    await clients.dynamo.send(
+      new PutCommand({ TableName: tables.features, Item: { entity: 'account#legacy-acc', event: `${String(t0).padStart(15, '0')}#legacy-1`, tx: stored } }),
+    );
+    await h.append([makeTx({ transactionId: 'legacy-2', accountId: 'legacy-acc', timestamp: t0 + 60_000 })]);
+    // Act
+    const probe = makeTx({ transactionId: 'legacy-3', accountId: 'legacy-acc', timestamp: t0 + 120_000 });
+    const fresh = new FeatureWindows();
+    replayHistory(await h.load([probe], historyHorizonMs(fresh)), fresh);
+    // Assess
+    expect(featureValue(fresh.observe(probe), 'account', '1h', 'count', 0)).toBe(3);
   });
 });

@@ -27,3 +27,11 @@ export class RulesVersionConflictError extends DynamoStoreError {
     this.name = 'RulesVersionConflictError';
   }
 }
+
+/** A packed-events attribute of the features table could not be read (corrupt, or written by a newer format). */
+export class PackedEventsError extends DynamoStoreError {
+  constructor(reason: string) {
+    super(`features table: ${reason}`);
+    this.name = 'PackedEventsError';
+  }
+}

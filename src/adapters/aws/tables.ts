@@ -37,10 +37,11 @@ export const TABLES = {
     ],
   },
   /**
-   * Windowed feature state: one item per (entity, event), e.g. `account#A1` / `001767225600000#tx-1`,
-   * and labels learned later as events at their known time (`001767225600000!label#tx-1`), kept
-   * for the longest window plus lateness and label delay (TTL, 45 days by default). Layout:
-   * `DynamoFeatureHistory`.
+   * Windowed feature state: per entity, one item per UTC day and scoring batch holding that
+   * batch's events of the entity packed in one binary attribute, e.g. `account#A1` /
+   * `001767225600000~<hash>`, and labels learned later as events at their known time
+   * (`001767225600000!label#tx-1`), kept for the longest window plus lateness and label delay
+   * (TTL, 45 days by default). Layout: `DynamoFeatureHistory`.
    */
   features: {
     partitionKey: { name: 'entity', type: 'S' },
