@@ -7,6 +7,7 @@ import { FeatureWindowsClock } from '../adapters/local/FeatureWindowsClock.js';
 import { FileRulesSource, loadRulesFile } from '../adapters/local/FileRulesSource.js';
 import { FolderObjectStore } from '../adapters/local/FolderObjectStore.js';
 import { JsonlAlertSink } from '../adapters/local/JsonlAlertSink.js';
+import { SqliteCaseStore } from '../adapters/local/SqliteCaseStore.js';
 import { SqliteReviewStore } from '../adapters/local/SqliteReviewStore.js';
 import { SqliteRulesWorkbench } from '../adapters/local/SqliteRulesWorkbench.js';
 import { SqliteSessionStore } from '../adapters/local/SqliteSessionStore.js';
@@ -175,6 +176,7 @@ export function createLocalRuntime(config: Config, options: LocalWiringOptions):
       users: new SqliteUserStore({ db: state.db }),
       sessions: new SqliteSessionStore({ db: state.db }),
       reviews: new SqliteReviewStore({ db: state.db }),
+      cases: new SqliteCaseStore({ db: state.db }),
       workbench: {
         history: workbench,
         labelled: workbench,
