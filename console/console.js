@@ -57,6 +57,7 @@ function showWorkspace() {
   listen();
   void loadQueue();
   void loadWorkbench();
+  void loadCases();
 }
 
 /** New alerts arrive as server-sent events: the first page is loaded again, the open alert stays. */
@@ -240,6 +241,7 @@ async function openAlert(id) {
       return li;
     }),
   );
+  void showAlertCase(id, d);
   $('note').value = '';
   const decided = d.label !== null;
   $('decided').hidden = !decided;
@@ -272,6 +274,212 @@ async function decide(label) {
     $('detail').hidden = true;
     say(`Alert ${id} marked ${result.label}. No alert awaits a decision.`);
   }
+}
+
+/** The case open, if any. */
+let openCaseId = null;
+
+const STATUS_NAMES = {
+  open: 'open',
+  investigating: 'investigating',
+  closed_fraud: 'closed as fraud',
+  closed_legit: 'closed as legit',
+};
+const subjectText = (s) => `${s.kind} ${s.value}`;
+
+/** Who the alert open is assigned to, its case, or the cases it could join. */
+async function showAlertCase(id, d) {
+  $('alert-assignee').textContent = d.assignee ? `Assigned to ${d.assignee}.` : 'Not assigned.';
+  $('assign-me').disabled = d.assignee === session.user;
+  const inCase = d.case_id !== null && d.case_id !== undefined;
+  $('alert-in-case').hidden = !inCase;
+  $('alert-add-case').hidden = inCase;
+  if (inCase) {
+    $('alert-in-case-text').textContent = `In case ${d.case_id}.`;
+    $('open-alert-case').onclick = () => void openCase(d.case_id);
+    return;
+  }
+  const a = d.alert;
+  const options = [];
+  const lists = [call('GET', `/cases?status=active&account=${encodeURIComponent(a.account_id)}`)];
+  if (a.card) lists.push(call('GET', `/cases?status=active&card=${encodeURIComponent(a.card)}`));
+  let found = [];
+  try {
+    found = (await Promise.all(lists)).flatMap((r) => r.cases);
+  } catch (e) {
+    if (e.status !== 401) say(`Could not load the cases of alert ${id}: ${e.message}`);
+  }
+  for (const c of found) options.push([String(c.id), `Case ${c.id} (${subjectText(c.subject)}, ${STATUS_NAMES[c.status]})`]);
+  options.push(['new-account', `New case for account ${a.account_id}`]);
+  if (a.card) options.push(['new-card', `New case for card ${a.card}`]);
+  $('case-pick').replaceChildren(
+    ...options.map(([value, text]) => {
+      const o = document.createElement('option');
+      o.value = value;
+      o.textContent = text;
+      return o;
+    }),
+  );
+}
+
+async function assignMe() {
+  if (openId === null) return;
+  const id = openId;
+  try {
+    await call('POST', `/queue/${id}/assign`, {});
+  } catch (e) {
+    if (e.status !== 401) say(`Could not assign alert ${id}: ${e.message}`);
+    return;
+  }
+  say(`Alert ${id} assigned to ${session.user}.`);
+  await openAlert(id);
+}
+
+async function addToCase() {
+  if (openId === null) return;
+  const id = openId;
+  const pick = $('case-pick').value;
+  let c;
+  try {
+    if (pick === 'new-account' || pick === 'new-card') {
+      c = await call('POST', '/cases', { alert_id: id, by: pick === 'new-card' ? 'card' : 'account' });
+      say(`Case ${c.id} opened with alert ${id}.`);
+    } else {
+      c = await call('POST', `/cases/${pick}/alerts`, { alert_id: id });
+      say(`Alert ${id} added to case ${c.id}.`);
+    }
+  } catch (e) {
+    if (e.status !== 401) say(`Could not add alert ${id} to a case: ${e.message}`);
+    return;
+  }
+  await loadCases();
+  await openAlert(id);
+  await openCase(c.id, false);
+}
+
+/** The cases table, filtered by status. */
+async function loadCases() {
+  const status = $('cases-status').value;
+  let data;
+  try {
+    data = await call('GET', `/cases${status ? `?status=${status}` : ''}`);
+  } catch (e) {
+    if (e.status !== 401) say(`Could not load the cases: ${e.message}`);
+    return;
+  }
+  const tbody = $('cases-table').tBodies[0];
+  tbody.replaceChildren();
+  for (const c of data.cases) {
+    const row = tbody.insertRow();
+    if (c.id === openCaseId) row.className = 'current';
+    const open = document.createElement('button');
+    open.type = 'button';
+    open.className = 'link';
+    open.textContent = `Case ${c.id}`;
+    open.addEventListener('click', () => void openCase(c.id));
+    row.insertCell().append(open);
+    cell(row, subjectText(c.subject));
+    cell(row, STATUS_NAMES[c.status]);
+    cell(row, c.assignee ?? '');
+    cell(row, String(c.alert_ids.length), 'num');
+    cell(row, when(c.updated_at));
+  }
+  $('cases-empty').hidden = data.cases.length > 0;
+}
+
+/** Opens a case: its status, assignee, alerts and audit trail. */
+async function openCase(id, focus = true) {
+  let d;
+  try {
+    d = await call('GET', `/cases/${id}`);
+  } catch (e) {
+    if (e.status !== 401) say(`Could not open case ${id}: ${e.message}`);
+    return;
+  }
+  openCaseId = id;
+  const c = d.case;
+  for (const row of $('cases-table').tBodies[0].rows) row.classList.toggle('current', row.cells[0].textContent === `Case ${id}`);
+  $('case-detail').hidden = false;
+  $('case-title').textContent = `Case ${c.id}: ${subjectText(c.subject)}`;
+  $('case-status').textContent = STATUS_NAMES[c.status];
+  $('case-assignee').textContent = c.assignee ?? 'nobody';
+  $('case-opened').textContent = `${when(c.created_at)} by ${c.created_by}`;
+  const closed = c.status === 'closed_fraud' || c.status === 'closed_legit';
+  $('assign-case-me').disabled = closed || c.assignee === session.user;
+  $('set-case-status').disabled = closed;
+  $('case-new-status').disabled = closed;
+  const tbody = $('case-alerts-table').tBodies[0];
+  tbody.replaceChildren();
+  for (const a of d.alerts) {
+    const row = tbody.insertRow();
+    const open = document.createElement('button');
+    open.type = 'button';
+    open.className = 'link';
+    open.textContent = `Alert ${a.id}`;
+    open.addEventListener('click', () => void openAlert(a.id));
+    row.insertCell().append(open);
+    cell(row, when(a.timestamp));
+    cell(row, a.account_id);
+    cell(row, a.card ?? '');
+    cell(row, money(a.amount, a.currency), 'num');
+    row.insertCell().append(badge(a.outcome));
+    cell(row, a.score.toFixed(1), 'num');
+    cell(row, a.label ?? '');
+  }
+  $('case-audit').replaceChildren(
+    ...d.audit.map((e) => {
+      const li = document.createElement('li');
+      li.textContent = `${when(e.at)} ${e.user} ${e.action.replace('_', ' ')}: ${e.detail}`;
+      return li;
+    }),
+  );
+  if (focus) $('case-title').focus();
+}
+
+async function assignCaseMe() {
+  if (openCaseId === null) return;
+  const id = openCaseId;
+  try {
+    await call('POST', `/cases/${id}/assign`, {});
+  } catch (e) {
+    if (e.status !== 401) say(`Could not assign case ${id}: ${e.message}`);
+    return;
+  }
+  say(`Case ${id} assigned to ${session.user}.`);
+  await Promise.all([openCase(id, false), loadCases()]);
+}
+
+async function setCaseStatus() {
+  if (openCaseId === null) return;
+  const id = openCaseId;
+  const status = $('case-new-status').value;
+  let r;
+  try {
+    r = await call('POST', `/cases/${id}/status`, { status });
+  } catch (e) {
+    if (e.status !== 401) say(`Could not change case ${id}: ${e.message}`);
+    return;
+  }
+  const labelled = r.labels.filter((l) => l.status === 'recorded').length;
+  say(`Case ${id} ${STATUS_NAMES[r.case.status]}${r.labels.length > 0 ? `: ${labelled} of ${r.labels.length} alerts labelled` : ''}.`);
+  await Promise.all([openCase(id, false), loadCases(), loadQueue()]);
+  if (openId !== null && r.case.alert_ids.includes(openId)) await openAlert(openId);
+}
+
+async function addCaseNote() {
+  if (openCaseId === null) return;
+  const id = openCaseId;
+  const note = $('case-note').value.trim();
+  if (note === '') return say('Write a note first.');
+  try {
+    await call('POST', `/cases/${id}/notes`, { note });
+  } catch (e) {
+    if (e.status !== 401) say(`Could not add the note: ${e.message}`);
+    return;
+  }
+  $('case-note').value = '';
+  say(`Note added to case ${id}.`);
+  await openCase(id, false);
 }
 
 /** The rule set in force (version and document), and the index of the rule being edited. */
@@ -492,6 +700,12 @@ async function start() {
     $('rule-condition').value = rulesInForce?.document.rules[ruleIndex]?.when ?? '';
     showProblem(null);
   });
+  $('assign-me').addEventListener('click', () => void assignMe());
+  $('add-to-case').addEventListener('click', () => void addToCase());
+  $('cases-status').addEventListener('change', () => void loadCases());
+  $('assign-case-me').addEventListener('click', () => void assignCaseMe());
+  $('set-case-status').addEventListener('click', () => void setCaseStatus());
+  $('add-case-note').addEventListener('click', () => void addCaseNote());
   $('backtest').addEventListener('click', () => void backtest());
   $('publish').addEventListener('click', () => void publish());
   try {
