@@ -160,6 +160,7 @@ export function createLocalRuntime(config: Config, options: LocalWiringOptions):
     features,
     rules: () => rules.current(),
     rulesStore: rules,
+    rulesHistory: workbench,
     tokenizer,
     fieldMap: config.fieldMap,
     apiKey: config.apiKey,
