@@ -92,6 +92,120 @@ function showLive(f) {
     $(`mix-${o}-bar`).value = share;
     $(`mix-${o}-pct`).textContent = `${(share * 100).toFixed(1)} %`;
   }
+  if (f.charts) {
+    drawHistogram(f.charts.score_histogram);
+    drawPrecision(f.charts.precision);
+    renderFiles(f.charts.files_in_progress);
+  }
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+
+/** An SVG element with its attributes (presentation by class: the page's CSP allows no inline style). */
+function svg(name, attrs, text) {
+  const el = document.createElementNS(SVG, name);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  if (text !== undefined) el.textContent = text;
+  return el;
+}
+
+/** Plot area of both charts inside their 340 × 150 viewBox. */
+const PLOT = { left: 34, right: 332, top: 8, bottom: 126 };
+
+function axes(chart, yLabels) {
+  const out = [];
+  for (const [value, y] of yLabels) {
+    out.push(svg('line', { class: 'grid', x1: PLOT.left, x2: PLOT.right, y1: y, y2: y }));
+    out.push(svg('text', { class: 'tick', x: PLOT.left - 4, y: y + 3, 'text-anchor': 'end' }, value));
+  }
+  out.push(svg('line', { class: 'axis', x1: PLOT.left, x2: PLOT.left, y1: PLOT.top, y2: PLOT.bottom }));
+  out.push(svg('line', { class: 'axis', x1: PLOT.left, x2: PLOT.right, y1: PLOT.bottom, y2: PLOT.bottom }));
+  chart.append(...out);
+}
+
+/** Decisions per score bucket of 10 points, as bars; the buckets of 80 and up in red. */
+function drawHistogram(h) {
+  const chart = $('score-chart');
+  chart.replaceChildren();
+  const total = h.counts.reduce((a, b) => a + b, 0);
+  const top = Math.max(1, ...h.counts);
+  const height = PLOT.bottom - PLOT.top;
+  axes(chart, [[count(top), PLOT.top], [count(Math.round(top / 2)), PLOT.top + height / 2], ['0', PLOT.bottom]]);
+  const slot = (PLOT.right - PLOT.left) / h.counts.length;
+  h.counts.forEach((n, i) => {
+    const barHeight = (n / top) * height;
+    const bar = svg('rect', {
+      class: i >= 8 ? 'bar high' : 'bar',
+      x: PLOT.left + i * slot + 2,
+      y: PLOT.bottom - barHeight,
+      width: slot - 4,
+      height: barHeight,
+      'data-count': n,
+    });
+    bar.append(svg('title', {}, `score ${i * 10}–${i * 10 + 10}: ${count(n)}`));
+    chart.append(bar, svg('text', { class: 'tick', x: PLOT.left + i * slot + slot / 2, y: PLOT.bottom + 12, 'text-anchor': 'middle' }, i * 10));
+  });
+  chart.append(svg('text', { class: 'tick', x: PLOT.right, y: PLOT.bottom + 22, 'text-anchor': 'end' }, 'score'));
+  $('score-chart-desc').textContent =
+    total === 0
+      ? 'No decision yet.'
+      : `${count(total)} newest decisions by score: ` + h.counts.map((n, i) => `${i * 10}–${i * 10 + 10}: ${count(n)}`).join(', ') + '.';
+}
+
+/** Precision of the labelled alerts per stretch of event time, as a line (gaps where none is labelled). */
+function drawPrecision(p) {
+  const chart = $('precision-chart');
+  chart.replaceChildren();
+  const height = PLOT.bottom - PLOT.top;
+  axes(chart, [['100 %', PLOT.top], ['50 %', PLOT.top + height / 2], ['0 %', PLOT.bottom]]);
+  const points = p.points;
+  const labelled = points.reduce((a, b) => a + b.labelled, 0);
+  if (labelled === 0) {
+    $('precision-chart-desc').textContent = 'No alert labelled yet.';
+    return;
+  }
+  const slot = (PLOT.right - PLOT.left) / points.length;
+  const at = (i, v) => [PLOT.left + i * slot + slot / 2, PLOT.bottom - v * height];
+  let run = [];
+  const flush = () => {
+    if (run.length > 1) chart.append(svg('polyline', { class: 'line', points: run.map((xy) => xy.join(',')).join(' ') }));
+    run = [];
+  };
+  points.forEach((b, i) => {
+    if (b.precision === null) return flush();
+    const [x, y] = at(i, b.precision);
+    run.push([x, y]);
+    const dot = svg('circle', { class: 'dot', cx: x, cy: y, r: 3, 'data-precision': b.precision });
+    dot.append(svg('title', {}, `${when(b.from)} – ${when(b.to)}: ${b.fraud} fraud of ${b.labelled} labelled`));
+    chart.append(dot);
+  });
+  flush();
+  chart.append(svg('text', { class: 'tick', x: PLOT.left, y: PLOT.bottom + 12 }, when(points[0].from)));
+  chart.append(svg('text', { class: 'tick', x: PLOT.right, y: PLOT.bottom + 12, 'text-anchor': 'end' }, when(points[points.length - 1].to)));
+  const fraud = points.reduce((a, b) => a + b.fraud, 0);
+  $('precision-chart-desc').textContent =
+    `${count(fraud)} fraud of ${count(labelled)} labelled alerts (${((fraud / labelled) * 100).toFixed(1)} %), ` +
+    `from ${when(points[0].from)} to ${when(points[points.length - 1].to)}: ` +
+    points
+      .filter((b) => b.precision !== null)
+      .map((b) => `${when(b.from)} ${(b.precision * 100).toFixed(0)} %`)
+      .join(', ') +
+    '.';
+}
+
+function renderFiles(files) {
+  const tbody = $('files-table').tBodies[0];
+  tbody.replaceChildren();
+  for (const f of files) {
+    const row = tbody.insertRow();
+    cell(row, f.name);
+    cell(row, f.status);
+    cell(row, count(f.rows_done), 'num');
+    cell(row, count(f.decided), 'num');
+    cell(row, count(f.alerts), 'num');
+    cell(row, count(f.rejected), 'num');
+  }
+  $('files-none').hidden = files.length > 0;
 }
 
 function filters() {

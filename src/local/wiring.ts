@@ -153,6 +153,7 @@ export function createLocalRuntime(config: Config, options: LocalWiringOptions):
     logger: options.logger,
   });
   const workbench = new SqliteRulesWorkbench({ db: state.db });
+  const reviews = new SqliteReviewStore({ db: state.db });
   const server = buildServer({
     decisions: state,
     labels: state,
@@ -176,7 +177,8 @@ export function createLocalRuntime(config: Config, options: LocalWiringOptions):
     console: {
       users: new SqliteUserStore({ db: state.db }),
       sessions: new SqliteSessionStore({ db: state.db }),
-      reviews: new SqliteReviewStore({ db: state.db }),
+      reviews,
+      charts: { source: reviews, filesInProgress: () => state.unfinishedFiles() },
       cases: new SqliteCaseStore({ db: state.db }),
       workbench: {
         history: workbench,

@@ -22,11 +22,13 @@ import {
   openCase,
   setCaseStatus,
 } from '../app/cases.js';
-import { LiveRates } from '../app/liveView.js';
+import { liveCharts, type LiveCharts, LiveRates } from '../app/liveView.js';
 import { decideAlert, listQueue, openAlert } from '../app/reviewQueue.js';
 import { backtestDraft, checkDraft, RulesVersions } from '../app/rulesWorkbench.js';
 import { compileRuleSet } from '../core/rules.js';
+import type { FileRecord } from '../ports/FileLedger.js';
 import type { LabelledHistory } from '../ports/LabelledHistory.js';
+import type { LiveChartSource } from '../ports/LiveChartSource.js';
 import type { RulesHistory } from '../ports/RulesHistory.js';
 import type { ApiService } from '../app/ApiService.js';
 import { parseLabel } from '../core/schema.js';
@@ -43,6 +45,11 @@ export interface ConsoleOptions {
   users: UserStore;
   sessions: SessionStore;
   reviews: ReviewStore;
+  /**
+   * What the live view charts (score distribution, precision of labelled alerts over time, files
+   * in progress), sent with the `stats` events; absent: the events carry no charts.
+   */
+  charts?: { source: LiveChartSource; filesInProgress: () => Promise<FileRecord[]> };
   /** The cases analysts group alerts into, and alert assignment; absent: the case routes are not served. */
   cases?: CaseStore;
   /** The folder of the console's static files (`index.html`, `console.js`, `console.css`). */
@@ -304,6 +311,7 @@ export function consoleRoutes(app: FastifyInstance, service: ApiService, options
     (afterId) => service.listAlerts({ afterId, limit: 500 }),
     () => service.stats(),
     options.eventsPollMs ?? 1000,
+    options.charts ? ((c) => () => liveCharts(c.source, c.filesInProgress))(options.charts) : undefined,
   );
   app.addHook('preClose', async () => events.close());
   app.get('/events', schema('GET', '/events'), async (req, reply) => {
@@ -606,8 +614,9 @@ const STATS_REFRESH_MS = 5000;
 
 /**
  * New alerts and the live figures, pushed to every open `/events` stream: `event: alerts` with
- * the count of new alerts and the newest id, `event: stats` with the counters and the rates of the
- * last minute ({@link LiveFigures}) when they change, and at least every few seconds. The database
+ * the count of new alerts and the newest id, `event: stats` with the counters, the rates of the
+ * last minute ({@link LiveFigures}) and the charts ({@link LiveCharts}) when they change, and at
+ * least every few seconds. The database
  * is polled (an indexed `max(id)` and the counters, a period) only while a stream is open; polling
  * sees work from files, from the API and from any other process writing the database.
  */
@@ -625,6 +634,7 @@ class AlertEvents {
     private readonly newAlerts: (afterId: number) => Promise<Alert[]>,
     private readonly stats: () => Promise<Stats>,
     private readonly periodMs: number,
+    private readonly charts?: () => Promise<LiveCharts>,
   ) {}
 
   async add(client: EventClient): Promise<void> {
@@ -653,12 +663,14 @@ class AlertEvents {
       }
       const now = Date.now();
       const stats = await this.stats();
-      const counters = JSON.stringify(stats);
+      // Labels move the precision chart without moving a counter: the charts are compared too.
+      const charts = this.charts ? await this.charts() : undefined;
+      const counters = JSON.stringify([stats, charts]);
       // The stats event also keeps proxies from closing an idle stream.
       if (counters !== this.lastStats || now - this.lastStatsAt >= STATS_REFRESH_MS) {
         this.lastStats = counters;
         this.lastStatsAt = now;
-        this.send(`event: stats\ndata: ${JSON.stringify(this.rates.sample(stats, now))}\n\n`);
+        this.send(`event: stats\ndata: ${JSON.stringify({ ...this.rates.sample(stats, now), ...(charts ? { charts } : {}) })}\n\n`);
       }
     } catch {
       // The database is busy or closing: the next period tries again.

@@ -921,7 +921,10 @@ export const ROUTE_SCHEMAS: Readonly<Record<string, FastifySchema & Schema>> = {
     description:
       `${SESSION_ONLY} A \`text/event-stream\`: \`ready\` once; \`alerts\` with \`{count, latest_id}\` whenever alerts are stored; ` +
       '`stats` with the counters of `GET /stats` and the rates of the last minute (`decisions_per_minute`, `alerts_per_minute`, ' +
-      '`alert_rate`) when they change, and every few seconds.',
+      '`alert_rate`) and, locally, `charts`: `score_histogram` (decisions per score bucket of 10 points among the newest ' +
+      '10,000), `precision` (the labelled alerts among the newest 10,000 in up to 12 stretches of event time, each with ' +
+      '`labelled`, `fraud` and `precision`) and `files_in_progress` (each with its rows and counts so far), when any of them ' +
+      'changes, and every few seconds.',
     security: [],
     response: {
       200: text('the event stream, as `text/event-stream`'),

@@ -75,6 +75,11 @@ async function waitForProcessedFile(address: string): Promise<{ transactions: nu
   }
 }
 
+/** The decisions each bar of the score chart counts, lowest scores first. */
+function barCounts(p: Page): Promise<number[]> {
+  return p.locator('#score-chart rect.bar').evaluateAll((bars) => bars.map((b) => Number(b.getAttribute('data-count'))));
+}
+
 describe('analyst console in a real browser', () => {
   let dir: string;
   let cleanup: () => void;
@@ -130,6 +135,12 @@ describe('analyst console in a real browser', () => {
     await page.getByText('No alert awaits a decision.').waitFor();
     const decisions = page.getByRole('region', { name: 'Live view' }).locator('#live-decisions');
     await page.locator('#live-decisions', { hasText: /^0$/ }).waitFor();
+    // The score chart drawn, every bar at 0; nothing labelled, no file in progress
+    const scoreChart = page.getByRole('img', { name: 'Score distribution' });
+    await scoreChart.waitFor();
+    expect(await barCounts(page)).toEqual(new Array(10).fill(0));
+    await page.getByText('No alert labelled yet.').waitFor();
+    await page.getByText('No file in progress.').waitFor();
     // Marks this document: a reload would lose it.
     await page.evaluate(() => Object.assign(globalThis, { notReloaded: true }));
 
@@ -148,10 +159,15 @@ describe('analyst console in a real browser', () => {
     await page.locator('#live-decisions', { hasText: new RegExp(`^${stats.transactions}$`) }).waitFor({ timeout: 30_000 });
     expect(await decisions.textContent()).toBe(String(stats.transactions));
     expect(Number((await page.locator('#live-dpm').textContent())?.replaceAll(',', ''))).toBeGreaterThan(0);
+    // The score chart moved with them: its bars count every decision of the file, alerts at 50 and up
+    await expect.poll(async () => (await barCounts(page)).reduce((a, b) => a + b, 0), { timeout: 30_000 }).toBe(stats.transactions);
+    const alerting = (await barCounts(page)).slice(5).reduce((a, b) => a + b, 0);
+    expect(alerting).toBeGreaterThan(0);
+    expect(await scoreChart.getAttribute('aria-describedby')).toBe('score-chart-desc');
+    await page.getByText(new RegExp(`^${stats.transactions} newest decisions by score: 0–10: `)).waitFor();
     if (SCREENSHOTS) {
       mkdirSync(SCREENSHOTS, { recursive: true });
       await page.screenshot({ path: join(SCREENSHOTS, 'queue.png'), fullPage: true });
-      await page.getByRole('region', { name: 'Live view' }).screenshot({ path: join(SCREENSHOTS, 'live.png') });
     }
 
     // Act: open the newest alert and mark it Fraud
@@ -175,6 +191,9 @@ describe('analyst console in a real browser', () => {
     const other = await api(`/transactions/${transactionId}/label`, { method: 'POST', body: JSON.stringify({ label: 'legit' }) });
     expect(other.status).toBe(409);
     await queue.getByRole('button', { name: `Alert ${alertId}`, exact: true }).waitFor({ state: 'detached' });
+    // The precision chart moved: one labelled alert, fraud
+    await page.getByText(/^1 fraud of 1 labelled alerts \(100\.0 %\)/).waitFor({ timeout: 30_000 });
+    expect(await page.locator('#precision-chart circle.dot').count()).toBe(1);
 
     // Act: the analyst tries to publish rules from the page, with the session's token
     const put = await page.evaluate(async () => {
@@ -323,6 +342,9 @@ describe('analyst console in a real browser', () => {
     await queue.getByRole('button', { name: `Alert ${alertId}`, exact: true }).waitFor({ state: 'detached' });
     await trail.getByText(/ ana status: investigating → closed_fraud$| ana status: open → closed_fraud$/).waitFor();
     await page.locator('#case-status', { hasText: 'closed as fraud' }).waitFor();
+    // Two labelled alerts on the precision chart now, both fraud
+    await page.getByText(/^2 fraud of 2 labelled alerts \(100\.0 %\)/).waitFor({ timeout: 30_000 });
+    if (SCREENSHOTS) await page.getByRole('region', { name: 'Live view' }).screenshot({ path: join(SCREENSHOTS, 'live.png') });
     const pans = samplePans();
     for (const body of await Promise.all(bodies)) expect(leakedPans(body, pans)).toEqual([]);
   });
