@@ -3,9 +3,10 @@
  * server whatever the page sends), the anti-CSRF token on every change, the audit trail, and
  * closing a case recording labels through the label path.
  */
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import { Ajv } from 'ajv';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileRulesSource } from '../../src/adapters/local/FileRulesSource.js';
 import { SqliteCaseStore } from '../../src/adapters/local/SqliteCaseStore.js';
@@ -20,9 +21,26 @@ import { createPanTokenizer } from '../../src/core/pan.js';
 import { BUNDLED_RULES, CONSOLE_ASSETS } from '../../src/local/wiring.js';
 import { silentLogger } from '../../src/ports/Logger.js';
 import { buildServer } from '../../src/server/buildServer.js';
+import { ROOT } from '../helpers/cli.js';
 import { tempDir, TEST_PANS } from '../helpers/fixtures.js';
 
 const PASSWORD = 'a long enough password';
+
+/** The committed OpenAPI document (test/server/openapi.test.ts checks it is what the server serves). */
+const OPENAPI = JSON.parse(readFileSync(join(ROOT, 'docs/openapi.json'), 'utf8')) as {
+  paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>>;
+  components: unknown;
+};
+const ajv = new Ajv({ strict: false, validateFormats: false, allErrors: true });
+ajv.addSchema({ $id: 'openapi', components: OPENAPI.components });
+
+/** The problems of an answer against the schema the document gives its route and status (`path` as documented). */
+function undocumented(method: string, path: string, res: LightMyRequestResponse): unknown {
+  const schema = OPENAPI.paths[path]?.[method.toLowerCase()]?.responses[String(res.statusCode)]?.content?.['application/json']?.schema;
+  if (schema === undefined) return `${method} ${path} documents no ${res.statusCode}`;
+  const validate = ajv.compile(JSON.parse(JSON.stringify(schema).replaceAll('"#/components/', '"openapi#/components/')) as object);
+  return validate(res.json()) ? [] : validate.errors;
+}
 
 interface Client {
   cookie: string;
@@ -249,5 +267,59 @@ describe('cases and assignment over HTTP (real SQLite)', () => {
     const detail = (await get(`/cases/${c.id}`, root)).json() as { alerts: { label: string }[]; audit: { user: string; detail: string }[] };
     expect(detail.alerts[0]?.label).toBe('legit');
     expect(detail.audit.map((e) => e.detail)).toContain('fraud not recorded for transaction T1: it is labelled legit');
+  });
+
+  it('answers every case and assignment route in the shape the OpenAPI document gives it', async () => {
+    // Prepare
+    const ana = await signIn('ana');
+    const bo = await signIn('bo');
+
+    // Act: each route, with its success and its refusals
+    const answers: [string, string, LightMyRequestResponse][] = [];
+    const record = async (method: string, path: string, res: Promise<LightMyRequestResponse>) => {
+      answers.push([method, path, await res]);
+      return (await res).json() as Record<string, unknown>;
+    };
+    await record('POST', '/queue/{id}/assign', post(`/queue/${alerts.T1}/assign`, ana));
+    await record('POST', '/queue/{id}/assign', post(`/queue/${alerts.T1}/assign`, bo));
+    const c = await record('POST', '/cases', post('/cases', ana, { alert_id: alerts.T1 }));
+    await record('POST', '/cases', post('/cases', ana, { alert_id: alerts.T1 }));
+    await record('POST', '/cases', post('/cases', ana, { alert_id: 'one' }));
+    await record('POST', '/cases/{id}/alerts', post(`/cases/${c.id}/alerts`, ana, { alert_id: alerts.T4 }));
+    await record('POST', '/cases/{id}/notes', post(`/cases/${c.id}/notes`, ana, { note: 'checked' }));
+    await record('POST', '/cases/{id}/assign', post(`/cases/${c.id}/assign`, bo));
+    await record('POST', '/cases/{id}/assign', post(`/cases/${c.id}/assign`, ana, { user: null }));
+    await record('POST', '/cases/{id}/status', post(`/cases/${c.id}/status`, ana, { status: 'closed_legit' }));
+    await record('POST', '/cases/{id}/assign', post(`/cases/${c.id}/assign`, ana));
+    await record('POST', '/cases/{id}/status', post(`/cases/${c.id}/status`, ana, { status: 'closed_legit' }));
+    await record('POST', '/cases/{id}/status', post(`/cases/${c.id}/status`, ana, { status: 'closed_legit' }));
+    await record('GET', '/cases', get('/cases', ana));
+    await record('GET', '/cases', get('/cases?status=later', ana));
+    await record('GET', '/cases/{id}', get(`/cases/${c.id}`, ana));
+    await record('GET', '/cases/{id}', get('/cases/999', ana));
+    await record('GET', '/queue/{id}', get(`/queue/${alerts.T1}`, ana));
+
+    // Assess
+    expect(answers.map(([m, p, r]) => `${m} ${p} ${r.statusCode}`)).toEqual([
+      'POST /queue/{id}/assign 200',
+      'POST /queue/{id}/assign 403',
+      'POST /cases 201',
+      'POST /cases 409',
+      'POST /cases 400',
+      'POST /cases/{id}/alerts 200',
+      'POST /cases/{id}/notes 201',
+      'POST /cases/{id}/assign 403',
+      'POST /cases/{id}/assign 200',
+      'POST /cases/{id}/status 403',
+      'POST /cases/{id}/assign 200',
+      'POST /cases/{id}/status 200',
+      'POST /cases/{id}/status 409',
+      'GET /cases 200',
+      'GET /cases 400',
+      'GET /cases/{id} 200',
+      'GET /cases/{id} 404',
+      'GET /queue/{id} 200',
+    ]);
+    for (const [method, path, res] of answers) expect(undocumented(method, path, res), `${method} ${path} ${res.statusCode}: ${res.body}`).toEqual([]);
   });
 });
