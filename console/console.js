@@ -57,6 +57,7 @@ function showWorkspace() {
   listen();
   void loadQueue();
   void loadWorkbench();
+  void loadCases();
 }
 
 /** New alerts arrive as server-sent events: the first page is loaded again, the open alert stays. */
@@ -91,6 +92,120 @@ function showLive(f) {
     $(`mix-${o}-bar`).value = share;
     $(`mix-${o}-pct`).textContent = `${(share * 100).toFixed(1)} %`;
   }
+  if (f.charts) {
+    drawHistogram(f.charts.score_histogram);
+    drawPrecision(f.charts.precision);
+    renderFiles(f.charts.files_in_progress);
+  }
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+
+/** An SVG element with its attributes (presentation by class: the page's CSP allows no inline style). */
+function svg(name, attrs, text) {
+  const el = document.createElementNS(SVG, name);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  if (text !== undefined) el.textContent = text;
+  return el;
+}
+
+/** Plot area of both charts inside their 340 × 150 viewBox. */
+const PLOT = { left: 34, right: 332, top: 8, bottom: 126 };
+
+function axes(chart, yLabels) {
+  const out = [];
+  for (const [value, y] of yLabels) {
+    out.push(svg('line', { class: 'grid', x1: PLOT.left, x2: PLOT.right, y1: y, y2: y }));
+    out.push(svg('text', { class: 'tick', x: PLOT.left - 4, y: y + 3, 'text-anchor': 'end' }, value));
+  }
+  out.push(svg('line', { class: 'axis', x1: PLOT.left, x2: PLOT.left, y1: PLOT.top, y2: PLOT.bottom }));
+  out.push(svg('line', { class: 'axis', x1: PLOT.left, x2: PLOT.right, y1: PLOT.bottom, y2: PLOT.bottom }));
+  chart.append(...out);
+}
+
+/** Decisions per score bucket of 10 points, as bars; the buckets of 80 and up in red. */
+function drawHistogram(h) {
+  const chart = $('score-chart');
+  chart.replaceChildren();
+  const total = h.counts.reduce((a, b) => a + b, 0);
+  const top = Math.max(1, ...h.counts);
+  const height = PLOT.bottom - PLOT.top;
+  axes(chart, [[count(top), PLOT.top], [count(Math.round(top / 2)), PLOT.top + height / 2], ['0', PLOT.bottom]]);
+  const slot = (PLOT.right - PLOT.left) / h.counts.length;
+  h.counts.forEach((n, i) => {
+    const barHeight = (n / top) * height;
+    const bar = svg('rect', {
+      class: i >= 8 ? 'bar high' : 'bar',
+      x: PLOT.left + i * slot + 2,
+      y: PLOT.bottom - barHeight,
+      width: slot - 4,
+      height: barHeight,
+      'data-count': n,
+    });
+    bar.append(svg('title', {}, `score ${i * 10}–${i * 10 + 10}: ${count(n)}`));
+    chart.append(bar, svg('text', { class: 'tick', x: PLOT.left + i * slot + slot / 2, y: PLOT.bottom + 12, 'text-anchor': 'middle' }, i * 10));
+  });
+  chart.append(svg('text', { class: 'tick', x: PLOT.right, y: PLOT.bottom + 22, 'text-anchor': 'end' }, 'score'));
+  $('score-chart-desc').textContent =
+    total === 0
+      ? 'No decision yet.'
+      : `${count(total)} newest decisions by score: ` + h.counts.map((n, i) => `${i * 10}–${i * 10 + 10}: ${count(n)}`).join(', ') + '.';
+}
+
+/** Precision of the labelled alerts per stretch of event time, as a line (gaps where none is labelled). */
+function drawPrecision(p) {
+  const chart = $('precision-chart');
+  chart.replaceChildren();
+  const height = PLOT.bottom - PLOT.top;
+  axes(chart, [['100 %', PLOT.top], ['50 %', PLOT.top + height / 2], ['0 %', PLOT.bottom]]);
+  const points = p.points;
+  const labelled = points.reduce((a, b) => a + b.labelled, 0);
+  if (labelled === 0) {
+    $('precision-chart-desc').textContent = 'No alert labelled yet.';
+    return;
+  }
+  const slot = (PLOT.right - PLOT.left) / points.length;
+  const at = (i, v) => [PLOT.left + i * slot + slot / 2, PLOT.bottom - v * height];
+  let run = [];
+  const flush = () => {
+    if (run.length > 1) chart.append(svg('polyline', { class: 'line', points: run.map((xy) => xy.join(',')).join(' ') }));
+    run = [];
+  };
+  points.forEach((b, i) => {
+    if (b.precision === null) return flush();
+    const [x, y] = at(i, b.precision);
+    run.push([x, y]);
+    const dot = svg('circle', { class: 'dot', cx: x, cy: y, r: 3, 'data-precision': b.precision });
+    dot.append(svg('title', {}, `${when(b.from)} – ${when(b.to)}: ${b.fraud} fraud of ${b.labelled} labelled`));
+    chart.append(dot);
+  });
+  flush();
+  chart.append(svg('text', { class: 'tick', x: PLOT.left, y: PLOT.bottom + 12 }, when(points[0].from)));
+  chart.append(svg('text', { class: 'tick', x: PLOT.right, y: PLOT.bottom + 12, 'text-anchor': 'end' }, when(points[points.length - 1].to)));
+  const fraud = points.reduce((a, b) => a + b.fraud, 0);
+  $('precision-chart-desc').textContent =
+    `${count(fraud)} fraud of ${count(labelled)} labelled alerts (${((fraud / labelled) * 100).toFixed(1)} %), ` +
+    `from ${when(points[0].from)} to ${when(points[points.length - 1].to)}: ` +
+    points
+      .filter((b) => b.precision !== null)
+      .map((b) => `${when(b.from)} ${(b.precision * 100).toFixed(0)} %`)
+      .join(', ') +
+    '.';
+}
+
+function renderFiles(files) {
+  const tbody = $('files-table').tBodies[0];
+  tbody.replaceChildren();
+  for (const f of files) {
+    const row = tbody.insertRow();
+    cell(row, f.name);
+    cell(row, f.status);
+    cell(row, count(f.rows_done), 'num');
+    cell(row, count(f.decided), 'num');
+    cell(row, count(f.alerts), 'num');
+    cell(row, count(f.rejected), 'num');
+  }
+  $('files-none').hidden = files.length > 0;
 }
 
 function filters() {
@@ -240,6 +355,7 @@ async function openAlert(id) {
       return li;
     }),
   );
+  void showAlertCase(id, d);
   $('note').value = '';
   const decided = d.label !== null;
   $('decided').hidden = !decided;
@@ -272,6 +388,212 @@ async function decide(label) {
     $('detail').hidden = true;
     say(`Alert ${id} marked ${result.label}. No alert awaits a decision.`);
   }
+}
+
+/** The case open, if any. */
+let openCaseId = null;
+
+const STATUS_NAMES = {
+  open: 'open',
+  investigating: 'investigating',
+  closed_fraud: 'closed as fraud',
+  closed_legit: 'closed as legit',
+};
+const subjectText = (s) => `${s.kind} ${s.value}`;
+
+/** Who the alert open is assigned to, its case, or the cases it could join. */
+async function showAlertCase(id, d) {
+  $('alert-assignee').textContent = d.assignee ? `Assigned to ${d.assignee}.` : 'Not assigned.';
+  $('assign-me').disabled = d.assignee === session.user;
+  const inCase = d.case_id !== null && d.case_id !== undefined;
+  $('alert-in-case').hidden = !inCase;
+  $('alert-add-case').hidden = inCase;
+  if (inCase) {
+    $('alert-in-case-text').textContent = `In case ${d.case_id}.`;
+    $('open-alert-case').onclick = () => void openCase(d.case_id);
+    return;
+  }
+  const a = d.alert;
+  const options = [];
+  const lists = [call('GET', `/cases?status=active&account=${encodeURIComponent(a.account_id)}`)];
+  if (a.card) lists.push(call('GET', `/cases?status=active&card=${encodeURIComponent(a.card)}`));
+  let found = [];
+  try {
+    found = (await Promise.all(lists)).flatMap((r) => r.cases);
+  } catch (e) {
+    if (e.status !== 401) say(`Could not load the cases of alert ${id}: ${e.message}`);
+  }
+  for (const c of found) options.push([String(c.id), `Case ${c.id} (${subjectText(c.subject)}, ${STATUS_NAMES[c.status]})`]);
+  options.push(['new-account', `New case for account ${a.account_id}`]);
+  if (a.card) options.push(['new-card', `New case for card ${a.card}`]);
+  $('case-pick').replaceChildren(
+    ...options.map(([value, text]) => {
+      const o = document.createElement('option');
+      o.value = value;
+      o.textContent = text;
+      return o;
+    }),
+  );
+}
+
+async function assignMe() {
+  if (openId === null) return;
+  const id = openId;
+  try {
+    await call('POST', `/queue/${id}/assign`, {});
+  } catch (e) {
+    if (e.status !== 401) say(`Could not assign alert ${id}: ${e.message}`);
+    return;
+  }
+  say(`Alert ${id} assigned to ${session.user}.`);
+  await openAlert(id);
+}
+
+async function addToCase() {
+  if (openId === null) return;
+  const id = openId;
+  const pick = $('case-pick').value;
+  let c;
+  try {
+    if (pick === 'new-account' || pick === 'new-card') {
+      c = await call('POST', '/cases', { alert_id: id, by: pick === 'new-card' ? 'card' : 'account' });
+      say(`Case ${c.id} opened with alert ${id}.`);
+    } else {
+      c = await call('POST', `/cases/${pick}/alerts`, { alert_id: id });
+      say(`Alert ${id} added to case ${c.id}.`);
+    }
+  } catch (e) {
+    if (e.status !== 401) say(`Could not add alert ${id} to a case: ${e.message}`);
+    return;
+  }
+  await loadCases();
+  await openAlert(id);
+  await openCase(c.id, false);
+}
+
+/** The cases table, filtered by status. */
+async function loadCases() {
+  const status = $('cases-status').value;
+  let data;
+  try {
+    data = await call('GET', `/cases${status ? `?status=${status}` : ''}`);
+  } catch (e) {
+    if (e.status !== 401) say(`Could not load the cases: ${e.message}`);
+    return;
+  }
+  const tbody = $('cases-table').tBodies[0];
+  tbody.replaceChildren();
+  for (const c of data.cases) {
+    const row = tbody.insertRow();
+    if (c.id === openCaseId) row.className = 'current';
+    const open = document.createElement('button');
+    open.type = 'button';
+    open.className = 'link';
+    open.textContent = `Case ${c.id}`;
+    open.addEventListener('click', () => void openCase(c.id));
+    row.insertCell().append(open);
+    cell(row, subjectText(c.subject));
+    cell(row, STATUS_NAMES[c.status]);
+    cell(row, c.assignee ?? '');
+    cell(row, String(c.alert_ids.length), 'num');
+    cell(row, when(c.updated_at));
+  }
+  $('cases-empty').hidden = data.cases.length > 0;
+}
+
+/** Opens a case: its status, assignee, alerts and audit trail. */
+async function openCase(id, focus = true) {
+  let d;
+  try {
+    d = await call('GET', `/cases/${id}`);
+  } catch (e) {
+    if (e.status !== 401) say(`Could not open case ${id}: ${e.message}`);
+    return;
+  }
+  openCaseId = id;
+  const c = d.case;
+  for (const row of $('cases-table').tBodies[0].rows) row.classList.toggle('current', row.cells[0].textContent === `Case ${id}`);
+  $('case-detail').hidden = false;
+  $('case-title').textContent = `Case ${c.id}: ${subjectText(c.subject)}`;
+  $('case-status').textContent = STATUS_NAMES[c.status];
+  $('case-assignee').textContent = c.assignee ?? 'nobody';
+  $('case-opened').textContent = `${when(c.created_at)} by ${c.created_by}`;
+  const closed = c.status === 'closed_fraud' || c.status === 'closed_legit';
+  $('assign-case-me').disabled = closed || c.assignee === session.user;
+  $('set-case-status').disabled = closed;
+  $('case-new-status').disabled = closed;
+  const tbody = $('case-alerts-table').tBodies[0];
+  tbody.replaceChildren();
+  for (const a of d.alerts) {
+    const row = tbody.insertRow();
+    const open = document.createElement('button');
+    open.type = 'button';
+    open.className = 'link';
+    open.textContent = `Alert ${a.id}`;
+    open.addEventListener('click', () => void openAlert(a.id));
+    row.insertCell().append(open);
+    cell(row, when(a.timestamp));
+    cell(row, a.account_id);
+    cell(row, a.card ?? '');
+    cell(row, money(a.amount, a.currency), 'num');
+    row.insertCell().append(badge(a.outcome));
+    cell(row, a.score.toFixed(1), 'num');
+    cell(row, a.label ?? '');
+  }
+  $('case-audit').replaceChildren(
+    ...d.audit.map((e) => {
+      const li = document.createElement('li');
+      li.textContent = `${when(e.at)} ${e.user} ${e.action.replace('_', ' ')}: ${e.detail}`;
+      return li;
+    }),
+  );
+  if (focus) $('case-title').focus();
+}
+
+async function assignCaseMe() {
+  if (openCaseId === null) return;
+  const id = openCaseId;
+  try {
+    await call('POST', `/cases/${id}/assign`, {});
+  } catch (e) {
+    if (e.status !== 401) say(`Could not assign case ${id}: ${e.message}`);
+    return;
+  }
+  say(`Case ${id} assigned to ${session.user}.`);
+  await Promise.all([openCase(id, false), loadCases()]);
+}
+
+async function setCaseStatus() {
+  if (openCaseId === null) return;
+  const id = openCaseId;
+  const status = $('case-new-status').value;
+  let r;
+  try {
+    r = await call('POST', `/cases/${id}/status`, { status });
+  } catch (e) {
+    if (e.status !== 401) say(`Could not change case ${id}: ${e.message}`);
+    return;
+  }
+  const labelled = r.labels.filter((l) => l.status === 'recorded').length;
+  say(`Case ${id} ${STATUS_NAMES[r.case.status]}${r.labels.length > 0 ? `: ${labelled} of ${r.labels.length} alerts labelled` : ''}.`);
+  await Promise.all([openCase(id, false), loadCases(), loadQueue()]);
+  if (openId !== null && r.case.alert_ids.includes(openId)) await openAlert(openId);
+}
+
+async function addCaseNote() {
+  if (openCaseId === null) return;
+  const id = openCaseId;
+  const note = $('case-note').value.trim();
+  if (note === '') return say('Write a note first.');
+  try {
+    await call('POST', `/cases/${id}/notes`, { note });
+  } catch (e) {
+    if (e.status !== 401) say(`Could not add the note: ${e.message}`);
+    return;
+  }
+  $('case-note').value = '';
+  say(`Note added to case ${id}.`);
+  await openCase(id, false);
 }
 
 /** The rule set in force (version and document), and the index of the rule being edited. */
@@ -492,6 +814,12 @@ async function start() {
     $('rule-condition').value = rulesInForce?.document.rules[ruleIndex]?.when ?? '';
     showProblem(null);
   });
+  $('assign-me').addEventListener('click', () => void assignMe());
+  $('add-to-case').addEventListener('click', () => void addToCase());
+  $('cases-status').addEventListener('change', () => void loadCases());
+  $('assign-case-me').addEventListener('click', () => void assignCaseMe());
+  $('set-case-status').addEventListener('click', () => void setCaseStatus());
+  $('add-case-note').addEventListener('click', () => void addCaseNote());
   $('backtest').addEventListener('click', () => void backtest());
   $('publish').addEventListener('click', () => void publish());
   try {

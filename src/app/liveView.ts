@@ -1,8 +1,11 @@
 /**
  * The live view's figures: the counters of `GET /stats` and the rates over the last minute, from
- * the counters sampled as time goes by.
+ * the counters sampled as time goes by, and what its charts show: the score distribution of the
+ * newest decisions, the precision of the labelled alerts over time, and the files in progress.
  */
 import type { Stats } from '../core/records.js';
+import type { FileRecord } from '../ports/FileLedger.js';
+import type { LabelledAlertPoint, LiveChartSource } from '../ports/LiveChartSource.js';
 
 /** What the live view shows at one time. */
 export interface LiveFigures {
@@ -50,4 +53,93 @@ export class LiveRates {
       alert_rate: stats.transactions > 0 ? stats.alerts / stats.transactions : 0,
     };
   }
+}
+
+/** How many of the newest decisions and alerts the charts read. */
+export const CHART_WINDOW = 10_000;
+/** Time buckets of the precision chart at most. */
+export const PRECISION_BUCKETS = 12;
+
+/** The precision of the labelled alerts of one stretch of event time. */
+export interface PrecisionPoint {
+  /** Start and end of the stretch (ISO 8601, end exclusive but for the last). */
+  from: string;
+  to: string;
+  labelled: number;
+  fraud: number;
+  /** fraud / labelled; null when no alert of the stretch is labelled. */
+  precision: number | null;
+}
+
+/** A file being processed and its counts so far. */
+export interface FileProgress {
+  name: string;
+  status: FileRecord['status'];
+  rows_done: number;
+  decided: number;
+  alerts: number;
+  rejected: number;
+  started_at: string;
+}
+
+/** What the live view charts. */
+export interface LiveCharts {
+  /** Decisions per score bucket of 10 points ([0, 10), … [90, 100]), among the newest `window`. */
+  score_histogram: { window: number; counts: number[] };
+  /** The labelled alerts among the newest `window`, by their transactions' time. */
+  precision: { window: number; points: PrecisionPoint[] };
+  files_in_progress: FileProgress[];
+}
+
+/**
+ * Splits labelled alerts into at most `buckets` equal stretches of event time, from the first to
+ * the last, with the precision of each: the share of its labelled alerts that were fraud.
+ *
+ * @example
+ * precisionOverTime([{ ts: 0, fraud: true }, { ts: 10, fraud: false }], 2);
+ * // [{ labelled: 1, fraud: 1, precision: 1, … }, { labelled: 1, fraud: 0, precision: 0, … }]
+ */
+export function precisionOverTime(points: readonly LabelledAlertPoint[], buckets = PRECISION_BUCKETS): PrecisionPoint[] {
+  if (points.length === 0) return [];
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (const p of points) {
+    min = Math.min(min, p.ts);
+    max = Math.max(max, p.ts);
+  }
+  const n = max === min ? 1 : buckets;
+  const width = Math.max(1, (max - min) / n);
+  const out = Array.from({ length: n }, (_, i) => ({
+    from: new Date(min + i * width).toISOString(),
+    to: new Date(i === n - 1 ? max : min + (i + 1) * width).toISOString(),
+    labelled: 0,
+    fraud: 0,
+    precision: null as number | null,
+  }));
+  for (const p of points) {
+    const b = out[Math.min(n - 1, Math.floor((p.ts - min) / width))];
+    if (!b) continue;
+    b.labelled++;
+    if (p.fraud) b.fraud++;
+  }
+  for (const b of out) b.precision = b.labelled > 0 ? b.fraud / b.labelled : null;
+  return out;
+}
+
+/** Reads what the live view charts: the newest {@link CHART_WINDOW} decisions and alerts, and the files in progress. */
+export async function liveCharts(source: LiveChartSource, files: () => Promise<FileRecord[]>, window = CHART_WINDOW): Promise<LiveCharts> {
+  const [counts, labelled, unfinished] = await Promise.all([source.scoreHistogram(window), source.labelledAlerts(window), files()]);
+  return {
+    score_histogram: { window, counts },
+    precision: { window, points: precisionOverTime(labelled) },
+    files_in_progress: unfinished.map((f) => ({
+      name: f.name,
+      status: f.status,
+      rows_done: f.rowsDone,
+      decided: f.counts.decided,
+      alerts: f.counts.alerts,
+      rejected: f.counts.rejected,
+      started_at: f.startedAt,
+    })),
+  };
 }

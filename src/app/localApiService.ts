@@ -11,6 +11,7 @@ import type { Alert } from '../core/views.js';
 import type { DecisionStore } from '../ports/DecisionStore.js';
 import type { FeatureSource } from '../ports/FeatureSource.js';
 import type { LabelStore } from '../ports/LabelStore.js';
+import type { RulesHistory } from '../ports/RulesHistory.js';
 import type { RulesStore } from '../ports/RulesStore.js';
 import type { ApiService, LabelResult } from './ApiService.js';
 import { readTransaction } from './readTransaction.js';
@@ -33,6 +34,8 @@ export interface LocalServiceDeps {
   rules: () => RuleSet;
   /** When set, `GET /rules` shows the rule set in force and `PUT /rules` replaces it (the rules file locally). */
   rulesStore?: RulesStore;
+  /** Where every rule set put in force is kept (the workbench's history); absent: none is. */
+  rulesHistory?: RulesHistory;
   onAlerts?: (alerts: Alert[]) => void;
   /**
    * The features observed transactions that this API stored nowhere: a group's commit failed, or
@@ -63,6 +66,6 @@ export function localService(deps: LocalServiceDeps): ApiService {
     rulesVersion: async () => deps.rules().version,
   };
   if (labelTransaction) service.label = labelTransaction;
-  if (store) service.rules = rulesUseCases(store, deps.rules);
+  if (store) service.rules = rulesUseCases(store, deps.rules, deps.rulesHistory);
   return service;
 }

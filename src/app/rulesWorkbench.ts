@@ -4,7 +4,6 @@
  * labelled history side by side with the rule set in force, keep the history of every document in
  * force, and put an earlier one back in force (audited like any replacement).
  */
-import { createHash } from 'node:crypto';
 import { RuleExpressionError, RulesError, RuleSetError } from '../core/errors.js';
 import { FeatureWindows } from '../core/features.js';
 import { LabelFeedback } from '../core/labels.js';
@@ -14,7 +13,7 @@ import { decide } from '../core/scoring.js';
 import type { LabelledHistory } from '../ports/LabelledHistory.js';
 import type { RulesHistory, RulesVersionRecord } from '../ports/RulesHistory.js';
 import { NotFoundError } from './errors.js';
-import type { RulesUseCases } from './replaceRules.js';
+import { rulesDigest, type RulesUseCases } from './replaceRules.js';
 
 /** One problem of a draft: where (`rules[2].when`), which rule, what; an expression's also where in it. */
 export interface DraftProblem {
@@ -239,11 +238,6 @@ export class RulesVersions {
   /** Keeps the document in force (once per content); returns its id. */
   private async keepActive(): Promise<number> {
     const { version, document } = await this.rules.get();
-    return this.history.remember({ version, digest: digestOf(document), savedAt: this.now().toISOString(), document });
+    return this.history.remember({ version, digest: rulesDigest(document), savedAt: this.now().toISOString(), document });
   }
-}
-
-/** SHA-256 (hex) of a document's JSON. */
-function digestOf(document: unknown): string {
-  return createHash('sha256').update(JSON.stringify(document)).digest('hex');
 }

@@ -7,6 +7,7 @@ import { FeatureWindowsClock } from '../adapters/local/FeatureWindowsClock.js';
 import { FileRulesSource, loadRulesFile } from '../adapters/local/FileRulesSource.js';
 import { FolderObjectStore } from '../adapters/local/FolderObjectStore.js';
 import { JsonlAlertSink } from '../adapters/local/JsonlAlertSink.js';
+import { SqliteCaseStore } from '../adapters/local/SqliteCaseStore.js';
 import { SqliteReviewStore } from '../adapters/local/SqliteReviewStore.js';
 import { SqliteRulesWorkbench } from '../adapters/local/SqliteRulesWorkbench.js';
 import { SqliteSessionStore } from '../adapters/local/SqliteSessionStore.js';
@@ -157,6 +158,7 @@ export function createLocalRuntime(config: Config, options: LocalWiringOptions):
     logger: options.logger,
   });
   const workbench = new SqliteRulesWorkbench({ db: state.db });
+  const reviews = new SqliteReviewStore({ db: state.db });
   const server = buildServer({
     decisions: state,
     labels: state,
@@ -164,6 +166,7 @@ export function createLocalRuntime(config: Config, options: LocalWiringOptions):
     features,
     rules: () => rules.current(),
     rulesStore: rules,
+    rulesHistory: workbench,
     tokenizer,
     fieldMap: config.fieldMap,
     apiKey: config.apiKey,
@@ -179,7 +182,9 @@ export function createLocalRuntime(config: Config, options: LocalWiringOptions):
     console: {
       users: new SqliteUserStore({ db: state.db }),
       sessions: new SqliteSessionStore({ db: state.db }),
-      reviews: new SqliteReviewStore({ db: state.db }),
+      reviews,
+      charts: { source: reviews, filesInProgress: () => state.unfinishedFiles() },
+      cases: new SqliteCaseStore({ db: state.db }),
       workbench: {
         history: workbench,
         labelled: workbench,

@@ -10,16 +10,31 @@ import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { csrfMatches, findSession, type SessionDeps, SignInThrottle, signIn, signOut } from '../app/consoleAuth.js';
 import { BadRequestError, CsrfError, ForbiddenError, InvalidLabelError, NotFoundError, NotImplementedError, SessionRequiredError } from '../app/errors.js';
-import { LiveRates } from '../app/liveView.js';
+import {
+  addAlertToCase,
+  alertCaseInfo,
+  assignAlert,
+  assignCase,
+  type CaseDeps,
+  caseDetail,
+  listCases,
+  noteCase,
+  openCase,
+  setCaseStatus,
+} from '../app/cases.js';
+import { liveCharts, type LiveCharts, LiveRates } from '../app/liveView.js';
 import { decideAlert, listQueue, openAlert } from '../app/reviewQueue.js';
 import { backtestDraft, checkDraft, RulesVersions } from '../app/rulesWorkbench.js';
 import { compileRuleSet } from '../core/rules.js';
+import type { FileRecord } from '../ports/FileLedger.js';
 import type { LabelledHistory } from '../ports/LabelledHistory.js';
+import type { LiveChartSource } from '../ports/LiveChartSource.js';
 import type { RulesHistory } from '../ports/RulesHistory.js';
 import type { ApiService } from '../app/ApiService.js';
 import { parseLabel } from '../core/schema.js';
 import type { Stats } from '../core/records.js';
 import type { Alert } from '../core/views.js';
+import { CASE_STATUSES, type CaseEvent, type CaseQuery, type CaseRecord, type CaseStatus, type CaseStore } from '../ports/CaseStore.js';
 import type { ReviewCursor, ReviewQuery, ReviewStore } from '../ports/ReviewStore.js';
 import type { ActiveSession, SessionStore } from '../ports/SessionStore.js';
 import type { UserStore } from '../ports/UserStore.js';
@@ -30,6 +45,13 @@ export interface ConsoleOptions {
   users: UserStore;
   sessions: SessionStore;
   reviews: ReviewStore;
+  /**
+   * What the live view charts (score distribution, precision of labelled alerts over time, files
+   * in progress), sent with the `stats` events; absent: the events carry no charts.
+   */
+  charts?: { source: LiveChartSource; filesInProgress: () => Promise<FileRecord[]> };
+  /** The cases analysts group alerts into, and alert assignment; absent: the case routes are not served. */
+  cases?: CaseStore;
   /** The folder of the console's static files (`index.html`, `console.js`, `console.css`). */
   assetsDir: string;
   /** Add `Secure` to the session cookie: for a console served over TLS (directly or behind a proxy). @default false */
@@ -91,6 +113,13 @@ export const CONSOLE_ROUTES = new Set([
   '/rules/versions/:id/activate',
   '/rules/check',
   '/rules/backtest',
+  '/queue/:id/assign',
+  '/cases',
+  '/cases/:id',
+  '/cases/:id/alerts',
+  '/cases/:id/notes',
+  '/cases/:id/status',
+  '/cases/:id/assign',
 ]);
 /** API routes a session opens in place of the API key (the admin ones still check the role). */
 const SESSION_API_ROUTES = new Set(['GET /transactions/:id', 'GET /alerts', 'GET /stats', 'GET /rules', 'PUT /rules', 'GET /rules/audit', 'GET /openapi.json']);
@@ -147,6 +176,14 @@ export function consoleRoutes(app: FastifyInstance, service: ApiService, options
   const deps: SessionDeps = { ...sessionDeps(options), throttle: new SignInThrottle() };
   const schema = (method: string, url: string) => ({ schema: routeSchema(method, url) });
   const assets = new Map(Object.keys(ASSETS).map((name) => [name, readFileSync(join(options.assetsDir, name))]));
+  const caseDeps: CaseDeps | undefined = options.cases
+    ? {
+        cases: options.cases,
+        reviews: options.reviews,
+        ...(service.label ? { label: service.label } : {}),
+        userExists: async (name) => (await options.users.findUser(name)) !== undefined,
+      }
+    : undefined;
 
   /** The request's session, or 401; for a state-changing request, also its anti-CSRF token, or 403. */
   const session = (req: FastifyRequest): ActiveSession => {
@@ -214,7 +251,9 @@ export function consoleRoutes(app: FastifyInstance, service: ApiService, options
 
   app.get<{ Params: { id: string } }>('/queue/:id', schema('GET', '/queue/:id'), async (req) => {
     session(req);
-    const d = await openAlert(options.reviews, alertId(req.params.id));
+    const id = alertId(req.params.id);
+    const d = await openAlert(options.reviews, id);
+    const info = caseDeps ? await alertCaseInfo(caseDeps, id) : { assignee: null, caseId: null, audit: [] };
     return {
       alert: d.alert,
       transaction: d.stored.transaction,
@@ -230,6 +269,9 @@ export function consoleRoutes(app: FastifyInstance, service: ApiService, options
         result: e.result,
         ...(e.note !== undefined ? { note: e.note } : {}),
       })),
+      assignee: info.assignee,
+      case_id: info.caseId,
+      assignments: info.audit.map(eventView),
     };
   });
 
@@ -258,6 +300,8 @@ export function consoleRoutes(app: FastifyInstance, service: ApiService, options
     });
   });
 
+  if (caseDeps) caseRoutes(app, caseDeps, session);
+
   const bench = options.workbench;
   const editor = service.rules;
   if (bench && editor) workbenchRoutes(app, { ...bench, editor }, session);
@@ -267,6 +311,7 @@ export function consoleRoutes(app: FastifyInstance, service: ApiService, options
     (afterId) => service.listAlerts({ afterId, limit: 500 }),
     () => service.stats(),
     options.eventsPollMs ?? 1000,
+    options.charts ? ((c) => () => liveCharts(c.source, c.filesInProgress))(options.charts) : undefined,
   );
   app.addHook('preClose', async () => events.close());
   app.get('/events', schema('GET', '/events'), async (req, reply) => {
@@ -348,6 +393,143 @@ function workbenchRoutes(
     requireAdmin(s);
     return versions.rollBack(versionId(req.params.id), { credential: `user ${s.user}`, remote: req.ip });
   });
+}
+
+/** Most cases `GET /cases` lists at once. */
+const MAX_CASE_PAGE = 200;
+
+/** A case as the API shows it. */
+function caseView(c: CaseRecord) {
+  return {
+    id: c.id,
+    subject: c.subject,
+    status: c.status,
+    assignee: c.assignee,
+    created_at: c.createdAt,
+    created_by: c.createdBy,
+    updated_at: c.updatedAt,
+    alert_ids: c.alertIds,
+  };
+}
+
+/** An audit entry of cases and assignments as the API shows it. */
+function eventView(e: CaseEvent) {
+  return { at: e.at, user: e.user, action: e.action, case_id: e.caseId, alert_id: e.alertId, detail: e.detail };
+}
+
+/**
+ * Cases and assignment: any signed-in user reads them; every change needs the session's anti-CSRF
+ * token, is checked against the user's role by the use cases (src/app/cases.ts) and audited.
+ */
+function caseRoutes(app: FastifyInstance, deps: CaseDeps, session: (req: FastifyRequest) => ActiveSession): void {
+  const schema = (method: string, url: string) => ({ schema: routeSchema(method, url) });
+  const actor = (req: FastifyRequest) => {
+    const s = session(req);
+    return { user: s.user, role: s.role };
+  };
+  const field = (body: unknown, name: string): unknown => (body && typeof body === 'object' ? (body as Record<string, unknown>)[name] : undefined);
+  const idField = (body: unknown, name: string): number => {
+    const v = field(body, name);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new BadRequestError(`${name} must be a positive integer`);
+    return v;
+  };
+  /** `{"user": NAME | null}`, or the signed-in user when absent. */
+  const assignTo = (body: unknown, self: string): string | null => {
+    const v = field(body, 'user');
+    if (v === undefined) return self;
+    if (v !== null && (typeof v !== 'string' || v === '')) throw new BadRequestError('user must be a user name, or null for nobody');
+    return v;
+  };
+
+  app.post<{ Params: { id: string } }>('/queue/:id/assign', schema('POST', '/queue/:id/assign'), async (req) => {
+    const a = actor(req);
+    return assignAlert(deps, a, alertId(req.params.id), assignTo(req.body, a.user));
+  });
+
+  app.get<{ Querystring: Record<string, string | string[] | undefined> }>('/cases', schema('GET', '/cases'), async (req) => {
+    session(req);
+    const q = caseQuery(req.query);
+    const cases = await listCases(deps, q);
+    const last = cases[cases.length - 1];
+    return { cases: cases.map(caseView), next: cases.length === q.limit && last ? String(last.id) : null };
+  });
+
+  app.post('/cases', schema('POST', '/cases'), async (req, reply) => {
+    const a = actor(req);
+    const by = field(req.body, 'by');
+    if (by !== undefined && by !== 'account' && by !== 'card') throw new BadRequestError('by must be account or card');
+    const made = await openCase(deps, a, { alertId: idField(req.body, 'alert_id'), ...(by !== undefined ? { by } : {}) });
+    return reply.code(201).send(caseView(made));
+  });
+
+  app.get<{ Params: { id: string } }>('/cases/:id', schema('GET', '/cases/:id'), async (req) => {
+    session(req);
+    const d = await caseDetail(deps, caseId(req.params.id));
+    return { case: caseView(d.case), alerts: d.alerts, audit: d.audit.map(eventView) };
+  });
+
+  app.post<{ Params: { id: string } }>('/cases/:id/alerts', schema('POST', '/cases/:id/alerts'), async (req) => {
+    const a = actor(req);
+    return caseView(await addAlertToCase(deps, a, caseId(req.params.id), idField(req.body, 'alert_id')));
+  });
+
+  app.post<{ Params: { id: string } }>('/cases/:id/notes', schema('POST', '/cases/:id/notes'), async (req, reply) => {
+    const a = actor(req);
+    const note = field(req.body, 'note');
+    if (typeof note !== 'string') throw new BadRequestError('send {"note": "..."}');
+    return reply.code(201).send(eventView(await noteCase(deps, a, caseId(req.params.id), note)));
+  });
+
+  app.post<{ Params: { id: string } }>('/cases/:id/status', schema('POST', '/cases/:id/status'), async (req) => {
+    const a = actor(req);
+    const status = field(req.body, 'status');
+    if (typeof status !== 'string' || !(CASE_STATUSES as readonly string[]).includes(status)) {
+      throw new BadRequestError(`status must be one of ${CASE_STATUSES.join(', ')}`);
+    }
+    const done = await setCaseStatus(deps, a, caseId(req.params.id), status as CaseStatus);
+    return { case: caseView(done.case), labels: done.labels };
+  });
+
+  app.post<{ Params: { id: string } }>('/cases/:id/assign', schema('POST', '/cases/:id/assign'), async (req) => {
+    const a = actor(req);
+    return caseView(await assignCase(deps, a, caseId(req.params.id), assignTo(req.body, a.user)));
+  });
+}
+
+function caseId(raw: string): number {
+  if (!/^[1-9]\d{0,15}$/.test(raw)) throw new BadRequestError('a case id is a positive integer');
+  return Number(raw);
+}
+
+/** The list of cases' query parameters, each checked, into a {@link CaseQuery}. */
+function caseQuery(query: Record<string, string | string[] | undefined>): CaseQuery {
+  const one = (name: string): string | undefined => {
+    const v = query[name];
+    if (Array.isArray(v)) throw new BadRequestError(`${name} is given more than once`);
+    return v === '' ? undefined : v;
+  };
+  const limitRaw = one('limit');
+  const limit = limitRaw === undefined ? 50 : Number(limitRaw);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_CASE_PAGE) throw new BadRequestError(`limit must be an integer 1–${MAX_CASE_PAGE}`);
+  const q: CaseQuery = { limit };
+  const status = one('status');
+  if (status !== undefined) {
+    if (status !== 'active' && !(CASE_STATUSES as readonly string[]).includes(status)) {
+      throw new BadRequestError(`status must be active or one of ${CASE_STATUSES.join(', ')}`);
+    }
+    q.status = status as CaseQuery['status'] & string;
+  }
+  const account = one('account');
+  const card = one('card');
+  if (account !== undefined && card !== undefined) throw new BadRequestError('give account or card, not both');
+  if (account !== undefined) q.subject = { kind: 'account', value: account };
+  if (card !== undefined) q.subject = { kind: 'card', value: card };
+  const after = one('after');
+  if (after !== undefined) {
+    if (!/^[1-9]\d{0,15}$/.test(after)) throw new BadRequestError('after must be the "next" of the previous page');
+    q.afterId = Number(after);
+  }
+  return q;
 }
 
 /** A role check for routes only an admin may use. */
@@ -432,8 +614,9 @@ const STATS_REFRESH_MS = 5000;
 
 /**
  * New alerts and the live figures, pushed to every open `/events` stream: `event: alerts` with
- * the count of new alerts and the newest id, `event: stats` with the counters and the rates of the
- * last minute ({@link LiveFigures}) when they change, and at least every few seconds. The database
+ * the count of new alerts and the newest id, `event: stats` with the counters, the rates of the
+ * last minute ({@link LiveFigures}) and the charts ({@link LiveCharts}) when they change, and at
+ * least every few seconds. The database
  * is polled (an indexed `max(id)` and the counters, a period) only while a stream is open; polling
  * sees work from files, from the API and from any other process writing the database.
  */
@@ -451,6 +634,7 @@ class AlertEvents {
     private readonly newAlerts: (afterId: number) => Promise<Alert[]>,
     private readonly stats: () => Promise<Stats>,
     private readonly periodMs: number,
+    private readonly charts?: () => Promise<LiveCharts>,
   ) {}
 
   async add(client: EventClient): Promise<void> {
@@ -479,12 +663,14 @@ class AlertEvents {
       }
       const now = Date.now();
       const stats = await this.stats();
-      const counters = JSON.stringify(stats);
+      // Labels move the precision chart without moving a counter: the charts are compared too.
+      const charts = this.charts ? await this.charts() : undefined;
+      const counters = JSON.stringify([stats, charts]);
       // The stats event also keeps proxies from closing an idle stream.
       if (counters !== this.lastStats || now - this.lastStatsAt >= STATS_REFRESH_MS) {
         this.lastStats = counters;
         this.lastStatsAt = now;
-        this.send(`event: stats\ndata: ${JSON.stringify(this.rates.sample(stats, now))}\n\n`);
+        this.send(`event: stats\ndata: ${JSON.stringify({ ...this.rates.sample(stats, now), ...(charts ? { charts } : {}) })}\n\n`);
       }
     } catch {
       // The database is busy or closing: the next period tries again.

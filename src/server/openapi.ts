@@ -11,6 +11,7 @@
 import type { SwaggerOptions } from '@fastify/swagger';
 import type { FastifySchema } from 'fastify';
 import { ERROR_CODES } from '../app/errors.js';
+import { CASE_STATUSES } from '../ports/CaseStore.js';
 import { FIELDS } from '../core/schema.js';
 import { API_EXAMPLES, type ApiExample } from './apiExamples.js';
 
@@ -174,6 +175,40 @@ export const SHARED_SCHEMAS: readonly Schema[] = [
       },
     },
   },
+  {
+    $id: 'Case',
+    type: 'object',
+    description: 'A case: alerts of one account or card an analyst works together.',
+    required: ['id', 'subject', 'status', 'assignee', 'created_at', 'created_by', 'updated_at', 'alert_ids'],
+    properties: {
+      id: { type: 'integer' },
+      subject: {
+        type: 'object',
+        required: ['kind', 'value'],
+        properties: { kind: { type: 'string', enum: ['account', 'card'] }, value: text('the account id, or the masked card number') },
+      },
+      status: { type: 'string', enum: [...CASE_STATUSES] },
+      assignee: nullable('string', 'the user working it; null while nobody is'),
+      created_at: text('ISO 8601', { format: 'date-time' }),
+      created_by: { type: 'string' },
+      updated_at: text('ISO 8601', { format: 'date-time' }),
+      alert_ids: { type: 'array', items: { type: 'integer' }, description: 'its alerts, by id' },
+    },
+  },
+  {
+    $id: 'CaseEvent',
+    type: 'object',
+    description: 'An entry of the audit trail of cases and assignments: who did what, to which case or alert, when.',
+    required: ['at', 'user', 'action', 'case_id', 'alert_id', 'detail'],
+    properties: {
+      at: text('ISO 8601', { format: 'date-time' }),
+      user: { type: 'string' },
+      action: { type: 'string', enum: ['created', 'alert_added', 'assigned', 'status', 'note', 'label'] },
+      case_id: nullable('integer', 'null for an alert\'s assignment outside a case'),
+      alert_id: nullable('integer', 'the alert it concerns, if one'),
+      detail: text('what changed: the new status or assignee, the note, the label and what the label path answered'),
+    },
+  },
 ];
 
 /** A JSON value of the transaction body: each field is read from a string or a number. */
@@ -241,6 +276,7 @@ const SESSION_OUT: Schema = {
 };
 
 const ALERT_PARAM: Schema = { type: 'object', required: ['id'], properties: { id: text('the alert id') } };
+const CASE_PARAM: Schema = { type: 'object', required: ['id'], properties: { id: text('the case id') } };
 
 const DECISION_OUT: Schema = {
   type: 'object',
@@ -622,6 +658,9 @@ export const ROUTE_SCHEMAS: Readonly<Record<string, FastifySchema & Schema>> = {
             },
           },
           related: { type: 'array', items: ref('Alert'), description: 'other open alerts of the account or the card, newest first' },
+          assignee: nullable('string', 'the user the alert is assigned to; null while nobody is (or without cases)'),
+          case_id: nullable('integer', 'the case holding the alert; null while none does'),
+          assignments: { type: 'array', items: ref('CaseEvent'), description: 'the alert\'s assignments, oldest first' },
           audit: {
             type: 'array',
             description: 'what analysts did to this alert, oldest first',
@@ -671,6 +710,210 @@ export const ROUTE_SCHEMAS: Readonly<Record<string, FastifySchema & Schema>> = {
       default: OTHER,
     },
   },
+  'POST /queue/:id/assign': {
+    operationId: 'assignAlert',
+    tags: ['console'],
+    summary: 'Assign an alert',
+    description:
+      `${SESSION_ONLY} Needs \`x-csrf-token\`. Without a body (or without \`user\`) assigns the alert to the signed-in user; ` +
+      '`{"user": null}` to nobody. An analyst may assign only to themselves, and not take over an alert assigned to someone ' +
+      'else; an admin may assign to any user. Audited.',
+    security: [],
+    params: ALERT_PARAM,
+    body: { type: 'object', properties: { user: nullable('string', 'a console user; null for nobody') } },
+    response: {
+      200: {
+        description: 'assigned',
+        type: 'object',
+        required: ['alert_id', 'assignee'],
+        properties: { alert_id: { type: 'integer' }, assignee: nullable('string', 'null: nobody') },
+      },
+      400: error(['bad_request', 'invalid_json']),
+      401: error(['session_required']),
+      403: error(['csrf_failed', 'forbidden']),
+      404: error(['not_found']),
+      default: OTHER,
+    },
+  },
+  'GET /cases': {
+    operationId: 'listCases',
+    tags: ['console'],
+    summary: 'Cases, newest first, a page at a time',
+    description: `${SESSION_ONLY}`,
+    security: [],
+    querystring: {
+      type: 'object',
+      properties: {
+        status: { type: 'string', enum: ['active', ...CASE_STATUSES], description: '`active`: open or investigating; default every case' },
+        account: text('only the cases of this account'),
+        card: text('only the cases of this card (its masked form)'),
+        after: text('the `next` of the previous page'),
+        limit: text('how many, 1–200; default 50', { pattern: '^[0-9]+$' }),
+      },
+    },
+    response: {
+      200: {
+        description: 'a page of cases, and the `after` of the next page (null on the last)',
+        type: 'object',
+        required: ['cases', 'next'],
+        properties: { cases: { type: 'array', items: ref('Case') }, next: nullable('string', 'null on the last page') },
+      },
+      400: error(['bad_request']),
+      401: error(['session_required']),
+      default: OTHER,
+    },
+  },
+  'POST /cases': {
+    operationId: 'openCase',
+    tags: ['console'],
+    summary: 'Open a case from an alert',
+    description:
+      `${SESSION_ONLY} Needs \`x-csrf-token\`. Opens a case for the alert's account (or, with \`by: card\`, its card) holding ` +
+      'the alert, assigned to the signed-in user. An alert belongs to one case at most. Audited.',
+    security: [],
+    body: {
+      type: 'object',
+      required: ['alert_id'],
+      properties: { alert_id: { type: 'integer' }, by: { type: 'string', enum: ['account', 'card'], description: 'default account' } },
+    },
+    response: {
+      201: { description: 'opened', ...ref('Case') },
+      400: error(['bad_request', 'invalid_json']),
+      401: error(['session_required']),
+      403: error(['csrf_failed']),
+      404: error(['not_found']),
+      409: { description: '`conflict`: the alert is in a case already (`case_id` names it)', ...ref('Error') },
+      default: OTHER,
+    },
+  },
+  'GET /cases/:id': {
+    operationId: 'openCaseDetail',
+    tags: ['console'],
+    summary: 'A case with its alerts and audit trail',
+    description: `${SESSION_ONLY}`,
+    security: [],
+    params: CASE_PARAM,
+    response: {
+      200: {
+        description: 'the case',
+        type: 'object',
+        required: ['case', 'alerts', 'audit'],
+        properties: {
+          case: ref('Case'),
+          alerts: {
+            type: 'array',
+            description: 'its alerts, by id, each with the label in force of its transaction',
+            items: {
+              allOf: [
+                ref('Alert'),
+                { type: 'object', required: ['label'], properties: { label: { type: ['string', 'null'], enum: ['fraud', 'legit', null] } } },
+              ],
+            },
+          },
+          audit: { type: 'array', items: ref('CaseEvent'), description: 'every change, oldest first' },
+        },
+      },
+      400: error(['bad_request']),
+      401: error(['session_required']),
+      404: error(['not_found']),
+      default: OTHER,
+    },
+  },
+  'POST /cases/:id/alerts': {
+    operationId: 'addAlertToCase',
+    tags: ['console'],
+    summary: 'Add an alert to a case',
+    description: `${SESSION_ONLY} Needs \`x-csrf-token\`. The alert must be of the case's account or card, and in no other case; the case must be active. Audited.`,
+    security: [],
+    params: CASE_PARAM,
+    body: { type: 'object', required: ['alert_id'], properties: { alert_id: { type: 'integer' } } },
+    response: {
+      200: { description: 'the case, with the alert', ...ref('Case') },
+      400: error(['bad_request', 'invalid_json']),
+      401: error(['session_required']),
+      403: error(['csrf_failed']),
+      404: error(['not_found']),
+      409: { description: '`conflict`: the case is closed, or the alert is in another case', ...ref('Error') },
+      default: OTHER,
+    },
+  },
+  'POST /cases/:id/notes': {
+    operationId: 'noteCase',
+    tags: ['console'],
+    summary: 'Add a note to a case',
+    description: `${SESSION_ONLY} Needs \`x-csrf-token\`. Notes join the audit trail, closed case or not.`,
+    security: [],
+    params: CASE_PARAM,
+    body: { type: 'object', required: ['note'], properties: { note: text('1–2,000 characters') } },
+    response: {
+      201: { description: 'the audit entry of the note', ...ref('CaseEvent') },
+      400: error(['bad_request', 'invalid_json']),
+      401: error(['session_required']),
+      403: error(['csrf_failed']),
+      404: error(['not_found']),
+      default: OTHER,
+    },
+  },
+  'POST /cases/:id/status': {
+    operationId: 'setCaseStatus',
+    tags: ['console'],
+    summary: 'Change the status of a case; closing labels its alerts',
+    description:
+      `${SESSION_ONLY} Needs \`x-csrf-token\`. Only the case's assignee or an admin. Closing as fraud or legit records that ` +
+      'label for the transaction of every alert of the case, as `POST /transactions/:id/label` does (`labels` says what each ' +
+      'got: a transaction labelled otherwise before keeps its label, `conflict`). A closed case cannot change again. Audited.',
+    security: [],
+    params: CASE_PARAM,
+    body: { type: 'object', required: ['status'], properties: { status: { type: 'string', enum: [...CASE_STATUSES] } } },
+    response: {
+      200: {
+        description: 'the case with its new status, and the labels closing recorded',
+        type: 'object',
+        required: ['case', 'labels'],
+        properties: {
+          case: ref('Case'),
+          labels: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['alert_id', 'transaction_id', 'status'],
+              properties: {
+                alert_id: { type: 'integer' },
+                transaction_id: { type: 'string' },
+                status: { type: 'string', enum: ['recorded', 'unchanged', 'conflict', 'not_found'] },
+              },
+            },
+          },
+        },
+      },
+      400: error(['bad_request', 'invalid_json']),
+      401: error(['session_required']),
+      403: error(['csrf_failed', 'forbidden']),
+      404: error(['not_found']),
+      409: { description: '`conflict`: the case is closed', ...ref('Error') },
+      default: OTHER,
+    },
+  },
+  'POST /cases/:id/assign': {
+    operationId: 'assignCase',
+    tags: ['console'],
+    summary: 'Assign a case',
+    description:
+      `${SESSION_ONLY} Needs \`x-csrf-token\`. As for an alert: to the signed-in user by default, \`{"user": null}\` to nobody; ` +
+      'an analyst only to themselves and not over someone else, an admin to any user. Audited.',
+    security: [],
+    params: CASE_PARAM,
+    body: { type: 'object', properties: { user: nullable('string', 'a console user; null for nobody') } },
+    response: {
+      200: { description: 'assigned', ...ref('Case') },
+      400: error(['bad_request', 'invalid_json']),
+      401: error(['session_required']),
+      403: error(['csrf_failed', 'forbidden']),
+      404: error(['not_found']),
+      409: { description: '`conflict`: the case is closed', ...ref('Error') },
+      default: OTHER,
+    },
+  },
   'GET /events': {
     operationId: 'consoleEvents',
     tags: ['console'],
@@ -678,7 +921,10 @@ export const ROUTE_SCHEMAS: Readonly<Record<string, FastifySchema & Schema>> = {
     description:
       `${SESSION_ONLY} A \`text/event-stream\`: \`ready\` once; \`alerts\` with \`{count, latest_id}\` whenever alerts are stored; ` +
       '`stats` with the counters of `GET /stats` and the rates of the last minute (`decisions_per_minute`, `alerts_per_minute`, ' +
-      '`alert_rate`) when they change, and every few seconds.',
+      '`alert_rate`) and, locally, `charts`: `score_histogram` (decisions per score bucket of 10 points among the newest ' +
+      '10,000), `precision` (the labelled alerts among the newest 10,000 in up to 12 stretches of event time, each with ' +
+      '`labelled`, `fraud` and `precision`) and `files_in_progress` (each with its rows and counts so far), when any of them ' +
+      'changes, and every few seconds.',
     security: [],
     response: {
       200: text('the event stream, as `text/event-stream`'),
@@ -912,7 +1158,7 @@ export function swaggerOptions(): SwaggerOptions {
       },
       tags: [
         { name: 'transactions', description: 'scoring and labels' },
-        { name: 'console', description: 'the analyst console: sign-in, review queue, events (session cookie)' },
+        { name: 'console', description: 'the analyst console: sign-in, review queue, cases, events (session cookie)' },
         { name: 'alerts', description: 'the alerts raised for review and block decisions' },
         { name: 'rules', description: 'the rule set in force and its changes' },
         { name: 'operations', description: 'counters, health and this document' },

@@ -2,7 +2,7 @@
  * The analyst console in a real headless Chromium (Debian's `chromium`, driven by playwright-core)
  * against a real `fraudmini start` process on a temporary data dir: sign in, drop the sample file,
  * see its alerts arrive without a reload, open one, mark it Fraud, and check the label through the
- * API. `CONSOLE_SCREENSHOTS=1` also writes the screenshots docs/console.md shows.
+ * API; then work a case from an alert up to closing it as fraud. `CONSOLE_SCREENSHOTS=1` also writes the screenshots docs/console.md shows.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
@@ -75,6 +75,11 @@ async function waitForProcessedFile(address: string): Promise<{ transactions: nu
   }
 }
 
+/** The decisions each bar of the score chart counts, lowest scores first. */
+function barCounts(p: Page): Promise<number[]> {
+  return p.locator('#score-chart rect.bar').evaluateAll((bars) => bars.map((b) => Number(b.getAttribute('data-count'))));
+}
+
 describe('analyst console in a real browser', () => {
   let dir: string;
   let cleanup: () => void;
@@ -130,6 +135,12 @@ describe('analyst console in a real browser', () => {
     await page.getByText('No alert awaits a decision.').waitFor();
     const decisions = page.getByRole('region', { name: 'Live view' }).locator('#live-decisions');
     await page.locator('#live-decisions', { hasText: /^0$/ }).waitFor();
+    // The score chart drawn, every bar at 0; nothing labelled, no file in progress
+    const scoreChart = page.getByRole('img', { name: 'Score distribution' });
+    await scoreChart.waitFor();
+    expect(await barCounts(page)).toEqual(new Array(10).fill(0));
+    await page.getByText('No alert labelled yet.').waitFor();
+    await page.getByText('No file in progress.').waitFor();
     // Marks this document: a reload would lose it.
     await page.evaluate(() => Object.assign(globalThis, { notReloaded: true }));
 
@@ -148,10 +159,15 @@ describe('analyst console in a real browser', () => {
     await page.locator('#live-decisions', { hasText: new RegExp(`^${stats.transactions}$`) }).waitFor({ timeout: 30_000 });
     expect(await decisions.textContent()).toBe(String(stats.transactions));
     expect(Number((await page.locator('#live-dpm').textContent())?.replaceAll(',', ''))).toBeGreaterThan(0);
+    // The score chart moved with them: its bars count every decision of the file, alerts at 50 and up
+    await expect.poll(async () => (await barCounts(page)).reduce((a, b) => a + b, 0), { timeout: 30_000 }).toBe(stats.transactions);
+    const alerting = (await barCounts(page)).slice(5).reduce((a, b) => a + b, 0);
+    expect(alerting).toBeGreaterThan(0);
+    expect(await scoreChart.getAttribute('aria-describedby')).toBe('score-chart-desc');
+    await page.getByText(new RegExp(`^${stats.transactions} newest decisions by score: 0–10: `)).waitFor();
     if (SCREENSHOTS) {
       mkdirSync(SCREENSHOTS, { recursive: true });
       await page.screenshot({ path: join(SCREENSHOTS, 'queue.png'), fullPage: true });
-      await page.getByRole('region', { name: 'Live view' }).screenshot({ path: join(SCREENSHOTS, 'live.png') });
     }
 
     // Act: open the newest alert and mark it Fraud
@@ -163,7 +179,7 @@ describe('analyst console in a real browser', () => {
     const transactionId = /transaction (\S+)$/.exec((await heading.textContent()) ?? '')?.[1] ?? '';
     await page.getByRole('table', { name: 'Account history' }).waitFor();
     if (SCREENSHOTS) await page.screenshot({ path: join(SCREENSHOTS, 'alert.png'), fullPage: true });
-    await page.getByLabel('Note').fill('confirmed with the card holder');
+    await page.getByLabel('Note', { exact: true }).fill('confirmed with the card holder');
     await page.getByRole('button', { name: 'Fraud' }).click();
     await page.getByRole('status').filter({ hasText: `Alert ${alertId} marked fraud.` }).waitFor();
 
@@ -175,6 +191,9 @@ describe('analyst console in a real browser', () => {
     const other = await api(`/transactions/${transactionId}/label`, { method: 'POST', body: JSON.stringify({ label: 'legit' }) });
     expect(other.status).toBe(409);
     await queue.getByRole('button', { name: `Alert ${alertId}`, exact: true }).waitFor({ state: 'detached' });
+    // The precision chart moved: one labelled alert, fraud
+    await page.getByText(/^1 fraud of 1 labelled alerts \(100\.0 %\)/).waitFor({ timeout: 30_000 });
+    expect(await page.locator('#precision-chart circle.dot').count()).toBe(1);
 
     // Act: the analyst tries to publish rules from the page, with the session's token
     const put = await page.evaluate(async () => {
@@ -267,5 +286,66 @@ describe('analyst console in a real browser', () => {
     const pans = samplePans();
     for (const body of await Promise.all(bodies)) expect(leakedPans(body, pans)).toEqual([]);
     await admin.close();
+  });
+
+  it('assigns an alert to the analyst, opens a case from it, adds a note and closes it as fraud: the label shows through the API', async () => {
+    // Prepare: the analyst's page with an alert open
+    await page.reload();
+    const queue = page.getByRole('table', { name: 'Review queue' });
+    const openButtons = queue.getByRole('button', { name: /^Alert \d+$/ });
+    await openButtons.first().waitFor();
+    const alertId = Number(/\d+/.exec((await openButtons.first().textContent()) ?? '')?.[0]);
+    await openButtons.first().click();
+    const heading = page.getByRole('heading', { name: new RegExp(`^Alert ${alertId}: transaction `) });
+    await heading.waitFor();
+    const transactionId = /transaction (\S+)$/.exec((await heading.textContent()) ?? '')?.[1] ?? '';
+
+    // Act: assigned to the analyst
+    await page.getByRole('button', { name: 'Assign to me' }).click();
+
+    // Assess
+    await page.getByRole('status').filter({ hasText: `Alert ${alertId} assigned to ana.` }).waitFor();
+    await page.getByText('Assigned to ana.', { exact: true }).waitFor();
+
+    // Act: a new case for the alert's account
+    await page.getByLabel('Case', { exact: true }).selectOption('new-account');
+    await page.getByRole('button', { name: 'Add to case' }).click();
+
+    // Assess: the case open, listed, holding the alert
+    const caseHeading = page.getByRole('heading', { name: /^Case \d+: account / });
+    await caseHeading.waitFor();
+    const caseId = Number(/^Case (\d+)/.exec((await caseHeading.textContent()) ?? '')?.[1]);
+    await page.getByRole('table', { name: 'Cases', exact: true }).getByRole('button', { name: `Case ${caseId}`, exact: true }).waitFor();
+    await page.getByRole('table', { name: 'Case alerts' }).getByRole('button', { name: `Alert ${alertId}`, exact: true }).waitFor();
+    await page.getByText(`In case ${caseId}.`).waitFor();
+
+    // Act: a note
+    await page.getByLabel('Case note').fill('same address as two other cards');
+    await page.getByRole('button', { name: 'Add note' }).click();
+
+    // Assess: in the audit trail, after the case's opening
+    const trail = page.getByRole('list', { name: 'Case audit trail' });
+    await trail.getByText(/ ana note: same address as two other cards$/).waitFor();
+    expect(await trail.getByRole('listitem').first().textContent()).toMatch(/ ana created: opened for account /);
+    if (SCREENSHOTS) await page.screenshot({ path: join(SCREENSHOTS, 'cases.png'), fullPage: true });
+
+    // Act: closed as fraud
+    await page.getByLabel('New status').selectOption('closed_fraud');
+    await page.getByRole('button', { name: 'Set status' }).click();
+
+    // Assess: the label through the API (the machine key), the alert off the queue, the closing audited
+    await page.getByRole('status').filter({ hasText: `Case ${caseId} closed as fraud: 1 of 1 alerts labelled.` }).waitFor();
+    const tx = (await (await api(`/transactions/${transactionId}`)).json()) as { transaction: { label?: number } };
+    expect(tx.transaction.label).toBe(1);
+    const other = await api(`/transactions/${transactionId}/label`, { method: 'POST', body: JSON.stringify({ label: 'legit' }) });
+    expect(other.status).toBe(409);
+    await queue.getByRole('button', { name: `Alert ${alertId}`, exact: true }).waitFor({ state: 'detached' });
+    await trail.getByText(/ ana status: investigating → closed_fraud$| ana status: open → closed_fraud$/).waitFor();
+    await page.locator('#case-status', { hasText: 'closed as fraud' }).waitFor();
+    // Two labelled alerts on the precision chart now, both fraud
+    await page.getByText(/^2 fraud of 2 labelled alerts \(100\.0 %\)/).waitFor({ timeout: 30_000 });
+    if (SCREENSHOTS) await page.getByRole('region', { name: 'Live view' }).screenshot({ path: join(SCREENSHOTS, 'live.png') });
+    const pans = samplePans();
+    for (const body of await Promise.all(bodies)) expect(leakedPans(body, pans)).toEqual([]);
   });
 });

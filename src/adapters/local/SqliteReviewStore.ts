@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { toUnits } from '../../core/decimal.js';
 import type { Alert } from '../../core/views.js';
 import { transactionView } from '../../core/views.js';
+import type { LabelledAlertPoint, LiveChartSource } from '../../ports/LiveChartSource.js';
 import type { HistoryEntry, ReviewAuditEntry, ReviewDetail, ReviewQuery, ReviewStore } from '../../ports/ReviewStore.js';
 import { decisionFromRow, type TransactionRow, transactionFromRow } from './encodeBatch.js';
 
@@ -31,7 +32,7 @@ const CARD = `json_extract(a.body, '$.card')`;
  * const reviews = new SqliteReviewStore({ db: state.db });
  * const page = await reviews.openAlerts({ order: 'newest', limit: 50 });
  */
-export class SqliteReviewStore implements ReviewStore {
+export class SqliteReviewStore implements ReviewStore, LiveChartSource {
   private readonly db: Database.Database;
 
   constructor(options: { db: Database.Database }) {
@@ -175,6 +176,33 @@ export class SqliteReviewStore implements ReviewStore {
       if (r.note !== null) e.note = r.note;
       return e;
     });
+  }
+
+  /** A range of the primary key (`seq`) bounds the rows read. */
+  async scoreHistogram(recent: number): Promise<number[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT min(CAST(score / 10 AS INTEGER), 9) AS bucket, count(*) AS n FROM transactions
+         WHERE seq > (SELECT coalesce(max(seq), 0) FROM transactions) - ? GROUP BY bucket`,
+      )
+      .all(recent) as { bucket: number; n: number }[];
+    const counts = new Array<number>(10).fill(0);
+    for (const r of rows) counts[Math.max(0, r.bucket)] = r.n;
+    return counts;
+  }
+
+  /** A range of the alerts' primary key bounds the rows read; each joins its transaction by its unique id. */
+  async labelledAlerts(recent: number): Promise<LabelledAlertPoint[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT t.ts AS ts, coalesce(t.label, l.label) AS label
+         FROM alerts a JOIN transactions t ON t.transaction_id = a.transaction_id
+         LEFT JOIN labels l ON l.transaction_id = a.transaction_id
+         WHERE a.id > (SELECT coalesce(max(id), 0) FROM alerts) - ? AND coalesce(t.label, l.label) IS NOT NULL
+         ORDER BY t.ts`,
+      )
+      .all(recent) as { ts: number; label: number }[];
+    return rows.map((r) => ({ ts: r.ts, fraud: r.label === 1 }));
   }
 
   async latestAlertId(): Promise<number> {

@@ -40,9 +40,10 @@ export const INSERT_CHUNK = ENCODED_SLICE_ROWS;
  * decision; 2 stores each transaction with its decision in one row, a column per field; 3 adds
  * the audit log of rule changes (`rules_audit`); 4 adds the console's users, sessions and review
  * audit trail, and the indexes its review queue reads by; 5 keeps every rules document that has
- * been in force (`rules_versions`), for the rules workbench's history and roll-back.
+ * been in force (`rules_versions`), for the rules workbench's history and roll-back; 6 adds the
+ * console's cases, alert assignments and their audit trail.
  */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 /** The oldest version {@link MIGRATIONS} upgrade from. */
 const OLDEST_UPGRADABLE = 2;
@@ -105,11 +106,54 @@ CREATE TABLE IF NOT EXISTS rules_versions (
   document TEXT NOT NULL
 );`;
 
+/**
+ * The console's cases: each case, which case holds an alert (one at most: the primary key), who
+ * is assigned to an alert, and the audit trail of every change (rows only ever inserted), read by
+ * case or by alert.
+ */
+const CASE_TABLES = `
+CREATE TABLE IF NOT EXISTS cases (
+  id INTEGER PRIMARY KEY,
+  subject_kind TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  status TEXT NOT NULL,
+  assignee TEXT,
+  created_at TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS cases_by_status ON cases (status, id);
+CREATE INDEX IF NOT EXISTS cases_by_subject ON cases (subject_kind, subject, id);
+CREATE TABLE IF NOT EXISTS case_alerts (
+  alert_id INTEGER PRIMARY KEY,
+  case_id INTEGER NOT NULL,
+  added_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS case_alerts_by_case ON case_alerts (case_id, alert_id);
+CREATE TABLE IF NOT EXISTS alert_assignments (
+  alert_id INTEGER PRIMARY KEY,
+  user_name TEXT NOT NULL,
+  at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS case_audit (
+  id INTEGER PRIMARY KEY,
+  at TEXT NOT NULL,
+  user_name TEXT NOT NULL,
+  action TEXT NOT NULL,
+  case_id INTEGER,
+  alert_id INTEGER,
+  detail TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS case_audit_by_case ON case_audit (case_id, id);
+CREATE INDEX IF NOT EXISTS case_audit_by_alert ON case_audit (alert_id, id);
+`;
+
 /** SQL that upgrades a database from version `n` (the key) to `n + 1`, run in one transaction. */
 const MIGRATIONS: Record<number, string> = {
   2: RULES_AUDIT_TABLE,
   3: CONSOLE_TABLES,
   4: RULES_VERSIONS_TABLE,
+  5: CASE_TABLES,
 };
 
 /** The decision columns of a `transactions` row (what a duplicate check or the API reads back). */
@@ -197,6 +241,7 @@ CREATE TABLE IF NOT EXISTS counters (
 ${RULES_AUDIT_TABLE}
 ${CONSOLE_TABLES}
 ${RULES_VERSIONS_TABLE}
+${CASE_TABLES}
 `;
 
 /** Options of {@link SqliteStateStore}. */
