@@ -39,9 +39,10 @@ export const INSERT_CHUNK = 100;
  * decision; 2 stores each transaction with its decision in one row, a column per field; 3 adds
  * the audit log of rule changes (`rules_audit`); 4 adds the console's users, sessions and review
  * audit trail, and the indexes its review queue reads by; 5 keeps every rules document that has
- * been in force (`rules_versions`), for the rules workbench's history and roll-back.
+ * been in force (`rules_versions`), for the rules workbench's history and roll-back; 6 adds the
+ * decisions of shadow challengers (`shadow_decisions`), kept apart from the decisions in force.
  */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 /** The oldest version {@link MIGRATIONS} upgrade from. */
 const OLDEST_UPGRADABLE = 2;
@@ -104,11 +105,30 @@ CREATE TABLE IF NOT EXISTS rules_versions (
   document TEXT NOT NULL
 );`;
 
+/**
+ * What a shadow challenger decided, one row per transaction, apart from the decision in force
+ * (in `transactions`, which it never changes). No card data: the transaction is joined by id.
+ */
+const SHADOW_TABLE = `
+CREATE TABLE IF NOT EXISTS shadow_decisions (
+  seq INTEGER PRIMARY KEY,
+  transaction_id TEXT NOT NULL UNIQUE,
+  ts INTEGER NOT NULL,
+  score REAL NOT NULL,
+  outcome TEXT NOT NULL,
+  model_score REAL,
+  rules TEXT NOT NULL,
+  rules_version TEXT NOT NULL,
+  model_version TEXT,
+  decided_at TEXT NOT NULL
+);`;
+
 /** SQL that upgrades a database from version `n` (the key) to `n + 1`, run in one transaction. */
 const MIGRATIONS: Record<number, string> = {
   2: RULES_AUDIT_TABLE,
   3: CONSOLE_TABLES,
   4: RULES_VERSIONS_TABLE,
+  5: SHADOW_TABLE,
 };
 
 /** The decision columns of a `transactions` row (what a duplicate check or the API reads back). */
@@ -196,6 +216,7 @@ CREATE TABLE IF NOT EXISTS counters (
 ${RULES_AUDIT_TABLE}
 ${CONSOLE_TABLES}
 ${RULES_VERSIONS_TABLE}
+${SHADOW_TABLE}
 `;
 
 /** Options of {@link SqliteStateStore}. */
