@@ -4,15 +4,15 @@ import { parseArgs } from 'node:util';
 import { FileRulesSource } from '../adapters/local/FileRulesSource.js';
 import { openShadowReader } from '../adapters/local/SqliteShadowStore.js';
 import { SqliteSchemaError, SqliteStateStore } from '../adapters/local/SqliteStateStore.js';
-import { TextLogger } from '../adapters/local/TextLogger.js';
 import { rulesUseCases } from '../app/replaceRules.js';
-import { compareLatestShadow, comparisonJson, OUTCOMES, type ShadowComparison, type SideFigures } from '../app/shadowCompare.js';
+import { compareLatestShadow, comparisonJson, type ShadowComparison } from '../app/shadowCompare.js';
 import { loadConfig } from '../config.js';
+import { silentLogger } from '../ports/Logger.js';
 import { RulesError } from '../core/errors.js';
 import { PROMOTED_MODEL } from '../local/wiring.js';
 import { readShadowFiles, writeWhole } from '../local/shadowFiles.js';
 import { CliInputError } from './history.js';
-import { int, ratio, table } from './table.js';
+import { renderComparison } from './shadowTable.js';
 
 /** Who `fraudmini promote` records in the rules audit log. */
 export const PROMOTE_CREDENTIAL = 'fraudmini promote';
@@ -67,10 +67,9 @@ async function promote(dataDir: string): Promise<number> {
   }
   const out: string[] = [];
   if (files.rules) {
-    const logger = new TextLogger();
     const state = new SqliteStateStore({ path });
     try {
-      const store = new FileRulesSource(files.rulesInForce, logger, { audit: state });
+      const store = new FileRulesSource(files.rulesInForce, silentLogger, { audit: state });
       const rules = rulesUseCases(store, () => store.current());
       const { version } = await rules.replace(JSON.parse(readFileSync(files.rules.path, 'utf8')), {
         credential: PROMOTE_CREDENTIAL,
@@ -99,27 +98,4 @@ function databaseOf(dataDir: string): string {
   const path = join(dataDir, 'fraudmini.db');
   if (!existsSync(path)) throw new CliInputError(`no database in ${dataDir}: has fraudmini start run with this data dir?`);
   return path;
-}
-
-/** The comparison as text: the challenger, agreement, the confusion of outcomes, each side's figures. */
-export function renderComparison(c: ShadowComparison): string {
-  if (!c.challenger) return 'no shadow decisions yet: start fraudmini with --shadow-rules FILE and/or --shadow-model FILE\n';
-  const pct = (v: number | null): string => (v === null ? '-' : `${(100 * v).toFixed(1)}%`);
-  const r = (v: number | null): string => (v === null ? '-' : ratio(v));
-  const side = (name: string, s: SideFigures): string[] => [name, int(s.flagged), int(s.blocked), int(s.fraudFlagged), r(s.precision), r(s.recall)];
-  return [
-    `challenger: rules ${c.challenger.rulesVersion}, model ${c.challenger.modelVersion ?? 'none'}`,
-    `${int(c.rows)} transactions decided by both; the same outcome on ${int(c.agreed)} (${pct(c.agreement)})`,
-    '',
-    table(
-      ['in force \\ challenger', ...OUTCOMES],
-      OUTCOMES.map((p) => [p, ...OUTCOMES.map((s) => int(c.confusion[p][s]))]),
-    ),
-    '',
-    `flagged (review or block): by both ${int(c.flagged.both)}, by the one in force only ${int(c.flagged.inForceOnly)}, by the challenger only ${int(c.flagged.challengerOnly)}`,
-    `labels known on ${int(c.labelled)} of them (${int(c.frauds)} fraud); precision and recall of flagging on those:`,
-    '',
-    table(['', 'flagged', 'blocked', 'fraud flagged', 'precision', 'recall'], [side('in force', c.inForce), side('challenger', c.shadow)]),
-    '',
-  ].join('\n');
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compareShadow, comparisonJson } from '../../src/app/shadowCompare.js';
+import { renderComparison } from '../../src/cli/shadowTable.js';
 import type { ShadowTally } from '../../src/ports/ShadowDecisionStore.js';
 
 const V = { rulesVersion: 'candidate-2', modelVersion: 'gbdt-abc' };
@@ -76,5 +77,29 @@ describe('compareShadow, the arithmetic of a shadow comparison', () => {
     expect(json.flagged).toEqual({ both: 0, in_force_only: 0, challenger_only: 2 });
     expect(json.shadow).toMatchObject({ flagged: 2, fraud_flagged: 2, precision: 1, recall: 1 });
     expect(json.in_force).toMatchObject({ flagged: 0, precision: null, recall: 0 });
+  });
+});
+
+describe('renderComparison, the text of fraudmini compare', () => {
+  it('names the challenger, the agreement, each cell of the confusion and both sides\' figures', () => {
+    // Prepare
+    const c = compareShadow(V, [
+      { primary: 'allow', shadow: 'allow', label: 0, rows: 1200 },
+      { primary: 'allow', shadow: 'review', label: 1, rows: 3 },
+      { primary: 'review', shadow: 'allow', label: 0, rows: 7 },
+    ]);
+
+    // Act
+    const text = renderComparison(c);
+
+    // Assess
+    const lines = text.split('\n');
+    expect(lines[0]).toBe('challenger: rules candidate-2, model gbdt-abc');
+    expect(lines[1]).toBe('1,210 transactions decided by both; the same outcome on 1,200 (99.2%)');
+    expect(lines.find((l) => l.startsWith('allow '))?.split(/\s+/)).toEqual(['allow', '1,200', '3', '0']);
+    expect(lines.find((l) => l.startsWith('review '))?.split(/\s+/)).toEqual(['review', '7', '0', '0']);
+    expect(lines.find((l) => /^in force  /.test(l))?.split(/\s{2,}/)).toEqual(['in force', '7', '0', '0', '0.000', '0.000']);
+    expect(lines.find((l) => l.startsWith('challenger '))?.split(/\s{2,}/)).toEqual(['challenger', '3', '0', '3', '1.000', '1.000']);
+    expect(renderComparison(compareShadow(null, []))).toMatch(/^no shadow decisions yet/);
   });
 });
