@@ -98,7 +98,7 @@ describe('renderComparison, the text of fraudmini compare', () => {
     expect(lines[1]).toBe('1,210 transactions decided by both; the same outcome on 1,200 (99.2%)');
     expect(lines.find((l) => l.startsWith('allow '))?.split(/\s+/)).toEqual(['allow', '1,200', '3', '0']);
     expect(lines.find((l) => l.startsWith('review '))?.split(/\s+/)).toEqual(['review', '7', '0', '0']);
-    expect(lines.find((l) => /^in force  /.test(l))?.split(/\s{2,}/)).toEqual(['in force', '7', '0', '0', '0.000', '0.000']);
+    expect(lines.find((l) => /^in force {2}/.test(l))?.split(/\s{2,}/)).toEqual(['in force', '7', '0', '0', '0.000', '0.000']);
     expect(lines.find((l) => l.startsWith('challenger '))?.split(/\s{2,}/)).toEqual(['challenger', '3', '0', '3', '1.000', '1.000']);
     expect(renderComparison(compareShadow(null, []))).toMatch(/^no shadow decisions yet/);
   });
