@@ -11,6 +11,7 @@ import { parseFieldMap } from '../core/schema.js';
 import { loadOrCreateTokenKey } from '../local/tokenKey.js';
 import { BUNDLED_RULES, BUNDLED_SAMPLE, createLocalRuntime } from '../local/wiring.js';
 import { backtestCommand } from './backtest.js';
+import { compareCommand, promoteCommand } from './compare.js';
 import { evaluateCommand } from './evaluate.js';
 import { generateCommand } from './generate.js';
 import { rulesCommand } from './rules.js';
@@ -31,9 +32,18 @@ const USAGE = `fraudmini ${VERSION}: score card and account transactions for fra
 Usage:
   fraudmini start [--data-dir ./var] [--port 3000] [--host 127.0.0.1] [--api-key KEY] [--admin-key KEY]
                   [--rules rules.json] [--map THEIR=ours,...] [--webhook URL] [--model model.json] [--label-delay 7d]
-                  [--max-record 65536] [--secure-cookies]
+                  [--max-record 65536] [--secure-cookies] [--shadow-rules rules.json] [--shadow-model model.json]
       Runs the local pipeline: watches <data-dir>/inbox for *.csv, serves the HTTP API and the
       analyst console at / (users: fraudmini users add; --secure-cookies when reached over TLS).
+      --shadow-*: a challenger decides every transaction beside the rules and model in force,
+      without acting; its decisions are stored apart (fraudmini compare, GET /stats/shadow).
+
+  fraudmini compare [--data-dir ./var] [--json] [--promote]
+      The shadow challenger against the decisions in force: agreement, outcomes, flagged,
+      precision and recall on the labels known so far.
+  fraudmini promote [--data-dir ./var]
+      Puts the challenger's rules in force now (audited) and its model in <data-dir>/model.json,
+      which the next start uses when no --model is given.
 
   fraudmini score <file.csv> --out <decisions.jsonl|decisions.csv> [--rules rules.json] [--map THEIR=ours,...]
                   [--model model.json] [--label-delay 7d] [--explain shown|all] [--max-record 65536]
@@ -47,6 +57,7 @@ Usage:
 
   fraudmini train <labelled.csv> --out model.json [--from DATE] [--to DATE] [--label-delay 7d] [--map ...]
                   [--tune [--tune-budget 5m]]
+  fraudmini train --from-db [--data-dir ./var] --out model.json [--from DATE] [--to DATE] [--label-delay 7d]
       Learns a gradient-boosted model from labelled history (--from inclusive, --to exclusive);
       its score is the calibrated fraud probability × 100. --tune: a small search of its parameters.
 
@@ -115,6 +126,10 @@ export async function main(argv: string[], env: Record<string, string | undefine
         return await evaluateCommand(rest, env);
       case 'backtest':
         return await backtestCommand(rest, env);
+      case 'compare':
+        return await compareCommand(rest, env);
+      case 'promote':
+        return await promoteCommand(rest, env);
       case 'rules':
         return await rulesCommand(rest, env);
       case 'users':
@@ -189,6 +204,8 @@ async function start(args: string[], env: Record<string, string | undefined>): P
       'label-delay': { type: 'string' },
       'max-record': { type: 'string' },
       'secure-cookies': { type: 'boolean' },
+      'shadow-rules': { type: 'string' },
+      'shadow-model': { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -208,7 +225,11 @@ async function start(args: string[], env: Record<string, string | undefined>): P
   };
   const config = loadConfig(env, overrides);
   const logger = new TextLogger();
-  const wiring = createLocalRuntime(config, { logger, secureCookies: values['secure-cookies'] === true });
+  const wiring = createLocalRuntime(config, {
+    logger,
+    secureCookies: values['secure-cookies'] === true,
+    shadow: { rulesPath: values['shadow-rules'], modelPath: values['shadow-model'] },
+  });
   const address = await wiring.runtime.start({ host: config.host, port: config.port });
   const inbox = resolve(wiring.dataDir, 'inbox');
   process.stdout.write(
@@ -219,7 +240,10 @@ async function start(args: string[], env: Record<string, string | undefined>): P
       `  API       ${address}  (POST /transactions, GET /transactions/:id, POST /transactions/:id/label, /alerts, /rules, /stats, /healthz)${config.apiKey ? '  x-api-key required' : ''}`,
       `  console   ${address}/  (sign in as a user added with: fraudmini users add NAME --role analyst|admin)`,
       `  rules     ${wiring.rulesVersion}  (${wiring.rulesPath}; edits${config.adminKey ? ' and PUT /rules (x-admin-key)' : ''} are picked up live${config.adminKey ? '' : '; PUT /rules is off without --admin-key'})`,
-      `  model     ${wiring.modelVersion ?? 'none (rules only; add one with --model, see fraudmini train)'}`,
+      `  model     ${wiring.modelVersion ?? 'none (rules only; add one with --model, see fraudmini train)'}${wiring.modelPath !== undefined && config.modelPath === undefined ? `  (${wiring.modelPath}, promoted)` : ''}`,
+      ...(wiring.shadow
+        ? [`  shadow    ${wiring.shadow.describe}, deciding without acting  (fraudmini compare, GET /stats/shadow; fraudmini promote)`]
+        : []),
       `  alerts    ${wiring.sinks.join(', ')}  (${resolve(wiring.dataDir, 'alerts.jsonl')})`,
       wiring.replayed > 0
         ? `  state     ${wiring.replayed.toLocaleString('en-US')} recent transactions loaded into feature windows`

@@ -1,13 +1,28 @@
-import { createReadStream, renameSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, renameSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { SqliteStoredHistory } from '../adapters/local/SqliteStoredHistory.js';
+import { SqliteSchemaError } from '../adapters/local/SqliteStateStore.js';
+import { loadConfig } from '../config.js';
+import { parseDuration } from '../core/duration.js';
 import type { ModelFile } from '../core/model/model.js';
 import { MODEL_FEATURES } from '../core/model/vector.js';
-import { trainModel } from '../pipeline/train.js';
-import { CliInputError, HISTORY_FLAGS, DEFAULT_LABEL_DELAY, historyContext, writableTarget, historyOptions } from './history.js';
+import { trainModel, trainModelFromStore } from '../pipeline/train.js';
+import {
+  CliInputError,
+  DEFAULT_LABEL_DELAY,
+  HISTORY_FLAGS,
+  historyContext,
+  historyOptions,
+  parseDateFlag,
+  writableTarget,
+} from './history.js';
 import { ProgressBar } from './progress.js';
 
 /**
- * `fraudmini train <labelled.csv> [--from DATE] [--to DATE] [--label-delay 7d] [--map …] --out model.json`
+ * `fraudmini train <labelled.csv> [--from DATE] [--to DATE] [--label-delay 7d] [--map …] --out model.json`,
+ * or `fraudmini train --from-db [--data-dir DIR] …`: learns from the transactions and labels stored
+ * in the data dir instead of a file.
  */
 export async function trainCommand(args: string[], env: Record<string, string | undefined>): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -19,14 +34,16 @@ export async function trainCommand(args: string[], env: Record<string, string | 
       'max-negatives': { type: 'string' },
       tune: { type: 'boolean' },
       'tune-budget': { type: 'string' },
+      'from-db': { type: 'boolean' },
     },
     strict: true,
     allowPositionals: true,
   });
-  if (positionals.length !== 1) throw new CliInputError('train takes one labelled CSV file');
+  const fromDb = values['from-db'] === true;
+  if (fromDb && positionals.length > 0) throw new CliInputError('train --from-db reads the data dir: give no file');
+  if (!fromDb && positionals.length !== 1) throw new CliInputError('train takes one labelled CSV file, or --from-db');
   if (values.out === undefined) throw new CliInputError('train needs --out <model.json>');
   writableTarget(values.out, '--out');
-  const ctx = historyContext(positionals[0], values, env);
   const trees = values.trees !== undefined ? Number(values.trees) : undefined;
   if (trees !== undefined && !(Number.isInteger(trees) && trees > 0)) throw new CliInputError('--trees must be a positive integer');
   const maxNegatives = values['max-negatives'] !== undefined ? Number(values['max-negatives']) : undefined;
@@ -35,21 +52,14 @@ export async function trainCommand(args: string[], env: Record<string, string | 
   }
   if (values['tune-budget'] !== undefined && !values.tune) throw new CliInputError('--tune-budget goes with --tune');
   const tune = values.tune ? { budgetSeconds: parseBudget(values['tune-budget']) } : undefined;
-  const bar = new ProgressBar({ total: ctx.size, label: 'features' });
   const started = Date.now();
+  const learn = { maxNegatives, gbdt: trees !== undefined ? { trees } : undefined, tune };
   let file: Awaited<ReturnType<typeof trainModel>>;
   try {
-    file = await trainModel(createReadStream(ctx.input, { highWaterMark: 1 << 20 }), {
-      ...historyOptions(ctx, (bytes, rows) => bar.update(bytes, rows)),
-      maxNegatives,
-      gbdt: trees !== undefined ? { trees } : undefined,
-      tune,
-    });
+    file = fromDb ? await trainFromDb(values, env, learn) : await trainFromFile(positionals[0], values, env, learn);
   } catch (e) {
     if (e instanceof RangeError) throw new CliInputError(e.message);
     throw e;
-  } finally {
-    bar.done();
   }
   const part = `${values.out}.part`;
   writeFileSync(part, `${JSON.stringify(file)}\n`, { mode: 0o600 });
@@ -71,6 +81,50 @@ export async function trainCommand(args: string[], env: Record<string, string | 
       calibrationLine(file),
   );
   return 0;
+}
+
+type TrainFlags = Parameters<typeof historyContext>[1];
+type Learning = Pick<Parameters<typeof trainModel>[1], 'maxNegatives' | 'gbdt' | 'tune'>;
+
+async function trainFromFile(input: string | undefined, values: TrainFlags, env: Record<string, string | undefined>, learn: Learning) {
+  const ctx = historyContext(input, values, env);
+  const bar = new ProgressBar({ total: ctx.size, label: 'features' });
+  try {
+    return await trainModel(createReadStream(ctx.input, { highWaterMark: 1 << 20 }), {
+      ...historyOptions(ctx, (bytes, rows) => bar.update(bytes, rows)),
+      ...learn,
+    });
+  } finally {
+    bar.done();
+  }
+}
+
+/** `--from-db`: the data dir's stored transactions, in event-time order, with the labels in force. */
+async function trainFromDb(values: TrainFlags, env: Record<string, string | undefined>, learn: Learning) {
+  if (values.map !== undefined || values.rules !== undefined) throw new CliInputError('--map and --rules do not apply to --from-db');
+  const dataDir = resolve(loadConfig(env, { dataDir: values['data-dir'] }).dataDir);
+  const path = join(dataDir, 'fraudmini.db');
+  if (!existsSync(path)) throw new CliInputError(`no database in ${dataDir}: has fraudmini start run with this data dir?`);
+  const from = parseDateFlag(values.from, '--from');
+  const to = parseDateFlag(values.to, '--to');
+  if (from !== undefined && to !== undefined && to <= from) throw new CliInputError('--to must be after --from');
+  let history: SqliteStoredHistory;
+  try {
+    history = SqliteStoredHistory.open(path);
+  } catch (e) {
+    if (e instanceof SqliteSchemaError) throw new CliInputError(e.message);
+    throw e;
+  }
+  try {
+    return await trainModelFromStore(history.byTime(), {
+      labelDelayMs: parseDuration(values['label-delay'] ?? DEFAULT_LABEL_DELAY, '--label-delay'),
+      from,
+      to,
+      ...learn,
+    });
+  } finally {
+    history.close();
+  }
 }
 
 /** How the score maps to a probability, for the summary. */

@@ -15,6 +15,7 @@ import { claimedInboxKey, claimFile, processFile } from '../app/processFile.js';
 import type { Receipt } from '../core/receipt.js';
 import type { FileRecord } from '../ports/FileLedger.js';
 import type { Logger } from '../ports/Logger.js';
+import type { ShadowScoring } from '../app/shadowScoring.js';
 import type { AlertDispatcher } from './AlertDispatcher.js';
 import { DEFAULT_SETTLE_MS, InboxWatcher } from './InboxWatcher.js';
 
@@ -46,6 +47,8 @@ export interface LocalRuntimeDeps {
   model?: Model;
   /** Called with each finished file's receipt (tests, the CLI). */
   onReceipt?: (receipt: Receipt) => void;
+  /** A challenger scored in shadow: files are scored through its feature source and committer. */
+  shadow?: ShadowScoring;
 }
 
 /** Longest wait before retrying a file whose processing failed unexpectedly. */
@@ -108,6 +111,7 @@ export class LocalRuntime {
     while (this.working) await new Promise((r) => setTimeout(r, 20));
     await this.deps.dispatcher.flush();
     this.deps.dispatcher.stop();
+    await this.deps.shadow?.flush();
     this.deps.rules.close();
     await this.deps.commits.close();
     await this.deps.state.stopCheckpoints();
@@ -255,8 +259,8 @@ export class LocalRuntime {
       objects: this.deps.objects,
       decisions: this.deps.state,
       ledger: this.deps.state,
-      commits: this.deps.commits,
-      features: this.deps.features,
+      commits: this.deps.shadow ? this.deps.shadow.committer(this.deps.commits) : this.deps.commits,
+      features: this.deps.shadow?.features ?? this.deps.features,
       rules: () => this.deps.rules.current(),
       model: this.deps.model,
       tokenizer: this.deps.tokenizer,

@@ -9,6 +9,7 @@ import { FolderObjectStore } from '../adapters/local/FolderObjectStore.js';
 import { JsonlAlertSink } from '../adapters/local/JsonlAlertSink.js';
 import { SqliteCaseStore } from '../adapters/local/SqliteCaseStore.js';
 import { SqliteReviewStore } from '../adapters/local/SqliteReviewStore.js';
+import { SqliteShadowStore } from '../adapters/local/SqliteShadowStore.js';
 import { SqliteRulesWorkbench } from '../adapters/local/SqliteRulesWorkbench.js';
 import { SqliteSessionStore } from '../adapters/local/SqliteSessionStore.js';
 import { SqliteStateStore } from '../adapters/local/SqliteStateStore.js';
@@ -26,7 +27,10 @@ import type { Receipt } from '../core/receipt.js';
 import type { AlertSink } from '../ports/AlertSink.js';
 import type { Logger } from '../ports/Logger.js';
 import { recordLabel, type LabelResult } from '../app/recordLabel.js';
+import { ShadowScoring } from '../app/shadowScoring.js';
 import { buildServer } from '../server/buildServer.js';
+import { shadowRoutes } from '../server/shadowRoutes.js';
+import { type ShadowFiles, installShadow } from './shadowFiles.js';
 import { AlertDispatcher } from './AlertDispatcher.js';
 import { LocalRuntime, replayInto } from './LocalRuntime.js';
 import { loadOrCreateTokenKey } from './tokenKey.js';
@@ -52,6 +56,11 @@ export interface LocalWiringOptions {
   objects?: FolderObjectStore;
   /** Mark the console's session cookie `Secure` (the console is reached over TLS). @default false */
   secureCookies?: boolean;
+  /**
+   * A challenger scored in shadow beside the rules and model in force (`--shadow-rules`,
+   * `--shadow-model`): its decisions are stored apart and act on nothing.
+   */
+  shadow?: { rulesPath?: string; modelPath?: string };
 }
 
 /** The built runtime and the facts the CLI prints. */
@@ -63,6 +72,10 @@ export interface LocalWiring {
   rulesPath: string;
   rulesVersion: string;
   modelVersion: string | undefined;
+  /** The model file in force, when there is one: `--model`, or the data dir's promoted `model.json`. */
+  modelPath: string | undefined;
+  /** The challenger in shadow, when one was given. */
+  shadow: (ShadowFiles & { describe: string }) | undefined;
   replayed: number;
   sinks: string[];
 }
@@ -118,7 +131,14 @@ export function createLocalRuntime(config: Config, options: LocalWiringOptions):
   const rulesPath = resolve(config.rulesPath ?? dataDirRules(dataDir, options.logger));
   if (config.rulesPath !== undefined) checkOwnRulesFile(rulesPath, options.logger);
   loadRulesFile(rulesPath);
-  const model = config.modelPath !== undefined ? readModelFile(resolve(config.modelPath)) : undefined;
+  const modelPath = config.modelPath !== undefined ? resolve(config.modelPath) : promotedModel(dataDir);
+  const model = modelPath !== undefined ? readModelFile(modelPath) : undefined;
+  const challenger = options.shadow && (options.shadow.rulesPath !== undefined || options.shadow.modelPath !== undefined)
+    ? {
+        ...(options.shadow.rulesPath !== undefined ? { rules: loadRulesFile(resolve(options.shadow.rulesPath)) } : {}),
+        ...(options.shadow.modelPath !== undefined ? { model: readModelFile(resolve(options.shadow.modelPath)) } : {}),
+      }
+    : undefined;
   const tokenKey = loadOrCreateTokenKey(dataDir, config.tokenKey);
   const tokenizer = createPanTokenizer(tokenKey, { cache: TOKEN_CACHE_CARDS });
   const dbPath = join(dataDir, 'fraudmini.db');
@@ -132,8 +152,16 @@ export function createLocalRuntime(config: Config, options: LocalWiringOptions):
   // File batches are committed on this worker thread while the next batch is scored.
   const commits = new SqliteWorkerBatchCommitter({ path: dbPath });
   const rules = new FileRulesSource(rulesPath, options.logger, { audit: state });
-  const features = localFeatureWindows(config.labelDelayMs, model);
+  // A challenger's model reads the label feedback even when the model in force is absent.
+  const features = localFeatureWindows(config.labelDelayMs, model ?? challenger?.model);
   const replayed = replayInto(state, features);
+  const shadowStore = new SqliteShadowStore({ db: state.db });
+  const shadow = challenger
+    ? new ShadowScoring({ features, challenger, rules: () => rules.current(), model, store: shadowStore, logger: options.logger })
+    : undefined;
+  const shadowFiles = challenger && options.shadow
+    ? installShadow(dataDir, { ...options.shadow, rulesInForce: rulesPath, challenger })
+    : undefined;
   const labelTransaction = (id: string, label: Label): Promise<LabelResult> =>
     recordLabel(id, label, {
       findTransaction: async (tid) => state.getTransactionRecord(tid),
@@ -160,10 +188,10 @@ export function createLocalRuntime(config: Config, options: LocalWiringOptions):
   const workbench = new SqliteRulesWorkbench({ db: state.db });
   const reviews = new SqliteReviewStore({ db: state.db });
   const server = buildServer({
-    decisions: state,
+    decisions: shadow ? shadow.decisionStore(state) : state,
     labels: state,
     committing: (id) => commits.pending(id),
-    features,
+    features: shadow?.features ?? features,
     rules: () => rules.current(),
     rulesStore: rules,
     rulesHistory: workbench,
@@ -195,6 +223,7 @@ export function createLocalRuntime(config: Config, options: LocalWiringOptions):
       secureCookies: options.secureCookies === true,
     },
   });
+  server.register(shadowRoutes({ store: shadowStore }));
   const runtime = new LocalRuntime({
     objects: options.objects ?? new FolderObjectStore({ root: dataDir }),
     state,
@@ -214,6 +243,7 @@ export function createLocalRuntime(config: Config, options: LocalWiringOptions):
     settleMs: config.settleMs,
     onReceipt: options.onReceipt,
     model,
+    shadow,
   });
   return {
     runtime,
@@ -222,6 +252,8 @@ export function createLocalRuntime(config: Config, options: LocalWiringOptions):
     rulesPath,
     rulesVersion: rules.current().version,
     modelVersion: model?.version,
+    modelPath,
+    shadow: shadowFiles && shadow && { ...shadowFiles, describe: shadow.describe() },
     replayed,
     sinks: sinks.map((s) => s.name),
   };
@@ -238,8 +270,20 @@ export function localFeatureWindows(labelDelayMs: number, model: Model | undefin
   return new FeatureWindows(model ? { labels: new LabelFeedback({ delayMs: labelDelayMs }) } : {});
 }
 
+/**
+ * The data dir's own model, `model.json`, written by `fraudmini promote`: used when no model is
+ * given (`--model` or FRAUDMINI_MODEL win over it).
+ */
+function promotedModel(dataDir: string): string | undefined {
+  const path = join(dataDir, PROMOTED_MODEL);
+  return existsSync(path) ? path : undefined;
+}
+
+/** The promoted model's name in the data dir. */
+export const PROMOTED_MODEL = 'model.json';
+
 /** Loads a model file, naming the file in any error. */
-function readModelFile(path: string): Model {
+export function readModelFile(path: string): Model {
   try {
     return loadModel(JSON.parse(readFileSync(path, 'utf8')));
   } catch (e) {

@@ -9,6 +9,7 @@ import { type Decision, decide } from '../core/scoring.js';
 import type { RowRef, Transaction } from '../core/transaction.js';
 import { ingestCsv } from './ingest.js';
 import type { Rejection } from '../core/receipt.js';
+import type { LabelledTransaction } from '../ports/LabelledHistory.js';
 
 /** Options of {@link replayHistory}. */
 export interface HistoryOptions {
@@ -75,4 +76,33 @@ export async function* replayHistory(
     }
     yield { rows, rejections: batch.rejections, bytesRead: batch.bytesRead };
   }
+}
+
+/** Stored transactions per batch yielded by {@link replayStored}. */
+const STORED_BATCH = 5000;
+
+/**
+ * {@link replayHistory} over transactions already stored (`fraudmini train --from-db`): each, in
+ * the order given, gets the features it would have had in production, and the label in force
+ * becomes visible to later transactions only after the delay, as a label in a file does. Yields
+ * the transactions with their features; `bytesRead` counts the transactions read so far.
+ */
+export async function* replayStored(
+  history: AsyncIterable<LabelledTransaction>,
+  options: { labelDelayMs: number },
+): AsyncGenerator<{ rows: { transaction: Transaction; features: Features }[]; bytesRead: number }> {
+  const features = new FeatureWindows({ labels: new LabelFeedback({ delayMs: options.labelDelayMs }) });
+  let rows: { transaction: Transaction; features: Features }[] = [];
+  let read = 0;
+  for await (const { transaction, label } of history) {
+    // The label in force is fed back as one that came with the transaction: known after the delay.
+    const tx: Transaction = label === undefined || transaction.label === label ? transaction : { ...transaction, label };
+    rows.push({ transaction: tx, features: features.observe(tx) });
+    read++;
+    if (rows.length === STORED_BATCH) {
+      yield { rows, bytesRead: read };
+      rows = [];
+    }
+  }
+  if (rows.length > 0) yield { rows, bytesRead: read };
 }

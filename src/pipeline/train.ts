@@ -6,7 +6,8 @@ import { type Ensemble, type GbdtParams, predictMargin, sigmoid, type TrainingSe
 import { type CalibrationInfo, type ModelFile, modelFile } from '../core/model/model.js';
 import { FEATURE_COUNT, modelVector } from '../core/model/vector.js';
 import type { Transaction } from '../core/transaction.js';
-import { type HistoryOptions, replayHistory } from './history.js';
+import type { LabelledTransaction } from '../ports/LabelledHistory.js';
+import { type HistoryOptions, replayHistory, replayStored } from './history.js';
 
 /** Events may arrive this late (matches the feature windows' default lateness). */
 const LATENESS_MS = 7 * 86_400_000;
@@ -38,6 +39,25 @@ export interface TrainOptions extends Omit<HistoryOptions, 'model'> {
  * features.
  */
 export async function trainModel(source: AsyncIterable<Buffer | string>, options: TrainOptions): Promise<ModelFile> {
+  return trainFromReplay(replayHistory(source, options), options);
+}
+
+/**
+ * {@link trainModel} over the transactions and labels stored in a data dir (`fraudmini train
+ * --from-db`), replayed in event-time order with the labels fed back after the delay.
+ */
+export async function trainModelFromStore(
+  history: AsyncIterable<LabelledTransaction>,
+  options: Omit<TrainOptions, 'fileKey' | 'tokenizer' | 'rules'>,
+): Promise<ModelFile> {
+  return trainFromReplay(replayStored(history, options), options);
+}
+
+/** Training from a chronological replay: the labelled rows of [from, to) with their features. */
+async function trainFromReplay(
+  replay: AsyncIterable<{ rows: readonly { transaction: Transaction; features: Features }[]; bytesRead: number }>,
+  options: Omit<TrainOptions, 'fileKey' | 'tokenizer' | 'rules'>,
+): Promise<ModelFile> {
   const started = Date.now();
   const from = options.from ?? Number.NEGATIVE_INFINITY;
   const to = options.to ?? Number.POSITIVE_INFINITY;
@@ -47,7 +67,7 @@ export async function trainModel(source: AsyncIterable<Buffer | string>, options
   // stop reading there instead of replaying the rest of a long history.
   const stopAt = to + LATENESS_MS;
   let past = 0;
-  read: for await (const batch of replayHistory(source, options)) {
+  read: for await (const batch of replay) {
     for (const r of batch.rows) {
       const tx = r.transaction;
       if (tx.timestamp >= stopAt) {

@@ -444,6 +444,74 @@ export const ROUTE_SCHEMAS: Readonly<Record<string, FastifySchema & Schema>> = {
       default: OTHER,
     },
   },
+  'GET /stats/shadow': {
+    operationId: 'getShadowStats',
+    tags: ['operations'],
+    summary: 'The shadow challenger against the decisions in force',
+    description:
+      'A challenger (`fraudmini start --shadow-rules FILE` and/or `--shadow-model FILE`) decides every transaction beside the ' +
+      'decision in force without acting. Compared here on the rows both decided: agreement, the confusion of outcomes ' +
+      '(`confusion[in force][challenger]`), what each flagged, and precision and recall on the labels known now. ' +
+      '`challenger` is null and every count 0 before a challenger has decided anything. Promote it with `fraudmini promote`.',
+    security: CLIENT,
+    response: {
+      200: {
+        description: 'the comparison of the latest challenger',
+        type: 'object',
+        required: ['challenger', 'rows', 'agreed', 'agreement', 'confusion', 'flagged', 'labelled', 'frauds', 'in_force', 'shadow'],
+        properties: {
+          challenger: {
+            type: 'object',
+            nullable: true,
+            required: ['rules_version', 'model_version'],
+            properties: { rules_version: { type: 'string' }, model_version: { type: 'string', nullable: true } },
+          },
+          rows: { type: 'integer', description: 'rows decided by both' },
+          agreed: { type: 'integer', description: 'rows with the same outcome' },
+          agreement: { type: 'number', nullable: true },
+          confusion: {
+            type: 'object',
+            description: 'rows by outcome in force (key), then by the challenger\'s outcome',
+            required: ['allow', 'review', 'block'],
+            properties: { allow: { type: 'object', required: ['allow', 'review', 'block'], properties: { allow: { type: 'integer' }, review: { type: 'integer' }, block: { type: 'integer' } } }, review: { type: 'object', required: ['allow', 'review', 'block'], properties: { allow: { type: 'integer' }, review: { type: 'integer' }, block: { type: 'integer' } } }, block: { type: 'object', required: ['allow', 'review', 'block'], properties: { allow: { type: 'integer' }, review: { type: 'integer' }, block: { type: 'integer' } } } },
+          },
+          flagged: {
+            type: 'object',
+            required: ['both', 'in_force_only', 'challenger_only'],
+            properties: { both: { type: 'integer' }, in_force_only: { type: 'integer' }, challenger_only: { type: 'integer' } },
+          },
+          labelled: { type: 'integer', description: 'rows whose label is known now' },
+          frauds: { type: 'integer' },
+          in_force: {
+      type: 'object',
+      required: ['flagged', 'blocked', 'flagged_labelled', 'fraud_flagged', 'precision', 'recall'],
+      properties: {
+        flagged: { type: 'integer', description: 'rows reviewed or blocked' },
+        blocked: { type: 'integer' },
+        flagged_labelled: { type: 'integer', description: 'flagged rows whose label is known' },
+        fraud_flagged: { type: 'integer' },
+        precision: { type: 'number', nullable: true, description: 'fraud_flagged ÷ flagged_labelled; null when none' },
+        recall: { type: 'number', nullable: true, description: 'fraud_flagged ÷ frauds; null before any fraud is labelled' },
+      },
+    },
+          shadow: {
+      type: 'object',
+      required: ['flagged', 'blocked', 'flagged_labelled', 'fraud_flagged', 'precision', 'recall'],
+      properties: {
+        flagged: { type: 'integer', description: 'rows reviewed or blocked' },
+        blocked: { type: 'integer' },
+        flagged_labelled: { type: 'integer', description: 'flagged rows whose label is known' },
+        fraud_flagged: { type: 'integer' },
+        precision: { type: 'number', nullable: true, description: 'fraud_flagged ÷ flagged_labelled; null when none' },
+        recall: { type: 'number', nullable: true, description: 'fraud_flagged ÷ frauds; null before any fraud is labelled' },
+      },
+    },
+        },
+      },
+      401: UNAUTHORIZED,
+      default: OTHER,
+    },
+  },
   'GET /rules': {
     operationId: 'getRules',
     tags: ['rules'],

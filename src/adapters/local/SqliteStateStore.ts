@@ -41,9 +41,10 @@ export const INSERT_CHUNK = ENCODED_SLICE_ROWS;
  * the audit log of rule changes (`rules_audit`); 4 adds the console's users, sessions and review
  * audit trail, and the indexes its review queue reads by; 5 keeps every rules document that has
  * been in force (`rules_versions`), for the rules workbench's history and roll-back; 6 adds the
- * console's cases, alert assignments and their audit trail.
+ * console's cases, alert assignments and their audit trail; 7 adds the decisions of shadow
+ * challengers (`shadow_decisions`), kept apart from the decisions in force.
  */
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 /** The oldest version {@link MIGRATIONS} upgrade from. */
 const OLDEST_UPGRADABLE = 2;
@@ -148,12 +149,31 @@ CREATE INDEX IF NOT EXISTS case_audit_by_case ON case_audit (case_id, id);
 CREATE INDEX IF NOT EXISTS case_audit_by_alert ON case_audit (alert_id, id);
 `;
 
+/**
+ * What a shadow challenger decided, one row per transaction, apart from the decision in force
+ * (in `transactions`, which it never changes). No card data: the transaction is joined by id.
+ */
+const SHADOW_TABLE = `
+CREATE TABLE IF NOT EXISTS shadow_decisions (
+  seq INTEGER PRIMARY KEY,
+  transaction_id TEXT NOT NULL UNIQUE,
+  ts INTEGER NOT NULL,
+  score REAL NOT NULL,
+  outcome TEXT NOT NULL,
+  model_score REAL,
+  rules TEXT NOT NULL,
+  rules_version TEXT NOT NULL,
+  model_version TEXT,
+  decided_at TEXT NOT NULL
+);`;
+
 /** SQL that upgrades a database from version `n` (the key) to `n + 1`, run in one transaction. */
 const MIGRATIONS: Record<number, string> = {
   2: RULES_AUDIT_TABLE,
   3: CONSOLE_TABLES,
   4: RULES_VERSIONS_TABLE,
   5: CASE_TABLES,
+  6: SHADOW_TABLE,
 };
 
 /** The decision columns of a `transactions` row (what a duplicate check or the API reads back). */
@@ -242,6 +262,7 @@ ${RULES_AUDIT_TABLE}
 ${CONSOLE_TABLES}
 ${RULES_VERSIONS_TABLE}
 ${CASE_TABLES}
+${SHADOW_TABLE}
 `;
 
 /** Options of {@link SqliteStateStore}. */
