@@ -233,6 +233,27 @@ async function loadQueue(after) {
   $('queue-empty').hidden = page.length > 0;
 }
 
+/**
+ * A table row of an alert: a button opening it, then its time, account, card, amount, outcome and
+ * score; the caller adds the columns its table has after these.
+ */
+function alertRow(tbody, a) {
+  const row = tbody.insertRow();
+  const open = document.createElement('button');
+  open.type = 'button';
+  open.className = 'link';
+  open.textContent = `Alert ${a.id}`;
+  open.addEventListener('click', () => void openAlert(a.id));
+  row.insertCell().append(open);
+  cell(row, when(a.timestamp));
+  cell(row, a.account_id);
+  cell(row, a.card ?? '');
+  cell(row, money(a.amount, a.currency), 'num');
+  row.insertCell().append(badge(a.outcome));
+  cell(row, a.score.toFixed(1), 'num');
+  return row;
+}
+
 function cell(row, text, cls) {
   const td = row.insertCell();
   td.textContent = text;
@@ -258,20 +279,8 @@ function when(iso) {
 function renderAlerts(tbody, alerts) {
   tbody.replaceChildren();
   for (const a of alerts) {
-    const row = tbody.insertRow();
+    const row = alertRow(tbody, a);
     if (a.id === openId) row.className = 'current';
-    const open = document.createElement('button');
-    open.type = 'button';
-    open.className = 'link';
-    open.textContent = `Alert ${a.id}`;
-    open.addEventListener('click', () => void openAlert(a.id));
-    row.insertCell().append(open);
-    cell(row, when(a.timestamp));
-    cell(row, a.account_id);
-    cell(row, a.card ?? '');
-    cell(row, money(a.amount, a.currency), 'num');
-    row.insertCell().append(badge(a.outcome));
-    cell(row, a.score.toFixed(1), 'num');
     cell(row, a.reasons.map((r) => r.rule).join(' '), 'wrap');
   }
 }
@@ -525,19 +534,7 @@ async function openCase(id, focus = true) {
   const tbody = $('case-alerts-table').tBodies[0];
   tbody.replaceChildren();
   for (const a of d.alerts) {
-    const row = tbody.insertRow();
-    const open = document.createElement('button');
-    open.type = 'button';
-    open.className = 'link';
-    open.textContent = `Alert ${a.id}`;
-    open.addEventListener('click', () => void openAlert(a.id));
-    row.insertCell().append(open);
-    cell(row, when(a.timestamp));
-    cell(row, a.account_id);
-    cell(row, a.card ?? '');
-    cell(row, money(a.amount, a.currency), 'num');
-    row.insertCell().append(badge(a.outcome));
-    cell(row, a.score.toFixed(1), 'num');
+    const row = alertRow(tbody, a);
     cell(row, a.label ?? '');
   }
   $('case-audit').replaceChildren(

@@ -20,6 +20,13 @@ type Schema = Record<string, unknown>;
 const ref = (id: string): Schema => ({ $ref: `${id}#` });
 const text = (description: string, extra: Schema = {}): Schema => ({ type: 'string', description, ...extra });
 const nullable = (type: string, description: string): Schema => ({ type: [type, 'null'], description });
+/** A page of a list: its items under `key`, and `next`, the cursor of the next page (null on the last). */
+const page = (key: string, item: string, description: string): Schema => ({
+  description,
+  type: 'object',
+  required: [key, 'next'],
+  properties: { [key]: { type: 'array', items: ref(item) }, next: nullable('string', 'null on the last page') },
+});
 
 /** Shared schemas, each a component of the document (`#/components/schemas/<$id>`). */
 export const SHARED_SCHEMAS: readonly Schema[] = [
@@ -678,12 +685,7 @@ export const ROUTE_SCHEMAS: Readonly<Record<string, FastifySchema & Schema>> = {
       },
     },
     response: {
-      200: {
-        description: 'a page of open alerts, and the `after` of the next page (null on the last)',
-        type: 'object',
-        required: ['alerts', 'next'],
-        properties: { alerts: { type: 'array', items: ref('Alert') }, next: nullable('string', 'null on the last page') },
-      },
+      200: page('alerts', 'Alert', 'a page of open alerts, and the `after` of the next page (null on the last)'),
       400: error(['bad_request']),
       401: error(['session_required']),
       default: OTHER,
@@ -820,12 +822,7 @@ export const ROUTE_SCHEMAS: Readonly<Record<string, FastifySchema & Schema>> = {
       },
     },
     response: {
-      200: {
-        description: 'a page of cases, and the `after` of the next page (null on the last)',
-        type: 'object',
-        required: ['cases', 'next'],
-        properties: { cases: { type: 'array', items: ref('Case') }, next: nullable('string', 'null on the last page') },
-      },
+      200: page('cases', 'Case', 'a page of cases, and the `after` of the next page (null on the last)'),
       400: error(['bad_request']),
       401: error(['session_required']),
       default: OTHER,
