@@ -48,13 +48,23 @@ export function remoteService(deps: RemoteServiceDeps): ApiService {
   const now = deps.now ?? (() => new Date());
   return {
     submit: async (tx) => {
-      const prior = (await deps.decisions.findDecisions([tx.transactionId])).get(tx.transactionId);
-      if (prior) return { kind: 'decided', decision: prior, duplicate: true };
+      // The one lookup of the id: scoring is told what it found and does not ask again.
+      const known = await deps.decisions.findDecisions([tx.transactionId]);
+      const prior = known.get(tx.transactionId);
+      if (prior) {
+        if (!deps.storeOnly) {
+          // A retry of a POST whose first attempt stopped after storing the decision: move the
+          // clock as that attempt would have (nothing is sent when the clock is known to be later).
+          await deps.clock.advance(tx.timestamp);
+        }
+        return { kind: 'decided', decision: prior, duplicate: true };
+      }
       if (deps.storeOnly) {
         const fresh = await deps.storeOnly.putTransaction(tx);
         return { kind: 'accepted', duplicate: !fresh };
       }
       const result = await scoreAndStore([{ transaction: tx }], {
+        known,
         decisions: deps.decisions,
         history: deps.history,
         rules: await deps.rules(),

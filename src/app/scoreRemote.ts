@@ -2,6 +2,7 @@ import { historyHorizonMs, replayHistory } from '../core/featureHistory.js';
 import { FeatureWindows } from '../core/features.js';
 import { LabelFeedback } from '../core/labels.js';
 import type { Model } from '../core/model/model.js';
+import type { Decision } from '../core/scoring.js';
 import type { RuleSet } from '../core/rules.js';
 import type { Alert } from '../core/views.js';
 import type { DecisionStore } from '../ports/DecisionStore.js';
@@ -22,8 +23,17 @@ export interface RemoteScoreDeps {
   labelDelayMs?: number;
   /** Where alerts go (the suspicious-transactions queue on AWS). */
   alerts: AlertSink;
-  /** Moved to the latest transaction time of each batch scored; labels become known at it. */
+  /**
+   * Moved to the latest transaction time of each batch scored (duplicates included), after its
+   * decisions are stored; labels become known at it. A store that keeps the clock with its counters
+   * (DynamoDB) has moved it by then, and a clock that knows so sends nothing.
+   */
   clock?: EventClock;
+  /**
+   * The decisions already stored for the batch's ids, when the caller has just looked them up
+   * (every id of `items` must have been asked for): they are not looked up again.
+   */
+  known?: ReadonlyMap<string, Decision>;
   now?: () => Date;
 }
 
@@ -42,13 +52,15 @@ export interface RemoteScoreResult {
  *
  * The order makes redelivery safe at every step. The events are recorded before the decisions,
  * and history never includes a transaction's own id, so a retry after a crash scores the same
- * way. A transaction already decided is a duplicate and gets no second decision; its alert is
+ * way. The clock moves after the decisions are stored, to the latest time of every transaction of
+ * the batch, those decided before included, so a retry also moves a clock that an earlier attempt
+ * stopped before moving. A transaction already decided is a duplicate and gets no second decision; its alert is
  * sent again, because an earlier attempt may have stopped before sending it, and the consumer
  * of alerts (notify) publishes once per transaction id.
  */
 export async function scoreAndStore(items: readonly QueuedTransaction[], deps: RemoteScoreDeps): Promise<RemoteScoreResult> {
   const ids = items.map((i) => i.transaction.transactionId);
-  const existing = await deps.decisions.findDecisions(ids);
+  const existing = deps.known ?? (await deps.decisions.findDecisions(ids));
   const windows = new FeatureWindows(
     deps.labelDelayMs === undefined ? {} : { labels: new LabelFeedback({ delayMs: deps.labelDelayMs }) },
   );
@@ -62,11 +74,13 @@ export async function scoreAndStore(items: readonly QueuedTransaction[], deps: R
     model: deps.model,
     now: deps.now,
   });
-  if (scored.decided.length > 0) {
-    await deps.history.append(scored.decided.map((d) => d.transaction));
-    await deps.clock?.advance(Math.max(...scored.decided.map((d) => d.transaction.timestamp)));
-  }
+  if (scored.decided.length > 0) await deps.history.append(scored.decided.map((d) => d.transaction));
   const stored = await deps.decisions.storeDecisions(scored.decided);
+  if (deps.clock && items.length > 0) {
+    let latest = Number.NEGATIVE_INFINITY;
+    for (const { transaction } of items) if (transaction.timestamp > latest) latest = transaction.timestamp;
+    await deps.clock.advance(latest);
+  }
   // Decided before (by an earlier attempt, or a concurrent one that won the conditional put).
   const resend = new Set(stored.duplicates);
   for (const id of scored.duplicates) {

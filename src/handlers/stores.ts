@@ -32,12 +32,14 @@ export const alertTopic = perProcess(() => new SnsAlertSink(awsClients().sns, en
 export const checkpoints = perProcess(
   () => new DynamoIngestCheckpoints({ client: awsClients().dynamo, stateTable: env(ENV.stateTable) }),
 );
+/** Decisions; it moves the event clock with its counters (one state write per batch or POST). */
 export const decisionStore = perProcess(
   () =>
     new DynamoDecisionStore({
       client: awsClients().dynamo,
       decisionsTable: env(ENV.decisionsTable),
       stateTable: env(ENV.stateTable),
+      clock: eventClock(),
     }),
 );
 export const featureHistory = perProcess(

@@ -4,6 +4,7 @@ import { type Alert, alertFor, isAlerting, transactionView } from '../../core/vi
 import type { DecisionStore, StoredDecisions } from '../../ports/DecisionStore.js';
 import type { AlertQuery, DecidedItem, Stats, StoredTransaction } from '../../core/records.js';
 import { batchGetAll, defaultDocumentClient, isConditionalCheckFailed, type Item, mapLimit, queryPages } from './DynamoSupport.js';
+import { type DynamoEventClock, STATE_ITEM_KEY } from './DynamoEventClock.js';
 
 const DAY = 86_400_000;
 
@@ -23,11 +24,17 @@ export interface DynamoDecisionStoreOptions {
   maxSinceDays?: number;
   /** Clock for the alert day range (tests). @default Date.now */
   now?: () => number;
+  /**
+   * The event clock on the same state table: when given, each `storeDecisions` moves it to the
+   * latest transaction time of the items it was given and adds the counters in the same write
+   * ({@link DynamoEventClock.advanceAndCount}). @default none: the counters alone
+   */
+  clock?: DynamoEventClock;
 }
 
 /** Keys of the small items this store keeps on the state table. */
 export const ALERT_SEQUENCE_KEY = { pk: 'seq', sk: 'alerts' } as const;
-export const COUNTERS_KEY = { pk: 'stats', sk: 'counters' } as const;
+export const COUNTERS_KEY = STATE_ITEM_KEY;
 
 /** Counter attributes of the `stats/counters` item. */
 type Counter =
@@ -55,7 +62,9 @@ type Counter =
  * Counters behind `stats()` are one item (`pk=stats, sk=counters`) bumped with `ADD` after the
  * puts of a batch. There is no transaction around the two (no TransactWriteItems): a process that
  * dies between them leaves decisions stored but not counted, so the counters can undercount
- * after a crash, never overcount.
+ * after a crash, never overcount. The same item holds the event clock ({@link DynamoEventClock});
+ * given the clock, the store moves it with the counters in one update, so a batch (or a POST)
+ * writes the state table once.
  *
  * @example
  * const store = new DynamoDecisionStore({ client: clients.dynamo, decisionsTable, stateTable });
@@ -69,6 +78,7 @@ export class DynamoDecisionStore implements DecisionStore {
   private readonly lookbackDays: number;
   private readonly maxSinceDays: number;
   private readonly now: () => number;
+  private readonly clock: DynamoEventClock | undefined;
 
   constructor(options: DynamoDecisionStoreOptions) {
     this.client = options.client ?? defaultDocumentClient();
@@ -78,6 +88,7 @@ export class DynamoDecisionStore implements DecisionStore {
     this.lookbackDays = options.alertLookbackDays ?? 7;
     this.maxSinceDays = options.maxSinceDays ?? 31;
     this.now = options.now ?? Date.now;
+    this.clock = options.clock;
   }
 
   async findDecisions(ids: readonly string[]): Promise<Map<string, Decision>> {
@@ -138,8 +149,16 @@ export class DynamoDecisionStore implements DecisionStore {
       }
     });
     // Count what was stored even when a put failed, so a retry of the batch (which finds those
-    // as duplicates) leaves the counters right.
-    await this.add(deltas);
+    // as duplicates) leaves the counters right. The clock moves to the latest time given: every
+    // item was scored, duplicates included (a redelivery thus repairs a clock an earlier attempt
+    // stopped before moving).
+    if (this.clock) {
+      let latest = Number.NEGATIVE_INFINITY;
+      for (const it of items) if (it.transaction.timestamp > latest) latest = it.transaction.timestamp;
+      await this.clock.advanceAndCount(latest, deltas as Record<string, number>);
+    } else {
+      await this.add(deltas);
+    }
     if (failure !== undefined) throw failure;
     alerts.sort((a, b) => a.id - b.id);
     return { stored, duplicates, alerts };
