@@ -27,10 +27,12 @@ export interface InfraConfig {
   /** Put a WAF web ACL (AWS managed common rules + a rate rule) in front of the API. @default true */
   waf: boolean;
   /**
-   * The API's front: `rest` (API Gateway REST API: usage-plan API key, IAM on admin routes, WAF)
-   * or `http` (API Gateway HTTP API: IAM authorisation on every route, no WAF). @default 'rest'
+   * The API's front: `rest` (API Gateway REST API: usage-plan API key, IAM on admin routes, WAF),
+   * `http` (API Gateway HTTP API: IAM authorisation on every route, no WAF) or `url` (the client
+   * routes on a Lambda function URL with IAM auth, the admin routes on an IAM-authorised HTTP API;
+   * no WAF, reserved concurrency the only throttle). @default 'rest'
    */
-  api: 'rest' | 'http';
+  api: 'rest' | 'http' | 'url';
   /**
    * DynamoDB capacity: `on-demand` (pay per request) or `provisioned` (auto scaling between the
    * bounds of `PROVISIONED_CAPACITY`). @default 'on-demand'
@@ -148,7 +150,7 @@ export function readInfraConfig(app: App): InfraConfig {
     apiBurstLimit: int(ctx, 'apiBurstLimit', apiRateLimit * 2, 1, 20_000),
     apiMode: str(ctx, 'apiMode', 'score', /^(score|store)$/) as 'score' | 'store',
     waf: bool(ctx, 'waf', true),
-    api: str(ctx, 'api', 'rest', /^(rest|http)$/) as 'rest' | 'http',
+    api: str(ctx, 'api', 'rest', /^(rest|http|url)$/) as 'rest' | 'http' | 'url',
     capacity: str(ctx, 'capacity', 'on-demand', /^(on-demand|provisioned)$/) as 'on-demand' | 'provisioned',
     concurrency,
     maxReceiveCount: int(ctx, 'maxReceiveCount', 3, 1, 1000),

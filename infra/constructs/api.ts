@@ -3,15 +3,17 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { ENV } from '../../src/adapters/aws/tables.js';
+import { API_ROUTES as ROUTES, type RouteAccess } from '../../src/handlers/apiRoutes.js';
 import { grantSecretRead, grantTableData } from './access.js';
 import { FraudminiFunction, type FraudminiFunctionProps } from './fraudminiFunction.js';
 import { scoringAccess, type ScoringResources } from './scoring.js';
@@ -32,28 +34,14 @@ export interface ApiProps {
   /**
    * `rest`: API Gateway REST API, usage-plan API key on every method, IAM on the admin routes,
    * WAF. `http`: API Gateway HTTP API with IAM authorisation on every route (a client policy and
-   * an admin policy), no WAF.
+   * an admin policy), no WAF. `url`: the client routes on a Lambda function URL with `AWS_IAM`
+   * auth, the admin routes on an IAM-authorised HTTP API.
    */
-  front: 'rest' | 'http';
+  front: 'rest' | 'http' | 'url';
   functionDefaults: Pick<FraudminiFunctionProps, 'logKey' | 'logRetentionDays' | 'logLevel' | 'network'>;
   reservedConcurrency: number;
 }
 
-/**
- * The routes of the local API, all served by the one `api` function (Lambda proxy). `admin`
- * routes change how transactions are judged: they need an IAM identity as well as the API key.
- */
-const ROUTES: readonly [method: string, path: string, access: 'client' | 'admin'][] = [
-  ['POST', 'transactions', 'client'],
-  ['GET', 'transactions/{id}', 'client'],
-  ['POST', 'transactions/{id}/label', 'client'],
-  ['GET', 'alerts', 'client'],
-  ['GET', 'rules', 'client'],
-  ['PUT', 'rules', 'admin'],
-  ['GET', 'rules/audit', 'admin'],
-  ['GET', 'stats', 'client'],
-  ['GET', 'healthz', 'client'],
-];
 
 /**
  * API Gateway → `api`, the same contract as the local API, with one of two fronts.
@@ -76,14 +64,28 @@ const ROUTES: readonly [method: string, path: string, access: 'client' | 'admin'
  * and would not tell administrators apart. The Lambda integration uses payload format 1.0, the
  * event the function already reads; it takes the IAM caller from `requestContext.identity.userArn`
  * or `requestContext.authorizer.iam.userArn`, both set by API Gateway only.
+ *
+ * **Function URL** (`-c api=url`): no per-request fee at all. The client routes are served on a
+ * Lambda function URL with `AWS_IAM` auth: client systems sign with SigV4 (service `lambda`) as a
+ * principal with {@link clientPolicy} (`lambda:InvokeFunctionUrl` on this function, for IAM-auth
+ * URLs only). A URL's IAM authorisation covers the whole URL, so it cannot keep routes to some
+ * callers: the function serves only the client routes on it (payload 2.0 events) and refuses the
+ * admin routes with 403 and any other path with 404. The admin routes are on an HTTP API of their
+ * own, IAM-authorised, for principals with {@link adminPolicy} (output `AdminApiUrl`). No CORS
+ * (back-office callers, not browsers). A function URL has no throttle of its own: the function's
+ * reserved concurrency is the only limit on it (`-c concurrency.api=N`), and there is no WAF.
  */
 export class Api extends Construct {
   /** The REST API (`rest` front). */
   readonly restApi?: apigw.RestApi;
-  /** The HTTP API (`http` front). */
+  /** The HTTP API (`http` front; the admin routes' API with the `url` front). */
   readonly httpApi?: apigwv2.HttpApi;
-  /** The base URL of the API's stage. */
+  /** The function URL (`url` front). */
+  readonly functionUrl?: lambda.FunctionUrl;
+  /** The base URL the client routes are called on: the API's stage, or the function URL. */
   readonly url: string;
+  /** `url` front: the base URL of the admin routes' HTTP API. */
+  readonly adminUrl?: string;
   /** Request, error and latency metrics of whichever front is deployed. */
   readonly metrics: ApiMetrics;
   /** The `api` function. */
@@ -92,7 +94,7 @@ export class Api extends Construct {
   readonly apiKey?: apigw.IApiKey;
   /** Lets the principals it is attached to call the admin routes (`execute-api:Invoke` on them only). */
   readonly adminPolicy: iam.ManagedPolicy;
-  /** `http` front: lets the principals it is attached to call the client routes. */
+  /** `http` and `url` fronts: lets the principals it is attached to call the client routes. */
   readonly clientPolicy?: iam.ManagedPolicy;
 
   constructor(scope: Construct, id: string, props: ApiProps) {
@@ -122,13 +124,24 @@ export class Api extends Construct {
       encryptionKey: props.logKey,
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    if (props.front === 'url') {
+      const front = this.addFunctionUrl(props, accessLogs, timeout);
+      this.functionUrl = front.functionUrl;
+      this.httpApi = front.adminApi;
+      this.url = front.functionUrl.url;
+      this.adminUrl = front.adminUrl;
+      this.metrics = front.metrics;
+      this.adminPolicy = front.adminPolicy;
+      this.clientPolicy = front.clientPolicy;
+      return;
+    }
     if (props.front === 'http') {
-      const http = this.addHttpApi(props, accessLogs, timeout);
+      const http = this.addHttpApi(props, accessLogs, timeout, 'client');
       this.httpApi = http.api;
       this.url = http.url;
       this.metrics = http.api;
       this.adminPolicy = http.adminPolicy;
-      this.clientPolicy = http.clientPolicy;
+      if (http.clientPolicy) this.clientPolicy = http.clientPolicy;
       return;
     }
     const rest = this.addRestApi(props, accessLogs);
@@ -236,14 +249,20 @@ export class Api extends Construct {
     return { api: restApi, adminPolicy, apiKey };
   }
 
-  /** The HTTP front: IAM on every route, a client and an admin policy, stage throttling, access logs. */
+  /**
+   * The HTTP front: IAM on every route, stage throttling, access logs, and a policy per access
+   * level it serves. `client`: every route (the `http` front); `admin`: the admin routes only (the
+   * `url` front's admin API).
+   */
   private addHttpApi(
     props: ApiProps,
     accessLogs: logs.LogGroup,
     timeout: Duration,
-  ): { api: apigwv2.HttpApi; url: string; adminPolicy: iam.ManagedPolicy; clientPolicy: iam.ManagedPolicy } {
+    serves: 'client' | 'admin',
+  ): { api: apigwv2.HttpApi; url: string; adminPolicy: iam.ManagedPolicy; clientPolicy?: iam.ManagedPolicy } {
+    const routes = ROUTES.filter(([, , access]) => serves === 'client' || access === 'admin');
     const httpApi = new apigwv2.HttpApi(this, 'HttpApi', {
-      description: 'fraudmini API',
+      description: serves === 'client' ? 'fraudmini API' : 'fraudmini admin API (the client routes are on the function URL)',
       createDefaultStage: false,
       defaultAuthorizer: new HttpIamAuthorizer(),
     });
@@ -264,10 +283,10 @@ export class Api extends Construct {
       payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_1_0,
       timeout,
     });
-    for (const [method, path] of ROUTES) {
+    for (const [method, path] of routes) {
       httpApi.addRoutes({ path: `/${path}`, methods: [method as apigwv2.HttpMethod], integration });
     }
-    const policy = (id: string, access: 'client' | 'admin', description: string): iam.ManagedPolicy =>
+    const policy = (id: string, access: RouteAccess, description: string): iam.ManagedPolicy =>
       new iam.ManagedPolicy(this, id, {
         description,
         statements: [
@@ -280,15 +299,18 @@ export class Api extends Construct {
         ],
       });
     const adminPolicy = policy('AdminPolicy', 'admin', 'fraudmini rules administrators: may call the admin routes (PUT /rules, GET /rules/audit) of the API');
-    const clientPolicy = policy('ClientPolicy', 'client', 'fraudmini API clients: may call the client routes (transactions, labels, alerts, rules, stats)');
     new CfnOutput(this, 'AdminPolicyArn', {
       value: adminPolicy.managedPolicyArn,
       description: 'attach to the role or user that may change rules; it signs admin requests (SigV4)',
     });
-    new CfnOutput(this, 'ClientPolicyArn', {
-      value: clientPolicy.managedPolicyArn,
-      description: 'attach to the roles of client systems; they sign every request (SigV4)',
-    });
+    let clientPolicy: iam.ManagedPolicy | undefined;
+    if (serves === 'client') {
+      clientPolicy = policy('ClientPolicy', 'client', 'fraudmini API clients: may call the client routes (transactions, labels, alerts, rules, stats)');
+      new CfnOutput(this, 'ClientPolicyArn', {
+        value: clientPolicy.managedPolicyArn,
+        description: 'attach to the roles of client systems; they sign every request (SigV4)',
+      });
+    }
     const iamAuth =
       'Every route of the HTTP API uses IAM authorisation (SigV4): clients are back-office systems with AWS identities, ' +
       'allowed route by route by the client and admin managed policies; there is no end-user identity for a Cognito authorizer.';
@@ -296,7 +318,57 @@ export class Api extends Construct {
       { id: 'AwsSolutions-APIG4', reason: iamAuth },
       { id: 'AwsSolutions-COG4', reason: iamAuth },
     );
-    return { api: httpApi, url: stage.url, adminPolicy, clientPolicy };
+    return { api: httpApi, url: stage.url, adminPolicy, ...(clientPolicy ? { clientPolicy } : {}) };
+  }
+
+  /**
+   * The function URL front: the client routes on a function URL with `AWS_IAM` auth (a client
+   * policy allowing `lambda:InvokeFunctionUrl` on it), the admin routes on an IAM-authorised HTTP
+   * API of their own.
+   */
+  private addFunctionUrl(
+    props: ApiProps,
+    accessLogs: logs.LogGroup,
+    timeout: Duration,
+  ): {
+    functionUrl: lambda.FunctionUrl;
+    adminApi: apigwv2.HttpApi;
+    adminUrl: string;
+    adminPolicy: iam.ManagedPolicy;
+    clientPolicy: iam.ManagedPolicy;
+    metrics: ApiMetrics;
+  } {
+    // No CORS: the callers are back-office systems signing with SigV4, not browsers.
+    const functionUrl = this.api.fn.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
+    const admin = this.addHttpApi(props, accessLogs, timeout, 'admin');
+    const clientPolicy = new iam.ManagedPolicy(this, 'ClientPolicy', {
+      description: 'fraudmini API clients: may call the function URL, which serves the client routes (transactions, labels, alerts, rules, stats)',
+      statements: [
+        new iam.PolicyStatement({
+          actions: ['lambda:InvokeFunctionUrl'],
+          resources: [this.api.fn.functionArn],
+          conditions: { StringEquals: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' } },
+        }),
+      ],
+    });
+    new CfnOutput(this, 'ClientPolicyArn', {
+      value: clientPolicy.managedPolicyArn,
+      description: 'attach to the roles of client systems; they sign every request to ApiUrl (SigV4, service lambda)',
+    });
+    new CfnOutput(this, 'AdminApiUrl', {
+      value: admin.url,
+      description: 'the admin routes (PUT /rules, GET /rules/audit), signed (SigV4) by a principal with AdminPolicyArn',
+    });
+    const functionName = this.api.fn.functionName;
+    const metric = (metricName: string, statistic: string) => (options?: cloudwatch.MetricOptions) =>
+      new cloudwatch.Metric({ namespace: 'AWS/Lambda', metricName, dimensionsMap: { FunctionName: functionName }, statistic, ...options });
+    const metrics: ApiMetrics = {
+      metricCount: metric('UrlRequestCount', 'Sum'),
+      metricClientError: metric('Url4xxCount', 'Sum'),
+      metricServerError: metric('Url5xxCount', 'Sum'),
+      metricLatency: metric('UrlRequestLatency', 'Average'),
+    };
+    return { functionUrl, adminApi: admin.api, adminUrl: admin.url, adminPolicy: admin.adminPolicy, clientPolicy, metrics };
   }
 
   /** AWS managed common and known-bad-input rules in front of the stage. */

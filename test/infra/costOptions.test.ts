@@ -130,5 +130,6 @@ describe('capacity and api context', () => {
     expect(readInfraConfig(new App())).toMatchObject({ capacity: 'on-demand', api: 'rest' });
     expect(() => readInfraConfig(new App({ context: { capacity: 'reserved' } }))).toThrow(/context "capacity"/);
     expect(() => readInfraConfig(new App({ context: { api: 'graphql' } }))).toThrow(/context "api"/);
+    expect(readInfraConfig(new App({ context: { api: 'url' } }))).toMatchObject({ api: 'url' });
   });
 });
