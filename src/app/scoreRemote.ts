@@ -13,6 +13,9 @@ import type { DecidedItem } from '../core/records.js';
 import type { QueuedTransaction } from '../ports/TransactionQueue.js';
 import { scoreBatch } from '../pipeline/score.js';
 
+/** Block-pool chunks of 2^14 numbers (128 KiB) for the windows of one batch. */
+const REMOTE_POOL_CHUNK_ORDER = 14;
+
 /** What scoring against remote state needs (DynamoDB and a queue on AWS). */
 export interface RemoteScoreDeps {
   decisions: DecisionStore;
@@ -61,9 +64,11 @@ export interface RemoteScoreResult {
 export async function scoreAndStore(items: readonly QueuedTransaction[], deps: RemoteScoreDeps): Promise<RemoteScoreResult> {
   const ids = items.map((i) => i.transaction.transactionId);
   const existing = deps.known ?? (await deps.decisions.findDecisions(ids));
-  const windows = new FeatureWindows(
-    deps.labelDelayMs === undefined ? {} : { labels: new LabelFeedback({ delayMs: deps.labelDelayMs }) },
-  );
+  // Built for this batch only: small pool chunks, since a large one costs more than a POST.
+  const windows = new FeatureWindows({
+    poolChunkOrder: REMOTE_POOL_CHUNK_ORDER,
+    ...(deps.labelDelayMs === undefined ? {} : { labels: new LabelFeedback({ delayMs: deps.labelDelayMs }) }),
+  });
   const fresh = items.filter((i) => !existing.has(i.transaction.transactionId));
   if (fresh.length > 0) {
     replayHistory(await deps.history.load(fresh.map((i) => i.transaction), historyHorizonMs(windows)), windows);

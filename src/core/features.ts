@@ -104,6 +104,14 @@ export interface FeatureWindowsOptions {
   latenessMs?: number;
   /** Label feedback: when given, features include known-label counts and labels are fed back. */
   labels?: LabelFeedback;
+  /**
+   * Numbers per chunk of the state's block pool, as a power of two. A store that lives for a
+   * whole run wants large chunks (allocated rarely); one built per request or queue message for
+   * a few entities wants small ones, because allocating and zeroing a large chunk costs more than
+   * scoring the request. Features are the same whatever the size.
+   * @default 20 (8 MiB)
+   */
+  poolChunkOrder?: number;
 }
 
 const DAY = 86_400_000;
@@ -129,6 +137,7 @@ export class FeatureWindows {
   /** Per entity kind, by id: the label history kept for it while label feedback is on. */
   private readonly kept: (LabelHistory | undefined)[][] = ENTITIES.map(() => []);
   private readonly latenessMs: number;
+  private readonly poolChunkOrder: number;
   /** Label feedback, when on. */
   readonly labels: LabelFeedback | undefined;
   private watermark = Number.NEGATIVE_INFINITY;
@@ -142,6 +151,7 @@ export class FeatureWindows {
   constructor(options: FeatureWindowsOptions = {}) {
     this.latenessMs = options.latenessMs ?? 7 * DAY;
     this.labels = options.labels;
+    this.poolChunkOrder = options.poolChunkOrder ?? 20;
     this.tables = this.newTables();
   }
 
@@ -245,7 +255,7 @@ export class FeatureWindows {
 
   /** One table per entity kind, sharing one pool of blocks (8-number blocks at least: most entities are small). */
   private newTables(): WindowTable[] {
-    const pool = new BlockPool(20, 3);
+    const pool = new BlockPool(this.poolChunkOrder, 3);
     return ENTITIES.map(() => new WindowTable(this.latenessMs, this.countries, pool));
   }
 
