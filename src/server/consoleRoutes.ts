@@ -38,6 +38,7 @@ import { CASE_STATUSES, type CaseEvent, type CaseQuery, type CaseRecord, type Ca
 import type { ReviewCursor, ReviewQuery, ReviewStore } from '../ports/ReviewStore.js';
 import type { ActiveSession, SessionStore } from '../ports/SessionStore.js';
 import type { UserStore } from '../ports/UserStore.js';
+import { CONSOLE_PAGE_HEADERS } from './consoleHeaders.js';
 import { routeSchema } from './openapi.js';
 
 /** What the console needs beyond the API's service. */
@@ -101,13 +102,7 @@ const ASSETS: Record<string, string> = {
   'console.css': 'text/css; charset=utf-8',
 };
 /** The console page loads nothing from elsewhere and cannot be framed. */
-const PAGE_HEADERS = {
-  'content-security-policy':
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-  'cache-control': 'no-cache',
-};
+const PAGE_HEADERS = CONSOLE_PAGE_HEADERS;
 
 /** Route patterns of the console: they take a session and never the API key. */
 export const CONSOLE_ROUTES = new Set([
