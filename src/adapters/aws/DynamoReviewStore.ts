@@ -95,8 +95,8 @@ export class DynamoReviewStore implements ReviewStore {
     }
     const candidates: Alert[] = [];
     let read = 0;
-    await this.walk(filter, async (items) => {
-      read += items.length;
+    await this.walk(filter, async (items, scanned) => {
+      read += scanned;
       candidates.push(...(await this.unlabelled(items.filter((i) => matches(i.alert)))).map((i) => i.alert));
       return read < this.maxRead;
     });
@@ -196,8 +196,8 @@ export class DynamoReviewStore implements ReviewStore {
   private async history(item: AlertItem, limit: number): Promise<HistoryEntry[]> {
     const found: AlertItem[] = [];
     let read = 0;
-    await this.walk({ expression: '#a.#acc = :acc', names: { '#a': 'alert', '#acc': 'account_id' }, values: { ':acc': item.alert.account_id } }, async (items) => {
-      read += items.length;
+    await this.walk({ expression: '#a.#acc = :acc', names: { '#a': 'alert', '#acc': 'account_id' }, values: { ':acc': item.alert.account_id } }, async (items, scanned) => {
+      read += scanned;
       found.push(...items);
       return found.length < limit && read < this.maxRead;
     });
@@ -240,8 +240,8 @@ export class DynamoReviewStore implements ReviewStore {
     }
     const out: Alert[] = [];
     let read = 0;
-    await this.walk({ expression: `${expression} AND #a.#id <> :self`, names, values, open: true }, async (items) => {
-      read += items.length;
+    await this.walk({ expression: `${expression} AND #a.#id <> :self`, names, values, open: true }, async (items, scanned) => {
+      read += scanned;
       out.push(...(await this.unlabelled(items)).map((i) => i.alert));
       return out.length < 20 && read < this.maxRead;
     });
@@ -254,7 +254,7 @@ export class DynamoReviewStore implements ReviewStore {
    */
   private async walk(
     filter: IndexFilter,
-    onPage: (items: AlertItem[]) => Promise<boolean>,
+    onPage: (items: AlertItem[], scanned: number) => Promise<boolean>,
     pageSize = 100,
   ): Promise<void> {
     const names: Record<string, string> = { ...filter.names };
@@ -286,7 +286,8 @@ export class DynamoReviewStore implements ReviewStore {
       do {
         const res = await this.client.send(new QueryCommand({ ...input, ...(start ? { ExclusiveStartKey: start } : {}) }));
         const page = (res.Items ?? []) as unknown as AlertItem[];
-        if (page.length > 0 && !(await onPage(page))) return;
+        // Items the filter dropped were read (and billed) all the same: callers bound on `scanned`.
+        if (!(await onPage(page, res.ScannedCount ?? page.length))) return;
         start = res.LastEvaluatedKey;
       } while (start);
     }
