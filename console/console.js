@@ -608,9 +608,12 @@ async function loadWorkbench() {
     current = await call('GET', '/rules');
     history = await call('GET', '/rules/versions');
   } catch (e) {
-    if (e.status !== 401) say(`Could not load the rules: ${e.message}`);
+    // Not served where the console runs (on AWS the rules change with signed PUT /rules): hidden.
+    if (e.status === 404) $('workbench').hidden = true;
+    else if (e.status !== 401) say(`Could not load the rules: ${e.message}`);
     return;
   }
+  $('workbench').hidden = false;
   rulesInForce = current;
   $('rules-active').textContent = current.version;
   const pick = $('rule-pick');

@@ -55,6 +55,8 @@ export interface InfraConfig {
    * (`-c vpc=true`). @default false
    */
   vpc: boolean;
+  /** The analyst console as a static site (S3 + CloudFront) in front of the REST API (`-c console=true`). @default false */
+  console: boolean;
   /** Create the Kinesis entry point (on-demand stream + `stream` function). @default true */
   kinesis: boolean;
   /** Label delay given to the handlers. @default '7d' */
@@ -159,6 +161,7 @@ export function readInfraConfig(app: App): InfraConfig {
     inboxExpireDays: int(ctx, 'inboxExpireDays', 30, 1, 3650),
     logRetentionDays: int(ctx, 'logRetentionDays', 365, 1, 3653),
     kinesis: bool(ctx, 'kinesis', true),
+    console: bool(ctx, 'console', false),
     vpc: bool(ctx, 'vpc', false),
     labelDelay: str(ctx, 'labelDelay', '7d', /^\d+[smhd]$/),
     logLevel: str(ctx, 'logLevel', 'INFO', /^(DEBUG|INFO|WARN|ERROR)$/),

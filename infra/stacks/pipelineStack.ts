@@ -9,6 +9,7 @@ import type { TableName } from '../../src/adapters/aws/tables.js';
 import type { InfraConfig } from '../config.js';
 import { Alerts } from '../constructs/alerts.js';
 import { Api } from '../constructs/api.js';
+import { ConsoleSite } from '../constructs/consoleSite.js';
 import type { FraudminiFunction } from '../constructs/fraudminiFunction.js';
 import { Ingestion } from '../constructs/ingestion.js';
 import { DecisionLake } from '../constructs/lake.js';
@@ -155,6 +156,8 @@ export class PipelineStack extends Stack {
       api: this.api.metrics,
       ...(config.opsEmail === undefined ? {} : { opsEmail: config.opsEmail }),
     });
+
+    if (config.console) new ConsoleSite(this, 'Console', { api: this.api, stateTable: props.tables.state, logRetentionDays: config.logRetentionDays });
 
     this.lake = new DecisionLake(this, 'Lake', { refinedBucket: props.refinedBucket, dataKey: props.dataKey });
 

@@ -75,7 +75,7 @@ Usage:
   fraudmini rules audit [--data-dir ./var] [--limit 20] [--json]
       Every change of the rules in force, newest first: when, which credential, from where, versions.
 
-  fraudmini users add NAME --role analyst|admin [--data-dir ./var]
+  fraudmini users add NAME --role analyst|admin [--data-dir ./var | --aws-table NAME [--region R] [--endpoint URL]]
       Adds a user of the analyst console (at /), or sets a new role and password for one. The
       password is read from FRAUDMINI_PASSWORD, or asked for on a terminal.
 

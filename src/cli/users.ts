@@ -3,6 +3,8 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SqliteSchemaError, SqliteStateStore } from '../adapters/local/SqliteStateStore.js';
 import { SqliteUserStore } from '../adapters/local/SqliteUserStore.js';
+import { createAwsClients } from '../adapters/aws/clients.js';
+import { DynamoUserStore } from '../adapters/aws/DynamoUserStore.js';
 import { addUser } from '../app/consoleAuth.js';
 import { loadConfig } from '../config.js';
 import { CliInputError } from './history.js';
@@ -12,13 +14,24 @@ import { CliInputError } from './history.js';
  * data dir's database, or sets a new role and password for an existing one. The password comes
  * from `FRAUDMINI_PASSWORD`, or is asked for (not echoed) when stdin is a terminal; never from a
  * flag, which other users of the machine could read in the process list.
+ *
+ * With `--aws-table NAME [--region R] [--endpoint URL]` the user goes to a deployment's state
+ * table on DynamoDB instead (the `ConsoleStateTable` output of `-c console=true`), with the
+ * credentials of the shell: a flag rather than an environment switch, so the target is named on
+ * the command line and a data dir is never written by mistake.
  */
 export async function usersCommand(args: string[], env: Record<string, string | undefined>): Promise<number> {
   const [sub, ...rest] = args;
   if (sub !== 'add') throw new CliInputError(`unknown users command "${sub ?? ''}"; try: fraudmini users add NAME --role analyst|admin`);
   const { values, positionals } = parseArgs({
     args: rest,
-    options: { role: { type: 'string' }, 'data-dir': { type: 'string' } },
+    options: {
+      role: { type: 'string' },
+      'data-dir': { type: 'string' },
+      'aws-table': { type: 'string' },
+      region: { type: 'string' },
+      endpoint: { type: 'string' },
+    },
     strict: true,
     allowPositionals: true,
   });
@@ -30,6 +43,17 @@ export async function usersCommand(args: string[], env: Record<string, string | 
   if (password === undefined) {
     throw new CliInputError('no password: set FRAUDMINI_PASSWORD, or run on a terminal to be asked for one');
   }
+  const table = values['aws-table'];
+  if (table !== undefined) {
+    if (values['data-dir'] !== undefined) throw new CliInputError('give --data-dir or --aws-table, not both');
+    if (table === '') throw new CliInputError('--aws-table needs the name of the state table (output ConsoleStateTable)');
+    const region = values.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? (values.endpoint ? 'us-east-1' : undefined);
+    const clients = createAwsClients({ ...(region ? { region } : {}), ...(values.endpoint ? { dynamodbEndpoint: values.endpoint } : {}) });
+    const created = await addUser({ users: new DynamoUserStore({ client: clients.dynamo, stateTable: table }) }, { name, role: values.role, password });
+    process.stdout.write(`${created ? 'added' : 'updated'} ${name} (${values.role}) in DynamoDB table ${table}\n`);
+    return 0;
+  }
+  if (values.region !== undefined || values.endpoint !== undefined) throw new CliInputError('--region and --endpoint go with --aws-table');
   const dataDir = resolve(loadConfig(env, { dataDir: values['data-dir'] }).dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   let state: SqliteStateStore;

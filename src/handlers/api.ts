@@ -6,6 +6,7 @@ import { errorBody } from '../server/errorHandler.js';
 import { routeAccess } from './apiRoutes.js';
 import { buildApi } from '../server/buildServer.js';
 import { remoteService } from '../app/remoteApiService.js';
+import { consoleOnAws } from './consoleOnAws.js';
 import { currentModel, flushMetrics, labelDelayMs, logger, panTokenizer, portLogger, tracer } from './runtime.js';
 import { alertQueue, decisionStore, eventClock, featureHistory, labelStore, rules, rulesStore, transactionLog } from './stores.js';
 
@@ -52,6 +53,7 @@ async function build(): Promise<FastifyInstance> {
   const instance = buildApi(service, {
     tokenizer: await panTokenizer(),
     logger: portLogger,
+    console: consoleOnAws(),
     admin: {
       caller: (req) => {
         const caller = req.headers[CALLER_HEADER];

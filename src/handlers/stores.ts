@@ -1,10 +1,14 @@
+import { DynamoCaseStore } from '../adapters/aws/DynamoCaseStore.js';
 import { DynamoEventClock } from '../adapters/aws/DynamoEventClock.js';
 import { DynamoDecisionStore } from '../adapters/aws/DynamoDecisionStore.js';
 import { DynamoFeatureHistory } from '../adapters/aws/DynamoFeatureHistory.js';
 import { DynamoIngestCheckpoints } from '../adapters/aws/DynamoIngestCheckpoints.js';
 import { DynamoLabelStore } from '../adapters/aws/DynamoLabelStore.js';
+import { DynamoReviewStore } from '../adapters/aws/DynamoReviewStore.js';
 import { CachedRules, DynamoRulesStore } from '../adapters/aws/DynamoRulesStore.js';
+import { DynamoSessionStore } from '../adapters/aws/DynamoSessionStore.js';
 import { DynamoTransactionLog } from '../adapters/aws/DynamoTransactionLog.js';
+import { DynamoUserStore } from '../adapters/aws/DynamoUserStore.js';
 import { S3DecisionLake } from '../adapters/aws/S3DecisionLake.js';
 import { S3ObjectStore } from '../adapters/aws/S3ObjectStore.js';
 import { SnsAlertSink } from '../adapters/aws/SnsAlertSink.js';
@@ -61,3 +65,17 @@ export const rulesStore = perProcess(
 export const rules = perProcess(
   () => new CachedRules({ store: rulesStore(), fallback: defaultRules, logger: portLogger }),
 );
+/** The console's users, sessions, review queue and cases (the state table and the alerts index). */
+export const userStore = perProcess(() => new DynamoUserStore({ client: awsClients().dynamo, stateTable: env(ENV.stateTable) }));
+export const sessionStore = perProcess(
+  () => new DynamoSessionStore({ client: awsClients().dynamo, stateTable: env(ENV.stateTable), users: userStore() }),
+);
+export const reviewStore = perProcess(
+  () =>
+    new DynamoReviewStore({
+      client: awsClients().dynamo,
+      decisionsTable: env(ENV.decisionsTable),
+      stateTable: env(ENV.stateTable),
+    }),
+);
+export const caseStore = perProcess(() => new DynamoCaseStore({ client: awsClients().dynamo, stateTable: env(ENV.stateTable) }));

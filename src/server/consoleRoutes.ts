@@ -38,6 +38,7 @@ import { CASE_STATUSES, type CaseEvent, type CaseQuery, type CaseRecord, type Ca
 import type { ReviewCursor, ReviewQuery, ReviewStore } from '../ports/ReviewStore.js';
 import type { ActiveSession, SessionStore } from '../ports/SessionStore.js';
 import type { UserStore } from '../ports/UserStore.js';
+import { CONSOLE_PAGE_HEADERS } from './consoleHeaders.js';
 import { routeSchema } from './openapi.js';
 
 /** What the console needs beyond the API's service. */
@@ -52,14 +53,24 @@ export interface ConsoleOptions {
   charts?: { source: LiveChartSource; filesInProgress: () => Promise<FileRecord[]> };
   /** The cases analysts group alerts into, and alert assignment; absent: the case routes are not served. */
   cases?: CaseStore;
-  /** The folder of the console's static files (`index.html`, `console.js`, `console.css`). */
-  assetsDir: string;
+  /**
+   * The folder of the console's static files (`index.html`, `console.js`, `console.css`); absent:
+   * `/` and `/console/:file` are not served (on AWS a static site serves them).
+   */
+  assetsDir?: string;
   /** Add `Secure` to the session cookie: for a console served over TLS (directly or behind a proxy). @default false */
   secureCookies?: boolean;
   /** @default DEFAULT_SESSION_TTL_MS (12 hours) */
   sessionTtlMs?: number;
   /** How often `/events` looks for new alerts, in ms. @default 1000 */
   eventsPollMs?: number;
+  /**
+   * How `/events` answers. `stream` holds the response open and pushes events as they happen (the
+   * local server). `short` answers at once with what changed since the `Last-Event-ID` the
+   * browser sends and a `retry:` of `retryMs`, after which its EventSource asks again by itself:
+   * for a front that cannot hold a response open (API Gateway and Lambda). @default { mode: 'stream' }
+   */
+  events?: { mode: 'stream' } | { mode: 'short'; retryMs: number };
   /**
    * The rules workbench's stores: the history of rule sets and the labelled history a draft is
    * backtested on. Absent (or without the API's rules routes): the workbench routes are not served.
@@ -91,13 +102,7 @@ const ASSETS: Record<string, string> = {
   'console.css': 'text/css; charset=utf-8',
 };
 /** The console page loads nothing from elsewhere and cannot be framed. */
-const PAGE_HEADERS = {
-  'content-security-policy':
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-  'cache-control': 'no-cache',
-};
+const PAGE_HEADERS = CONSOLE_PAGE_HEADERS;
 
 /** Route patterns of the console: they take a session and never the API key. */
 export const CONSOLE_ROUTES = new Set([
@@ -175,7 +180,8 @@ function sessionDeps(options: ConsoleOptions): SessionDeps {
 export function consoleRoutes(app: FastifyInstance, service: ApiService, options: ConsoleOptions, auth: ConsoleAuth): void {
   const deps: SessionDeps = { ...sessionDeps(options), throttle: new SignInThrottle() };
   const schema = (method: string, url: string) => ({ schema: routeSchema(method, url) });
-  const assets = new Map(Object.keys(ASSETS).map((name) => [name, readFileSync(join(options.assetsDir, name))]));
+  const assetsDir = options.assetsDir;
+  const assets = new Map(assetsDir === undefined ? [] : Object.keys(ASSETS).map((name) => [name, readFileSync(join(assetsDir, name))]));
   const caseDeps: CaseDeps | undefined = options.cases
     ? {
         cases: options.cases,
@@ -199,12 +205,14 @@ export function consoleRoutes(app: FastifyInstance, service: ApiService, options
       // Sent as a Buffer, so the JSON serializer of the API leaves it as it is.
       .send(assets.get(name));
 
-  app.get('/', schema('GET', '/'), async (_req, reply) => sendAsset(reply, 'index.html'));
+  if (assetsDir !== undefined) {
+    app.get('/', schema('GET', '/'), async (_req, reply) => sendAsset(reply, 'index.html'));
 
-  app.get<{ Params: { file: string } }>('/console/:file', schema('GET', '/console/:file'), async (req, reply) => {
-    if (!assets.has(req.params.file)) throw new NotFoundError(`no console file ${req.params.file}`);
-    return sendAsset(reply, req.params.file);
-  });
+    app.get<{ Params: { file: string } }>('/console/:file', schema('GET', '/console/:file'), async (req, reply) => {
+      if (!assets.has(req.params.file)) throw new NotFoundError(`no console file ${req.params.file}`);
+      return sendAsset(reply, req.params.file);
+    });
+  }
 
   const whoAmI = (s: ActiveSession) => ({
     user: s.user,
@@ -306,12 +314,32 @@ export function consoleRoutes(app: FastifyInstance, service: ApiService, options
   const editor = service.rules;
   if (bench && editor) workbenchRoutes(app, { ...bench, editor }, session);
 
+  const charts = options.charts ? ((c) => () => liveCharts(c.source, c.filesInProgress))(options.charts) : undefined;
+  const mode = options.events ?? { mode: 'stream' };
+  if (mode.mode === 'short') {
+    const short = new ShortEvents(
+      options.reviews,
+      (afterId) => service.listAlerts({ afterId, limit: 500 }),
+      () => service.stats(),
+      mode.retryMs,
+      charts,
+    );
+    app.get('/events', schema('GET', '/events'), async (req, reply) => {
+      session(req);
+      const last = req.headers['last-event-id'];
+      return reply
+        .code(200)
+        .headers({ 'content-type': 'text/event-stream', 'cache-control': 'no-store' })
+        .send(await short.since(typeof last === 'string' ? last : undefined));
+    });
+    return;
+  }
   const events = new AlertEvents(
     options.reviews,
     (afterId) => service.listAlerts({ afterId, limit: 500 }),
     () => service.stats(),
     options.eventsPollMs ?? 1000,
-    options.charts ? ((c) => () => liveCharts(c.source, c.filesInProgress))(options.charts) : undefined,
+    charts,
   );
   app.addHook('preClose', async () => events.close());
   app.get('/events', schema('GET', '/events'), async (req, reply) => {
@@ -695,4 +723,58 @@ class AlertEvents {
     for (const c of this.clients) c.end();
     this.clients.clear();
   }
+}
+
+/**
+ * `/events` for a front that cannot hold a response open: each request is answered at once with
+ * the events since the client's last one, then `retry:` tells the browser's EventSource when to
+ * ask again (it reconnects by itself and sends the last `id:` it saw as `Last-Event-ID`). The id
+ * carries what the next answer compares with: `<newest alert id>.<epoch ms>.<transactions>.<alerts>`.
+ *
+ * - without a `Last-Event-ID` (a new page): `ready` with the newest alert id;
+ * - with one: `alerts` when alerts newer than its id were stored (the count and the newest id);
+ * - always `stats`: the counters, the rates since the previous answer scaled to a minute, and
+ *   the charts when there are any.
+ *
+ * The id is the client's own state, not a credential: a forged one only skews what that page shows.
+ */
+class ShortEvents {
+  constructor(
+    private readonly reviews: ReviewStore,
+    private readonly newAlerts: (afterId: number) => Promise<Alert[]>,
+    private readonly stats: () => Promise<Stats>,
+    private readonly retryMs: number,
+    private readonly charts?: () => Promise<LiveCharts>,
+  ) {}
+
+  /** The body of one answer, given the client's `Last-Event-ID`. */
+  async since(lastEventId: string | undefined): Promise<string> {
+    const prev = parseEventId(lastEventId);
+    const now = Date.now();
+    const [latest, stats, charts] = await Promise.all([this.reviews.latestAlertId(), this.stats(), this.charts?.()]);
+    let lastId = latest;
+    let out = `retry: ${this.retryMs}\n\n`;
+    if (!prev) {
+      out += `event: ready\ndata: ${JSON.stringify({ latest_id: latest })}\n\n`;
+    } else if (latest > prev.alertId) {
+      const alerts = await this.newAlerts(prev.alertId);
+      lastId = alerts[alerts.length - 1]?.id ?? latest;
+      out += `event: alerts\ndata: ${JSON.stringify({ count: alerts.length, latest_id: lastId })}\n\n`;
+    } else {
+      lastId = prev.alertId;
+    }
+    const rates = new LiveRates();
+    if (prev && prev.at < now) rates.sample({ ...stats, transactions: prev.transactions, alerts: prev.alerts }, prev.at);
+    const figures = rates.sample(stats, now);
+    const id = `${lastId}.${now}.${stats.transactions}.${stats.alerts}`;
+    out += `id: ${id}\nevent: stats\ndata: ${JSON.stringify({ ...figures, ...(charts ? { charts } : {}) })}\n\n`;
+    return out;
+  }
+}
+
+/** A `Last-Event-ID` of {@link ShortEvents}, or undefined when absent or not one. */
+function parseEventId(raw: string | undefined): { alertId: number; at: number; transactions: number; alerts: number } | undefined {
+  const m = raw === undefined ? null : /^(\d{1,15})\.(\d{1,15})\.(\d{1,15})\.(\d{1,15})$/.exec(raw);
+  if (!m) return undefined;
+  return { alertId: Number(m[1]), at: Number(m[2]), transactions: Number(m[3]), alerts: Number(m[4]) };
 }

@@ -1,10 +1,13 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { DynamoUserStore } from '../../src/adapters/aws/DynamoUserStore.js';
 import { verifyPassword } from '../../src/app/passwords.js';
 import { builtBin } from '../helpers/cli.js';
 import { tempDir } from '../helpers/fixtures.js';
+import { emulatorClients, uniqueName } from '../aws/clients.js';
+import { createTables } from '../aws/dynamoTables.js';
 
 /** Runs `fraudmini users …` with only the FRAUDMINI_* variables given, stdin not a terminal. */
 function users(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -64,5 +67,28 @@ describe('fraudmini users add', () => {
     expect(none.stderr).toContain('set FRAUDMINI_PASSWORD');
     expect(role.code).toBe(2);
     expect(role.stderr).toContain('role must be analyst or admin');
+  });
+});
+
+describe('fraudmini users add --aws-table', () => {
+  it('adds a user to a deployment\'s state table on DynamoDB, where the console on AWS finds it', async () => {
+    // Prepare
+    const clients = emulatorClients();
+    const tables = await createTables(clients.dynamo, uniqueName('users-cli'));
+    const aws = { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', FRAUDMINI_PASSWORD: 'a long password' };
+    const endpoint = inject('aws').dynamodb;
+
+    // Act
+    const added = await users(['add', 'ana', '--role', 'admin', '--aws-table', tables.state, '--endpoint', endpoint], aws);
+    const both = await users(['add', 'ana', '--role', 'admin', '--aws-table', tables.state, '--data-dir', '/tmp/x'], aws);
+    const found = await new DynamoUserStore({ client: clients.dynamo, stateTable: tables.state }).findUser('ana');
+
+    // Assess
+    expect(added).toMatchObject({ code: 0 });
+    expect(added.stdout).toContain(`added ana (admin) in DynamoDB table ${tables.state}`);
+    expect(found?.role).toBe('admin');
+    expect(await verifyPassword('a long password', found?.passwordHash ?? '')).toBe(true);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('--data-dir or --aws-table, not both');
   });
 });

@@ -1,0 +1,203 @@
+/**
+ * The analyst console's routes through the real `api` handler on the emulators, as API Gateway
+ * delivers them behind the console's CloudFront front: users, sessions, the review queue,
+ * decisions and cases in DynamoDB (dynalite), role and CSRF checks, and `/events` answered at
+ * once with a `retry:` and resumed from `Last-Event-ID`.
+ */
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoCaseStore } from '../../src/adapters/aws/DynamoCaseStore.js';
+import { DynamoLabelStore } from '../../src/adapters/aws/DynamoLabelStore.js';
+import { DynamoUserStore } from '../../src/adapters/aws/DynamoUserStore.js';
+import { addUser } from '../../src/app/consoleAuth.js';
+import { handler as apiHandler, resetApi } from '../../src/handlers/api.js';
+import { EVENTS_RETRY_MS } from '../../src/handlers/consoleOnAws.js';
+import { useClients } from '../../src/handlers/runtime.js';
+import { TEST_PAN } from '../helpers/alerts.js';
+import { emulatorClients } from './clients.js';
+import { applyEnv, createStack, lambdaContext, type Stack } from './harness.js';
+
+/** An API Gateway proxy event of a browser's request. */
+function api(method: string, path: string, options: { body?: unknown; headers?: Record<string, string>; query?: Record<string, string> } = {}): Promise<APIGatewayProxyResult> {
+  const event = {
+    httpMethod: method,
+    path,
+    resource: path,
+    headers: { ...(options.body === undefined ? {} : { 'content-type': 'application/json' }), ...options.headers },
+    multiValueHeaders: {},
+    queryStringParameters: options.query ?? null,
+    multiValueQueryStringParameters: options.query ? Object.fromEntries(Object.entries(options.query).map(([k, v]) => [k, [v]])) : null,
+    pathParameters: null,
+    stageVariables: null,
+    body: options.body === undefined ? null : JSON.stringify(options.body),
+    isBase64Encoded: false,
+    requestContext: { identity: { sourceIp: '198.51.100.9', userArn: null } } as unknown as APIGatewayProxyEvent['requestContext'],
+  } as APIGatewayProxyEvent;
+  return apiHandler(event, lambdaContext());
+}
+
+/** A signed-in browser: its cookie and anti-CSRF token. */
+interface Browser {
+  headers: (withCsrf?: boolean) => Record<string, string>;
+}
+
+async function signIn(username: string, password: string): Promise<Browser> {
+  const res = await api('POST', '/session', { body: { username, password } });
+  expect(res.statusCode).toBe(200);
+  const cookie = /fraudmini_session=([^;]+)/.exec(res.headers?.['set-cookie'] as string)?.[1] ?? '';
+  const { csrf_token } = JSON.parse(res.body) as { csrf_token: string };
+  return { headers: (withCsrf = true) => ({ cookie: `fraudmini_session=${cookie}`, ...(withCsrf ? { 'x-csrf-token': csrf_token } : {}) }) };
+}
+
+const body = <T>(res: APIGatewayProxyResult): T => JSON.parse(res.body) as T;
+const PASSWORD = 'correct horse battery';
+
+/** A transaction the default rules block: high value on a low balance. */
+const risky = (id: string, account: string) => ({
+  transaction_id: id,
+  timestamp: new Date().toISOString(),
+  account_id: account,
+  card_number: TEST_PAN,
+  amount: '15000.00',
+  account_balance: '100.00',
+  merchant: 'M-1',
+});
+
+describe('api handler: the console on DynamoDB', () => {
+  const c = emulatorClients();
+  let stack: Stack;
+  let restoreEnv: () => void;
+  let ana: Browser;
+  let root: Browser;
+
+  beforeAll(async () => {
+    stack = await createStack(c);
+    restoreEnv = applyEnv({ ...stack.env, POWERTOOLS_LOG_LEVEL: 'ERROR' });
+    useClients(c);
+    resetApi();
+    const users = new DynamoUserStore({ client: c.dynamo, stateTable: stack.tables.state });
+    await addUser({ users }, { name: 'ana', role: 'analyst', password: PASSWORD });
+    await addUser({ users }, { name: 'root', role: 'admin', password: PASSWORD });
+    ana = await signIn('ana', PASSWORD);
+    root = await signIn('root', PASSWORD);
+  });
+
+  afterAll(() => {
+    restoreEnv();
+    resetApi();
+  });
+
+  it('signs in with a Secure, HttpOnly, SameSite cookie, and refuses a wrong password alike for any name', async () => {
+    // Act
+    const ok = await api('POST', '/session', { body: { username: 'ana', password: PASSWORD } });
+    const wrong = await api('POST', '/session', { body: { username: 'ana', password: 'not the password' } });
+    const unknown = await api('POST', '/session', { body: { username: 'nobody', password: PASSWORD } });
+    const who = await api('GET', '/session', { headers: ana.headers(false) });
+
+    // Assess
+    expect(ok.headers?.['set-cookie']).toMatch(/^fraudmini_session=[^;]+; Path=\/; HttpOnly; SameSite=Strict; Max-Age=\d+; Secure$/);
+    expect([wrong.statusCode, unknown.statusCode]).toEqual([401, 401]);
+    expect(body(wrong)).toEqual(body(unknown));
+    expect(body(who)).toMatchObject({ user: 'ana', role: 'analyst' });
+  });
+
+  it('lists a POSTed transaction\'s alert in the queue, marks it Fraud through the label path, and audits it', async () => {
+    // Prepare
+    const posted = await api('POST', '/transactions', { body: risky('CON-1', 'acc-con-1') });
+    expect(body<{ decision: { outcome: string } }>(posted).decision.outcome).toBe('block');
+
+    // Act
+    const queue = body<{ alerts: { id: number; transaction_id: string }[] }>(await api('GET', '/queue', { headers: ana.headers(false) }));
+    const alert = queue.alerts.find((a) => a.transaction_id === 'CON-1');
+    const opened = await api('GET', `/queue/${alert?.id}`, { headers: ana.headers(false) });
+    const noCsrf = await api('POST', `/queue/${alert?.id}/decision`, { body: { label: 'fraud' }, headers: ana.headers(false) });
+    const decided = await api('POST', `/queue/${alert?.id}/decision`, { body: { label: 'fraud', note: 'card reported stolen' }, headers: ana.headers() });
+    const label = await new DynamoLabelStore({ client: c.dynamo, stateTable: stack.tables.state }).getLabel('CON-1');
+    const after = body<{ alerts: { transaction_id: string }[] }>(await api('GET', '/queue', { headers: ana.headers(false) }));
+    const reopened = body<{ label: string; audit: { user: string; label: string; note: string }[] }>(
+      await api('GET', `/queue/${alert?.id}`, { headers: ana.headers(false) }),
+    );
+
+    // Assess
+    expect(alert).toBeDefined();
+    expect(opened.statusCode).toBe(200);
+    expect(body(opened)).toMatchObject({ transaction: { transaction_id: 'CON-1', card: { masked: '411111******1111' } }, decision: { outcome: 'block' } });
+    expect(opened.body).not.toContain(TEST_PAN);
+    expect(noCsrf.statusCode).toBe(403);
+    expect(body(noCsrf)).toMatchObject({ error: 'csrf_failed' });
+    expect(decided.statusCode).toBe(201);
+    expect(body(decided)).toMatchObject({ transaction_id: 'CON-1', label: 'fraud', status: 'recorded' });
+    expect(label?.label).toBe(1);
+    expect(after.alerts.map((a) => a.transaction_id)).not.toContain('CON-1');
+    expect(reopened.label).toBe('fraud');
+    expect(reopened.audit).toEqual([expect.objectContaining({ user: 'ana', label: 'fraud', note: 'card reported stolen' })]);
+  });
+
+  it('opens a case from an alert and keeps it, with its audit trail, in DynamoDB', async () => {
+    // Prepare
+    await api('POST', '/transactions', { body: risky('CON-2', 'acc-con-2') });
+    const queue = body<{ alerts: { id: number; transaction_id: string }[] }>(await api('GET', '/queue', { headers: ana.headers(false), query: { account: 'acc-con-2' } }));
+    const alertId = queue.alerts[0]?.id ?? 0;
+
+    // Act
+    const made = await api('POST', '/cases', { body: { alert_id: alertId }, headers: ana.headers() });
+    const caseId = body<{ id: number }>(made).id;
+    await api('POST', `/cases/${caseId}/notes`, { body: { note: 'calling the customer' }, headers: ana.headers() });
+    const stored = await new DynamoCaseStore({ client: c.dynamo, stateTable: stack.tables.state }).getCase(caseId);
+    const detail = body<{ audit: { action: string; user: string }[] }>(await api('GET', `/cases/${caseId}`, { headers: root.headers(false) }));
+
+    // Assess
+    expect(made.statusCode).toBe(201);
+    expect(stored).toMatchObject({ subject: { kind: 'account', value: 'acc-con-2' }, status: 'open', assignee: 'ana', alertIds: [alertId] });
+    expect(detail.audit.map((e) => [e.action, e.user])).toEqual([
+      ['created', 'ana'],
+      ['note', 'ana'],
+    ]);
+  });
+
+  it("refuses what a role does not allow: an analyst cannot change the rules, nor an admin's session without its anti-CSRF token", async () => {
+    // Prepare
+    const doc = (version: string) => ({ version, rules: [{ id: 'high_value', when: 'amount > 10000', weight: 60 }] });
+
+    // Act
+    const analyst = await api('PUT', '/rules', { body: doc('by-ana'), headers: ana.headers() });
+    const adminNoCsrf = await api('PUT', '/rules', { body: doc('by-root-no-csrf'), headers: root.headers(false) });
+    const rules = body<{ version: string }>(await api('GET', '/rules', { headers: ana.headers(false) }));
+
+    // Assess
+    expect(analyst.statusCode).toBe(403);
+    expect(adminNoCsrf.statusCode).toBe(403);
+    expect(rules.version).not.toMatch(/^by-/);
+  });
+
+  it('answers /events at once with a retry interval, and from Last-Event-ID announces only newer alerts', async () => {
+    // Act
+    const first = await api('GET', '/events', { headers: ana.headers(false) });
+    const id = /^id: (.+)$/m.exec(first.body)?.[1] ?? '';
+    const quiet = await api('GET', '/events', { headers: { ...ana.headers(false), 'last-event-id': id } });
+    await api('POST', '/transactions', { body: risky('CON-3', 'acc-con-3') });
+    const moved = await api('GET', '/events', { headers: { ...ana.headers(false), 'last-event-id': id } });
+    const anonymous = await api('GET', '/events');
+
+    // Assess
+    expect(first.statusCode).toBe(200);
+    expect(first.headers?.['content-type']).toMatch(/^text\/event-stream/);
+    expect(first.body.startsWith(`retry: ${EVENTS_RETRY_MS}\n`)).toBe(true);
+    expect(first.body).toMatch(/^event: ready$/m);
+    expect(first.body).toMatch(/^event: stats$/m);
+    expect(quiet.body).not.toMatch(/^event: (ready|alerts)$/m);
+    expect(moved.body).toMatch(/^event: alerts\ndata: \{"count":1,/m);
+    const stats = JSON.parse(/^event: stats\ndata: (.+)$/m.exec(moved.body)?.[1] ?? '{}') as { transactions: number; decisions_per_minute: number };
+    expect(stats.transactions).toBe(3);
+    expect(stats.decisions_per_minute).toBeGreaterThan(0);
+    expect(anonymous.statusCode).toBe(401);
+  });
+
+  it('does not serve the page itself: the static site does', async () => {
+    // Act
+    const page = await api('GET', '/');
+
+    // Assess
+    expect(page.statusCode).toBe(404);
+  });
+});
