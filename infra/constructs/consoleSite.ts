@@ -67,8 +67,8 @@ export interface ConsoleSiteProps {
  *   so it is in no template.
  *
  * The console's routes are added to the REST API with the API key required, like every route; the
- * session is checked by the function. The HTTP front (`-c api=http`) authorises every route with
- * IAM, which a browser cannot sign: the console needs the REST front.
+ * session is checked by the function. The HTTP and function URL fronts (`-c api=http|url`)
+ * authorise with IAM, which a browser cannot sign: the console needs the REST front.
  */
 export class ConsoleSite extends Construct {
   readonly bucket: s3.Bucket;
@@ -77,7 +77,7 @@ export class ConsoleSite extends Construct {
   constructor(scope: Construct, id: string, props: ConsoleSiteProps) {
     super(scope, id);
     const restApi = props.api.restApi;
-    if (!restApi) throw new Error('-c console=true needs the REST front of the API (-c api=rest): a browser cannot sign the HTTP front\'s IAM requests');
+    if (!restApi) throw new Error('-c console=true needs the REST front of the API (-c api=rest): the HTTP and function URL fronts authorise with IAM, which a browser cannot sign');
 
     // CloudFront's standard logs are written with ACLs: this bucket allows them (object writer).
     const logs = new s3.Bucket(this, 'AccessLogs', {
