@@ -194,7 +194,8 @@ export interface TuneOptions {
  */
 export const TUNE_CANDIDATES: readonly Partial<GbdtParams>[] = [
   {},
-  { learningRate: 0.05, trees: 400, patience: 80, minTrees: 60 },
+  { trees: 400 },
+  { learningRate: 0.1, trees: 200, patience: 40, minTrees: 30 },
   { maxLeaves: 15 },
   { maxLeaves: 63, minLeafRows: 20 },
   { minLeafRows: 100 },

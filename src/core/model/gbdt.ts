@@ -25,9 +25,9 @@ export interface Ensemble {
 
 /** Training parameters, each with a default. */
 export interface GbdtParams {
-  /** @default 200 */
+  /** Trees grown at most: also bounds what scoring a row costs. @default 100 */
   trees: number;
-  /** @default 0.1 */
+  /** @default 0.05 */
   learningRate: number;
   /** @default 31 */
   maxLeaves: number;
@@ -50,16 +50,16 @@ export interface GbdtParams {
   positiveWeight: number;
   /** Share of the rows, the latest, held out to choose the number of trees. @default 0.15 */
   validationShare: number;
-  /** Stop after this many trees without a better validation average precision. @default 40 */
+  /** Stop after this many trees without a better validation average precision. @default 80 */
   patience: number;
-  /** Trees always grown before early stopping may stop. @default 30 */
+  /** Trees always grown before early stopping may stop. @default 60 */
   minTrees: number;
 }
 
 /** Defaults of {@link GbdtParams}. */
 export const GBDT_DEFAULTS: GbdtParams = {
-  trees: 200,
-  learningRate: 0.1,
+  trees: 100,
+  learningRate: 0.05,
   maxLeaves: 31,
   maxDepth: 8,
   minLeafRows: 40,
@@ -69,8 +69,8 @@ export const GBDT_DEFAULTS: GbdtParams = {
   positiveBins: 64,
   positiveWeight: 1,
   validationShare: 0.15,
-  patience: 40,
-  minTrees: 30,
+  patience: 80,
+  minTrees: 60,
 };
 
 /** Training data: `x` row-major (`rows × features`), labels 0/1, weights > 0, rows in time order. */
