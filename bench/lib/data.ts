@@ -1,6 +1,8 @@
 import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import type * as GbdtMod from '../../src/core/model/gbdt.js';
 import type * as ModelMod from '../../src/core/model/model.js';
 import { fromDist } from './dist.js';
 import { type HandbookOptions, simulateHandbook, writeHandbookCsv } from './handbookData.js';
@@ -154,13 +156,22 @@ export class InputCache {
   }
 
   /**
+   * A short hash of the build's training defaults, part of a cached model's name: a model
+   * trained with other defaults would load fine but is not the model this build trains.
+   */
+  private async trainingTag(): Promise<string> {
+    const { GBDT_DEFAULTS } = await fromDist<typeof GbdtMod>('core/model/gbdt.js', this.paths.root);
+    return createHash('sha256').update(JSON.stringify(GBDT_DEFAULTS)).digest('hex').slice(0, 8);
+  }
+
+  /**
    * The model, trained once with `fraudmini train` on the labelled source as the README does.
    * Reused while the current build accepts it (`loadModel` checks the format and the feature
    * list); retrained when it does not.
    */
   private async model(source: string): Promise<string> {
     const s = this.sizes;
-    const name = `model-c${s.source.customers}-d${s.source.days}-s${s.source.seed}-to${s.trainTo}-t${s.trees ?? 'default'}.json`;
+    const name = `model-c${s.source.customers}-d${s.source.days}-s${s.source.seed}-to${s.trainTo}-t${s.trees ?? 'default'}-g${await this.trainingTag()}.json`;
     const file = join(this.dir, name);
     if (existsSync(file)) {
       const { loadModel } = await fromDist<typeof ModelMod>('core/model/model.js', this.paths.root);
@@ -194,7 +205,7 @@ export class InputCache {
       const written = writeHandbookCsv(simulateHandbook(sim), file, sim.start, h.rows);
       if (written < h.rows) throw new Error(`the simulation gave only ${written} rows, ${h.rows} wanted: simulate more days`);
     }
-    const model = join(this.dir, `${base}-model-to${h.trainTo}.json`);
+    const model = join(this.dir, `${base}-model-to${h.trainTo}-g${await this.trainingTag()}.json`);
     if (existsSync(model)) {
       const { loadModel } = await fromDist<typeof ModelMod>('core/model/model.js', this.paths.root);
       try {
