@@ -2,9 +2,10 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import type { FastifyInstance } from 'fastify';
 import { ENV } from '../adapters/aws/tables.js';
 import { buildApi } from '../server/buildServer.js';
+import { shadowRoutes } from '../server/shadowRoutes.js';
 import { remoteService } from '../app/remoteApiService.js';
 import { currentModel, flushMetrics, labelDelayMs, logger, panTokenizer, portLogger, tracer } from './runtime.js';
-import { alertQueue, decisionStore, eventClock, featureHistory, labelStore, rules, rulesStore, transactionLog } from './stores.js';
+import { alertQueue, decisionStore, eventClock, featureHistory, labelStore, rules, rulesStore, shadowStore, transactionLog } from './stores.js';
 
 /**
  * `api`: API Gateway (REST, proxy integration) → the same routes as `fraudmini start`
@@ -51,6 +52,7 @@ async function build(): Promise<FastifyInstance> {
       },
     },
   });
+  instance.register(shadowRoutes({ store: shadowStore() }));
   await instance.ready();
   return instance;
 }

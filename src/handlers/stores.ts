@@ -4,6 +4,7 @@ import { DynamoFeatureHistory } from '../adapters/aws/DynamoFeatureHistory.js';
 import { DynamoIngestCheckpoints } from '../adapters/aws/DynamoIngestCheckpoints.js';
 import { DynamoLabelStore } from '../adapters/aws/DynamoLabelStore.js';
 import { CachedRules, DynamoRulesStore } from '../adapters/aws/DynamoRulesStore.js';
+import { DynamoShadowStore } from '../adapters/aws/DynamoShadowStore.js';
 import { DynamoTransactionLog } from '../adapters/aws/DynamoTransactionLog.js';
 import { S3DecisionLake } from '../adapters/aws/S3DecisionLake.js';
 import { S3ObjectStore } from '../adapters/aws/S3ObjectStore.js';
@@ -58,4 +59,9 @@ export const rulesStore = perProcess(
 /** The rule set in force: the rules table, cached with a short TTL; the bundled default before any PUT. */
 export const rules = perProcess(
   () => new CachedRules({ store: rulesStore(), fallback: defaultRules, logger: portLogger }),
+);
+/** Decisions of a shadow challenger, apart on the state table, joined with those in force to compare. */
+export const shadowStore = perProcess(
+  () =>
+    new DynamoShadowStore({ client: awsClients().dynamo, stateTable: env(ENV.stateTable), decisionsTable: env(ENV.decisionsTable) }),
 );
