@@ -30,7 +30,12 @@ import { applyEnv, captureHandlerLogs, createStack, drainStream, dropFile, lambd
 
 const DAY = 86_400_000;
 const c: AwsClients = emulatorClients();
-const generated = labelledHistory({ days: 8, perDay: 25 });
+/** Size of the run; larger with FRAUDMINI_SHADOW_AWS_DAYS and FRAUDMINI_SHADOW_AWS_PER_DAY (docs/detection.md's figures). */
+const DAYS = Number(process.env.FRAUDMINI_SHADOW_AWS_DAYS ?? 8);
+const PER_DAY = Number(process.env.FRAUDMINI_SHADOW_AWS_PER_DAY ?? 25);
+/** The challenger model learns from one history and is compared on another, of the same make. */
+const trainedOn = labelledHistory({ days: DAYS, perDay: PER_DAY, seed: 1 });
+const generated = labelledHistory({ days: DAYS, perDay: PER_DAY, seed: 2 });
 /** Every 15th amount made small and round: the candidate below reviews those, the rules in force allow them. */
 const history = { ...generated, rows: generated.rows.map((r, i) => (i % 15 === 0 ? { ...r, amount: '20.00' } : r)) };
 const csv = labelledCsv(history.rows);
@@ -46,14 +51,13 @@ let restoreStdout: () => void;
 
 beforeAll(async () => {
   restoreStdout = captureHandlerLogs().restore;
-  const file = await trainModel(chunked(csv), {
+  const file = await trainModel(chunked(labelledCsv(trainedOn.rows)), {
     fileKey: 'h.csv',
     tokenizer: testTokenizer(),
     rules: compileRuleSet(bundled),
     labelDelayMs: 7 * DAY,
-    to: history.start + 6 * DAY,
     gbdt: { trees: 15 },
-    now: () => new Date(history.start),
+    now: () => new Date(trainedOn.start),
   });
   modelJson = JSON.stringify(file);
   model = loadModel(JSON.parse(modelJson));
@@ -248,6 +252,8 @@ describe('shadow challenger on AWS (emulators)', () => {
       shadow: { flagged: flaggedShadow },
     });
     expect(flaggedShadow).not.toBe(flaggedInForce);
+    // FRAUDMINI_SHADOW_AWS_PRINT=1: what docs/detection.md shows.
+    if (process.env.FRAUDMINI_SHADOW_AWS_PRINT) process.stderr.write(`GET /stats/shadow\n${JSON.stringify(shadowed.compared)}\n`);
   }, 180_000);
 
   it('decides Kinesis records in shadow too, and answers GET /stats/shadow before any challenger', () =>
