@@ -459,7 +459,9 @@ export const ROUTE_SCHEMAS: Readonly<Record<string, FastifySchema & Schema>> = {
       'A challenger (`fraudmini start --shadow-rules FILE` and/or `--shadow-model FILE`) decides every transaction beside the ' +
       'decision in force without acting. Compared here on the rows both decided: agreement, the confusion of outcomes ' +
       '(`confusion[in force][challenger]`), what each flagged, and precision and recall on the labels known now. ' +
-      '`challenger` is null and every count 0 before a challenger has decided anything. Promote it with `fraudmini promote`.',
+      '`challenger` is null and every count 0 before a challenger has decided anything. Promote it with `PUT /shadow/promote` ' +
+      'or `fraudmini promote`. On AWS the batch scorers run the challenger the CDK context configures (`-c shadowModel=true`, ' +
+      '`-c shadowRules=true`) and the api function answers this route from its stored decisions.',
     security: CLIENT,
     response: {
       200: {
