@@ -48,9 +48,13 @@ const SHADOW_RULES_KEY = 'models/shadow-rules.json';
 let model: Model;
 let modelJson: string;
 let restoreStdout: () => void;
+/** What the handlers logged (Powertools, to stdout). */
+let logged: string[] = [];
 
 beforeAll(async () => {
-  restoreStdout = captureHandlerLogs().restore;
+  const capture = captureHandlerLogs();
+  restoreStdout = capture.restore;
+  logged = capture.lines;
   const file = await trainModel(chunked(labelledCsv(trainedOn.rows)), {
     fileKey: 'h.csv',
     tokenizer: testTokenizer(),
@@ -283,5 +287,35 @@ describe('shadow challenger on AWS (emulators)', () => {
       expect(before).toMatchObject({ challenger: null, rows: 0 });
       expect(after).toMatchObject({ challenger: { rules_version: 'candidate-aws-1', model_version: model.version }, rows: records.length });
       expect((await shadowDecisions(stack)).byId.size).toBe(records.length);
+    }));
+
+  it('scores without the challenger, and logs why, when its objects cannot be read or do not validate', () =>
+    onStack(shadowEnv, async (stack) => {
+      // Prepare: rules that do not compile, and no model object at all
+      await c.s3.send(
+        new PutObjectCommand({ Bucket: stack.refinedBucket, Key: SHADOW_RULES_KEY, Body: JSON.stringify({ version: 'broken-1', rules: [{ id: 'x', when: 'amount >', weight: 10 }] }) }),
+      );
+      const records = Array.from({ length: 6 }, (_, i) => ({
+        transaction_id: `B${i}`,
+        timestamp: new Date(Date.UTC(2026, 1, 1, 10, i)).toISOString(),
+        account_id: 'BA',
+        amount: '30.00',
+      }));
+      await c.kinesis.send(
+        new PutRecordsCommand({
+          StreamName: stack.streamName,
+          Records: records.map((r, i) => ({ Data: Buffer.from(JSON.stringify(r)), PartitionKey: String(i) })),
+        }),
+      );
+      const from = logged.length;
+
+      // Act
+      const run = await drainStream(c, stack, streamHandler, { batchSize: 6 });
+
+      // Assess
+      expect(run.records).toBe(records.length);
+      expect((await decisionsInForce(stack)).size).toBe(records.length);
+      expect((await shadowDecisions(stack)).byId.size).toBe(0);
+      expect(logged.slice(from).some((l) => l.includes('shadow challenger not loaded; scoring without it'))).toBe(true);
     }));
 });
