@@ -14,6 +14,16 @@ export interface InfraConfig {
   envName: string;
   /** Score with the model at `s3://<refined>/models/model.json` (`-c model=true`). @default false (rules only) */
   model: boolean;
+  /**
+   * Score a challenger model in shadow beside the one in force: `s3://<refined>/models/shadow.json`
+   * (`-c shadowModel=true`). @default false
+   */
+  shadowModel: boolean;
+  /**
+   * Score challenger rules in shadow beside those in force: `s3://<refined>/models/shadow-rules.json`
+   * (`-c shadowRules=true`). @default false
+   */
+  shadowRules: boolean;
   /** API Gateway steady-state requests per second per stage. @default 1000 */
   apiRateLimit: number;
   /** API Gateway burst. @default 2 × apiRateLimit */
@@ -148,6 +158,8 @@ export function readInfraConfig(app: App): InfraConfig {
   return {
     envName: str(ctx, 'env', 'dev', /^[a-z][a-z0-9-]{0,15}$/),
     model: bool(ctx, 'model', false),
+    shadowModel: bool(ctx, 'shadowModel', false),
+    shadowRules: bool(ctx, 'shadowRules', false),
     apiRateLimit,
     apiBurstLimit: int(ctx, 'apiBurstLimit', apiRateLimit * 2, 1, 20_000),
     apiMode: str(ctx, 'apiMode', 'score', /^(score|store)$/) as 'score' | 'store',

@@ -16,6 +16,7 @@ import { DecisionLake } from '../constructs/lake.js';
 import { Monitoring } from '../constructs/monitoring.js';
 import { Network } from '../constructs/network.js';
 import { Scoring, type ScoringResources } from '../constructs/scoring.js';
+import { shadowChallengerAccess } from '../constructs/shadow.js';
 import { StreamScoring } from '../constructs/streams.js';
 
 /** The stateful stack's resources the pipeline uses (cross-stack references). */
@@ -128,6 +129,11 @@ export class PipelineStack extends Stack {
         reservedConcurrency: config.concurrency.tableStream,
       });
     }
+
+    shadowChallengerAccess(
+      [this.scoring.score, ...(this.kinesisScoring ? [this.kinesisScoring.fn] : []), ...(this.tableScoring ? [this.tableScoring.fn] : [])],
+      { refinedBucket: props.refinedBucket, dataKey: props.dataKey, model: config.shadowModel, rules: config.shadowRules },
+    );
 
     const functions: Record<string, FraudminiFunction> = {
       Ingest: this.ingestion.ingest,

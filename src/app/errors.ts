@@ -24,7 +24,7 @@ export const ERROR_CODES = {
   forbidden: { status: 403, when: 'the signed-in user\'s role does not allow this request' },
   admin_forbidden: { status: 403, when: 'an admin route without an admin identity (on AWS: an IAM-signed request)' },
   admin_disabled: { status: 403, when: 'an admin route while no admin credential is configured' },
-  not_found: { status: 404, when: 'no such transaction, or no such route' },
+  not_found: { status: 404, when: 'no such transaction, no challenger to promote, or no such route' },
   conflict: { status: 409, when: 'the transaction is already labelled otherwise: the body also holds the label in force' },
   payload_too_large: { status: 413, when: 'the body is larger than the limit' },
   too_many_attempts: { status: 429, when: 'too many failed console sign-ins for this user from this address: `retry_after_s` says when to try again' },

@@ -1,16 +1,17 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FileRulesSource } from '../adapters/local/FileRulesSource.js';
 import { openShadowReader } from '../adapters/local/SqliteShadowStore.js';
 import { SqliteSchemaError, SqliteStateStore } from '../adapters/local/SqliteStateStore.js';
-import { rulesUseCases } from '../app/replaceRules.js';
+import { type RulesUseCases, rulesUseCases } from '../app/replaceRules.js';
+import { type Promotion, promoteShadow } from '../app/shadowPromote.js';
 import { compareLatestShadow, comparisonJson, type ShadowComparison } from '../app/shadowCompare.js';
 import { loadConfig } from '../config.js';
 import { silentLogger } from '../ports/Logger.js';
 import { RulesError } from '../core/errors.js';
 import { PROMOTED_MODEL } from '../local/wiring.js';
-import { readShadowFiles, writeWhole } from '../local/shadowFiles.js';
+import { readShadowFiles, storedChallenger } from '../local/shadowFiles.js';
 import { CliInputError } from './history.js';
 import { renderComparison } from './shadowTable.js';
 
@@ -65,32 +66,33 @@ async function promote(dataDir: string): Promise<number> {
   if (!files) {
     throw new CliInputError(`no challenger has run on ${dataDir}: start one with fraudmini start --shadow-rules FILE and/or --shadow-model FILE`);
   }
-  const out: string[] = [];
-  if (files.rules) {
-    const state = new SqliteStateStore({ path });
-    try {
+  const state = new SqliteStateStore({ path });
+  let done: Promotion | undefined;
+  try {
+    // The rules file in force when the challenger started: the one its promotion replaces.
+    const replace: RulesUseCases['replace'] = (doc, by) => {
       const store = new FileRulesSource(files.rulesInForce, silentLogger, { audit: state });
-      const rules = rulesUseCases(store, () => store.current());
-      const { version } = await rules.replace(JSON.parse(readFileSync(files.rules.path, 'utf8')), {
-        credential: PROMOTE_CREDENTIAL,
-        remote: 'local',
-      });
-      out.push(`rules ${version} are in force (${files.rulesInForce}); a running fraudmini start picks them up now`);
-    } catch (e) {
-      if (e instanceof RulesError) throw new CliInputError(`${files.rules.path}: ${e.message}`);
-      throw e;
-    } finally {
-      state.close();
-    }
+      return rulesUseCases(store, () => store.current()).replace(doc, by);
+    };
+    done = await promoteShadow(
+      { challenger: async () => storedChallenger(dataDir, join(dataDir, PROMOTED_MODEL)), rules: { replace } },
+      { credential: PROMOTE_CREDENTIAL, remote: 'local' },
+    );
+  } catch (e) {
+    if (e instanceof RulesError) throw new CliInputError(`${files.rules?.path ?? files.rulesInForce}: ${e.message}`);
+    throw e;
+  } finally {
+    state.close();
   }
-  if (files.model) {
-    const to = join(dataDir, PROMOTED_MODEL);
-    writeWhole(to, readFileSync(files.model.path));
+  if (!done) throw new CliInputError(`no challenger has run on ${dataDir}`);
+  const out: string[] = [];
+  if (done.rules) out.push(`rules ${done.rules.version} are in force (${files.rulesInForce}); a running fraudmini start picks them up now`);
+  if (done.model) {
     out.push(
-      `model ${files.model.version} -> ${to}: the next fraudmini start on this data dir uses it (unless it is given --model or FRAUDMINI_MODEL); restart to switch`,
+      `model ${done.model.version} -> ${done.model.path}: the next fraudmini start on this data dir uses it (unless it is given --model or FRAUDMINI_MODEL); restart to switch`,
     );
   }
-  process.stdout.write(`promoted the challenger started ${files.startedAt}:\n${out.map((l) => `  ${l}`).join('\n')}\n`);
+  process.stdout.write(`promoted the challenger started ${done.startedAt}:\n${out.map((l) => `  ${l}`).join('\n')}\n`);
   return 0;
 }
 

@@ -5,10 +5,11 @@ import { AdminForbiddenError, NotFoundError } from '../app/errors.js';
 import { errorBody } from '../server/errorHandler.js';
 import { routeAccess } from './apiRoutes.js';
 import { buildApi } from '../server/buildServer.js';
+import { shadowRoutes } from '../server/shadowRoutes.js';
 import { remoteService } from '../app/remoteApiService.js';
 import { consoleOnAws } from './consoleOnAws.js';
 import { currentModel, flushMetrics, labelDelayMs, logger, panTokenizer, portLogger, tracer } from './runtime.js';
-import { alertQueue, decisionStore, eventClock, featureHistory, labelStore, rules, rulesStore, transactionLog } from './stores.js';
+import { alertQueue, decisionStore, eventClock, featureHistory, labelStore, rules, rulesStore, shadowStore, transactionLog } from './stores.js';
 
 /**
  * `api`: API Gateway (REST, or an HTTP API; proxy integration, payload format 1.0) or a Lambda
@@ -61,6 +62,7 @@ async function build(): Promise<FastifyInstance> {
       },
     },
   });
+  instance.register(shadowRoutes({ store: shadowStore() }));
   await instance.ready();
   return instance;
 }

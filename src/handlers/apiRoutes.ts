@@ -19,6 +19,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   ['PUT', 'rules', 'admin'],
   ['GET', 'rules/audit', 'admin'],
   ['GET', 'stats', 'client'],
+  ['GET', 'stats/shadow', 'client'],
   ['GET', 'healthz', 'client'],
 ];
 

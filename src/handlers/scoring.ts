@@ -4,6 +4,7 @@ import type { Decision } from '../core/scoring.js';
 import type { Transaction } from '../core/transaction.js';
 import type { QueuedTransaction } from '../ports/TransactionQueue.js';
 import { currentModel, labelDelayMs, logger, metrics } from './runtime.js';
+import { withShadow } from './shadow.js';
 import { alertQueue, decisionLake, decisionStore, eventClock, featureHistory, rules } from './stores.js';
 
 /**
@@ -28,7 +29,7 @@ export async function scoreQueued(items: readonly QueuedTransaction[]): Promise<
  */
 export async function scoreMessages(messages: readonly (readonly QueuedTransaction[])[]): Promise<RemoteScoreResult> {
   const items = messages.flat();
-  const result = await scoreAndStore(items, {
+  const result = await scoreAndStore(items, await withShadow({
     decisions: decisionStore(),
     history: featureHistory(),
     rules: await rules().get(),
@@ -36,7 +37,7 @@ export async function scoreMessages(messages: readonly (readonly QueuedTransacti
     labelDelayMs: labelDelayMs(),
     alerts: alertQueue(),
     clock: eventClock(),
-  });
+  }));
   const decisions = new Map<string, Decision>(result.decided.map((d) => [d.transaction.transactionId, d.decision]));
   if (result.duplicates.length > 0) {
     for (const [id, decision] of await decisionStore().findDecisions(result.duplicates)) {

@@ -7,6 +7,7 @@ import { DynamoLabelStore } from '../adapters/aws/DynamoLabelStore.js';
 import { DynamoReviewStore } from '../adapters/aws/DynamoReviewStore.js';
 import { CachedRules, DynamoRulesStore } from '../adapters/aws/DynamoRulesStore.js';
 import { DynamoSessionStore } from '../adapters/aws/DynamoSessionStore.js';
+import { DynamoShadowStore } from '../adapters/aws/DynamoShadowStore.js';
 import { DynamoTransactionLog } from '../adapters/aws/DynamoTransactionLog.js';
 import { DynamoUserStore } from '../adapters/aws/DynamoUserStore.js';
 import { S3DecisionLake } from '../adapters/aws/S3DecisionLake.js';
@@ -79,3 +80,8 @@ export const reviewStore = perProcess(
     }),
 );
 export const caseStore = perProcess(() => new DynamoCaseStore({ client: awsClients().dynamo, stateTable: env(ENV.stateTable) }));
+/** Decisions of a shadow challenger, apart on the state table, joined with those in force to compare. */
+export const shadowStore = perProcess(
+  () =>
+    new DynamoShadowStore({ client: awsClients().dynamo, stateTable: env(ENV.stateTable), decisionsTable: env(ENV.decisionsTable) }),
+);

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { StoredChallenger } from '../app/shadowPromote.js';
 import type { Challenger } from '../app/shadowScoring.js';
 
 /** Where the challenger's files are kept in the data dir. */
@@ -56,6 +57,28 @@ export function readShadowFiles(dataDir: string): ShadowFiles | undefined {
   const path = join(dataDir, SHADOW_DIR, SHADOW_MANIFEST);
   if (!existsSync(path)) return undefined;
   return JSON.parse(readFileSync(path, 'utf8')) as ShadowFiles;
+}
+
+/**
+ * The challenger last started on `dataDir`, for its promotion: its rules read from the copy that
+ * ran, its model installed by copying that copy to `modelTo` (written whole). Undefined when none
+ * ever was.
+ */
+export function storedChallenger(dataDir: string, modelTo: string): StoredChallenger | undefined {
+  const files = readShadowFiles(dataDir);
+  if (!files) return undefined;
+  const { rules, model } = files;
+  return {
+    startedAt: files.startedAt,
+    rules: rules && { version: rules.version, document: async () => JSON.parse(readFileSync(rules.path, 'utf8')) as unknown },
+    model: model && {
+      version: model.version,
+      install: async () => {
+        writeWhole(modelTo, readFileSync(model.path));
+        return modelTo;
+      },
+    },
+  };
 }
 
 /** Writes a file under a temporary name and renames it, so a reader never sees half of it. */

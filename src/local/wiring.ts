@@ -28,9 +28,10 @@ import type { AlertSink } from '../ports/AlertSink.js';
 import type { Logger } from '../ports/Logger.js';
 import { recordLabel, type LabelResult } from '../app/recordLabel.js';
 import { ShadowScoring } from '../app/shadowScoring.js';
-import { buildServer } from '../server/buildServer.js';
+import { rulesUseCases } from '../app/replaceRules.js';
+import { adminGuardOf, buildServer } from '../server/buildServer.js';
 import { shadowRoutes } from '../server/shadowRoutes.js';
-import { type ShadowFiles, installShadow } from './shadowFiles.js';
+import { type ShadowFiles, installShadow, storedChallenger } from './shadowFiles.js';
 import { AlertDispatcher } from './AlertDispatcher.js';
 import { LocalRuntime, replayInto } from './LocalRuntime.js';
 import { loadOrCreateTokenKey } from './tokenKey.js';
@@ -223,7 +224,14 @@ export function createLocalRuntime(config: Config, options: LocalWiringOptions):
       secureCookies: options.secureCookies === true,
     },
   });
-  server.register(shadowRoutes({ store: shadowStore }));
+  server.register(
+    shadowRoutes({
+      store: shadowStore,
+      admin: adminGuardOf(server),
+      // The same rules use case as PUT /rules: audited, kept in the history of rule sets, live at once.
+      promote: { challenger: async () => storedChallenger(dataDir, join(dataDir, PROMOTED_MODEL)), rules: rulesUseCases(rules, () => rules.current(), workbench) },
+    }),
+  );
   const runtime = new LocalRuntime({
     objects: options.objects ?? new FolderObjectStore({ root: dataDir }),
     state,

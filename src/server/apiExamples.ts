@@ -286,6 +286,18 @@ export const API_EXAMPLES: readonly ApiExample[] = [
     },
   },
   {
+    name: 'no challenger',
+    summary: 'with the admin key, before any challenger has run in shadow: nothing to promote',
+    method: 'PUT',
+    route: '/shadow/promote',
+    request: { url: '/shadow/promote', headers: { 'x-admin-key': EXAMPLE_SETUP.adminKey } },
+    status: 404,
+    response: {
+      error: 'not_found',
+      message: 'no challenger has run on this data dir: start one with fraudmini start --shadow-rules FILE and/or --shadow-model FILE',
+    },
+  },
+  {
     name: 'replaced',
     summary: 'a valid document, with the admin key: in force',
     method: 'PUT',

@@ -136,9 +136,11 @@ export function buildApi(service: ApiService, deps: ApiOptions): FastifyInstance
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
   app.register(swagger, swaggerOptions());
+  const admin = adminGuard(deps, auth);
+  adminGuards.set(app, admin);
   // In a plugin registered after swagger's, so that its onRoute hook sees every route.
   app.register(async (api) => {
-    routes(api, service, deps, auth);
+    routes(api, service, deps, admin);
     if (auth && deps.console) consoleRoutes(api, service, deps.console, auth);
   });
   return app;
@@ -169,10 +171,31 @@ function refusePrototypeKeys(key: string, value: unknown): unknown {
   return value;
 }
 
+/** The admin routes' guard: an `onRequest` hook, and the caller it let through for each request. */
+export interface AdminGuard {
+  check: (req: FastifyRequest) => Promise<void>;
+  callerOf: (req: FastifyRequest) => AdminCaller | undefined;
+}
+
+const adminGuards = new WeakMap<FastifyInstance, AdminGuard>();
+
+/**
+ * The admin guard of a server {@link buildApi} built, for admin routes registered on it later as
+ * plugins: the same credential, console roles and anti-CSRF check as `PUT /rules`.
+ *
+ * @example
+ * const admin = adminGuardOf(server);
+ * server.put('/x', { onRequest: admin.check }, async (req) => doAs(admin.callerOf(req)));
+ */
+export function adminGuardOf(app: FastifyInstance): AdminGuard {
+  const guard = adminGuards.get(app);
+  if (!guard) throw new Error('not a server built by buildApi');
+  return guard;
+}
+
 /** Declares the routes of {@link buildApi}, each with its schema from src/server/openapi.ts. */
-function routes(app: FastifyInstance, service: ApiService, deps: ApiOptions, auth: ConsoleAuth | undefined): void {
+function routes(app: FastifyInstance, service: ApiService, deps: ApiOptions, admin: AdminGuard): void {
   const started = Date.now();
-  const admin = adminGuard(deps, auth);
   const schema = (method: string, url: string) => ({ schema: routeSchema(method, url) });
 
   app.post('/transactions', schema('POST', '/transactions'), async (req, reply) => {
@@ -304,13 +327,7 @@ function routes(app: FastifyInstance, service: ApiService, deps: ApiOptions, aut
  * of a console session without `x-admin-key` is judged by its user's role (and its anti-CSRF
  * token); any other by the configured admin credential.
  */
-function adminGuard(
-  deps: ApiOptions,
-  auth: ConsoleAuth | undefined,
-): {
-  check: (req: FastifyRequest) => Promise<void>;
-  callerOf: (req: FastifyRequest) => AdminCaller | undefined;
-} {
+function adminGuard(deps: ApiOptions, auth: ConsoleAuth | undefined): AdminGuard {
   const callers = new WeakMap<FastifyRequest, AdminCaller>();
   const access = deps.admin;
   const refuse = (req: FastifyRequest, error: AppError): never => {

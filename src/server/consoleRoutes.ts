@@ -127,7 +127,7 @@ export const CONSOLE_ROUTES = new Set([
   '/cases/:id/assign',
 ]);
 /** API routes a session opens in place of the API key (the admin ones still check the role). */
-const SESSION_API_ROUTES = new Set(['GET /transactions/:id', 'GET /alerts', 'GET /stats', 'GET /rules', 'PUT /rules', 'GET /rules/audit', 'GET /openapi.json']);
+const SESSION_API_ROUTES = new Set(['GET /transactions/:id', 'GET /alerts', 'GET /stats', 'GET /rules', 'PUT /rules', 'GET /rules/audit', 'PUT /shadow/promote', 'GET /openapi.json']);
 
 /** The session each request's cookie names, resolved once per request. */
 export interface ConsoleAuth {

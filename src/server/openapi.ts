@@ -459,7 +459,9 @@ export const ROUTE_SCHEMAS: Readonly<Record<string, FastifySchema & Schema>> = {
       'A challenger (`fraudmini start --shadow-rules FILE` and/or `--shadow-model FILE`) decides every transaction beside the ' +
       'decision in force without acting. Compared here on the rows both decided: agreement, the confusion of outcomes ' +
       '(`confusion[in force][challenger]`), what each flagged, and precision and recall on the labels known now. ' +
-      '`challenger` is null and every count 0 before a challenger has decided anything. Promote it with `fraudmini promote`.',
+      '`challenger` is null and every count 0 before a challenger has decided anything. Promote it with `PUT /shadow/promote` ' +
+      'or `fraudmini promote`. On AWS the batch scorers run the challenger the CDK context configures (`-c shadowModel=true`, ' +
+      '`-c shadowRules=true`) and the api function answers this route from its stored decisions.',
     security: CLIENT,
     response: {
       200: {
@@ -516,6 +518,48 @@ export const ROUTE_SCHEMAS: Readonly<Record<string, FastifySchema & Schema>> = {
         },
       },
       401: UNAUTHORIZED,
+      default: OTHER,
+    },
+  },
+  'PUT /shadow/promote': {
+    operationId: 'promoteShadow',
+    tags: ['operations'],
+    summary: 'Promote the shadow challenger (admin)',
+    description:
+      'Makes the challenger last started in shadow the one in force, as `fraudmini promote` does: its rules replace the rules ' +
+      'in force (validated, recorded in the audit log under the caller, in force for the next decision); its model is copied ' +
+      'to the data dir\'s `model.json`, which the next start loads (a model switches on a restart). The exact files that ran ' +
+      'in shadow are installed. Admin only, like `PUT /rules`: the admin key, or an admin\'s console session with its ' +
+      '`x-csrf-token`. No body.',
+    security: ADMIN,
+    response: {
+      200: {
+        description: 'promoted: what is in force now, and what from the next start',
+        type: 'object',
+        required: ['started_at', 'rules', 'model'],
+        properties: {
+          started_at: { type: 'string', format: 'date-time', description: 'when the challenger was started' },
+          rules: {
+            type: 'object',
+            nullable: true,
+            description: 'the rules now in force; null when the challenger brought none',
+            required: ['version'],
+            properties: { version: { type: 'string' } },
+          },
+          model: {
+            type: 'object',
+            nullable: true,
+            description: 'the model the next start loads; null when the challenger brought none',
+            required: ['version', 'from'],
+            properties: { version: { type: 'string' }, from: { type: 'string', enum: ['next start'] } },
+          },
+        },
+      },
+      400: error(['invalid_rules']),
+      401: error(['unauthorized', 'admin_unauthorized']),
+      403: error(['admin_forbidden', 'admin_disabled', 'forbidden', 'csrf_failed']),
+      404: error(['not_found']),
+      500: error(['rules_not_saved']),
       default: OTHER,
     },
   },

@@ -142,4 +142,24 @@ describe('shadow challengers and retraining from the store, as a user runs them'
     expect(third.banner).toContain(`model     ${model.version}`);
     expect(third.banner).not.toContain('shadow    ');
   }, 180_000);
+
+  it('refuses to promote on a data dir where no challenger ever ran, and changes nothing', async () => {
+    // Prepare: a data dir with its database and rules, never started with a challenger
+    const t = tempDir();
+    cleanup = t.cleanup;
+    const data = join(t.dir, 'data');
+    const first = await start(data);
+    running.push(first);
+    await stop(first);
+    const rulesBefore = readFileSync(join(data, 'rules.json'), 'utf8');
+
+    // Act
+    const promoted = await runCli(['promote', '--data-dir', data], t.dir);
+
+    // Assess
+    expect(promoted.code).not.toBe(0);
+    expect(promoted.stderr).toContain(`no challenger has run on ${data}: start one with fraudmini start --shadow-rules FILE and/or --shadow-model FILE`);
+    expect(readFileSync(join(data, 'rules.json'), 'utf8')).toBe(rulesBefore);
+    expect(existsSync(join(data, 'model.json'))).toBe(false);
+  }, 60_000);
 });

@@ -52,7 +52,8 @@ export const TABLES = {
    * Small state in one table (`pk` says which): `rules` / `active` and `v#<version>`
    * (`DynamoRulesStore`); `stats` / `counters` and `seq` / `alerts` (`DynamoDecisionStore`);
    * `file#<bucket/key>` / `<etag>` and its rejection chunks (`DynamoIngestCheckpoints`);
-   * `label#<id>` / `label` (`DynamoLabelStore`).
+   * `label#<id>` / `label` (`DynamoLabelStore`); `shadow#<shard>#<versions>` / `<id>` and
+   * `shadow` / `latest` (`DynamoShadowStore`).
    */
   state: { partitionKey: { name: 'pk', type: 'S' }, sortKey: { name: 'sk', type: 'S' } },
   /** Powertools idempotency records. */
@@ -84,6 +85,10 @@ export const ENV = {
   idempotencyTable: 'IDEMPOTENCY_TABLE',
   /** `s3://bucket/key` of the model file, when a model is used. */
   modelUri: 'MODEL_URI',
+  /** `s3://bucket/key` of a challenger model scored in shadow (`-c shadowModel=true`). */
+  shadowModelUri: 'FRAUDMINI_SHADOW_MODEL_URI',
+  /** `s3://bucket/key` of a challenger rules document scored in shadow (`-c shadowRules=true`). */
+  shadowRulesUri: 'FRAUDMINI_SHADOW_RULES_URI',
   /** ARN of the Secrets Manager secret holding the PAN tokenisation key (read once per cold start). */
   tokenSecretArn: 'FRAUDMINI_TOKEN_SECRET_ARN',
   /** The tokenisation key itself, instead of a secret (tests and emulators only). */
