@@ -93,6 +93,7 @@ describe('capacity=provisioned and api=http', () => {
         'GET /rules',
         'GET /rules/audit',
         'GET /stats',
+        'GET /stats/shadow',
         'GET /transactions/{id}',
         'POST /transactions',
         'POST /transactions/{id}/label',

@@ -237,6 +237,7 @@ describe('pipeline: API', () => {
       'PUT /rules': 'true',
       'GET /rules/audit': 'true',
       'GET /stats': 'true',
+      'GET /stats/shadow': 'true',
       'GET /healthz': 'true',
     });
   });
