@@ -21,7 +21,7 @@ import type { Logger } from '../ports/Logger.js';
 import type { ShadowDecision, ShadowDecisionStore } from '../ports/ShadowDecisionStore.js';
 import { scoreBatch } from '../pipeline/score.js';
 import type { RemoteScoreDeps } from './scoreRemote.js';
-import type { Challenger } from './shadowScoring.js';
+import { type Challenger, shadowRecord } from './shadowScoring.js';
 
 /** The challenger to run in shadow over remote state, and where its decisions go. */
 export interface RemoteShadow {
@@ -98,15 +98,5 @@ function challengerDecisions(
     NONE,
     { features: windows, rules: challenger.rules ?? deps.rules, model: challenger.model ?? deps.model, now: deps.now },
   );
-  return scored.decided.map(({ transaction, decision }) => ({
-    transactionId: transaction.transactionId,
-    timestamp: transaction.timestamp,
-    score: decision.score,
-    outcome: decision.outcome,
-    modelScore: decision.model_score,
-    rules: decision.reasons.map((r) => r.rule),
-    rulesVersion: decision.rules_version,
-    modelVersion: decision.model_version,
-    decidedAt: decision.decided_at,
-  }));
+  return scored.decided.map(shadowRecord);
 }

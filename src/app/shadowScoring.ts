@@ -169,17 +169,7 @@ export class ShadowScoring {
       NONE,
       { features: replay, rules: c.rules ?? this.deps.rules(), model: c.model ?? this.deps.model, now: this.deps.now },
     );
-    return scored.decided.map(({ transaction, decision }) => ({
-      transactionId: transaction.transactionId,
-      timestamp: transaction.timestamp,
-      score: decision.score,
-      outcome: decision.outcome,
-      modelScore: decision.model_score,
-      rules: decision.reasons.map((r) => r.rule),
-      rulesVersion: decision.rules_version,
-      modelVersion: decision.model_version,
-      decidedAt: decision.decided_at,
-    }));
+    return scored.decided.map(shadowRecord);
   }
 
   private capture(txs: readonly Transaction[], from: number, to: number, out: Float64Array, stride: number): void {
@@ -207,4 +197,19 @@ export class ShadowScoring {
       )
       .catch((e: unknown) => this.deps.logger.error(`shadow: decisions not stored: ${(e as Error).message}`));
   }
+}
+
+/** What is stored of a challenger's decision: its outcome and scores, never the transaction. */
+export function shadowRecord({ transaction, decision }: DecidedItem): ShadowDecision {
+  return {
+    transactionId: transaction.transactionId,
+    timestamp: transaction.timestamp,
+    score: decision.score,
+    outcome: decision.outcome,
+    modelScore: decision.model_score,
+    rules: decision.reasons.map((r) => r.rule),
+    rulesVersion: decision.rules_version,
+    modelVersion: decision.model_version,
+    decidedAt: decision.decided_at,
+  };
 }
