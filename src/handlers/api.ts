@@ -5,7 +5,7 @@ import { buildApi } from '../server/buildServer.js';
 import { remoteService } from '../app/remoteApiService.js';
 import { consoleOnAws } from './consoleOnAws.js';
 import { currentModel, flushMetrics, labelDelayMs, logger, panTokenizer, portLogger, tracer } from './runtime.js';
-import { alertQueue, decisionStore, eventClock, featureHistory, labelStore, rules, rulesStore, transactionLog } from './stores.js';
+import { alertQueue, decisionStore, eventClock, featureHistory, labelStore, rules, rulesHistory, rulesStore, transactionLog } from './stores.js';
 
 /**
  * `api`: API Gateway (REST, proxy integration) → the same routes as `fraudmini start`
@@ -35,6 +35,7 @@ async function build(): Promise<FastifyInstance> {
     history: featureHistory(),
     labels: labelStore(),
     rulesStore: rulesStore(),
+    rulesHistory: rulesHistory(),
     rules: () => rules().get(),
     model: () => currentModel(),
     labelDelayMs: labelDelayMs(),

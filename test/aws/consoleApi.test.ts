@@ -20,7 +20,11 @@ import { emulatorClients } from './clients.js';
 import { applyEnv, createStack, lambdaContext, type Stack } from './harness.js';
 
 /** An API Gateway proxy event of a browser's request. */
-function api(method: string, path: string, options: { body?: unknown; headers?: Record<string, string>; query?: Record<string, string> } = {}): Promise<APIGatewayProxyResult> {
+function api(
+  method: string,
+  path: string,
+  options: { body?: unknown; headers?: Record<string, string>; query?: Record<string, string>; iamCaller?: string } = {},
+): Promise<APIGatewayProxyResult> {
   const event = {
     httpMethod: method,
     path,
@@ -33,7 +37,7 @@ function api(method: string, path: string, options: { body?: unknown; headers?: 
     stageVariables: null,
     body: options.body === undefined ? null : JSON.stringify(options.body),
     isBase64Encoded: false,
-    requestContext: { identity: { sourceIp: '198.51.100.9', userArn: null } } as unknown as APIGatewayProxyEvent['requestContext'],
+    requestContext: { identity: { sourceIp: '198.51.100.9', userArn: options.iamCaller ?? null } } as unknown as APIGatewayProxyEvent['requestContext'],
   } as APIGatewayProxyEvent;
   return apiHandler(event, lambdaContext());
 }
@@ -256,6 +260,24 @@ describe('api handler: the console on DynamoDB', () => {
     expect(audit.slice(0, 2).map((e) => [e.credential, e.version])).toEqual([
       ['user root', inForce],
       ['user root', 'draft-big'],
+    ]);
+  });
+
+  it('keeps every rule set an IAM-signed PUT /rules puts in force in the workbench\'s history, even one replaced before anyone looked', async () => {
+    // Prepare
+    const admin = 'arn:aws:iam::000000000000:user/rules-admin';
+    const doc = (version: string) => ({ version, rules: [{ id: 'high_value', when: 'amount > 20000', weight: 60 }] });
+
+    // Act
+    const first = await api('PUT', '/rules', { body: doc('iam-1'), iamCaller: admin });
+    const second = await api('PUT', '/rules', { body: doc('iam-2'), iamCaller: admin });
+    const listed = body<{ versions: { version: string; active: boolean }[] }>(await api('GET', '/rules/versions', { headers: ana.headers(false) }));
+
+    // Assess
+    expect([first.statusCode, second.statusCode]).toEqual([200, 200]);
+    expect(listed.versions.slice(0, 2).map((v) => [v.version, v.active])).toEqual([
+      ['iam-2', true],
+      ['iam-1', false],
     ]);
   });
 
