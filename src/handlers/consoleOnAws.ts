@@ -34,6 +34,7 @@ export const AWS_BACKTEST_LIMIT = 50_000;
  * const app = buildApi(service, { tokenizer, logger, console: consoleOnAws() });
  */
 export function consoleOnAws(): ConsoleOptions {
+  const delay = labelDelayMs();
   return {
     users: userStore(),
     sessions: sessionStore(),
@@ -43,7 +44,7 @@ export function consoleOnAws(): ConsoleOptions {
       history: rulesHistory(),
       labelled: labelledHistory(),
       backtestLimit: AWS_BACKTEST_LIMIT,
-      ...((delay) => (delay !== undefined ? { labelDelayMs: delay } : {}))(labelDelayMs()),
+      ...(delay !== undefined ? { labelDelayMs: delay } : {}),
     },
     secureCookies: true,
     events: { mode: 'short', retryMs: EVENTS_RETRY_MS },
