@@ -16,7 +16,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
 import { TABLES, type TableDef, type TableName } from '../../src/adapters/aws/tables.js';
 
-// No Scan: nothing reads a whole table (pinned by an infra test).
+// No Scan here: only the console's backtest reads a whole table, through grantTableScan (pinned by an infra test).
 const TABLE_READ = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:DescribeTable'];
 const TABLE_WRITE = [
   'dynamodb:PutItem',
@@ -34,6 +34,14 @@ export function grantTableData(role: iam.IRole, table: dynamodb.ITable, name: Ta
     new iam.PolicyStatement({ actions: [...TABLE_READ, ...TABLE_WRITE], resources: [table.tableArn, ...indexes] }),
   );
   grantKey(role, key, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey');
+}
+
+/**
+ * `dynamodb:Scan` on one table (not its indexes): for the console's backtest, which reads the
+ * decisions table whole (it has no index by time). The data key comes with `grantTableData`.
+ */
+export function grantTableScan(role: iam.IRole, table: dynamodb.ITable): void {
+  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['dynamodb:Scan'], resources: [table.tableArn] }));
 }
 
 /** Exact KMS actions on one key. */

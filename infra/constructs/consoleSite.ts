@@ -9,6 +9,7 @@ import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { CONSOLE_CSP } from '../../src/server/consoleHeaders.js';
+import { grantTableScan } from './access.js';
 import type { Api } from './api.js';
 import { projectRoot } from '../projectRoot.js';
 
@@ -29,9 +30,12 @@ export const CONSOLE_API_ROUTES: readonly [method: string, path: string][] = [
   ['POST', 'cases/{id}/notes'],
   ['POST', 'cases/{id}/status'],
   ['POST', 'cases/{id}/assign'],
-  // Not served on AWS: the function's 404 tells the page to hide the rules workbench (API Gateway
-  // would answer a path it does not know with a 403).
   ['GET', 'rules/versions'],
+  ['POST', 'rules/versions'],
+  ['GET', 'rules/versions/{id}'],
+  ['POST', 'rules/versions/{id}/activate'],
+  ['POST', 'rules/check'],
+  ['POST', 'rules/backtest'],
 ];
 
 /**
@@ -45,6 +49,8 @@ export interface ConsoleSiteProps {
   api: Api;
   /** The state table, named in an output for `fraudmini users add --aws-table`. */
   stateTable: dynamodb.ITable;
+  /** The decisions table: the rules workbench's backtest reads it whole (`dynamodb:Scan`, this table only). */
+  decisionsTable: dynamodb.ITable;
   /** Days CloudFront's and the bucket's access logs are kept. */
   logRetentionDays: number;
 }
@@ -134,6 +140,8 @@ export class ConsoleSite extends Construct {
     });
     plan.addApiKey(key);
 
+    // The backtest's labelled history: the decisions table has no index by time (see DynamoLabelledHistory).
+    grantTableScan(props.api.api.role, props.decisionsTable);
     const integration = new apigw.LambdaIntegration(props.api.api.fn, { allowTestInvoke: false });
     for (const [method, path] of CONSOLE_API_ROUTES) {
       const resource = restApi.root.resourceForPath(path);

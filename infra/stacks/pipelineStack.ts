@@ -163,7 +163,7 @@ export class PipelineStack extends Stack {
       ...(config.opsEmail === undefined ? {} : { opsEmail: config.opsEmail }),
     });
 
-    if (config.console) new ConsoleSite(this, 'Console', { api: this.api, stateTable: props.tables.state, logRetentionDays: config.logRetentionDays });
+    if (config.console) new ConsoleSite(this, 'Console', { api: this.api, stateTable: props.tables.state, decisionsTable: props.tables.decisions, logRetentionDays: config.logRetentionDays });
 
     this.lake = new DecisionLake(this, 'Lake', { refinedBucket: props.refinedBucket, dataKey: props.dataKey });
 

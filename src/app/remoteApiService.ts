@@ -6,6 +6,7 @@ import { AMOUNT_SCALE } from '../core/decimal.js';
 import type { DecisionStore } from '../ports/DecisionStore.js';
 import type { FeatureHistory } from '../ports/FeatureHistory.js';
 import type { LabelStore } from '../ports/LabelStore.js';
+import type { RulesHistory } from '../ports/RulesHistory.js';
 import type { RulesStore } from '../ports/RulesStore.js';
 import type { TransactionLog } from '../ports/TransactionLog.js';
 import type { AlertSink } from '../ports/AlertSink.js';
@@ -22,6 +23,8 @@ export interface RemoteServiceDeps {
   history: FeatureHistory;
   labels: LabelStore;
   rulesStore: RulesStore;
+  /** Where every rule set put in force is kept (the console workbench's history); absent: none is. */
+  rulesHistory?: RulesHistory;
   /** The rule set in force (cached by the caller, e.g. with a short TTL). */
   rules: () => Promise<RuleSet>;
   /** The trained model, when one is used. */
@@ -96,7 +99,7 @@ export function remoteService(deps: RemoteServiceDeps): ApiService {
         clock: deps.clock,
         labelDelayMs: deps.labelDelayMs ?? 0,
       }),
-    rules: rulesUseCases(deps.rulesStore, deps.rules),
+    rules: rulesUseCases(deps.rulesStore, deps.rules, deps.rulesHistory),
   };
 }
 

@@ -9,7 +9,7 @@ import { shadowRoutes } from '../server/shadowRoutes.js';
 import { remoteService } from '../app/remoteApiService.js';
 import { consoleOnAws } from './consoleOnAws.js';
 import { currentModel, flushMetrics, labelDelayMs, logger, panTokenizer, portLogger, tracer } from './runtime.js';
-import { alertQueue, decisionStore, eventClock, featureHistory, labelStore, rules, rulesStore, shadowStore, transactionLog } from './stores.js';
+import { alertQueue, decisionStore, eventClock, featureHistory, labelStore, rules, rulesHistory, rulesStore, shadowStore, transactionLog } from './stores.js';
 
 /**
  * `api`: API Gateway (REST, or an HTTP API; proxy integration, payload format 1.0) or a Lambda
@@ -44,6 +44,7 @@ async function build(): Promise<FastifyInstance> {
     history: featureHistory(),
     labels: labelStore(),
     rulesStore: rulesStore(),
+    rulesHistory: rulesHistory(),
     rules: () => rules().get(),
     model: () => currentModel(),
     labelDelayMs: labelDelayMs(),

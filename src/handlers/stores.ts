@@ -3,8 +3,10 @@ import { DynamoEventClock } from '../adapters/aws/DynamoEventClock.js';
 import { DynamoDecisionStore } from '../adapters/aws/DynamoDecisionStore.js';
 import { DynamoFeatureHistory } from '../adapters/aws/DynamoFeatureHistory.js';
 import { DynamoIngestCheckpoints } from '../adapters/aws/DynamoIngestCheckpoints.js';
+import { DynamoLabelledHistory } from '../adapters/aws/DynamoLabelledHistory.js';
 import { DynamoLabelStore } from '../adapters/aws/DynamoLabelStore.js';
 import { DynamoReviewStore } from '../adapters/aws/DynamoReviewStore.js';
+import { DynamoRulesHistory } from '../adapters/aws/DynamoRulesHistory.js';
 import { CachedRules, DynamoRulesStore } from '../adapters/aws/DynamoRulesStore.js';
 import { DynamoSessionStore } from '../adapters/aws/DynamoSessionStore.js';
 import { DynamoShadowStore } from '../adapters/aws/DynamoShadowStore.js';
@@ -84,4 +86,15 @@ export const caseStore = perProcess(() => new DynamoCaseStore({ client: awsClien
 export const shadowStore = perProcess(
   () =>
     new DynamoShadowStore({ client: awsClients().dynamo, stateTable: env(ENV.stateTable), decisionsTable: env(ENV.decisionsTable) }),
+);
+/** The rules workbench's history of rule sets (the state table). */
+export const rulesHistory = perProcess(() => new DynamoRulesHistory({ client: awsClients().dynamo, stateTable: env(ENV.stateTable) }));
+/** The stored transactions with their labels a backtest replays (a Scan of the decisions table, the labels on the state table). */
+export const labelledHistory = perProcess(
+  () =>
+    new DynamoLabelledHistory({
+      client: awsClients().dynamo,
+      decisionsTable: env(ENV.decisionsTable),
+      stateTable: env(ENV.stateTable),
+    }),
 );

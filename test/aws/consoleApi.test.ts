@@ -1,13 +1,15 @@
 /**
  * The analyst console's routes through the real `api` handler on the emulators, as API Gateway
  * delivers them behind the console's CloudFront front: users, sessions, the review queue,
- * decisions and cases in DynamoDB (dynalite), role and CSRF checks, and `/events` answered at
- * once with a `retry:` and resumed from `Last-Event-ID`.
+ * decisions and cases in DynamoDB (dynalite), role and CSRF checks, `/events` answered at
+ * once with a `retry:` and resumed from `Last-Event-ID`, and the rules workbench (check, backtest,
+ * publish, roll back).
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoCaseStore } from '../../src/adapters/aws/DynamoCaseStore.js';
 import { DynamoLabelStore } from '../../src/adapters/aws/DynamoLabelStore.js';
+import { DynamoRulesStore } from '../../src/adapters/aws/DynamoRulesStore.js';
 import { DynamoUserStore } from '../../src/adapters/aws/DynamoUserStore.js';
 import { addUser } from '../../src/app/consoleAuth.js';
 import { handler as apiHandler, resetApi } from '../../src/handlers/api.js';
@@ -18,7 +20,11 @@ import { emulatorClients } from './clients.js';
 import { applyEnv, createStack, lambdaContext, type Stack } from './harness.js';
 
 /** An API Gateway proxy event of a browser's request. */
-function api(method: string, path: string, options: { body?: unknown; headers?: Record<string, string>; query?: Record<string, string> } = {}): Promise<APIGatewayProxyResult> {
+function api(
+  method: string,
+  path: string,
+  options: { body?: unknown; headers?: Record<string, string>; query?: Record<string, string>; iamCaller?: string } = {},
+): Promise<APIGatewayProxyResult> {
   const event = {
     httpMethod: method,
     path,
@@ -31,7 +37,7 @@ function api(method: string, path: string, options: { body?: unknown; headers?: 
     stageVariables: null,
     body: options.body === undefined ? null : JSON.stringify(options.body),
     isBase64Encoded: false,
-    requestContext: { identity: { sourceIp: '198.51.100.9', userArn: null } } as unknown as APIGatewayProxyEvent['requestContext'],
+    requestContext: { identity: { sourceIp: '198.51.100.9', userArn: options.iamCaller ?? null } } as unknown as APIGatewayProxyEvent['requestContext'],
   } as APIGatewayProxyEvent;
   return apiHandler(event, lambdaContext());
 }
@@ -191,6 +197,88 @@ describe('api handler: the console on DynamoDB', () => {
     expect(stats.transactions).toBe(3);
     expect(stats.decisions_per_minute).toBeGreaterThan(0);
     expect(anonymous.statusCode).toBe(401);
+  });
+
+  it('serves the rules workbench: checks a draft at the caret, backtests it on the stored labels, an admin publishes and rolls back, an analyst cannot', async () => {
+    // Prepare: labelled transactions, two large frauds and two small legit ones (one reported later)
+    const tx = (id: string, amount: string, label?: string) => ({
+      transaction_id: id,
+      timestamp: new Date().toISOString(),
+      account_id: `acc-${id}`,
+      amount,
+      merchant: 'M-2',
+      ...(label !== undefined ? { label } : {}),
+    });
+    for (const t of [tx('WB-1', '900.00', '1'), tx('WB-2', '950.00', '1'), tx('WB-3', '20.00', '0'), tx('WB-4', '30.00')]) {
+      expect((await api('POST', '/transactions', { body: t })).statusCode).toBe(201);
+    }
+    expect((await api('POST', '/transactions/WB-4/label', { body: { label: 'legit' } })).statusCode).toBe(201);
+    const draft = (when: string) => ({ document: { version: 'draft-big', rules: [{ id: 'big', when, weight: 70 }] } });
+    const inForce = body<{ version: string }>(await api('GET', '/rules', { headers: ana.headers(false) })).version;
+
+    // Act
+    const broken = body<{ ok: boolean; errors: { path: string; line: number; column: number }[] }>(
+      await api('POST', '/rules/check', { body: draft('amount >'), headers: ana.headers() }),
+    );
+    const fixed = body<{ ok: boolean }>(await api('POST', '/rules/check', { body: draft('amount > 500'), headers: ana.headers() }));
+    const backtest = await api('POST', '/rules/backtest', { body: draft('amount > 500'), headers: ana.headers() });
+    const byAnalyst = await api('POST', '/rules/versions', { body: draft('amount > 500'), headers: ana.headers() });
+    const published = await api('POST', '/rules/versions', { body: draft('amount > 500'), headers: root.headers() });
+    const afterPublish = body<{ version: string }>(await api('GET', '/rules', { headers: ana.headers(false) })).version;
+    const listed = body<{ versions: { id: number; version: string; active: boolean }[] }>(await api('GET', '/rules/versions', { headers: ana.headers(false) }));
+    const earlier = listed.versions.find((v) => v.version === inForce);
+    const rollBackByAnalyst = await api('POST', `/rules/versions/${earlier?.id}/activate`, { headers: ana.headers() });
+    const rolledBack = await api('POST', `/rules/versions/${earlier?.id}/activate`, { headers: root.headers() });
+    const afterRollBack = body<{ version: string }>(await api('GET', '/rules', { headers: ana.headers(false) })).version;
+    const kept = body<{ document: unknown }>(await api('GET', `/rules/versions/${body<{ id: number }>(published).id}`, { headers: ana.headers(false) }));
+    const audit = await new DynamoRulesStore({ client: c.dynamo, stateTable: stack.tables.state }).changes(10);
+
+    // Assess
+    expect(broken.ok).toBe(false);
+    expect(broken.errors).toEqual([expect.objectContaining({ path: 'rules[0].when', line: 1, column: 9 })]);
+    expect(fixed.ok).toBe(true);
+    expect(backtest.statusCode).toBe(200);
+    // Labelled: CON-1 (marked Fraud above, 15,000) and the four WB transactions.
+    expect(body(backtest)).toMatchObject({
+      labelled: 5,
+      frauds: 3,
+      draft: { version: 'draft-big', rules: { big: { hits: 3, frauds: 3, precision: 1, recall: 1 } } },
+      current: { version: inForce },
+    });
+    expect(byAnalyst.statusCode).toBe(403);
+    expect(body(byAnalyst)).toMatchObject({ error: 'forbidden' });
+    expect(published.statusCode).toBe(201);
+    expect(afterPublish).toBe('draft-big');
+    expect(listed.versions.map((v) => [v.version, v.active])).toEqual([
+      ['draft-big', true],
+      [inForce, false],
+    ]);
+    expect(rollBackByAnalyst.statusCode).toBe(403);
+    expect(rolledBack.statusCode).toBe(200);
+    expect(afterRollBack).toBe(inForce);
+    expect(kept.document).toEqual(draft('amount > 500').document);
+    expect(audit.slice(0, 2).map((e) => [e.credential, e.version])).toEqual([
+      ['user root', inForce],
+      ['user root', 'draft-big'],
+    ]);
+  });
+
+  it('keeps every rule set an IAM-signed PUT /rules puts in force in the workbench\'s history, even one replaced before anyone looked', async () => {
+    // Prepare
+    const admin = 'arn:aws:iam::000000000000:user/rules-admin';
+    const doc = (version: string) => ({ version, rules: [{ id: 'high_value', when: 'amount > 20000', weight: 60 }] });
+
+    // Act
+    const first = await api('PUT', '/rules', { body: doc('iam-1'), iamCaller: admin });
+    const second = await api('PUT', '/rules', { body: doc('iam-2'), iamCaller: admin });
+    const listed = body<{ versions: { version: string; active: boolean }[] }>(await api('GET', '/rules/versions', { headers: ana.headers(false) }));
+
+    // Assess
+    expect([first.statusCode, second.statusCode]).toEqual([200, 200]);
+    expect(listed.versions.slice(0, 2).map((v) => [v.version, v.active])).toEqual([
+      ['iam-2', true],
+      ['iam-1', false],
+    ]);
   });
 
   it('does not serve the page itself: the static site does', async () => {

@@ -4,7 +4,8 @@
  * origin, every other path forwarded as an API Gateway event to the real `api` handler), and the
  * handler keeps everything in DynamoDB (dynalite). Sign in, see a POSTed transaction's alert, see
  * a new one arrive without a reload (`/events` answered at once, EventSource asking again), mark
- * one Fraud, and find the label in DynamoDB.
+ * one Fraud, and find the label in DynamoDB. An admin edits a rule in the workbench (the error at
+ * its column), backtests, publishes and rolls back; the analyst's page offers neither.
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -106,6 +107,15 @@ async function alertIdOf(transactionId: string): Promise<number> {
   return found.id;
 }
 
+/** The rule set in force, read through the API as a client system would. */
+async function rulesInForce(): Promise<{ version: string; document: { rules: { id: string; when: string }[] } }> {
+  const res = await apiHandler(
+    { httpMethod: 'GET', path: '/rules', headers: {}, multiValueQueryStringParameters: null, body: null, isBase64Encoded: false, requestContext: {} } as unknown as APIGatewayProxyEvent,
+    lambdaContext(),
+  );
+  return JSON.parse(res.body) as { version: string; document: { rules: { id: string; when: string }[] } };
+}
+
 describe('analyst console in a real browser, on the AWS runtime (emulators)', () => {
   const c = emulatorClients();
   let stack: Stack;
@@ -120,7 +130,9 @@ describe('analyst console in a real browser, on the AWS runtime (emulators)', ()
     restoreEnv = applyEnv({ ...stack.env, POWERTOOLS_LOG_LEVEL: 'ERROR' });
     useClients(c);
     resetApi();
-    await addUser({ users: new DynamoUserStore({ client: c.dynamo, stateTable: stack.tables.state }) }, { name: 'ana', role: 'analyst', password: PASSWORD });
+    const users = new DynamoUserStore({ client: c.dynamo, stateTable: stack.tables.state });
+    await addUser({ users }, { name: 'ana', role: 'analyst', password: PASSWORD });
+    await addUser({ users }, { name: 'root', role: 'admin', password: PASSWORD });
     front = await startFront();
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     page = await browser.newPage({ viewport: { width: 1680, height: 1000 } });
@@ -134,7 +146,7 @@ describe('analyst console in a real browser, on the AWS runtime (emulators)', ()
     resetApi();
   });
 
-  it('signs in, lists an alert, shows a new one without a reload, marks one Fraud into DynamoDB, and hides the workbench it has no stores for', async () => {
+  it('signs in, lists an alert, shows a new one without a reload, and marks one Fraud into DynamoDB', async () => {
     // Prepare: one alert before the page opens
     await postRisky('AWS-B1');
     const first = await alertIdOf('AWS-B1');
@@ -164,9 +176,58 @@ describe('analyst console in a real browser, on the AWS runtime (emulators)', ()
     // Assess
     const label = await new DynamoLabelStore({ client: c.dynamo, stateTable: stack.tables.state }).getLabel('AWS-B1');
     expect(label?.label).toBe(1);
-    expect(await page.getByRole('region', { name: 'Rules workbench' }).count()).toBe(0);
     const texts = await Promise.all(bodies);
     expect(texts.length).toBeGreaterThan(5);
     for (const t of texts) expect(t).not.toContain(TEST_PAN);
+  });
+  it('lets an admin see a rule condition\'s error at its column, backtest the fix, publish it and roll it back; the analyst\'s page cannot', async () => {
+    // Prepare: an admin in a page of their own (the analyst's page from above stays signed in)
+    const admin = await browser.newPage({ viewport: { width: 1680, height: 1400 } });
+    admin.on('response', (r) => bodies.push(r.text().catch(() => '')));
+    await admin.goto(front.address);
+    await admin.getByLabel('Username').fill('root');
+    await admin.getByLabel('Password').fill(PASSWORD);
+    await admin.getByRole('button', { name: 'Sign in' }).click();
+    const bench = admin.getByRole('region', { name: 'Rules workbench' });
+    await bench.getByLabel('Rule', { exact: true }).selectOption({ label: 'high_value' });
+    const condition = bench.getByRole('textbox', { name: 'Rule condition' });
+    const inForce = await rulesInForce();
+
+    // Act: a syntax error, typed
+    await condition.fill('');
+    await condition.pressSequentially('amount > > 12000');
+
+    // Assess: the error at its column
+    await bench.getByText(/^Line 1, column 10: /).waitFor();
+    expect(await condition.getAttribute('aria-invalid')).toBe('true');
+
+    // Act: fixed, backtested on the transactions stored above, published
+    await condition.fill('amount > 12000');
+    await admin.locator('#rule-condition:not([aria-invalid])').waitFor();
+    await bench.getByRole('button', { name: 'Backtest' }).click();
+    const results = bench.getByRole('table', { name: 'Backtest: draft against the rules in force' });
+    await results.getByRole('columnheader', { name: `Draft (${inForce.version}-draft)` }).waitFor();
+    await bench.getByRole('button', { name: 'Publish' }).click();
+    await admin.getByRole('status').filter({ hasText: `Rules ${inForce.version}-draft published.` }).waitFor();
+    const published = await rulesInForce();
+
+    // Act: rolled back
+    await bench.getByRole('button', { name: `Roll back to ${inForce.version}` }).click();
+    await admin.getByRole('status').filter({ hasText: `Rolled back to rules ${inForce.version}.` }).waitFor();
+
+    // Act: the analyst's page, reloaded
+    await page.reload();
+    const analystBench = page.getByRole('region', { name: 'Rules workbench' });
+    await analystBench.getByRole('table', { name: 'Rule set versions' }).getByRole('row').nth(2).waitFor();
+
+    // Assess
+    expect(published.version).toBe(`${inForce.version}-draft`);
+    expect(published.document.rules.find((r) => r.id === 'high_value')?.when).toBe('amount > 12000');
+    expect((await rulesInForce()).version).toBe(inForce.version);
+    await analystBench.getByText('Only an admin may publish or roll back rules.').waitFor();
+    expect(await analystBench.getByRole('button', { name: 'Publish' }).count()).toBe(0);
+    expect(await analystBench.getByRole('button', { name: /^Roll back/ }).count()).toBe(0);
+    for (const t of await Promise.all(bodies)) expect(t).not.toContain(TEST_PAN);
+    await admin.close();
   });
 });

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { readInfraConfig } from '../../infra/config.js';
 import { CONSOLE_API_PATHS, CONSOLE_API_ROUTES } from '../../infra/constructs/consoleSite.js';
 import { CONSOLE_CSP } from '../../src/server/consoleHeaders.js';
-import { cdkJsonContext, resourcesOf, synthApp, templateOf, unacknowledgedFindings, type CfnResourceJson, type CfnTemplate, type SynthResult } from './helpers/synth.js';
+import { actionsOf, cdkJsonContext, identityStatements, resourcesOf, synthApp, templateOf, unacknowledgedFindings, type CfnResourceJson, type CfnTemplate, type SynthResult } from './helpers/synth.js';
 
 /** CloudFront's managed policies, by their fixed ids. */
 const CACHING_DISABLED = '4135ea2d-6df8-44a3-9df3-4b5a84be39ad';
@@ -169,6 +169,22 @@ describe('console site: the API and the app', () => {
         expect(JSON.stringify(m.Integration)).toContain('ApiHandler');
       }
     }
+  });
+
+  test('lets the api function Scan the decisions table for the backtest, and no other table nor role', () => {
+    // Prepare
+    const statements = result.assembly.stacks.flatMap((s) => identityStatements(s.template as CfnTemplate));
+
+    // Act
+    const scans = statements.filter(({ statement }) => actionsOf(statement).includes('dynamodb:Scan'));
+
+    // Assess
+    expect(scans).toHaveLength(1);
+    const [scan] = scans;
+    expect(scan && actionsOf(scan.statement)).toEqual(['dynamodb:Scan']);
+    expect(JSON.stringify(scan?.statement.Resource)).toMatch(/DecisionsTable/);
+    expect(JSON.stringify(scan?.statement.Resource)).not.toMatch(/index|StateTable|FeaturesTable/);
+    expect(scan?.logicalId).toMatch(/^ApiHandler/);
   });
 
   test('names the state table for users add --aws-table, and passes cdk-nag with every finding acknowledged', () => {
