@@ -1,8 +1,7 @@
 import type { RuleSet } from '../core/rules.js';
-import type { Label, Transaction } from '../core/transaction.js';
-import type { TransactionView } from '../core/views.js';
+import type { Label } from '../core/transaction.js';
+import { transactionFromView } from '../core/views.js';
 import type { Model } from '../core/model/model.js';
-import { AMOUNT_SCALE } from '../core/decimal.js';
 import type { DecisionStore } from '../ports/DecisionStore.js';
 import type { FeatureHistory } from '../ports/FeatureHistory.js';
 import type { LabelStore } from '../ports/LabelStore.js';
@@ -92,7 +91,7 @@ export function remoteService(deps: RemoteServiceDeps): ApiService {
       recordLabel(id, label, {
         findTransaction: async (tid) => {
           const stored = await deps.decisions.getTransaction(tid);
-          return stored && fromView(stored.transaction);
+          return stored && transactionFromView(stored.transaction);
         },
         putLabel: (tid, l, knownAt) => deps.labels.putLabel(tid, l, knownAt),
         feedBack: (tx, l, knownAt) => deps.history.label(tx, l, knownAt),
@@ -103,19 +102,3 @@ export function remoteService(deps: RemoteServiceDeps): ApiService {
   };
 }
 
-/** The entity keys, time and arrival label of a stored transaction, enough to attach a label to its history. */
-function fromView(v: TransactionView): Transaction {
-  const tx: Transaction = {
-    transactionId: v.transaction_id,
-    timestamp: Date.parse(v.timestamp),
-    accountId: v.account_id,
-    amount: Math.round(v.amount * AMOUNT_SCALE),
-    currency: v.currency,
-    attributes: {},
-  };
-  if (v.card) tx.card = { ...v.card };
-  if (v.terminal_id !== undefined) tx.terminalId = v.terminal_id;
-  if (v.merchant !== undefined) tx.merchant = v.merchant;
-  if (v.label !== undefined) tx.label = v.label;
-  return tx;
-}

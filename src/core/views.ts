@@ -1,4 +1,4 @@
-import { toUnits } from './decimal.js';
+import { AMOUNT_SCALE, toUnits } from './decimal.js';
 import type { Decision } from './scoring.js';
 import type { Transaction } from './transaction.js';
 
@@ -47,6 +47,34 @@ export function transactionView(tx: Transaction): TransactionView {
   if (tx.label !== undefined) v.label = tx.label;
   if (Object.keys(tx.attributes).length > 0) v.attributes = tx.attributes;
   return v;
+}
+
+/**
+ * The transaction a stored view was rendered from, as scoring saw it (the card as its token, BIN
+ * and last 4: a view never holds more). The inverse of {@link transactionView}.
+ */
+export function transactionFromView(v: TransactionView): Transaction {
+  const tx: Transaction = {
+    transactionId: v.transaction_id,
+    timestamp: Date.parse(v.timestamp),
+    accountId: v.account_id,
+    amount: Math.round(v.amount * AMOUNT_SCALE),
+    currency: v.currency,
+    attributes: { ...(v.attributes ?? {}) },
+  };
+  if (v.card) tx.card = { ...v.card };
+  if (v.merchant !== undefined) tx.merchant = v.merchant;
+  if (v.merchant_category !== undefined) tx.merchantCategory = v.merchant_category;
+  if (v.terminal_id !== undefined) tx.terminalId = v.terminal_id;
+  if (v.country !== undefined) tx.country = v.country;
+  if (v.origin_country !== undefined) tx.originCountry = v.origin_country;
+  if (v.destination_country !== undefined) tx.destinationCountry = v.destination_country;
+  if (v.account_balance !== undefined) tx.accountBalance = Math.round(v.account_balance * AMOUNT_SCALE);
+  if (v.channel !== undefined) tx.channel = v.channel;
+  if (v.device_id !== undefined) tx.deviceId = v.device_id;
+  if (v.ip !== undefined) tx.ip = v.ip;
+  if (v.label !== undefined) tx.label = v.label;
+  return tx;
 }
 
 /** An alert raised for a `review` or `block` decision. Ids, reasons and a masked card only. */

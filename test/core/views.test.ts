@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileRuleSet } from '../../src/core/rules.js';
 import { decide } from '../../src/core/scoring.js';
-import { alertFor, isAlerting, transactionView } from '../../src/core/views.js';
+import { alertFor, isAlerting, transactionFromView, transactionView } from '../../src/core/views.js';
 import { firstSeen, makeTx, money, testTokenizer } from '../helpers/transactions.js';
 
 const VISA = '4111111111111111';
@@ -96,5 +96,34 @@ describe('alertFor and isAlerting', () => {
       created_at: '2024-03-01T12:00:01.000Z',
     });
     expect(JSON.stringify(alert)).not.toContain(VISA);
+  });
+});
+
+describe('transactionFromView', () => {
+  it('gives back the transaction a view was rendered from, every field and the masked card', () => {
+    // Prepare
+    const tx = makeTx({
+      transactionId: 't-2',
+      amount: money('1234.56'),
+      accountBalance: money('-2.5'),
+      merchant: 'Shop',
+      merchantCategory: '5411',
+      terminalId: 'T-9',
+      country: 'GB',
+      originCountry: 'GB',
+      destinationCountry: 'FR',
+      channel: 'ecom',
+      deviceId: 'd-1',
+      ip: '192.0.2.1',
+      label: 1,
+      attributes: { note: 'x' },
+    });
+    tx.card = { token: 'tok-1', masked: '411111******1111', bin: '411111', last4: '1111' };
+
+    // Act
+    const back = transactionFromView(transactionView(tx));
+
+    // Assess
+    expect(back).toEqual(tx);
   });
 });

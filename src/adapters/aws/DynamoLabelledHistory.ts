@@ -1,7 +1,6 @@
 import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { AMOUNT_SCALE } from '../../core/decimal.js';
-import type { Label, Transaction } from '../../core/transaction.js';
-import type { TransactionView } from '../../core/views.js';
+import type { Label } from '../../core/transaction.js';
+import { transactionFromView, type TransactionView } from '../../core/views.js';
 import type { LabelledHistory, LabelledTransaction } from '../../ports/LabelledHistory.js';
 import { batchGetAll, defaultDocumentClient, type Item, mapLimit } from './DynamoSupport.js';
 
@@ -63,7 +62,7 @@ export class DynamoLabelledHistory implements LabelledHistory {
       reported.set((it.pk as string).slice('label#'.length), it.label as Label);
     }
     for (const s of newest) {
-      const transaction = fromView(s.transaction);
+      const transaction = transactionFromView(s.transaction);
       const label = transaction.label ?? reported.get(s.id);
       yield label === undefined ? { transaction } : { transaction, label };
     }
@@ -114,27 +113,3 @@ function newestFirst(a: Scanned, b: Scanned): number {
   return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
 }
 
-/** The stored (masked) view back as the {@link Transaction} scoring saw, every field the features and rules read. */
-function fromView(v: TransactionView): Transaction {
-  const tx: Transaction = {
-    transactionId: v.transaction_id,
-    timestamp: Date.parse(v.timestamp),
-    accountId: v.account_id,
-    amount: Math.round(v.amount * AMOUNT_SCALE),
-    currency: v.currency,
-    attributes: { ...(v.attributes ?? {}) },
-  };
-  if (v.card) tx.card = { ...v.card };
-  if (v.merchant !== undefined) tx.merchant = v.merchant;
-  if (v.merchant_category !== undefined) tx.merchantCategory = v.merchant_category;
-  if (v.terminal_id !== undefined) tx.terminalId = v.terminal_id;
-  if (v.country !== undefined) tx.country = v.country;
-  if (v.origin_country !== undefined) tx.originCountry = v.origin_country;
-  if (v.destination_country !== undefined) tx.destinationCountry = v.destination_country;
-  if (v.account_balance !== undefined) tx.accountBalance = Math.round(v.account_balance * AMOUNT_SCALE);
-  if (v.channel !== undefined) tx.channel = v.channel;
-  if (v.device_id !== undefined) tx.deviceId = v.device_id;
-  if (v.ip !== undefined) tx.ip = v.ip;
-  if (v.label !== undefined) tx.label = v.label;
-  return tx;
-}
