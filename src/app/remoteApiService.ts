@@ -12,7 +12,7 @@ import type { AlertSink } from '../ports/AlertSink.js';
 import type { EventClock } from '../ports/EventClock.js';
 import { readTransaction } from './readTransaction.js';
 import { recordLabel } from './recordLabel.js';
-import { rulesUseCases } from './replaceRules.js';
+import { rulesUseCases, type RulesUseCases } from './replaceRules.js';
 import { scoreAndStore } from './scoreRemote.js';
 import type { ApiService } from './ApiService.js';
 
@@ -26,6 +26,8 @@ export interface RemoteServiceDeps {
   rulesHistory?: RulesHistory;
   /** The rule set in force (cached by the caller, e.g. with a short TTL). */
   rules: () => Promise<RuleSet>;
+  /** Called once this service has put a new rule set in force: the caller drops its cached set. */
+  rulesChanged?: () => void;
   /** The trained model, when one is used. */
   model?: () => Promise<Model | undefined>;
   /** Label feedback with this delay; absent (`FRAUDMINI_LABEL_DELAY=off`): features without labels. */
@@ -98,7 +100,19 @@ export function remoteService(deps: RemoteServiceDeps): ApiService {
         clock: deps.clock,
         labelDelayMs: deps.labelDelayMs ?? 0,
       }),
-    rules: rulesUseCases(deps.rulesStore, deps.rules, deps.rulesHistory),
+    rules: rulesChanging(rulesUseCases(deps.rulesStore, deps.rules, deps.rulesHistory), deps.rulesChanged),
   };
 }
 
+/** The rules use cases, telling `changed` after each replacement. */
+function rulesChanging(uc: RulesUseCases, changed: (() => void) | undefined): RulesUseCases {
+  if (!changed) return uc;
+  return {
+    ...uc,
+    replace: async (doc, by) => {
+      const done = await uc.replace(doc, by);
+      changed();
+      return done;
+    },
+  };
+}

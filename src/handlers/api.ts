@@ -46,6 +46,7 @@ async function build(): Promise<FastifyInstance> {
     rulesStore: rulesStore(),
     rulesHistory: rulesHistory(),
     rules: () => rules().get(),
+    rulesChanged: () => rules().invalidate(),
     model: () => currentModel(),
     labelDelayMs: labelDelayMs(),
     alerts: alertQueue(),

@@ -227,6 +227,14 @@ export class CachedRules {
     return this.refreshing;
   }
 
+  /**
+   * Forgets the set in force, so that the next {@link get} reads the store: for the process that
+   * has just put a new set in force, which must not decide with the one before for a whole TTL.
+   */
+  invalidate(): void {
+    this.inForce = undefined;
+  }
+
   private async refresh(now: number): Promise<RuleSet> {
     const set = await this.read();
     this.inForce = set;
