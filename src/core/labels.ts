@@ -1,4 +1,3 @@
-import { upperBound } from './search.js';
 import type { Label, Transaction } from './transaction.js';
 
 /** Windows over which known labels are counted (by the time the label became known). */
@@ -7,6 +6,8 @@ export const LABEL_WINDOWS = ['1d', '7d', '30d'] as const;
 export type LabelWindowName = (typeof LABEL_WINDOWS)[number];
 const DAY = 86_400_000;
 const LABEL_WINDOW_MS = [DAY, 7 * DAY, 30 * DAY] as const;
+/** The three label windows by name, for the cursor's unrolled fields. */
+const [W1D, W7D, W30D] = LABEL_WINDOW_MS;
 
 /** Entities that carry label history. */
 export const LABEL_ENTITIES = ['account', 'card', 'terminal', 'merchant'] as const;
@@ -31,102 +32,198 @@ interface PendingLabel {
   histories: LabelHistory[];
 }
 
-/** Per entity: label events in order of the time they became known, with a running fraud count. */
+/**
+ * Per entity: the labels released to it, in order of the time they became known, with a running
+ * fraud count, and a read cursor kept in the object itself (see {@link countsAll}).
+ */
 export class LabelHistory {
-  knownAt: number[] = [];
+  /**
+   * `[knownAt, frauds]` per label, in knownAt order: `frauds` counts the frauds among this label
+   * and every one before it. Absolute (only differences are read), so compaction keeps them.
+   * Labels before `base` are forgotten.
+   */
+  private ev: number[] = [];
+  /** Frauds among the labels compacted away (before the first pair of `ev`). */
+  private cum0 = 0;
+  /** Index of the first label not forgotten. */
+  private base = 0;
   /** Set when the feedback forgets this history (swept or cleared): whoever kept it must look it up again. */
   retired = false;
-  /** prefix[i] = frauds among the first i events (after `base`). */
-  prefix: number[] = [0];
-  base = 0;
   /** Scheduled labels of this entity not yet known: while any, the history is kept even if empty. */
   pending = 0;
 
+  // The cursor of countsAll. At time `cursorT`: `hi` is the first label known after it (`nextHi`
+  // its time, +Infinity when there is none) and `cumHi` the frauds before `hi`; per label window
+  // w, `lo_w` is the first label known after `cursorT − w` (`head_w` its time) and `cumLo_w` the
+  // frauds before it. Fields, not arrays: a read at which no label enters or leaves a window
+  // touches nothing but this object. `stale` makes the next read search from scratch (the labels
+  // changed other than by an append at the end).
+  private cursorT = Number.NEGATIVE_INFINITY;
+  private stale = false;
+  private hi = 0;
+  private nextHi = Number.POSITIVE_INFINITY;
+  private cumHi = 0;
+  private lo0 = 0;
+  private lo1 = 0;
+  private lo2 = 0;
+  private head0 = Number.POSITIVE_INFINITY;
+  private head1 = Number.POSITIVE_INFINITY;
+  private head2 = Number.POSITIVE_INFINITY;
+  private cumLo0 = 0;
+  private cumLo1 = 0;
+  private cumLo2 = 0;
+
+  /** Labels not forgotten. */
+  get size(): number {
+    return (this.ev.length >> 1) - this.base;
+  }
+
   add(knownAt: number, label: Label): void {
-    const n = this.knownAt.length;
-    if (n === this.base || (this.knownAt[n - 1] as number) <= knownAt) {
-      this.knownAt.push(knownAt);
-      this.prefix.push((this.prefix[n] as number) + label);
+    const ev = this.ev;
+    const n = ev.length >> 1;
+    if (n === this.base || (ev[2 * n - 2] as number) <= knownAt) {
+      ev.push(knownAt, this.fraudsBefore(n) + label);
+      // The cursors that stood at the end now stand on this label.
+      if (this.hi === n) this.nextHi = knownAt;
+      if (this.lo0 === n) this.head0 = knownAt;
+      if (this.lo1 === n) this.head1 = knownAt;
+      if (this.lo2 === n) this.head2 = knownAt;
       return;
     }
     // Known earlier than labels already released (an out-of-order row, or `scheduleAt` in the
-    // past): insert in order, or the binary searches in `counts` go wrong.
-    // The cursors of `countsAll` stay valid: a label inserted before one of them is known before
-    // that cursor's threshold, so it is counted by no window the cursor serves.
-    const at = upperBound(this.knownAt, this.base, n, knownAt);
-    this.knownAt.splice(at, 0, knownAt);
-    this.prefix.splice(at + 1, 0, (this.prefix[at] as number) + label);
-    for (let i = at + 2; i < this.prefix.length; i++) this.prefix[i] = (this.prefix[i] as number) + label;
+    // past): insert in order, or the searches go wrong; the cursor searches again.
+    const at = this.upperBound(this.base, n, knownAt);
+    ev.splice(2 * at, 0, knownAt, this.fraudsBefore(at) + label);
+    for (let i = 2 * at + 3; i < ev.length; i += 2) ev[i] = (ev[i] as number) + label;
+    this.stale = true;
   }
 
   /**
-   * Where the last {@link countsAll} ended: its time, the end index and each window's start.
-   * A later time moves them forward (rows of an entity mostly come in time order); an earlier one,
-   * or a change of the arrays other than an append, searches again.
+   * Writes [known, frauds] for every label window at `t` into `out` from `offset`. A later time
+   * than the last read moves the cursor forward over the labels that entered or left a window
+   * (rows of an entity mostly come in time order); an earlier one searches.
    */
-  private cursorT = Number.NEGATIVE_INFINITY;
-  private cursorHi = 0;
-  private readonly cursorLo = [0, 0, 0];
-
-  /** Writes [known, frauds] for every label window at `t` into `out` from `offset`. */
   countsAll(t: number, out: number[] | Float64Array, offset: number): void {
-    const known = this.knownAt;
-    const n = known.length;
-    const lows = this.cursorLo;
-    let hi: number;
-    if (t >= this.cursorT) {
-      // Every label before a cursor was at or before the threshold of the last call, so also of
-      // this one: the ends found by scanning on are those a search from `base` would find.
-      hi = this.cursorHi;
-      while (hi < n && (known[hi] as number) <= t) hi++;
-      for (let w = 0; w < LABEL_WINDOW_MS.length; w++) {
-        const from = t - (LABEL_WINDOW_MS[w] as number);
-        let lo = lows[w] as number;
-        while (lo < hi && (known[lo] as number) <= from) lo++;
-        lows[w] = lo;
+    if (t < this.cursorT || this.stale) this.seek(t);
+    else {
+      if (this.nextHi <= t) this.moveHi(t);
+      let from = t - W1D;
+      if (this.head0 <= from) {
+        const lo = this.skip(this.lo0, from);
+        this.lo0 = lo;
+        this.head0 = this.timeAt(lo);
+        this.cumLo0 = this.fraudsBefore(lo);
       }
-    } else {
-      hi = upperBound(known, this.base, n, t);
-      for (let w = 0; w < LABEL_WINDOW_MS.length; w++) lows[w] = upperBound(known, this.base, hi, t - (LABEL_WINDOW_MS[w] as number));
+      from = t - W7D;
+      if (this.head1 <= from) {
+        const lo = this.skip(this.lo1, from);
+        this.lo1 = lo;
+        this.head1 = this.timeAt(lo);
+        this.cumLo1 = this.fraudsBefore(lo);
+      }
+      from = t - W30D;
+      if (this.head2 <= from) {
+        const lo = this.skip(this.lo2, from);
+        this.lo2 = lo;
+        this.head2 = this.timeAt(lo);
+        this.cumLo2 = this.fraudsBefore(lo);
+      }
+      this.cursorT = t;
     }
-    this.cursorT = t;
-    this.cursorHi = hi;
-    const fraudsToHi = this.prefix[hi] as number;
-    for (let w = 0; w < LABEL_WINDOW_MS.length; w++) {
-      const lo = lows[w] as number;
-      out[offset + 2 * w] = hi - lo;
-      out[offset + 2 * w + 1] = fraudsToHi - (this.prefix[lo] as number);
-    }
-  }
-
-  /** Makes the next {@link countsAll} search from scratch (the arrays changed under the cursors). */
-  private resetCursors(): void {
-    this.cursorT = Number.NEGATIVE_INFINITY;
-    this.cursorHi = this.base;
-    this.cursorLo.fill(this.base);
+    const hi = this.hi;
+    const cumHi = this.cumHi;
+    out[offset] = hi - this.lo0;
+    out[offset + 1] = cumHi - this.cumLo0;
+    out[offset + 2] = hi - this.lo1;
+    out[offset + 3] = cumHi - this.cumLo1;
+    out[offset + 4] = hi - this.lo2;
+    out[offset + 5] = cumHi - this.cumLo2;
   }
 
   /** Labels known in (t − w, t]. */
   counts(t: number, w: number): LabelCounts {
-    const hi = upperBound(this.knownAt, this.base, this.knownAt.length, t);
-    const lo = upperBound(this.knownAt, this.base, hi, t - w);
-    return { known: hi - lo, frauds: (this.prefix[hi] as number) - (this.prefix[lo] as number) };
+    const hi = this.upperBound(this.base, this.ev.length >> 1, t);
+    const lo = this.upperBound(this.base, hi, t - w);
+    return { known: hi - lo, frauds: this.fraudsBefore(hi) - this.fraudsBefore(lo) };
   }
 
   /** Forgets labels known before `horizon`, compacting now and then. */
   evict(horizon: number): void {
+    const ev = this.ev;
+    const n = ev.length >> 1;
     let b = this.base;
-    while (b < this.knownAt.length && (this.knownAt[b] as number) <= horizon) b++;
+    while (b < n && (ev[2 * b] as number) <= horizon) b++;
     this.base = b;
-    // Cursors may now point below `base`, at labels forgotten.
-    this.resetCursors();
+    // The cursor may now stand on labels forgotten.
+    this.stale = true;
     // Compact once the dead prefix outweighs the live labels (see EntityWindows.evict).
-    if (b >= 16 && b * 2 > this.knownAt.length) {
-      this.knownAt = this.knownAt.slice(b);
-      this.prefix = this.prefix.slice(b);
+    if (b >= 16 && b * 2 > n) {
+      this.cum0 = this.fraudsBefore(b);
+      this.ev = ev.slice(2 * b);
       this.base = 0;
-      this.resetCursors();
     }
+  }
+
+  /** Frauds among the labels before index `i`. */
+  private fraudsBefore(i: number): number {
+    return i === 0 ? this.cum0 : (this.ev[2 * i - 1] as number);
+  }
+
+  /** Time of label `i`, +Infinity past the last. */
+  private timeAt(i: number): number {
+    return 2 * i < this.ev.length ? (this.ev[2 * i] as number) : Number.POSITIVE_INFINITY;
+  }
+
+  /** Moves `hi` over the labels known by `t`. */
+  private moveHi(t: number): void {
+    const ev = this.ev;
+    const n = ev.length >> 1;
+    let hi = this.hi;
+    while (hi < n && (ev[2 * hi] as number) <= t) hi++;
+    this.hi = hi;
+    this.nextHi = this.timeAt(hi);
+    this.cumHi = this.fraudsBefore(hi);
+  }
+
+  /** The first index from `lo` (at most `hi`) of a label known after `from`. */
+  private skip(lo: number, from: number): number {
+    const ev = this.ev;
+    const hi = this.hi;
+    while (lo < hi && (ev[2 * lo] as number) <= from) lo++;
+    return lo;
+  }
+
+  /** Places the cursor at `t` by binary search. */
+  private seek(t: number): void {
+    const hi = this.upperBound(this.base, this.ev.length >> 1, t);
+    this.hi = hi;
+    this.nextHi = this.timeAt(hi);
+    this.cumHi = this.fraudsBefore(hi);
+    let lo = this.upperBound(this.base, hi, t - W1D);
+    this.lo0 = lo;
+    this.head0 = this.timeAt(lo);
+    this.cumLo0 = this.fraudsBefore(lo);
+    lo = this.upperBound(this.base, hi, t - W7D);
+    this.lo1 = lo;
+    this.head1 = this.timeAt(lo);
+    this.cumLo1 = this.fraudsBefore(lo);
+    lo = this.upperBound(this.base, hi, t - W30D);
+    this.lo2 = lo;
+    this.head2 = this.timeAt(lo);
+    this.cumLo2 = this.fraudsBefore(lo);
+    this.cursorT = t;
+    this.stale = false;
+  }
+
+  /** First index in `[l, r)` of a label known after `t`. */
+  private upperBound(l: number, r: number, t: number): number {
+    const ev = this.ev;
+    while (l < r) {
+      const mid = (l + r) >>> 1;
+      if ((ev[2 * mid] as number) <= t) l = mid + 1;
+      else r = mid;
+    }
+    return l;
   }
 }
 
@@ -264,7 +361,7 @@ export class LabelFeedback {
       for (const [key, h] of m) {
         h.evict(horizon);
         // A history with labels still pending stays: they are queued against this very object.
-        if (h.base >= h.knownAt.length && h.pending === 0) {
+        if (h.size === 0 && h.pending === 0) {
           h.retired = true;
           m.delete(key);
         }
