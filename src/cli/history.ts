@@ -10,7 +10,7 @@ import type { RuleSet } from '../core/rules.js';
 import { type FieldMap, parseFieldMap } from '../core/schema.js';
 import { parseTimestamp } from '../core/timestamp.js';
 import { loadOrCreateTokenKey } from '../local/tokenKey.js';
-import { BUNDLED_RULES } from '../local/wiring.js';
+import { BUNDLED_RULES } from '../local/bundled.js';
 
 /** Options shared by the commands that read labelled history (train, evaluate, backtest, score). */
 export interface HistoryContext {

@@ -9,17 +9,7 @@ import { FraudminiError } from '../core/errors.js';
 import { TOKEN_CACHE_CARDS, createPanTokenizer, maskPansInText } from '../core/pan.js';
 import { parseFieldMap } from '../core/schema.js';
 import { loadOrCreateTokenKey } from '../local/tokenKey.js';
-import { BUNDLED_RULES, BUNDLED_SAMPLE, createLocalRuntime } from '../local/wiring.js';
-import { backtestCommand } from './backtest.js';
-import { compareCommand, promoteCommand } from './compare.js';
-import { evaluateCommand } from './evaluate.js';
-import { generateCommand } from './generate.js';
-import { rulesCommand } from './rules.js';
-import { trainCommand } from './train.js';
-import { usersCommand } from './users.js';
-import { uploadCommand } from './upload.js';
-import { redriveCommand } from './redrive.js';
-import { exportCommand } from './export.js';
+import { BUNDLED_RULES, BUNDLED_SAMPLE } from '../local/bundled.js';
 import { readModel } from './history.js';
 import { scoreFile } from './score.js';
 
@@ -119,27 +109,27 @@ export async function main(argv: string[], env: Record<string, string | undefine
       case 'score':
         return await score(rest, env);
       case 'generate':
-        return await generateCommand(rest);
+        return await (await import('./generate.js')).generateCommand(rest);
       case 'train':
-        return await trainCommand(rest, env);
+        return await (await import('./train.js')).trainCommand(rest, env);
       case 'evaluate':
-        return await evaluateCommand(rest, env);
+        return await (await import('./evaluate.js')).evaluateCommand(rest, env);
       case 'backtest':
-        return await backtestCommand(rest, env);
+        return await (await import('./backtest.js')).backtestCommand(rest, env);
       case 'compare':
-        return await compareCommand(rest, env);
+        return await (await import('./compare.js')).compareCommand(rest, env);
       case 'promote':
-        return await promoteCommand(rest, env);
+        return await (await import('./compare.js')).promoteCommand(rest, env);
       case 'rules':
-        return await rulesCommand(rest, env);
+        return await (await import('./rules.js')).rulesCommand(rest, env);
       case 'users':
-        return await usersCommand(rest, env);
+        return await (await import('./users.js')).usersCommand(rest, env);
       case 'upload':
-        return await uploadCommand(rest, env);
+        return await (await import('./upload.js')).uploadCommand(rest, env);
       case 'redrive':
-        return await redriveCommand(rest, env);
+        return await (await import('./redrive.js')).redriveCommand(rest, env);
       case 'export':
-        return await exportCommand(rest, env);
+        return await (await import('./export.js')).exportCommand(rest, env);
       case undefined:
       case 'help':
       case '--help':
@@ -225,6 +215,7 @@ async function start(args: string[], env: Record<string, string | undefined>): P
   };
   const config = loadConfig(env, overrides);
   const logger = new TextLogger();
+  const { createLocalRuntime } = await import('../local/wiring.js');
   const wiring = createLocalRuntime(config, {
     logger,
     secureCookies: values['secure-cookies'] === true,

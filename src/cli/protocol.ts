@@ -5,7 +5,7 @@ import { loadConfig } from '../config.js';
 import { createPanTokenizer, TOKEN_CACHE_CARDS } from '../core/pan.js';
 import { parseFieldMap } from '../core/schema.js';
 import { loadOrCreateTokenKey } from '../local/tokenKey.js';
-import { BUNDLED_RULES } from '../local/wiring.js';
+import { BUNDLED_RULES } from '../local/bundled.js';
 import { HANDBOOK_SPLIT, type ProtocolOptions, type ProtocolResult, runProtocol } from '../pipeline/protocol.js';
 import { HANDBOOK_DEFAULTS, handbookCsv, simulateHandbook } from '../synth/handbook.js';
 import { CliInputError, readableFile } from './history.js';

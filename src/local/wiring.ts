@@ -36,10 +36,9 @@ import { AlertDispatcher } from './AlertDispatcher.js';
 import { LocalRuntime, replayInto } from './LocalRuntime.js';
 import { loadOrCreateTokenKey } from './tokenKey.js';
 
-/** The rules file shipped with fraudmini. */
-export const BUNDLED_RULES = fileURLToPath(new URL('../../rules/default.json', import.meta.url));
-/** The sample transactions shipped with fraudmini. */
-export const BUNDLED_SAMPLE = fileURLToPath(new URL('../../samples/transactions.csv', import.meta.url));
+import { BUNDLED_RULES } from './bundled.js';
+
+export { BUNDLED_RULES, BUNDLED_SAMPLE } from './bundled.js';
 
 /** The analyst console's static files, shipped with fraudmini. */
 export const CONSOLE_ASSETS = fileURLToPath(new URL('../../console/', import.meta.url));
