@@ -154,13 +154,18 @@ export class LabelHistory {
     let b = this.base;
     while (b < n && (ev[2 * b] as number) <= horizon) b++;
     this.base = b;
-    // The cursor may now stand on labels forgotten.
-    this.stale = true;
-    // Compact once the dead prefix outweighs the live labels (see EntityWindows.evict).
+    // A cursor standing on a label now forgotten (lo2 is the lowest of its indices) searches again.
+    if (this.lo2 < b) this.stale = true;
+    // Compact once the dead prefix outweighs the live labels (see EntityWindows.evict); the
+    // cursor's indices move with the labels, its fraud counts are absolute.
     if (b >= 16 && b * 2 > n) {
       this.cum0 = this.fraudsBefore(b);
       this.ev = ev.slice(2 * b);
       this.base = 0;
+      this.hi -= b;
+      this.lo0 -= b;
+      this.lo1 -= b;
+      this.lo2 -= b;
     }
   }
 

@@ -645,4 +645,74 @@ describe('LabelHistory.countsAll', () => {
     // Assess: the same read counts only day 3
     expect(read(h, 3 * D)).toEqual([1, 1, 1, 1, 1, 1]);
   });
+
+  it('moves a label out of a window it entered after every earlier label had left that window', () => {
+    // Prepare: a label on day 1, read on day 10 (it has left the 1- and 7-day windows)
+    const h = new LabelHistory();
+    h.add(1 * D, 1);
+    expect(read(h, 10 * D)).toEqual([0, 0, 0, 0, 1, 1]);
+
+    // Act: a label on day 11, read then and once it has left the 7-day window
+    h.add(11 * D, 0);
+
+    // Assess
+    expect(read(h, 11 * D)).toEqual([1, 0, 1, 0, 2, 1]);
+    expect(read(h, 19 * D)).toEqual([0, 0, 0, 0, 2, 1]);
+  });
+
+  it('keeps reading forward after a compaction that forgot only labels outside every window', () => {
+    // Prepare: a label a day on days 1 to 100 (frauds on even days), read on day 100
+    const h = new LabelHistory();
+    for (let d = 1; d <= 100; d++) h.add(d * D, d % 2 === 0 ? 1 : 0);
+    expect(read(h, 100 * D)).toEqual([1, 1, 7, 4, 30, 15]);
+
+    // Act: forget days 1 to 60 (more than half: the history compacts), then one more label
+    h.evict(60 * D);
+    h.add(101 * D, 1);
+
+    // Assess: days 95–101 and 72–101
+    expect(read(h, 101 * D)).toEqual([1, 1, 7, 4, 30, 16]);
+  });
+
+  it('matches a brute-force count through appends, inserts, evictions and compactions, reads mostly forward (property)', () => {
+    const windows = [D, 7 * D, 30 * D];
+    const op = fc.oneof(
+      { arbitrary: fc.record({ kind: fc.constant('add' as const), dt: fc.integer({ min: -3 * D, max: D }), label: fc.constantFrom<Label>(0, 1) }), weight: 6 },
+      { arbitrary: fc.record({ kind: fc.constant('read' as const), dt: fc.integer({ min: -40 * D, max: 2 * D }) }), weight: 4 },
+      { arbitrary: fc.record({ kind: fc.constant('evict' as const), dt: fc.integer({ min: -90 * D, max: 0 }) }), weight: 1 },
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 300 }), (ops) => {
+        const h = new LabelHistory();
+        let kept: { knownAt: number; label: Label }[] = [];
+        let now = 100 * D;
+        for (const o of ops) {
+          if (o.kind === 'add') {
+            // Mostly known after the newest label (appended), sometimes before it (inserted)
+            now = Math.max(now, now + o.dt);
+            const knownAt = o.dt < 0 ? now + o.dt : now;
+            h.add(knownAt, o.label);
+            kept.push({ knownAt, label: o.label });
+          } else if (o.kind === 'evict') {
+            const horizon = now + o.dt;
+            h.evict(horizon);
+            // Eviction forgets the labels known at or before the horizon that come first in known-time order
+            const sorted = [...kept].sort((a, b) => a.knownAt - b.knownAt);
+            let cut = 0;
+            while (cut < sorted.length && (sorted[cut] as { knownAt: number }).knownAt <= horizon) cut++;
+            kept = sorted.slice(cut);
+          } else {
+            const t = now + o.dt;
+            const expected = windows.flatMap((w) => {
+              const inside = kept.filter((l) => l.knownAt > t - w && l.knownAt <= t);
+              return [inside.length, inside.filter((l) => l.label === 1).length];
+            });
+            if (JSON.stringify(read(h, t)) !== JSON.stringify(expected)) return false;
+          }
+        }
+        return true;
+      }),
+      { numRuns: 300 },
+    );
+  });
 });
