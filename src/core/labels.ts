@@ -11,8 +11,6 @@ const [W1D, W7D, W30D] = LABEL_WINDOW_MS;
 
 /** Entities that carry label history. */
 export const LABEL_ENTITIES = ['account', 'card', 'terminal', 'merchant'] as const;
-/** History slots per pending label: one per label entity. */
-const SLOTS = LABEL_ENTITIES.length;
 /** A label entity. */
 export type LabelEntity = (typeof LABEL_ENTITIES)[number];
 
@@ -23,18 +21,9 @@ export interface LabelCounts {
 }
 
 /**
- * A label waiting for the time it becomes known, with the label histories of its entities
- * (looked up once, when it is scheduled, so releasing it needs no lookups).
- */
-interface PendingLabel {
-  knownAt: number;
-  label: Label;
-  histories: LabelHistory[];
-}
-
-/**
- * Per entity: the labels released to it, in order of the time they became known, with a running
- * fraud count, and a read cursor kept in the object itself (see {@link countsAll}).
+ * Per entity: its labels in order of the time they become known (those still to become known
+ * included), with a running fraud count, and a read cursor kept in the object itself (see
+ * {@link countsAll}).
  */
 export class LabelHistory {
   /**
@@ -49,8 +38,6 @@ export class LabelHistory {
   private base = 0;
   /** Set when the feedback forgets this history (swept or cleared): whoever kept it must look it up again. */
   retired = false;
-  /** Scheduled labels of this entity not yet known: while any, the history is kept even if empty. */
-  pending = 0;
 
   // The cursor of countsAll. At time `cursorT`: `hi` is the first label known after it (`nextHi`
   // its time, +Infinity when there is none) and `cumHi` the frauds before `hi`; per label window
@@ -140,9 +127,9 @@ export class LabelHistory {
     out[offset + 5] = cumHi - this.cumLo2;
   }
 
-  /** Labels known in (t − w, t]. */
-  counts(t: number, w: number): LabelCounts {
-    const hi = this.upperBound(this.base, this.ev.length >> 1, t);
+  /** Labels known in (t − w, t], and by `knownBy` (labels known later are not counted). */
+  counts(t: number, w: number, knownBy = t): LabelCounts {
+    const hi = this.upperBound(this.base, this.ev.length >> 1, Math.min(t, knownBy));
     const lo = this.upperBound(this.base, hi, t - w);
     return { known: hi - lo, frauds: this.fraudsBefore(hi) - this.fraudsBefore(lo) };
   }
@@ -248,10 +235,17 @@ export interface LabelFeedbackOptions {
  *
  * Call {@link advance} with the newest event time before reading features at that time, read with
  * {@link counts}, then {@link schedule} the transaction's own label.
+ *
+ * A label goes into its entities' histories when it is scheduled, with the time it becomes known:
+ * a read at time t counts only labels known by t, and reads come at or before the newest time
+ * advanced to, so no label is ever read early. Scheduling touches the histories the transaction
+ * has just read, where releasing each label when it becomes known would touch them again days
+ * later, out of every cache.
  */
 export class LabelFeedback {
   readonly delayMs: number;
-  private readonly queue = new PendingLabels();
+  /** When the labels not yet known become known (only counted, for {@link pending}). */
+  private readonly queue = new PendingTimes();
   private readonly maps: Record<LabelEntity, Map<string, LabelHistory>> = {
     account: new Map(),
     card: new Map(),
@@ -268,27 +262,26 @@ export class LabelFeedback {
 
   /** Makes every label known at or before `t` visible. */
   advance(t: number): void {
-    // No early return when `t` is not new: a label scheduled since the last call may already be
-    // due (delay 0, or an out-of-order row whose time + delay is behind the newest time).
     if (t > this.released) this.released = t;
     this.queue.release(t);
     if (++this.sinceSweep >= 50_000) this.sweep(this.released);
   }
 
-  /** Labels of `entity` known in (t − window, t]. */
+  /** Labels of `entity` known in (t − window, t], among those visible (see {@link advance}). */
   counts(entity: LabelEntity, key: string | undefined, window: number, t: number): LabelCounts {
     if (key === undefined) return { known: 0, frauds: 0 };
     const h = this.maps[entity].get(key);
-    return h ? h.counts(t, LABEL_WINDOW_MS[window] as number) : { known: 0, frauds: 0 };
+    return h ? h.counts(t, LABEL_WINDOW_MS[window] as number, this.released) : { known: 0, frauds: 0 };
   }
 
   /**
    * Writes the known-label counts of every entity and label window at the transaction's time into
    * `out` from `offset` (layout of the label part of a `Features` row), then schedules its own
    * label, so it never sees itself:
-   * what feature windows call per transaction. `histories[e]` is the history of entity `e` of
-   * {@link LABEL_ENTITIES}, undefined when the transaction has no such entity or it has none yet;
-   * with a label, every entity the transaction has must have one (see {@link history}).
+   * what feature windows call per transaction, after advancing to a time at or after the
+   * transaction's. `histories[e]` is the history of entity `e` of {@link LABEL_ENTITIES},
+   * undefined when the transaction has no such entity or it has none yet; with a label, every
+   * entity the transaction has must have one (see {@link history}).
    */
   snapshotAndScheduleWith(
     tx: Transaction,
@@ -316,18 +309,18 @@ export class LabelFeedback {
     return h;
   }
 
-  /** Queues a transaction's label, to become known at its time + the delay. */
+  /** Schedules a transaction's label, to become known at its time + the delay. */
   schedule(tx: Transaction, label: Label | undefined = tx.label): void {
     if (label === undefined) return;
     this.enqueue(tx.timestamp + this.delayMs, label, this.historiesOf(tx));
   }
 
-  /** Queues a label learned now (e.g. `POST /transactions/:id/label`), known from `knownAt`. */
+  /** Schedules a label learned now (e.g. `POST /transactions/:id/label`), known from `knownAt`. */
   scheduleAt(tx: Transaction, label: Label, knownAt: number): void {
     this.enqueue(knownAt, label, this.historiesOf(tx));
   }
 
-  /** Labels waiting to become known (for tests and memory accounting). */
+  /** Labels scheduled and not yet known (for tests and memory accounting). */
   get pending(): number {
     return this.queue.size;
   }
@@ -353,10 +346,10 @@ export class LabelFeedback {
     return histories;
   }
 
-  /** Queues a label for the histories given (undefined ones skipped; at most one per label entity). */
+  /** Adds a label to the histories given (undefined ones skipped; at most one per label entity). */
   private enqueue(knownAt: number, label: Label, histories: readonly (LabelHistory | undefined)[]): void {
-    for (const h of histories) if (h !== undefined) h.pending++;
-    this.queue.push(knownAt, label, histories);
+    for (let e = 0; e < histories.length; e++) histories[e]?.add(knownAt, label);
+    this.queue.push(knownAt);
   }
 
   private sweep(t: number): void {
@@ -365,8 +358,8 @@ export class LabelFeedback {
     for (const m of Object.values(this.maps)) {
       for (const [key, h] of m) {
         h.evict(horizon);
-        // A history with labels still pending stays: they are queued against this very object.
-        if (h.size === 0 && h.pending === 0) {
+        // A history keeps the labels still to become known (they are after the horizon).
+        if (h.size === 0) {
           h.retired = true;
           m.delete(key);
         }
@@ -382,77 +375,45 @@ export function entityKeys(tx: Transaction): (string | undefined)[] {
 
 
 /**
- * Labels waiting to become known, soonest first. With one delay and rows in time order, labels
- * are scheduled in the order they become known: those wait in a first-in first-out ring of
- * parallel arrays (time, label, one history slot per label entity), O(1) each and no object per
- * label. Only the out-of-order ones (late rows, labels posted with an earlier time) go to a binary
- * heap of objects. Labels known at the same time may come out in either order; the counts they
- * feed do not depend on it.
+ * The times labels scheduled become known, soonest first, to count those still to come. With one
+ * delay and rows in time order they are scheduled in order: those wait in a first-in first-out
+ * ring, O(1) each; only out-of-order ones (late rows, labels posted with an earlier time) go to a
+ * binary heap.
  */
-class PendingLabels {
+class PendingTimes {
   private known = new Float64Array(1024);
-  private labels = new Uint8Array(1024);
-  /** `LABEL_ENTITIES.length` slots per ring entry. */
-  private histories: (LabelHistory | undefined)[] = new Array<LabelHistory | undefined>(1024 * SLOTS).fill(undefined);
   /** Ring index of the oldest entry, and the number of entries. */
   private head = 0;
   private count = 0;
-  private readonly heap: PendingLabel[] = [];
+  private readonly heap: number[] = [];
 
   get size(): number {
     return this.count + this.heap.length;
   }
 
-  push(knownAt: number, label: Label, histories: readonly (LabelHistory | undefined)[]): void {
+  push(knownAt: number): void {
     const mask = this.known.length - 1;
     if (this.count === 0 || (this.known[(this.head + this.count - 1) & mask] as number) <= knownAt) {
       if (this.count === this.known.length) this.grow();
-      const i = (this.head + this.count) & (this.known.length - 1);
-      this.known[i] = knownAt;
-      this.labels[i] = label;
-      for (let e = 0; e < SLOTS; e++) this.histories[i * SLOTS + e] = histories[e];
+      this.known[(this.head + this.count) & (this.known.length - 1)] = knownAt;
       this.count++;
       return;
     }
-    const own: LabelHistory[] = [];
-    for (const h of histories) if (h !== undefined) own.push(h);
-    pushHeap(this.heap, { knownAt, label, histories: own });
+    pushHeap(this.heap, knownAt);
   }
 
-  /** Adds every label known at or before `t` to its histories, soonest first. */
+  /** Drops every time at or before `t`. */
   release(t: number): void {
     const known = this.known;
     const mask = known.length - 1;
-    for (;;) {
-      const top = this.heap[0];
-      if (this.count > 0) {
-        const i = this.head;
-        const k = known[i] as number;
-        if (k <= t && (top === undefined || k <= top.knownAt)) {
-          const label = this.labels[i] as Label;
-          for (let e = i * SLOTS; e < i * SLOTS + SLOTS; e++) {
-            const h = this.histories[e];
-            if (h === undefined) continue;
-            h.add(k, label);
-            h.pending--;
-            this.histories[e] = undefined;
-          }
-          this.head = (i + 1) & mask;
-          this.count--;
-          continue;
-        }
-      }
-      if (top === undefined || top.knownAt > t) return;
-      popHeap(this.heap);
-      for (const h of top.histories) {
-        h.add(top.knownAt, top.label);
-        h.pending--;
-      }
+    while (this.count > 0 && (known[this.head] as number) <= t) {
+      this.head = (this.head + 1) & mask;
+      this.count--;
     }
+    while (this.heap.length > 0 && (this.heap[0] as number) <= t) popHeap(this.heap);
   }
 
   clear(): void {
-    this.histories.fill(undefined);
     this.head = 0;
     this.count = 0;
     this.heap.length = 0;
@@ -462,45 +423,36 @@ class PendingLabels {
   private grow(): void {
     const n = this.known.length;
     const known = new Float64Array(2 * n);
-    const labels = new Uint8Array(2 * n);
-    const histories = new Array<LabelHistory | undefined>(2 * n * SLOTS).fill(undefined);
-    for (let j = 0; j < this.count; j++) {
-      const i = (this.head + j) & (n - 1);
-      known[j] = this.known[i] as number;
-      labels[j] = this.labels[i] as number;
-      for (let e = 0; e < SLOTS; e++) histories[j * SLOTS + e] = this.histories[i * SLOTS + e];
-    }
+    for (let j = 0; j < this.count; j++) known[j] = this.known[(this.head + j) & (n - 1)] as number;
     this.known = known;
-    this.labels = labels;
-    this.histories = histories;
     this.head = 0;
   }
 }
 
-function pushHeap(heap: PendingLabel[], item: PendingLabel): void {
+function pushHeap(heap: number[], item: number): void {
   heap.push(item);
   let i = heap.length - 1;
   while (i > 0) {
     const parent = (i - 1) >> 1;
-    if ((heap[parent] as PendingLabel).knownAt <= item.knownAt) break;
-    heap[i] = heap[parent] as PendingLabel;
+    if ((heap[parent] as number) <= item) break;
+    heap[i] = heap[parent] as number;
     i = parent;
   }
   heap[i] = item;
 }
 
-function popHeap(heap: PendingLabel[]): PendingLabel {
-  const top = heap[0] as PendingLabel;
-  const last = heap.pop() as PendingLabel;
+function popHeap(heap: number[]): number {
+  const top = heap[0] as number;
+  const last = heap.pop() as number;
   if (heap.length === 0) return top;
   let i = 0;
   for (;;) {
     const l = 2 * i + 1;
     if (l >= heap.length) break;
     const r = l + 1;
-    const c = r < heap.length && (heap[r] as PendingLabel).knownAt < (heap[l] as PendingLabel).knownAt ? r : l;
-    if ((heap[c] as PendingLabel).knownAt >= last.knownAt) break;
-    heap[i] = heap[c] as PendingLabel;
+    const c = r < heap.length && (heap[r] as number) < (heap[l] as number) ? r : l;
+    if ((heap[c] as number) >= last) break;
+    heap[i] = heap[c] as number;
     i = c;
   }
   heap[i] = last;
