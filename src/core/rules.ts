@@ -320,14 +320,30 @@ export function evaluate(set: RuleSet, tx: Transaction, f: Features): Evaluation
   for (let i = 0; i < rules.length; i++) {
     const r = rules[i] as CompiledRule;
     if (r.test(tx, f) !== true) unfired.push(r.id);
-    else {
-      // Each field is masked on entry, but a detail can join two fields into a card number.
-      const detail = maskPansInText(r.detail(tx, f));
-      if (r.action === undefined) fired.push({ rule: r.id, weight: r.weight, detail });
-      else fired.push({ rule: r.id, weight: r.weight, detail, action: r.action });
-    }
+    else fired.push(hitOf(r, tx, f));
   }
   return { fired, unfired };
+}
+
+/**
+ * The rules of `set` that fire on `tx`, as {@link evaluate} lists them in `fired`: what scoring
+ * needs, without the list of those that did not fire.
+ */
+export function firedRules(set: RuleSet, tx: Transaction, f: Features): RuleHit[] {
+  const fired: RuleHit[] = [];
+  const rules = set.rules;
+  for (let i = 0; i < rules.length; i++) {
+    const r = rules[i] as CompiledRule;
+    if (r.test(tx, f) === true) fired.push(hitOf(r, tx, f));
+  }
+  return fired;
+}
+
+/** The hit of a rule that fired. */
+function hitOf(r: CompiledRule, tx: Transaction, f: Features): RuleHit {
+  // Each field is masked on entry, but a detail can join two fields into a card number.
+  const detail = maskPansInText(r.detail(tx, f));
+  return r.action === undefined ? { rule: r.id, weight: r.weight, detail } : { rule: r.id, weight: r.weight, detail, action: r.action };
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

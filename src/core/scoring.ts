@@ -1,6 +1,6 @@
 import type { Features } from './features.js';
 import type { Contribution } from './model/model.js';
-import { evaluate, type RuleHit, type RuleSet, type Thresholds } from './rules.js';
+import { firedRules, type RuleHit, type RuleSet, type Thresholds } from './rules.js';
 import type { Transaction } from './transaction.js';
 
 /** What happens to a transaction. */
@@ -69,14 +69,14 @@ export function decide(
   decidedAt: Date | string,
   model?: ModelOpinion,
 ): Decision {
-  return decideFromHits(set, tx, evaluate(set, tx, features).fired, decidedAt, model);
+  return decideFromHits(set, tx, firedRules(set, tx, features), decidedAt, model);
 }
 
 /**
- * {@link decide} from the rules that fired (`evaluate(set, tx, features).fired`), for callers
+ * {@link decide} from the rules that fired (`firedRules(set, tx, features)`), for callers
  * that evaluate the rules and the model at different times (a batch: rules row by row as the
  * features come, the model over the whole batch). Pure.
- * @example decideFromHits(set, tx, evaluate(set, tx, f).fired, at, opinion)
+ * @example decideFromHits(set, tx, firedRules(set, tx, f), at, opinion)
  */
 export function decideFromHits(
   set: RuleSet,

@@ -1,4 +1,4 @@
-import { evaluate, type RuleHit, type RuleSet } from '../core/rules.js';
+import { firedRules, type RuleHit, type RuleSet } from '../core/rules.js';
 import { type Contribution, explainVector, type Model, modelScore } from '../core/model/model.js';
 import { pathMarginsFlat } from '../core/model/gbdt.js';
 import { FEATURE_COUNT, modelVector } from '../core/model/vector.js';
@@ -119,6 +119,11 @@ const modelMargins = new Float64Array(MODEL_BLOCK_ROWS);
 const contributions = new Float64Array(FEATURE_COUNT);
 const vector = new Float64Array(FEATURE_COUNT);
 
+/** Row `r` of the block's model inputs. */
+function rowOf(matrix: Float64Array, r: number): Float64Array {
+  return matrix.subarray(r * FEATURE_COUNT, (r + 1) * FEATURE_COUNT);
+}
+
 /** The scored item, with the source of its row when it has one (and no `source` key otherwise). */
 function decided(item: Omit<DecidedItem, 'decision'>, decision: Decision): DecidedItem {
   return item.source
@@ -150,20 +155,19 @@ function scoreBlockWithModel(
     const tx = (fresh[from + r] as Omit<DecidedItem, 'decision'>).transaction;
     f.at = r * FEATURE_ROW;
     matrix.set(modelVector(tx, f, vector), r * FEATURE_COUNT);
-    hits.push(evaluate(deps.rules, tx, f).fired);
+    hits.push(firedRules(deps.rules, tx, f));
   }
   // Every row explained: the attribution walk gives the margin too, so no separate pass.
   if (!explainAll) pathMarginsFlat(model.flat, matrix, FEATURE_COUNT, rows, margins);
   for (let r = 0; r < rows; r++) {
     const item = fresh[from + r] as Omit<DecidedItem, 'decision'>;
-    const row = (): Float64Array => matrix.subarray(r * FEATURE_COUNT, (r + 1) * FEATURE_COUNT);
     const opinion = explainAll
-      ? { ...explainVector(model, row(), TOP_FEATURES, contributions), version: model.version }
+      ? { ...explainVector(model, rowOf(matrix, r), TOP_FEATURES, contributions), version: model.version }
       : { score: modelScore(margins[r] as number), version: model.version, top: NO_FEATURES };
     const decision = decideFromHits(deps.rules, item.transaction, hits[r] as RuleHit[], at, opinion);
     if (!explainAll && decision.outcome !== 'allow') {
       // Same margin to the bit as the block's (see pathMarginsFlat): only the names are new.
-      const { top } = explainVector(model, row(), TOP_FEATURES, contributions);
+      const { top } = explainVector(model, rowOf(matrix, r), TOP_FEATURES, contributions);
       if (top.length > 0) decision.model_features = top;
     }
     into.push(decided(item, decision));
