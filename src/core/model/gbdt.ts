@@ -693,51 +693,79 @@ export function marginsFlat(flat: FlatEnsemble, x: Float64Array, stride: number,
  * explainFlat(model.flat, matrix.subarray(0, FEATURE_COUNT), contributions) === margins[0]; // true
  */
 export function pathMarginsFlat(flat: FlatEnsemble, x: Float64Array, stride: number, rows: number, out: Float64Array): void {
-  // Four rows go down each tree side by side, a fixed number of steps (see LockstepTrees): their
+  // Eight rows go down each tree side by side, a fixed number of steps (see LockstepTrees): their
   // loads overlap instead of waiting on each other, and no branch depends on the data. A step
   // past a leaf adds −0, so each sum is the one explainFlat makes.
   const { depth, step, shift, threshold, delta } = flat.lockstep;
   const mask = (1 << shift) - 1;
   const roots = flat.roots;
   out.fill(flat.rootTotal, 0, rows);
-  const quads = rows - (rows % 4);
+  const lanes = rows - (rows % 8);
   for (let k = 0; k < roots.length; k++) {
     const root = roots[k] as number;
     const steps = depth[k] as number;
-    for (let r = 0; r < quads; r += 4) {
+    for (let r = 0; r < lanes; r += 8) {
       const o0 = r * stride;
       const o1 = o0 + stride;
       const o2 = o1 + stride;
       const o3 = o2 + stride;
+      const o4 = o3 + stride;
+      const o5 = o4 + stride;
+      const o6 = o5 + stride;
+      const o7 = o6 + stride;
       let m0 = out[r] as number;
       let m1 = out[r + 1] as number;
       let m2 = out[r + 2] as number;
       let m3 = out[r + 3] as number;
+      let m4 = out[r + 4] as number;
+      let m5 = out[r + 5] as number;
+      let m6 = out[r + 6] as number;
+      let m7 = out[r + 7] as number;
       let n0 = root;
       let n1 = root;
       let n2 = root;
       let n3 = root;
+      let n4 = root;
+      let n5 = root;
+      let n6 = root;
+      let n7 = root;
       for (let s = 0; s < steps; s++) {
         const p0 = step[n0] as number;
         const p1 = step[n1] as number;
         const p2 = step[n2] as number;
         const p3 = step[n3] as number;
+        const p4 = step[n4] as number;
+        const p5 = step[n5] as number;
+        const p6 = step[n6] as number;
+        const p7 = step[n7] as number;
         // `1 − (x <= threshold)` as a number, not a branch: right (1) also for a NaN input.
         n0 = (p0 >> shift) + 1 - +((x[o0 + (p0 & mask)] as number) <= (threshold[n0] as number));
         n1 = (p1 >> shift) + 1 - +((x[o1 + (p1 & mask)] as number) <= (threshold[n1] as number));
         n2 = (p2 >> shift) + 1 - +((x[o2 + (p2 & mask)] as number) <= (threshold[n2] as number));
         n3 = (p3 >> shift) + 1 - +((x[o3 + (p3 & mask)] as number) <= (threshold[n3] as number));
+        n4 = (p4 >> shift) + 1 - +((x[o4 + (p4 & mask)] as number) <= (threshold[n4] as number));
+        n5 = (p5 >> shift) + 1 - +((x[o5 + (p5 & mask)] as number) <= (threshold[n5] as number));
+        n6 = (p6 >> shift) + 1 - +((x[o6 + (p6 & mask)] as number) <= (threshold[n6] as number));
+        n7 = (p7 >> shift) + 1 - +((x[o7 + (p7 & mask)] as number) <= (threshold[n7] as number));
         m0 += delta[n0] as number;
         m1 += delta[n1] as number;
         m2 += delta[n2] as number;
         m3 += delta[n3] as number;
+        m4 += delta[n4] as number;
+        m5 += delta[n5] as number;
+        m6 += delta[n6] as number;
+        m7 += delta[n7] as number;
       }
       out[r] = m0;
       out[r + 1] = m1;
       out[r + 2] = m2;
       out[r + 3] = m3;
+      out[r + 4] = m4;
+      out[r + 5] = m5;
+      out[r + 6] = m6;
+      out[r + 7] = m7;
     }
-    for (let r = quads, o = quads * stride; r < rows; r++, o += stride) {
+    for (let r = lanes, o = lanes * stride; r < rows; r++, o += stride) {
       let m = out[r] as number;
       let n = root;
       for (let s = 0; s < steps; s++) {
