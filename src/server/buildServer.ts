@@ -221,13 +221,19 @@ function routes(app: FastifyInstance, service: ApiService, deps: ApiOptions, adm
     if (!result.ok) throw new InvalidTransactionError(result.errors);
     const tx = result.transaction;
     const outcome = await service.submit(tx);
+    // The body is returned, not sent with `return reply.send(...)`: a returned reply is a thenable
+    // that the handler's promise waits on, one more job (and, while the response is not yet
+    // written, a stream listener) per request.
     if (outcome.kind === 'accepted') {
-      return reply.code(outcome.duplicate ? 200 : 202).send({ transaction_id: tx.transactionId, status: 'accepted', duplicate: outcome.duplicate });
+      reply.code(outcome.duplicate ? 200 : 202);
+      return { transaction_id: tx.transactionId, status: 'accepted', duplicate: outcome.duplicate };
     }
     if (outcome.duplicate) {
-      return reply.code(200).send({ transaction_id: tx.transactionId, decision: outcome.decision, duplicate: true });
+      reply.code(200);
+      return { transaction_id: tx.transactionId, decision: outcome.decision, duplicate: true };
     }
-    return reply.code(201).send({ transaction_id: tx.transactionId, decision: outcome.decision });
+    reply.code(201);
+    return { transaction_id: tx.transactionId, decision: outcome.decision };
   });
 
   app.post<{ Params: { id: string } }>('/transactions/:id/label', schema('POST', '/transactions/:id/label'), async (req, reply) => {
