@@ -181,6 +181,11 @@ const DECISION_SELECT =
   'transaction_id, score, outcome, reasons, model_score, model_version, rules_score, model_features, rules_version, decided_at';
 /** The decisions of the ids in an `IN` list appended to it. */
 const LOOKUP_SELECT = `SELECT ${DECISION_SELECT} FROM transactions WHERE transaction_id IN`;
+/** Whether SQLite refused a row for a UNIQUE or PRIMARY KEY value already stored. */
+function isUniqueConflict(e: unknown): boolean {
+  return e instanceof Database.SqliteError && (e.code === 'SQLITE_CONSTRAINT_UNIQUE' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY');
+}
+
 /** Which ids of an `IN` list appended to it are stored. */
 const EXISTING_SELECT = 'SELECT transaction_id FROM transactions WHERE transaction_id IN';
 
@@ -321,6 +326,7 @@ export class SqliteStateStore
   private readonly checkpoints: SqliteWalCheckpointer | undefined;
   // Wrapped once: better-sqlite3 builds four wrapper functions for every transaction() call.
   private readonly storeTransaction: Database.Transaction<(items: readonly DecidedItem[]) => StoredDecisions>;
+  private readonly storeAllTransaction: Database.Transaction<(items: readonly DecidedItem[]) => StoredDecisions>;
   private readonly commitTransaction: Database.Transaction<(batch: EncodedBatch, checkpoint?: FileCheckpoint) => number[]>;
 
   constructor(options: SqliteStateStoreOptions) {
@@ -377,6 +383,7 @@ export class SqliteStateStore
       ),
     };
     this.storeTransaction = this.db.transaction((items: readonly DecidedItem[]) => this.storeNew(items));
+    this.storeAllTransaction = this.db.transaction((items: readonly DecidedItem[]) => this.storeAll(items));
     this.commitTransaction = this.db.transaction((batch: EncodedBatch, checkpoint?: FileCheckpoint) => this.insertEncoded(batch, checkpoint));
   }
 
@@ -469,13 +476,30 @@ export class SqliteStateStore
 
   /**
    * Stores each decision unless its id already has one (stored, or earlier in `items`), in one
-   * transaction that holds the write lock from the lookup to the insert: the commit worker's
-   * connection cannot store one of these ids in between.
+   * transaction that holds the write lock from the check to the insert: the commit worker's
+   * connection cannot store one of these ids in between. The check is the insert itself; only a
+   * batch that meets a stored id is done again with a lookup first.
    */
   async storeDecisions(items: readonly DecidedItem[]): Promise<StoredDecisions> {
-    const result = this.storeTransaction.immediate(items);
+    let result: StoredDecisions;
+    try {
+      // Every id new, as nearly always (the caller looked them up already): no second lookup. A
+      // stored one fails an insert on its UNIQUE id, which rolls the whole transaction back, and
+      // the checked store below does it again, skipping the stored ids.
+      result = this.storeAllTransaction.immediate(items);
+    } catch (e) {
+      if (!isUniqueConflict(e)) throw e;
+      result = this.storeTransaction.immediate(items);
+    }
     this.checkpoints?.committed();
     return result;
+  }
+
+  /** Stores every item, inside the caller's transaction; fails on an id already stored. */
+  private storeAll(items: readonly DecidedItem[]): StoredDecisions {
+    const { batch, alerts } = encodeBatch(items, null);
+    const ids = this.insertEncoded(batch);
+    return { stored: items.slice(), duplicates: [], alerts: alerts.map((body, i) => ({ id: ids[i] as number, ...body })) };
   }
 
   /** The body of {@link storeDecisions}, inside its transaction. */
