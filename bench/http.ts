@@ -23,8 +23,19 @@ const FIXED_RATE = 1000;
 
 let loadRuns = 0;
 
+/** Event time of the first load run's first request. */
+const EVENTS_FROM = Date.UTC(2026, 0, 1);
+/**
+ * Event time between the starts of two load runs: more than a run's requests span (one every
+ * 250 ms of event time), so each run's events come after the last run's, in time order, as a live
+ * stream's do. Runs replaying the same hours would send every request after the first run into the
+ * entities' past: the feature windows' late-event path, which a live stream seldom takes.
+ */
+const DAY_MS = 86_400_000;
+
 async function load(ctx: BenchContext, url: string, seconds: number, rate?: number): Promise<LoadResult> {
-  const spec = { url, connections: CONNECTIONS, durationS: seconds, rate, prefix: `H${process.pid}-${loadRuns++}` };
+  const run = loadRuns++;
+  const spec = { url, connections: CONNECTIONS, durationS: seconds, rate, prefix: `H${process.pid}-${run}`, startMs: EVENTS_FROM + run * DAY_MS };
   const r = await runNode(ctx.paths, join(ctx.paths.buildDir, 'children', 'load.js'), [JSON.stringify(spec)]);
   if (r.code !== 0) throw new Error(`load generator failed (${r.code}): ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as LoadResult;

@@ -21,6 +21,12 @@ interface LoadSpec {
   rate?: number;
   /** Makes ids unique across runs against the same server. */
   prefix: string;
+  /**
+   * Event time of the first request, epoch ms; each next one is 250 ms later. Runs against the same
+   * server start where the previous one may have ended, so that their events arrive in time order
+   * as a live stream's do, not back in the entities' past. @default 2026-01-01
+   */
+  startMs?: number;
 }
 
 const spec = JSON.parse(process.argv[2] ?? '{}') as LoadSpec;
@@ -41,7 +47,7 @@ function cardFor(account: number): string {
 }
 
 const CARDS = Array.from({ length: 5000 }, (_, a) => cardFor(a));
-const START = Date.UTC(2026, 0, 1);
+const START = spec.startMs ?? Date.UTC(2026, 0, 1);
 let n = 0;
 let state = 0x9e3779b9;
 const rand = (m: number): number => {

@@ -9,7 +9,7 @@ import type { Transaction } from '../core/transaction.js';
 import type { Alert } from '../core/views.js';
 import type { DecisionStore } from '../ports/DecisionStore.js';
 import type { FeatureSource } from '../ports/FeatureSource.js';
-import { scoreBatch } from '../pipeline/score.js';
+import { type DecidedIds, scoreBatch } from '../pipeline/score.js';
 
 /** The ports and hooks the group commit uses. */
 export interface GroupCommitDeps {
@@ -66,28 +66,30 @@ export function groupCommit(deps: GroupCommitDeps): { submit(tx: Transaction): P
       const prior = await deps.decisions.findDecisions(ids);
       // Scored by a file batch since these requests arrived and not stored yet: duplicates too,
       // answered with that decision once stored (a second decision would fail one of the commits).
-      const elsewhere = new Map<string, Promise<Decision>>();
-      for (const id of ids) {
-        const pending = prior.has(id) ? undefined : deps.committing?.(id);
-        if (pending) elsewhere.set(id, pending);
+      let elsewhere: Map<string, Promise<Decision>> | undefined;
+      if (deps.committing) {
+        for (const id of ids) {
+          const pending = prior.has(id) ? undefined : deps.committing(id);
+          if (pending) (elsewhere ??= new Map()).set(id, pending);
+        }
       }
-      const known = { has: (id: string) => prior.has(id) || elsewhere.has(id) };
+      const later = elsewhere;
+      const known: DecidedIds = later === undefined ? prior : { has: (id) => prior.has(id) || later.has(id) };
       // From here on the features may have counted the group.
       observed = true;
-      const scored = scoreBatch(
-        waiting.filter((w) => !known.has(w.tx.transactionId)).map((w) => ({ transaction: w.tx })),
-        known,
-        { features: deps.features, rules: deps.rules(), model: deps.model, now: deps.now },
-      );
+      const fresh: { transaction: Transaction }[] = [];
+      for (const w of waiting) if (!known.has(w.tx.transactionId)) fresh.push({ transaction: w.tx });
+      const scored = scoreBatch(fresh, known, { features: deps.features, rules: deps.rules(), model: deps.model, now: deps.now });
       const stored = await deps.decisions.storeDecisions(scored.decided);
-      const decided = new Map(stored.stored.map((d) => [d.transaction.transactionId, d.decision]));
+      const decided = new Map<string, Decision>();
+      for (const d of stored.stored) decided.set(d.transaction.transactionId, d.decision);
       // Stored by another writer between the lookup and the store: its decision stands.
       const lost = stored.duplicates.length > 0 ? await deps.decisions.findDecisions(stored.duplicates) : undefined;
       for (const w of waiting) {
         const id = w.tx.transactionId;
-        const later = elsewhere.get(id);
-        if (later) {
-          later.then((decision) => w.resolve({ decision, duplicate: true }), w.reject);
+        const pending = later?.get(id);
+        if (pending) {
+          pending.then((decision) => w.resolve({ decision, duplicate: true }), w.reject);
           continue;
         }
         const before = prior.get(id) ?? lost?.get(id);

@@ -131,8 +131,11 @@ const SESSION_API_ROUTES = new Set(['GET /transactions/:id', 'GET /alerts', 'GET
 
 /** The session each request's cookie names, resolved once per request. */
 export interface ConsoleAuth {
-  /** `onRequest` hook: reads the session cookie. Registered before any hook that asks {@link sessionOf}. */
-  resolve: (req: FastifyRequest) => Promise<void>;
+  /**
+   * `onRequest` hook (callback style: a request without the cookie, as every API call, costs no
+   * promise): reads the session cookie. Registered before any hook that asks {@link sessionOf}.
+   */
+  resolve: (req: FastifyRequest, reply: unknown, next: (error?: Error) => void) => void;
   sessionOf: (req: FastifyRequest) => ActiveSession | undefined;
   /** Whether the route is the console's (session only). */
   isConsoleRoute: (req: FastifyRequest) => boolean;
@@ -154,11 +157,19 @@ export function consoleAuth(options: ConsoleOptions): ConsoleAuth {
     if (!csrfMatches(session, req.headers['x-csrf-token'])) throw new CsrfError();
   };
   return {
-    resolve: async (req) => {
+    resolve: (req, _reply, next) => {
       const id = cookie(req.headers.cookie, SESSION_COOKIE);
-      if (id === undefined) return;
-      const session = await findSession(deps, id);
-      if (session) sessions.set(req, session);
+      if (id === undefined) {
+        next();
+        return;
+      }
+      findSession(deps, id).then(
+        (session) => {
+          if (session) sessions.set(req, session);
+          next();
+        },
+        (e: unknown) => next(e instanceof Error ? e : new Error(String(e))),
+      );
     },
     sessionOf: (req) => sessions.get(req),
     isConsoleRoute: (req) => CONSOLE_ROUTES.has(req.routeOptions.url ?? ''),

@@ -31,7 +31,7 @@ afterAll(() => rmSync(buildDir, { recursive: true, force: true }));
  */
 async function pacedAgainst(
   handler: Parameters<typeof createServer>[1],
-  spec: { connections: number; durationS: number; rate: number },
+  spec: { connections: number; durationS: number; rate: number; startMs?: number },
 ): Promise<Printed> {
   built ??= build({
     entryPoints: [join(ROOT, 'bench', 'children', 'load.ts')],
@@ -133,5 +133,30 @@ describe('bench load generator, paced mode, against a failing server', () => {
     expect(printed.errors).toBe(cut);
     expect(printed.non2xx).toBe(refused);
     expect(printed.ok + printed.non2xx + printed.errors).toBe(100);
+  });
+});
+
+describe('bench load generator, event times', () => {
+  const times: number[] = [];
+
+  beforeAll(async () => {
+    // Arrange: a server that records each body's timestamp
+    const record: Parameters<typeof createServer>[1] = (req, res) => {
+      let raw = '';
+      req.on('data', (c: Buffer) => (raw += c.toString()));
+      req.on('end', () => {
+        times.push(Date.parse((JSON.parse(raw) as { timestamp: string }).timestamp));
+        res.writeHead(201, { 'content-type': 'application/json' }).end('{}');
+      });
+    };
+    // Act: a run that starts its events a day after the default start, as a second run would.
+    await pacedAgainst(record, { connections: 2, durationS: 0.25, rate: 200, startMs: Date.UTC(2026, 0, 2) });
+  }, 60_000);
+
+  it('starts at the given event time and moves forward by 250 ms a request, so a later run never goes back in time', () => {
+    // Assess
+    expect(times).toHaveLength(50);
+    const sorted = [...times].sort((a, b) => a - b);
+    expect(sorted).toEqual(Array.from({ length: 50 }, (_, i) => Date.UTC(2026, 0, 2) + i * 250));
   });
 });

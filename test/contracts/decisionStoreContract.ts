@@ -43,6 +43,24 @@ export function describeDecisionStoreContract(name: string, makeStore: () => Pro
       expect((await store.findDecisions(['again-0000'])).get('again-0000')?.outcome).toBe('allow');
     });
 
+    it('stores the new ids of a batch that also holds stored ones, and only those: decisions, alerts and counts', async () => {
+      // Prepare: four stored, then a batch of those four among eight
+      const store = await makeStore();
+      await store.storeDecisions(batch('mix', 4));
+      const statsBefore = await store.stats();
+      const eight = batch('mix', 8).map((i) => ({ ...i, decision: { ...i.decision, score: 99, outcome: 'block' as const } }));
+      // Act
+      const result = await store.storeDecisions(eight);
+      // Assess
+      expect(result.stored.map((s) => s.decision.transaction_id)).toEqual(['mix-0004', 'mix-0005', 'mix-0006', 'mix-0007']);
+      expect([...result.duplicates].sort()).toEqual(['mix-0000', 'mix-0001', 'mix-0002', 'mix-0003']);
+      expect(result.alerts.map((a) => a.transaction_id)).toEqual(['mix-0004', 'mix-0005', 'mix-0006', 'mix-0007']);
+      const found = await store.findDecisions(eight.map((i) => i.decision.transaction_id));
+      expect(found.get('mix-0001')?.outcome).not.toBe('block');
+      expect(found.get('mix-0005')?.outcome).toBe('block');
+      expect((await store.stats()).decisions).toBe(statsBefore.decisions + 4);
+    });
+
     // Narrowed: which of two items with one id in the same batch is stored is not promised (the
     // DynamoDB adapter writes a batch's items concurrently, each conditional on its id); that
     // exactly one is stored and the other is reported as a duplicate is.

@@ -179,6 +179,15 @@ const MIGRATIONS: Record<number, string> = {
 /** The decision columns of a `transactions` row (what a duplicate check or the API reads back). */
 const DECISION_SELECT =
   'transaction_id, score, outcome, reasons, model_score, model_version, rules_score, model_features, rules_version, decided_at';
+/** The decisions of the ids in an `IN` list appended to it. */
+const LOOKUP_SELECT = `SELECT ${DECISION_SELECT} FROM transactions WHERE transaction_id IN`;
+/** Whether SQLite refused a row for a UNIQUE or PRIMARY KEY value already stored. */
+function isUniqueConflict(e: unknown): boolean {
+  return e instanceof Database.SqliteError && (e.code === 'SQLITE_CONSTRAINT_UNIQUE' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY');
+}
+
+/** Which ids of an `IN` list appended to it are stored. */
+const EXISTING_SELECT = 'SELECT transaction_id FROM transactions WHERE transaction_id IN';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS transactions (
@@ -315,6 +324,10 @@ export class SqliteStateStore
   readonly db: Database.Database;
   private readonly stmt;
   private readonly checkpoints: SqliteWalCheckpointer | undefined;
+  // Wrapped once: better-sqlite3 builds four wrapper functions for every transaction() call.
+  private readonly storeTransaction: Database.Transaction<(items: readonly DecidedItem[]) => StoredDecisions>;
+  private readonly storeAllTransaction: Database.Transaction<(items: readonly DecidedItem[]) => StoredDecisions>;
+  private readonly commitTransaction: Database.Transaction<(batch: EncodedBatch, checkpoint?: FileCheckpoint) => number[]>;
 
   constructor(options: SqliteStateStoreOptions) {
     this.db = new Database(options.path);
@@ -369,6 +382,9 @@ export class SqliteStateStore
         'INSERT INTO deliveries (sink, cursor) VALUES (?, ?) ON CONFLICT(sink) DO UPDATE SET cursor = excluded.cursor',
       ),
     };
+    this.storeTransaction = this.db.transaction((items: readonly DecidedItem[]) => this.storeNew(items));
+    this.storeAllTransaction = this.db.transaction((items: readonly DecidedItem[]) => this.storeAll(items));
+    this.commitTransaction = this.db.transaction((batch: EncodedBatch, checkpoint?: FileCheckpoint) => this.insertEncoded(batch, checkpoint));
   }
 
   /**
@@ -418,7 +434,7 @@ export class SqliteStateStore
     const found = new Map<string, Decision>();
     // One IN (...) query per chunk instead of one lookup per row.
     for (let i = 0; i < ids.length; i += LOOKUP_CHUNK) {
-      const chunk = ids.slice(i, i + LOOKUP_CHUNK);
+      const chunk = i === 0 && ids.length <= LOOKUP_CHUNK ? ids : ids.slice(i, i + LOOKUP_CHUNK);
       const rows = this.lookupStatement(chunk.length).all(...chunk) as TransactionRow[];
       for (const r of rows) found.set(r.transaction_id as string, decisionFromRow(r));
     }
@@ -426,14 +442,19 @@ export class SqliteStateStore
   }
 
   private readonly lookups = new Map<number, Database.Statement>();
+  private readonly existing = new Map<number, Database.Statement>();
 
   private lookupStatement(n: number): Database.Statement {
-    let st = this.lookups.get(n);
+    return this.statement(this.lookups, n, LOOKUP_SELECT);
+  }
+
+  /** `select` with an `IN` list of `n` parameters appended, prepared once per `n` (`pluck`: first column only). */
+  private statement(cache: Map<number, Database.Statement>, n: number, select: string, pluck = false): Database.Statement {
+    let st = cache.get(n);
     if (!st) {
-      st = this.db.prepare(
-        `SELECT ${DECISION_SELECT} FROM transactions WHERE transaction_id IN (${new Array(n).fill('?').join(',')})`,
-      );
-      this.lookups.set(n, st);
+      st = this.db.prepare(`${select} (${new Array(n).fill('?').join(',')})`);
+      if (pluck) st.pluck();
+      cache.set(n, st);
     }
     return st;
   }
@@ -455,32 +476,60 @@ export class SqliteStateStore
 
   /**
    * Stores each decision unless its id already has one (stored, or earlier in `items`), in one
-   * transaction that holds the write lock from the lookup to the insert: the commit worker's
-   * connection cannot store one of these ids in between.
+   * transaction that holds the write lock from the check to the insert: the commit worker's
+   * connection cannot store one of these ids in between. The check is the insert itself; only a
+   * batch that meets a stored id is done again with a lookup first.
    */
   async storeDecisions(items: readonly DecidedItem[]): Promise<StoredDecisions> {
-    const result = this.db
-      .transaction((): StoredDecisions => {
-        const existing = this.lookupDecisions(items.map((i) => i.decision.transaction_id));
-        const taken = new Set<string>();
-        const stored: DecidedItem[] = [];
-        const duplicates: string[] = [];
-        for (const item of items) {
-          const id = item.decision.transaction_id;
-          if (existing.has(id) || taken.has(id)) {
-            duplicates.push(id);
-            continue;
-          }
-          taken.add(id);
-          stored.push(item);
-        }
-        const { batch, alerts } = encodeBatch(stored, null);
-        const ids = this.insertEncoded(batch);
-        return { stored, duplicates, alerts: alerts.map((body, i) => ({ id: ids[i] as number, ...body })) };
-      })
-      .immediate();
+    let result: StoredDecisions;
+    try {
+      // Every id new, as nearly always (the caller looked them up already): no second lookup. A
+      // stored one fails an insert on its UNIQUE id, which rolls the whole transaction back, and
+      // the checked store below does it again, skipping the stored ids.
+      result = this.storeAllTransaction.immediate(items);
+    } catch (e) {
+      if (!isUniqueConflict(e)) throw e;
+      result = this.storeTransaction.immediate(items);
+    }
     this.checkpoints?.committed();
     return result;
+  }
+
+  /** Stores every item, inside the caller's transaction; fails on an id already stored. */
+  private storeAll(items: readonly DecidedItem[]): StoredDecisions {
+    const { batch, alerts } = encodeBatch(items, null);
+    const ids = this.insertEncoded(batch);
+    return { stored: items.slice(), duplicates: [], alerts: alerts.map((body, i) => ({ id: ids[i] as number, ...body })) };
+  }
+
+  /** The body of {@link storeDecisions}, inside its transaction. */
+  private storeNew(items: readonly DecidedItem[]): StoredDecisions {
+    const existing = this.storedIds(items.map((i) => i.decision.transaction_id));
+    const taken = new Set<string>();
+    const stored: DecidedItem[] = [];
+    const duplicates: string[] = [];
+    for (const item of items) {
+      const id = item.decision.transaction_id;
+      if (existing.has(id) || taken.has(id)) {
+        duplicates.push(id);
+        continue;
+      }
+      taken.add(id);
+      stored.push(item);
+    }
+    const { batch, alerts } = encodeBatch(stored, null);
+    const ids = this.insertEncoded(batch);
+    return { stored, duplicates, alerts: alerts.map((body, i) => ({ id: ids[i] as number, ...body })) };
+  }
+
+  /** Which of `ids` have a stored decision: their ids only, without reading the decisions. */
+  private storedIds(ids: readonly string[]): Set<string> {
+    const found = new Set<string>();
+    for (let i = 0; i < ids.length; i += LOOKUP_CHUNK) {
+      const chunk = i === 0 && ids.length <= LOOKUP_CHUNK ? ids : ids.slice(i, i + LOOKUP_CHUNK);
+      for (const id of this.statement(this.existing, chunk.length, EXISTING_SELECT, true).all(...chunk) as string[]) found.add(id);
+    }
+    return found;
   }
 
   /** The alerts stored for these transaction ids, in id order. */
@@ -510,7 +559,7 @@ export class SqliteStateStore
    * returns the ids of its alerts, in order. This is the part the commit worker runs.
    */
   commitEncoded(batch: EncodedBatch, checkpoint?: FileCheckpoint): number[] {
-    const alertIds = this.db.transaction((): number[] => this.insertEncoded(batch, checkpoint))();
+    const alertIds = this.commitTransaction(batch, checkpoint);
     this.checkpoints?.committed();
     return alertIds;
   }
