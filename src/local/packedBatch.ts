@@ -63,9 +63,18 @@ export interface PackedBatch {
    * of at most {@link SLICE_ROWS} rows' keys (see {@link packBatch}).
    */
   keys: string[][];
-  /** Rows with extra (unmapped) columns, ascending, and those columns. */
-  attributeRows: number[];
-  attributes: Record<string, string>[];
+  /**
+   * The extra (unmapped) columns, as columns too: a file with extra columns has them on nearly
+   * every row, and an object per row costs the structured clone per object and per key. The rows
+   * that have any, ascending; per such row the number of its columns then each one's index into
+   * `attributeNames`, in the row's key order; their values concatenated in that order, and their
+   * lengths.
+   */
+  attributeRows: Int32Array;
+  attributeKeys: Uint16Array;
+  attributeNames: string[];
+  attributeText: string;
+  attributeLengths: Int32Array;
   rejections: Rejection[];
   rowsDone: number;
   bytesRead: number;
@@ -73,7 +82,14 @@ export interface PackedBatch {
 
 /** The buffers of `b` that can be transferred instead of copied. */
 export function packedTransferables(b: PackedBatch): ArrayBuffer[] {
-  return [b.numbers.buffer as ArrayBuffer, b.present.buffer as ArrayBuffer, b.lengths.buffer as ArrayBuffer];
+  return [
+    b.numbers.buffer as ArrayBuffer,
+    b.present.buffer as ArrayBuffer,
+    b.lengths.buffer as ArrayBuffer,
+    b.attributeRows.buffer as ArrayBuffer,
+    b.attributeKeys.buffer as ArrayBuffer,
+    b.attributeLengths.buffer as ArrayBuffer,
+  ];
 }
 
 /**
@@ -94,8 +110,7 @@ export function packBatch(batch: IngestBatch): PackedBatch {
   const keySlices: string[][] = [];
   let strings: string[] = [];
   let keys: string[] = [];
-  const attributeRows: number[] = [];
-  const attributes: Record<string, string>[] = [];
+  const attributes = new AttributePacker();
   const endSlice = (): void => {
     texts.push(strings.join(''));
     const lengths = new Int32Array(strings.length);
@@ -139,10 +154,7 @@ export function packBatch(batch: IngestBatch): PackedBatch {
     numbers[o + LABEL] = tx.label ?? Number.NaN;
     numbers[o + ROW] = row.row;
     numbers[o + LINE] = row.line;
-    if (hasKeys(tx.attributes)) {
-      attributeRows.push(i);
-      attributes.push(tx.attributes);
-    }
+    attributes.add(i, tx.attributes);
   }
   endSlice();
   let total = 0;
@@ -160,17 +172,53 @@ export function packBatch(batch: IngestBatch): PackedBatch {
     text: texts.join(''),
     lengths,
     keys: keySlices,
-    attributeRows,
-    attributes,
+    ...attributes.columns(),
     rejections: batch.rejections,
     rowsDone: batch.rowsDone,
     bytesRead: batch.bytesRead,
   };
 }
 
-function hasKeys(o: Record<string, string>): boolean {
-  for (const _ in o) return true;
-  return false;
+/** Gathers the extra columns of a batch's rows as the attribute columns of a {@link PackedBatch}. */
+class AttributePacker {
+  private readonly rows: number[] = [];
+  private readonly keys: number[] = [];
+  private readonly names: string[] = [];
+  private readonly values: string[] = [];
+  /** The index in `names` of each name met (a Map: a column may be named `__proto__`). */
+  private readonly nameIndex = new Map<string, number>();
+
+  add(row: number, attributes: Record<string, string>): void {
+    let countAt = -1;
+    for (const name in attributes) {
+      if (countAt === -1) {
+        this.rows.push(row);
+        countAt = this.keys.length;
+        this.keys.push(0);
+      }
+      let index = this.nameIndex.get(name);
+      if (index === undefined) {
+        index = this.names.length;
+        this.names.push(name);
+        this.nameIndex.set(name, index);
+      }
+      this.keys.push(index);
+      (this.keys[countAt] as number)++;
+      this.values.push(attributes[name] as string);
+    }
+  }
+
+  columns(): Pick<PackedBatch, 'attributeRows' | 'attributeKeys' | 'attributeNames' | 'attributeText' | 'attributeLengths'> {
+    const lengths = new Int32Array(this.values.length);
+    for (let k = 0; k < this.values.length; k++) lengths[k] = (this.values[k] as string).length;
+    return {
+      attributeRows: Int32Array.from(this.rows),
+      attributeKeys: Uint16Array.from(this.keys),
+      attributeNames: this.names,
+      attributeText: this.values.join(''),
+      attributeLengths: lengths,
+    };
+  }
 }
 
 /** The rows without extra columns share this (frozen: nothing may add to it). */
@@ -208,6 +256,9 @@ export function unpackBatch(b: PackedBatch): IngestBatch {
   const x = b.numbers;
   const strings = new StringCursor(b);
   let extra = 0;
+  let key = 0;
+  let valueAt = 0;
+  let valueOffset = 0;
   for (let i = 0; i < b.size; i++) {
     const mask = b.present[i] as number;
     const transactionId = strings.next(mask, 0) as string;
@@ -232,7 +283,17 @@ export function unpackBatch(b: PackedBatch): IngestBatch {
       } else card = { token, masked: strings.next(mask, CARD_MASKED) as string };
     }
     let attributes = NO_ATTRIBUTES;
-    if (b.attributeRows[extra] === i) attributes = b.attributes[extra++] as Record<string, string>;
+    if (b.attributeRows[extra] === i) {
+      extra++;
+      attributes = {};
+      const count = b.attributeKeys[key++] as number;
+      for (let k = 0; k < count; k++) {
+        const name = b.attributeNames[b.attributeKeys[key++] as number] as string;
+        const from = valueOffset;
+        valueOffset += b.attributeLengths[valueAt++] as number;
+        attributes[name] = b.attributeText.slice(from, valueOffset);
+      }
+    }
     const o = i * NUMBERS;
     const balance = x[o + BALANCE] as number;
     const label = x[o + LABEL] as number;
