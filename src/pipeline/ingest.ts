@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { StringDecoder } from 'node:string_decoder';
 import { CsvParser, DEFAULT_MAX_RECORD, detectDelimiter } from '../core/csv.js';
 import { HeaderError } from '../core/errors.js';
@@ -167,9 +168,18 @@ export async function* ingestCsv(
     throw failure.error;
   }
 
+  // While every chunk so far was ASCII, the decoder holds no part of a character, and an ASCII
+  // chunk is its own text byte for byte: copied as Latin-1, without the UTF-8 decoder's work.
+  let allAscii = true;
+  const decode = (chunk: Buffer): string => {
+    if (allAscii && isAscii(chunk)) return chunk.toString('latin1');
+    allAscii = false;
+    return decoder.write(chunk);
+  };
+
   for await (const chunk of source) {
     bytesRead += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
-    const text = typeof chunk === 'string' ? chunk : decoder.write(chunk);
+    const text = typeof chunk === 'string' ? chunk : decode(chunk);
     if (!parser) {
       // The header decides the delimiter: wait for its line feed, or for more than a row can hold.
       const from = pending.length;
