@@ -1,7 +1,7 @@
 import type { CardRef } from '../core/pan.js';
 import type { Rejection } from '../core/receipt.js';
 import type { Label, Transaction } from '../core/transaction.js';
-import type { IngestBatch, IngestedRow } from '../pipeline/ingest.js';
+import type { BatchBuilder, IngestBatch, IngestedRow } from '../pipeline/ingest.js';
 
 /**
  * The string fields of a transaction in a {@link PackedBatch}, in this order; the card's four
@@ -102,27 +102,46 @@ const SLICE_ROWS = 512;
 
 /** `batch` as columns: {@link unpackBatch} gives it back equal. */
 export function packBatch(batch: IngestBatch): PackedBatch {
-  const n = batch.rows.length;
-  const numbers = new Float64Array(n * NUMBERS);
-  const present = new Uint16Array(n);
-  const texts: string[] = [];
-  const lengthSlices: Int32Array[] = [];
-  const keySlices: string[][] = [];
-  let strings: string[] = [];
-  let keys: string[] = [];
-  const attributes = new AttributePacker();
-  const endSlice = (): void => {
-    texts.push(strings.join(''));
-    const lengths = new Int32Array(strings.length);
-    for (let k = 0; k < strings.length; k++) lengths[k] = (strings[k] as string).length;
-    lengthSlices.push(lengths);
-    keySlices.push(keys);
-    strings = [];
-    keys = [];
-  };
-  for (let i = 0; i < n; i++) {
-    if (i > 0 && i % SLICE_ROWS === 0) endSlice();
-    const { transaction: tx, row } = batch.rows[i] as IngestedRow;
+  const packer = new PackedBatchBuilder(batch.rows.length);
+  for (const { transaction, row } of batch.rows) packer.add(transaction, row.row, row.line);
+  for (const r of batch.rejections) packer.reject(r);
+  return packer.finish(batch.rowsDone, batch.bytesRead);
+}
+
+/**
+ * Packs rows into a {@link PackedBatch} as they are validated (a {@link BatchBuilder}): each row's
+ * values go into the batch's columns at once, and its transaction object dies young instead of
+ * waiting, with thousands of others, for the batch to fill (which made the young generation's
+ * collections copy and promote them).
+ */
+export class PackedBatchBuilder implements BatchBuilder<PackedBatch> {
+  private size = 0;
+  private numbers: Float64Array;
+  private present: Uint16Array;
+  private texts: string[] = [];
+  private lengthSlices: Int32Array[] = [];
+  private keySlices: string[][] = [];
+  private strings: string[] = [];
+  private keys: string[] = [];
+  private attributes = new AttributePacker();
+  private rejections: Rejection[] = [];
+
+  /** `capacity`: the rows a batch usually holds (it grows past that when needed). */
+  constructor(private readonly capacity = 512) {
+    this.numbers = new Float64Array(Math.max(1, capacity) * NUMBERS);
+    this.present = new Uint16Array(Math.max(1, capacity));
+  }
+
+  get count(): number {
+    return this.size + this.rejections.length;
+  }
+
+  add(tx: Transaction, rowNo: number, line: number): void {
+    const i = this.size++;
+    if (i === this.present.length) this.grow();
+    if (i > 0 && i % SLICE_ROWS === 0) this.endSlice();
+    const keys = this.keys;
+    const strings = this.strings;
     let mask = 0;
     for (let f = 0; f < TEXT_FIELDS.length; f++) {
       const v = tx[TEXT_FIELDS[f] as (typeof TEXT_FIELDS)[number]];
@@ -146,37 +165,77 @@ export function packBatch(batch: IngestBatch): PackedBatch {
       mask |= 1 << CARD_MASKED;
       strings.push(card.masked);
     }
-    present[i] = mask;
+    this.present[i] = mask;
+    const numbers = this.numbers;
     const o = i * NUMBERS;
     numbers[o + TIMESTAMP] = tx.timestamp;
     numbers[o + AMOUNT] = tx.amount;
     numbers[o + BALANCE] = tx.accountBalance ?? Number.NaN;
     numbers[o + LABEL] = tx.label ?? Number.NaN;
-    numbers[o + ROW] = row.row;
-    numbers[o + LINE] = row.line;
-    attributes.add(i, tx.attributes);
+    numbers[o + ROW] = rowNo;
+    numbers[o + LINE] = line;
+    this.attributes.add(i, tx.attributes);
   }
-  endSlice();
-  let total = 0;
-  for (const l of lengthSlices) total += l.length;
-  const lengths = new Int32Array(total);
-  total = 0;
-  for (const l of lengthSlices) {
-    lengths.set(l, total);
-    total += l.length;
+
+  reject(rejection: Rejection): void {
+    this.rejections.push(rejection);
   }
-  return {
-    size: n,
-    numbers,
-    present,
-    text: texts.join(''),
-    lengths,
-    keys: keySlices,
-    ...attributes.columns(),
-    rejections: batch.rejections,
-    rowsDone: batch.rowsDone,
-    bytesRead: batch.bytesRead,
-  };
+
+  finish(rowsDone: number, bytesRead: number): PackedBatch {
+    this.endSlice();
+    const n = this.size;
+    let total = 0;
+    for (const l of this.lengthSlices) total += l.length;
+    const lengths = new Int32Array(total);
+    total = 0;
+    for (const l of this.lengthSlices) {
+      lengths.set(l, total);
+      total += l.length;
+    }
+    const batch: PackedBatch = {
+      size: n,
+      // Views of the batch's first rows: the buffers behind them are transferred whole.
+      numbers: this.numbers.subarray(0, n * NUMBERS),
+      present: this.present.subarray(0, n),
+      text: this.texts.join(''),
+      lengths,
+      keys: this.keySlices,
+      ...this.attributes.columns(),
+      rejections: this.rejections,
+      rowsDone,
+      bytesRead,
+    };
+    this.size = 0;
+    this.numbers = new Float64Array(Math.max(1, this.capacity) * NUMBERS);
+    this.present = new Uint16Array(Math.max(1, this.capacity));
+    this.texts = [];
+    this.lengthSlices = [];
+    this.keySlices = [];
+    this.attributes = new AttributePacker();
+    this.rejections = [];
+    return batch;
+  }
+
+  /** Gathers the strings and keys of the rows since the last slice (see {@link SLICE_ROWS}). */
+  private endSlice(): void {
+    const strings = this.strings;
+    this.texts.push(strings.join(''));
+    const lengths = new Int32Array(strings.length);
+    for (let k = 0; k < strings.length; k++) lengths[k] = (strings[k] as string).length;
+    this.lengthSlices.push(lengths);
+    this.keySlices.push(this.keys);
+    this.strings = [];
+    this.keys = [];
+  }
+
+  private grow(): void {
+    const numbers = new Float64Array(this.numbers.length * 2);
+    numbers.set(this.numbers);
+    this.numbers = numbers;
+    const present = new Uint16Array(this.present.length * 2);
+    present.set(this.present);
+    this.present = present;
+  }
 }
 
 /** Gathers the extra columns of a batch's rows as the attribute columns of a {@link PackedBatch}. */
