@@ -6,7 +6,7 @@ import { HeaderError, UnclosedQuoteError } from '../../src/core/errors.js';
 import { type IngestBatch, ingestCsv, ingestHere } from '../../src/pipeline/ingest.js';
 import { ingestOnThread, ingestOnThreadFrom } from '../../src/local/IngestThread.js';
 import { ObjectChangedError } from '../../src/ports/ObjectStore.js';
-import { packBatch, packedTransferables, unpackBatch } from '../../src/local/packedBatch.js';
+import { PackedBatchBuilder, packBatch, packedTransferables, unpackBatch } from '../../src/local/packedBatch.js';
 import { TEST_KEY, testTokenizer } from '../helpers/transactions.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fraudmini-ingest-thread-'));
@@ -80,6 +80,26 @@ describe('packBatch', () => {
     // Both card shapes and an absent card went through.
     const cards = new Set(back.rows.map((r) => (r.transaction.card ? Object.keys(r.transaction.card).join() : 'none')));
     expect(cards).toEqual(new Set(['token,bin,last4,masked', 'token,masked', 'none']));
+  });
+});
+
+describe('PackedBatchBuilder', () => {
+  it('packs rows past its first capacity and batch after batch, each given back equal', async () => {
+    // Arrange
+    const batches = await onThisThread(file('builder.csv', csvText(2500)), 1100);
+    const builder = new PackedBatchBuilder(1);
+
+    // Act: every batch through one builder that starts with room for a single row
+    const back = batches.map((b) => {
+      for (const r of b.rows) builder.add(r.transaction, r.row.row, r.row.line);
+      for (const r of b.rejections) builder.reject(r);
+      return unpackBatch(builder.finish(b.rowsDone, b.bytesRead));
+    });
+
+    // Assert
+    expect(batches.length).toBe(3);
+    expect(back).toEqual(batches);
+    expect(builder.count).toBe(0);
   });
 });
 
