@@ -224,6 +224,7 @@ describe('decision lines, JSONL bytes', () => {
       fc.string({ unit: 'binary', maxLength: 8 }),
       fc.constantFrom('\u0000', '\ud800', 'x"y', 'a\\b', '\u007f', 'é', '€', '😀', 'v'.repeat(700)),
     );
+    const finite = fc.double({ noNaN: true, noDefaultInfinity: true });
     const score = fc.oneof(fc.double({ noNaN: true }), fc.integer(), fc.constantFrom(0, -0, 100, 1e21, 0.1 + 0.2));
     const item = fc.record({
       id: text,
@@ -241,7 +242,8 @@ describe('decision lines, JSONL bytes', () => {
       decidedAt: fc.constantFrom('2026-12-07T05:24:39.408Z', '2026-12-07T05:24:40.000Z'),
       row: fc.option(fc.nat(), { nil: undefined }),
       reasons: fc.array(fc.record({ rule: text, weight: score, detail: text }), { maxLength: 2 }),
-      features: fc.option(fc.array(fc.record({ feature: fc.stringMatching(/^[a-z_]{1,12}$/), weight: score, value: score }), { maxLength: 3 }), { nil: undefined }),
+      // A model's contributions are finite (JSON has no infinity to write them as).
+      features: fc.option(fc.array(fc.record({ feature: fc.stringMatching(/^[a-z_]{1,12}$/), weight: finite, value: finite }), { maxLength: 3 }), { nil: undefined }),
     });
     fc.assert(
       fc.property(fc.array(item, { maxLength: 12 }), fc.integer({ min: 1, max: 5 }), (rows, per) => {
