@@ -87,6 +87,41 @@ export function formatDecimal(e4: number): string {
   return `${sign}${whole}.${String(frac).padStart(MAX_DECIMALS, '0')}`;
 }
 
+/**
+ * Writes {@link formatDecimal}`(e4)` as ASCII bytes into `out` at `at` (room for 32 bytes needed)
+ * and returns where it ends: the form written straight into an output buffer, once per output row.
+ */
+export function writeDecimal(e4: number, out: Uint8Array, at: number): number {
+  let o = at;
+  if (!Number.isSafeInteger(e4)) {
+    const s = formatDecimal(e4);
+    for (let i = 0; i < s.length; i++) out[o++] = s.charCodeAt(i);
+    return o;
+  }
+  if (e4 < 0) out[o++] = 45; // -
+  const abs = Math.abs(e4);
+  const frac = abs % AMOUNT_SCALE;
+  o = writeDigits((abs - frac) / AMOUNT_SCALE, 1, out, o);
+  out[o++] = 46; // .
+  if (frac % 100 === 0) return writeDigits(frac / 100, 2, out, o);
+  if (frac % 10 === 0) return writeDigits(frac / 10, 3, out, o);
+  return writeDigits(frac, MAX_DECIMALS, out, o);
+}
+
+/** Writes the non-negative integer `n` in decimal, zero-padded to `width` digits; returns where it ends. */
+function writeDigits(n: number, width: number, out: Uint8Array, at: number): number {
+  let count = 1;
+  for (let p = 10; p <= n; p *= 10) count++;
+  if (count < width) count = width;
+  let rest = n;
+  for (let i = at + count - 1; i >= at; i--) {
+    const d = rest % 10;
+    out[i] = 48 + d;
+    rest = (rest - d) / 10;
+  }
+  return at + count;
+}
+
 /** E4 integer to a JS number in currency units, for JSON output and statistics. */
 export function toUnits(e4: number): number {
   return e4 / AMOUNT_SCALE;

@@ -158,4 +158,48 @@ export class IsoTimeFormatter {
     const m3 = millis < 10 ? `00${millis}` : millis < 100 ? `0${millis}` : String(millis);
     return `${this.datePrefix}${TWO_DIGITS[hour]}:${TWO_DIGITS[minute]}:${TWO_DIGITS[second]}.${m3}Z`;
   }
+
+  /**
+   * Writes {@link format}`(ms)` as ASCII bytes into `out` at `at` (room for 32 bytes needed) and
+   * returns where it ends: the form written straight into an output buffer, with no string per call.
+   */
+  write(ms: number, out: Uint8Array, at: number): number {
+    if (!(ms >= 0 && ms < MAX_MS) || !Number.isInteger(ms)) return writeAscii(this.format(ms), out, at);
+    const day = Math.floor(ms / DAY_MS);
+    if (day !== this.day) {
+      this.day = day;
+      this.datePrefix = new Date(day * DAY_MS).toISOString().slice(0, 11);
+    }
+    let o = writeAscii(this.datePrefix, out, at);
+    let rest = ms - day * DAY_MS;
+    const millis = rest % 1000;
+    rest = (rest - millis) / 1000;
+    const second = rest % 60;
+    rest = (rest - second) / 60;
+    const minute = rest % 60;
+    const hour = (rest - minute) / 60;
+    o = twoDigits(hour, out, o);
+    out[o++] = 58; // :
+    o = twoDigits(minute, out, o);
+    out[o++] = 58;
+    o = twoDigits(second, out, o);
+    out[o++] = 46; // .
+    out[o++] = 48 + Math.floor(millis / 100);
+    out[o++] = 48 + (Math.floor(millis / 10) % 10);
+    out[o++] = 48 + (millis % 10);
+    out[o++] = 90; // Z
+    return o;
+  }
+}
+
+function twoDigits(n: number, out: Uint8Array, at: number): number {
+  out[at] = 48 + Math.floor(n / 10);
+  out[at + 1] = 48 + (n % 10);
+  return at + 2;
+}
+
+/** Writes `s`, all of whose characters are ASCII, as bytes into `out` at `at`; returns where it ends. */
+function writeAscii(s: string, out: Uint8Array, at: number): number {
+  for (let i = 0; i < s.length; i++) out[at + i] = s.charCodeAt(i);
+  return at + s.length;
 }

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createPanTokenizer } from '../core/pan.js';
-import { ingestHere } from '../pipeline/ingest.js';
+import { ingestHereInto } from '../pipeline/ingest.js';
 import {
   type IngestThreadError,
   type IngestThreadReply,
@@ -9,12 +9,12 @@ import {
   type IngestThreadSetup,
   SOURCE_FAILED,
 } from './IngestThread.js';
-import { type PackedBatch, packBatch, packedTransferables } from './packedBatch.js';
+import { type PackedBatch, PackedBatchBuilder, packedTransferables } from './packedBatch.js';
 
 /**
  * The parsing thread of `ingestOnThread`: reads the file (or takes its bytes from the calling
  * thread), parses, validates and tokenises it with the same ingest stage as everywhere else,
- * renders its masked copy when asked, and hands each batch over packed (`packBatch`). It runs at
+ * renders its masked copy when asked, and hands each batch over packed (`PackedBatchBuilder`). It runs at
  * most as many batches ahead as the scoring thread has granted (credits), so a slow consumer
  * holds it back instead of filling memory.
  */
@@ -60,7 +60,8 @@ async function run(): Promise<void> {
   const tokenizer = createPanTokenizer(Buffer.from(setup.tokenKey), { cache: setup.tokenCache });
   let masked = '';
   const source = setup.path !== undefined ? createReadStream(setup.path, { highWaterMark: 1 << 20 }) : posted();
-  const batches = ingestHere(tokenizer)(source, {
+  // Each row is packed as it is validated (see PackedBatchBuilder), not once its batch is full.
+  const batches = ingestHereInto(tokenizer, () => new PackedBatchBuilder(setup.batchSize))(source, {
     fileKey: setup.fileKey,
     fieldMap: setup.fieldMap,
     batchSize: setup.batchSize,
@@ -88,8 +89,7 @@ async function run(): Promise<void> {
     rows = 0;
   };
   try {
-    for await (const batch of batches) {
-      const packed = packBatch(batch);
+    for await (const packed of batches) {
       group.push(packed);
       rows += packed.size + packed.rejections.length;
       if (rows >= setup.groupRows) await send();

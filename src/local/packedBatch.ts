@@ -1,7 +1,7 @@
 import type { CardRef } from '../core/pan.js';
 import type { Rejection } from '../core/receipt.js';
 import type { Label, Transaction } from '../core/transaction.js';
-import type { IngestBatch, IngestedRow } from '../pipeline/ingest.js';
+import type { BatchBuilder, IngestBatch, IngestedRow } from '../pipeline/ingest.js';
 
 /**
  * The string fields of a transaction in a {@link PackedBatch}, in this order; the card's four
@@ -63,9 +63,18 @@ export interface PackedBatch {
    * of at most {@link SLICE_ROWS} rows' keys (see {@link packBatch}).
    */
   keys: string[][];
-  /** Rows with extra (unmapped) columns, ascending, and those columns. */
-  attributeRows: number[];
-  attributes: Record<string, string>[];
+  /**
+   * The extra (unmapped) columns, as columns too: a file with extra columns has them on nearly
+   * every row, and an object per row costs the structured clone per object and per key. The rows
+   * that have any, ascending; per such row the number of its columns then each one's index into
+   * `attributeNames`, in the row's key order; their values concatenated in that order, and their
+   * lengths.
+   */
+  attributeRows: Int32Array;
+  attributeKeys: Uint16Array;
+  attributeNames: string[];
+  attributeText: string;
+  attributeLengths: Int32Array;
   rejections: Rejection[];
   rowsDone: number;
   bytesRead: number;
@@ -73,7 +82,14 @@ export interface PackedBatch {
 
 /** The buffers of `b` that can be transferred instead of copied. */
 export function packedTransferables(b: PackedBatch): ArrayBuffer[] {
-  return [b.numbers.buffer as ArrayBuffer, b.present.buffer as ArrayBuffer, b.lengths.buffer as ArrayBuffer];
+  return [
+    b.numbers.buffer as ArrayBuffer,
+    b.present.buffer as ArrayBuffer,
+    b.lengths.buffer as ArrayBuffer,
+    b.attributeRows.buffer as ArrayBuffer,
+    b.attributeKeys.buffer as ArrayBuffer,
+    b.attributeLengths.buffer as ArrayBuffer,
+  ];
 }
 
 /**
@@ -86,28 +102,46 @@ const SLICE_ROWS = 512;
 
 /** `batch` as columns: {@link unpackBatch} gives it back equal. */
 export function packBatch(batch: IngestBatch): PackedBatch {
-  const n = batch.rows.length;
-  const numbers = new Float64Array(n * NUMBERS);
-  const present = new Uint16Array(n);
-  const texts: string[] = [];
-  const lengthSlices: Int32Array[] = [];
-  const keySlices: string[][] = [];
-  let strings: string[] = [];
-  let keys: string[] = [];
-  const attributeRows: number[] = [];
-  const attributes: Record<string, string>[] = [];
-  const endSlice = (): void => {
-    texts.push(strings.join(''));
-    const lengths = new Int32Array(strings.length);
-    for (let k = 0; k < strings.length; k++) lengths[k] = (strings[k] as string).length;
-    lengthSlices.push(lengths);
-    keySlices.push(keys);
-    strings = [];
-    keys = [];
-  };
-  for (let i = 0; i < n; i++) {
-    if (i > 0 && i % SLICE_ROWS === 0) endSlice();
-    const { transaction: tx, row } = batch.rows[i] as IngestedRow;
+  const packer = new PackedBatchBuilder(batch.rows.length);
+  for (const { transaction, row } of batch.rows) packer.add(transaction, row.row, row.line);
+  for (const r of batch.rejections) packer.reject(r);
+  return packer.finish(batch.rowsDone, batch.bytesRead);
+}
+
+/**
+ * Packs rows into a {@link PackedBatch} as they are validated (a {@link BatchBuilder}): each row's
+ * values go into the batch's columns at once, and its transaction object dies young instead of
+ * waiting, with thousands of others, for the batch to fill (which made the young generation's
+ * collections copy and promote them).
+ */
+export class PackedBatchBuilder implements BatchBuilder<PackedBatch> {
+  private size = 0;
+  private numbers: Float64Array;
+  private present: Uint16Array;
+  private texts: string[] = [];
+  private lengthSlices: Int32Array[] = [];
+  private keySlices: string[][] = [];
+  private strings: string[] = [];
+  private keys: string[] = [];
+  private attributes = new AttributePacker();
+  private rejections: Rejection[] = [];
+
+  /** `capacity`: the rows a batch usually holds (it grows past that when needed). */
+  constructor(private readonly capacity = 512) {
+    this.numbers = new Float64Array(Math.max(1, capacity) * NUMBERS);
+    this.present = new Uint16Array(Math.max(1, capacity));
+  }
+
+  get count(): number {
+    return this.size + this.rejections.length;
+  }
+
+  add(tx: Transaction, rowNo: number, line: number): void {
+    const i = this.size++;
+    if (i === this.present.length) this.grow();
+    if (i > 0 && i % SLICE_ROWS === 0) this.endSlice();
+    const keys = this.keys;
+    const strings = this.strings;
     let mask = 0;
     for (let f = 0; f < TEXT_FIELDS.length; f++) {
       const v = tx[TEXT_FIELDS[f] as (typeof TEXT_FIELDS)[number]];
@@ -131,46 +165,119 @@ export function packBatch(batch: IngestBatch): PackedBatch {
       mask |= 1 << CARD_MASKED;
       strings.push(card.masked);
     }
-    present[i] = mask;
+    this.present[i] = mask;
+    const numbers = this.numbers;
     const o = i * NUMBERS;
     numbers[o + TIMESTAMP] = tx.timestamp;
     numbers[o + AMOUNT] = tx.amount;
     numbers[o + BALANCE] = tx.accountBalance ?? Number.NaN;
     numbers[o + LABEL] = tx.label ?? Number.NaN;
-    numbers[o + ROW] = row.row;
-    numbers[o + LINE] = row.line;
-    if (hasKeys(tx.attributes)) {
-      attributeRows.push(i);
-      attributes.push(tx.attributes);
+    numbers[o + ROW] = rowNo;
+    numbers[o + LINE] = line;
+    this.attributes.add(i, tx.attributes);
+  }
+
+  reject(rejection: Rejection): void {
+    this.rejections.push(rejection);
+  }
+
+  finish(rowsDone: number, bytesRead: number): PackedBatch {
+    this.endSlice();
+    const n = this.size;
+    let total = 0;
+    for (const l of this.lengthSlices) total += l.length;
+    const lengths = new Int32Array(total);
+    total = 0;
+    for (const l of this.lengthSlices) {
+      lengths.set(l, total);
+      total += l.length;
     }
+    const batch: PackedBatch = {
+      size: n,
+      // Views of the batch's first rows: the buffers behind them are transferred whole.
+      numbers: this.numbers.subarray(0, n * NUMBERS),
+      present: this.present.subarray(0, n),
+      text: this.texts.join(''),
+      lengths,
+      keys: this.keySlices,
+      ...this.attributes.columns(),
+      rejections: this.rejections,
+      rowsDone,
+      bytesRead,
+    };
+    this.size = 0;
+    this.numbers = new Float64Array(Math.max(1, this.capacity) * NUMBERS);
+    this.present = new Uint16Array(Math.max(1, this.capacity));
+    this.texts = [];
+    this.lengthSlices = [];
+    this.keySlices = [];
+    this.attributes = new AttributePacker();
+    this.rejections = [];
+    return batch;
   }
-  endSlice();
-  let total = 0;
-  for (const l of lengthSlices) total += l.length;
-  const lengths = new Int32Array(total);
-  total = 0;
-  for (const l of lengthSlices) {
-    lengths.set(l, total);
-    total += l.length;
+
+  /** Gathers the strings and keys of the rows since the last slice (see {@link SLICE_ROWS}). */
+  private endSlice(): void {
+    const strings = this.strings;
+    this.texts.push(strings.join(''));
+    const lengths = new Int32Array(strings.length);
+    for (let k = 0; k < strings.length; k++) lengths[k] = (strings[k] as string).length;
+    this.lengthSlices.push(lengths);
+    this.keySlices.push(this.keys);
+    this.strings = [];
+    this.keys = [];
   }
-  return {
-    size: n,
-    numbers,
-    present,
-    text: texts.join(''),
-    lengths,
-    keys: keySlices,
-    attributeRows,
-    attributes,
-    rejections: batch.rejections,
-    rowsDone: batch.rowsDone,
-    bytesRead: batch.bytesRead,
-  };
+
+  private grow(): void {
+    const numbers = new Float64Array(this.numbers.length * 2);
+    numbers.set(this.numbers);
+    this.numbers = numbers;
+    const present = new Uint16Array(this.present.length * 2);
+    present.set(this.present);
+    this.present = present;
+  }
 }
 
-function hasKeys(o: Record<string, string>): boolean {
-  for (const _ in o) return true;
-  return false;
+/** Gathers the extra columns of a batch's rows as the attribute columns of a {@link PackedBatch}. */
+class AttributePacker {
+  private readonly rows: number[] = [];
+  private readonly keys: number[] = [];
+  private readonly names: string[] = [];
+  private readonly values: string[] = [];
+  /** The index in `names` of each name met (a Map: a column may be named `__proto__`). */
+  private readonly nameIndex = new Map<string, number>();
+
+  add(row: number, attributes: Record<string, string>): void {
+    let countAt = -1;
+    for (const name in attributes) {
+      if (countAt === -1) {
+        this.rows.push(row);
+        countAt = this.keys.length;
+        this.keys.push(0);
+      }
+      let index = this.nameIndex.get(name);
+      if (index === undefined) {
+        index = this.names.length;
+        this.names.push(name);
+        this.nameIndex.set(name, index);
+      }
+      this.keys.push(index);
+      (this.keys[countAt] as number)++;
+      this.values.push(attributes[name] as string);
+    }
+  }
+
+  columns(): Pick<PackedBatch, 'attributeRows' | 'attributeKeys' | 'attributeNames' | 'attributeText' | 'attributeLengths'> {
+    const lengths = new Int32Array(this.values.length);
+    for (let k = 0; k < this.values.length; k++) lengths[k] = (this.values[k] as string).length;
+    return {
+      attributeRows: Int32Array.from(this.rows),
+      attributeKeys: Uint16Array.from(this.keys),
+      attributeNames: this.names,
+      attributeText: this.values.join(''),
+      attributeLengths: lengths,
+    };
+  }
 }
 
 /** The rows without extra columns share this (frozen: nothing may add to it). */
@@ -208,6 +315,9 @@ export function unpackBatch(b: PackedBatch): IngestBatch {
   const x = b.numbers;
   const strings = new StringCursor(b);
   let extra = 0;
+  let key = 0;
+  let valueAt = 0;
+  let valueOffset = 0;
   for (let i = 0; i < b.size; i++) {
     const mask = b.present[i] as number;
     const transactionId = strings.next(mask, 0) as string;
@@ -232,7 +342,17 @@ export function unpackBatch(b: PackedBatch): IngestBatch {
       } else card = { token, masked: strings.next(mask, CARD_MASKED) as string };
     }
     let attributes = NO_ATTRIBUTES;
-    if (b.attributeRows[extra] === i) attributes = b.attributes[extra++] as Record<string, string>;
+    if (b.attributeRows[extra] === i) {
+      extra++;
+      attributes = {};
+      const count = b.attributeKeys[key++] as number;
+      for (let k = 0; k < count; k++) {
+        const name = b.attributeNames[b.attributeKeys[key++] as number] as string;
+        const from = valueOffset;
+        valueOffset += b.attributeLengths[valueAt++] as number;
+        attributes[name] = b.attributeText.slice(from, valueOffset);
+      }
+    }
     const o = i * NUMBERS;
     const balance = x[o + BALANCE] as number;
     const label = x[o + LABEL] as number;

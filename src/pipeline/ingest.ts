@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { StringDecoder } from 'node:string_decoder';
 import { CsvParser, DEFAULT_MAX_RECORD, detectDelimiter } from '../core/csv.js';
 import { HeaderError } from '../core/errors.js';
@@ -32,6 +33,47 @@ export interface IngestBatch {
   bytesRead: number;
 }
 
+/**
+ * Gathers the rows of one batch as the ingest stage validates them, in file order, and hands the
+ * batch over when asked ({@link finish}), starting the next. {@link ingestCsv} builds
+ * {@link IngestBatch}es; a builder that packs each row into columns as it comes (the parsing
+ * thread's) keeps no object per row alive until the batch is full.
+ */
+export interface BatchBuilder<B> {
+  /** A valid row: its transaction (not kept past this call by a packing builder), data row and line. */
+  add(transaction: Transaction, row: number, line: number): void;
+  reject(rejection: Rejection): void;
+  /** Rows and rejections in the batch so far. */
+  readonly count: number;
+  /** The batch, done after `rowsDone` data rows and `bytesRead` bytes; the builder starts a new one. */
+  finish(rowsDone: number, bytesRead: number): B;
+}
+
+/** The {@link BatchBuilder} of {@link IngestBatch}es. */
+class IngestBatchBuilder implements BatchBuilder<IngestBatch> {
+  private rows: IngestedRow[] = [];
+  private rejections: Rejection[] = [];
+
+  get count(): number {
+    return this.rows.length + this.rejections.length;
+  }
+
+  add(transaction: Transaction, row: number, line: number): void {
+    this.rows.push({ transaction, row: { row, line } });
+  }
+
+  reject(rejection: Rejection): void {
+    this.rejections.push(rejection);
+  }
+
+  finish(rowsDone: number, bytesRead: number): IngestBatch {
+    const batch = { rows: this.rows, rejections: this.rejections, rowsDone, bytesRead };
+    this.rows = [];
+    this.rejections = [];
+    return batch;
+  }
+}
+
 /** Options of {@link ingestCsv}. */
 export interface IngestOptions {
   /** Identifies the file (its name): derives ids for rows without a transaction_id. */
@@ -64,10 +106,16 @@ export interface IngestOptions {
  * as CSV throws a `FileFormatError`: {@link HeaderError} for a header that cannot be mapped,
  * `UnclosedQuoteError` for a quoted field still open at the longest row allowed.
  */
-export async function* ingestCsv(
+export function ingestCsv(source: AsyncIterable<Buffer | string>, options: IngestOptions): AsyncGenerator<IngestBatch> {
+  return ingestCsvInto(source, options, new IngestBatchBuilder());
+}
+
+/** {@link ingestCsv}, each batch built by `batch` (the same rows, rejections and batch ends). */
+export async function* ingestCsvInto<B>(
   source: AsyncIterable<Buffer | string>,
   options: IngestOptions,
-): AsyncGenerator<IngestBatch> {
+  batch: BatchBuilder<B>,
+): AsyncGenerator<B> {
   const batchSize = options.batchSize ?? 5000;
   const skip = options.skipRows ?? 0;
   const maxRecord = options.maxRecord ?? DEFAULT_MAX_RECORD;
@@ -79,11 +127,10 @@ export async function* ingestCsv(
   let mapping: ColumnMapping | undefined;
   let rowNo = 0;
   let bytesRead = 0;
-  let batch: IngestBatch = { rows: [], rejections: [], rowsDone: 0, bytesRead: 0 };
   // Full batches of the slice just parsed. Rows are validated as the parser finds them (no list
   // of parsed records per chunk) and the generator yields after each 64 KiB slice, so at most a
   // slice's worth of rows (~500) waits here.
-  const ready: IngestBatch[] = [];
+  const ready: B[] = [];
   // One context for the file, its row number set per row (validation does not keep it).
   const context: ValidationContext = {
     tokenizer: options.tokenizer,
@@ -125,7 +172,7 @@ export async function* ingestCsv(
     if (rowNo <= skip) return;
     context.row = rowNo;
     const result = tooLong ? tooLongRow : validateRecord(fields, mapping, context);
-    if (result.ok) batch.rows.push({ transaction: result.transaction, row: { row: rowNo, line } });
+    if (result.ok) batch.add(result.transaction, rowNo, line);
     else {
       const [first] = result.errors;
       const r: Rejection = {
@@ -135,14 +182,9 @@ export async function* ingestCsv(
         reason: first?.reason ?? 'invalid',
       };
       if (result.errors.length > 1) r.errors = result.errors;
-      batch.rejections.push(r);
+      batch.reject(r);
     }
-    if (batch.rows.length + batch.rejections.length >= batchSize) {
-      batch.rowsDone = rowNo;
-      batch.bytesRead = bytesRead;
-      ready.push(batch);
-      batch = { rows: [], rejections: [], rowsDone: rowNo, bytesRead };
-    }
+    if (batch.count >= batchSize) ready.push(batch.finish(rowNo, bytesRead));
   };
 
   // A file that cannot be read as CSV fails at its first broken record, once the rows before that
@@ -156,20 +198,25 @@ export async function* ingestCsv(
       failure = { error };
     }
   };
-  function* drain(): Generator<IngestBatch> {
+  function* drain(): Generator<B> {
     yield* ready.splice(0);
     if (!failure) return;
-    if (batch.rows.length > 0 || batch.rejections.length > 0) {
-      batch.rowsDone = rowNo;
-      batch.bytesRead = bytesRead;
-      yield batch;
-    }
+    if (batch.count > 0) yield batch.finish(rowNo, bytesRead);
     throw failure.error;
   }
 
+  // While every chunk so far was ASCII, the decoder holds no part of a character, and an ASCII
+  // chunk is its own text byte for byte: copied as Latin-1, without the UTF-8 decoder's work.
+  let allAscii = true;
+  const decode = (chunk: Buffer): string => {
+    if (allAscii && isAscii(chunk)) return chunk.toString('latin1');
+    allAscii = false;
+    return decoder.write(chunk);
+  };
+
   for await (const chunk of source) {
     bytesRead += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
-    const text = typeof chunk === 'string' ? chunk : decoder.write(chunk);
+    const text = typeof chunk === 'string' ? chunk : decode(chunk);
     if (!parser) {
       // The header decides the delimiter: wait for its line feed, or for more than a row can hold.
       const from = pending.length;
@@ -201,9 +248,7 @@ export async function* ingestCsv(
   }
   yield* drain();
   if (!mapping) throw new HeaderError('the file is empty: expected a header row', options.fileKey);
-  batch.rowsDone = rowNo;
-  batch.bytesRead = bytesRead;
-  if (batch.rows.length > 0 || batch.rejections.length > 0 || rowNo <= skip) yield batch;
+  if (batch.count > 0 || rowNo <= skip) yield batch.finish(rowNo, bytesRead);
 }
 
 /** Options of a {@link FileIngest}: those of {@link ingestCsv}, less what the ingest brings itself. */
@@ -228,14 +273,22 @@ export type FileIngest = (source: AsyncIterable<Buffer | string>, options: FileI
  * over before each batch, and the rest once the file ends.
  */
 export function ingestHere(tokenizer: PanTokenizer): FileIngest {
+  return ingestHereInto(tokenizer, () => new IngestBatchBuilder());
+}
+
+/** {@link ingestHere}, each file's batches built by a builder from `builder`. */
+export function ingestHereInto<B>(
+  tokenizer: PanTokenizer,
+  builder: () => BatchBuilder<B>,
+): (source: AsyncIterable<Buffer | string>, options: FileIngestOptions) => AsyncGenerator<B> {
   return async function* ingest(source, options) {
     const { onMaskedText, ...rest } = options;
     if (!onMaskedText) {
-      yield* ingestCsv(source, { ...rest, tokenizer });
+      yield* ingestCsvInto(source, { ...rest, tokenizer }, builder());
       return;
     }
     let renderer: MaskedCsvRenderer | undefined;
-    const batches = ingestCsv(source, {
+    const batches = ingestCsvInto(source, {
       ...rest,
       tokenizer,
       onHeader: (mapping, delimiter, fields) => {
@@ -243,7 +296,7 @@ export function ingestHere(tokenizer: PanTokenizer): FileIngest {
         renderer.header(fields);
       },
       onRecord: (fields) => renderer?.record(fields),
-    });
+    }, builder());
     const flush = (): void => {
       const text = renderer?.take() ?? '';
       if (text !== '') onMaskedText(text);

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BatchText, CSV_HEADER, DecisionLines, decisionColumns, transferables } from '../../src/adapters/local/decisionLines.js';
 import { CsvParser, type CsvRecord } from '../../src/core/csv.js';
@@ -192,6 +193,101 @@ describe('decision lines, JSONL', () => {
     expect(lines.encode(decisionColumns([])).length).toBe(0);
     expect(lines.end().length).toBe(0);
     expect(new DecisionLines('jsonl').end().length).toBe(0);
+  });
+});
+
+/**
+ * The JSONL line of `item` byte for byte, built the plain way: a template of its fields, each
+ * string through JSON.stringify (the outcome, decision time and currency as they are), each number
+ * through String, the whole line encoded as UTF-8 at once.
+ */
+function expectedJsonLine({ transaction: tx, decision: d, source }: DecidedItem): string {
+  return (
+    `{"transaction_id":${JSON.stringify(d.transaction_id)},"score":${String(d.score)},"outcome":"${d.outcome}",` +
+    `"reasons":${JSON.stringify(d.reasons)},"rules_score":${String(d.rules_score)},"model_score":${String(d.model_score)},` +
+    `"model_version":${JSON.stringify(d.model_version)},` +
+    (d.model_features ? `"model_features":${JSON.stringify(d.model_features)},` : '') +
+    `"rules_version":${JSON.stringify(d.rules_version)},"decided_at":"${d.decided_at}","row":${String(source?.row ?? null)},` +
+    `"timestamp":"${new Date(tx.timestamp).toISOString()}","account_id":${JSON.stringify(tx.accountId)}` +
+    (tx.card ? `,"card":${JSON.stringify(tx.card.masked)}` : '') +
+    `,"amount":"${formatDecimal(tx.amount)}","currency":"${tx.currency}"}\n`
+  );
+}
+
+describe('decision lines, JSONL bytes', () => {
+  it('writes every line byte for byte as the plain template does, whatever the values and the batching', () => {
+    // Prepare: strings plain and not (escapes, non-ASCII, lone surrogates), numbers of every kind,
+    // versions longer than a line's fixed room
+    const text = fc.oneof(
+      fc.string({ maxLength: 30 }),
+      fc.stringMatching(/^[A-Za-z0-9_-]{0,24}$/),
+      fc.string({ unit: 'binary', maxLength: 8 }),
+      fc.constantFrom('\u0000', '\ud800', 'x"y', 'a\\b', '\u007f', 'é', '€', '😀', 'v'.repeat(700)),
+    );
+    const finite = fc.double({ noNaN: true, noDefaultInfinity: true });
+    const score = fc.oneof(fc.double({ noNaN: true }), fc.integer(), fc.constantFrom(0, -0, 100, 1e21, 0.1 + 0.2));
+    const item = fc.record({
+      id: text,
+      account: text,
+      card: fc.option(text, { nil: undefined }),
+      currency: fc.oneof(fc.constantFrom('USD', 'EUR'), text),
+      amount: fc.oneof(fc.maxSafeInteger(), fc.integer({ min: 1, max: 10_000_000 })),
+      timestamp: fc.integer({ min: 0, max: Date.UTC(2300, 0, 1) }),
+      score,
+      rulesScore: score,
+      modelScore: fc.option(score, { nil: null }),
+      modelVersion: fc.option(text, { nil: null }),
+      rulesVersion: text,
+      outcome: fc.constantFrom('allow', 'review', 'block'),
+      decidedAt: fc.constantFrom('2026-12-07T05:24:39.408Z', '2026-12-07T05:24:40.000Z'),
+      row: fc.option(fc.nat(), { nil: undefined }),
+      reasons: fc.array(fc.record({ rule: text, weight: score, detail: text }), { maxLength: 2 }),
+      // A model's contributions are finite (JSON has no infinity to write them as).
+      features: fc.option(fc.array(fc.record({ feature: fc.stringMatching(/^[a-z_]{1,12}$/), weight: finite, value: finite }), { maxLength: 3 }), { nil: undefined }),
+    });
+    fc.assert(
+      fc.property(fc.array(item, { maxLength: 12 }), fc.integer({ min: 1, max: 5 }), (rows, per) => {
+        const all: DecidedItem[] = rows.map((r) => ({
+          transaction: makeTx({
+            transactionId: r.id,
+            accountId: r.account,
+            ...(r.card !== undefined ? { card: { token: 't', masked: r.card } } : {}),
+            currency: r.currency,
+            amount: r.amount,
+            timestamp: r.timestamp,
+          }),
+          decision: makeDecision({
+            transaction_id: r.id,
+            score: r.score,
+            rules_score: r.rulesScore,
+            model_score: r.modelScore,
+            model_version: r.modelVersion,
+            rules_version: r.rulesVersion,
+            outcome: r.outcome as 'allow',
+            decided_at: r.decidedAt,
+            reasons: r.reasons,
+            ...(r.features ? { model_features: r.features } : {}),
+          }),
+          ...(r.row !== undefined ? { source: { file: 'in.csv', row: r.row, line: r.row + 1 } } : {}),
+        }));
+        const batches: DecidedItem[][] = [];
+        for (let i = 0; i < all.length; i += per) batches.push(all.slice(i, i + per));
+
+        // Act: batch by batch, all batches in one buffer, and batch by batch into one reused buffer
+        const lines = new DecisionLines('jsonl');
+        const one = Buffer.concat(batches.map((b) => lines.encode(decisionColumns(b))));
+        const together = new DecisionLines('jsonl').encodeAll(batches.map(decisionColumns));
+        const reusing = new DecisionLines('jsonl');
+        const reused = Buffer.concat(batches.map((b) => Buffer.from(reusing.encodeReused([decisionColumns(b)]))));
+
+        // Assess
+        const expected = Buffer.from(all.map(expectedJsonLine).join(''), 'utf8');
+        expect(one.equals(expected)).toBe(true);
+        expect(together.equals(expected)).toBe(true);
+        expect(reused.equals(expected)).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { AMOUNT_SCALE, formatDecimal, parseDecimal, parsePlainDecimal, toUnits } from '../../src/core/decimal.js';
+import { AMOUNT_SCALE, formatDecimal, parseDecimal, parsePlainDecimal, toUnits, writeDecimal } from '../../src/core/decimal.js';
 
 function value(raw: string): number {
   const p = parseDecimal(raw);
@@ -132,6 +132,21 @@ describe('parseDecimal', () => {
     // Assess
     expect(r).toContain('...');
     expect(r.length).toBeLessThan(80);
+  });
+});
+
+describe('writeDecimal', () => {
+  it('writes the bytes of formatDecimal for any integer, and for values that are not safe integers', () => {
+    const out = new Uint8Array(64);
+    const written = (e4: number): string => Buffer.from(out.subarray(5, writeDecimal(e4, out, 5))).toString('latin1');
+    for (const e4 of [0, -0, 1, 10, 100, 1_000, 9_999, 10_000, -1, -10_001, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 2 ** 53, 1.5, -2.25]) {
+      expect(written(e4)).toBe(formatDecimal(e4));
+    }
+    fc.assert(
+      fc.property(fc.maxSafeInteger(), (e4) => {
+        expect(written(e4)).toBe(formatDecimal(e4));
+      }),
+    );
   });
 });
 

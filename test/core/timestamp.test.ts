@@ -229,4 +229,18 @@ describe('IsoTimeFormatter', () => {
     // Act / Assess
     for (const t of times) expect(formatter.format(t)).toBe(new Date(t).toISOString());
   });
+
+  it('writes as bytes exactly what it formats, after other bytes and outside its fast range', () => {
+    // Prepare
+    const formatter = new IsoTimeFormatter();
+    const times = [0, 999, 86_400_000, Date.UTC(2024, 1, 29, 23, 59, 59, 7), Date.UTC(2200, 0, 1), Date.UTC(1969, 11, 31, 23, 59, 59, 1), 8.64e15, 1.5];
+    for (let i = 0; i < 2000; i++) times.push((i * 2_654_435_761 * 1009) % Date.UTC(2200, 0, 1));
+    const out = new Uint8Array(64);
+
+    // Act / Assess
+    for (const t of times) {
+      const end = formatter.write(t, out, 3);
+      expect(Buffer.from(out.subarray(3, end)).toString('latin1')).toBe(new Date(t).toISOString());
+    }
+  });
 });

@@ -6,7 +6,7 @@ import { HeaderError, UnclosedQuoteError } from '../../src/core/errors.js';
 import { type IngestBatch, ingestCsv, ingestHere } from '../../src/pipeline/ingest.js';
 import { ingestOnThread, ingestOnThreadFrom } from '../../src/local/IngestThread.js';
 import { ObjectChangedError } from '../../src/ports/ObjectStore.js';
-import { packBatch, unpackBatch } from '../../src/local/packedBatch.js';
+import { PackedBatchBuilder, packBatch, packedTransferables, unpackBatch } from '../../src/local/packedBatch.js';
 import { TEST_KEY, testTokenizer } from '../helpers/transactions.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fraudmini-ingest-thread-'));
@@ -80,6 +80,53 @@ describe('packBatch', () => {
     // Both card shapes and an absent card went through.
     const cards = new Set(back.rows.map((r) => (r.transaction.card ? Object.keys(r.transaction.card).join() : 'none')));
     expect(cards).toEqual(new Set(['token,bin,last4,masked', 'token,masked', 'none']));
+  });
+});
+
+describe('PackedBatchBuilder', () => {
+  it('packs rows past its first capacity and batch after batch, each given back equal', async () => {
+    // Arrange
+    const batches = await onThisThread(file('builder.csv', csvText(2500)), 1100);
+    const builder = new PackedBatchBuilder(1);
+
+    // Act: every batch through one builder that starts with room for a single row
+    const back = batches.map((b) => {
+      for (const r of b.rows) builder.add(r.transaction, r.row.row, r.row.line);
+      for (const r of b.rejections) builder.reject(r);
+      return unpackBatch(builder.finish(b.rowsDone, b.bytesRead));
+    });
+
+    // Assert
+    expect(batches.length).toBe(3);
+    expect(back).toEqual(batches);
+    expect(builder.count).toBe(0);
+  });
+});
+
+describe('packBatch, extra columns', () => {
+  it('gives back each row\'s extra columns, in its key order, across a structured clone and after rows without any', async () => {
+    // Arrange: extra columns named like numbers (which objects order first), like object keys,
+    // and plain, each empty on some rows, some rows with none at all
+    const header = 'timestamp,account_id,amount,note,7,constructor,__proto__,2,x y\n';
+    let text = header;
+    for (let i = 1; i <= 1200; i++) {
+      const v = (k: number, s: string): string => (i % k === 0 ? '' : s);
+      text += `2026-01-01T00:00:00Z,A${i},1.00,${v(2, `n${i}`)},${v(3, `seven ${i}`)},${v(5, 'c')},${v(7, 'p')},${v(11, 'two')},${v(4, `${i} x y long enough to be a slice`)}\n`;
+    }
+    const [batch] = await onThisThread(file('extra.csv', text), 2000);
+    if (!batch) throw new Error('no batch');
+    const packed = packBatch(batch);
+
+    // Act
+    const back = unpackBatch(structuredClone(packed, { transfer: packedTransferables(packed) }));
+
+    // Assert
+    expect(batch.rows.length).toBe(1200);
+    expect(batch.rows.some((r) => Object.keys(r.transaction.attributes).length === 0)).toBe(true);
+    expect(back).toEqual(batch);
+    back.rows.forEach((r, i) => expect(Object.keys(r.transaction.attributes)).toEqual(Object.keys(batch.rows[i]?.transaction.attributes ?? {})));
+    // Each name once per batch; a column named __proto__ is never a key of the rows' attributes.
+    expect([...packed.attributeNames].sort()).toEqual(['2', '7', 'constructor', 'note', 'x y']);
   });
 });
 

@@ -52,6 +52,48 @@ describe('ingestCsv', () => {
   });
 });
 
+describe('ingestCsv text decoding', () => {
+  it('decodes ASCII chunks, then characters split across chunks, then ASCII again, as the whole text', async () => {
+    // Prepare: ASCII rows, then rows of 2-, 3- and 4-byte characters, then ASCII rows; cut every
+    // 5 and every 7 bytes, so chunks end inside characters after chunks that were all ASCII
+    const ascii = (from: number, to: number): string => {
+      let t = '';
+      for (let i = from; i <= to; i++) t += `tx-${i},2026-01-01T00:00:00Z,A${i},1.00,plain ${i}\n`;
+      return t;
+    };
+    let text = `transaction_id,timestamp,account_id,amount,note\n${ascii(1, 40)}`;
+    for (let i = 41; i <= 60; i++) text += `tx-${i},2026-01-01T00:00:00Z,Ä${i},1.00,€ ${i} 😀 é\n`;
+    text += ascii(61, 100);
+    const expected = (await collect((async function* () { yield text; })(), 1000))
+      .flatMap((b) => b.rows.map((r) => [r.transaction.accountId, r.transaction.attributes.note]));
+
+    // Act / Assess
+    for (const size of [5, 7, 64]) {
+      const rows = (await collect(chunks(text, size), 1000)).flatMap((b) => b.rows.map((r) => [r.transaction.accountId, r.transaction.attributes.note]));
+      expect(rows).toEqual(expected);
+    }
+    expect(expected).toHaveLength(100);
+    expect(expected[41]).toEqual(['Ä42', '€ 42 😀 é']);
+  });
+
+  it('decodes a character cut short before an ASCII chunk as the decoder does, after ASCII chunks', async () => {
+    // Prepare: the first bytes of a euro sign end a chunk, and the chunk after it is ASCII
+    const head = Buffer.from('transaction_id,timestamp,account_id,amount,note\ntx-1,2026-01-01T00:00:00Z,A1,1.00,x', 'latin1');
+    const cut = Buffer.from([0xe2, 0x82]);
+    const tail = Buffer.from('y\ntx-2,2026-01-01T00:00:00Z,A2,1.00,z\n', 'latin1');
+    const notes = async (parts: Buffer[]): Promise<unknown[]> =>
+      (await collect((async function* () { yield* parts; })(), 1000)).flatMap((b) => b.rows.map((r) => r.transaction.attributes.note));
+
+    // Act
+    const whole = await notes([Buffer.concat([head, cut, tail])]);
+    const split = await notes([head, cut, tail]);
+
+    // Assess
+    expect(whole).toEqual(['x\ufffdy', 'z']);
+    expect(split).toEqual(whole);
+  });
+});
+
 describe('ingestCsv row limit', () => {
   const header = 'timestamp,account_id,amount,note\n';
   const row = (i: number, note = 'ok') => `2026-01-01T00:00:0${i}Z,A${i},1${i}.00,${note}\n`;

@@ -1,38 +1,40 @@
-import { once } from 'node:events';
-import { createWriteStream, renameSync, rmSync } from 'node:fs';
+import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { type DecisionFileFormat, DecisionLines } from './decisionLines.js';
 import type { DecisionFileReply, DecisionFileRequest } from './DecisionFileWriter.js';
 
 /**
- * The writer thread of {@link DecisionFileWriter}: formats each batch's decision columns as lines
- * and writes them to `<path>.part`, in arrival order, answering each batch once its bytes are
- * with the stream (after a drain when the stream is full). `finish` closes the file and renames it
- * into place, or removes it after a write error; `abort` removes it.
+ * The writer thread of {@link DecisionFileWriter}: formats each message's decision columns as
+ * lines into one buffer and writes them to `<path>.part`, in arrival order, answering each message
+ * once its bytes are written. `finish` closes the file and renames it into place, or removes it
+ * after a write error; `abort` removes it.
+ *
+ * The writes are synchronous: the thread has nothing else to do meanwhile, and the buffer is then
+ * free again at once, so one buffer serves every message (a fresh one per message cost the memory
+ * of each, and the kernel the first touch of its pages).
  */
 const port = parentPort;
 if (!port) throw new Error('decisionFileWorker runs as a worker thread');
 const { path, format } = workerData as { path: string; format: DecisionFileFormat };
 const partial = `${path}.part`;
-const out = createWriteStream(partial, { mode: 0o600 });
 const lines = new DecisionLines(format);
 /** A write error (disk full, no such folder), kept and reported for every later request. */
 let writeError: Error | undefined;
-out.on('error', (e) => {
-  writeError = e;
-});
-/** Requests run one after the other, in the order they came. */
-let queue: Promise<void> = Promise.resolve();
+let fd = -1;
+try {
+  fd = openSync(partial, 'w', 0o600);
+} catch (e) {
+  writeError = e as Error;
+}
+// Each request is handled whole when it arrives (the writes are synchronous), so they run one
+// after the other, in the order they came.
+port.on('message', handle);
 
-port.on('message', (m: DecisionFileRequest) => {
-  queue = queue.then(() => handle(m));
-});
-
-async function handle(m: DecisionFileRequest): Promise<void> {
+function handle(m: DecisionFileRequest): void {
   try {
-    if (m.kind === 'lines') for (const c of m.columns) await write(lines.encode(c));
-    else if (m.kind === 'finish') await finish();
-    else await abort();
+    if (m.kind === 'lines') write(lines.encodeReused(m.columns));
+    else if (m.kind === 'finish') finish();
+    else abort();
     reply(m.seq, writeError);
   } catch (e) {
     reply(m.seq, (e as Error) ?? new Error('write failed'));
@@ -44,32 +46,28 @@ function reply(seq: number, error: Error | undefined): void {
   port?.postMessage((error ? { seq, error: error.message } : { seq }) satisfies DecisionFileReply);
 }
 
-async function write(bytes: Uint8Array): Promise<void> {
+function write(bytes: Uint8Array): void {
   if (writeError) return;
-  if (!out.write(bytes)) {
-    // Resume on drain, or on close after an error.
-    await new Promise<void>((resume) => {
-      const done = (): void => {
-        out.off('drain', done);
-        out.off('close', done);
-        resume();
-      };
-      out.once('drain', done);
-      out.once('close', done);
-    });
+  try {
+    for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at);
+  } catch (e) {
+    writeError = e as Error;
   }
 }
 
-async function close(): Promise<void> {
-  if (!out.closed) {
-    out.end();
-    await once(out, 'close');
+function close(): void {
+  if (fd === -1) return;
+  try {
+    closeSync(fd);
+  } catch (e) {
+    writeError ??= e as Error;
   }
+  fd = -1;
 }
 
-async function finish(): Promise<void> {
-  await write(lines.end());
-  await close();
+function finish(): void {
+  write(lines.end());
+  close();
   if (writeError) {
     rmSync(partial, { force: true });
     return;
@@ -77,7 +75,7 @@ async function finish(): Promise<void> {
   renameSync(partial, path);
 }
 
-async function abort(): Promise<void> {
-  await close();
+function abort(): void {
+  close();
   rmSync(partial, { force: true });
 }

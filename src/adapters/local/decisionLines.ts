@@ -1,5 +1,5 @@
 import { csvEscape } from '../../core/csv.js';
-import { formatDecimal } from '../../core/decimal.js';
+import { formatDecimal, writeDecimal } from '../../core/decimal.js';
 import type { Contribution } from '../../core/model/model.js';
 import type { DecidedItem } from '../../core/records.js';
 import type { RuleHit } from '../../core/rules.js';
@@ -215,11 +215,9 @@ export class BatchText {
  */
 export class DecisionLines {
   private readonly times = new IsoTimeFormatter();
-  private rulesVersion = '';
-  private rulesVersionJson = '""';
-  private modelVersion: string | null = null;
-  private modelVersionJson = 'null';
   private headerWritten: boolean;
+  /** The buffer of {@link encodeReused}. */
+  private reused: ByteWriter | undefined;
 
   constructor(private readonly format: DecisionFileFormat) {
     this.headerWritten = format !== 'csv';
@@ -227,13 +225,45 @@ export class DecisionLines {
 
   /** The bytes of one batch's lines (the CSV header first, the first time). */
   encode(c: DecisionColumns): Buffer {
-    const text = new BatchText(c.size);
+    return this.encodeAll([c]);
+  }
+
+  /** The bytes of the lines of `batches`, in order, in one buffer (one write for all of them). */
+  encodeAll(batches: readonly DecisionColumns[]): Buffer {
+    let rows = 0;
+    for (const c of batches) rows += c.size;
+    if (this.format === 'jsonl') {
+      const out = new ByteWriter(rows);
+      for (const c of batches) this.jsonBatch(c, out);
+      return out.bytes();
+    }
+    return this.csvLines(batches, rows);
+  }
+
+  /**
+   * Like {@link encodeAll}, into a buffer this formatter keeps and reuses: the bytes are valid
+   * until its next call. For a writer that is done with them by then (a synchronous write).
+   */
+  encodeReused(batches: readonly DecisionColumns[]): Buffer {
+    if (this.format !== 'jsonl') return this.encodeAll(batches);
+    let rows = 0;
+    for (const c of batches) rows += c.size;
+    const out = (this.reused ??= new ByteWriter(rows));
+    out.at = 0;
+    for (const c of batches) this.jsonBatch(c, out);
+    return out.bytes();
+  }
+
+  private csvLines(batches: readonly DecisionColumns[], rows: number): Buffer {
+    const text = new BatchText(rows);
     if (!this.headerWritten) text.add(CSV_HEADER);
     this.headerWritten = true;
-    const row = new RowReader(c);
-    for (let i = 0; i < c.size; i++) {
-      row.next(i);
-      text.add(this.format === 'csv' ? this.csv(c, row, i) : this.json(c, row, i));
+    for (const c of batches) {
+      const row = new RowReader(c);
+      for (let i = 0; i < c.size; i++) {
+        row.next(i);
+        text.add(this.csv(c, row, i));
+      }
     }
     return text.bytes();
   }
@@ -245,35 +275,93 @@ export class DecisionLines {
     return Buffer.from(rest);
   }
 
-  /** One JSONL line: the decision contract plus row, time, account, masked card and amount. */
-  private json(c: DecisionColumns, row: RowReader, i: number): string {
-    // Written field by field instead of JSON.stringify of a spread object, which costs far more
-    // per row.
-    const rulesVersion = row.value(i, RULES_VERSION) as string;
-    if (rulesVersion !== this.rulesVersion) {
-      this.rulesVersion = rulesVersion;
-      this.rulesVersionJson = JSON.stringify(rulesVersion);
-    }
-    const modelVersion = row.value(i, MODEL_VERSION);
-    if (modelVersion !== this.modelVersion) {
-      this.modelVersion = modelVersion;
-      this.modelVersionJson = JSON.stringify(modelVersion);
-    }
+  /**
+   * The JSONL lines of one batch, written into `out` piece by piece: the decision contract plus
+   * row, time, account, masked card and amount. The strings are copied byte by byte from the
+   * batch's text when they are plain ASCII (the usual case) and go through `JSON.stringify` and
+   * UTF-8 otherwise; numbers and times are written as digits; the values that repeat (outcome,
+   * versions, decision time) are encoded once per batch. No string is built per line.
+   */
+  private jsonBatch(c: DecisionColumns, out: ByteWriter): void {
+    // Each value as the line writes it: outcome and decision time quoted as they are, the
+    // versions as JSON (a model version may be null).
+    const quoted = c.values.map((v) => Buffer.from(`"${v}"`, 'utf8'));
+    const asJson = c.values.map((v) => Buffer.from(JSON.stringify(v), 'utf8'));
+    let valueBytes = 0;
+    for (let v = 0; v < quoted.length; v++) valueBytes += (quoted[v] as Buffer).length + (asJson[v] as Buffer).length;
+    const text = c.text;
+    const lengths = c.lengths;
+    const codes = c.codes;
     const x = c.numbers;
-    const o = i * NUMBERS;
-    const hits = row.reasons;
-    const reasons = hits ? JSON.stringify(hits) : '[]';
-    const features = row.modelFeatures;
-    const masked = row.card;
-    const card = masked !== null ? `,"card":${jsonString(masked)}` : '';
-    return (
-      `{"transaction_id":${jsonString(row.transactionId)},"score":${x[o + SCORE]},"outcome":"${row.value(i, OUTCOME)}",` +
-      `"reasons":${reasons},"rules_score":${x[o + RULES_SCORE]},"model_score":${orNull(x[o + MODEL_SCORE] as number)},"model_version":${this.modelVersionJson},` +
-      (features ? `"model_features":${featuresJson(features)},` : '') +
-      `"rules_version":${this.rulesVersionJson},"decided_at":"${row.value(i, DECIDED_AT)}",` +
-      `"row":${orNull(x[o + ROW] as number)},"timestamp":"${this.times.format(x[o + TIME] as number)}",` +
-      `"account_id":${jsonString(row.accountId)}${card},"amount":"${formatDecimal(x[o + AMOUNT] as number)}","currency":"${row.currency}"}\n`
-    );
+    let offset = 0;
+    let extra = 0;
+    for (let i = 0; i < c.size; i++) {
+      const s = i * TEXTS;
+      const k = i * CODES;
+      const o = i * NUMBERS;
+      const idLength = lengths[s + TRANSACTION_ID] as number;
+      const accountLength = lengths[s + ACCOUNT_ID] as number;
+      const cardLength = lengths[s + CARD] as number;
+      const currencyLength = lengths[s + CURRENCY] as number;
+      // Room for the fixed part of a line (keys, numbers, time, amount: under 512 bytes), the
+      // batch's values, and the row's strings at their longest in UTF-8 (a JSON escape is at most
+      // 6 bytes a character); reasons and features reserve their own.
+      out.room(512 + valueBytes + 6 * (idLength + accountLength + Math.max(0, cardLength) + currencyLength));
+      out.put(LINE_START);
+      offset = out.jsonString(text, offset, idLength);
+      out.put(SCORE_KEY);
+      const score = x[o + SCORE] as number;
+      const scoreAt = out.at;
+      out.number(score);
+      const scoreEnd = out.at;
+      out.put(OUTCOME_KEY);
+      out.put(quoted[codes[k + OUTCOME] as number] as Buffer);
+      let hits: RuleHit[] | null = null;
+      let features: Contribution[] | null = null;
+      if (c.extraRows[extra] === i) {
+        hits = c.reasons[extra] ?? null;
+        features = c.modelFeatures[extra] ?? null;
+        extra++;
+      }
+      out.put(REASONS_KEY);
+      if (hits) out.text(JSON.stringify(hits));
+      else out.put(NO_REASONS);
+      out.put(RULES_SCORE_KEY);
+      out.number(x[o + RULES_SCORE] as number);
+      out.put(MODEL_SCORE_KEY);
+      const modelScore = x[o + MODEL_SCORE] as number;
+      if (Number.isNaN(modelScore)) out.put(NULL);
+      // With a model the score is usually the model's: its digits are copied, not formatted again.
+      else if (modelScore === score) out.copyWithin(scoreAt, scoreEnd);
+      else out.number(modelScore);
+      out.put(MODEL_VERSION_KEY);
+      out.put(asJson[codes[k + MODEL_VERSION] as number] as Buffer);
+      if (features) {
+        out.put(MODEL_FEATURES_KEY);
+        out.text(featuresJson(features));
+      }
+      out.put(RULES_VERSION_KEY);
+      out.put(asJson[codes[k + RULES_VERSION] as number] as Buffer);
+      out.put(DECIDED_AT_KEY);
+      out.put(quoted[codes[k + DECIDED_AT] as number] as Buffer);
+      out.put(ROW_KEY);
+      const rowNo = x[o + ROW] as number;
+      if (Number.isNaN(rowNo)) out.put(NULL);
+      else out.number(rowNo);
+      out.put(TIMESTAMP_KEY);
+      out.at = this.times.write(x[o + TIME] as number, out.buf, out.at);
+      out.put(ACCOUNT_KEY);
+      offset = out.jsonString(text, offset, accountLength);
+      if (cardLength >= 0) {
+        out.put(CARD_KEY);
+        offset = out.jsonString(text, offset, cardLength);
+      }
+      out.put(AMOUNT_KEY);
+      out.at = writeDecimal(x[o + AMOUNT] as number, out.buf, out.at);
+      out.put(CURRENCY_KEY);
+      offset = out.raw(text, offset, currencyLength);
+      out.put(LINE_END);
+    }
   }
 
   /** One CSV line, in the columns of CSV_HEADER. */
@@ -301,6 +389,141 @@ export class DecisionLines {
     ]
       .map((v) => csvEscape(v))
       .join(',')}\n`;
+  }
+}
+
+const ascii = (s: string): Uint8Array => Buffer.from(s, 'latin1');
+const LINE_START = ascii('{"transaction_id":');
+const SCORE_KEY = ascii(',"score":');
+const OUTCOME_KEY = ascii(',"outcome":');
+const REASONS_KEY = ascii(',"reasons":');
+const NO_REASONS = ascii('[]');
+const RULES_SCORE_KEY = ascii(',"rules_score":');
+const MODEL_SCORE_KEY = ascii(',"model_score":');
+const MODEL_VERSION_KEY = ascii(',"model_version":');
+const MODEL_FEATURES_KEY = ascii(',"model_features":');
+const RULES_VERSION_KEY = ascii(',"rules_version":');
+const DECIDED_AT_KEY = ascii(',"decided_at":');
+const ROW_KEY = ascii(',"row":');
+const TIMESTAMP_KEY = ascii(',"timestamp":"');
+const ACCOUNT_KEY = ascii('","account_id":');
+const CARD_KEY = ascii(',"card":');
+const AMOUNT_KEY = ascii(',"amount":"');
+const CURRENCY_KEY = ascii('","currency":"');
+const LINE_END = ascii('"}\n');
+const NULL = ascii('null');
+
+/**
+ * Lines written as bytes into a buffer that grows when needed. {@link room} reserves space for
+ * what follows; the writes of fixed-size parts ({@link put}, {@link number}) rely on it, those
+ * of strings of any length ({@link text}) reserve their own.
+ */
+class ByteWriter {
+  buf: Buffer;
+  at = 0;
+
+  constructor(lines: number) {
+    this.buf = Buffer.allocUnsafe(Math.max(1, lines) * LINE_BYTES_GUESS);
+  }
+
+  /** Makes sure `n` more bytes fit. */
+  room(n: number): void {
+    if (this.at + n <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(2 * this.buf.length, this.at + n));
+    this.buf.copy(bigger, 0, 0, this.at);
+    this.buf = bigger;
+  }
+
+  /** Copies `b` (a short constant: a loop beats a native call at these sizes). */
+  put(b: Uint8Array): void {
+    const buf = this.buf;
+    let at = this.at;
+    for (let i = 0; i < b.length; i++) buf[at++] = b[i] as number;
+    this.at = at;
+  }
+
+  /** `s` in UTF-8, reserving its room. */
+  text(s: string): void {
+    this.room(3 * s.length);
+    this.at += this.buf.write(s, this.at);
+  }
+
+  /** Writes again the bytes written at [from, to). */
+  copyWithin(from: number, to: number): void {
+    const buf = this.buf;
+    let at = this.at;
+    for (let i = from; i < to; i++) buf[at++] = buf[i] as number;
+    this.at = at;
+  }
+
+  /** `String(v)`: a non-negative integer as digits, anything else through `String`. */
+  number(v: number): void {
+    if (v >= 0 && v < 1e15 && Number.isInteger(v)) {
+      let count = 1;
+      for (let p = 10; p <= v; p *= 10) count++;
+      let rest = v;
+      const buf = this.buf;
+      for (let i = this.at + count - 1; i >= this.at; i--) {
+        const d = rest % 10;
+        buf[i] = 48 + d;
+        rest = (rest - d) / 10;
+      }
+      this.at += count;
+      return;
+    }
+    const s = String(v);
+    const buf = this.buf;
+    for (let i = 0; i < s.length; i++) buf[this.at + i] = s.charCodeAt(i);
+    this.at += s.length;
+  }
+
+  /**
+   * The JSON of `text.slice(from, from + length)` (as {@link jsonString} writes it), copied
+   * straight from `text` while its characters are plain ASCII that JSON leaves alone; returns
+   * where the string ends in `text`.
+   */
+  jsonString(text: string, from: number, length: number): number {
+    const end = from + length;
+    const buf = this.buf;
+    const start = this.at;
+    let at = start;
+    buf[at++] = 34; // "
+    for (let i = from; i < end; i++) {
+      const c = text.charCodeAt(i);
+      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) {
+        this.at = start;
+        this.text(jsonString(text.slice(from, end)));
+        return end;
+      }
+      buf[at++] = c;
+    }
+    buf[at++] = 34;
+    this.at = at;
+    return end;
+  }
+
+  /** `text.slice(from, from + length)` as it is, in UTF-8; returns where it ends in `text`. */
+  raw(text: string, from: number, length: number): number {
+    const end = from + length;
+    const buf = this.buf;
+    const start = this.at;
+    let at = start;
+    for (let i = from; i < end; i++) {
+      const c = text.charCodeAt(i);
+      if (c > 0x7e) {
+        this.at = start;
+        this.text(text.slice(from, end));
+        return end;
+      }
+      buf[at++] = c;
+    }
+    this.at = at;
+    return end;
+  }
+
+  /** The bytes written; the buffer is the caller's from here on. */
+  bytes(): Buffer {
+    return this.buf.subarray(0, this.at);
   }
 }
 
