@@ -274,7 +274,7 @@ export class WindowTable {
   }
 
   private append(b: number, t: number, amount: number, country: number, out: Float64Array, at: number): void {
-    if ((this.h[b + USED] as number) + 1 > (this.h[b + CAP] as number)) this.grow(b, 1);
+    if ((this.h[b + USED] as number) + 1 > (this.h[b + CAP] as number)) this.makeRoom(b);
     const h = this.h;
     const pool = this.pool;
     const addr = h[b + ADDR] as number;
@@ -549,42 +549,68 @@ export class WindowTable {
     while (base + 1 < limit && this.timeAt(u, 2 * (ev + base + 1), origin) <= horizon) base++;
     h[b + BASE] = base;
     // Compact once the dead prefix is a quarter of the events: each moved event is paid for by
-    // evictions. In place, unless the block is over three times what is left (a quiet entity
-    // after a burst, or a card used weekly): then into a smaller one (room for half as much again,
-    // so it is not shrunk again at once), so it does not keep months of room.
-    const used = h[b + USED] as number;
-    if (base >= 8 && base * 4 > used - evAt) {
-      const left = used - base;
-      this.dropWide(u, ev, ev + base);
-      const cap = h[b + CAP] as number;
-      if (cap > 3 * left) {
-        const want = left + (left >> 1);
-        const to = pool.allocAt(want);
-        const d = pool.words(to);
-        const p = 2 * pool.offset(to);
-        const from = 2 * o;
-        for (let j = 0; j < 2 * evAt; j++) d[p + j] = u[from + j] as number;
-        for (let j = 2 * evAt, skip = from + 2 * base; j < 2 * left; j++) d[p + j] = u[skip + j] as number;
-        pool.freeAt(addr, cap);
-        h[b + ADDR] = to;
-        h[b + CAP] = pool.sizeOf(want);
-      } else {
-        u.copyWithin(2 * ev, 2 * (ev + base), 2 * (o + used));
-      }
-      for (let x = b + WIN; x < b + HEADER; x += WIN_STRIDE) h[x + START] = (h[x + START] as number) - base;
-      h[b + BASE] = 0;
-      h[b + USED] = left;
-    }
+    // evictions.
+    if (base >= 8 && base * 4 > (h[b + USED] as number) - evAt) this.compact(b);
   }
 
-  /** Makes room for at least `extra` more numbers, doubling (amortised O(1) appends). */
+  /**
+   * Room for one more number at the end of a full block: the dead prefix dropped if it is an
+   * eighth of the events or more (each moved event paid for by evictions), else a block a quarter
+   * larger (amortised O(1) appends; more would leave blocks about three quarters full on average).
+   */
+  private makeRoom(b: number): void {
+    const h = this.h;
+    const base = h[b + BASE] as number;
+    if (base > 0 && base * 8 >= (h[b + USED] as number) - 2 * (h[b + COUNTRIES] as number)) this.compact(b);
+    if ((h[b + USED] as number) + 1 > (h[b + CAP] as number)) this.grow(b, 1);
+  }
+
+  /**
+   * Drops the dead prefix of the entity's events: in place, unless the block is over twice what
+   * is left (a quiet entity after a burst, or a card used weekly): then into a smaller one (room
+   * for a quarter as much again, so it is not shrunk again at once), so it does not keep months
+   * of room.
+   */
+  private compact(b: number): void {
+    const h = this.h;
+    const pool = this.pool;
+    const addr = h[b + ADDR] as number;
+    const u = pool.words(addr);
+    const o = pool.offset(addr);
+    const evAt = 2 * (h[b + COUNTRIES] as number);
+    const ev = o + evAt;
+    const base = h[b + BASE] as number;
+    const used = h[b + USED] as number;
+    const left = used - base;
+    this.dropWide(u, ev, ev + base);
+    const cap = h[b + CAP] as number;
+    if (cap > 2 * left) {
+      const want = left + (left >> 2) + 1;
+      const to = pool.allocAt(want);
+      const d = pool.words(to);
+      const p = 2 * pool.offset(to);
+      const from = 2 * o;
+      for (let j = 0; j < 2 * evAt; j++) d[p + j] = u[from + j] as number;
+      for (let j = 2 * evAt, skip = from + 2 * base; j < 2 * left; j++) d[p + j] = u[skip + j] as number;
+      pool.freeAt(addr, cap);
+      h[b + ADDR] = to;
+      h[b + CAP] = pool.sizeOf(want);
+    } else {
+      u.copyWithin(2 * ev, 2 * (ev + base), 2 * (o + used));
+    }
+    for (let x = b + WIN; x < b + HEADER; x += WIN_STRIDE) h[x + START] = (h[x + START] as number) - base;
+    h[b + BASE] = 0;
+    h[b + USED] = left;
+  }
+
+  /** Makes room for at least `extra` more numbers, growing by a quarter at least (amortised O(1) appends). */
   private grow(b: number, extra: number): void {
     const h = this.h;
     const pool = this.pool;
     const addr = h[b + ADDR] as number;
     const cap = h[b + CAP] as number;
     const used = h[b + USED] as number;
-    const want = Math.max(used + extra, 2 * cap);
+    const want = Math.max(used + extra, cap + (cap >> 2));
     const to = pool.allocAt(want);
     const u = pool.words(addr);
     const from = 2 * pool.offset(addr);
