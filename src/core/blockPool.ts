@@ -3,6 +3,7 @@ const DEFAULT_MIN_ORDER = 5;
 /** Default chunk: 2^20 numbers (8 MiB). */
 const DEFAULT_CHUNK_ORDER = 20;
 const EMPTY = new Float64Array(0);
+const EMPTY_WORDS = new Uint32Array(0);
 
 /**
  * Blocks of doubles for many small, growing arrays — the feature store's per-entity state — carved
@@ -37,6 +38,8 @@ export class BlockPool {
   private readonly minOrder: number;
   /** Chunks by id; an oversized block is a "chunk" of its own, emptied when freed. */
   private readonly chunks: Float64Array[] = [];
+  /** The same chunks as 32-bit words (two per number), for callers that pack two words in a number. */
+  private readonly wordChunks: Uint32Array[] = [];
   private readonly chunkIds = new Map<ArrayBufferLike, number>();
   /** Ids of emptied oversized chunks, for reuse. */
   private readonly spareIds: number[] = [];
@@ -87,6 +90,7 @@ export class BlockPool {
       const big = new Float64Array(2 ** order);
       const id = this.newId();
       this.chunks[id] = big;
+      this.wordChunks[id] = new Uint32Array(big.buffer);
       this.chunkIds.set(big.buffer, id);
       return id * chunkSize;
     }
@@ -97,6 +101,7 @@ export class BlockPool {
       const chunk = new Float64Array(chunkSize);
       const id = this.newId();
       this.chunks[id] = chunk;
+      this.wordChunks[id] = new Uint32Array(chunk.buffer);
       this.chunkIds.set(chunk.buffer, id);
       this.regular++;
       at = id * chunkSize;
@@ -121,6 +126,7 @@ export class BlockPool {
       const id = address / 2 ** this.chunkOrder;
       this.chunkIds.delete((this.chunks[id] as Float64Array).buffer);
       this.chunks[id] = EMPTY;
+      this.wordChunks[id] = EMPTY_WORDS;
       this.spareIds.push(id);
       return;
     }
@@ -145,6 +151,15 @@ export class BlockPool {
   /** The array holding the block at `address`. */
   chunk(address: number): Float64Array {
     return this.chunks[address >>> this.chunkOrder] as Float64Array;
+  }
+
+  /**
+   * {@link chunk} as 32-bit words: number `i` of the chunk is words `2i` and `2i + 1`. Copy numbers
+   * that hold packed words through this view (or `copyWithin`): reading them as doubles may not
+   * keep every bit.
+   */
+  words(address: number): Uint32Array {
+    return this.wordChunks[address >>> this.chunkOrder] as Uint32Array;
   }
 
   /** Where the block at `address` starts in {@link chunk}. */

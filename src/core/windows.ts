@@ -84,23 +84,31 @@ export class CountryCodes {
 // touches four random entities), so what an append needs sits together:
 //
 //   header   one row of a Float64Array per id: newest time, first retained event, country
-//            count, block size in use, block address and capacity, then per window: start, the
-//            time of its oldest event, sum, sum of squares. A window reads its edge events only
-//            when one actually leaves.
+//            count, block size in use, block address and capacity, the origin of event times,
+//            then per window: start, the time of its oldest event, sum, sum of squares. A window
+//            reads its edge events only when one actually leaves.
 //   block    from a BlockPool (outside the V8 heap: the garbage collector neither scans nor
 //            copies it), holding
 //     countries  [code, newest time] per country seen in the last 30 days (an entity sees few).
 //                Queries in the live window are at t >= every event time, so the countries in
 //                (t - w, t] are exactly those last seen after t - w: one short list replaces a
 //                counted map per window.
-//     events     [time, amount and country] pairs in time order (ties in arrival order). The
-//                second number packs the amount (an exact E4 integer) and the country code as
-//                amount × 4096 + code, exact below 2^53; the rare event that does not fit (an
-//                amount of 2^41 E4 or more, a code of 4096 or more) is written as −(k + 1), k
-//                indexing a side table of [amount, code], freed when the event is dropped.
+//     events     one number each, in time order (ties in arrival order), read as two 32-bit words
+//                (the pool's word view): the time as milliseconds after the entity's origin, and
+//                the amount in whole cents beside the country code, cents × 256 + code. The rare
+//                event that does not fit (a fraction of a cent, 2^23 cents or more, a code of 256
+//                or more, a time outside the 32 bits after the origin) has WIDE + k as its second
+//                word, k indexing a side table of [amount, code, time], freed when the event is
+//                dropped; its time word is FAR when the time does not fit.
+//
+// Retained events span the longest window plus the lateness (37 days by default) and 32 bits of
+// milliseconds span 49.7 days, so the origin follows the entity: when an appended time no longer
+// fits, the origin moves up to the first retained event and the offsets are rewritten (a pass
+// over the entity's events every week or two of its time, or never for one that lives shorter).
 //
 // Event indices count events from the start of the events region, which moves by two numbers
-// when a country is added or forgotten (rare: a shift within the block).
+// when a country is added or forgotten (rare: a shift within the block). Numbers holding events
+// are copied as words: read as a double, a pair of words can be a NaN whose bits are not kept.
 const LATEST = 0;
 /** Index (in events) of the first retained event; earlier ones are evicted lazily. */
 const BASE = 1;
@@ -111,8 +119,10 @@ const USED = 3;
 /** The block's pool address and capacity (capacity 0: the id is free). */
 const ADDR = 4;
 const CAP = 5;
+/** Event times are stored as milliseconds after this integer (NaN before the first event). */
+const ORIGIN = 6;
 /** Per window, at `WIN + w * WIN_STRIDE`: */
-const WIN = 6;
+const WIN = 7;
 const WIN_STRIDE = 4;
 /** Index (in events) of the first event inside the live window of the newest event. */
 const START = 0;
@@ -122,17 +132,31 @@ const SUM = 2;
 const SUM_SQ = 3;
 /** Header numbers per id. */
 const HEADER = WIN + WINDOW_COUNT * WIN_STRIDE;
-/** Numbers per event. */
-const STRIDE = 2;
-const TIME = 0;
-const PACKED = 1;
-/** Country codes packed beside an amount: amount × CODES + code. */
-const CODES = 4096;
-/** Amounts (E4) below this pack exactly: 2^41 × 4096 = 2^53. */
-const PACKABLE = 2 ** 41;
+/** Time word of an event whose time is in the side table. */
+const FAR = 0xffff_ffff;
+/** Second words from here on are WIDE + k: the event is in slot k of the side table. */
+const WIDE = 0x8000_0000;
+/** Country codes packed beside the cents: cents × CODES + code. */
+const CODE_BITS = 8;
+const CODES = 1 << CODE_BITS;
+const CODE_MASK = CODES - 1;
+/** Amounts below this many cents pack: 2^23 × 256 = WIDE. */
+const PACKABLE_CENTS = 2 ** 23;
+/** E4 units per cent. */
+const CENT = 100;
+/** Numbers per side-table slot: amount, code, time. */
+const WIDE_STRIDE = 3;
+/**
+ * The least move of an origin worth rewriting the entity's offsets for (about 3 days): an
+ * entity whose retained events span nearly 32 bits of milliseconds keeps its origin, and its
+ * newest events go to the side table, rather than being rewritten at every event.
+ */
+const MIN_ORIGIN_MOVE = 2 ** 28;
+/** How far before its first event an entity's first origin is put, at most (about 24.9 days). */
+const MAX_FIRST_MARGIN = 2 ** 31;
 
 /** Room for one country and two events: most terminals and merchants stay small. */
-const INITIAL_CAPACITY = 2 + 2 * STRIDE;
+const INITIAL_CAPACITY = 2 + 2;
 
 /**
  * Exact sliding-window aggregates for many entities of one kind (accounts, cards, terminals or
@@ -142,7 +166,9 @@ const INITIAL_CAPACITY = 2 + 2 * STRIDE;
  * time `t` aggregate every event of the entity observed so far, itself included, whose time is
  * in `(t - w, t]`. Events arriving in time order cost O(1) amortised; a late event is inserted
  * in order and its own features are computed by a scan of its window. Memory holds only events
- * within the longest window plus the allowed lateness of the entity's newest event.
+ * within the longest window plus the allowed lateness of the entity's newest event, 8 bytes
+ * each (an event with an amount in fractions of a cent, or over 83,886.07, takes a side-table
+ * slot as well).
  *
  * {@link observeInto} writes the features into a caller's flat array (layout
  * {@link ENTITY_LAYOUT}) and allocates nothing per event.
@@ -159,11 +185,13 @@ export class WindowTable {
   /** Ids handed out so far (free ones included). */
   private ids = 0;
   private readonly freeIds: number[] = [];
-  /** Events that did not pack: [amount, code] per slot; free slots listed in `wideFree`. */
+  /** Events that did not pack: [amount, code, time] per slot; free slots listed in `wideFree`. */
   private readonly wide: number[] = [];
   private readonly wideFree: number[] = [];
   /** Countries met by a late event's scan (reused: no allocation per event). */
   private readonly seen = new Set<number>();
+  /** Where a new entity's origin goes before its first event: room for its late events. */
+  private readonly firstMargin: number;
 
   /**
    * @param latenessMs how late behind an entity's newest event an event may arrive and still get
@@ -175,7 +203,9 @@ export class WindowTable {
     private readonly latenessMs: number,
     readonly countries: CountryCodes,
     private readonly pool: BlockPool,
-  ) {}
+  ) {
+    this.firstMargin = Math.min(MAX_FIRST_MARGIN, Math.max(0, Math.ceil(latenessMs)));
+  }
 
   /** A new entity with no events; ids of released entities are reused. */
   add(): number {
@@ -193,6 +223,7 @@ export class WindowTable {
     h[b + USED] = 0;
     h[b + ADDR] = this.pool.allocAt(INITIAL_CAPACITY);
     h[b + CAP] = this.pool.sizeOf(INITIAL_CAPACITY);
+    h[b + ORIGIN] = Number.NaN;
     for (let w = b + WIN; w < b + HEADER; w += WIN_STRIDE) {
       h[w + START] = 0;
       h[w + HEAD] = Number.POSITIVE_INFINITY;
@@ -208,7 +239,7 @@ export class WindowTable {
     const b = id * HEADER;
     const addr = h[b + ADDR] as number;
     const o = this.pool.offset(addr);
-    this.dropWide(this.pool.chunk(addr), o + 2 * (h[b + COUNTRIES] as number), o + (h[b + USED] as number));
+    this.dropWide(this.pool.words(addr), o + 2 * (h[b + COUNTRIES] as number), o + (h[b + USED] as number));
     this.pool.freeAt(addr, h[b + CAP] as number);
     h[b + CAP] = 0;
     this.freeIds.push(id);
@@ -223,7 +254,7 @@ export class WindowTable {
   size(id: number): number {
     const b = id * HEADER;
     const h = this.h;
-    return ((h[b + USED] as number) - 2 * (h[b + COUNTRIES] as number)) / STRIDE - (h[b + BASE] as number);
+    return (h[b + USED] as number) - 2 * (h[b + COUNTRIES] as number) - (h[b + BASE] as number);
   }
 
   /** Numbers held in headers and the side table of unpacked events (for memory accounting and tests). */
@@ -243,25 +274,27 @@ export class WindowTable {
   }
 
   private append(b: number, t: number, amount: number, country: number, out: Float64Array, at: number): void {
-    if ((this.h[b + USED] as number) + STRIDE > (this.h[b + CAP] as number)) this.grow(b, STRIDE);
+    if ((this.h[b + USED] as number) + 1 > (this.h[b + CAP] as number)) this.makeRoom(b);
     const h = this.h;
     const pool = this.pool;
     const addr = h[b + ADDR] as number;
-    const s = pool.chunk(addr);
+    const u = pool.words(addr);
     const o = pool.offset(addr);
     const n = o + (h[b + USED] as number);
     const ev = o + 2 * (h[b + COUNTRIES] as number);
-    const events = (n - ev) / STRIDE + 1;
+    const events = n - ev + 1;
+    let origin = h[b + ORIGIN] as number;
     if (events - 1 > (h[b + BASE] as number)) {
-      out[at + PREV_TIME] = s[n - STRIDE + TIME] as number;
-      out[at + PREV_COUNTRY] = this.countryOf(s[n - STRIDE + PACKED] as number);
+      out[at + PREV_TIME] = this.timeAt(u, 2 * n - 2, origin);
+      out[at + PREV_COUNTRY] = this.countryOf(u[2 * n - 1] as number);
     } else {
       out[at + PREV_TIME] = Number.NaN;
       out[at + PREV_COUNTRY] = 0;
     }
-    s[n + TIME] = t;
-    s[n + PACKED] = this.pack(amount, country);
-    h[b + USED] = n + STRIDE - o;
+    // (NaN, before the first event, is not below FAR either)
+    if (!(t - origin < FAR)) origin = this.moveOrigin(b, t);
+    this.store(u, 2 * n, t, amount, country, origin);
+    h[b + USED] = n + 1 - o;
     h[b + LATEST] = t;
     const units = amount / 10_000;
     const sq = units * units;
@@ -272,17 +305,19 @@ export class WindowTable {
       let start = h[x + START] as number;
       if ((h[x + HEAD] as number) <= edge) {
         // The window's oldest events leave: read them (the new event, at least, stays).
-        let i = ev + start * STRIDE;
+        let j = 2 * (ev + start);
+        let next: number;
         do {
-          const gone = this.amountOf(s[i + PACKED] as number);
+          const gone = this.amountOf(u[j + 1] as number);
           const goneUnits = gone / 10_000;
           sum -= gone;
           sumSq -= goneUnits * goneUnits;
           start++;
-          i += STRIDE;
-        } while ((s[i + TIME] as number) <= edge);
+          j += 2;
+          next = this.timeAt(u, j, origin);
+        } while (next <= edge);
         h[x + START] = start;
-        h[x + HEAD] = s[i + TIME] as number;
+        h[x + HEAD] = next;
       } else if ((h[x + HEAD] as number) > t) {
         h[x + HEAD] = t; // the window was empty: the new event is its oldest
       }
@@ -301,19 +336,18 @@ export class WindowTable {
 
   private insertLate(b: number, t: number, amount: number, country: number, out: Float64Array, at: number): void {
     const p = this.upperBound(b, t);
-    this.open(b, 2 * (this.h[b + COUNTRIES] as number) + p * STRIDE, STRIDE);
+    this.open(b, 2 * (this.h[b + COUNTRIES] as number) + p, 1);
     const h = this.h;
     const pool = this.pool;
     const addr = h[b + ADDR] as number;
-    const s = pool.chunk(addr);
+    const u = pool.words(addr);
     const o = pool.offset(addr);
     const ev = o + 2 * (h[b + COUNTRIES] as number);
-    const slot = ev + p * STRIDE;
-    s[slot + TIME] = t;
-    s[slot + PACKED] = this.pack(amount, country);
+    const origin = h[b + ORIGIN] as number;
+    this.store(u, 2 * (ev + p), t, amount, country, origin);
     const units = amount / 10_000;
     const latest = h[b + LATEST] as number;
-    const events = (o + (h[b + USED] as number) - ev) / STRIDE;
+    const events = o + (h[b + USED] as number) - ev;
     for (let w = 0, x = b + WIN; w < WINDOW_COUNT; w++, x += WIN_STRIDE) {
       if (t > latest - (WINDOW_MS[w] as number)) {
         h[x + SUM] = (h[x + SUM] as number) + amount;
@@ -322,7 +356,7 @@ export class WindowTable {
         h[x + START] = (h[x + START] as number) + 1;
       }
       const start = h[x + START] as number;
-      h[x + HEAD] = start < events ? (s[ev + start * STRIDE + TIME] as number) : Number.POSITIVE_INFINITY;
+      h[x + HEAD] = start < events ? this.timeAt(u, 2 * (ev + start), origin) : Number.POSITIVE_INFINITY;
     }
     const seen = this.seen;
     seen.clear();
@@ -334,8 +368,8 @@ export class WindowTable {
     let sumSq = 0;
     for (let w = 0; w < WINDOW_COUNT; w++) {
       const edge = t - (WINDOW_MS[w] as number);
-      while (i >= base && (s[ev + i * STRIDE + TIME] as number) > edge) {
-        const packed = s[ev + i * STRIDE + PACKED] as number;
+      while (i >= base && this.timeAt(u, 2 * (ev + i), origin) > edge) {
+        const packed = u[2 * (ev + i) + 1] as number;
         const a = this.amountOf(packed);
         count++;
         sum += a;
@@ -350,35 +384,83 @@ export class WindowTable {
       out[f + 2] = sumSq;
       out[f + 3] = seen.size;
     }
-    const prev = ev + (p - 1) * STRIDE;
-    out[at + PREV_TIME] = p - 1 >= base ? (s[prev + TIME] as number) : Number.NaN;
-    out[at + PREV_COUNTRY] = p - 1 >= base ? this.countryOf(s[prev + PACKED] as number) : 0;
+    const prev = 2 * (ev + p - 1);
+    out[at + PREV_TIME] = p - 1 >= base ? this.timeAt(u, prev, origin) : Number.NaN;
+    out[at + PREV_COUNTRY] = p - 1 >= base ? this.countryOf(u[prev + 1] as number) : 0;
     // Last: a new country shifts the events region.
     if (country !== 0) this.markCountry(b, country, t);
   }
 
-  /** An event's amount and country as one number (see the layout above). */
-  private pack(amount: number, country: number): number {
-    if (amount >= 0 && amount < PACKABLE && country < CODES && Number.isInteger(amount)) return amount * CODES + country;
-    const k = this.wideFree.pop() ?? this.wide.length / 2;
-    this.wide[2 * k] = amount;
-    this.wide[2 * k + 1] = country;
-    return -(k + 1);
+  /** Writes an event at words `j` and `j + 1` (see the layout above). */
+  private store(u: Uint32Array, j: number, t: number, amount: number, country: number, origin: number): void {
+    const offset = t - origin;
+    const timeFits = offset >= 0 && offset < FAR && Number.isInteger(offset);
+    const cents = amount / CENT;
+    if (timeFits && country < CODES && cents >= 0 && cents < PACKABLE_CENTS && Number.isInteger(cents) && cents * CENT === amount) {
+      u[j] = offset;
+      u[j + 1] = cents * CODES + country;
+      return;
+    }
+    const k = this.wideFree.pop() ?? this.wide.length / WIDE_STRIDE;
+    this.wide[WIDE_STRIDE * k] = amount;
+    this.wide[WIDE_STRIDE * k + 1] = country;
+    this.wide[WIDE_STRIDE * k + 2] = t;
+    u[j] = timeFits ? offset : FAR;
+    u[j + 1] = WIDE + k;
   }
 
+  /** The time of the event at words `j` and `j + 1`. */
+  private timeAt(u: Uint32Array, j: number, origin: number): number {
+    const x = u[j] as number;
+    return x !== FAR ? origin + x : (this.wide[WIDE_STRIDE * ((u[j + 1] as number) - WIDE) + 2] as number);
+  }
+
+  /** The amount (E4) of an event from its second word. */
   private amountOf(packed: number): number {
-    return packed >= 0 ? Math.floor(packed / CODES) : (this.wide[2 * (-packed - 1)] as number);
+    return packed < WIDE ? (packed >>> CODE_BITS) * CENT : (this.wide[WIDE_STRIDE * (packed - WIDE)] as number);
   }
 
+  /** The country code of an event from its second word. */
   private countryOf(packed: number): number {
-    return packed >= 0 ? packed % CODES : (this.wide[2 * (-packed - 1) + 1] as number);
+    return packed < WIDE ? packed & CODE_MASK : (this.wide[WIDE_STRIDE * (packed - WIDE) + 1] as number);
   }
 
-  /** Frees the side-table slots of the events in `s[from, to)`, which are being dropped. */
-  private dropWide(s: Float64Array, from: number, to: number): void {
-    for (let i = from + PACKED; i < to; i += STRIDE) {
-      const p = s[i] as number;
-      if (p < 0) this.wideFree.push(-p - 1);
+  /**
+   * The origin for an event at `t` that does not fit after the current one: before the first
+   * event, `t` less the room for late events; later, the first retained event's time, the
+   * retained offsets rewritten, when that moves the origin far enough for `t` to fit (else the
+   * origin stays, and the event goes to the side table).
+   */
+  private moveOrigin(b: number, t: number): number {
+    const h = this.h;
+    const origin = h[b + ORIGIN] as number;
+    const addr = h[b + ADDR] as number;
+    const u = this.pool.words(addr);
+    const ev = this.pool.offset(addr) + 2 * (h[b + COUNTRIES] as number);
+    const n = this.pool.offset(addr) + (h[b + USED] as number);
+    const first = ev + (h[b + BASE] as number);
+    if (first >= n) {
+      // No event yet: room for late ones before this one.
+      const fresh = Math.floor(t) - this.firstMargin;
+      if (Number.isFinite(fresh)) h[b + ORIGIN] = fresh;
+      return h[b + ORIGIN] as number;
+    }
+    const to = Math.floor(this.timeAt(u, 2 * first, origin));
+    const move = to - origin;
+    if (!(move >= MIN_ORIGIN_MOVE && t - to < FAR)) return origin;
+    for (let j = 2 * first; j < 2 * n; j += 2) {
+      const x = u[j] as number;
+      if (x !== FAR) u[j] = x - move;
+    }
+    h[b + ORIGIN] = to;
+    return to;
+  }
+
+  /** Frees the side-table slots of the events in numbers `[from, to)`, which are being dropped. */
+  private dropWide(u: Uint32Array, from: number, to: number): void {
+    for (let j = 2 * from + 1; j < 2 * to; j += 2) {
+      const p = u[j] as number;
+      if (p >= WIDE) this.wideFree.push(p - WIDE);
     }
   }
 
@@ -386,13 +468,14 @@ export class WindowTable {
   private upperBound(b: number, t: number): number {
     const h = this.h;
     const addr = h[b + ADDR] as number;
-    const s = this.pool.chunk(addr);
+    const u = this.pool.words(addr);
     const ev = this.pool.offset(addr) + 2 * (h[b + COUNTRIES] as number);
+    const origin = h[b + ORIGIN] as number;
     let l = h[b + BASE] as number;
-    let r = ((h[b + USED] as number) - 2 * (h[b + COUNTRIES] as number)) / STRIDE;
+    let r = (h[b + USED] as number) - 2 * (h[b + COUNTRIES] as number);
     while (l < r) {
       const mid = (l + r) >>> 1;
-      if ((s[ev + mid * STRIDE + TIME] as number) <= t) l = mid + 1;
+      if (this.timeAt(u, 2 * (ev + mid), origin) <= t) l = mid + 1;
       else r = mid;
     }
     return l;
@@ -455,58 +538,85 @@ export class WindowTable {
     const h = this.h;
     const pool = this.pool;
     const addr = h[b + ADDR] as number;
-    const s = pool.chunk(addr);
+    const u = pool.words(addr);
     const o = pool.offset(addr);
     const evAt = 2 * (h[b + COUNTRIES] as number);
     const ev = o + evAt;
+    const origin = h[b + ORIGIN] as number;
     const horizon = (h[b + LATEST] as number) - MAX_WINDOW_MS - this.latenessMs;
     let base = h[b + BASE] as number;
     const limit = h[b + WIN + (WINDOW_COUNT - 1) * WIN_STRIDE + START] as number;
-    while (base + 1 < limit && (s[ev + (base + 1) * STRIDE + TIME] as number) <= horizon) base++;
+    while (base + 1 < limit && this.timeAt(u, 2 * (ev + base + 1), origin) <= horizon) base++;
     h[b + BASE] = base;
     // Compact once the dead prefix is a quarter of the events: each moved event is paid for by
-    // evictions. In place, unless the block is over three times what is left (a quiet entity
-    // after a burst, or a card used weekly): then into a smaller one (room for half as much again,
-    // so it is not shrunk again at once), so it does not keep months of room.
-    const used = h[b + USED] as number;
-    if (base >= 8 && base * 4 * STRIDE > used - evAt) {
-      const dead = base * STRIDE;
-      const left = used - dead;
-      this.dropWide(s, ev, ev + dead);
-      const cap = h[b + CAP] as number;
-      if (cap > 3 * left) {
-        const want = left + (left >> 1);
-        const to = pool.allocAt(want);
-        const d = pool.chunk(to);
-        const p = pool.offset(to);
-        for (let i = 0; i < evAt; i++) d[p + i] = s[o + i] as number;
-        for (let i = evAt; i < left; i++) d[p + i] = s[o + i + dead] as number;
-        pool.freeAt(addr, cap);
-        h[b + ADDR] = to;
-        h[b + CAP] = pool.sizeOf(want);
-      } else {
-        s.copyWithin(ev, ev + dead, o + used);
-      }
-      for (let x = b + WIN; x < b + HEADER; x += WIN_STRIDE) h[x + START] = (h[x + START] as number) - base;
-      h[b + BASE] = 0;
-      h[b + USED] = left;
-    }
+    // evictions.
+    if (base >= 8 && base * 4 > (h[b + USED] as number) - evAt) this.compact(b);
   }
 
-  /** Makes room for at least `extra` more numbers, doubling (amortised O(1) appends). */
+  /**
+   * Room for one more number at the end of a full block: the dead prefix dropped if it is an
+   * eighth of the events or more (each moved event paid for by evictions), else a block a quarter
+   * larger (amortised O(1) appends; more would leave blocks about three quarters full on average).
+   */
+  private makeRoom(b: number): void {
+    const h = this.h;
+    const base = h[b + BASE] as number;
+    if (base > 0 && base * 8 >= (h[b + USED] as number) - 2 * (h[b + COUNTRIES] as number)) this.compact(b);
+    if ((h[b + USED] as number) + 1 > (h[b + CAP] as number)) this.grow(b, 1);
+  }
+
+  /**
+   * Drops the dead prefix of the entity's events: in place, unless the block is over twice what
+   * is left (a quiet entity after a burst, or a card used weekly): then into a smaller one (room
+   * for a quarter as much again, so it is not shrunk again at once), so it does not keep months
+   * of room.
+   */
+  private compact(b: number): void {
+    const h = this.h;
+    const pool = this.pool;
+    const addr = h[b + ADDR] as number;
+    const u = pool.words(addr);
+    const o = pool.offset(addr);
+    const evAt = 2 * (h[b + COUNTRIES] as number);
+    const ev = o + evAt;
+    const base = h[b + BASE] as number;
+    const used = h[b + USED] as number;
+    const left = used - base;
+    this.dropWide(u, ev, ev + base);
+    const cap = h[b + CAP] as number;
+    if (cap > 2 * left) {
+      const want = left + (left >> 2) + 1;
+      const to = pool.allocAt(want);
+      const d = pool.words(to);
+      const p = 2 * pool.offset(to);
+      const from = 2 * o;
+      for (let j = 0; j < 2 * evAt; j++) d[p + j] = u[from + j] as number;
+      for (let j = 2 * evAt, skip = from + 2 * base; j < 2 * left; j++) d[p + j] = u[skip + j] as number;
+      pool.freeAt(addr, cap);
+      h[b + ADDR] = to;
+      h[b + CAP] = pool.sizeOf(want);
+    } else {
+      u.copyWithin(2 * ev, 2 * (ev + base), 2 * (o + used));
+    }
+    for (let x = b + WIN; x < b + HEADER; x += WIN_STRIDE) h[x + START] = (h[x + START] as number) - base;
+    h[b + BASE] = 0;
+    h[b + USED] = left;
+  }
+
+  /** Makes room for at least `extra` more numbers, growing by a quarter at least (amortised O(1) appends). */
   private grow(b: number, extra: number): void {
     const h = this.h;
     const pool = this.pool;
     const addr = h[b + ADDR] as number;
     const cap = h[b + CAP] as number;
     const used = h[b + USED] as number;
-    const want = Math.max(used + extra, 2 * cap);
+    const want = Math.max(used + extra, cap + (cap >> 2));
     const to = pool.allocAt(want);
-    const s = pool.chunk(addr);
-    const o = pool.offset(addr);
-    const d = pool.chunk(to);
-    const p = pool.offset(to);
-    for (let i = 0; i < used; i++) d[p + i] = s[o + i] as number;
+    const u = pool.words(addr);
+    const from = 2 * pool.offset(addr);
+    const d = pool.words(to);
+    const p = 2 * pool.offset(to);
+    for (let j = 0; j < 2 * used; j++) d[p + j] = u[from + j] as number;
     pool.freeAt(addr, cap);
     h[b + ADDR] = to;
     h[b + CAP] = pool.sizeOf(want);

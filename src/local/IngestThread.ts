@@ -80,7 +80,7 @@ export interface IngestThreadIo {
  * for await (const batch of ingestOnThread({ path, fileKey: 'tx.csv', tokenKey, tokenCache: 4096, batchSize: 500, groupRows: 2000 })) score(batch);
  */
 export async function* ingestOnThread(setup: IngestThreadSetup, io: IngestThreadIo = {}): AsyncGenerator<IngestBatch> {
-  const worker = new Worker(io.entry ?? defaultEntry(), { workerData: setup, resourceLimits: { maxYoungGenerationSizeMb: 16 } });
+  const worker = new Worker(io.entry ?? defaultEntry(), { workerData: setup, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
   const queue: IngestThreadReply[] = [];
   let wake: (() => void) | undefined;
   let crashed: Error | undefined;

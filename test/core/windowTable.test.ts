@@ -235,6 +235,22 @@ describe('WindowTable with many entities', () => {
     expect(f.windows[1]?.sum).toBe(2 ** 41 + 1);
   });
 
+  it('keeps a steady entity in a block little larger than its retained events', () => {
+    // Prepare: hourly events for 90 days, so about 37 days (the longest window and the lateness) are retained
+    const pool = new BlockPool(12);
+    const table = new WindowTable(7 * DAY, new CountryCodes(), pool);
+    const id = table.add();
+    const out = new Float64Array(ENTITY_LAYOUT.size);
+
+    // Act
+    for (let i = 0; i < 90 * 24; i++) table.observeInto(id, T + i * 60 * MINUTE, 10_000, 0, out, 0);
+
+    // Assess: the block is under 1.5 times the events it holds (one number each), not double or more
+    const held = pool.capacity - pool.freeNumbers;
+    expect(table.size(id)).toBeGreaterThanOrEqual(37 * 24);
+    expect(held).toBeLessThan(1.5 * table.size(id));
+  });
+
   it('hands out the id of a released entity again, and new ids after the last', () => {
     // Prepare
     const table = new WindowTable(DAY, new CountryCodes(), new BlockPool(7));
