@@ -140,23 +140,35 @@ export class IsoTimeFormatter {
   private day = Number.NaN;
   private datePrefix = '';
 
+  /** The parts of the time last split by {@link split}. */
+  private hour = 0;
+  private minute = 0;
+  private second = 0;
+  private millis = 0;
+
   /** The ISO 8601 UTC form of `ms`, `YYYY-MM-DDTHH:mm:ss.sssZ`. */
   format(ms: number): string {
     if (!(ms >= 0 && ms < MAX_MS) || !Number.isInteger(ms)) return new Date(ms).toISOString();
+    this.split(ms);
+    const millis = this.millis;
+    const m3 = millis < 10 ? `00${millis}` : millis < 100 ? `0${millis}` : String(millis);
+    return `${this.datePrefix}${TWO_DIGITS[this.hour]}:${TWO_DIGITS[this.minute]}:${TWO_DIGITS[this.second]}.${m3}Z`;
+  }
+
+  /** Sets the day's prefix (formatted once per day) and the time of day of `ms`, in range and whole. */
+  private split(ms: number): void {
     const day = Math.floor(ms / DAY_MS);
     if (day !== this.day) {
       this.day = day;
       this.datePrefix = new Date(day * DAY_MS).toISOString().slice(0, 11);
     }
     let rest = ms - day * DAY_MS;
-    const millis = rest % 1000;
-    rest = (rest - millis) / 1000;
-    const second = rest % 60;
-    rest = (rest - second) / 60;
-    const minute = rest % 60;
-    const hour = (rest - minute) / 60;
-    const m3 = millis < 10 ? `00${millis}` : millis < 100 ? `0${millis}` : String(millis);
-    return `${this.datePrefix}${TWO_DIGITS[hour]}:${TWO_DIGITS[minute]}:${TWO_DIGITS[second]}.${m3}Z`;
+    this.millis = rest % 1000;
+    rest = (rest - this.millis) / 1000;
+    this.second = rest % 60;
+    rest = (rest - this.second) / 60;
+    this.minute = rest % 60;
+    this.hour = (rest - this.minute) / 60;
   }
 
   /**
@@ -165,19 +177,9 @@ export class IsoTimeFormatter {
    */
   write(ms: number, out: Uint8Array, at: number): number {
     if (!(ms >= 0 && ms < MAX_MS) || !Number.isInteger(ms)) return writeAscii(this.format(ms), out, at);
-    const day = Math.floor(ms / DAY_MS);
-    if (day !== this.day) {
-      this.day = day;
-      this.datePrefix = new Date(day * DAY_MS).toISOString().slice(0, 11);
-    }
+    this.split(ms);
+    const { hour, minute, second, millis } = this;
     let o = writeAscii(this.datePrefix, out, at);
-    let rest = ms - day * DAY_MS;
-    const millis = rest % 1000;
-    rest = (rest - millis) / 1000;
-    const second = rest % 60;
-    rest = (rest - second) / 60;
-    const minute = rest % 60;
-    const hour = (rest - minute) / 60;
     o = twoDigits(hour, out, o);
     out[o++] = 58; // :
     o = twoDigits(minute, out, o);
