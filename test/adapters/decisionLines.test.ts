@@ -188,6 +188,28 @@ describe('decision lines, JSONL', () => {
     expect(text.trimEnd().split('\n').map((l) => JSON.parse(l) as unknown)).toEqual(all.map(expectedDecisionLine));
   });
 
+  it('writes the rest of a line whole after reasons and features that grew the buffer, however long the versions', () => {
+    // An id to escape grows the buffer by just its own room; reasons and features then take more
+    // than the line had reserved for its fixed part, before two long versions are written.
+    const item: DecidedItem = {
+      transaction: makeTx({ transactionId: '\u0000', accountId: '', currency: 'USD', amount: 0, timestamp: 0 }),
+      decision: makeDecision({
+        transaction_id: '\u0000',
+        model_score: null,
+        model_version: 'v'.repeat(700),
+        rules_version: 'v'.repeat(700),
+        reasons: [{ rule: '', weight: 5e-324, detail: '0_' }],
+        model_features: [
+          { feature: 'a__a_a_aa_a_', weight: -1.8225980143322365e-244, value: 1.0848827342201821e100 },
+          { feature: 'aaaaaa_', weight: 1.0000108117844442e-267, value: 1.0037952888614551e68 },
+          { feature: '___aa', weight: -1.0000023965011061e-218, value: -1.3642221113936711e-301 },
+        ],
+      }),
+    };
+    const bytes = new DecisionLines('jsonl').encode(decisionColumns([item]));
+    expect(bytes.toString('utf8')).toBe(expectedJsonLine(item));
+  });
+
   it('ends an empty file with nothing', () => {
     const lines = new DecisionLines('jsonl');
     expect(lines.encode(decisionColumns([])).length).toBe(0);

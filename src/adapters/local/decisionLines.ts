@@ -416,18 +416,26 @@ const NULL = ascii('null');
 /**
  * Lines written as bytes into a buffer that grows when needed. {@link room} reserves space for
  * what follows; the writes of fixed-size parts ({@link put}, {@link number}) rely on it, those
- * of strings of any length ({@link text}) reserve their own.
+ * of strings of any length ({@link text}) reserve their own on top of it, so the room reserved
+ * for the rest of a line is still there after them.
  */
 class ByteWriter {
   buf: Buffer;
   at = 0;
+  /** The room last reserved by {@link room}. */
+  private reserved = 0;
 
   constructor(lines: number) {
     this.buf = Buffer.allocUnsafe(Math.max(1, lines) * LINE_BYTES_GUESS);
   }
 
-  /** Makes sure `n` more bytes fit. */
+  /** Makes sure `n` more bytes fit, and keeps that room after each {@link text} until the next call. */
   room(n: number): void {
+    this.reserved = n;
+    this.ensure(n);
+  }
+
+  private ensure(n: number): void {
     if (this.at + n <= this.buf.length) return;
     const bigger = Buffer.allocUnsafe(Math.max(2 * this.buf.length, this.at + n));
     this.buf.copy(bigger, 0, 0, this.at);
@@ -442,9 +450,9 @@ class ByteWriter {
     this.at = at;
   }
 
-  /** `s` in UTF-8, reserving its room. */
+  /** `s` in UTF-8, reserving its room on top of the room reserved. */
   text(s: string): void {
-    this.room(3 * s.length);
+    this.ensure(3 * s.length + this.reserved);
     this.at += this.buf.write(s, this.at);
   }
 
