@@ -4,7 +4,17 @@ import type { Alert } from '../core/views.js';
 import type { BatchCommitter } from '../ports/BatchCommitter.js';
 import type { FeatureSource } from '../ports/FeatureSource.js';
 import type { IngestBatch } from '../pipeline/ingest.js';
-import { type DecidedIds, type Explain, scoreBatch } from '../pipeline/score.js';
+import type { ModelMargins } from '../ports/ModelMargins.js';
+import type { DecidedItem } from '../core/records.js';
+import {
+  type DecidedIds,
+  decidePrepared,
+  type Explain,
+  type PreparedBatch,
+  prepareBatch,
+  type ScoredBatch,
+  scoreBatch,
+} from '../pipeline/score.js';
 
 /** The file being scored, as its rows and checkpoints name it. */
 export interface ScoredFile {
@@ -18,7 +28,8 @@ export interface ScoredFile {
 export interface ScoreBatchesDeps {
   /**
    * The ids among `ids` decided before this batch: stored, or in a batch handed to the committer
-   * and not yet stored. Asked once per batch, after every earlier batch went to the committer.
+   * and not yet stored. Asked once per batch, after every earlier batch went to the committer,
+   * except one still waiting for its margins (see `margins`), whose ids the loop adds itself.
    */
   decided(ids: readonly string[]): Promise<DecidedIds> | DecidedIds;
   /** Where each scored batch goes with its checkpoint: SQLite, or a decisions file. */
@@ -28,6 +39,13 @@ export interface ScoreBatchesDeps {
   rules: () => RuleSet;
   /** A trained model combined with the rules. */
   model?: Model;
+  /**
+   * Where the model's margins are computed, when not in the scoring loop itself: each batch's
+   * margins are then computed there while the next batch is prepared (its features observed, its
+   * rules evaluated), and decided when they come back. Not used with `explain: 'all'`, where the
+   * attribution of every row gives its margin anyway.
+   */
+  margins?: ModelMargins;
   /** Which decisions name the model features behind their score. @default 'shown' (review and block) */
   explain?: Explain;
   /** Batches scored but not yet committed, at most (bounds memory when writing is the slower side). @default 2 */
@@ -59,36 +77,82 @@ export async function scoreBatches(
   const maxInFlight = deps.maxInFlight ?? 2;
   const inFlight: Promise<void>[] = [];
   let failure: { error: unknown } | undefined;
+  const itemsOf = (batch: IngestBatch): Omit<DecidedItem, 'decision'>[] =>
+    batch.rows.map((r) => ({ transaction: r.transaction, source: { row: r.row.row, line: r.row.line, file: file.name } }));
+  // Hands a scored batch to the committer with its checkpoint, at most `maxInFlight` unfinished.
+  const hand = async (batch: IngestBatch, scored: ScoredBatch): Promise<void> => {
+    const committed = commits
+      .commit(scored.decided, {
+        fileId: file.id,
+        rowsDone: batch.rowsDone,
+        rejections: batch.rejections,
+        duplicates: scored.duplicates.length,
+      })
+      .then((alerts) => deps.onCommitted?.(batch, alerts))
+      .catch((error: unknown) => {
+        failure ??= { error };
+      });
+    inFlight.push(committed);
+    await deps.afterBatch?.(batch);
+    if (inFlight.length >= maxInFlight) await inFlight.shift();
+  };
+  const model = deps.model;
+  const elsewhere = model && deps.margins && deps.explain !== 'all' ? deps.margins : undefined;
+  // With margins computed elsewhere: the batch whose margins are on their way while the next one
+  // is prepared, and the matrices that came back, for the next batches to reuse.
+  let waiting: Waiting | undefined;
+  const spare: Float64Array[] = [];
+  const settle = async (w: Waiting): Promise<void> => {
+    const { matrix, margins } = await w.answer;
+    const scored = decidePrepared({ ...w.prepared, matrix }, margins, model as Model);
+    spare.push(matrix);
+    await hand(w.batch, scored);
+  };
   try {
     for await (const batch of batches) {
       if (failure) break;
       const decided = await deps.decided(batch.rows.map((r) => r.transaction.transactionId));
-      const scored = scoreBatch(
-        batch.rows.map((r) => ({
-          transaction: r.transaction,
-          source: { row: r.row.row, line: r.row.line, file: file.name },
-        })),
-        decided,
-        { features: deps.features, rules: deps.rules(), model: deps.model, explain: deps.explain, now: deps.now },
-      );
-      const committed = commits
-        .commit(scored.decided, {
-          fileId: file.id,
-          rowsDone: batch.rowsDone,
-          rejections: batch.rejections,
-          duplicates: scored.duplicates.length,
-        })
-        .then((alerts) => deps.onCommitted?.(batch, alerts))
-        .catch((error: unknown) => {
-          failure ??= { error };
+      if (!elsewhere) {
+        const scored = scoreBatch(itemsOf(batch), decided, {
+          features: deps.features,
+          rules: deps.rules(),
+          model,
+          explain: deps.explain,
+          now: deps.now,
         });
-      inFlight.push(committed);
-      await deps.afterBatch?.(batch);
-      if (inFlight.length >= maxInFlight) await inFlight.shift();
+        await hand(batch, scored);
+        continue;
+      }
+      const earlier = waiting;
+      // The rows of the batch still waiting for its margins are decided as far as this one goes.
+      const existing: DecidedIds = earlier ? eitherOf(decided, earlier.prepared.ids) : decided;
+      const prepared = prepareBatch(itemsOf(batch), existing, { features: deps.features, rules: deps.rules(), model: model as Model, now: deps.now }, spare.pop());
+      const answer = elsewhere.margins(prepared.matrix, prepared.fresh.length);
+      // Awaited in turn below; until then a failure must not count as unhandled.
+      answer.catch(() => undefined);
+      waiting = { batch, prepared, answer };
+      if (earlier) await settle(earlier);
+    }
+    if (waiting && !failure) {
+      const last = waiting;
+      waiting = undefined;
+      await settle(last);
     }
   } finally {
     // Settles every batch in flight, whatever stopped the loop, before anything is raised.
     await Promise.all(inFlight);
   }
   if (failure) throw failure.error;
+}
+
+/** A prepared batch whose margins are being computed. */
+interface Waiting {
+  batch: IngestBatch;
+  prepared: PreparedBatch;
+  answer: Promise<{ matrix: Float64Array; margins: Float64Array }>;
+}
+
+/** Ids decided in `a` or in `b`. */
+function eitherOf(a: DecidedIds, b: DecidedIds): DecidedIds {
+  return { has: (id) => a.has(id) || b.has(id) };
 }

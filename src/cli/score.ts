@@ -1,5 +1,6 @@
 import { createReadStream, statSync } from 'node:fs';
 import { DecisionFileWriter } from '../adapters/local/DecisionFileWriter.js';
+import { ModelMarginsThread } from '../local/ModelMarginsThread.js';
 import { ingestOnThread } from '../local/IngestThread.js';
 import { scoreBatches } from '../app/scoreBatches.js';
 import { FeatureWindows } from '../core/features.js';
@@ -92,6 +93,9 @@ export async function scoreFile(options: ScoreFileOptions): Promise<Receipt> {
         defaultCurrency: options.defaultCurrency,
         maxRecord: options.maxRecord,
       });
+  // With a parsing thread, the model's margins get a thread too: the scoring thread prepares
+  // each batch while the margins of the one before are computed on the other core.
+  const margins = options.parseThread && options.model && options.explain !== 'all' ? new ModelMarginsThread(options.model.flat) : undefined;
   try {
     await scoreBatches({ id: 0, name }, batches, {
       decided: () => writer.decided,
@@ -99,6 +103,7 @@ export async function scoreFile(options: ScoreFileOptions): Promise<Receipt> {
       features,
       rules: () => options.rules,
       model: options.model,
+      margins,
       explain: options.explain,
       // Each batch is written before the next is scored: the id set is then complete.
       maxInFlight: 1,
@@ -118,6 +123,7 @@ export async function scoreFile(options: ScoreFileOptions): Promise<Receipt> {
     throw e;
   } finally {
     bar.done();
+    await margins?.close();
   }
   return buildReceipt({
     file: maskPansInText(options.input),

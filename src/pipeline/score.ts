@@ -1,6 +1,6 @@
 import { firedRules, type RuleHit, type RuleSet } from '../core/rules.js';
 import { type Contribution, explainVector, type Model, modelScore } from '../core/model/model.js';
-import { pathMarginsFlat } from '../core/model/gbdt.js';
+import { type FlatEnsemble, pathMarginsFlat } from '../core/model/gbdt.js';
 import { FEATURE_COUNT, modelVector } from '../core/model/vector.js';
 import { type Decision, decide, decideFromHits } from '../core/scoring.js';
 import type { DecidedItem } from '../core/records.js';
@@ -69,21 +69,9 @@ export function scoreBatch(
   existing: DecidedIds,
   deps: ScoreDeps,
 ): ScoredBatch {
-  const now = deps.now ?? (() => new Date());
-  const at = now().toISOString();
-  const out: ScoredBatch = { decided: [], duplicates: [] };
-  const inBatch = new Set<string>();
-  // Duplicates first: they touch no feature, so leaving them out before features are observed
-  // changes nothing for the others.
-  const fresh: Omit<DecidedItem, 'decision'>[] = [];
-  for (const item of items) {
-    const id = item.transaction.transactionId;
-    if (existing.has(id) || inBatch.has(id)) out.duplicates.push(id);
-    else {
-      inBatch.add(id);
-      fresh.push(item);
-    }
-  }
+  const at = decisionTime(deps);
+  const { fresh, duplicates } = splitDuplicates(items, existing);
+  const out: ScoredBatch = { decided: [], duplicates };
   const txs = fresh.map((i) => i.transaction);
   for (let from = 0; from < fresh.length; from += MODEL_BLOCK_ROWS) {
     const to = Math.min(fresh.length, from + MODEL_BLOCK_ROWS);
@@ -151,25 +139,164 @@ function scoreBlockWithModel(
   const margins = modelMargins;
   const hits: RuleHit[][] = [];
   const explainAll = deps.explain === 'all';
-  for (let r = 0; r < rows; r++) {
-    const tx = (fresh[from + r] as Omit<DecidedItem, 'decision'>).transaction;
-    f.at = r * FEATURE_ROW;
-    matrix.set(modelVector(tx, f, vector), r * FEATURE_COUNT);
-    hits.push(firedRules(deps.rules, tx, f));
-  }
+  vectorsAndHits(fresh, from, to, f, deps.rules, matrix, 0, hits);
   // Every row explained: the attribution walk gives the margin too, so no separate pass.
   if (!explainAll) pathMarginsFlat(model.flat, matrix, FEATURE_COUNT, rows, margins);
   for (let r = 0; r < rows; r++) {
     const item = fresh[from + r] as Omit<DecidedItem, 'decision'>;
-    const opinion = explainAll
-      ? { ...explainVector(model, rowOf(matrix, r), TOP_FEATURES, contributions), version: model.version }
-      : { score: modelScore(margins[r] as number), version: model.version, top: NO_FEATURES };
-    const decision = decideFromHits(deps.rules, item.transaction, hits[r] as RuleHit[], at, opinion);
-    if (!explainAll && decision.outcome !== 'allow') {
-      // Same margin to the bit as the block's (see pathMarginsFlat): only the names are new.
-      const { top } = explainVector(model, rowOf(matrix, r), TOP_FEATURES, contributions);
-      if (top.length > 0) decision.model_features = top;
+    const row = rowOf(matrix, r);
+    into.push(
+      explainAll
+        ? decided(item, decideFromHits(deps.rules, item.transaction, hits[r] as RuleHit[], at, { ...explainVector(model, row, TOP_FEATURES, contributions), version: model.version }))
+        : decideWithMargin(item, hits[r] as RuleHit[], margins[r] as number, row, deps.rules, model, at),
+    );
+  }
+}
+
+/**
+ * Observes the features of `fresh[from]` to `fresh[to - 1]` (read through `f`, row `r` at
+ * `r × FEATURE_ROW`), and writes each one's model vector into `matrix` from row `first` on and
+ * the rules it fired into `hits`.
+ */
+function vectorsAndHits(
+  fresh: readonly Omit<DecidedItem, 'decision'>[],
+  from: number,
+  to: number,
+  f: FeatureRow,
+  rules: RuleSet,
+  matrix: Float64Array,
+  first: number,
+  hits: RuleHit[][],
+): void {
+  for (let r = 0, i = from; i < to; r++, i++) {
+    const tx = (fresh[i] as Omit<DecidedItem, 'decision'>).transaction;
+    f.at = r * FEATURE_ROW;
+    matrix.set(modelVector(tx, f, vector), (first + r) * FEATURE_COUNT);
+    hits.push(firedRules(rules, tx, f));
+  }
+}
+
+/**
+ * The decision of a row from the rules it fired and its model margin (as `pathMarginsFlat` gives
+ * it for the model vector `row`): the model's features are named only on a decision that is not
+ * an allow, from one attribution walk of the row.
+ */
+function decideWithMargin(
+  item: Omit<DecidedItem, 'decision'>,
+  hits: RuleHit[],
+  margin: number,
+  row: Float64Array,
+  rules: RuleSet,
+  model: Model,
+  at: string,
+): DecidedItem {
+  const opinion = { score: modelScore(margin), version: model.version, top: NO_FEATURES };
+  const decision = decideFromHits(rules, item.transaction, hits, at, opinion);
+  if (decision.outcome !== 'allow') {
+    // Same margin to the bit as the block's (see pathMarginsFlat): only the names are new.
+    const { top } = explainVector(model, row, TOP_FEATURES, contributions);
+    if (top.length > 0) decision.model_features = top;
+  }
+  return decided(item, decision);
+}
+
+/** The time a batch's decisions carry, as ISO 8601. */
+function decisionTime(deps: ScoreDeps): string {
+  return (deps.now ?? (() => new Date()))().toISOString();
+}
+
+/**
+ * `items` less the duplicates: transactions already decided (in `existing`, or earlier in the same
+ * batch). Duplicates touch no feature, so leaving them out before features are observed changes
+ * nothing for the others.
+ */
+function splitDuplicates(
+  items: readonly Omit<DecidedItem, 'decision'>[],
+  existing: DecidedIds,
+): { fresh: Omit<DecidedItem, 'decision'>[]; duplicates: string[]; ids: Set<string> } {
+  const ids = new Set<string>();
+  const duplicates: string[] = [];
+  const fresh: Omit<DecidedItem, 'decision'>[] = [];
+  for (const item of items) {
+    const id = item.transaction.transactionId;
+    if (existing.has(id) || ids.has(id)) duplicates.push(id);
+    else {
+      ids.add(id);
+      fresh.push(item);
     }
-    into.push(decided(item, decision));
+  }
+  return { fresh, duplicates, ids };
+}
+
+/**
+ * A batch scored up to its model margins ({@link prepareBatch}): its rows' features are observed,
+ * their rules evaluated and their model vectors written; {@link decidePrepared} decides them once
+ * the margins of `matrix` are known, wherever they were computed.
+ */
+export interface PreparedBatch {
+  readonly fresh: readonly Omit<DecidedItem, 'decision'>[];
+  readonly duplicates: string[];
+  /** The ids of `fresh`: decided as far as a later batch is concerned. */
+  readonly ids: DecidedIds;
+  /** The rules each row of `fresh` fired. */
+  readonly hits: RuleHit[][];
+  /** The model vector of each row of `fresh`, FEATURE_COUNT numbers each. */
+  readonly matrix: Float64Array;
+  readonly rules: RuleSet;
+  readonly at: string;
+}
+
+/** What {@link prepareBatch} and {@link decidePrepared} need: a model, and no attribution of every row. */
+export type PreparedScoreDeps = ScoreDeps & { model: Model; explain?: 'shown' };
+
+/**
+ * The first half of {@link scoreBatch} with a model: duplicates set apart, then each row's
+ * features observed, its rules evaluated and its model vector written into `matrix` (a new one
+ * when it is too small for the batch). The features are observed now, so the next batch can be
+ * prepared while this one's margins are computed elsewhere; deciding it needs nothing else.
+ */
+export function prepareBatch(
+  items: readonly Omit<DecidedItem, 'decision'>[],
+  existing: DecidedIds,
+  deps: PreparedScoreDeps,
+  matrix?: Float64Array,
+): PreparedBatch {
+  const at = decisionTime(deps);
+  const { fresh, duplicates, ids } = splitDuplicates(items, existing);
+  const m = matrix && matrix.length >= fresh.length * FEATURE_COUNT ? matrix : new Float64Array(fresh.length * FEATURE_COUNT);
+  const hits: RuleHit[][] = [];
+  const txs = fresh.map((i) => i.transaction);
+  for (let from = 0; from < fresh.length; from += MODEL_BLOCK_ROWS) {
+    const to = Math.min(fresh.length, from + MODEL_BLOCK_ROWS);
+    const rows = featureRows(to - from);
+    deps.features.observeBatch(txs, from, to, rows);
+    vectorsAndHits(fresh, from, to, deps.features.row(rows), deps.rules, m, from, hits);
+  }
+  return { fresh, duplicates, ids, hits, matrix: m, rules: deps.rules, at };
+}
+
+/**
+ * The second half: each row of `p` decided from the rules it fired and its model margin,
+ * `margins[i]` for row `i` of `p.matrix` as {@link blockMargins} gives it. The decisions are those
+ * {@link scoreBatch} makes of the same rows.
+ */
+export function decidePrepared(p: PreparedBatch, margins: Float64Array, model: Model): ScoredBatch {
+  const decidedItems: DecidedItem[] = [];
+  for (let i = 0; i < p.fresh.length; i++) {
+    const item = p.fresh[i] as Omit<DecidedItem, 'decision'>;
+    decidedItems.push(decideWithMargin(item, p.hits[i] as RuleHit[], margins[i] as number, rowOf(p.matrix, i), p.rules, model, p.at));
+  }
+  return { decided: decidedItems, duplicates: p.duplicates };
+}
+
+/**
+ * The model margins of the first `rows` vectors of `matrix` (FEATURE_COUNT numbers each) into
+ * `out`, {@link MODEL_BLOCK_ROWS} rows at a time (so a block's vectors and a tree stay in the
+ * CPU cache together): each the margin `pathMarginsFlat` gives its row, to the bit.
+ */
+export function blockMargins(flat: FlatEnsemble, matrix: Float64Array, rows: number, out: Float64Array): void {
+  for (let from = 0; from < rows; from += MODEL_BLOCK_ROWS) {
+    const n = Math.min(MODEL_BLOCK_ROWS, rows - from);
+    pathMarginsFlat(flat, matrix.subarray(from * FEATURE_COUNT), FEATURE_COUNT, n, out.subarray(from, from + n));
   }
 }

@@ -1,16 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { type FeatureRow, FeatureWindows, type Features } from '../../src/core/features.js';
 import { LabelFeedback } from '../../src/core/labels.js';
-import { trainGbdt } from '../../src/core/model/gbdt.js';
 import { loadModel, type Model, modelFile, scoreWithModel } from '../../src/core/model/model.js';
-import { FEATURE_COUNT, modelVector } from '../../src/core/model/vector.js';
-import type { DecidedItem } from '../../src/core/records.js';
+import { FEATURE_COUNT } from '../../src/core/model/vector.js';
 import { compileRuleSet } from '../../src/core/rules.js';
 import { type Decision, decide } from '../../src/core/scoring.js';
 import type { Transaction } from '../../src/core/transaction.js';
 import type { FeatureSource } from '../../src/ports/FeatureSource.js';
-import { type Explain, MODEL_BLOCK_ROWS, scoreBatch } from '../../src/pipeline/score.js';
-import { labelledHistory, labelledTransaction } from '../helpers/labelledHistory.js';
+import { blockMargins, decidePrepared, type Explain, MODEL_BLOCK_ROWS, prepareBatch, scoreBatch } from '../../src/pipeline/score.js';
+import { DAY, HISTORY_RULES, trainedHistory } from '../helpers/trainedHistory.js';
 import { makeTx, money, T0 } from '../helpers/transactions.js';
 
 const RULES = compileRuleSet({
@@ -213,50 +211,7 @@ describe('scoreBatch', () => {
   });
 });
 
-/** Rules that fire now and then, so that some outcomes come from the rules and some from the model. */
-const HISTORY_RULES = compileRuleSet({
-  version: 'history',
-  thresholds: { review: 50, block: 80 },
-  rules: [
-    { id: 'big', when: 'amount >= 500', weight: 85 },
-    { id: 'busy', when: 'count(account, 24h) >= 4', weight: 55 },
-  ],
-});
-
-const DAY = 86_400_000;
-
-/** A labelled history with one transaction sent twice (re-delivery), and a model trained on its first 40 days. */
-const history = ((): { items: Omit<DecidedItem, 'decision'>[]; model: Model } => {
-  const txs = labelledHistory({ days: 60 }).rows.map(labelledTransaction);
-  const store = new FeatureWindows({ labels: new LabelFeedback({ delayMs: DAY }) });
-  const cut = Math.floor((txs.length * 2) / 3);
-  const x = new Float64Array(cut * FEATURE_COUNT);
-  const y = new Uint8Array(cut);
-  txs.slice(0, cut).forEach((t, i) => {
-    modelVector(t, store.observe(t), x.subarray(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT));
-    y[i] = t.label ?? 0;
-  });
-  const { model, report } = trainGbdt(
-    { x, y, w: new Float64Array(cut).fill(1), rows: cut, features: FEATURE_COUNT },
-    { trees: 30, minLeafRows: 10 },
-  );
-  const training = {
-    rows: cut,
-    positives: 0,
-    negatives_kept: 0,
-    negative_weight: 1,
-    from: null,
-    to: null,
-    label_delay_ms: DAY,
-    trees_trained: 30,
-    best_iteration: 30,
-    validation_logloss: null,
-    seconds: 0,
-  };
-  const items = txs.map((transaction) => ({ transaction, source: { file: 'h.csv', row: 0, line: 0 } }));
-  items.splice(1000, 0, items[990] as (typeof items)[number]);
-  return { items, model: loadModel(modelFile(model, training, report.gain, new Date(T0))) };
-})();
+const history = trainedHistory();
 
 /** Scores the history in batches of `size` rows, with fresh feature state and label feedback. */
 function scoreInBatches(size: number, explain?: Explain): { decisions: Decision[]; duplicates: string[] } {
@@ -327,6 +282,35 @@ describe('scoreBatch with a trained model, in blocks', () => {
 
     // Assess
     expect(decisions).toStrictEqual(reference);
+  });
+
+  it('prepared, then decided from margins computed apart, gives the decisions of scoreBatch whatever the batch size', () => {
+    for (const size of [1, 7, 4096]) {
+      // Prepare
+      const features = new FeatureWindows({ labels: new LabelFeedback({ delayMs: DAY }) });
+      const seen = new Set<string>();
+      const decisions: Decision[] = [];
+      const duplicates: string[] = [];
+      // A matrix reused from batch to batch, as the scoring loop does: larger than a small batch needs, holding old rows.
+      let matrix: Float64Array = new Float64Array(3 * FEATURE_COUNT).fill(7);
+
+      // Act
+      for (let i = 0; i < history.items.length; i += size) {
+        const prepared = prepareBatch(history.items.slice(i, i + size), seen, { features, rules: HISTORY_RULES, model: history.model, now: () => NOW }, matrix);
+        const margins = new Float64Array(prepared.fresh.length);
+        blockMargins(history.model.flat, prepared.matrix, prepared.fresh.length, margins);
+        const out = decidePrepared(prepared, margins, history.model);
+        matrix = prepared.matrix;
+        for (const d of out.decided) {
+          seen.add(d.transaction.transactionId);
+          decisions.push(d.decision);
+        }
+        duplicates.push(...out.duplicates);
+      }
+
+      // Assess
+      expect({ decisions, duplicates }).toStrictEqual(scoreInBatches(size));
+    }
   });
 
   it('gives the same decisions whatever the batch size', () => {
