@@ -265,9 +265,12 @@ function bodyMapping(keys: string[], userMap: FieldMap): ColumnMapping {
 // The helpers below take the record and mapping as arguments instead of closing over them:
 // validation runs once per row, and four closures per row were a measurable share of ingest.
 
-/** The trimmed value of field `f` in `fields`, or undefined when the input has no such column. */
-function cell(fields: readonly string[], mapping: ColumnMapping, f: Field): string | undefined {
-  const i = mapping.index[f];
+/**
+ * The trimmed value of column `i` (a field's `mapping.index`) in `fields`, or undefined when the
+ * input has no such column (-1). Callers read the index by name (`mapping.index.amount`): one
+ * load, where a name computed here would be a megamorphic lookup per field and row.
+ */
+function cell(fields: readonly string[], i: number): string | undefined {
   if (i === -1) return undefined;
   const v = fields[i];
   return v === undefined ? undefined : v.trim();
@@ -285,12 +288,13 @@ function columnOf(mapping: ColumnMapping, f: Field): string {
  */
 function textCell(
   fields: readonly string[],
+  i: number,
   mapping: ColumnMapping,
   f: Field,
   errors: FieldError[],
   tokenizer?: PanTokenizer,
 ): string | undefined {
-  const v = cell(fields, mapping, f);
+  const v = cell(fields, i);
   if (v === undefined || v === '') return undefined;
   if (v.length > MAX_TEXT) {
     errors.push({ column: columnOf(mapping, f), reason: `is longer than ${MAX_TEXT} characters` });
@@ -317,7 +321,7 @@ function buildTransaction(
     errors.push({ column: columnOf(mapping, f), reason });
   };
 
-  const rawTs = cell(fields, mapping, 'timestamp');
+  const rawTs = cell(fields, mapping.index.timestamp);
   let timestamp = 0;
   if (rawTs === undefined || rawTs === '') fail('timestamp', 'is required');
   else {
@@ -326,12 +330,12 @@ function buildTransaction(
     else fail('timestamp', t.reason);
   }
 
-  const accountId = textCell(fields, mapping, 'account_id', errors, ctx.tokenizer);
+  const accountId = textCell(fields, mapping.index.account_id, mapping, 'account_id', errors, ctx.tokenizer);
   if (accountId === undefined && !errors.some((e) => e.column === columnOf(mapping, 'account_id'))) {
     fail('account_id', 'is required');
   }
 
-  const rawAmount = cell(fields, mapping, 'amount');
+  const rawAmount = cell(fields, mapping.index.amount);
   let amount = 0;
   if (rawAmount === undefined || rawAmount === '') fail('amount', 'is required');
   else {
@@ -342,7 +346,7 @@ function buildTransaction(
   }
 
   let currency = ctx.defaultCurrency ?? 'USD';
-  const rawCurrency = cell(fields, mapping, 'currency');
+  const rawCurrency = cell(fields, mapping.index.currency);
   if (rawCurrency) {
     const c = rawCurrency.toUpperCase();
     if (CURRENCY.test(c)) currency = c;
@@ -350,7 +354,7 @@ function buildTransaction(
   }
 
   let accountBalance: number | undefined;
-  const rawBalance = cell(fields, mapping, 'account_balance');
+  const rawBalance = cell(fields, mapping.index.account_balance);
   if (rawBalance) {
     const b = parseDecimal(rawBalance);
     if (b.ok) accountBalance = b.value;
@@ -358,30 +362,30 @@ function buildTransaction(
   }
 
   let label: Label | undefined;
-  const rawLabel = cell(fields, mapping, 'label');
+  const rawLabel = cell(fields, mapping.index.label);
   if (rawLabel) {
     const l = parseLabel(rawLabel);
     if (l === undefined) fail('label', `${quote(rawLabel, 20)} is not 1/0, fraud/legit or true/false`);
     else label = l;
   }
 
-  const rawCard = cell(fields, mapping, 'card_number');
+  const rawCard = cell(fields, mapping.index.card_number);
   let card: Transaction['card'];
   if (rawCard) {
     if (rawCard.length > 64) fail('card_number', 'is longer than 64 characters');
     else card = ctx.tokenizer(rawCard);
   }
 
-  const merchant = textCell(fields, mapping, 'merchant', errors, ctx.tokenizer);
-  const merchantCategory = textCell(fields, mapping, 'merchant_category', errors);
-  const terminalId = textCell(fields, mapping, 'terminal_id', errors, ctx.tokenizer);
-  const country = upper(textCell(fields, mapping, 'country', errors));
-  const originCountry = upper(textCell(fields, mapping, 'origin_country', errors));
-  const destinationCountry = upper(textCell(fields, mapping, 'destination_country', errors));
-  const channel = textCell(fields, mapping, 'channel', errors);
-  const deviceId = textCell(fields, mapping, 'device_id', errors, ctx.tokenizer);
-  const ip = textCell(fields, mapping, 'ip', errors);
-  let transactionId = textCell(fields, mapping, 'transaction_id', errors, ctx.tokenizer);
+  const merchant = textCell(fields, mapping.index.merchant, mapping, 'merchant', errors, ctx.tokenizer);
+  const merchantCategory = textCell(fields, mapping.index.merchant_category, mapping, 'merchant_category', errors);
+  const terminalId = textCell(fields, mapping.index.terminal_id, mapping, 'terminal_id', errors, ctx.tokenizer);
+  const country = upper(textCell(fields, mapping.index.country, mapping, 'country', errors));
+  const originCountry = upper(textCell(fields, mapping.index.origin_country, mapping, 'origin_country', errors));
+  const destinationCountry = upper(textCell(fields, mapping.index.destination_country, mapping, 'destination_country', errors));
+  const channel = textCell(fields, mapping.index.channel, mapping, 'channel', errors);
+  const deviceId = textCell(fields, mapping.index.device_id, mapping, 'device_id', errors, ctx.tokenizer);
+  const ip = textCell(fields, mapping.index.ip, mapping, 'ip', errors);
+  let transactionId = textCell(fields, mapping.index.transaction_id, mapping, 'transaction_id', errors, ctx.tokenizer);
 
   if (errors.length > 0) return { ok: false, errors };
   if (transactionId === undefined) transactionId = deriveTransactionId(ctx.sourceKey, ctx.row);
