@@ -1,4 +1,5 @@
 import { createHmac, createSecretKey } from 'node:crypto';
+import { KeyIds } from './entityTable.js';
 
 /** What is kept of a card number: never the number itself. */
 export interface CardRef {
@@ -52,14 +53,20 @@ export function createPanTokenizer(key: Buffer | string, options: PanTokenizerOp
   if (size <= 0) return tokenize;
   // A card pays once per stay in the cache instead of once per transaction. Emptied whole when
   // full: no bookkeeping per hit, and a card that is still active is back after one more HMAC.
-  const recent = new Map<string, CardRef>();
+  // Keyed by KeyIds, not a Map: a card number cut from a parsed chunk is a slice of it, and a
+  // Map compares such a string with its keys about twice as slowly as KeyIds' hash and `===`.
+  const recent = new KeyIds(size);
+  const refs: CardRef[] = [];
   return (raw: string): CardRef => {
-    let ref = recent.get(raw);
-    if (ref === undefined) {
-      ref = tokenize(raw);
-      if (recent.size >= size) recent.clear();
-      recent.set(detached(raw), ref);
+    const id = recent.get(raw);
+    if (id >= 0) return refs[id] as CardRef;
+    const ref = tokenize(raw);
+    if (refs.length >= size) {
+      recent.clear();
+      refs.length = 0;
     }
+    recent.set(detached(raw), refs.length);
+    refs.push(ref);
     return ref;
   };
 }
