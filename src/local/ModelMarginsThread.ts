@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { FlatEnsemble } from '../core/model/gbdt.js';
+import { FEATURE_COUNT } from '../core/model/vector.js';
 import type { ModelMargins } from '../ports/ModelMargins.js';
 
 /** A request to the margins thread: the vectors of a batch, handed over (transferred). */
@@ -33,7 +34,7 @@ export class ModelMarginsThread implements ModelMargins {
 
   constructor(flat: FlatEnsemble, entry: URL = defaultEntry()) {
     // The thread's own garbage is a message or two per batch: a small young generation is plenty.
-    this.worker = new Worker(entry, { workerData: { flat }, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
+    this.worker = new Worker(entry, { workerData: { flat, stride: FEATURE_COUNT }, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
     this.worker.on('message', (r: MarginsReply) => {
       const w = this.waiting.get(r.seq);
       if (!w) return;

@@ -1,6 +1,6 @@
 import { firedRules, type RuleHit, type RuleSet } from '../core/rules.js';
 import { type Contribution, explainVector, type Model, modelScore } from '../core/model/model.js';
-import { type FlatEnsemble, pathMarginsFlat } from '../core/model/gbdt.js';
+import { MARGIN_BLOCK_ROWS, pathMarginsFlat } from '../core/model/gbdt.js';
 import { FEATURE_COUNT, modelVector } from '../core/model/vector.js';
 import { type Decision, decide, decideFromHits } from '../core/scoring.js';
 import type { DecidedItem } from '../core/records.js';
@@ -41,11 +41,10 @@ export interface DecidedIds {
 }
 
 /**
- * Rows whose model margins are computed together. The block's vectors (rows × FEATURE_COUNT
- * doubles) and one tree's nodes stay in the CPU cache together; a batch smaller than this is
- * one block.
+ * Rows whose model margins are computed together (see `blockMargins`); a batch smaller than
+ * this is one block.
  */
-export const MODEL_BLOCK_ROWS = 512;
+export const MODEL_BLOCK_ROWS = MARGIN_BLOCK_ROWS;
 
 /** Features named on a decision. */
 const TOP_FEATURES = 3;
@@ -277,7 +276,7 @@ export function prepareBatch(
 
 /**
  * The second half: each row of `p` decided from the rules it fired and its model margin,
- * `margins[i]` for row `i` of `p.matrix` as {@link blockMargins} gives it. The decisions are those
+ * `margins[i]` for row `i` of `p.matrix` as `blockMargins` gives it. The decisions are those
  * {@link scoreBatch} makes of the same rows.
  */
 export function decidePrepared(p: PreparedBatch, margins: Float64Array, model: Model): ScoredBatch {
@@ -287,16 +286,4 @@ export function decidePrepared(p: PreparedBatch, margins: Float64Array, model: M
     decidedItems.push(decideWithMargin(item, p.hits[i] as RuleHit[], margins[i] as number, rowOf(p.matrix, i), p.rules, model, p.at));
   }
   return { decided: decidedItems, duplicates: p.duplicates };
-}
-
-/**
- * The model margins of the first `rows` vectors of `matrix` (FEATURE_COUNT numbers each) into
- * `out`, {@link MODEL_BLOCK_ROWS} rows at a time (so a block's vectors and a tree stay in the
- * CPU cache together): each the margin `pathMarginsFlat` gives its row, to the bit.
- */
-export function blockMargins(flat: FlatEnsemble, matrix: Float64Array, rows: number, out: Float64Array): void {
-  for (let from = 0; from < rows; from += MODEL_BLOCK_ROWS) {
-    const n = Math.min(MODEL_BLOCK_ROWS, rows - from);
-    pathMarginsFlat(flat, matrix.subarray(from * FEATURE_COUNT), FEATURE_COUNT, n, out.subarray(from, from + n));
-  }
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { blockMargins } from '../../src/core/model/gbdt.js';
 import type { Model } from '../../src/core/model/model.js';
 import { FEATURE_COUNT } from '../../src/core/model/vector.js';
-import { blockMargins, MODEL_BLOCK_ROWS } from '../../src/pipeline/score.js';
+import { MODEL_BLOCK_ROWS } from '../../src/pipeline/score.js';
 import type { ModelMargins } from '../../src/ports/ModelMargins.js';
 
 /**
@@ -17,7 +18,7 @@ export function describeModelMarginsContract(name: string, make: (model: Model) 
       const rows = Math.min(vectors.length / FEATURE_COUNT, 2 * MODEL_BLOCK_ROWS + 13);
       expect(rows).toBe(2 * MODEL_BLOCK_ROWS + 13);
       const expected = new Float64Array(rows);
-      blockMargins(model.flat, vectors, rows, expected);
+      blockMargins(model.flat, vectors, FEATURE_COUNT, rows, expected);
       const margins = make(model);
 
       // Act
@@ -51,7 +52,7 @@ export function describeModelMarginsContract(name: string, make: (model: Model) 
       answers.forEach((a, i) => {
         const rows = sizes[i] as number;
         const expected = new Float64Array(rows);
-        blockMargins(model.flat, vectors.subarray(from * FEATURE_COUNT), rows, expected);
+        blockMargins(model.flat, vectors.subarray(from * FEATURE_COUNT), FEATURE_COUNT, rows, expected);
         from += rows;
         expect(Array.from(a.margins)).toEqual(Array.from(expected));
       });

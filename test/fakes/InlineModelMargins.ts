@@ -1,5 +1,6 @@
+import { blockMargins } from '../../src/core/model/gbdt.js';
 import type { Model } from '../../src/core/model/model.js';
-import { blockMargins } from '../../src/pipeline/score.js';
+import { FEATURE_COUNT } from '../../src/core/model/vector.js';
 import type { ModelMargins } from '../../src/ports/ModelMargins.js';
 
 /** {@link ModelMargins} in the calling thread; its `failAt`th call (counted from 1) fails. */
@@ -16,7 +17,7 @@ export class InlineModelMargins implements ModelMargins {
     this.calls++;
     if (this.calls === this.failAt) throw new Error('margins lost');
     const margins = new Float64Array(rows);
-    blockMargins(this.model.flat, matrix, rows, margins);
+    blockMargins(this.model.flat, matrix, FEATURE_COUNT, rows, margins);
     return { matrix, margins };
   }
 

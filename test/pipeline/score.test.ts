@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { type FeatureRow, FeatureWindows, type Features } from '../../src/core/features.js';
 import { LabelFeedback } from '../../src/core/labels.js';
+import { blockMargins } from '../../src/core/model/gbdt.js';
 import { loadModel, type Model, modelFile, scoreWithModel } from '../../src/core/model/model.js';
 import { FEATURE_COUNT } from '../../src/core/model/vector.js';
 import { compileRuleSet } from '../../src/core/rules.js';
 import { type Decision, decide } from '../../src/core/scoring.js';
 import type { Transaction } from '../../src/core/transaction.js';
 import type { FeatureSource } from '../../src/ports/FeatureSource.js';
-import { blockMargins, decidePrepared, type Explain, MODEL_BLOCK_ROWS, prepareBatch, scoreBatch } from '../../src/pipeline/score.js';
+import { decidePrepared, type Explain, MODEL_BLOCK_ROWS, prepareBatch, scoreBatch } from '../../src/pipeline/score.js';
 import { DAY, HISTORY_RULES, trainedHistory } from '../helpers/trainedHistory.js';
 import { makeTx, money, T0 } from '../helpers/transactions.js';
 
@@ -298,7 +299,7 @@ describe('scoreBatch with a trained model, in blocks', () => {
       for (let i = 0; i < history.items.length; i += size) {
         const prepared = prepareBatch(history.items.slice(i, i + size), seen, { features, rules: HISTORY_RULES, model: history.model, now: () => NOW }, matrix);
         const margins = new Float64Array(prepared.fresh.length);
-        blockMargins(history.model.flat, prepared.matrix, prepared.fresh.length, margins);
+        blockMargins(history.model.flat, prepared.matrix, FEATURE_COUNT, prepared.fresh.length, margins);
         const out = decidePrepared(prepared, margins, history.model);
         matrix = prepared.matrix;
         for (const d of out.decided) {
