@@ -84,6 +84,8 @@ export async function scoreFile(options: ScoreFileOptions): Promise<Receipt> {
         fieldMap: options.fieldMap,
         defaultCurrency: options.defaultCurrency,
         maxRecord: options.maxRecord,
+        // A decisions file holds no extra columns and scoring reads none.
+        attributes: false,
       })
     : ingestCsv(createReadStream(options.input, { highWaterMark: 1 << 20 }), {
         fileKey: name,
@@ -92,6 +94,8 @@ export async function scoreFile(options: ScoreFileOptions): Promise<Receipt> {
         fieldMap: options.fieldMap,
         defaultCurrency: options.defaultCurrency,
         maxRecord: options.maxRecord,
+        // A decisions file holds no extra columns and scoring reads none.
+        attributes: false,
       });
   // With a parsing thread, the model's margins get a thread too: the scoring thread prepares
   // each batch while the margins of the one before are computed on the other core.

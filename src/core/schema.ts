@@ -163,7 +163,16 @@ export interface ValidationContext {
   /** 1-based data row number, for derived ids. */
   row: number;
   defaultCurrency?: string;
+  /**
+   * Whether the transaction keeps the extra (unmapped) columns as `attributes`. A caller that
+   * never reads or stores them (`fraudmini score`) skips building them; a value over the length
+   * cap still rejects the row either way. @default true
+   */
+  attributes?: boolean;
 }
+
+/** The attributes of a transaction built without them (frozen: nothing may add to it). */
+const NO_ATTRIBUTES: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
 /** Outcome of validating one row: a transaction, or every problem found in it. */
 export type RowResult = { ok: true; transaction: Transaction } | { ok: false; errors: FieldError[] };
@@ -184,14 +193,15 @@ export function validateRecord(fields: string[], mapping: ColumnMapping, ctx: Va
       ],
     };
   }
-  const attributes: Record<string, string> = {};
+  const keep = ctx.attributes !== false;
+  const attributes: Record<string, string> = keep ? {} : NO_ATTRIBUTES;
   let longAttributes: FieldError[] | undefined;
   for (const [i, name] of mapping.attributes) {
     const v = fields[i];
     if (v === undefined || v === '') continue;
     // Capped like the known text fields: whatever a column holds is stored and shown per transaction.
     if (v.length > MAX_TEXT) (longAttributes ??= []).push({ column: name, reason: `is longer than ${MAX_TEXT} characters` });
-    else attributes[name] = detached(maskPansInText(v));
+    else if (keep) attributes[name] = detached(maskPansInText(v));
   }
   const result = buildTransaction(fields, mapping, attributes, ctx);
   if (!longAttributes) return result;

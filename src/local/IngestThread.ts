@@ -23,6 +23,8 @@ export interface IngestThreadSetup {
   defaultCurrency?: string;
   /** Whether the thread renders the file's masked copy, handed over with the batches. */
   maskedCopy?: boolean;
+  /** Whether transactions keep their extra columns (see `IngestOptions.attributes`). @default true */
+  attributes?: boolean;
 }
 
 /**

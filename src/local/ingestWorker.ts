@@ -68,6 +68,7 @@ async function run(): Promise<void> {
     maxRecord: setup.maxRecord,
     skipRows: setup.skipRows,
     defaultCurrency: setup.defaultCurrency,
+    attributes: setup.attributes,
     ...(setup.maskedCopy
       ? {
           onMaskedText: (text: string) => {

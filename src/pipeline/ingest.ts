@@ -90,6 +90,8 @@ export interface IngestOptions {
   /** Rows already handled by an earlier run: parsed but not emitted (resume after a crash). */
   skipRows?: number;
   defaultCurrency?: string;
+  /** Whether transactions keep their extra columns as `attributes` (see `ValidationContext.attributes`). @default true */
+  attributes?: boolean;
   /** Called once with the header mapping (and the header's fields) before any batch. */
   onHeader?: (mapping: ColumnMapping, delimiter: string, fields: readonly string[]) => void;
   /**
@@ -137,6 +139,7 @@ export async function* ingestCsvInto<B>(
     sourceKey: options.fileKey,
     row: 0,
     defaultCurrency: options.defaultCurrency,
+    attributes: options.attributes,
   };
   let parserDelimiter = ',';
   const tooLongRow = {

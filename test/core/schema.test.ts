@@ -444,6 +444,20 @@ describe('validateRecord', () => {
     expect(JSON.stringify(tx)).not.toContain(VISA);
   });
 
+  it('builds no attributes when asked not to keep them, and still rejects one over the length cap', () => {
+    // Act
+    const headers = [...BASIC, 'Note', 'ref'];
+    const row = { timestamp: '2024-03-01', account_id: 'a', amount: '1', Note: `card ${VISA}`, ref: 'order 1' };
+    const kept = ok(validateRow(headers, row));
+    const dropped = ok(validateRow(headers, row, { ...ctx(), attributes: false }));
+    const tooLong = errorsOf(validateRow(headers, { ...row, ref: 'r'.repeat(257) }, { ...ctx(), attributes: false }));
+
+    // Assess: the same transaction but for its attributes
+    expect(dropped.attributes).toEqual({});
+    expect({ ...dropped, attributes: kept.attributes }).toEqual(kept);
+    expect(tooLong).toEqual([{ column: 'ref', reason: 'is longer than 256 characters' }]);
+  });
+
   it('rejects an attribute longer than 256 characters, naming its column, along with the row\'s other problems', () => {
     // Act
     const kept = ok(
