@@ -216,23 +216,23 @@ export function validateObject(body: unknown, ctx: ValidationContext, userMap: F
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     return { ok: false, errors: [{ column: '(body)', reason: 'must be a JSON object' }] };
   }
-  const entries = Object.entries(body as Record<string, unknown>);
-  if (entries.length === 0) {
+  const record = body as Record<string, unknown>;
+  // Keys, then each value read by its key: no [key, value] array per field as Object.entries makes.
+  const keys = Object.keys(record);
+  if (keys.length === 0) {
     return { ok: false, errors: REQUIRED_FIELDS.map((f) => ({ column: f, reason: 'is required' })) };
   }
   let mapping: ColumnMapping;
   try {
-    mapping = bodyMapping(
-      entries.map(([k]) => k),
-      userMap,
-    );
+    mapping = bodyMapping(keys, userMap);
   } catch (e) {
     if (e instanceof HeaderError) return { ok: false, errors: [{ column: '(body)', reason: e.message }] };
     throw e;
   }
   const values: string[] = [];
   const typeErrors: FieldError[] = [];
-  for (const [k, v] of entries) {
+  for (const k of keys) {
+    const v = record[k];
     if (v === null || v === undefined) values.push('');
     else if (typeof v === 'string') values.push(v);
     else if (typeof v === 'number') {
@@ -249,27 +249,47 @@ export function validateObject(body: unknown, ctx: ValidationContext, userMap: F
 /** The field map of callers that have none: one object, so their body mappings are remembered too. */
 const NO_FIELD_MAP: FieldMap = {};
 
+/** The body shapes mapped for one field map, and the last one used. */
+interface BodyMappings {
+  byShape: Map<string, ColumnMapping>;
+  lastKeys: readonly string[];
+  last: ColumnMapping | undefined;
+}
+
 /** Mappings of the body shapes seen, per field map: clients send few shapes, so each is mapped once, not per POST. */
-const bodyMappings = new WeakMap<FieldMap, Map<string, ColumnMapping>>();
+const bodyMappings = new WeakMap<FieldMap, BodyMappings>();
 /** Distinct body shapes remembered per field map; past this the memo starts over (bounded memory). */
 const BODY_MAPPINGS_KEPT = 64;
 
-/** The mapping of a JSON body's keys (missing required keys are left to validateRecord). Pure. */
+/**
+ * The mapping of a JSON body's keys (missing required keys are left to validateRecord). Pure.
+ * A client sends the same keys in the same order body after body: those are compared key by key
+ * with the last body's before the key list is serialised to look its shape up.
+ */
 function bodyMapping(keys: string[], userMap: FieldMap): ColumnMapping {
   let memo = bodyMappings.get(userMap);
   if (!memo) {
-    memo = new Map();
+    memo = { byShape: new Map(), lastKeys: [], last: undefined };
     bodyMappings.set(userMap, memo);
   }
+  if (memo.last !== undefined && sameKeys(keys, memo.lastKeys)) return memo.last;
   // JSON of the key list: unambiguous, whatever characters the keys hold.
   const shape = JSON.stringify(keys);
-  let mapping = memo.get(shape);
+  let mapping = memo.byShape.get(shape);
   if (!mapping) {
     mapping = mapHeader(keys, userMap, undefined, { requireAll: false });
-    if (memo.size >= BODY_MAPPINGS_KEPT) memo.clear();
-    memo.set(shape, mapping);
+    if (memo.byShape.size >= BODY_MAPPINGS_KEPT) memo.byShape.clear();
+    memo.byShape.set(shape, mapping);
   }
+  memo.lastKeys = keys;
+  memo.last = mapping;
   return mapping;
+}
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 // The helpers below take the record and mapping as arguments instead of closing over them:

@@ -55,15 +55,21 @@ export function parseTimestamp(raw: string): ParsedTimestamp {
 
 /**
  * The common shapes `YYYY-MM-DDTHH:MM:SSZ` and `YYYY-MM-DD HH:MM:SS` (no zone: UTC, as on the
- * general path), read digit by digit: epoch ms, or -1 for anything else (another shape, an
+ * general path), each also with milliseconds `.sss` after the seconds (`Date#toISOString`, what
+ * JSON clients send), read digit by digit: epoch ms, or -1 for anything else (another shape, an
  * invalid date, a year outside 1970–2199), which the general path then parses or rejects with
  * its reason. It gives the same value as the general path; it only skips the regular expression
  * and the string-to-number conversions that dominated timestamp parsing.
  */
 function parseIsoSecondsUtc(s: string): number {
   const sep = s.charCodeAt(10);
+  // Characters before the zone: 19, or 23 with milliseconds.
+  let end = s.length;
+  if (s.charCodeAt(end - 1) === 90 /* Z */) end--;
+  if (end === 23) {
+    if (s.charCodeAt(19) !== 46 /* . */) return -1;
+  } else if (end !== 19) return -1;
   if (
-    (s.length === 20 ? s.charCodeAt(19) !== 90 /* Z */ : s.length !== 19) ||
     s.charCodeAt(4) !== 45 /* - */ ||
     s.charCodeAt(7) !== 45 ||
     (sep !== 84 /* T */ && sep !== 32) /* space */ ||
@@ -78,12 +84,14 @@ function parseIsoSecondsUtc(s: string): number {
   const hour = digits(s, 11, 2);
   const minute = digits(s, 14, 2);
   const second = digits(s, 17, 2);
+  // Three digits are the milliseconds exactly, as the general path reads them.
+  const millis = end === 23 ? digits(s, 20, 3) : 0;
   // digits() is -1 for a non-digit, which every check below also refuses.
-  if (year < 1970 || year > 2199 || month < 1 || month > 12 || day < 1 || hour < 0 || minute < 0 || second < 0) {
+  if (year < 1970 || year > 2199 || month < 1 || month > 12 || day < 1 || hour < 0 || minute < 0 || second < 0 || millis < 0) {
     return -1;
   }
   if (day > daysIn(year, month) || hour > 23 || minute > 59 || second > 59) return -1;
-  const ms = Date.UTC(year, month - 1, day, hour, minute, second);
+  const ms = Date.UTC(year, month - 1, day, hour, minute, second, millis);
   return ms < MAX_MS ? ms : -1;
 }
 

@@ -571,6 +571,22 @@ describe('validateObject', () => {
     expect(results[6]?.attributes).toEqual({ extra_0: 'v' });
   });
 
+  it('reads each body of a run with the same keys by its own values, and a body after them with one key changed by its keys', () => {
+    // Prepare: the same keys in the same order, body after body, as a client sends them.
+    const bodies = Array.from({ length: 5 }, (_, i) => ({ account_id: `acc-${i}`, amount: `${i + 1}.00`, timestamp: '2024-03-01T12:00:00.250Z', merchant: `m${i}` }));
+    const changed = { account_id: 'acc-x', amount: '9.00', timestamp: '2024-03-01T12:00:00Z', channel: 'pos' };
+
+    // Act
+    const results = [...bodies, changed, bodies[0]].map((body) => ok(validateObject(body, ctx())));
+
+    // Assess
+    expect(results.map((t) => [t.accountId, t.amount, t.timestamp, t.merchant, t.channel])).toEqual([
+      ...bodies.map((_, i) => [`acc-${i}`, (i + 1) * 10_000, Date.UTC(2024, 2, 1, 12, 0, 0, 250), `m${i}`, undefined]),
+      ['acc-x', 90_000, Date.UTC(2024, 2, 1, 12), undefined, 'pos'],
+      ['acc-0', 10_000, Date.UTC(2024, 2, 1, 12, 0, 0, 250), 'm0', undefined],
+    ]);
+  });
+
   it('accepts numbers for amount, balance and epoch timestamps', () => {
     // Act
     const tx = ok(

@@ -217,6 +217,28 @@ describe('parseTimestamp fast path', () => {
     expect(parseTimestamp('2024-01-01_12:00:00')).toMatchObject({ ok: false });
     expect(parseTimestamp('2024-01-01 12:00:00+02:00')).toEqual({ ok: true, value: Date.UTC(2024, 0, 1, 10) });
   });
+
+  it('reads milliseconds as Date#toISOString writes them, zone-less too, as the general path does', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: Date.UTC(1970, 0, 1), max: Date.UTC(2199, 11, 31, 23, 59, 59, 999) }), fc.constantFrom(' ', 'T'), (t, sep) => {
+        // Prepare
+        const iso = new Date(t).toISOString();
+        const zoneless = iso.slice(0, 23).replace('T', sep);
+        // An offset of zero sends the same time through the general path.
+        const general = parseTimestamp(`${iso.slice(0, 23)}+00:00`);
+
+        // Act / Assess
+        expect(general).toEqual({ ok: true, value: t });
+        expect(parseTimestamp(iso)).toEqual(general);
+        expect(parseTimestamp(zoneless)).toEqual(general);
+      }),
+    );
+    expect(parseTimestamp('2100-02-29T00:00:00.000Z')).toEqual({ ok: false, reason: '"2100-02-29T00:00:00.000Z" is not a valid date and time' });
+    expect(parseTimestamp('2200-01-01T00:00:00.000Z')).toEqual({ ok: false, reason: '"2200-01-01T00:00:00.000Z" is outside 1970–2199' });
+    expect(parseTimestamp('2024-01-01T12:00:00.1a3Z')).toMatchObject({ ok: false });
+    expect(parseTimestamp('2024-01-01T12:00:00-123Z')).toMatchObject({ ok: false });
+    expect(parseTimestamp('2024-01-01T12:00:00,123Z')).toEqual({ ok: true, value: Date.UTC(2024, 0, 1, 12, 0, 0, 123) });
+  });
 });
 
 describe('IsoTimeFormatter', () => {
