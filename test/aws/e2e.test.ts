@@ -161,7 +161,9 @@ describe('a file dropped in the raw bucket', () => {
     ({ scoredBodies } = await runPipeline(stack));
     alertBodies = await drainQueue(c.sqs, stack.alertInboxUrl);
     firstStats = await stats();
-  });
+    // The whole pipeline over the emulators: well under the default minute on an idle machine,
+    // over it on a busy one.
+  }, 180_000);
 
   afterAll(() => restore());
 
