@@ -9,13 +9,12 @@
 //   node bench/ab/httpCpu.mjs [--rounds 4] [--requests 20000] [--prof DIR] CHECKOUT_A [CHECKOUT_B ...]
 // Main thread: its own CPU time only, the share that bounds saturated throughput.
 // --prof: a single checkout run under `node --cpu-prof` (profile written to DIR on exit).
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { startRuntime } from './startRuntime.mjs';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -96,21 +95,9 @@ async function fire(url, amount, body) {
 }
 
 async function once(checkout, round) {
-  const dir = mkdtempSync(join(tmpdir(), 'fraudmini-httpcpu-'));
-  const env = { ...process.env, FRAUDMINI_TOKEN_KEY: 'fraudmini-bench-token-key-0123456789' };
   const flags = values.prof ? ['--cpu-prof', '--cpu-prof-dir', resolve(values.prof)] : [];
-  const child = spawn(process.execPath, [...flags, join(checkout, 'bin/fraudmini.js'), 'start', '--data-dir', dir, '--port', '0'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const { child, api, dir } = await startRuntime(checkout, { nodeFlags: flags, prefix: 'fraudmini-httpcpu-' });
   try {
-    const api = await new Promise((res, rej) => {
-      let out = '';
-      child.stdout.on('data', (d) => {
-        out += d;
-        const m = /API\s+(http:\/\/\S+)/.exec(out);
-        if (m) res(m[1]);
-      });
-      child.once('exit', (code) => rej(new Error(`fraudmini start exited ${code}`)));
-    });
-    child.stdout.resume();
     const body = bodies(`R${round}`, Date.UTC(2026, 0, 1));
     await fire(api, Math.min(5000, requests), body);
     const c0 = cpuMs(child.pid);

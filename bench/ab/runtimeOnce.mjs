@@ -6,32 +6,19 @@
 // prints one line of figures and exits. Usage:
 //   farm-bench -n 5 --vs 'node bench/ab/runtimeOnce.mjs /tmp/base inbox f.csv' -- node bench/ab/runtimeOnce.mjs . inbox f.csv
 /* global fetch */
-import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { copyFileSync, existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { startRuntime } from './startRuntime.mjs';
 
 const [checkout, mode, arg] = process.argv.slice(2);
 if (!checkout || (mode !== 'inbox' && mode !== 'post') || !arg) {
   process.stderr.write('usage: runtimeOnce.mjs CHECKOUT inbox FILE.csv | post N\n');
   process.exit(2);
 }
-const dir = mkdtempSync(join(tmpdir(), 'fraudmini-ab-'));
-const env = { ...process.env, FRAUDMINI_POLL_MS: '50', FRAUDMINI_TOKEN_KEY: 'fraudmini-bench-token-key-0123456789' };
-const child = spawn(process.execPath, [join(resolve(checkout), 'bin/fraudmini.js'), 'start', '--data-dir', dir, '--port', '0'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+const { child, api, dir } = await startRuntime(checkout, { env: { FRAUDMINI_POLL_MS: '50' } });
 try {
-  const api = await new Promise((res, rej) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = /API\s+(http:\/\/\S+)/.exec(out);
-      if (m) res(m[1]);
-    });
-    child.once('exit', (code) => rej(new Error(`fraudmini start exited ${code}`)));
-  });
-  child.stdout.resume();
   const t0 = performance.now();
   let count;
   if (mode === 'inbox') {

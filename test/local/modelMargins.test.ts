@@ -9,6 +9,7 @@ import { ModelMarginsThread } from '../../src/local/ModelMarginsThread.js';
 import type { IngestBatch } from '../../src/pipeline/ingest.js';
 import type { BatchCommitter, FileCheckpoint } from '../../src/ports/BatchCommitter.js';
 import type { ModelMargins } from '../../src/ports/ModelMargins.js';
+import type { Explain } from '../../src/pipeline/score.js';
 import { describeModelMarginsContract } from '../contracts/modelMarginsContract.js';
 import { InlineModelMargins } from '../fakes/InlineModelMargins.js';
 import { DAY, HISTORY_RULES, trainedHistory } from '../helpers/trainedHistory.js';
@@ -77,16 +78,22 @@ async function* batchesOf(size: number): AsyncGenerator<IngestBatch> {
   }
 }
 
-/** Scores the trained history in batches of `size` with label feedback, margins computed by `margins` (or in the loop). */
-async function scoreHistory(size: number, margins?: ModelMargins): Promise<RecordingCommitter> {
-  const commits = new RecordingCommitter();
+/**
+ * Scores the trained history in batches of `size` with label feedback into `commits`, margins
+ * computed by `margins` (or in the loop).
+ */
+async function scoreHistory(
+  size: number,
+  options: { margins?: ModelMargins; explain?: Explain } = {},
+  commits = new RecordingCommitter(),
+): Promise<RecordingCommitter> {
   await scoreBatches({ id: 0, name: 'h.csv' }, batchesOf(size), {
     decided: () => commits.ids,
     commits,
     features: new FeatureWindows({ labels: new LabelFeedback({ delayMs: DAY }) }),
     rules: () => HISTORY_RULES,
     model: trainedHistory().model,
-    ...(margins ? { margins } : {}),
+    ...options,
     now: () => new Date(T0),
     maxInFlight: 1,
   });
@@ -101,8 +108,8 @@ describe('scoreBatches with the margins computed apart', () => {
 
       // Act
       const inLoop = await scoreHistory(size);
-      const apart = await scoreHistory(size, thread);
-      const inline = await scoreHistory(size, new InlineModelMargins(trainedHistory().model));
+      const apart = await scoreHistory(size, { margins: thread });
+      const inline = await scoreHistory(size, { margins: new InlineModelMargins(trainedHistory().model) });
       await thread.close();
 
       // Assess
@@ -120,14 +127,7 @@ describe('scoreBatches with the margins computed apart', () => {
 
     // Act
     const commits = new RecordingCommitter();
-    const error = await scoreBatches({ id: 0, name: 'h.csv' }, batchesOf(100), {
-      decided: () => commits.ids,
-      commits,
-      features: new FeatureWindows(),
-      rules: () => HISTORY_RULES,
-      model: trainedHistory().model,
-      margins,
-    }).then(
+    const error = await scoreHistory(100, { margins }, commits).then(
       () => undefined,
       (e: unknown) => e,
     );
@@ -140,18 +140,9 @@ describe('scoreBatches with the margins computed apart', () => {
   it("computes every margin in the loop when every decision is explained ('all')", async () => {
     // Prepare
     const margins = new InlineModelMargins(trainedHistory().model);
-    const commits = new RecordingCommitter();
 
     // Act
-    await scoreBatches({ id: 0, name: 'h.csv' }, batchesOf(500), {
-      decided: () => commits.ids,
-      commits,
-      features: new FeatureWindows(),
-      rules: () => HISTORY_RULES,
-      model: trainedHistory().model,
-      margins,
-      explain: 'all',
-    });
+    const commits = await scoreHistory(500, { margins, explain: 'all' });
 
     // Assess
     expect(margins.calls).toBe(0);
