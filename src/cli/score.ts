@@ -41,6 +41,11 @@ export interface ScoreFileOptions {
   labelDelayMs?: number;
   /** Which decisions name the model features behind their score. @default 'shown' (review and block) */
   explain?: Explain;
+  /**
+   * The smallest input (bytes) whose model margins are computed on a thread of their own, with
+   * a parsing thread. @default 8 MiB
+   */
+  marginsThreadFromBytes?: number;
 }
 
 /**
@@ -49,6 +54,12 @@ export interface ScoreFileOptions {
  * per-batch cost that needs large batches here (each batch is one write).
  */
 const BATCH_ROWS = 500;
+
+/**
+ * The smallest input whose model margins get a thread of their own: starting one costs about a
+ * tenth of a second, the margins of a few tens of thousands of rows.
+ */
+const MARGINS_THREAD_MIN_BYTES = 8 << 20;
 
 /** Rows the parsing thread hands over at a time (see `ingestOnThread`). */
 const GROUP_ROWS = 4 * BATCH_ROWS;
@@ -98,8 +109,12 @@ export async function scoreFile(options: ScoreFileOptions): Promise<Receipt> {
         attributes: false,
       });
   // With a parsing thread, the model's margins get a thread too: the scoring thread prepares
-  // each batch while the margins of the one before are computed on the other core.
-  const margins = options.parseThread && options.model && options.explain !== 'all' ? new ModelMarginsThread(options.model.flat) : undefined;
+  // each batch while the margins of the one before are computed on the other core. Not for a
+  // small file, which would wait longer for the thread to start than for its margins.
+  const margins =
+    options.parseThread && options.model && options.explain !== 'all' && size >= (options.marginsThreadFromBytes ?? MARGINS_THREAD_MIN_BYTES)
+      ? new ModelMarginsThread(options.model.flat)
+      : undefined;
   try {
     await scoreBatches({ id: 0, name }, batches, {
       decided: () => writer.decided,

@@ -7,6 +7,7 @@ import { createPanTokenizer } from '../../src/core/pan.js';
 import { BUNDLED_RULES } from '../../src/local/wiring.js';
 import { lines } from '../helpers/cli.js';
 import { scenarioFile, tempDir } from '../helpers/fixtures.js';
+import { trainedHistory } from '../helpers/trainedHistory.js';
 
 // The receipt counts of `fraudmini score`, in process (the CLI tests run the same code as a
 // child process): every row ends decided, duplicate or rejected, and the counts add up.
@@ -67,5 +68,48 @@ describe('scoreFile receipt counts', () => {
     expect(repeated.receipt.rejections_not_listed).toBe(0);
     expect(repeated.receipt.status).toBe('processed');
     expect(repeated.receipt.rules_version).toBe(rules.version);
+  });
+});
+
+describe('scoreFile with a model, its margins on a thread of their own or not', () => {
+  const t = tempDir('fraudmini-scorefile-margins-');
+  afterAll(() => t.cleanup());
+
+  it('writes the same decisions either way, a row repeated across batches still a duplicate', async () => {
+    // Prepare: 1,200 rows and a repeat of the first in the last batch
+    const base = scenarioFile(1200, 0, 5);
+    const [header, ...data] = lines(base.csv);
+    const input = join(t.dir, 'in.csv');
+    writeFileSync(input, `${[header, ...data, data[0]].join('\n')}\n`);
+    const key = 'scorefile-margins-key-0123456789';
+    const run = async (name: string, marginsThreadFromBytes: number) => {
+      const out = join(t.dir, `${name}.jsonl`);
+      const receipt = await scoreFile({
+        input,
+        out,
+        rules: loadRulesFile(BUNDLED_RULES),
+        tokenizer: createPanTokenizer(key),
+        parseThread: { tokenKey: Buffer.from(key), tokenCache: 1024 },
+        model: trainedHistory().model,
+        labelDelayMs: 86_400_000,
+        progress: false,
+        marginsThreadFromBytes,
+      });
+      const decisions = lines(readFileSync(out, 'utf8')).map((l) => {
+        const { decided_at: _, ...rest } = JSON.parse(l) as Record<string, unknown>;
+        return rest;
+      });
+      return { counts: receipt.counts, decisions };
+    };
+
+    // Act
+    const apart = await run('apart', 0);
+    const inLoop = await run('in-loop', Number.POSITIVE_INFINITY);
+
+    // Assess
+    expect(apart.counts.duplicates).toBe(1);
+    expect(apart.decisions).toHaveLength(1200);
+    expect(apart.decisions.some((d) => d.model_score !== null)).toBe(true);
+    expect(apart).toEqual(inLoop);
   });
 });
