@@ -205,3 +205,41 @@ describe('SqliteWorkerBatchCommitter', () => {
     store.close();
   });
 });
+
+describe('SqliteStateStore.findDecisions', () => {
+  /** A decided item with this id (the rest as `decided(1)`). */
+  function withId(id: string): DecidedItem {
+    const item = decided(1);
+    return { transaction: { ...item.transaction, transactionId: id }, decision: { ...item.decision, transaction_id: id } };
+  }
+
+  it('finds a stored id among ids whose range also holds ids that are not stored', async () => {
+    // Prepare
+    const store = new SqliteStateStore({ path: ':memory:' });
+    await store.commit([withId('T000050'), withId('T000010')]);
+
+    // Act
+    const found = await store.findDecisions(['T000099', 'T000050', 'T000001', 'T000070']);
+    const bounds = await store.findDecisions(['T000010', 'T000011', 'T000009']);
+    const outside = await store.findDecisions(['T000051', 'T000060', 'T000011']);
+
+    // Assess
+    expect([...found.keys()]).toEqual(['T000050']);
+    expect([...bounds.keys()]).toEqual(['T000010']);
+    expect(outside.size).toBe(0);
+    store.close();
+  });
+
+  it('finds stored ids whose order in UTF-8 differs from their order in JavaScript', async () => {
+    // Prepare: U+1F600 sorts before U+FFFF in UTF-16 code units, after it in UTF-8 bytes
+    const store = new SqliteStateStore({ path: ':memory:' });
+    await store.commit([withId('\u{1F600}b')]);
+
+    // Act
+    const found = await store.findDecisions(['\uffff', '\u{1F600}a', '\u{1F600}b', '\u{1F600}c']);
+
+    // Assess
+    expect([...found.keys()]).toEqual(['\u{1F600}b']);
+    store.close();
+  });
+});
