@@ -119,6 +119,27 @@ describe('SqliteWorkerBatchCommitter', () => {
     store.close();
   });
 
+  it('names the queued ids among those asked for, in batches whose ids interleave with theirs', async () => {
+    // Prepare: a batch whose ids are not in order, and one holding a single id
+    const { store, commits } = open();
+    const odd = range(1, 40).filter((_, i) => i % 2 === 0).reverse();
+    const a = commits.commit(odd);
+    const b = commits.commit(range(200, 1));
+
+    // Act
+    const queued = commits.pendingIds(['T000002', 'T000039', 'T000004', 'T000200', 'T000001', 'T000199', 'T000900']);
+    const outside = commits.pendingIds(['T000041', 'T000100', 'T000000']);
+    await Promise.all([a, b]);
+    const afterCommit = commits.pendingIds(['T000001', 'T000200']);
+
+    // Assess
+    expect([...queued].sort()).toEqual(['T000001', 'T000039', 'T000200']);
+    expect(outside.size).toBe(0);
+    expect(afterCommit.size).toBe(0);
+    expect(commits.pending('T000002')).toBeUndefined();
+    store.close();
+  });
+
   it('counts each batch into the statistics: outcomes, rejections and duplicates', async () => {
     // Prepare
     const { store, commits } = open();

@@ -499,6 +499,10 @@ export class SqliteStateStore
     return undefined;
   }
 
+  pendingIds(_ids: readonly string[]): ReadonlySet<string> {
+    return new Set();
+  }
+
   /**
    * Stores each decision unless its id already has one (stored, or earlier in `items`), in one
    * transaction that holds the write lock from the check to the insert: the commit worker's
