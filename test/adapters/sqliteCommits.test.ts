@@ -65,6 +65,51 @@ describe('SqliteStateStore.commit (multi-row inserts)', () => {
     },
   );
 
+  it('stores every field of a row as it was given: text in any script, model fields, zeros and absent numbers', async () => {
+    // Prepare: rows with every optional field, between rows with none, across an INSERT's rows
+    const store = new SqliteStateStore({ path: ':memory:' });
+    const items = range(1, INSERT_CHUNK + 3).map((item, i): DecidedItem => {
+      if (i % 2 === 1) return item;
+      const transaction = {
+        ...item.transaction,
+        merchant: `Caf\u00e9 \u{1F600} ${i}`,
+        merchantCategory: '\u98df\u54c1',
+        terminalId: `T-${i}`,
+        country: 'FR',
+        originCountry: 'DE',
+        destinationCountry: 'FR',
+        accountBalance: i === 0 ? 0 : -1250,
+        channel: 'web',
+        deviceId: 'd\u00f8',
+        ip: '::1',
+        label: (i % 4 === 0 ? 1 : 0) as 0 | 1,
+        attributes: { note: 'x,"y"', '\u00fc': '' },
+      };
+      const decision = {
+        ...item.decision,
+        model_score: i === 0 ? 0 : 0.125 + i,
+        model_version: 'gbdt-\u00e9',
+        model_features: [{ feature: 'amount', weight: -0.25, value: 1.5 }],
+      };
+      return { transaction, decision, source: { file: 'f.csv', row: i + 1, line: i + 2 } };
+    });
+
+    // Act
+    await store.commit(items);
+
+    // Assess
+    for (const item of items) {
+      expect(store.getTransactionRecord(item.transaction.transactionId)).toEqual(item.transaction);
+      expect((await store.getTransaction(item.transaction.transactionId))?.decision).toEqual(item.decision);
+    }
+    const rows = store.db.prepare('SELECT row, typeof(account_balance) AS balance FROM transactions ORDER BY seq').all();
+    expect(rows.slice(0, 2)).toEqual([
+      { row: 1, balance: 'integer' },
+      { row: null, balance: 'null' },
+    ]);
+    store.close();
+  });
+
   it('stores nothing of a batch that holds an id already stored', async () => {
     // Prepare
     const store = new SqliteStateStore({ path: ':memory:' });

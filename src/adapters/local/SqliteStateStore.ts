@@ -18,6 +18,7 @@ import {
   type EncodedBatch,
   ENCODED_SLICE_ROWS,
   encodeBatch,
+  insertValues,
   type SqlValue,
   TX_COLUMNS,
   type TransactionRow,
@@ -595,7 +596,7 @@ export class SqliteStateStore
 
   /** The inserts and updates of {@link commitEncoded}, inside the caller's transaction. */
   private insertEncoded(batch: EncodedBatch, checkpoint?: FileCheckpoint): number[] {
-    for (const slice of batch.transactions) this.insertRows('transactions', TX_COLUMNS, slice);
+    this.insertTransactions(batch);
     const alertIds: number[] = [];
     for (let i = 0; i < batch.alerts.length; i += ALERT_COLUMNS.length) {
       const info = this.stmt.insertAlert.run(batch.alerts.slice(i, i + ALERT_COLUMNS.length));
@@ -640,16 +641,22 @@ export class SqliteStateStore
     if (n !== 0) this.stmt.bump.run(name, n);
   }
 
-  /** Multi-row INSERTs of `values` (`columns.length` per row), {@link INSERT_CHUNK} rows a statement. */
-  private insertRows(table: string, columns: readonly string[], values: readonly SqlValue[]): void {
-    const width = columns.length;
-    const rows = values.length / width;
-    for (let r = 0; r < rows; r += INSERT_CHUNK) {
-      const n = Math.min(INSERT_CHUNK, rows - r);
+  /** The values of one multi-row INSERT, reused from one to the next. */
+  private readonly insertBuffer: SqlValue[] = [];
+
+  /** The batch's `transactions` rows, {@link INSERT_CHUNK} rows a statement. */
+  private insertTransactions(batch: EncodedBatch): void {
+    const values = this.insertBuffer;
+    let textAt = 0;
+    for (let r = 0; r < batch.size; r += INSERT_CHUNK) {
+      const n = Math.min(INSERT_CHUNK, batch.size - r);
+      textAt = insertValues(batch, r, n, textAt, values);
       // Spread, not one array argument: better-sqlite3 reads an array's elements through V8's
       // generic property lookup, one per value, which cost more than binding them.
-      this.insertStatement(table, columns, n).run(...(n === rows ? values : values.slice(r * width, (r + n) * width)));
+      this.insertStatement('transactions', TX_COLUMNS, n).run(...values);
     }
+    // The strings are not kept past the batch.
+    values.length = 0;
   }
 
   /** Prepared once per table and row count: a file's batches need two (full chunks and the rest). */
