@@ -193,7 +193,9 @@ async function ingestRows(file: FileRecord, deps: FileProcessorDeps): Promise<Re
       decided: async (ids) => {
         const stored = await deps.decisions.findDecisions(ids);
         // Decided in a batch still being committed: a duplicate too, though not in the store yet.
-        return { has: (id: string) => stored.has(id) || commits.pending(id) !== undefined };
+        // Asked after the store, in the same turn: a batch cannot leave one for the other unseen.
+        const queued = commits.pendingIds(ids);
+        return { has: (id: string) => stored.has(id) || queued.has(id) };
       },
       commits,
       features: deps.features,

@@ -99,6 +99,7 @@ export class ShadowScoring {
         return committed;
       },
       pending: (id) => inner.pending(id),
+      pendingIds: (ids) => inner.pendingIds(ids),
     };
   }
 

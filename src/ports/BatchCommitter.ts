@@ -31,4 +31,9 @@ export interface BatchCommitter {
    * visible in the store), settling when that batch is committed or fails.
    */
   pending(id: string): Promise<Decision> | undefined;
+  /**
+   * The ids among `ids` that {@link pending} knows, in one call: what a file's duplicate check
+   * asks of every batch, which a committer can answer without a look at each id.
+   */
+  pendingIds(ids: readonly string[]): ReadonlySet<string>;
 }

@@ -65,6 +65,51 @@ describe('SqliteStateStore.commit (multi-row inserts)', () => {
     },
   );
 
+  it('stores every field of a row as it was given: text in any script, model fields, zeros and absent numbers', async () => {
+    // Prepare: rows with every optional field, between rows with none, across an INSERT's rows
+    const store = new SqliteStateStore({ path: ':memory:' });
+    const items = range(1, INSERT_CHUNK + 3).map((item, i): DecidedItem => {
+      if (i % 2 === 1) return item;
+      const transaction = {
+        ...item.transaction,
+        merchant: `Caf\u00e9 \u{1F600} ${i}`,
+        merchantCategory: '\u98df\u54c1',
+        terminalId: `T-${i}`,
+        country: 'FR',
+        originCountry: 'DE',
+        destinationCountry: 'FR',
+        accountBalance: i === 0 ? 0 : -1250,
+        channel: 'web',
+        deviceId: 'd\u00f8',
+        ip: '::1',
+        label: (i % 4 === 0 ? 1 : 0) as 0 | 1,
+        attributes: { note: 'x,"y"', '\u00fc': '' },
+      };
+      const decision = {
+        ...item.decision,
+        model_score: i === 0 ? 0 : 0.125 + i,
+        model_version: 'gbdt-\u00e9',
+        model_features: [{ feature: 'amount', weight: -0.25, value: 1.5 }],
+      };
+      return { transaction, decision, source: { file: 'f.csv', row: i + 1, line: i + 2 } };
+    });
+
+    // Act
+    await store.commit(items);
+
+    // Assess
+    for (const item of items) {
+      expect(store.getTransactionRecord(item.transaction.transactionId)).toEqual(item.transaction);
+      expect((await store.getTransaction(item.transaction.transactionId))?.decision).toEqual(item.decision);
+    }
+    const rows = store.db.prepare('SELECT row, typeof(account_balance) AS balance FROM transactions ORDER BY seq').all();
+    expect(rows.slice(0, 2)).toEqual([
+      { row: 1, balance: 'integer' },
+      { row: null, balance: 'null' },
+    ]);
+    store.close();
+  });
+
   it('stores nothing of a batch that holds an id already stored', async () => {
     // Prepare
     const store = new SqliteStateStore({ path: ':memory:' });
@@ -116,6 +161,27 @@ describe('SqliteWorkerBatchCommitter', () => {
     expect(await store.getFile(file.id)).toMatchObject({ rowsDone: 501, counts: { decided: 500, rejected: 1, rows: 501 } });
     expect([...alertsA, ...alertsB]).toEqual(await store.listAlerts({ afterId: 0, limit: 1000 }));
     expect((await store.getTransaction('T000500'))?.decision).toEqual(second.at(-1)?.decision);
+    store.close();
+  });
+
+  it('names the queued ids among those asked for, in batches whose ids interleave with theirs', async () => {
+    // Prepare: a batch whose ids are not in order, and one holding a single id
+    const { store, commits } = open();
+    const odd = range(1, 40).filter((_, i) => i % 2 === 0).reverse();
+    const a = commits.commit(odd);
+    const b = commits.commit(range(200, 1));
+
+    // Act
+    const queued = commits.pendingIds(['T000002', 'T000039', 'T000004', 'T000200', 'T000001', 'T000199', 'T000900']);
+    const outside = commits.pendingIds(['T000041', 'T000100', 'T000000']);
+    await Promise.all([a, b]);
+    const afterCommit = commits.pendingIds(['T000001', 'T000200']);
+
+    // Assess
+    expect([...queued].sort()).toEqual(['T000001', 'T000039', 'T000200']);
+    expect(outside.size).toBe(0);
+    expect(afterCommit.size).toBe(0);
+    expect(commits.pending('T000002')).toBeUndefined();
     store.close();
   });
 
@@ -202,6 +268,44 @@ describe('SqliteWorkerBatchCommitter', () => {
     expect(commits.pending('T000001')).toBeUndefined();
     await commits.commit(range(5000, 3));
     expect(await store.getTransaction('T005000')).toBeDefined();
+    store.close();
+  });
+});
+
+describe('SqliteStateStore.findDecisions', () => {
+  /** A decided item with this id (the rest as `decided(1)`). */
+  function withId(id: string): DecidedItem {
+    const item = decided(1);
+    return { transaction: { ...item.transaction, transactionId: id }, decision: { ...item.decision, transaction_id: id } };
+  }
+
+  it('finds a stored id among ids whose range also holds ids that are not stored', async () => {
+    // Prepare
+    const store = new SqliteStateStore({ path: ':memory:' });
+    await store.commit([withId('T000050'), withId('T000010')]);
+
+    // Act
+    const found = await store.findDecisions(['T000099', 'T000050', 'T000001', 'T000070']);
+    const bounds = await store.findDecisions(['T000010', 'T000011', 'T000009']);
+    const outside = await store.findDecisions(['T000051', 'T000060', 'T000011']);
+
+    // Assess
+    expect([...found.keys()]).toEqual(['T000050']);
+    expect([...bounds.keys()]).toEqual(['T000010']);
+    expect(outside.size).toBe(0);
+    store.close();
+  });
+
+  it('finds stored ids whose order in UTF-8 differs from their order in JavaScript', async () => {
+    // Prepare: U+1F600 sorts before U+FFFF in UTF-16 code units, after it in UTF-8 bytes
+    const store = new SqliteStateStore({ path: ':memory:' });
+    await store.commit([withId('\u{1F600}b')]);
+
+    // Act
+    const found = await store.findDecisions(['\uffff', '\u{1F600}a', '\u{1F600}b', '\u{1F600}c']);
+
+    // Assess
+    expect([...found.keys()]).toEqual(['\u{1F600}b']);
     store.close();
   });
 });

@@ -28,6 +28,10 @@ class RecordingCommitter implements BatchCommitter {
   pending(): undefined {
     return undefined;
   }
+
+  pendingIds(): ReadonlySet<string> {
+    return new Set();
+  }
 }
 
 function batchesOf(csv: string, batchSize: number): AsyncIterable<IngestBatch> {

@@ -100,6 +100,10 @@ export class InMemoryStateStore
     return undefined;
   }
 
+  pendingIds(_ids: readonly string[]): ReadonlySet<string> {
+    return new Set();
+  }
+
   async findAlerts(ids: readonly string[]): Promise<Alert[]> {
     const out = [...new Set(ids)].flatMap((id) => {
       const a = this.alertByTx.get(id);

@@ -394,6 +394,7 @@ describe('processFile (local pipeline over SQLite and a folder)', () => {
           return commits.commit(++batches === 3 && first ? [...items, first] : items, checkpoint);
         },
         pending: (id) => commits.pending(id),
+        pendingIds: (ids) => commits.pendingIds(ids),
       };
       await expect(processFile(file, { ...deps, batchSize: 100, commits: failing, maxInFlight: 4 })).rejects.toThrow(
         /UNIQUE constraint failed/,

@@ -44,6 +44,10 @@ class Recording implements BatchCommitter {
   pending(): undefined {
     return undefined;
   }
+
+  pendingIds(): ReadonlySet<string> {
+    return new Set();
+  }
 }
 
 const windows = (): FeatureWindows => new FeatureWindows({ labels: new LabelFeedback({ delayMs: DAY }) });

@@ -140,6 +140,10 @@ export class DecisionFileWriter implements BatchCommitter {
     return undefined;
   }
 
+  pendingIds(): ReadonlySet<string> {
+    return new Set();
+  }
+
   /** Writes what is left, closes the file and renames it into place; raises a write error instead, removing the partial file. */
   async finish(): Promise<void> {
     await this.end('finish');

@@ -18,6 +18,7 @@ import {
   type EncodedBatch,
   ENCODED_SLICE_ROWS,
   encodeBatch,
+  insertValues,
   type SqlValue,
   TX_COLUMNS,
   type TransactionRow,
@@ -186,6 +187,9 @@ function isUniqueConflict(e: unknown): boolean {
   return e instanceof Database.SqliteError && (e.code === 'SQLITE_CONSTRAINT_UNIQUE' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY');
 }
 
+/** A UTF-16 code unit at or above U+D800: where JavaScript's order of strings and SQLite's part. */
+const HIGH_CODE_UNIT = /[\ud800-\uffff]/;
+
 /** Which ids of an `IN` list appended to it are stored. */
 const EXISTING_SELECT = 'SELECT transaction_id FROM transactions WHERE transaction_id IN';
 
@@ -352,6 +356,7 @@ export class SqliteStateStore
     this.stmt = {
       insertAlert: this.db.prepare('INSERT INTO alerts (transaction_id, created_at, body) VALUES (?, ?, ?)'),
       getRow: this.db.prepare('SELECT * FROM transactions WHERE transaction_id = ?'),
+      anyBetween: this.db.prepare('SELECT 1 FROM transactions WHERE transaction_id BETWEEN ? AND ? LIMIT 1').pluck(),
       bump: this.db.prepare(
         'INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = value + excluded.value',
       ),
@@ -432,6 +437,7 @@ export class SqliteStateStore
 
   private lookupDecisions(ids: readonly string[]): Map<string, Decision> {
     const found = new Map<string, Decision>();
+    if (this.noneStoredBetween(ids)) return found;
     // One IN (...) query per chunk instead of one lookup per row.
     for (let i = 0; i < ids.length; i += LOOKUP_CHUNK) {
       const chunk = i === 0 && ids.length <= LOOKUP_CHUNK ? ids : ids.slice(i, i + LOOKUP_CHUNK);
@@ -439,6 +445,26 @@ export class SqliteStateStore
       for (const r of rows) found.set(r.transaction_id as string, decisionFromRow(r));
     }
     return found;
+  }
+
+  /**
+   * Whether no stored transaction has an id between the least and the greatest of `ids`, which
+   * proves none of `ids` is stored with one indexed read instead of a lookup per id. A file's ids
+   * usually rise row by row, so a batch's range holds no id stored before it, and the check
+   * answers for the whole batch. False (look them up) when the range holds some stored id, or
+   * when an id has a UTF-16 code unit from U+D800 up: only below it does JavaScript's order of
+   * strings agree with SQLite's (UTF-8 bytes).
+   */
+  private noneStoredBetween(ids: readonly string[]): boolean {
+    if (ids.length < 2) return false;
+    let least = ids[0] as string;
+    let greatest = least;
+    for (const id of ids) {
+      if (HIGH_CODE_UNIT.test(id)) return false;
+      if (id < least) least = id;
+      else if (id > greatest) greatest = id;
+    }
+    return this.stmt.anyBetween.get(least, greatest) === undefined;
   }
 
   private readonly lookups = new Map<number, Database.Statement>();
@@ -472,6 +498,10 @@ export class SqliteStateStore
   /** Nothing is pending: {@link commit} stores a batch before it returns. */
   pending(_id: string): Promise<Decision> | undefined {
     return undefined;
+  }
+
+  pendingIds(_ids: readonly string[]): ReadonlySet<string> {
+    return new Set();
   }
 
   /**
@@ -566,7 +596,7 @@ export class SqliteStateStore
 
   /** The inserts and updates of {@link commitEncoded}, inside the caller's transaction. */
   private insertEncoded(batch: EncodedBatch, checkpoint?: FileCheckpoint): number[] {
-    for (const slice of batch.transactions) this.insertRows('transactions', TX_COLUMNS, slice);
+    this.insertTransactions(batch);
     const alertIds: number[] = [];
     for (let i = 0; i < batch.alerts.length; i += ALERT_COLUMNS.length) {
       const info = this.stmt.insertAlert.run(batch.alerts.slice(i, i + ALERT_COLUMNS.length));
@@ -611,14 +641,22 @@ export class SqliteStateStore
     if (n !== 0) this.stmt.bump.run(name, n);
   }
 
-  /** Multi-row INSERTs of `values` (`columns.length` per row), {@link INSERT_CHUNK} rows a statement. */
-  private insertRows(table: string, columns: readonly string[], values: readonly SqlValue[]): void {
-    const width = columns.length;
-    const rows = values.length / width;
-    for (let r = 0; r < rows; r += INSERT_CHUNK) {
-      const n = Math.min(INSERT_CHUNK, rows - r);
-      this.insertStatement(table, columns, n).run(n === rows ? values : values.slice(r * width, (r + n) * width));
+  /** The values of one multi-row INSERT, reused from one to the next. */
+  private readonly insertBuffer: SqlValue[] = [];
+
+  /** The batch's `transactions` rows, {@link INSERT_CHUNK} rows a statement. */
+  private insertTransactions(batch: EncodedBatch): void {
+    const values = this.insertBuffer;
+    let textAt = 0;
+    for (let r = 0; r < batch.size; r += INSERT_CHUNK) {
+      const n = Math.min(INSERT_CHUNK, batch.size - r);
+      textAt = insertValues(batch, r, n, textAt, values);
+      // Spread, not one array argument: better-sqlite3 reads an array's elements through V8's
+      // generic property lookup, one per value, which cost more than binding them.
+      this.insertStatement('transactions', TX_COLUMNS, n).run(...values);
     }
+    // The strings are not kept past the batch.
+    values.length = 0;
   }
 
   /** Prepared once per table and row count: a file's batches need two (full chunks and the rest). */

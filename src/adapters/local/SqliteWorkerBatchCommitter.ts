@@ -4,7 +4,7 @@ import type { Decision } from '../../core/scoring.js';
 import type { Alert } from '../../core/views.js';
 import type { DecidedItem } from '../../core/records.js';
 import type { BatchCommitter, FileCheckpoint } from '../../ports/BatchCommitter.js';
-import { type EncodedBatch, encodeBatch } from './encodeBatch.js';
+import { type EncodedBatch, encodeBatch, encodedTransferables } from './encodeBatch.js';
 
 /** A message to the commit worker. */
 export type CommitRequest =
@@ -35,13 +35,25 @@ interface Waiting {
   resolve: (alerts: Alert[]) => void;
   reject: (e: Error) => void;
   alerts: Omit<Alert, 'id'>[];
-  ids: string[];
+}
+
+/**
+ * A batch posted and not answered yet. Its decisions are indexed by id only when something asks
+ * for an id between its least and greatest: a file's duplicate check asks every batch, and
+ * indexing each one cost more main-thread time per row than anything else the committer does.
+ */
+interface InFlight {
+  items: readonly DecidedItem[];
+  committed: Promise<Alert[]>;
+  least: string;
+  greatest: string;
+  byId?: Map<string, Decision>;
 }
 
 /**
  * Commits batches to SQLite on a worker thread, so the second core writes one batch while the
- * caller scores the next. The caller encodes each batch (plain strings and numbers, a cheap copy
- * to the worker); the worker runs the inserts, the commit and the WAL checkpoints, which were a
+ * caller scores the next. The caller encodes each batch in columns (its numbers in typed arrays,
+ * transferred, its strings in one string: see `EncodedBatch`); the worker runs the inserts, the commit and the WAL checkpoints, which were a
  * large share of the local pipeline's single-threaded time. Posting the decided objects instead and
  * encoding in the worker saved the caller little and doubled the worker's time, and the worker is
  * what limits the pipeline once scoring gets faster.
@@ -63,7 +75,8 @@ export class SqliteWorkerBatchCommitter implements BatchCommitter {
   /** A file's batches posted in the epoch one of them failed are refused; later ones start a new epoch. */
   private epoch = 0;
   private readonly waiting = new Map<number, Waiting>();
-  private readonly inFlight = new Map<string, { decision: Decision; batch: Promise<Alert[]> }>();
+  /** Batches posted and not answered yet, by `seq`, in the order they were posted. */
+  private readonly inFlight = new Map<number, InFlight>();
 
   constructor(private readonly options: SqliteWorkerBatchCommitterOptions) {}
 
@@ -72,9 +85,9 @@ export class SqliteWorkerBatchCommitter implements BatchCommitter {
     const seq = ++this.seq;
     const request: CommitRequest = { kind: 'commit', seq, epoch: this.epoch, batch };
     if (checkpoint) request.checkpoint = checkpoint;
-    const ids = items.map((i) => i.decision.transaction_id);
-    const committed = this.send(request, alerts, ids);
-    for (const { decision } of items) this.inFlight.set(decision.transaction_id, { decision, batch: committed });
+    const committed = this.send(request, alerts);
+    const ids = idRange(items.map((i) => i.decision.transaction_id));
+    if (ids) this.inFlight.set(seq, { items, committed, ...ids });
     return committed;
   }
 
@@ -84,22 +97,41 @@ export class SqliteWorkerBatchCommitter implements BatchCommitter {
    * worker's transaction to end, in the sleeps of SQLite's busy handler, with the main thread idle.
    */
   async setDeliveryCursor(sink: string, cursor: number): Promise<void> {
-    await this.send({ kind: 'cursor', seq: ++this.seq, sink, cursor }, [], []);
+    await this.send({ kind: 'cursor', seq: ++this.seq, sink, cursor }, []);
   }
 
-  private send(request: CommitRequest & { seq: number }, alerts: Omit<Alert, 'id'>[], ids: string[]): Promise<Alert[]> {
+  private send(request: CommitRequest & { seq: number }, alerts: Omit<Alert, 'id'>[]): Promise<Alert[]> {
     return new Promise<Alert[]>((resolve, reject) => {
-      this.waiting.set(request.seq, { resolve, reject, alerts, ids });
+      this.waiting.set(request.seq, { resolve, reject, alerts });
       const worker = this.running();
       // Keeps the process alive only while something is pending: an idle worker never holds it open.
       worker.ref();
-      worker.postMessage(request);
+      // The batch's typed arrays move to the worker: this thread does not read them again.
+      worker.postMessage(request, request.kind === 'commit' ? encodedTransferables(request.batch) : []);
     });
   }
 
   pending(id: string): Promise<Decision> | undefined {
-    const entry = this.inFlight.get(id);
-    return entry?.batch.then(() => entry.decision);
+    // The last batch holding the id, as a later batch's decision would stand over an earlier one's.
+    let found: { decision: Decision; committed: Promise<Alert[]> } | undefined;
+    for (const batch of this.inFlight.values()) {
+      if (id < batch.least || id > batch.greatest) continue;
+      const decision = indexed(batch).get(id);
+      if (decision) found = { decision, committed: batch.committed };
+    }
+    return found && found.committed.then(() => found.decision);
+  }
+
+  pendingIds(ids: readonly string[]): ReadonlySet<string> {
+    const out = new Set<string>();
+    const range = this.inFlight.size > 0 ? idRange(ids) : undefined;
+    if (!range) return out;
+    for (const batch of this.inFlight.values()) {
+      if (range.greatest < batch.least || range.least > batch.greatest) continue;
+      const byId = indexed(batch);
+      for (const id of ids) if (byId.has(id)) out.add(id);
+    }
+    return out;
   }
 
   /** Batches posted and not answered yet. */
@@ -133,7 +165,7 @@ export class SqliteWorkerBatchCommitter implements BatchCommitter {
     if (!w) return;
     this.waiting.delete(reply.seq);
     if (this.waiting.size === 0) this.worker?.unref();
-    for (const id of w.ids) this.inFlight.delete(id);
+    this.inFlight.delete(reply.seq);
     if ('error' in reply) {
       this.epoch++;
       w.reject(new SqliteCommitError(reply.error));
@@ -148,10 +180,31 @@ export class SqliteWorkerBatchCommitter implements BatchCommitter {
     this.epoch++;
     for (const [seq, w] of this.waiting) {
       this.waiting.delete(seq);
-      for (const id of w.ids) this.inFlight.delete(id);
+      this.inFlight.delete(seq);
       w.reject(error);
     }
   }
+}
+
+/** The least and the greatest of `ids` (JavaScript's order of strings), or undefined when there are none. */
+function idRange(ids: readonly string[]): { least: string; greatest: string } | undefined {
+  if (ids.length === 0) return undefined;
+  let least = ids[0] as string;
+  let greatest = least;
+  for (const id of ids) {
+    if (id < least) least = id;
+    else if (id > greatest) greatest = id;
+  }
+  return { least, greatest };
+}
+
+/** A batch's decisions by id, indexed on first use. */
+function indexed(batch: InFlight): Map<string, Decision> {
+  if (!batch.byId) {
+    batch.byId = new Map();
+    for (const { decision } of batch.items) batch.byId.set(decision.transaction_id, decision);
+  }
+  return batch.byId;
 }
 
 /**

@@ -55,22 +55,47 @@ export const ALERT_COLUMNS = ['transaction_id', 'created_at', 'body'] as const;
 /** A row of the `transactions` table as SQLite returns it. */
 export type TransactionRow = Record<(typeof TX_COLUMNS)[number], SqlValue>;
 
+/** The {@link TX_COLUMNS} that hold numbers, in the order of {@link EncodedBatch.numbers}. */
+const NUMBER_COLUMNS = ['ts', 'amount', 'score', 'rules_score', 'model_score', 'account_balance', 'label', 'row'] as const;
+/** The {@link TX_COLUMNS} that hold strings, in the order of {@link EncodedBatch.lengths}. */
+const TEXT_COLUMNS = TX_COLUMNS.filter(
+  (c) => c !== 'file_id' && !(NUMBER_COLUMNS as readonly string[]).includes(c),
+) as readonly (typeof TX_COLUMNS)[number][];
+/** Numbers per row in {@link EncodedBatch.numbers}. */
+const NUMBERS = NUMBER_COLUMNS.length;
+/** Strings per row in {@link EncodedBatch.lengths}. */
+const TEXTS = TEXT_COLUMNS.length;
 /**
- * A decided batch as SQLite stores it: the bound values of every row, flat, one table after the
- * other. Plain strings and numbers, so it crosses to the commit worker as a cheap structured clone
- * and binds to multi-row INSERTs without further work there.
+ * Where each of {@link TX_COLUMNS} comes from: `i >= 0` the `i`th string of the row, `-1 - i` its
+ * `i`th number, {@link FILE_ID} the batch's file.
+ */
+const FILE_ID = -1000;
+const SOURCES: readonly number[] = TX_COLUMNS.map((c) => {
+  if (c === 'file_id') return FILE_ID;
+  const n = (NUMBER_COLUMNS as readonly string[]).indexOf(c);
+  return n >= 0 ? -1 - n : TEXT_COLUMNS.indexOf(c);
+});
+
+/**
+ * A decided batch as SQLite stores it, in columns: a structured clone costs per value, so the
+ * rows' numbers are one typed array and their strings one string, both crossing to the commit
+ * worker at the cost of a copy of their bytes, where an array of values cost a clone of each one.
+ * {@link insertValues} gives back each row's {@link TX_COLUMNS} values.
  */
 export interface EncodedBatch {
-  /**
-   * {@link TX_COLUMNS} values, row after row, in slices of at most {@link ENCODED_SLICE_ROWS}
-   * rows (one multi-row INSERT each).
-   */
-  transactions: SqlValue[][];
+  /** Decided transactions in the batch. */
+  size: number;
+  /** {@link NUMBER_COLUMNS} per row; NaN for null (which is what SQLite stores for NaN). */
+  numbers: Float64Array;
+  /** The strings of {@link TEXT_COLUMNS} that are not null, row by row, concatenated. */
+  text: string;
+  /** The length of each {@link TEXT_COLUMNS} value per row, -1 for null. */
+  lengths: Int32Array;
+  /** The `file_id` of every row. */
+  fileId: number | null;
   /** {@link ALERT_COLUMNS} values, row after row. */
   alerts: SqlValue[];
   outcomes: Record<Outcome, number>;
-  /** Decided transactions in the batch. */
-  size: number;
 }
 
 /** A batch ready to commit, and the alert bodies its alert rows hold (ids come from the commit). */
@@ -79,11 +104,15 @@ export interface EncodedItems {
   alerts: Omit<Alert, 'id'>[];
 }
 
+/** The buffers of an encoded batch that can be transferred to the commit worker instead of copied. */
+export function encodedTransferables(batch: EncodedBatch): ArrayBuffer[] {
+  return [batch.numbers.buffer as ArrayBuffer, batch.lengths.buffer as ArrayBuffer];
+}
+
 /**
- * Rows per slice of {@link EncodedBatch.transactions}: the rows of one multi-row INSERT. Short
- * arrays also keep encoding cheap: an array of a whole batch's values (150,000 at 5,000 rows)
- * lives in the large-object space, where every store of a new string takes the write barrier's
- * slow path.
+ * Rows per multi-row INSERT, and per slice of strings joined at a time when encoding (an array of
+ * a whole batch's strings would live in the large-object space, where every store of a new
+ * string takes the write barrier's slow path).
  */
 export const ENCODED_SLICE_ROWS = 100;
 
@@ -95,54 +124,63 @@ const NO_REASONS = '[]';
  * `JSON.stringify` of the plain objects (under 1% of rows raise one).
  */
 export function encodeBatch(items: readonly DecidedItem[], fileId: number | null): EncodedItems {
-  // Appended one value at a time: a 30-argument `push` per row took microseconds a row in V8,
-  // several times the cost of everything else here. Not preallocated either: `new Array(n)` is
-  // holey, and a holey array crosses to the worker by the slow, sparse structured clone.
-  const slices: SqlValue[][] = [];
-  let transactions: SqlValue[] = [];
+  const n = items.length;
+  const numbers = new Float64Array(n * NUMBERS);
+  const lengths = new Int32Array(n * TEXTS);
+  const joined: string[] = [];
+  let parts: string[] = [];
+  let p = 0;
+  let x = 0;
+  let t = 0;
   const alertRows: SqlValue[] = [];
   const alerts: Omit<Alert, 'id'>[] = [];
   const outcomes: Record<Outcome, number> = { allow: 0, review: 0, block: 0 };
-  let k = 0;
-  let rows = 0;
-  for (const { transaction: tx, decision: d, source } of items) {
-    if (rows++ === ENCODED_SLICE_ROWS) {
-      slices.push(transactions);
-      transactions = [];
-      k = 0;
-      rows = 1;
+  // One string per TEXT_COLUMNS entry, in its order; null is a length of -1 and no text.
+  const text = (v: string | null | undefined): void => {
+    if (v === null || v === undefined) {
+      lengths[t++] = -1;
+    } else {
+      lengths[t++] = v.length;
+      parts[p++] = v;
     }
+  };
+  for (let r = 0; r < n; r++) {
+    if (r % ENCODED_SLICE_ROWS === 0 && p > 0) {
+      joined.push(parts.join(''));
+      parts = [];
+      p = 0;
+    }
+    const { transaction: tx, decision: d, source } = items[r] as DecidedItem;
     const card = tx.card;
-    transactions[k++] = tx.transactionId;
-    transactions[k++] = tx.timestamp;
-    transactions[k++] = tx.accountId;
-    transactions[k++] = card ? card.token : null;
-    transactions[k++] = tx.amount;
-    transactions[k++] = tx.currency;
-    transactions[k++] = card ? card.masked : null;
-    transactions[k++] = d.outcome;
-    transactions[k++] = d.score;
-    transactions[k++] = d.rules_score;
-    transactions[k++] = d.reasons.length === 0 ? NO_REASONS : JSON.stringify(d.reasons);
-    transactions[k++] = d.model_score;
-    transactions[k++] = d.model_version;
-    transactions[k++] = d.model_features ? JSON.stringify(d.model_features) : null;
-    transactions[k++] = d.rules_version;
-    transactions[k++] = d.decided_at;
-    transactions[k++] = tx.merchant ?? null;
-    transactions[k++] = tx.merchantCategory ?? null;
-    transactions[k++] = tx.terminalId ?? null;
-    transactions[k++] = tx.country ?? null;
-    transactions[k++] = tx.originCountry ?? null;
-    transactions[k++] = tx.destinationCountry ?? null;
-    transactions[k++] = tx.accountBalance ?? null;
-    transactions[k++] = tx.channel ?? null;
-    transactions[k++] = tx.deviceId ?? null;
-    transactions[k++] = tx.ip ?? null;
-    transactions[k++] = tx.label ?? null;
-    transactions[k++] = hasKeys(tx.attributes) ? JSON.stringify(tx.attributes) : null;
-    transactions[k++] = fileId;
-    transactions[k++] = source?.row ?? null;
+    numbers[x++] = tx.timestamp;
+    numbers[x++] = tx.amount;
+    numbers[x++] = d.score;
+    numbers[x++] = d.rules_score;
+    numbers[x++] = d.model_score ?? Number.NaN;
+    numbers[x++] = tx.accountBalance ?? Number.NaN;
+    numbers[x++] = tx.label ?? Number.NaN;
+    numbers[x++] = source?.row ?? Number.NaN;
+    text(tx.transactionId);
+    text(tx.accountId);
+    text(card ? card.token : null);
+    text(tx.currency);
+    text(card ? card.masked : null);
+    text(d.outcome);
+    text(d.reasons.length === 0 ? NO_REASONS : JSON.stringify(d.reasons));
+    text(d.model_version);
+    text(d.model_features ? JSON.stringify(d.model_features) : null);
+    text(d.rules_version);
+    text(d.decided_at);
+    text(tx.merchant);
+    text(tx.merchantCategory);
+    text(tx.terminalId);
+    text(tx.country);
+    text(tx.originCountry);
+    text(tx.destinationCountry);
+    text(tx.channel);
+    text(tx.deviceId);
+    text(tx.ip);
+    text(hasKeys(tx.attributes) ? JSON.stringify(tx.attributes) : null);
     outcomes[d.outcome]++;
     if (isAlerting(d)) {
       const body = alertFor(tx, d);
@@ -150,8 +188,50 @@ export function encodeBatch(items: readonly DecidedItem[], fileId: number | null
       alerts.push(body);
     }
   }
-  if (k > 0) slices.push(transactions);
-  return { batch: { transactions: slices, alerts: alertRows, outcomes, size: items.length }, alerts };
+  if (p > 0) joined.push(parts.join(''));
+  return {
+    batch: { size: n, numbers, text: joined.join(''), lengths, fileId, alerts: alertRows, outcomes },
+    alerts,
+  };
+}
+
+/**
+ * The {@link TX_COLUMNS} values of `count` rows of `batch` from row `from`, row after row, into
+ * `into` (from its start), and the position after the text those rows hold, for the next call.
+ */
+export function insertValues(
+  batch: EncodedBatch,
+  from: number,
+  count: number,
+  textAt: number,
+  into: SqlValue[],
+): number {
+  const { numbers, lengths, text, fileId } = batch;
+  const width = SOURCES.length;
+  let at = textAt;
+  let k = 0;
+  for (let r = from; r < from + count; r++) {
+    const t0 = r * TEXTS;
+    const n0 = r * NUMBERS;
+    for (let c = 0; c < width; c++) {
+      const source = SOURCES[c] as number;
+      if (source >= 0) {
+        const length = lengths[t0 + source] as number;
+        if (length < 0) into[k++] = null;
+        else {
+          into[k++] = text.slice(at, at + length);
+          at += length;
+        }
+      } else if (source === FILE_ID) {
+        into[k++] = fileId;
+      } else {
+        const v = numbers[n0 - 1 - source] as number;
+        into[k++] = Number.isNaN(v) ? null : v;
+      }
+    }
+  }
+  into.length = k;
+  return at;
 }
 
 /** The stored transaction of a `transactions` row: equal to the one {@link encodeBatch} was given. */
