@@ -62,6 +62,10 @@ class RecordingCommitter implements BatchCommitter {
   pending(): undefined {
     return undefined;
   }
+
+  pendingIds(): ReadonlySet<string> {
+    return new Set();
+  }
 }
 
 /** The trained history as ingested batches of `size` rows. */
