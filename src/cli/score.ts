@@ -1,4 +1,5 @@
 import { createReadStream, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { DecisionFileWriter } from '../adapters/local/DecisionFileWriter.js';
 import { ModelMarginsThread } from '../local/ModelMarginsThread.js';
 import { ingestOnThread } from '../local/IngestThread.js';
@@ -42,10 +43,11 @@ export interface ScoreFileOptions {
   /** Which decisions name the model features behind their score. @default 'shown' (review and block) */
   explain?: Explain;
   /**
-   * The smallest input (bytes) whose model margins are computed on a thread of their own, with
-   * a parsing thread. @default 8 MiB
+   * Whether the model's margins are computed on a thread of their own (with a parsing thread).
+   * @default on a machine with a core for it beside the three threads `score` runs already, for
+   * an input of 8 MiB or more
    */
-  marginsThreadFromBytes?: number;
+  marginsThread?: boolean;
 }
 
 /**
@@ -108,13 +110,15 @@ export async function scoreFile(options: ScoreFileOptions): Promise<Receipt> {
         // A decisions file holds no extra columns and scoring reads none.
         attributes: false,
       });
-  // With a parsing thread, the model's margins get a thread too: the scoring thread prepares
-  // each batch while the margins of the one before are computed on the other core. Not for a
-  // small file, which would wait longer for the thread to start than for its margins.
+  // With a parsing thread, the model's margins may get a thread too: the scoring thread prepares
+  // each batch while the margins of the one before are computed on another core. Only where a
+  // core is free for it: on two cores the parsing and decisions-file threads already keep the
+  // second one busy, and the thread then costs CPU (its vectors are read on another core) and
+  // memory for no time. Not for a small file either, which would wait longer for the thread to
+  // start than for its margins.
+  const wantThread = options.marginsThread ?? (availableParallelism() > 3 && size >= MARGINS_THREAD_MIN_BYTES);
   const margins =
-    options.parseThread && options.model && options.explain !== 'all' && size >= (options.marginsThreadFromBytes ?? MARGINS_THREAD_MIN_BYTES)
-      ? new ModelMarginsThread(options.model.flat)
-      : undefined;
+    options.parseThread && options.model && options.explain !== 'all' && wantThread ? new ModelMarginsThread(options.model.flat) : undefined;
   try {
     await scoreBatches({ id: 0, name }, batches, {
       decided: () => writer.decided,

@@ -82,7 +82,7 @@ describe('scoreFile with a model, its margins on a thread of their own or not', 
     const input = join(t.dir, 'in.csv');
     writeFileSync(input, `${[header, ...data, data[0]].join('\n')}\n`);
     const key = 'scorefile-margins-key-0123456789';
-    const run = async (name: string, marginsThreadFromBytes: number) => {
+    const run = async (name: string, marginsThread: boolean) => {
       const out = join(t.dir, `${name}.jsonl`);
       const receipt = await scoreFile({
         input,
@@ -93,7 +93,7 @@ describe('scoreFile with a model, its margins on a thread of their own or not', 
         model: trainedHistory().model,
         labelDelayMs: 86_400_000,
         progress: false,
-        marginsThreadFromBytes,
+        marginsThread,
       });
       const decisions = lines(readFileSync(out, 'utf8')).map((l) => {
         const { decided_at: _, ...rest } = JSON.parse(l) as Record<string, unknown>;
@@ -103,8 +103,8 @@ describe('scoreFile with a model, its margins on a thread of their own or not', 
     };
 
     // Act
-    const apart = await run('apart', 0);
-    const inLoop = await run('in-loop', Number.POSITIVE_INFINITY);
+    const apart = await run('apart', true);
+    const inLoop = await run('in-loop', false);
 
     // Assess
     expect(apart.counts.duplicates).toBe(1);
