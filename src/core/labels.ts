@@ -1,3 +1,4 @@
+import { BlockPool } from './blockPool.js';
 import type { Label, Transaction } from './transaction.js';
 
 /** Windows over which known labels are counted (by the time the label became known). */
@@ -25,13 +26,21 @@ export interface LabelCounts {
  * included), with a running fraud count, and a read cursor kept in the object itself (see
  * {@link countsAll}).
  */
+/** The labels of a history that has none yet (shared: nothing is written to it). */
+const NO_LABELS = new Float64Array(0);
+
 export class LabelHistory {
   /**
    * `[knownAt, frauds]` per label, in knownAt order: `frauds` counts the frauds among this label
    * and every one before it. Absolute (only differences are read), so compaction keeps them.
-   * Labels before `base` are forgotten.
+   * Labels before `base` are forgotten. The first `len` numbers are in use. A block of the pool,
+   * doubled as it fills and compacted in place: the numbers live outside the JavaScript heap,
+   * where a plain array, reallocated as it grew and copied when compacted, kept the young
+   * generation's collections copying and promoting label histories (most of what a labelled run
+   * promoted), and an array buffer each would be external memory V8 answers with full collections.
    */
-  private ev: number[] = [];
+  private ev: Float64Array = NO_LABELS;
+  private len = 0;
   /** Frauds among the labels compacted away (before the first pair of `ev`). */
   private cum0 = 0;
   /** Index of the first label not forgotten. */
@@ -62,14 +71,18 @@ export class LabelHistory {
 
   /** Labels not forgotten. */
   get size(): number {
-    return (this.ev.length >> 1) - this.base;
+    return (this.len >> 1) - this.base;
   }
 
   add(knownAt: number, label: Label): void {
+    const len = this.len;
+    if (len + 2 > this.ev.length) this.grow();
     const ev = this.ev;
-    const n = ev.length >> 1;
+    const n = len >> 1;
     if (n === this.base || (ev[2 * n - 2] as number) <= knownAt) {
-      ev.push(knownAt, this.fraudsBefore(n) + label);
+      ev[len] = knownAt;
+      ev[len + 1] = this.fraudsBefore(n) + label;
+      this.len = len + 2;
       // The cursors that stood at the end now stand on this label.
       if (this.hi === n) this.nextHi = knownAt;
       if (this.lo0 === n) this.head0 = knownAt;
@@ -80,9 +93,36 @@ export class LabelHistory {
     // Known earlier than labels already released (an out-of-order row, or `scheduleAt` in the
     // past): insert in order, or the searches go wrong; the cursor searches again.
     const at = this.upperBound(this.base, n, knownAt);
-    ev.splice(2 * at, 0, knownAt, this.fraudsBefore(at) + label);
-    for (let i = 2 * at + 3; i < ev.length; i += 2) ev[i] = (ev[i] as number) + label;
+    const frauds = this.fraudsBefore(at) + label;
+    ev.copyWithin(2 * at + 2, 2 * at, len);
+    ev[2 * at] = knownAt;
+    ev[2 * at + 1] = frauds;
+    this.len = len + 2;
+    for (let i = 2 * at + 3; i < len + 2; i += 2) ev[i] = (ev[i] as number) + label;
     this.stale = true;
+  }
+
+  /**
+   * @param pool where the labels' room comes from: the feedback's, shared by all its histories
+   *   (by default one of this history's own, with small chunks).
+   */
+  constructor(private readonly pool: BlockPool = new BlockPool(10, 3)) {}
+
+  /** Gives the labels' room back to the pool: the history is forgotten, nothing reads it again. */
+  release(): void {
+    if (this.ev.length > 0) this.pool.free(this.ev);
+    this.ev = NO_LABELS;
+    this.len = 0;
+    this.base = 0;
+  }
+
+  /** Doubles the room for labels (first room: four). */
+  private grow(): void {
+    const old = this.ev;
+    const bigger = this.pool.alloc(Math.max(8, 2 * old.length));
+    bigger.set(old.subarray(0, this.len));
+    if (old.length > 0) this.pool.free(old);
+    this.ev = bigger;
   }
 
   /**
@@ -129,7 +169,7 @@ export class LabelHistory {
 
   /** Labels known in (t − w, t], and by `knownBy` (labels known later are not counted). */
   counts(t: number, w: number, knownBy = t): LabelCounts {
-    const hi = this.upperBound(this.base, this.ev.length >> 1, Math.min(t, knownBy));
+    const hi = this.upperBound(this.base, this.len >> 1, Math.min(t, knownBy));
     const lo = this.upperBound(this.base, hi, t - w);
     return { known: hi - lo, frauds: this.fraudsBefore(hi) - this.fraudsBefore(lo) };
   }
@@ -137,7 +177,7 @@ export class LabelHistory {
   /** Forgets labels known before `horizon`, compacting now and then. */
   evict(horizon: number): void {
     const ev = this.ev;
-    const n = ev.length >> 1;
+    const n = this.len >> 1;
     let b = this.base;
     while (b < n && (ev[2 * b] as number) <= horizon) b++;
     this.base = b;
@@ -147,7 +187,16 @@ export class LabelHistory {
     // cursor's indices move with the labels, its fraud counts are absolute.
     if (b >= 16 && b * 2 > n) {
       this.cum0 = this.fraudsBefore(b);
-      this.ev = ev.slice(2 * b);
+      // In place, or into half the room once a quarter of it is in use.
+      const len = this.len - 2 * b;
+      if (len === 0) this.release();
+      else if (4 * len <= ev.length && ev.length > 8) {
+        const smaller = this.pool.alloc(ev.length >> 1);
+        smaller.set(ev.subarray(2 * b, this.len));
+        this.pool.free(ev);
+        this.ev = smaller;
+      } else ev.copyWithin(0, 2 * b, this.len);
+      this.len = len;
       this.base = 0;
       this.hi -= b;
       this.lo0 -= b;
@@ -163,13 +212,13 @@ export class LabelHistory {
 
   /** Time of label `i`, +Infinity past the last. */
   private timeAt(i: number): number {
-    return 2 * i < this.ev.length ? (this.ev[2 * i] as number) : Number.POSITIVE_INFINITY;
+    return 2 * i < this.len ? (this.ev[2 * i] as number) : Number.POSITIVE_INFINITY;
   }
 
   /** Moves `hi` over the labels known by `t`. */
   private moveHi(t: number): void {
     const ev = this.ev;
-    const n = ev.length >> 1;
+    const n = this.len >> 1;
     let hi = this.hi;
     while (hi < n && (ev[2 * hi] as number) <= t) hi++;
     this.hi = hi;
@@ -187,7 +236,7 @@ export class LabelHistory {
 
   /** Places the cursor at `t` by binary search. */
   private seek(t: number): void {
-    const hi = this.upperBound(this.base, this.ev.length >> 1, t);
+    const hi = this.upperBound(this.base, this.len >> 1, t);
     this.hi = hi;
     this.nextHi = this.timeAt(hi);
     this.cumHi = this.fraudsBefore(hi);
@@ -226,6 +275,13 @@ export interface LabelFeedbackOptions {
    * chargeback or an investigation. @default 7 days
    */
   delayMs?: number;
+  /**
+   * Numbers per chunk of the pool the label histories keep their labels in, as a power of two:
+   * small, as a store built per request or queue message holds a few labels, and a long run's
+   * histories take a chunk every 128 KiB of labels either way.
+   * @default 14 (128 KiB)
+   */
+  poolChunkOrder?: number;
 }
 
 /**
@@ -246,6 +302,9 @@ export class LabelFeedback {
   readonly delayMs: number;
   /** When the labels not yet known become known (only counted, for {@link pending}). */
   private readonly queue = new PendingTimes();
+  /** Where the histories keep their labels; a new one after {@link clear}. */
+  private pool: BlockPool;
+  private readonly poolChunkOrder: number;
   private readonly maps: Record<LabelEntity, Map<string, LabelHistory>> = {
     account: new Map(),
     card: new Map(),
@@ -258,6 +317,8 @@ export class LabelFeedback {
   constructor(options: LabelFeedbackOptions = {}) {
     this.delayMs = options.delayMs ?? 7 * DAY;
     if (!(this.delayMs >= 0)) throw new RangeError('the label delay must be >= 0');
+    this.poolChunkOrder = options.poolChunkOrder ?? 14;
+    this.pool = new BlockPool(this.poolChunkOrder, 3);
   }
 
   /** Makes every label known at or before `t` visible. */
@@ -303,7 +364,7 @@ export class LabelFeedback {
     const m = this.maps[LABEL_ENTITIES[entity] as LabelEntity];
     let h = m.get(key);
     if (!h && create) {
-      h = new LabelHistory();
+      h = new LabelHistory(this.pool);
       m.set(key, h);
     }
     return h;
@@ -332,6 +393,8 @@ export class LabelFeedback {
       for (const h of m.values()) h.retired = true;
       m.clear();
     }
+    // The retired histories keep the old pool: whoever still holds one never writes it again.
+    this.pool = new BlockPool(this.poolChunkOrder, 3);
     this.released = Number.NEGATIVE_INFINITY;
   }
 
@@ -361,6 +424,7 @@ export class LabelFeedback {
         // A history keeps the labels still to become known (they are after the horizon).
         if (h.size === 0) {
           h.retired = true;
+          h.release();
           m.delete(key);
         }
       }

@@ -2,7 +2,7 @@ import { firedRules, type RuleHit, type RuleSet } from '../core/rules.js';
 import { type Contribution, explainVector, type Model, modelScore } from '../core/model/model.js';
 import { MARGIN_BLOCK_ROWS, pathMarginsFlat } from '../core/model/gbdt.js';
 import { FEATURE_COUNT, modelVector } from '../core/model/vector.js';
-import { type Decision, decide, decideFromHits } from '../core/scoring.js';
+import { type Decision, decide, decideFromHits, type ModelOpinion } from '../core/scoring.js';
 import type { DecidedItem } from '../core/records.js';
 import { FEATURE_ROW, type FeatureRow } from '../core/features.js';
 import type { FeatureSource } from '../ports/FeatureSource.js';
@@ -143,11 +143,16 @@ function scoreBlockWithModel(
   if (!explainAll) pathMarginsFlat(model.flat, matrix, FEATURE_COUNT, rows, margins);
   for (let r = 0; r < rows; r++) {
     const item = fresh[from + r] as Omit<DecidedItem, 'decision'>;
-    const row = rowOf(matrix, r);
     into.push(
       explainAll
-        ? decided(item, decideFromHits(deps.rules, item.transaction, hits[r] as RuleHit[], at, { ...explainVector(model, row, TOP_FEATURES, contributions), version: model.version }))
-        : decideWithMargin(item, hits[r] as RuleHit[], margins[r] as number, row, deps.rules, model, at),
+        ? decided(
+            item,
+            decideFromHits(deps.rules, item.transaction, hits[r] as RuleHit[], at, {
+              ...explainVector(model, rowOf(matrix, r), TOP_FEATURES, contributions),
+              version: model.version,
+            }),
+          )
+        : decideWithMargin(item, hits[r] as RuleHit[], margins[r] as number, matrix, r, deps.rules, model, at),
     );
   }
 }
@@ -177,27 +182,34 @@ function vectorsAndHits(
 
 /**
  * The decision of a row from the rules it fired and its model margin (as `pathMarginsFlat` gives
- * it for the model vector `row`): the model's features are named only on a decision that is not
- * an allow, from one attribution walk of the row.
+ * it for row `r` of `matrix`, the model vectors): the model's features are named only on a
+ * decision that is not an allow, from one attribution walk of the row.
  */
 function decideWithMargin(
   item: Omit<DecidedItem, 'decision'>,
   hits: RuleHit[],
   margin: number,
-  row: Float64Array,
+  matrix: Float64Array,
+  r: number,
   rules: RuleSet,
   model: Model,
   at: string,
 ): DecidedItem {
-  const opinion = { score: modelScore(margin), version: model.version, top: NO_FEATURES };
-  const decision = decideFromHits(rules, item.transaction, hits, at, opinion);
+  // One opinion object for every row: decideFromHits copies what it reads from it.
+  marginOpinion.score = modelScore(margin);
+  marginOpinion.version = model.version;
+  const decision = decideFromHits(rules, item.transaction, hits, at, marginOpinion);
   if (decision.outcome !== 'allow') {
-    // Same margin to the bit as the block's (see pathMarginsFlat): only the names are new.
-    const { top } = explainVector(model, row, TOP_FEATURES, contributions);
+    // Same margin to the bit as the block's (see pathMarginsFlat): only the names are new. The
+    // row's vector is cut out of the matrix only here, as most decisions are allows.
+    const { top } = explainVector(model, rowOf(matrix, r), TOP_FEATURES, contributions);
     if (top.length > 0) decision.model_features = top;
   }
   return decided(item, decision);
 }
+
+/** The model's opinion {@link decideWithMargin} hands `decideFromHits`, its fields set per row. */
+const marginOpinion: ModelOpinion = { score: 0, version: '', top: NO_FEATURES };
 
 /** The time a batch's decisions carry, as ISO 8601. */
 function decisionTime(deps: ScoreDeps): string {
@@ -283,7 +295,7 @@ export function decidePrepared(p: PreparedBatch, margins: Float64Array, model: M
   const decidedItems: DecidedItem[] = [];
   for (let i = 0; i < p.fresh.length; i++) {
     const item = p.fresh[i] as Omit<DecidedItem, 'decision'>;
-    decidedItems.push(decideWithMargin(item, p.hits[i] as RuleHit[], margins[i] as number, rowOf(p.matrix, i), p.rules, model, p.at));
+    decidedItems.push(decideWithMargin(item, p.hits[i] as RuleHit[], margins[i] as number, p.matrix, i, p.rules, model, p.at));
   }
   return { decided: decidedItems, duplicates: p.duplicates };
 }

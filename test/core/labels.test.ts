@@ -682,6 +682,23 @@ describe('LabelHistory.countsAll', () => {
     expect(read(h, 101 * D)).toEqual([1, 1, 7, 4, 30, 16]);
   });
 
+  it('keeps every label through a compaction that leaves it far more room than it needs', () => {
+    // Prepare: a label a day on days 1 to 100 (frauds on even days)
+    const h = new LabelHistory();
+    for (let d = 1; d <= 100; d++) h.add(d * D, d % 2 === 0 ? 1 : 0);
+
+    // Act: forget days 1 to 90 (ten labels left, of room for far more), then two more labels
+    h.evict(90 * D);
+    const left = h.size;
+    h.add(101 * D, 1);
+    h.add(102 * D, 0);
+
+    // Assess: days 91–100 kept, then days 96–102 and 73–102 (of which 91–102 are kept)
+    expect(left).toBe(10);
+    expect(h.size).toBe(12);
+    expect(read(h, 102 * D)).toEqual([1, 0, 7, 4, 12, 6]);
+  });
+
   it('matches a brute-force count through appends, inserts, evictions and compactions, reads mostly forward (property)', () => {
     const windows = [D, 7 * D, 30 * D];
     const op = fc.oneof(

@@ -92,20 +92,22 @@ export function decisionColumns(items: readonly DecidedItem[]): DecisionColumns 
     reasons: [],
     modelFeatures: [],
   };
-  let text = '';
+  // The strings joined once at the end: appended one by one, each append would allocate a rope
+  // node that lives until the batch is sent.
+  const parts: string[] = [];
   for (let i = 0; i < n; i++) {
     const { transaction: tx, decision: d, source } = items[i] as DecidedItem;
     const s = i * TEXTS;
     const id = d.transaction_id;
-    text += id;
+    parts.push(id);
     lengths[s + TRANSACTION_ID] = id.length;
-    text += tx.accountId;
+    parts.push(tx.accountId);
     lengths[s + ACCOUNT_ID] = tx.accountId.length;
     if (tx.card) {
-      text += tx.card.masked;
+      parts.push(tx.card.masked);
       lengths[s + CARD] = tx.card.masked.length;
     } else lengths[s + CARD] = -1;
-    text += tx.currency;
+    parts.push(tx.currency);
     lengths[s + CURRENCY] = tx.currency.length;
     const k = i * CODES;
     codes[k + OUTCOME] = codeOf(values, d.outcome);
@@ -125,7 +127,7 @@ export function decisionColumns(items: readonly DecidedItem[]): DecisionColumns 
     x[o + AMOUNT] = tx.amount;
     x[o + ROW] = source?.row ?? Number.NaN;
   }
-  c.text = text;
+  c.text = parts.join('');
   return c;
 }
 
