@@ -8,6 +8,7 @@ import {
   marginFlat,
   marginsFlat,
   pathMarginsFlat,
+  pathMarginsJs,
   predictMargin,
   predictProba,
   rootTotal,
@@ -326,5 +327,61 @@ describe('margins of a block of rows, tree at a time', () => {
       expect(margins[r]).toBe(reference);
       expect(Math.abs((pathMargins[r] as number) - reference)).toBeLessThan(1e-9);
     }
+  });
+});
+
+describe('the WebAssembly lockstep walk', () => {
+  it('gives every margin the JavaScript walk gives, to the bit, NaN and signed zeros included (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 2 ** 31 }),
+        fc.integer({ min: 0, max: 200 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 0, max: 3 }),
+        (seed, rows, features, pad) => {
+          // Prepare: rows wider than the features read (a stride with padding), some inputs NaN,
+          // -0 or infinite, and room after the rows that must stay untouched
+          const rand = seededRandom(seed);
+          const flat = flatten(randomEnsemble(rand, features));
+          const stride = features + pad;
+          const x = randomRows(rand, rows + 2, stride);
+          const odd = [Number.NaN, -0, 0, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY];
+          for (let i = 0; i < x.length; i += 1 + Math.floor(rand() * 7)) x[i] = odd[Math.floor(rand() * odd.length)] as number;
+          const wasm = new Float64Array(rows + 2).fill(7);
+          const js = new Float64Array(rows + 2).fill(7);
+
+          // Act
+          pathMarginsFlat(flat, x, stride, rows, wasm);
+          pathMarginsJs(flat, x, stride, rows, js);
+
+          // Assess
+          for (let r = 0; r < rows + 2; r++) expect(Object.is(wasm[r], js[r])).toBe(true);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('grows its memory for a block larger than the last, and gives the same margins after', () => {
+    // Prepare: a small block first, then one of several megabytes, then the small one again
+    const rand = seededRandom(5);
+    const features = 60;
+    const flat = flatten(randomEnsemble(rand, features));
+    const small = randomRows(rand, 16, features);
+    const large = randomRows(rand, 20_000, features);
+    const before = new Float64Array(16);
+    const after = new Float64Array(16);
+    const big = new Float64Array(20_000);
+    const bigJs = new Float64Array(20_000);
+
+    // Act
+    pathMarginsFlat(flat, small, features, 16, before);
+    pathMarginsFlat(flat, large, features, 20_000, big);
+    pathMarginsFlat(flat, small, features, 16, after);
+    pathMarginsJs(flat, large, features, 20_000, bigJs);
+
+    // Assess
+    expect([...after]).toEqual([...before]);
+    expect(big.every((m, r) => Object.is(m, bigJs[r]))).toBe(true);
   });
 });

@@ -1,3 +1,4 @@
+import { LockstepKernel, wasmAvailable } from './lockstepWasm.js';
 import { averagePrecision } from '../metrics.js';
 
 /**
@@ -693,6 +694,32 @@ export function marginsFlat(flat: FlatEnsemble, x: Float64Array, stride: number,
  * explainFlat(model.flat, matrix.subarray(0, FEATURE_COUNT), contributions) === margins[0]; // true
  */
 export function pathMarginsFlat(flat: FlatEnsemble, x: Float64Array, stride: number, rows: number, out: Float64Array): void {
+  const kernel = rows >= WASM_MIN_ROWS ? kernelOf(flat) : undefined;
+  if (kernel) kernel.margins(flat.rootTotal, x, stride, rows, out);
+  else pathMarginsJs(flat, x, stride, rows, out);
+}
+
+/** Blocks smaller than this take the JavaScript walk: copying them in and out would cost more. */
+const WASM_MIN_ROWS = 8;
+
+/** The WebAssembly walk of each ensemble's trees, made on first use (per thread). */
+const kernels = new WeakMap<LockstepTrees, LockstepKernel>();
+
+function kernelOf(flat: FlatEnsemble): LockstepKernel | undefined {
+  if (!wasmAvailable()) return undefined;
+  let k = kernels.get(flat.lockstep);
+  if (!k) {
+    k = new LockstepKernel(flat.lockstep, flat.roots);
+    kernels.set(flat.lockstep, k);
+  }
+  return k;
+}
+
+/**
+ * {@link pathMarginsFlat} in JavaScript: the walk the WebAssembly kernel repeats step for step
+ * (the reference its tests compare with, and the path of blocks of a few rows).
+ */
+export function pathMarginsJs(flat: FlatEnsemble, x: Float64Array, stride: number, rows: number, out: Float64Array): void {
   // Eight rows go down each tree side by side, a fixed number of steps (see LockstepTrees): their
   // loads overlap instead of waiting on each other, and no branch depends on the data. A step
   // past a leaf adds −0, so each sum is the one explainFlat makes.
