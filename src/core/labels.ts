@@ -31,16 +31,21 @@ const NO_LABELS = new Float64Array(0);
 
 export class LabelHistory {
   /**
-   * `[knownAt, frauds]` per label, in knownAt order: `frauds` counts the frauds among this label
-   * and every one before it. Absolute (only differences are read), so compaction keeps them.
-   * Labels before `base` are forgotten. The first `len` numbers are in use. A block of the pool,
-   * doubled as it fills and compacted in place: the numbers live outside the JavaScript heap,
-   * where a plain array, reallocated as it grew and copied when compacted, kept the young
-   * generation's collections copying and promoting label histories (most of what a labelled run
-   * promoted), and an array buffer each would be external memory V8 answers with full collections.
+   * `[knownAt, frauds]` per label, in knownAt order, from `ev[at]` on: `frauds` counts the frauds
+   * among this label and every one before it. Absolute (only differences are read), so compaction
+   * keeps them. Labels before `base` are forgotten; `len` numbers are in use of the `cap` at pool
+   * address `addr`. `ev` is the pool's chunk itself, shared by the histories in it: a read goes
+   * from this object to the labels with no view object per history between them. Doubled as it
+   * fills and compacted in place, outside the JavaScript heap: a plain array, reallocated as it
+   * grew and copied when compacted, kept the young generation's collections copying and promoting
+   * label histories (most of what a labelled run promoted), and an array buffer each would be
+   * external memory V8 answers with full collections.
    */
   private ev: Float64Array = NO_LABELS;
+  private at = 0;
   private len = 0;
+  private cap = 0;
+  private addr = 0;
   /** Frauds among the labels compacted away (before the first pair of `ev`). */
   private cum0 = 0;
   /** Index of the first label not forgotten. */
@@ -69,6 +74,12 @@ export class LabelHistory {
   private cumLo1 = 0;
   private cumLo2 = 0;
 
+  /**
+   * @param pool where the labels' room comes from: the feedback's, shared by all its histories
+   *   (by default one of this history's own, with small chunks).
+   */
+  constructor(private readonly pool: BlockPool = new BlockPool(10, 3)) {}
+
   /** Labels not forgotten. */
   get size(): number {
     return (this.len >> 1) - this.base;
@@ -76,12 +87,13 @@ export class LabelHistory {
 
   add(knownAt: number, label: Label): void {
     const len = this.len;
-    if (len + 2 > this.ev.length) this.grow();
+    if (len + 2 > this.cap) this.grow();
     const ev = this.ev;
+    const o = this.at;
     const n = len >> 1;
-    if (n === this.base || (ev[2 * n - 2] as number) <= knownAt) {
-      ev[len] = knownAt;
-      ev[len + 1] = this.fraudsBefore(n) + label;
+    if (n === this.base || (ev[o + 2 * n - 2] as number) <= knownAt) {
+      ev[o + len] = knownAt;
+      ev[o + len + 1] = this.fraudsBefore(n) + label;
       this.len = len + 2;
       // The cursors that stood at the end now stand on this label.
       if (this.hi === n) this.nextHi = knownAt;
@@ -92,37 +104,38 @@ export class LabelHistory {
     }
     // Known earlier than labels already released (an out-of-order row, or `scheduleAt` in the
     // past): insert in order, or the searches go wrong; the cursor searches again.
-    const at = this.upperBound(this.base, n, knownAt);
-    const frauds = this.fraudsBefore(at) + label;
-    ev.copyWithin(2 * at + 2, 2 * at, len);
-    ev[2 * at] = knownAt;
-    ev[2 * at + 1] = frauds;
+    const k = this.upperBound(this.base, n, knownAt);
+    const frauds = this.fraudsBefore(k) + label;
+    ev.copyWithin(o + 2 * k + 2, o + 2 * k, o + len);
+    ev[o + 2 * k] = knownAt;
+    ev[o + 2 * k + 1] = frauds;
     this.len = len + 2;
-    for (let i = 2 * at + 3; i < len + 2; i += 2) ev[i] = (ev[i] as number) + label;
+    for (let i = o + 2 * k + 3; i < o + len + 2; i += 2) ev[i] = (ev[i] as number) + label;
     this.stale = true;
   }
 
-  /**
-   * @param pool where the labels' room comes from: the feedback's, shared by all its histories
-   *   (by default one of this history's own, with small chunks).
-   */
-  constructor(private readonly pool: BlockPool = new BlockPool(10, 3)) {}
-
   /** Gives the labels' room back to the pool: the history is forgotten, nothing reads it again. */
   release(): void {
-    if (this.ev.length > 0) this.pool.free(this.ev);
+    if (this.cap > 0) this.pool.freeAt(this.addr, this.cap);
     this.ev = NO_LABELS;
+    this.at = 0;
+    this.cap = 0;
     this.len = 0;
     this.base = 0;
   }
 
-  /** Doubles the room for labels (first room: four). */
-  private grow(): void {
-    const old = this.ev;
-    const bigger = this.pool.alloc(Math.max(8, 2 * old.length));
-    bigger.set(old.subarray(0, this.len));
-    if (old.length > 0) this.pool.free(old);
-    this.ev = bigger;
+  /** Doubles the room for labels (first room: four), or moves them into `room` numbers. */
+  private grow(room = Math.max(8, 2 * this.cap), from = 0): void {
+    const pool = this.pool;
+    const addr = pool.allocAt(room);
+    const chunk = pool.chunk(addr);
+    const at = pool.offset(addr);
+    chunk.set(this.ev.subarray(this.at + from, this.at + this.len), at);
+    if (this.cap > 0) pool.freeAt(this.addr, this.cap);
+    this.ev = chunk;
+    this.at = at;
+    this.cap = pool.sizeOf(room);
+    this.addr = addr;
   }
 
   /**
@@ -177,9 +190,10 @@ export class LabelHistory {
   /** Forgets labels known before `horizon`, compacting now and then. */
   evict(horizon: number): void {
     const ev = this.ev;
+    const o = this.at;
     const n = this.len >> 1;
     let b = this.base;
-    while (b < n && (ev[2 * b] as number) <= horizon) b++;
+    while (b < n && (ev[o + 2 * b] as number) <= horizon) b++;
     this.base = b;
     // A cursor standing on a label now forgotten (lo2 is the lowest of its indices) searches again.
     if (this.lo2 < b) this.stale = true;
@@ -190,12 +204,8 @@ export class LabelHistory {
       // In place, or into half the room once a quarter of it is in use.
       const len = this.len - 2 * b;
       if (len === 0) this.release();
-      else if (4 * len <= ev.length && ev.length > 8) {
-        const smaller = this.pool.alloc(ev.length >> 1);
-        smaller.set(ev.subarray(2 * b, this.len));
-        this.pool.free(ev);
-        this.ev = smaller;
-      } else ev.copyWithin(0, 2 * b, this.len);
+      else if (4 * len <= this.cap && this.cap > 8) this.grow(this.cap >> 1, 2 * b);
+      else ev.copyWithin(o, o + 2 * b, o + this.len);
       this.len = len;
       this.base = 0;
       this.hi -= b;
@@ -207,20 +217,21 @@ export class LabelHistory {
 
   /** Frauds among the labels before index `i`. */
   private fraudsBefore(i: number): number {
-    return i === 0 ? this.cum0 : (this.ev[2 * i - 1] as number);
+    return i === 0 ? this.cum0 : (this.ev[this.at + 2 * i - 1] as number);
   }
 
   /** Time of label `i`, +Infinity past the last. */
   private timeAt(i: number): number {
-    return 2 * i < this.len ? (this.ev[2 * i] as number) : Number.POSITIVE_INFINITY;
+    return 2 * i < this.len ? (this.ev[this.at + 2 * i] as number) : Number.POSITIVE_INFINITY;
   }
 
   /** Moves `hi` over the labels known by `t`. */
   private moveHi(t: number): void {
     const ev = this.ev;
+    const o = this.at;
     const n = this.len >> 1;
     let hi = this.hi;
-    while (hi < n && (ev[2 * hi] as number) <= t) hi++;
+    while (hi < n && (ev[o + 2 * hi] as number) <= t) hi++;
     this.hi = hi;
     this.nextHi = this.timeAt(hi);
     this.cumHi = this.fraudsBefore(hi);
@@ -229,8 +240,9 @@ export class LabelHistory {
   /** The first index from `lo` (at most `hi`) of a label known after `from`. */
   private skip(lo: number, from: number): number {
     const ev = this.ev;
+    const o = this.at;
     const hi = this.hi;
-    while (lo < hi && (ev[2 * lo] as number) <= from) lo++;
+    while (lo < hi && (ev[o + 2 * lo] as number) <= from) lo++;
     return lo;
   }
 
@@ -259,9 +271,10 @@ export class LabelHistory {
   /** First index in `[l, r)` of a label known after `t`. */
   private upperBound(l: number, r: number, t: number): number {
     const ev = this.ev;
+    const o = this.at;
     while (l < r) {
       const mid = (l + r) >>> 1;
-      if ((ev[2 * mid] as number) <= t) l = mid + 1;
+      if ((ev[o + 2 * mid] as number) <= t) l = mid + 1;
       else r = mid;
     }
     return l;
