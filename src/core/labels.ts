@@ -21,14 +21,14 @@ export interface LabelCounts {
   frauds: number;
 }
 
+/** The labels of a history that has none yet (shared: nothing is written to it). */
+const NO_LABELS = new Float64Array(0);
+
 /**
  * Per entity: its labels in order of the time they become known (those still to become known
  * included), with a running fraud count, and a read cursor kept in the object itself (see
  * {@link countsAll}).
  */
-/** The labels of a history that has none yet (shared: nothing is written to it). */
-const NO_LABELS = new Float64Array(0);
-
 export class LabelHistory {
   /**
    * `[knownAt, frauds]` per label, in knownAt order, from `ev[at]` on: `frauds` counts the frauds
@@ -87,7 +87,7 @@ export class LabelHistory {
 
   add(knownAt: number, label: Label): void {
     const len = this.len;
-    if (len + 2 > this.cap) this.grow();
+    if (len + 2 > this.cap) this.moveTo(Math.max(8, 2 * this.cap));
     const ev = this.ev;
     const o = this.at;
     const n = len >> 1;
@@ -124,8 +124,11 @@ export class LabelHistory {
     this.base = 0;
   }
 
-  /** Doubles the room for labels (first room: four), or moves them into `room` numbers. */
-  private grow(room = Math.max(8, 2 * this.cap), from = 0): void {
+  /**
+   * Moves the labels from number `from` on into a block of `room` numbers: twice the room when
+   * full (four labels at first), half when compaction leaves a quarter in use.
+   */
+  private moveTo(room: number, from = 0): void {
     const pool = this.pool;
     const addr = pool.allocAt(room);
     const chunk = pool.chunk(addr);
@@ -204,7 +207,7 @@ export class LabelHistory {
       // In place, or into half the room once a quarter of it is in use.
       const len = this.len - 2 * b;
       if (len === 0) this.release();
-      else if (4 * len <= this.cap && this.cap > 8) this.grow(this.cap >> 1, 2 * b);
+      else if (4 * len <= this.cap && this.cap > 8) this.moveTo(this.cap >> 1, 2 * b);
       else ev.copyWithin(o, o + 2 * b, o + this.len);
       this.len = len;
       this.base = 0;

@@ -2,7 +2,7 @@ import { firedRules, type RuleHit, type RuleSet } from '../core/rules.js';
 import { type Contribution, explainVector, type Model, modelScore } from '../core/model/model.js';
 import { MARGIN_BLOCK_ROWS, pathMarginsFlat } from '../core/model/gbdt.js';
 import { FEATURE_COUNT, modelVector } from '../core/model/vector.js';
-import { type Decision, decide, decideFromHits, type ModelOpinion } from '../core/scoring.js';
+import { type Decision, decide, decideFromHits } from '../core/scoring.js';
 import type { DecidedItem } from '../core/records.js';
 import { FEATURE_ROW, type FeatureRow } from '../core/features.js';
 import type { FeatureSource } from '../ports/FeatureSource.js';
@@ -195,10 +195,8 @@ function decideWithMargin(
   model: Model,
   at: string,
 ): DecidedItem {
-  // One opinion object for every row: decideFromHits copies what it reads from it.
-  marginOpinion.score = modelScore(margin);
-  marginOpinion.version = model.version;
-  const decision = decideFromHits(rules, item.transaction, hits, at, marginOpinion);
+  const opinion = { score: modelScore(margin), version: model.version, top: NO_FEATURES };
+  const decision = decideFromHits(rules, item.transaction, hits, at, opinion);
   if (decision.outcome !== 'allow') {
     // Same margin to the bit as the block's (see pathMarginsFlat): only the names are new. The
     // row's vector is cut out of the matrix only here, as most decisions are allows.
@@ -207,9 +205,6 @@ function decideWithMargin(
   }
   return decided(item, decision);
 }
-
-/** The model's opinion {@link decideWithMargin} hands `decideFromHits`, its fields set per row. */
-const marginOpinion: ModelOpinion = { score: 0, version: '', top: NO_FEATURES };
 
 /** The time a batch's decisions carry, as ISO 8601. */
 function decisionTime(deps: ScoreDeps): string {
