@@ -228,10 +228,11 @@ describe('analyst console in a real browser', () => {
     await condition.fill('');
     await condition.pressSequentially('amount > > 12000');
 
-    // Assess: the error with its column, a caret under it
+    // Assess: the error with its column, a caret under it. The check runs as the condition is
+    // typed, so the message can show before the last keystrokes are checked: wait for the whole text.
     await bench.getByText(/^Line 1, column 10: /).waitFor();
     expect(await condition.getAttribute('aria-invalid')).toBe('true');
-    expect(await bench.locator('#rule-problem-caret').textContent()).toBe(`amount > > 12000\n${' '.repeat(9)}^`);
+    await expect.poll(() => bench.locator('#rule-problem-caret').textContent(), { timeout: 10_000 }).toBe(`amount > > 12000\n${' '.repeat(9)}^`);
 
     // Act: fixed, then backtested
     await condition.fill('amount > 12000');
