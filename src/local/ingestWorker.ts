@@ -10,6 +10,7 @@ import {
   SOURCE_FAILED,
 } from './IngestThread.js';
 import { type PackedBatch, PackedBatchBuilder, packedTransferables } from './packedBatch.js';
+import { runBehindScoring } from '../adapters/local/threadPriority.js';
 
 /**
  * The parsing thread of `ingestOnThread`: reads the file (or takes its bytes from the calling
@@ -19,6 +20,8 @@ import { type PackedBatch, PackedBatchBuilder, packedTransferables } from './pac
  * holds it back instead of filling memory.
  */
 const port = parentPort;
+// Scoring bounds the run; this thread can fall behind for a while without slowing it.
+runBehindScoring();
 if (!port) throw new Error('ingestWorker runs as a worker thread');
 const setup = workerData as IngestThreadSetup;
 

@@ -2,6 +2,7 @@ import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { type DecisionFileFormat, DecisionLines } from './decisionLines.js';
 import type { DecisionFileReply, DecisionFileRequest } from './DecisionFileWriter.js';
+import { runBehindScoring } from './threadPriority.js';
 
 /**
  * The writer thread of {@link DecisionFileWriter}: formats each message's decision columns as
@@ -14,6 +15,8 @@ import type { DecisionFileReply, DecisionFileRequest } from './DecisionFileWrite
  * of each, and the kernel the first touch of its pages).
  */
 const port = parentPort;
+// Scoring bounds the run; this thread can fall behind for a while without slowing it.
+runBehindScoring();
 if (!port) throw new Error('decisionFileWorker runs as a worker thread');
 const { path, format } = workerData as { path: string; format: DecisionFileFormat };
 const partial = `${path}.part`;
