@@ -20,9 +20,9 @@ import { runBehindScoring } from '../adapters/local/threadPriority.js';
  * holds it back instead of filling memory.
  */
 const port = parentPort;
+if (!port) throw new Error('ingestWorker runs as a worker thread');
 // Scoring bounds the run; this thread can fall behind for a while without slowing it.
 runBehindScoring();
-if (!port) throw new Error('ingestWorker runs as a worker thread');
 const setup = workerData as IngestThreadSetup;
 
 let credits = 0;

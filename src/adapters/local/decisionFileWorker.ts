@@ -15,9 +15,9 @@ import { runBehindScoring } from './threadPriority.js';
  * of each, and the kernel the first touch of its pages).
  */
 const port = parentPort;
+if (!port) throw new Error('decisionFileWorker runs as a worker thread');
 // Scoring bounds the run; this thread can fall behind for a while without slowing it.
 runBehindScoring();
-if (!port) throw new Error('decisionFileWorker runs as a worker thread');
 const { path, format } = workerData as { path: string; format: DecisionFileFormat };
 const partial = `${path}.part`;
 const lines = new DecisionLines(format);
