@@ -1,7 +1,7 @@
 import type { Model } from '../core/model/model.js';
 import type { RuleSet } from '../core/rules.js';
 import type { Alert } from '../core/views.js';
-import type { BatchCommitter } from '../ports/BatchCommitter.js';
+import type { BatchCommitter, FileCheckpoint } from '../ports/BatchCommitter.js';
 import type { FeatureSource } from '../ports/FeatureSource.js';
 import type { IngestBatch } from '../pipeline/ingest.js';
 import type { ModelMargins } from '../ports/ModelMargins.js';
@@ -79,15 +79,9 @@ export async function scoreBatches(
   let failure: { error: unknown } | undefined;
   const itemsOf = (batch: IngestBatch): Omit<DecidedItem, 'decision'>[] =>
     batch.rows.map((r) => ({ transaction: r.transaction, source: { row: r.row.row, line: r.row.line, file: file.name } }));
-  // Hands a scored batch to the committer with its checkpoint, at most `maxInFlight` unfinished.
-  const hand = async (batch: IngestBatch, scored: ScoredBatch): Promise<void> => {
-    const committed = commits
-      .commit(scored.decided, {
-        fileId: file.id,
-        rowsDone: batch.rowsDone,
-        rejections: batch.rejections,
-        duplicates: scored.duplicates.length,
-      })
+  // Hands a batch to the committer with its checkpoint, at most `maxInFlight` unfinished.
+  const handOver = async (batch: IngestBatch, duplicates: number, commit: (checkpoint: FileCheckpoint) => Promise<Alert[]>): Promise<void> => {
+    const committed = commit({ fileId: file.id, rowsDone: batch.rowsDone, rejections: batch.rejections, duplicates })
       .then((alerts) => deps.onCommitted?.(batch, alerts))
       .catch((error: unknown) => {
         failure ??= { error };
@@ -96,8 +90,13 @@ export async function scoreBatches(
     await deps.afterBatch?.(batch);
     if (inFlight.length >= maxInFlight) await inFlight.shift();
   };
+  const hand = (batch: IngestBatch, scored: ScoredBatch): Promise<void> =>
+    handOver(batch, scored.duplicates.length, (checkpoint) => commits.commit(scored.decided, checkpoint));
   const model = deps.model;
   const elsewhere = model && deps.margins && deps.explain !== 'all' ? deps.margins : undefined;
+  // A committer that decides as it commits takes each batch prepared: the model's margins, the
+  // decisions and their attributions are then worked out on its side, and nothing comes back.
+  const decidesItself = model && !elsewhere && deps.explain !== 'all' && commits.commitPrepared ? commits : undefined;
   // With margins computed elsewhere: the batch whose margins are on their way while the next one
   // is prepared, and the matrices that came back, for the next batches to reuse.
   let waiting: Waiting | undefined;
@@ -112,6 +111,13 @@ export async function scoreBatches(
     for await (const batch of batches) {
       if (failure) break;
       const decided = await deps.decided(batch.rows.map((r) => r.transaction.transactionId));
+      if (decidesItself) {
+        const prepared = prepareBatch(itemsOf(batch), decided, { features: deps.features, rules: deps.rules(), model: model as Model, now: deps.now });
+        await handOver(batch, prepared.duplicates.length, (checkpoint) =>
+          (decidesItself.commitPrepared as NonNullable<BatchCommitter['commitPrepared']>).call(decidesItself, prepared, checkpoint),
+        );
+        continue;
+      }
       if (!elsewhere) {
         const scored = scoreBatch(itemsOf(batch), decided, {
           features: deps.features,

@@ -80,7 +80,10 @@ export async function scoreFile(options: ScoreFileOptions): Promise<Receipt> {
   const features = new FeatureWindows(
     options.labelDelayMs !== undefined ? { labels: new LabelFeedback({ delayMs: options.labelDelayMs }) } : {},
   );
-  const writer = new DecisionFileWriter(options.out);
+  // With a model, the writer's thread decides each batch from its model vectors and rules (see
+  // `commitPrepared`): the model's margins and the decisions leave the scoring thread, which
+  // bounds the run, for the second core.
+  const writer = new DecisionFileWriter(options.out, undefined, undefined, { model: options.model });
   let reserved = false;
   const bar = new ProgressBar({ total: size, label: 'scoring' });
   // The file as the decisions, the receipt and the ids derived for rows without one know it:

@@ -79,8 +79,8 @@ export function decide(
  * @example decideFromHits(set, tx, firedRules(set, tx, f), at, opinion)
  */
 export function decideFromHits(
-  set: RuleSet,
-  tx: Transaction,
+  set: Pick<RuleSet, 'thresholds' | 'version'>,
+  tx: Pick<Transaction, 'transactionId'>,
   fired: RuleHit[],
   decidedAt: Date | string,
   model?: ModelOpinion,

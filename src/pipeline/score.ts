@@ -1,8 +1,9 @@
 import { firedRules, type RuleHit, type RuleSet } from '../core/rules.js';
-import { type Contribution, explainVector, type Model, modelScore } from '../core/model/model.js';
+import { explainVector, type Model } from '../core/model/model.js';
 import { MARGIN_BLOCK_ROWS, pathMarginsFlat } from '../core/model/gbdt.js';
 import { FEATURE_COUNT, modelVector } from '../core/model/vector.js';
 import { type Decision, decide, decideFromHits } from '../core/scoring.js';
+import { decisionWithMargin, TOP_FEATURES, vectorRow } from '../core/modelDecision.js';
 import type { DecidedItem } from '../core/records.js';
 import { FEATURE_ROW, type FeatureRow } from '../core/features.js';
 import type { FeatureSource } from '../ports/FeatureSource.js';
@@ -45,12 +46,6 @@ export interface DecidedIds {
  * this is one block.
  */
 export const MODEL_BLOCK_ROWS = MARGIN_BLOCK_ROWS;
-
-/** Features named on a decision. */
-const TOP_FEATURES = 3;
-
-/** The features of a decision that names none: shared, as `decideFromHits` stores only a non-empty list. */
-const NO_FEATURES: Contribution[] = [];
 
 /**
  * The score stage. Transactions already decided (in `existing`, or earlier in the same batch)
@@ -106,11 +101,6 @@ const modelMargins = new Float64Array(MODEL_BLOCK_ROWS);
 const contributions = new Float64Array(FEATURE_COUNT);
 const vector = new Float64Array(FEATURE_COUNT);
 
-/** Row `r` of the block's model inputs. */
-function rowOf(matrix: Float64Array, r: number): Float64Array {
-  return matrix.subarray(r * FEATURE_COUNT, (r + 1) * FEATURE_COUNT);
-}
-
 /** The scored item, with the source of its row when it has one (and no `source` key otherwise). */
 function decided(item: Omit<DecidedItem, 'decision'>, decision: Decision): DecidedItem {
   return item.source
@@ -148,7 +138,7 @@ function scoreBlockWithModel(
         ? decided(
             item,
             decideFromHits(deps.rules, item.transaction, hits[r] as RuleHit[], at, {
-              ...explainVector(model, rowOf(matrix, r), TOP_FEATURES, contributions),
+              ...explainVector(model, vectorRow(matrix, r), TOP_FEATURES, contributions),
               version: model.version,
             }),
           )
@@ -195,15 +185,7 @@ function decideWithMargin(
   model: Model,
   at: string,
 ): DecidedItem {
-  const opinion = { score: modelScore(margin), version: model.version, top: NO_FEATURES };
-  const decision = decideFromHits(rules, item.transaction, hits, at, opinion);
-  if (decision.outcome !== 'allow') {
-    // Same margin to the bit as the block's (see pathMarginsFlat): only the names are new. The
-    // row's vector is cut out of the matrix only here, as most decisions are allows.
-    const { top } = explainVector(model, rowOf(matrix, r), TOP_FEATURES, contributions);
-    if (top.length > 0) decision.model_features = top;
-  }
-  return decided(item, decision);
+  return decided(item, decisionWithMargin(item.transaction.transactionId, hits, margin, matrix, r, rules, model, at));
 }
 
 /** The time a batch's decisions carry, as ISO 8601. */

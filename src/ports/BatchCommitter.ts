@@ -1,5 +1,6 @@
 import type { Rejection } from '../core/receipt.js';
 import type { DecidedItem } from '../core/records.js';
+import type { RuleHit, RuleSet } from '../core/rules.js';
 import type { Decision } from '../core/scoring.js';
 import type { Alert } from '../core/views.js';
 
@@ -10,6 +11,25 @@ export interface FileCheckpoint {
   rowsDone: number;
   rejections: Rejection[];
   duplicates: number;
+}
+
+/**
+ * A batch scored up to its model margins: features observed, rules evaluated, model vectors
+ * written (`prepareBatch`). Deciding it needs only this and the model: see
+ * {@link BatchCommitter.commitPrepared}.
+ */
+export interface PreparedRows {
+  /** The batch less its duplicates, in order. */
+  readonly fresh: readonly Omit<DecidedItem, 'decision'>[];
+  readonly duplicates: readonly string[];
+  /** The rules each row of `fresh` fired. */
+  readonly hits: readonly RuleHit[][];
+  /** The model vector of each row of `fresh`, `FEATURE_COUNT` numbers each (more rows may follow). */
+  readonly matrix: Float64Array;
+  /** The rule set's thresholds and version. */
+  readonly rules: Pick<RuleSet, 'thresholds' | 'version'>;
+  /** The decision time, ISO 8601. */
+  readonly at: string;
 }
 
 /**
@@ -26,6 +46,12 @@ export interface FileCheckpoint {
 export interface BatchCommitter {
   /** Queues a batch (and its file checkpoint); resolves with the alerts it created once it is committed. */
   commit(items: readonly DecidedItem[], checkpoint?: FileCheckpoint): Promise<Alert[]>;
+  /**
+   * Where offered: queues a batch not yet decided, to be decided with the committer's model as it
+   * is committed (`decisionWithMargin`, the decisions `commit` would be given), so the thread that
+   * scores never waits for the model's margins. The committer then owns `rows.matrix`.
+   */
+  commitPrepared?(rows: PreparedRows, checkpoint?: FileCheckpoint): Promise<Alert[]>;
   /**
    * The decision of a transaction in a batch queued but not committed yet (decided, not yet
    * visible in the store), settling when that batch is committed or fails.

@@ -2,10 +2,16 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DecisionFileWriter } from '../../src/adapters/local/DecisionFileWriter.js';
+import { FeatureWindows } from '../../src/core/features.js';
+import { LabelFeedback } from '../../src/core/labels.js';
+import { blockMargins } from '../../src/core/model/gbdt.js';
+import { FEATURE_COUNT } from '../../src/core/model/vector.js';
 import type { DecidedItem } from '../../src/core/records.js';
+import { decidePrepared, type PreparedBatch, prepareBatch } from '../../src/pipeline/score.js';
 import { expectedDecisionLine } from '../helpers/decisionLine.js';
 import { tempDir } from '../helpers/fixtures.js';
-import { makeDecision, makeTx } from '../helpers/transactions.js';
+import { DAY, HISTORY_RULES, trainedHistory } from '../helpers/trainedHistory.js';
+import { makeDecision, makeTx, T0 } from '../helpers/transactions.js';
 
 const dirs: { cleanup: () => void }[] = [];
 afterEach(() => {
@@ -158,5 +164,74 @@ describe('DecisionFileWriter', () => {
     const written = readFileSync(path, 'utf8').trimEnd().split('\n').map((l) => (JSON.parse(l) as { transaction_id: string }).transaction_id);
     expect(written).toEqual(ids);
     expect(writer.receiptCounts.decided).toBe(600);
+  });
+});
+
+describe('DecisionFileWriter, batches decided on its thread', () => {
+  /** The trained history prepared in batches of `size` (features observed, rules evaluated, vectors written). */
+  function preparedHistory(size: number): PreparedBatch[] {
+    const { items, model } = trainedHistory();
+    const features = new FeatureWindows({ labels: new LabelFeedback({ delayMs: DAY }) });
+    const seen = new Set<string>();
+    const out: PreparedBatch[] = [];
+    for (let i = 0; i < items.length; i += size) {
+      const sourced = items.slice(i, i + size).map((it, k) => ({ ...it, source: { file: 'h.csv', row: i + k + 1, line: i + k + 2 } }));
+      const p = prepareBatch(sourced, seen, { features, rules: HISTORY_RULES, model, now: () => new Date(T0) });
+      for (const f of p.fresh) seen.add(f.transaction.transactionId);
+      out.push(p);
+    }
+    return out;
+  }
+
+  it('writes the file and counts the receipt of the same batches decided before they are committed', async () => {
+    // Prepare: the same batches twice (vectors copied: a prepared batch's matrix goes to the thread)
+    const d = tempDir();
+    dirs.push(d);
+    const { model } = trainedHistory();
+    const prepared = preparedHistory(300);
+    const decidedFirst = new DecisionFileWriter(join(d.dir, 'decided.jsonl'));
+    const decidedThere = new DecisionFileWriter(join(d.dir, 'there.jsonl'), undefined, undefined, { model });
+
+    // Act
+    for (const p of prepared) {
+      const margins = new Float64Array(p.fresh.length);
+      blockMargins(model.flat, p.matrix, FEATURE_COUNT, p.fresh.length, margins);
+      const checkpoint = { fileId: 0, rowsDone: 0, rejections: [], duplicates: p.duplicates.length };
+      await decidedFirst.commit(decidePrepared(p, margins, model).decided, checkpoint);
+      await decidedThere.commitPrepared({ ...p, matrix: p.matrix.slice() }, checkpoint);
+    }
+    await decidedFirst.finish();
+    await decidedThere.finish();
+
+    // Assess: byte for byte, with every outcome, reasons and named features among the lines
+    const expected = readFileSync(join(d.dir, 'decided.jsonl'), 'utf8');
+    expect(readFileSync(join(d.dir, 'there.jsonl'), 'utf8')).toBe(expected);
+    expect(decidedThere.receiptCounts).toEqual(decidedFirst.receiptCounts);
+    const counts = decidedFirst.receiptCounts;
+    expect(counts.duplicates).toBe(1);
+    expect(counts.outcomes.review).toBeGreaterThan(0);
+    expect(counts.outcomes.block).toBeGreaterThan(0);
+    expect(expected).toContain('"model_features":[');
+    expect(expected).toMatch(/"reasons":\[\{/);
+  });
+
+  it('refuses a batch to decide when it was given no model, and writes nothing', async () => {
+    // Prepare
+    const d = tempDir();
+    dirs.push(d);
+    const writer = new DecisionFileWriter(join(d.dir, 'out.jsonl'));
+    const [first] = preparedHistory(50);
+
+    // Act
+    const error = await writer.commitPrepared(first as PreparedBatch).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    await writer.abort();
+
+    // Assess
+    expect((error as Error).message).toBe('this decisions file writer has no model to decide with');
+    expect(writer.receiptCounts.decided).toBe(0);
+    expect(readdirSync(d.dir)).toEqual([]);
   });
 });

@@ -2,12 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { scoreBatches } from '../../src/app/scoreBatches.js';
 import { FeatureWindows } from '../../src/core/features.js';
 import { LabelFeedback } from '../../src/core/labels.js';
+import { blockMargins } from '../../src/core/model/gbdt.js';
 import { FEATURE_COUNT, modelVector } from '../../src/core/model/vector.js';
+import { decisionWithMargin } from '../../src/core/modelDecision.js';
+import type { RuleHit } from '../../src/core/rules.js';
 import type { DecidedItem } from '../../src/core/records.js';
 import type { Alert } from '../../src/core/views.js';
 import { ModelMarginsThread } from '../../src/local/ModelMarginsThread.js';
 import type { IngestBatch } from '../../src/pipeline/ingest.js';
-import type { BatchCommitter, FileCheckpoint } from '../../src/ports/BatchCommitter.js';
+import type { BatchCommitter, FileCheckpoint, PreparedRows } from '../../src/ports/BatchCommitter.js';
 import type { ModelMargins } from '../../src/ports/ModelMargins.js';
 import type { Explain } from '../../src/pipeline/score.js';
 import { describeModelMarginsContract } from '../contracts/modelMarginsContract.js';
@@ -151,5 +154,51 @@ describe('scoreBatches with the margins computed apart', () => {
     // Assess
     expect(margins.calls).toBe(0);
     expect(commits.items.every((i) => i.decision.model_score !== null)).toBe(true);
+  });
+});
+
+/** A committer that decides the batches it is given prepared, as the decisions-file writer's thread does. */
+class DecidingCommitter extends RecordingCommitter {
+  prepared = 0;
+  async commitPrepared(rows: PreparedRows, checkpoint?: FileCheckpoint): Promise<Alert[]> {
+    this.prepared++;
+    const model = trainedHistory().model;
+    const margins = new Float64Array(rows.fresh.length);
+    blockMargins(model.flat, rows.matrix, FEATURE_COUNT, rows.fresh.length, margins);
+    const items = rows.fresh.map((item, i) => ({
+      ...item,
+      decision: decisionWithMargin(item.transaction.transactionId, rows.hits[i] as RuleHit[], margins[i] as number, rows.matrix, i, rows.rules, model, rows.at),
+    }));
+    return this.commit(items, checkpoint);
+  }
+}
+
+describe('scoreBatches with a committer that decides as it commits', () => {
+  it('hands it every batch prepared, and the decisions are those made in the loop', async () => {
+    for (const size of [7, 4096]) {
+      // Act
+      const inLoop = await scoreHistory(size);
+      const deciding = new DecidingCommitter();
+      await scoreHistory(size, {}, deciding);
+
+      // Assess
+      expect(deciding.prepared).toBe(Math.ceil(trainedHistory().items.length / size));
+      expect(deciding.items).toStrictEqual(inLoop.items);
+      expect(deciding.checkpoints).toStrictEqual(inLoop.checkpoints);
+    }
+  });
+
+  it("decides in the loop when every decision is explained ('all'), or when the margins are computed apart", async () => {
+    // Act
+    const explained = new DecidingCommitter();
+    await scoreHistory(500, { explain: 'all' }, explained);
+    const apart = new DecidingCommitter();
+    await scoreHistory(500, { margins: new InlineModelMargins(trainedHistory().model) }, apart);
+
+    // Assess
+    expect(explained.prepared).toBe(0);
+    expect(explained.items.length).toBeGreaterThan(0);
+    expect(apart.prepared).toBe(0);
+    expect(apart.items.length).toBe(explained.items.length);
   });
 });

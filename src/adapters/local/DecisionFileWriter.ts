@@ -9,22 +9,46 @@ import {
   type Rejection,
   tallyBatch,
 } from '../../core/receipt.js';
+import type { Model, ModelFile } from '../../core/model/model.js';
 import type { DecidedItem } from '../../core/records.js';
-import type { Decision } from '../../core/scoring.js';
+import type { RuleSet } from '../../core/rules.js';
+import type { Decision, Outcome } from '../../core/scoring.js';
 import type { Alert } from '../../core/views.js';
-import type { BatchCommitter, FileCheckpoint } from '../../ports/BatchCommitter.js';
-import { type DecisionColumns, type DecisionFileFormat, decisionColumns, transferables } from './decisionLines.js';
+import type { BatchCommitter, FileCheckpoint, PreparedRows } from '../../ports/BatchCommitter.js';
+import { type DecisionColumns, type DecisionFileFormat, decisionColumns, transferables, undecidedColumns } from './decisionLines.js';
 
 export type { DecisionFileFormat } from './decisionLines.js';
 
-/** A message to the writer thread. */
+/** What the writer thread needs to decide a batch of undecided columns (see `decideColumns`). */
+export interface DecideRequest {
+  /** The batch's model vectors, a row each. */
+  matrix: Float64Array;
+  rules: Pick<RuleSet, 'thresholds' | 'version'>;
+  at: string;
+}
+
+/**
+ * A message to the writer thread. Lines: batches of columns in order, each decided already or
+ * (`decide[i]` given) to be decided there first.
+ */
 export type DecisionFileRequest =
-  | { kind: 'lines'; seq: number; columns: DecisionColumns[] }
+  | { kind: 'lines'; seq: number; columns: DecisionColumns[]; decide: (DecideRequest | null)[] }
   | { kind: 'finish'; seq: number }
   | { kind: 'abort'; seq: number };
 
-/** The writer thread's answer to one request: done, or the write error met so far. */
-export type DecisionFileReply = { seq: number } | { seq: number; error: string };
+/**
+ * The writer thread's answer to one request: done (with the outcomes and alerts of the batches it
+ * decided), or the write error met so far.
+ */
+export type DecisionFileReply = { seq: number; outcomes?: Record<Outcome, number>; alerts?: number } | { seq: number; error: string };
+
+/** What the writer thread is started with. */
+export interface DecisionFileSetup {
+  path: string;
+  format: DecisionFileFormat;
+  /** The model the thread decides prepared batches with (its file: the thread loads it). */
+  model?: ModelFile;
+}
 
 /** The decisions file could not be written (disk full, folder gone). */
 export class DecisionFileError extends Error {
@@ -68,6 +92,8 @@ export class DecisionFileWriter implements BatchCommitter {
   private seq = 0;
   /** Batches committed and not yet handed to the writer thread, and their rows. */
   private gathered: DecisionColumns[] = [];
+  /** Per gathered batch: what deciding it there needs, or null when it is decided. */
+  private decide: (DecideRequest | null)[] = [];
   private gatheredRows = 0;
   private readonly waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
   /** Answers to batches not yet awaited, oldest first. */
@@ -78,11 +104,23 @@ export class DecisionFileWriter implements BatchCommitter {
   /** Resolves when the worker has stopped, however it stopped. */
   private readonly exited: Promise<void>;
   private dead = false;
+  private readonly model: Model | undefined;
 
-  constructor(path: string, format: DecisionFileFormat = /\.csv$/i.test(path) ? 'csv' : 'jsonl', entry: URL = defaultEntry()) {
+  /**
+   * With `options.model`, the writer also takes batches not yet decided ({@link commitPrepared})
+   * and decides them with that model on its thread.
+   */
+  constructor(
+    path: string,
+    format: DecisionFileFormat = /\.csv$/i.test(path) ? 'csv' : 'jsonl',
+    entry: URL = defaultEntry(),
+    options: { model?: Model } = {},
+  ) {
+    this.model = options.model;
+    const setup: DecisionFileSetup = { path, format, model: options.model?.file };
     // A small young generation: the thread's garbage is short-lived line strings, and the
     // default one cost about 40 MB more peak memory for no speed.
-    this.worker = new Worker(entry, { workerData: { path, format }, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
+    this.worker = new Worker(entry, { workerData: setup, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
     this.worker.on('message', (r: DecisionFileReply) => this.settle(r));
     this.worker.on('error', (e) => this.failAll(new DecisionFileError(`the decisions file writer failed: ${e.message}`)));
     this.exited = new Promise((resolve) => {
@@ -115,22 +153,51 @@ export class DecisionFileWriter implements BatchCommitter {
     const rejections = checkpoint?.rejections ?? [];
     this.kept = keepRejections(this.kept, rejections, RECEIPT_REJECTION_LIMIT);
     this.counts = addBatch(this.counts, tallyBatch(decisions, checkpoint?.duplicates ?? 0, rejections.length));
-    this.gathered.push(decisionColumns(items));
-    this.gatheredRows += items.length;
-    if (this.gatheredRows >= ROWS_PER_MESSAGE) await this.flush();
-    if (this.failed) throw this.failed;
+    await this.gather(decisionColumns(items), null);
     // Alerts are for the runtimes: a decisions file holds the outcomes, nobody is alerted.
     return [];
+  }
+
+  /**
+   * A batch not yet decided: it is decided on the writer thread with the model this writer was
+   * given, as `commit` would have been given its decisions, and then written. Its outcomes and
+   * alerts count into {@link receiptCounts} once the thread has decided it (every batch's by
+   * {@link finish}).
+   */
+  async commitPrepared(rows: PreparedRows, checkpoint?: FileCheckpoint): Promise<Alert[]> {
+    if (this.failed) throw this.failed;
+    if (!this.model) throw new Error('this decisions file writer has no model to decide with');
+    for (const item of rows.fresh) this.decided.add(item.transaction.transactionId);
+    const rejections = checkpoint?.rejections ?? [];
+    this.kept = keepRejections(this.kept, rejections, RECEIPT_REJECTION_LIMIT);
+    this.counts = addBatch(this.counts, tallyBatch([], checkpoint?.duplicates ?? 0, rejections.length));
+    this.counts = addBatch(this.counts, { ...tallyBatch([], 0, 0), decided: rows.fresh.length });
+    const { thresholds, version } = rows.rules;
+    await this.gather(undecidedColumns(rows), { matrix: rows.matrix, rules: { thresholds, version }, at: rows.at });
+    return [];
+  }
+
+  /** Adds a batch to the next message, sent once it holds enough rows. */
+  private async gather(columns: DecisionColumns, decide: DecideRequest | null): Promise<void> {
+    this.gathered.push(columns);
+    this.decide.push(decide);
+    this.gatheredRows += columns.size;
+    if (this.gatheredRows >= ROWS_PER_MESSAGE) await this.flush();
+    if (this.failed) throw this.failed;
   }
 
   /** Hands the gathered batches to the writer thread, waiting while too many are there already. */
   private async flush(): Promise<void> {
     if (this.gathered.length === 0) return;
     const columns = this.gathered;
+    const decide = this.decide;
     this.gathered = [];
+    this.decide = [];
     this.gatheredRows = 0;
+    const transfer = columns.flatMap(transferables);
+    for (const d of decide) if (d) transfer.push(d.matrix.buffer as ArrayBuffer);
     // A failed write is kept in `failed` (see settle) and raised by the caller or a later call.
-    const written = this.send({ kind: 'lines', seq: ++this.seq, columns }, columns.flatMap(transferables)).catch(() => undefined);
+    const written = this.send({ kind: 'lines', seq: ++this.seq, columns, decide }, transfer).catch(() => undefined);
     this.ahead.push(written);
     while (this.ahead.length > WRITES_AHEAD) await this.ahead.shift();
   }
@@ -158,7 +225,10 @@ export class DecisionFileWriter implements BatchCommitter {
     if (this.ended) return;
     this.ended = true;
     if (kind === 'finish') await this.flush();
-    else this.gathered = [];
+    else {
+      this.gathered = [];
+      this.decide = [];
+    }
     // The batches are answered before the last request, which reports their write error too.
     const earlier = this.ahead.splice(0);
     const done = this.send({ kind, seq: ++this.seq }).catch(() => undefined);
@@ -183,6 +253,9 @@ export class DecisionFileWriter implements BatchCommitter {
       this.failed ??= new DecisionFileError(`cannot write the decisions file: ${reply.error}`);
       w.reject(this.failed);
       return;
+    }
+    if (reply.outcomes) {
+      this.counts = addBatch(this.counts, { decided: 0, duplicates: 0, rejected: 0, alerts: reply.alerts ?? 0, outcomes: reply.outcomes });
     }
     w.resolve();
   }

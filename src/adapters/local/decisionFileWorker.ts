@@ -1,7 +1,9 @@
 import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { type DecisionFileFormat, DecisionLines } from './decisionLines.js';
-import type { DecisionFileReply, DecisionFileRequest } from './DecisionFileWriter.js';
+import { loadModel } from '../../core/model/model.js';
+import type { Outcome } from '../../core/scoring.js';
+import { decideColumns, DecisionLines } from './decisionLines.js';
+import type { DecisionFileReply, DecisionFileRequest, DecisionFileSetup } from './DecisionFileWriter.js';
 import { runBehindScoring } from './threadPriority.js';
 
 /**
@@ -18,7 +20,9 @@ const port = parentPort;
 if (!port) throw new Error('decisionFileWorker runs as a worker thread');
 // Scoring bounds the run; this thread can fall behind for a while without slowing it.
 runBehindScoring();
-const { path, format } = workerData as { path: string; format: DecisionFileFormat };
+const { path, format, model: modelFile } = workerData as DecisionFileSetup;
+/** The model prepared batches are decided with: the one the scoring thread was given, loaded again from its file. */
+const model = modelFile ? loadModel(modelFile) : undefined;
 const partial = `${path}.part`;
 const lines = new DecisionLines(format);
 /** A write error (disk full, no such folder), kept and reported for every later request. */
@@ -35,18 +39,43 @@ port.on('message', handle);
 
 function handle(m: DecisionFileRequest): void {
   try {
-    if (m.kind === 'lines') write(lines.encodeReused(m.columns));
-    else if (m.kind === 'finish') finish();
+    let decided: Decided | undefined;
+    if (m.kind === 'lines') {
+      decided = decideAll(m);
+      write(lines.encodeReused(m.columns));
+    } else if (m.kind === 'finish') finish();
     else abort();
-    reply(m.seq, writeError);
+    reply(m.seq, writeError, decided);
   } catch (e) {
     reply(m.seq, (e as Error) ?? new Error('write failed'));
   }
   if (m.kind !== 'lines') port?.close();
 }
 
-function reply(seq: number, error: Error | undefined): void {
-  port?.postMessage((error ? { seq, error: error.message } : { seq }) satisfies DecisionFileReply);
+/** The outcomes and alerts of the batches decided here. */
+interface Decided {
+  outcomes: Record<Outcome, number>;
+  alerts: number;
+}
+
+/** Decides the message's batches that are not decided yet; their outcomes and alerts, when there were any. */
+function decideAll(m: Extract<DecisionFileRequest, { kind: 'lines' }>): Decided | undefined {
+  let total: Decided | undefined;
+  m.decide.forEach((d, i) => {
+    if (!d) return;
+    if (!model) throw new Error('the decisions file writer was given no model to decide with');
+    const { outcomes, alerts } = decideColumns(m.columns[i] as (typeof m.columns)[number], d.matrix, d.rules, d.at, model);
+    total ??= { outcomes: { allow: 0, review: 0, block: 0 }, alerts: 0 };
+    total.outcomes.allow += outcomes.allow;
+    total.outcomes.review += outcomes.review;
+    total.outcomes.block += outcomes.block;
+    total.alerts += alerts;
+  });
+  return total;
+}
+
+function reply(seq: number, error: Error | undefined, decided?: Decided): void {
+  port?.postMessage((error ? { seq, error: error.message } : { seq, ...decided }) satisfies DecisionFileReply);
 }
 
 function write(bytes: Uint8Array): void {

@@ -1,8 +1,14 @@
 import { csvEscape } from '../../core/csv.js';
 import { formatDecimal, writeDecimal } from '../../core/decimal.js';
-import type { Contribution } from '../../core/model/model.js';
+import { blockMargins } from '../../core/model/gbdt.js';
+import { type Contribution, type Model, modelScore } from '../../core/model/model.js';
+import { FEATURE_COUNT } from '../../core/model/vector.js';
+import { allowedScore, decisionWithMargin } from '../../core/modelDecision.js';
 import type { DecidedItem } from '../../core/records.js';
-import type { RuleHit } from '../../core/rules.js';
+import type { RuleHit, RuleSet } from '../../core/rules.js';
+import type { Decision, Outcome } from '../../core/scoring.js';
+import { isAlerting } from '../../core/views.js';
+import type { PreparedRows } from '../../ports/BatchCommitter.js';
 import { IsoTimeFormatter } from '../../core/timestamp.js';
 
 /** Output format of a decisions file. */
@@ -76,6 +82,108 @@ function codeOf(values: (string | null)[], v: string | null): number {
 
 /** The columns of the lines of `items`: the decision contract plus row, time, account, masked card and amount. */
 export function decisionColumns(items: readonly DecidedItem[]): DecisionColumns {
+  return packColumns(items, true);
+}
+
+/**
+ * The columns of the lines of `rows` before they are decided: the transactions' parts, and the
+ * rules each row fired as its reasons (the rows with any in `extraRows`). {@link decideColumns}
+ * fills in the rest where the model is.
+ */
+export function undecidedColumns(rows: PreparedRows): DecisionColumns {
+  const c = packColumns(rows.fresh, false);
+  rows.hits.forEach((hits, i) => {
+    if (hits.length === 0) return;
+    c.extraRows.push(i);
+    c.reasons.push(hits);
+    c.modelFeatures.push(null);
+  });
+  return c;
+}
+
+/**
+ * Decides the rows of {@link undecidedColumns} from their model vectors (`matrix`, one row each)
+ * with `model`, as `decisionWithMargin` does in the scoring loop, and writes the decisions into
+ * `c`: scores, outcome, versions, time, and each row's reasons and model features. Returns the
+ * batch's outcomes and alerts.
+ */
+export function decideColumns(
+  c: DecisionColumns,
+  matrix: Float64Array,
+  rules: Pick<RuleSet, 'thresholds' | 'version'>,
+  at: string,
+  model: Model,
+): { outcomes: Record<Outcome, number>; alerts: number } {
+  const n = c.size;
+  const margins = new Float64Array(n);
+  blockMargins(model.flat, matrix, FEATURE_COUNT, n, margins);
+  const outcomes = { allow: 0, review: 0, block: 0 };
+  let alerts = 0;
+  const { text, lengths, codes, values } = c;
+  const x = c.numbers;
+  const extraRows: number[] = [];
+  const reasons: (RuleHit[] | null)[] = [];
+  const modelFeatures: (Contribution[] | null)[] = [];
+  // The codes every allowed row without reasons has: such rows are most, and are written
+  // without a decision object (see allowedScore).
+  const allow = codeOf(values, 'allow');
+  const rulesVersion = codeOf(values, rules.version);
+  const modelVersion = codeOf(values, model.version);
+  const decidedAt = codeOf(values, at);
+  let extra = 0;
+  let offset = 0;
+  for (let i = 0; i < n; i++) {
+    const s = i * TEXTS;
+    const from = offset;
+    for (let t = 0; t < TEXTS; t++) offset += Math.max(0, lengths[s + t] as number);
+    let hits: RuleHit[] = NO_HITS;
+    if (c.extraRows[extra] === i) hits = c.reasons[extra++] ?? NO_HITS;
+    const margin = margins[i] as number;
+    const k = i * CODES;
+    const o = i * NUMBERS;
+    const score = hits.length === 0 ? allowedScore(margin, rules) : Number.NaN;
+    if (!Number.isNaN(score)) {
+      outcomes.allow++;
+      codes[k + OUTCOME] = allow;
+      codes[k + RULES_VERSION] = rulesVersion;
+      codes[k + MODEL_VERSION] = modelVersion;
+      codes[k + DECIDED_AT] = decidedAt;
+      x[o + SCORE] = score;
+      x[o + RULES_SCORE] = 0;
+      x[o + MODEL_SCORE] = modelScore(margin);
+      continue;
+    }
+    const id = text.slice(from, from + (lengths[s + TRANSACTION_ID] as number));
+    const d = decisionWithMargin(id, hits, margin, matrix, i, rules, model, at);
+    outcomes[d.outcome]++;
+    if (isAlerting(d)) alerts++;
+    codes[k + OUTCOME] = codeOf(values, d.outcome);
+    codes[k + RULES_VERSION] = codeOf(values, d.rules_version);
+    codes[k + MODEL_VERSION] = codeOf(values, d.model_version);
+    codes[k + DECIDED_AT] = codeOf(values, d.decided_at);
+    if (d.reasons.length > 0 || d.model_features) {
+      extraRows.push(i);
+      reasons.push(d.reasons.length === 0 ? null : d.reasons);
+      modelFeatures.push(d.model_features ?? null);
+    }
+    x[o + SCORE] = d.score;
+    x[o + RULES_SCORE] = d.rules_score;
+    x[o + MODEL_SCORE] = d.model_score ?? Number.NaN;
+  }
+  c.extraRows = extraRows;
+  c.reasons = reasons;
+  c.modelFeatures = modelFeatures;
+  return { outcomes, alerts };
+}
+
+/** The rules a row without reasons fired: none. */
+const NO_HITS: RuleHit[] = [];
+
+/**
+ * The columns of `items`' lines; with `decided`, their decisions too (else the decision's parts
+ * are left for {@link decideColumns}).
+ */
+function packColumns(items: readonly (Omit<DecidedItem, 'decision'> & { decision?: Decision })[], decided: boolean): DecisionColumns {
   const n = items.length;
   const lengths = new Int32Array(n * TEXTS);
   const codes = new Uint16Array(n * CODES);
@@ -96,9 +204,9 @@ export function decisionColumns(items: readonly DecidedItem[]): DecisionColumns 
   // node that lives until the batch is sent.
   const parts: string[] = [];
   for (let i = 0; i < n; i++) {
-    const { transaction: tx, decision: d, source } = items[i] as DecidedItem;
+    const { transaction: tx, decision: d, source } = items[i] as Omit<DecidedItem, 'decision'> & { decision?: Decision };
     const s = i * TEXTS;
-    const id = d.transaction_id;
+    const id = tx.transactionId;
     parts.push(id);
     lengths[s + TRANSACTION_ID] = id.length;
     parts.push(tx.accountId);
@@ -109,6 +217,11 @@ export function decisionColumns(items: readonly DecidedItem[]): DecisionColumns 
     } else lengths[s + CARD] = -1;
     parts.push(tx.currency);
     lengths[s + CURRENCY] = tx.currency.length;
+    const o = i * NUMBERS;
+    x[o + TIME] = tx.timestamp;
+    x[o + AMOUNT] = tx.amount;
+    x[o + ROW] = source?.row ?? Number.NaN;
+    if (!decided || !d) continue;
     const k = i * CODES;
     codes[k + OUTCOME] = codeOf(values, d.outcome);
     codes[k + RULES_VERSION] = codeOf(values, d.rules_version);
@@ -119,13 +232,9 @@ export function decisionColumns(items: readonly DecidedItem[]): DecisionColumns 
       c.reasons.push(d.reasons.length === 0 ? null : d.reasons);
       c.modelFeatures.push(d.model_features ?? null);
     }
-    const o = i * NUMBERS;
     x[o + SCORE] = d.score;
     x[o + RULES_SCORE] = d.rules_score;
     x[o + MODEL_SCORE] = d.model_score ?? Number.NaN;
-    x[o + TIME] = tx.timestamp;
-    x[o + AMOUNT] = tx.amount;
-    x[o + ROW] = source?.row ?? Number.NaN;
   }
   c.text = parts.join('');
   return c;
