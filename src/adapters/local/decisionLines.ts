@@ -121,9 +121,8 @@ export function decideColumns(
   let alerts = 0;
   const { text, lengths, codes, values } = c;
   const x = c.numbers;
-  const extraRows: number[] = [];
-  const reasons: (RuleHit[] | null)[] = [];
-  const modelFeatures: (Contribution[] | null)[] = [];
+  // The rows' reasons and model features as decided (the rules' hits are read from `c` meanwhile).
+  const decided: Extras = { extraRows: [], reasons: [], modelFeatures: [] };
   // The codes every allowed row without reasons has: such rows are most, and are written
   // without a decision object (see allowedScore).
   const allow = codeOf(values, 'allow');
@@ -157,22 +156,11 @@ export function decideColumns(
     const d = decisionWithMargin(id, hits, margin, matrix, i, rules, model, at);
     outcomes[d.outcome]++;
     if (isAlerting(d)) alerts++;
-    codes[k + OUTCOME] = codeOf(values, d.outcome);
-    codes[k + RULES_VERSION] = codeOf(values, d.rules_version);
-    codes[k + MODEL_VERSION] = codeOf(values, d.model_version);
-    codes[k + DECIDED_AT] = codeOf(values, d.decided_at);
-    if (d.reasons.length > 0 || d.model_features) {
-      extraRows.push(i);
-      reasons.push(d.reasons.length === 0 ? null : d.reasons);
-      modelFeatures.push(d.model_features ?? null);
-    }
-    x[o + SCORE] = d.score;
-    x[o + RULES_SCORE] = d.rules_score;
-    x[o + MODEL_SCORE] = d.model_score ?? Number.NaN;
+    putDecision(c, decided, i, d);
   }
-  c.extraRows = extraRows;
-  c.reasons = reasons;
-  c.modelFeatures = modelFeatures;
+  c.extraRows = decided.extraRows;
+  c.reasons = decided.reasons;
+  c.modelFeatures = decided.modelFeatures;
   return { outcomes, alerts };
 }
 
@@ -221,23 +209,31 @@ function packColumns(items: readonly (Omit<DecidedItem, 'decision'> & { decision
     x[o + TIME] = tx.timestamp;
     x[o + AMOUNT] = tx.amount;
     x[o + ROW] = source?.row ?? Number.NaN;
-    if (!decided || !d) continue;
-    const k = i * CODES;
-    codes[k + OUTCOME] = codeOf(values, d.outcome);
-    codes[k + RULES_VERSION] = codeOf(values, d.rules_version);
-    codes[k + MODEL_VERSION] = codeOf(values, d.model_version);
-    codes[k + DECIDED_AT] = codeOf(values, d.decided_at);
-    if (d.reasons.length > 0 || d.model_features) {
-      c.extraRows.push(i);
-      c.reasons.push(d.reasons.length === 0 ? null : d.reasons);
-      c.modelFeatures.push(d.model_features ?? null);
-    }
-    x[o + SCORE] = d.score;
-    x[o + RULES_SCORE] = d.rules_score;
-    x[o + MODEL_SCORE] = d.model_score ?? Number.NaN;
+    if (decided && d) putDecision(c, c, i, d);
   }
   c.text = parts.join('');
   return c;
+}
+
+/** The rows of a batch that have reasons or model features, ascending, with them. */
+type Extras = Pick<DecisionColumns, 'extraRows' | 'reasons' | 'modelFeatures'>;
+
+/** Writes decision `d` as row `i` of `c`: its codes and numbers, and its reasons and model features into `extras`. */
+function putDecision(c: DecisionColumns, extras: Extras, i: number, d: Decision): void {
+  const k = i * CODES;
+  c.codes[k + OUTCOME] = codeOf(c.values, d.outcome);
+  c.codes[k + RULES_VERSION] = codeOf(c.values, d.rules_version);
+  c.codes[k + MODEL_VERSION] = codeOf(c.values, d.model_version);
+  c.codes[k + DECIDED_AT] = codeOf(c.values, d.decided_at);
+  if (d.reasons.length > 0 || d.model_features) {
+    extras.extraRows.push(i);
+    extras.reasons.push(d.reasons.length === 0 ? null : d.reasons);
+    extras.modelFeatures.push(d.model_features ?? null);
+  }
+  const o = i * NUMBERS;
+  c.numbers[o + SCORE] = d.score;
+  c.numbers[o + RULES_SCORE] = d.rules_score;
+  c.numbers[o + MODEL_SCORE] = d.model_score ?? Number.NaN;
 }
 
 /** One row's strings and extras read back from {@link DecisionColumns}, in row order. */
