@@ -49,12 +49,13 @@ export function decisionWithMargin(
 const NO_HITS: RuleHit[] = [];
 
 /**
- * The score of a row that fired no rule, when its decision is an allow; NaN when it is not. Such
- * a decision is what {@link decisionWithMargin} gives with no hits: `score` this, outcome allow, no
- * reasons, rules score 0, model score `modelScore(margin)`, no model features. For a writer that
- * sets those fields itself without building the decision of every allowed row.
+ * The score of a row that fired no rule, when its decision is an allow; NaN when it is not.
+ * `score` is the row's model score (`modelScore` of its margin). Such a decision is what
+ * {@link decisionWithMargin} gives with no hits: `score` this, outcome allow, no reasons, rules
+ * score 0, model score `score`, no model features. For a writer that sets those fields itself
+ * without building the decision of every allowed row.
  */
-export function allowedScore(margin: number, rules: Pick<RuleSet, 'thresholds'>): number {
-  const score = combineScores(0, modelScore(margin), rules.thresholds.block);
-  return outcomeOf(NO_HITS, score, rules.thresholds) === 'allow' ? score : Number.NaN;
+export function allowedScore(score: number, rules: Pick<RuleSet, 'thresholds'>): number {
+  const combined = combineScores(0, score, rules.thresholds.block);
+  return outcomeOf(NO_HITS, combined, rules.thresholds) === 'allow' ? combined : Number.NaN;
 }

@@ -20,7 +20,7 @@ describe('allowedScore', () => {
 
           // Act
           const d = decisionWithMargin('tx-1', [], margin, matrix, 0, rules, model, '2026-01-01T00:00:00.000Z');
-          const score = allowedScore(margin, rules);
+          const score = allowedScore(modelScore(margin), rules);
 
           // Assess
           if (d.outcome !== 'allow') expect(score).toBeNaN();

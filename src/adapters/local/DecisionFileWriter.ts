@@ -145,14 +145,7 @@ export class DecisionFileWriter implements BatchCommitter {
 
   async commit(items: readonly DecidedItem[], checkpoint?: FileCheckpoint): Promise<Alert[]> {
     if (this.failed) throw this.failed;
-    const decisions: Decision[] = [];
-    for (const { transaction, decision } of items) {
-      this.decided.add(transaction.transactionId);
-      decisions.push(decision);
-    }
-    const rejections = checkpoint?.rejections ?? [];
-    this.kept = keepRejections(this.kept, rejections, RECEIPT_REJECTION_LIMIT);
-    this.counts = addBatch(this.counts, tallyBatch(decisions, checkpoint?.duplicates ?? 0, rejections.length));
+    this.count(items, items.map((i) => i.decision), checkpoint);
     await this.gather(decisionColumns(items), null);
     // Alerts are for the runtimes: a decisions file holds the outcomes, nobody is alerted.
     return [];
@@ -167,14 +160,23 @@ export class DecisionFileWriter implements BatchCommitter {
   async commitPrepared(rows: PreparedRows, checkpoint?: FileCheckpoint): Promise<Alert[]> {
     if (this.failed) throw this.failed;
     if (!this.model) throw new Error('this decisions file writer has no model to decide with');
-    for (const item of rows.fresh) this.decided.add(item.transaction.transactionId);
-    const rejections = checkpoint?.rejections ?? [];
-    this.kept = keepRejections(this.kept, rejections, RECEIPT_REJECTION_LIMIT);
-    this.counts = addBatch(this.counts, tallyBatch([], checkpoint?.duplicates ?? 0, rejections.length));
-    this.counts = addBatch(this.counts, { ...tallyBatch([], 0, 0), decided: rows.fresh.length });
+    // Decided, as far as the receipt's balance goes; outcomes and alerts come with the answer.
+    this.count(rows.fresh, undefined, checkpoint);
     const { thresholds, version } = rows.rules;
     await this.gather(undecidedColumns(rows), { matrix: rows.matrix, rules: { thresholds, version }, at: rows.at });
     return [];
+  }
+
+  /**
+   * Counts a batch into the receipt and its ids as decided: with `decisions`, their outcomes and
+   * alerts too (else they are counted when the writer thread has decided the batch).
+   */
+  private count(items: readonly Omit<DecidedItem, 'decision'>[], decisions: readonly Decision[] | undefined, checkpoint?: FileCheckpoint): void {
+    for (const { transaction } of items) this.decided.add(transaction.transactionId);
+    const rejections = checkpoint?.rejections ?? [];
+    this.kept = keepRejections(this.kept, rejections, RECEIPT_REJECTION_LIMIT);
+    const tally = tallyBatch(decisions ?? [], checkpoint?.duplicates ?? 0, rejections.length);
+    this.counts = addBatch(this.counts, { ...tally, decided: items.length });
   }
 
   /** Adds a batch to the next message, sent once it holds enough rows. */

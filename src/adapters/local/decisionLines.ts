@@ -82,7 +82,7 @@ function codeOf(values: (string | null)[], v: string | null): number {
 
 /** The columns of the lines of `items`: the decision contract plus row, time, account, masked card and amount. */
 export function decisionColumns(items: readonly DecidedItem[]): DecisionColumns {
-  return packColumns(items, true);
+  return packColumns(items);
 }
 
 /**
@@ -91,7 +91,7 @@ export function decisionColumns(items: readonly DecidedItem[]): DecisionColumns 
  * fills in the rest where the model is.
  */
 export function undecidedColumns(rows: PreparedRows): DecisionColumns {
-  const c = packColumns(rows.fresh, false);
+  const c = packColumns(rows.fresh);
   rows.hits.forEach((hits, i) => {
     if (hits.length === 0) return;
     c.extraRows.push(i);
@@ -140,7 +140,8 @@ export function decideColumns(
     const margin = margins[i] as number;
     const k = i * CODES;
     const o = i * NUMBERS;
-    const score = hits.length === 0 ? allowedScore(margin, rules) : Number.NaN;
+    const fromModel = modelScore(margin);
+    const score = hits.length === 0 ? allowedScore(fromModel, rules) : Number.NaN;
     if (!Number.isNaN(score)) {
       outcomes.allow++;
       codes[k + OUTCOME] = allow;
@@ -149,7 +150,7 @@ export function decideColumns(
       codes[k + DECIDED_AT] = decidedAt;
       x[o + SCORE] = score;
       x[o + RULES_SCORE] = 0;
-      x[o + MODEL_SCORE] = modelScore(margin);
+      x[o + MODEL_SCORE] = fromModel;
       continue;
     }
     const id = text.slice(from, from + (lengths[s + TRANSACTION_ID] as number));
@@ -168,10 +169,10 @@ export function decideColumns(
 const NO_HITS: RuleHit[] = [];
 
 /**
- * The columns of `items`' lines; with `decided`, their decisions too (else the decision's parts
- * are left for {@link decideColumns}).
+ * The columns of `items`' lines, with the decisions of those that have one (the others' are left
+ * for {@link decideColumns}).
  */
-function packColumns(items: readonly (Omit<DecidedItem, 'decision'> & { decision?: Decision })[], decided: boolean): DecisionColumns {
+function packColumns(items: readonly (Omit<DecidedItem, 'decision'> & { decision?: Decision })[]): DecisionColumns {
   const n = items.length;
   const lengths = new Int32Array(n * TEXTS);
   const codes = new Uint16Array(n * CODES);
@@ -209,7 +210,7 @@ function packColumns(items: readonly (Omit<DecidedItem, 'decision'> & { decision
     x[o + TIME] = tx.timestamp;
     x[o + AMOUNT] = tx.amount;
     x[o + ROW] = source?.row ?? Number.NaN;
-    if (decided && d) putDecision(c, c, i, d);
+    if (d) putDecision(c, c, i, d);
   }
   c.text = parts.join('');
   return c;
