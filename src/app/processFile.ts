@@ -15,7 +15,7 @@ import { type FileIngest, type IngestBatch, ingestHere } from '../pipeline/inges
 import { maskedCsv, maskedText } from '../pipeline/maskedCopy.js';
 import { buildReceipt, RECEIPT_REJECTION_LIMIT, type Receipt } from '../core/receipt.js';
 import { resultKeys } from '../pipeline/resultKeys.js';
-import { TextPipe } from '../pipeline/TextPipe.js';
+import { type BodyPart, BodyPipe } from '../pipeline/BodyPipe.js';
 import { scoreBatches } from './scoreBatches.js';
 
 /** What processing a file needs: ports, the scoring state, and hooks for alerts and progress. */
@@ -166,14 +166,15 @@ async function ingestRows(file: FileRecord, deps: FileProcessorDeps): Promise<Re
   // the checkpoint are parsed anyway, to count them), and the object store writes it whole or not
   // at all, so the copy never depends on how far the checkpoint had got: it holds every row of
   // the raw file, masked, once ingest has ended, and does not exist before.
-  const masked = new TextPipe();
+  const masked = new BodyPipe();
   const written = deps.objects.write(maskedCopyKey(file), masked);
   written.catch((e: unknown) => masked.fail(e));
-  let copyText = '';
-  const takeMasked = (): string => {
-    const text = copyText;
-    copyText = '';
-    return text;
+  // What the ingest rendered of the copy since the last batch went on.
+  let rendered: BodyPart[] = [];
+  const writeMasked = async (): Promise<void> => {
+    const parts = rendered;
+    rendered = [];
+    for (const part of parts) await masked.write(part);
   };
   let end: ReadEnd | undefined;
   const source = deps.objects.read(file.workKey, { settleMs: deps.settleMs, onEnd: (e) => (end = e) });
@@ -183,8 +184,8 @@ async function ingestRows(file: FileRecord, deps: FileProcessorDeps): Promise<Re
     batchSize: deps.batchSize,
     maxRecord: deps.maxRecord,
     skipRows: file.rowsDone,
-    onMaskedText: (text) => {
-      copyText += text;
+    onMasked: (part) => {
+      rendered.push(part);
     },
   });
   const commits = deps.commits;
@@ -207,9 +208,9 @@ async function ingestRows(file: FileRecord, deps: FileProcessorDeps): Promise<Re
         if (alerts.length > 0) deps.onAlerts?.(alerts);
         deps.onProgress?.(file, batch);
       },
-      afterBatch: () => masked.write(takeMasked()),
+      afterBatch: writeMasked,
     });
-    await masked.write(takeMasked());
+    await writeMasked();
     masked.end();
     await written;
     return end;

@@ -48,8 +48,8 @@ export interface IngestThreadError {
 
 /** A message from the parsing thread. */
 export type IngestThreadReply =
-  | { kind: 'batches'; batches: PackedBatch[]; masked: string }
-  | { kind: 'end'; masked: string }
+  | { kind: 'batches'; batches: PackedBatch[]; masked: Uint8Array[] }
+  | { kind: 'end'; masked: Uint8Array[] }
   | { kind: 'taken' }
   | { kind: 'error'; error: IngestThreadError };
 
@@ -64,8 +64,8 @@ const CHUNKS_AHEAD = 4;
 export interface IngestThreadIo {
   /** The file's bytes, read on this thread and sent over (when `setup.path` is not given). */
   source?: AsyncIterable<Buffer | string>;
-  /** Receives the masked copy as the thread renders it (with `setup.maskedCopy`). */
-  onMaskedText?: (text: string) => void;
+  /** Receives the masked copy's UTF-8 as the thread renders it (with `setup.maskedCopy`). */
+  onMasked?: (bytes: Uint8Array) => void;
   /** The worker's module (tests). */
   entry?: URL;
 }
@@ -144,7 +144,7 @@ export async function* ingestOnThread(setup: IngestThreadSetup, io: IngestThread
       }
       if (m.kind === 'taken') continue;
       if (m.kind === 'error') throw m.error.name === SOURCE_FAILED && sourceError ? sourceError.error : rebuilt(m.error);
-      if (m.masked !== '') io.onMaskedText?.(m.masked);
+      for (const bytes of m.masked) io.onMasked?.(bytes);
       if (m.kind === 'end') return;
       worker.postMessage({ credits: 1 } satisfies IngestThreadRequest);
       for (const b of m.batches) yield unpackBatch(b);
@@ -174,9 +174,9 @@ export function ingestOnThreadFrom(config: { tokenKey: Uint8Array; tokenCache: n
         maxRecord: options.maxRecord,
         skipRows: options.skipRows,
         defaultCurrency: options.defaultCurrency,
-        maskedCopy: options.onMaskedText !== undefined,
+        maskedCopy: options.onMasked !== undefined,
       },
-      { source, onMaskedText: options.onMaskedText },
+      { source, onMasked: options.onMasked },
     );
 }
 

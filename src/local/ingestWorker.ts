@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createPanTokenizer } from '../core/pan.js';
+import type { BodyPart } from '../pipeline/BodyPipe.js';
 import { ingestHereInto } from '../pipeline/ingest.js';
 import {
   type IngestThreadError,
@@ -61,7 +62,9 @@ async function* posted(): AsyncGenerator<Buffer> {
 
 async function run(): Promise<void> {
   const tokenizer = createPanTokenizer(Buffer.from(setup.tokenKey), { cache: setup.tokenCache });
-  let masked = '';
+  // The masked copy's UTF-8, rendered here so that the scoring thread only writes it, and
+  // transferred: a string would be copied into the message and out of it, then encoded there.
+  let masked: Uint8Array[] = [];
   const source = setup.path !== undefined ? createReadStream(setup.path, { highWaterMark: 1 << 20 }) : posted();
   // Each row is packed as it is validated (see PackedBatchBuilder), not once its batch is full.
   const batches = ingestHereInto(tokenizer, () => new PackedBatchBuilder(setup.batchSize))(source, {
@@ -72,13 +75,7 @@ async function run(): Promise<void> {
     skipRows: setup.skipRows,
     defaultCurrency: setup.defaultCurrency,
     attributes: setup.attributes,
-    ...(setup.maskedCopy
-      ? {
-          onMaskedText: (text: string) => {
-            masked += text;
-          },
-        }
-      : {}),
+    ...(setup.maskedCopy ? { onMasked: (part: BodyPart) => masked.push(ownBytes(part)) } : {}),
   });
   // Batches go over in groups: a message costs about the same whatever its size (the other thread
   // is woken for each), and at a batch per message that cost was a large part of the handover.
@@ -87,8 +84,8 @@ async function run(): Promise<void> {
   const send = async (): Promise<void> => {
     while (credits === 0) await new Promise<void>((resolve) => (wake = resolve));
     credits--;
-    post({ kind: 'batches', batches: group, masked }, group.flatMap(packedTransferables));
-    masked = '';
+    post({ kind: 'batches', batches: group, masked }, [...group.flatMap(packedTransferables), ...masked.map((m) => m.buffer as ArrayBuffer)]);
+    masked = [];
     group = [];
     rows = 0;
   };
@@ -102,7 +99,7 @@ async function run(): Promise<void> {
     // The batches before a failure are handed over before it, as on one thread.
     if (group.length > 0) await send();
   }
-  post({ kind: 'end', masked });
+  post({ kind: 'end', masked }, masked.map((m) => m.buffer as ArrayBuffer));
 }
 
 run().then(
@@ -125,4 +122,10 @@ function describe(e: unknown): IngestThreadError {
     maxRecord: typeof fields.maxRecord === 'number' ? fields.maxRecord : undefined,
     code: typeof fields.code === 'string' ? fields.code : undefined,
   };
+}
+
+/** A part's UTF-8 in an array buffer of its own, which can be transferred whole. */
+function ownBytes(part: BodyPart): Uint8Array {
+  const bytes = typeof part === 'string' ? Buffer.from(part, 'utf8') : part;
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes);
 }

@@ -12,6 +12,7 @@ import {
 } from '../core/schema.js';
 import type { RowRef, Transaction } from '../core/transaction.js';
 import type { Rejection } from '../core/receipt.js';
+import type { BodyPart } from './BodyPipe.js';
 import { MaskedCsvRenderer } from './maskedCopy.js';
 
 /** Characters of input parsed between yields. */
@@ -254,13 +255,17 @@ export async function* ingestCsvInto<B>(
   if (batch.count > 0 || rowNo <= skip) yield batch.finish(rowNo, bytesRead);
 }
 
+/** Lines of the masked copy rendered before they are handed on (see {@link ingestHereInto}). */
+const MASKED_LINES = 512;
+
 /** Options of a {@link FileIngest}: those of {@link ingestCsv}, less what the ingest brings itself. */
 export interface FileIngestOptions extends Omit<IngestOptions, 'tokenizer' | 'onHeader' | 'onRecord'> {
   /**
    * Receives the file's masked copy (see `MaskedCsvRenderer`: every record of the file, the card
-   * column masked), in order, as it is rendered: the whole copy by the time the batches end.
+   * column masked), in order, as it is rendered: the whole copy by the time the batches end. Text
+   * rendered on the calling thread comes as text; a parsing thread hands over its UTF-8 bytes.
    */
-  onMaskedText?: (text: string) => void;
+  onMasked?: (part: BodyPart) => void;
 }
 
 /**
@@ -272,8 +277,8 @@ export type FileIngest = (source: AsyncIterable<Buffer | string>, options: FileI
 
 /**
  * {@link ingestCsv} on the calling thread as a {@link FileIngest}, rendering the masked copy from
- * the records it parses (one read and one parse of the file). The text rendered so far is handed
- * over before each batch, and the rest once the file ends.
+ * the records it parses (one read and one parse of the file). The text rendered is handed over
+ * every {@link MASKED_LINES} lines and before each batch, and the rest once the file ends.
  */
 export function ingestHere(tokenizer: PanTokenizer): FileIngest {
   return ingestHereInto(tokenizer, () => new IngestBatchBuilder());
@@ -285,12 +290,18 @@ export function ingestHereInto<B>(
   builder: () => BatchBuilder<B>,
 ): (source: AsyncIterable<Buffer | string>, options: FileIngestOptions) => AsyncGenerator<B> {
   return async function* ingest(source, options) {
-    const { onMaskedText, ...rest } = options;
-    if (!onMaskedText) {
+    const { onMasked, ...rest } = options;
+    if (!onMasked) {
       yield* ingestCsvInto(source, { ...rest, tokenizer }, builder());
       return;
     }
     let renderer: MaskedCsvRenderer | undefined;
+    let lines = 0;
+    const flush = (): void => {
+      lines = 0;
+      const text = renderer?.take() ?? '';
+      if (text !== '') onMasked(text);
+    };
     const batches = ingestCsvInto(source, {
       ...rest,
       tokenizer,
@@ -298,12 +309,13 @@ export function ingestHereInto<B>(
         renderer = new MaskedCsvRenderer({ cardColumn: mapping.index.card_number, delimiter, tokenizer });
         renderer.header(fields);
       },
-      onRecord: (fields) => renderer?.record(fields),
+      onRecord: (fields) => {
+        renderer?.record(fields);
+        // Handed on every few hundred lines, not once a batch: a batch's worth of rendered lines
+        // outlived young-generation collections, which copied and then promoted every one of them.
+        if (++lines === MASKED_LINES) flush();
+      },
     }, builder());
-    const flush = (): void => {
-      const text = renderer?.take() ?? '';
-      if (text !== '') onMaskedText(text);
-    };
     for await (const batch of batches) {
       flush();
       yield batch;

@@ -12,8 +12,11 @@ export interface ObjectStore {
    * to its new end.
    */
   read(key: string, options?: ReadOptions): AsyncIterable<Buffer>;
-  /** Writes an object atomically: readers see the old object or the whole new one. */
-  write(key: string, body: string | AsyncIterable<string>): Promise<void>;
+  /**
+   * Writes an object atomically: readers see the old object or the whole new one. A streamed body
+   * may mix text and bytes (text is stored as UTF-8).
+   */
+  write(key: string, body: string | AsyncIterable<string | Uint8Array>): Promise<void>;
   /** Moves an object (atomically where the backend allows). */
   move(from: string, to: string): Promise<void>;
   delete(key: string): Promise<void>;

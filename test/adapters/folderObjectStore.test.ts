@@ -2,7 +2,7 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FolderObjectStore } from '../../src/adapters/local/FolderObjectStore.js';
-import { TextPipe } from '../../src/pipeline/TextPipe.js';
+import { BodyPipe } from '../../src/pipeline/BodyPipe.js';
 import { tempDir } from '../helpers/fixtures.js';
 
 describe('FolderObjectStore', () => {
@@ -29,13 +29,36 @@ describe('FolderObjectStore', () => {
     expect(readdirSync(join(t.dir, 'processing')).sort()).toEqual([ours, '1-a.csv', 'notes.tmp'].sort());
   });
 
+  it('writes a body of text and UTF-8 bytes mixed, in the order given', async () => {
+    // Prepare
+    const t = tempDir();
+    cleanup = t.cleanup;
+    const store = new FolderObjectStore({ root: t.dir });
+    const big = 'x'.repeat((1 << 20) + 3);
+    async function* body(): AsyncGenerator<string | Uint8Array> {
+      yield 'a,é\n';
+      yield Buffer.from('b,ü\n');
+      yield big;
+      yield new TextEncoder().encode('\nc,ß\n');
+      yield 'd\n';
+    }
+
+    // Act
+    await store.write('out/mixed.csv', body());
+
+    // Assess
+    const chunks: Buffer[] = [];
+    for await (const chunk of store.read('out/mixed.csv')) chunks.push(chunk);
+    expect(Buffer.concat(chunks).toString('utf8')).toBe(`a,é\nb,ü\n${big}\nc,ß\nd\n`);
+  });
+
   it('writes a piped body whole, and nothing when the pipe fails', async () => {
     // Prepare
     const t = tempDir();
     cleanup = t.cleanup;
     const store = new FolderObjectStore({ root: t.dir });
-    const good = new TextPipe(8);
-    const bad = new TextPipe(8);
+    const good = new BodyPipe(8);
+    const bad = new BodyPipe(8);
 
     // Act
     const written = store.write('out/good.txt', good);

@@ -25,15 +25,15 @@ export class InMemoryObjectStore implements ObjectStore {
     })();
   }
 
-  async write(key: string, body: string | AsyncIterable<string>): Promise<void> {
+  async write(key: string, body: string | AsyncIterable<string | Uint8Array>): Promise<void> {
     if (typeof body === 'string') {
       this.objects.set(key, Buffer.from(body, 'utf8'));
       return;
     }
-    const parts: string[] = [];
-    for await (const part of body) parts.push(part);
+    const parts: Buffer[] = [];
+    for await (const part of body) parts.push(typeof part === 'string' ? Buffer.from(part, 'utf8') : Buffer.from(part));
     // Set once the whole body is in: readers see the old object or the new one, never a part.
-    this.objects.set(key, Buffer.from(parts.join(''), 'utf8'));
+    this.objects.set(key, Buffer.concat(parts));
   }
 
   async move(from: string, to: string): Promise<void> {

@@ -81,7 +81,7 @@ function tmpfsDisk(): Disk | undefined {
 /** An object store whose writes fail with ENOSPC while `full`. */
 class FullableObjectStore extends FolderObjectStore {
   full = false;
-  override async write(key: string, body: string | AsyncIterable<string>): Promise<void> {
+  override async write(key: string, body: string | AsyncIterable<string | Uint8Array>): Promise<void> {
     if (this.full) {
       throw Object.assign(new Error(`ENOSPC: no space left on device, write '${key}'`), { code: 'ENOSPC' });
     }

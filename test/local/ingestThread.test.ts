@@ -197,12 +197,12 @@ describe('ingestOnThread', () => {
     const text = `${csvText(3000)}tx-u,2026-01-01T00:00:00Z,Aé,4111111111111111,1.00,,,,,,,,,,,,,note 4000000000000002 ünï\n`;
     const options = { fileKey: 'f.csv', batchSize: 700 };
     const here = { batches: [] as IngestBatch[], masked: '' };
-    for await (const b of ingestHere(testTokenizer())(chunks(text, 1001), { ...options, onMaskedText: (t) => (here.masked += t) })) here.batches.push(b);
+    for await (const b of ingestHere(testTokenizer())(chunks(text, 1001), { ...options, onMasked: (t) => (here.masked += String(t)) })) here.batches.push(b);
 
     // Act
     const there = { batches: [] as IngestBatch[], masked: '' };
     const ingest = ingestOnThreadFrom({ tokenKey: Buffer.from(TEST_KEY), tokenCache: 16, groupRows: 1400 });
-    for await (const b of ingest(chunks(text, 1001), { ...options, onMaskedText: (t) => (there.masked += t) })) there.batches.push(b);
+    for await (const b of ingest(chunks(text, 1001), { ...options, onMasked: (t) => (there.masked += Buffer.from(t).toString()) })) there.batches.push(b);
 
     // Assert
     expect(here.batches.length).toBeGreaterThan(3);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HeaderError, UnclosedQuoteError } from '../../src/core/errors.js';
-import { type IngestBatch, ingestCsv } from '../../src/pipeline/ingest.js';
+import { type IngestBatch, ingestCsv, ingestHere } from '../../src/pipeline/ingest.js';
 import { testTokenizer } from '../helpers/transactions.js';
 
 /** A CSV of `rows` rows, some with quoted fields holding delimiters, quotes and line breaks. */
@@ -172,3 +172,25 @@ describe('ingestCsv row limit', () => {
     expect(cut).toEqual(cut.map(() => whole));
   });
 });
+
+describe('ingestHere', () => {
+  it('hands the masked copy on every few hundred lines within a batch, the parts adding up to the whole copy', async () => {
+    // Prepare: one batch of 1,300 rows, some spanning lines
+    const text = csvText(1300);
+    const parts: string[] = [];
+
+    // Act
+    const batches: IngestBatch[] = [];
+    for await (const b of ingestHere(testTokenizer())(chunks(text, 4096), { fileKey: 'f.csv', batchSize: 5000, onMasked: (p) => parts.push(String(p)) })) batches.push(b);
+
+    // Assess
+    expect(batches).toHaveLength(1);
+    expect(parts.length).toBeGreaterThanOrEqual(3);
+    for (const p of parts) expect(p.endsWith('\n')).toBe(true);
+    const copy = parts.join('');
+    expect(copy).not.toContain('4111111111111111');
+    expect(copy.match(/^tx-\d+,/gm)).toHaveLength(1300);
+    expect(copy.split('\n')[0]).toBe('transaction_id,timestamp,account_id,card_number,amount,merchant,note');
+  });
+});
+

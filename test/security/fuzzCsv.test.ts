@@ -336,11 +336,14 @@ class MemoryObjectStore implements ObjectStore {
     yield* chunked(body, this.cuts);
   }
 
-  async write(key: string, body: string | AsyncIterable<string>): Promise<void> {
-    let text = '';
-    if (typeof body === 'string') text = body;
-    else for await (const piece of body) text += piece;
-    this.objects.set(key, Buffer.from(text));
+  async write(key: string, body: string | AsyncIterable<string | Uint8Array>): Promise<void> {
+    if (typeof body === 'string') {
+      this.objects.set(key, Buffer.from(body));
+      return;
+    }
+    const pieces: Buffer[] = [];
+    for await (const piece of body) pieces.push(Buffer.from(piece));
+    this.objects.set(key, Buffer.concat(pieces));
   }
 
   async move(from: string, to: string): Promise<void> {

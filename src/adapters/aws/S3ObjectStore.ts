@@ -123,7 +123,7 @@ export class S3ObjectStore implements ObjectStore {
     for await (const chunk of body) yield Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
   }
 
-  async write(key: string, body: string | AsyncIterable<string | Buffer>): Promise<void> {
+  async write(key: string, body: string | AsyncIterable<string | Uint8Array>): Promise<void> {
     if (typeof body === 'string') {
       await this.put(key, Buffer.from(body, 'utf8'));
       return;
@@ -274,6 +274,7 @@ function statusOf(e: unknown): number | undefined {
   return (e as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
 }
 
-function toBuffer(chunk: string | Buffer): Buffer {
-  return typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+function toBuffer(chunk: string | Uint8Array): Buffer {
+  if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8');
+  return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }

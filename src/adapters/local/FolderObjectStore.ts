@@ -116,7 +116,7 @@ export class FolderObjectStore implements ObjectStore {
     }
   }
 
-  async write(key: string, body: string | AsyncIterable<string>): Promise<void> {
+  async write(key: string, body: string | AsyncIterable<string | Uint8Array>): Promise<void> {
     const target = this.pathOf(key);
     await mkdir(dirname(target), { recursive: true });
     const tmp = join(dirname(target), temporaryName());
@@ -124,8 +124,15 @@ export class FolderObjectStore implements ObjectStore {
     try {
       if (typeof body === 'string') await fh.write(body);
       else {
+        // Text is gathered into writes of about 1 MiB; bytes are written as they come, in order.
         let buf = '';
         for await (const part of body) {
+          if (typeof part !== 'string') {
+            if (buf) await fh.write(buf);
+            buf = '';
+            if (part.byteLength > 0) await fh.write(part);
+            continue;
+          }
           buf += part;
           if (buf.length >= 1 << 20) {
             await fh.write(buf);
