@@ -177,7 +177,9 @@ export const DEFAULTS: Config = {
   fieldMap: {},
   webhookUrl: undefined,
   bodyLimit: 64 * 1024,
-  batchSize: 5000,
+  // A batch's rows live from their parse to their commit: a few hundred die young, where thousands
+  // outlived the young generation's collections and were promoted (docs/performance.md).
+  batchSize: 500,
   maxRecord: DEFAULT_MAX_RECORD,
   pollMs: 500,
   settleMs: 5000,

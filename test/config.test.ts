@@ -32,7 +32,7 @@ describe('loadConfig', () => {
       port: 3000,
       apiKey: undefined,
       fieldMap: {},
-      batchSize: 5000,
+      batchSize: 500,
       pollMs: 500,
       settleMs: 5000,
       defaultCurrency: 'USD',

@@ -11,12 +11,12 @@ import { ObjectChangedError, type ObjectStore, type ReadEnd, UnreadableObjectErr
 import type { BatchCommitter } from '../ports/BatchCommitter.js';
 import type { DecisionStore } from '../ports/DecisionStore.js';
 import type { FeatureSource } from '../ports/FeatureSource.js';
-import { type FileIngest, type IngestBatch, ingestHere } from '../pipeline/ingest.js';
+import { type FileIngest, ingestHere } from '../pipeline/ingest.js';
 import { maskedCsv, maskedText } from '../pipeline/maskedCopy.js';
 import { buildReceipt, RECEIPT_REJECTION_LIMIT, type Receipt } from '../core/receipt.js';
 import { resultKeys } from '../pipeline/resultKeys.js';
 import { type BodyPart, BodyPipe } from '../pipeline/BodyPipe.js';
-import { scoreBatches } from './scoreBatches.js';
+import { type BatchProgress, scoreBatches } from './scoreBatches.js';
 
 /** What processing a file needs: ports, the scoring state, and hooks for alerts and progress. */
 export interface FileProcessorDeps {
@@ -55,7 +55,7 @@ export interface FileProcessorDeps {
   maxInFlight?: number;
   logger: Logger;
   onAlerts?: (alerts: Alert[]) => void;
-  onProgress?: (file: FileRecord, batch: IngestBatch) => void;
+  onProgress?: (file: FileRecord, progress: BatchProgress) => void;
   now?: () => Date;
 }
 
@@ -204,9 +204,9 @@ async function ingestRows(file: FileRecord, deps: FileProcessorDeps): Promise<Re
       model: deps.model,
       maxInFlight: deps.maxInFlight,
       now: deps.now,
-      onCommitted: (batch, alerts) => {
+      onCommitted: (progress, alerts) => {
         if (alerts.length > 0) deps.onAlerts?.(alerts);
-        deps.onProgress?.(file, batch);
+        deps.onProgress?.(file, progress);
       },
       afterBatch: writeMasked,
     });

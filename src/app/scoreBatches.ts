@@ -24,6 +24,9 @@ export interface ScoredFile {
   name: string;
 }
 
+/** How far a file has got once one of its batches is committed. */
+export type BatchProgress = Pick<IngestBatch, 'rowsDone' | 'bytesRead'>;
+
 /** What scoring a file's batches needs. */
 export interface ScoreBatchesDeps {
   /**
@@ -51,8 +54,11 @@ export interface ScoreBatchesDeps {
   /** Batches scored but not yet committed, at most (bounds memory when writing is the slower side). @default 2 */
   maxInFlight?: number;
   now?: () => Date;
-  /** Called with each batch once it is committed, with the alerts it raised. */
-  onCommitted?: (batch: IngestBatch, alerts: Alert[]) => void;
+  /**
+   * Called once each batch is committed, with how far the file has got and the alerts it raised.
+   * Only the progress is kept until then, not the batch: its rows die young.
+   */
+  onCommitted?: (progress: BatchProgress, alerts: Alert[]) => void;
   /** Called after each batch is handed to the committer (the inbox writes the file's masked copy here). */
   afterBatch?: (batch: IngestBatch) => Promise<void>;
 }
@@ -81,8 +87,9 @@ export async function scoreBatches(
     batch.rows.map((r) => ({ transaction: r.transaction, source: { row: r.row.row, line: r.row.line, file: file.name } }));
   // Hands a batch to the committer with its checkpoint, at most `maxInFlight` unfinished.
   const handOver = async (batch: IngestBatch, duplicates: number, commit: (checkpoint: FileCheckpoint) => Promise<Alert[]>): Promise<void> => {
+    const progress: BatchProgress = { rowsDone: batch.rowsDone, bytesRead: batch.bytesRead };
     const committed = commit({ fileId: file.id, rowsDone: batch.rowsDone, rejections: batch.rejections, duplicates })
-      .then((alerts) => deps.onCommitted?.(batch, alerts))
+      .then((alerts) => deps.onCommitted?.(progress, alerts))
       .catch((error: unknown) => {
         failure ??= { error };
       });

@@ -133,14 +133,14 @@ export async function scoreFile(options: ScoreFileOptions): Promise<Receipt> {
       explain: options.explain,
       // Each batch is written before the next is scored: the id set is then complete.
       maxInFlight: 1,
-      onCommitted: (batch) => {
-        if (!reserved && batch.bytesRead >= RESERVE_AFTER_BYTES) {
+      onCommitted: (progress) => {
+        if (!reserved && progress.bytesRead >= RESERVE_AFTER_BYTES) {
           // Size the id table once for the whole file, from the rows per byte so far, instead of
           // rehashing it a dozen times as it fills (each rehash rereads every id seen).
-          writer.decided.reserve(Math.ceil(((batch.rowsDone / batch.bytesRead) * size * 11) / 10));
+          writer.decided.reserve(Math.ceil(((progress.rowsDone / progress.bytesRead) * size * 11) / 10));
           reserved = true;
         }
-        if (options.progress !== false) bar.update(batch.bytesRead, writer.receiptCounts.rows);
+        if (options.progress !== false) bar.update(progress.bytesRead, writer.receiptCounts.rows);
       },
     });
     await writer.finish();

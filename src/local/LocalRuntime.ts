@@ -53,6 +53,11 @@ export interface LocalRuntimeDeps {
 
 /** Longest wait before retrying a file whose processing failed unexpectedly. */
 const MAX_RETRY_MS = 5 * 60_000;
+/**
+ * A file's batches scored and not yet committed, at most. Batches are a few hundred rows (see
+ * `batchSize`): with two in flight the scoring thread waited on each commit's round trip.
+ */
+const INBOX_BATCHES_IN_FLIGHT = 8;
 /** Longest a rebuild of the feature windows waits for the requests in flight to be answered. */
 const MAX_REBUILD_DELAY_MS = 1000;
 
@@ -267,16 +272,17 @@ export class LocalRuntime {
       ingest: this.deps.ingest,
       fieldMap: this.deps.fieldMap,
       batchSize: this.deps.batchSize,
+      maxInFlight: INBOX_BATCHES_IN_FLIGHT,
       settleMs: this.deps.settleMs ?? DEFAULT_SETTLE_MS,
       maxRecord: this.deps.maxRecord,
       logger: this.log,
       onAlerts: (alerts) => this.alerted(alerts),
-      onProgress: (_f, batch) => {
+      onProgress: (_f, progress) => {
         const now = Date.now();
         if (now - lastReport >= 5000 && size > 0) {
           lastReport = now;
-          const pct = Math.min(100, (100 * batch.bytesRead) / size).toFixed(0);
-          this.log.info(`${file.name}: ${batch.rowsDone.toLocaleString('en-US')} rows (${pct}%)`);
+          const pct = Math.min(100, (100 * progress.bytesRead) / size).toFixed(0);
+          this.log.info(`${file.name}: ${progress.rowsDone.toLocaleString('en-US')} rows (${pct}%)`);
         }
       },
     });

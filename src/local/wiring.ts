@@ -116,8 +116,8 @@ function octal(mode: number): string {
   return mode.toString(8).padStart(4, '0');
 }
 
-/** Rows the inbox's parsing thread hands over at a time (a whole batch, at the default batch size). */
-const INBOX_GROUP_ROWS = 5000;
+/** Rows the inbox's parsing thread hands over at a time (four batches, at the default batch size). */
+const INBOX_GROUP_ROWS = 2000;
 
 /**
  * Builds the local runtime from configuration: the one place that creates adapters for it.

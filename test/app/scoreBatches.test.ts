@@ -54,7 +54,11 @@ describe('scoreBatches, the file-scoring loop of the inbox and the CLI', () => {
       commits,
       features: new FeatureWindows(),
       rules: () => RULES,
-      onCommitted: (batch) => committed.push(batch.rowsDone),
+      onCommitted: (progress) => {
+        committed.push(progress.rowsDone);
+        // How far the file got, not the batch: its rows are not kept until the commit.
+        expect(Object.keys(progress).sort()).toEqual(['bytesRead', 'rowsDone']);
+      },
     });
 
     // Assess

@@ -41,9 +41,11 @@ interface Waiting {
  * A batch posted and not answered yet. Its decisions are indexed by id only when something asks
  * for an id between its least and greatest: a file's duplicate check asks every batch, and
  * indexing each one cost more main-thread time per row than anything else the committer does.
+ * Only the decisions are kept, not the items: a batch's transactions then die young, where
+ * holding them until the commit made the young generation's collections promote them.
  */
 interface InFlight {
-  items: readonly DecidedItem[];
+  decisions: readonly Decision[];
   committed: Promise<Alert[]>;
   least: string;
   greatest: string;
@@ -86,8 +88,9 @@ export class SqliteWorkerBatchCommitter implements BatchCommitter {
     const request: CommitRequest = { kind: 'commit', seq, epoch: this.epoch, batch };
     if (checkpoint) request.checkpoint = checkpoint;
     const committed = this.send(request, alerts);
-    const ids = idRange(items.map((i) => i.decision.transaction_id));
-    if (ids) this.inFlight.set(seq, { items, committed, ...ids });
+    const decisions = items.map((i) => i.decision);
+    const ids = idRange(decisions.map((d) => d.transaction_id));
+    if (ids) this.inFlight.set(seq, { decisions, committed, ...ids });
     return committed;
   }
 
@@ -202,7 +205,7 @@ function idRange(ids: readonly string[]): { least: string; greatest: string } | 
 function indexed(batch: InFlight): Map<string, Decision> {
   if (!batch.byId) {
     batch.byId = new Map();
-    for (const { decision } of batch.items) batch.byId.set(decision.transaction_id, decision);
+    for (const decision of batch.decisions) batch.byId.set(decision.transaction_id, decision);
   }
   return batch.byId;
 }
