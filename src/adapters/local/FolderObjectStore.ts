@@ -124,22 +124,24 @@ export class FolderObjectStore implements ObjectStore {
     try {
       if (typeof body === 'string') await fh.write(body);
       else {
-        // Text is gathered into writes of about 1 MiB; bytes are written as they come, in order.
-        let buf = '';
+        // Parts, text or bytes, are gathered in order into writes of about 1 MiB.
+        let parts: (string | Uint8Array)[] = [];
+        let size = 0;
+        const flush = async (): Promise<void> => {
+          const gathered = parts;
+          parts = [];
+          size = 0;
+          if (gathered.every((p) => typeof p === 'string')) await fh.write(gathered.join(''));
+          else await fh.writev(gathered.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p)));
+        };
         for await (const part of body) {
-          if (typeof part !== 'string') {
-            if (buf) await fh.write(buf);
-            buf = '';
-            if (part.byteLength > 0) await fh.write(part);
-            continue;
-          }
-          buf += part;
-          if (buf.length >= 1 << 20) {
-            await fh.write(buf);
-            buf = '';
-          }
+          const length = typeof part === 'string' ? part.length : part.byteLength;
+          if (length === 0) continue;
+          parts.push(part);
+          size += length;
+          if (size >= 1 << 20) await flush();
         }
-        if (buf) await fh.write(buf);
+        if (parts.length > 0) await flush();
       }
       await fh.sync();
     } catch (e) {
