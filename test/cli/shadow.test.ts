@@ -33,11 +33,19 @@ async function start(dataDir: string, extra: string[] = []): Promise<Started> {
   return { child, banner: out, address };
 }
 
-async function stop(s: Started): Promise<void> {
-  if (s.child.exitCode !== null) return;
-  const exited = new Promise((r) => s.child.once('exit', r));
+/**
+ * Stops a running `fraudmini start` with SIGTERM; resolves with how it ended (`0`, another code,
+ * or the signal that ended it). A process that has ended already (by a code or by a signal) is
+ * not waited for again: its exit event has been and gone.
+ */
+async function stop(s: Started): Promise<number | NodeJS.Signals> {
+  const ended = (): number | NodeJS.Signals | undefined => s.child.exitCode ?? s.child.signalCode ?? undefined;
+  const before = ended();
+  if (before !== undefined) return before;
+  const exited = new Promise<void>((r) => s.child.once('exit', () => r()));
   s.child.kill('SIGTERM');
   await exited;
+  return ended() ?? 'SIGTERM';
 }
 
 async function waitFor(check: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
@@ -150,7 +158,7 @@ describe('shadow challengers and retraining from the store, as a user runs them'
     const data = join(t.dir, 'data');
     const first = await start(data);
     running.push(first);
-    await stop(first);
+    expect(await stop(first)).toBe(0);
     const rulesBefore = readFileSync(join(data, 'rules.json'), 'utf8');
 
     // Act
