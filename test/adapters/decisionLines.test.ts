@@ -313,6 +313,34 @@ describe('decision lines, JSONL bytes', () => {
   });
 });
 
+describe('decision lines, JSONL: values that repeat within a batch', () => {
+  it('writes each row its own versions and decision time when the rows of one batch differ in any of them', () => {
+    // Prepare: one batch holding every combination of model version, rules version and decision
+    // time, twice over and in mixed order, none with model features
+    const combos: DecidedItem[] = [];
+    for (const modelVersion of [null, 'gbdt-1']) {
+      for (const rulesVersion of ['r1', 'r2']) {
+        for (const decidedAt of ['2026-12-07T05:24:39.408Z', '2026-12-07T05:24:40.000Z']) {
+          for (const outcome of ['allow', 'block'] as const) {
+            const id = `T${combos.length}`;
+            combos.push({
+              transaction: makeTx({ transactionId: id }),
+              decision: makeDecision({ transaction_id: id, model_version: modelVersion, rules_version: rulesVersion, decided_at: decidedAt, outcome }),
+            });
+          }
+        }
+      }
+    }
+    const all = [...combos, ...combos.slice().reverse()];
+
+    // Act
+    const text = new DecisionLines('jsonl').encode(decisionColumns(all)).toString('utf8');
+
+    // Assess
+    expect(text).toBe(all.map(expectedJsonLine).join(''));
+  });
+});
+
 describe('decision lines, CSV', () => {
   it('writes the header once, then every field of every item, however the items are batched', () => {
     const all = items();

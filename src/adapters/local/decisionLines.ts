@@ -397,6 +397,12 @@ export class DecisionLines {
     const asJson = c.values.map((v) => Buffer.from(JSON.stringify(v), 'utf8'));
     let valueBytes = 0;
     for (let v = 0; v < quoted.length; v++) valueBytes += (quoted[v] as Buffer).length + (asJson[v] as Buffer).length;
+    // The constant stretches of a line joined once per batch, so that each is one copy: the
+    // outcome with the keys around it, and from the model version to the row's key when the row
+    // names no model features (the versions and the decision time repeat from row to row).
+    const outcomes = quoted.map((q) => Buffer.concat([OUTCOME_KEY, q, REASONS_KEY]));
+    const count = quoted.length;
+    const tails = new Map<number, Buffer>();
     const text = c.text;
     const lengths = c.lengths;
     const codes = c.codes;
@@ -422,8 +428,7 @@ export class DecisionLines {
       const scoreAt = out.at;
       out.number(score);
       const scoreEnd = out.at;
-      out.put(OUTCOME_KEY);
-      out.put(quoted[codes[k + OUTCOME] as number] as Buffer);
+      out.put(outcomes[codes[k + OUTCOME] as number] as Buffer);
       let hits: RuleHit[] | null = null;
       let features: Contribution[] | null = null;
       if (c.extraRows[extra] === i) {
@@ -431,10 +436,10 @@ export class DecisionLines {
         features = c.modelFeatures[extra] ?? null;
         extra++;
       }
-      out.put(REASONS_KEY);
-      if (hits) out.text(JSON.stringify(hits));
-      else out.put(NO_REASONS);
-      out.put(RULES_SCORE_KEY);
+      if (hits) {
+        out.text(JSON.stringify(hits));
+        out.put(RULES_SCORE_KEY);
+      } else out.put(NO_REASONS_RULES_SCORE_KEY);
       out.number(x[o + RULES_SCORE] as number);
       out.put(MODEL_SCORE_KEY);
       const modelScore = x[o + MODEL_SCORE] as number;
@@ -442,17 +447,28 @@ export class DecisionLines {
       // With a model the score is usually the model's: its digits are copied, not formatted again.
       else if (modelScore === score) out.copyWithin(scoreAt, scoreEnd);
       else out.number(modelScore);
-      out.put(MODEL_VERSION_KEY);
-      out.put(asJson[codes[k + MODEL_VERSION] as number] as Buffer);
+      const modelVersion = asJson[codes[k + MODEL_VERSION] as number] as Buffer;
+      const rulesVersion = asJson[codes[k + RULES_VERSION] as number] as Buffer;
+      const decidedAt = quoted[codes[k + DECIDED_AT] as number] as Buffer;
       if (features) {
+        out.put(MODEL_VERSION_KEY);
+        out.put(modelVersion);
         out.put(MODEL_FEATURES_KEY);
         out.text(featuresJson(features));
+        out.put(RULES_VERSION_KEY);
+        out.put(rulesVersion);
+        out.put(DECIDED_AT_KEY);
+        out.put(decidedAt);
+        out.put(ROW_KEY);
+      } else {
+        const key = ((codes[k + MODEL_VERSION] as number) * count + (codes[k + RULES_VERSION] as number)) * count + (codes[k + DECIDED_AT] as number);
+        let tail = tails.get(key);
+        if (!tail) {
+          tail = Buffer.concat([MODEL_VERSION_KEY, modelVersion, RULES_VERSION_KEY, rulesVersion, DECIDED_AT_KEY, decidedAt, ROW_KEY]);
+          tails.set(key, tail);
+        }
+        out.put(tail);
       }
-      out.put(RULES_VERSION_KEY);
-      out.put(asJson[codes[k + RULES_VERSION] as number] as Buffer);
-      out.put(DECIDED_AT_KEY);
-      out.put(quoted[codes[k + DECIDED_AT] as number] as Buffer);
-      out.put(ROW_KEY);
       const rowNo = x[o + ROW] as number;
       if (Number.isNaN(rowNo)) out.put(NULL);
       else out.number(rowNo);
@@ -505,7 +521,7 @@ const LINE_START = ascii('{"transaction_id":');
 const SCORE_KEY = ascii(',"score":');
 const OUTCOME_KEY = ascii(',"outcome":');
 const REASONS_KEY = ascii(',"reasons":');
-const NO_REASONS = ascii('[]');
+const NO_REASONS_RULES_SCORE_KEY = ascii('[],"rules_score":');
 const RULES_SCORE_KEY = ascii(',"rules_score":');
 const MODEL_SCORE_KEY = ascii(',"model_score":');
 const MODEL_VERSION_KEY = ascii(',"model_version":');
@@ -520,6 +536,8 @@ const AMOUNT_KEY = ascii(',"amount":"');
 const CURRENCY_KEY = ascii('","currency":"');
 const LINE_END = ascii('"}\n');
 const NULL = ascii('null');
+/** Longest constant {@link ByteWriter.put} copies in a loop. */
+const LOOP_BYTES = 12;
 
 /**
  * Lines written as bytes into a buffer that grows when needed. {@link room} reserves space for
@@ -550,10 +568,18 @@ class ByteWriter {
     this.buf = bigger;
   }
 
-  /** Copies `b` (a short constant: a loop beats a native call at these sizes). */
+  /**
+   * Copies `b`: a loop up to {@link LOOP_BYTES} bytes, where it beats a native call; past that
+   * `set`, whose cost is mostly the call's and hardly grows with the length, as a loop's does.
+   */
   put(b: Uint8Array): void {
     const buf = this.buf;
     let at = this.at;
+    if (b.length > LOOP_BYTES) {
+      buf.set(b, at);
+      this.at = at + b.length;
+      return;
+    }
     for (let i = 0; i < b.length; i++) buf[at++] = b[i] as number;
     this.at = at;
   }
@@ -566,10 +592,8 @@ class ByteWriter {
 
   /** Writes again the bytes written at [from, to). */
   copyWithin(from: number, to: number): void {
-    const buf = this.buf;
-    let at = this.at;
-    for (let i = from; i < to; i++) buf[at++] = buf[i] as number;
-    this.at = at;
+    this.buf.copyWithin(this.at, from, to);
+    this.at += to - from;
   }
 
   /** `String(v)`: a non-negative integer as digits, anything else through `String`. */
