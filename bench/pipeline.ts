@@ -92,21 +92,19 @@ export async function pipelineBenchmark(ctx: BenchContext): Promise<BenchResult[
   const rows = runs[0]?.rows ?? ctx.inputs.rows;
   const rss = Math.max(...runs.map((r) => r.peakRss ?? Number.NaN));
   const figure = measured('pipeline: inbox to receipt', 'rows/s', runs.map((r) => perSecond(r.rows, r.ms)));
-  return [
-    {
-      ...result({
-        id: 'pipeline',
-        benchmark: 3,
-        figure,
-        higherIsBetter: true,
-        baseline: measured('fraudmini score (rules)', 'rows/s', scoreMs.map((ms) => perSecond(rows, ms))),
-        notes: [
-          `${rows.toLocaleString('en-US')} rows; every decision checked in SQLite via GET /stats; inbox polled every 50 ms`,
-          `peak RSS of fraudmini start ${fmt(rss / 2 ** 20)} MB`,
-          reused ? 'baseline runs shared with benchmark 2' : 'baseline measured here',
-        ],
-      }),
-      target: { text: '>= 150,000 rows/s', met: figure.summary.median >= 150_000 },
-    },
-  ];
+  const pipeline = result({
+    id: 'pipeline',
+    benchmark: 3,
+    figure,
+    higherIsBetter: true,
+    baseline: measured('fraudmini score (rules)', 'rows/s', scoreMs.map((ms) => perSecond(rows, ms))),
+    notes: [
+      `${rows.toLocaleString('en-US')} rows; every decision checked in SQLite via GET /stats; inbox polled every 50 ms`,
+      `peak RSS of fraudmini start ${fmt(rss / 2 ** 20)} MB`,
+      reused ? 'baseline runs shared with benchmark 2' : 'baseline measured here',
+    ],
+  });
+  // The inbox does what `score` does and also stores every row and writes the masked copy: its
+  // target is a share of `score`'s speed on the same file.
+  return [{ ...pipeline, target: { text: 'ratio >= 0.8 (0.8x score)', met: (pipeline.ratio ?? 0) >= 0.8 } }];
 }
