@@ -37,6 +37,12 @@ export default {
     // Scoring, and the score stage that tells decisions from duplicates.
     'src/core/scoring.ts',
     'src/pipeline/score.ts',
+    // Deciding a row from its model margin, wherever it runs: the scoring loop, and the
+    // decisions-file thread, which decides a batch in its columns.
+    'src/core/modelDecision.ts',
+    range('src/adapters/local/decisionLines.ts', 'export function decideColumns(', 'return { outcomes, alerts };'),
+    // The masked copy's parts, kept whole and in order on their way to the object store.
+    'src/pipeline/BodyPipe.ts',
     // Receipts and counting: the receipt, and each place that adds up rows, decisions,
     // duplicates, rejections and alerts (the file-scoring loop, the CLI's decisions file, local runtime, AWS hand-off, AWS decision store).
     'src/core/receipt.ts',

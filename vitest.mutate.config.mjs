@@ -42,6 +42,8 @@ export default defineConfig({
       'test/cli/scoreFile.test.ts',
       'test/adapters/decisionFileWriter.test.ts',
       'test/adapters/decisionLines.test.ts',
+      'test/core/modelDecision.test.ts',
+      'test/pipeline/bodyPipe.test.ts',
       'test/local/processFile.test.ts',
       'test/adapters/sqliteCommits.test.ts',
       'test/aws/partialFailures.test.ts',

@@ -20,8 +20,10 @@ export class BodyPipe implements AsyncIterable<BodyPart> {
   private size = 0;
   private ended = false;
   private failure: { error: unknown } | undefined;
-  private wakeReader: (() => void) | undefined;
-  private wakeWriter: (() => void) | undefined;
+  /** The reader's resolve while it waits for a part or the end. */
+  private readerWaiting: (() => void) | undefined;
+  /** The writer's resolve while it waits for the queue to go down. */
+  private writerWaiting: (() => void) | undefined;
 
   /** @param highWater characters or bytes queued before {@link write} waits. @default 4 Mi */
   constructor(private readonly highWater = 4 << 20) {}
@@ -29,15 +31,16 @@ export class BodyPipe implements AsyncIterable<BodyPart> {
   /** Queues a part; resolves once the queue is back under the high-water mark. */
   async write(part: BodyPart): Promise<void> {
     if (this.ended) throw new Error('write after end of the pipe');
-    const size = typeof part === 'string' ? part.length : part.byteLength;
+    // Characters of text, bytes of bytes (a Uint8Array's length is its byte length).
+    const size = part.length;
     if (size > 0) {
       this.parts.push(part);
       this.size += size;
-      this.wake('reader');
+      this.wakeReader();
     }
     while (this.size > this.highWater && !this.failure) {
       await new Promise<void>((resolve) => {
-        this.wakeWriter = resolve;
+        this.writerWaiting = resolve;
       });
     }
     if (this.failure) throw this.failure.error;
@@ -46,14 +49,14 @@ export class BodyPipe implements AsyncIterable<BodyPart> {
   /** No more parts: the consumer ends after what is queued. */
   end(): void {
     this.ended = true;
-    this.wake('reader');
+    this.wakeReader();
   }
 
   /** Ends the pipe with an error: the consumer throws it, a waiting writer too. */
   fail(error: unknown): void {
     this.failure ??= { error };
-    this.wake('reader');
-    this.wake('writer');
+    this.wakeReader();
+    this.wakeWriter();
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<BodyPart> {
@@ -63,21 +66,26 @@ export class BodyPipe implements AsyncIterable<BodyPart> {
         const queued = this.parts;
         this.parts = [];
         this.size = 0;
-        this.wake('writer');
+        this.wakeWriter();
         yield* joinText(queued);
         continue;
       }
       if (this.ended) return;
       await new Promise<void>((resolve) => {
-        this.wakeReader = resolve;
+        this.readerWaiting = resolve;
       });
     }
   }
 
-  private wake(side: 'reader' | 'writer'): void {
-    const wake = side === 'reader' ? this.wakeReader : this.wakeWriter;
-    if (side === 'reader') this.wakeReader = undefined;
-    else this.wakeWriter = undefined;
+  private wakeReader(): void {
+    const wake = this.readerWaiting;
+    this.readerWaiting = undefined;
+    wake?.();
+  }
+
+  private wakeWriter(): void {
+    const wake = this.writerWaiting;
+    this.writerWaiting = undefined;
     wake?.();
   }
 }

@@ -2,16 +2,14 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DecisionFileWriter } from '../../src/adapters/local/DecisionFileWriter.js';
-import { FeatureWindows } from '../../src/core/features.js';
-import { LabelFeedback } from '../../src/core/labels.js';
 import { blockMargins } from '../../src/core/model/gbdt.js';
 import { FEATURE_COUNT } from '../../src/core/model/vector.js';
 import type { DecidedItem } from '../../src/core/records.js';
-import { decidePrepared, type PreparedBatch, prepareBatch } from '../../src/pipeline/score.js';
+import { decidePrepared, type PreparedBatch } from '../../src/pipeline/score.js';
 import { expectedDecisionLine } from '../helpers/decisionLine.js';
 import { tempDir } from '../helpers/fixtures.js';
-import { DAY, HISTORY_RULES, trainedHistory } from '../helpers/trainedHistory.js';
-import { makeDecision, makeTx, T0 } from '../helpers/transactions.js';
+import { preparedHistory, trainedHistory } from '../helpers/trainedHistory.js';
+import { makeDecision, makeTx } from '../helpers/transactions.js';
 
 const dirs: { cleanup: () => void }[] = [];
 afterEach(() => {
@@ -168,21 +166,6 @@ describe('DecisionFileWriter', () => {
 });
 
 describe('DecisionFileWriter, batches decided on its thread', () => {
-  /** The trained history prepared in batches of `size` (features observed, rules evaluated, vectors written). */
-  function preparedHistory(size: number): PreparedBatch[] {
-    const { items, model } = trainedHistory();
-    const features = new FeatureWindows({ labels: new LabelFeedback({ delayMs: DAY }) });
-    const seen = new Set<string>();
-    const out: PreparedBatch[] = [];
-    for (let i = 0; i < items.length; i += size) {
-      const sourced = items.slice(i, i + size).map((it, k) => ({ ...it, source: { file: 'h.csv', row: i + k + 1, line: i + k + 2 } }));
-      const p = prepareBatch(sourced, seen, { features, rules: HISTORY_RULES, model, now: () => new Date(T0) });
-      for (const f of p.fresh) seen.add(f.transaction.transactionId);
-      out.push(p);
-    }
-    return out;
-  }
-
   it('writes the file and counts the receipt of the same batches decided before they are committed', async () => {
     // Prepare: the same batches twice (vectors copied: a prepared batch's matrix goes to the thread)
     const d = tempDir();

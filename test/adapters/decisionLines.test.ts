@@ -1,10 +1,23 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BatchText, CSV_HEADER, DecisionLines, decisionColumns, transferables } from '../../src/adapters/local/decisionLines.js';
+import {
+  BatchText,
+  CSV_HEADER,
+  DecisionLines,
+  decideColumns,
+  decisionColumns,
+  transferables,
+  undecidedColumns,
+} from '../../src/adapters/local/decisionLines.js';
 import { CsvParser, type CsvRecord } from '../../src/core/csv.js';
 import { formatDecimal } from '../../src/core/decimal.js';
+import { pathMarginsFlat } from '../../src/core/model/gbdt.js';
+import { FEATURE_COUNT } from '../../src/core/model/vector.js';
 import type { DecidedItem } from '../../src/core/records.js';
+import { isAlerting } from '../../src/core/views.js';
+import { decidePrepared } from '../../src/pipeline/score.js';
 import { expectedDecisionLine } from '../helpers/decisionLine.js';
+import { preparedHistory, trainedHistory } from '../helpers/trainedHistory.js';
 import { makeDecision, makeTx } from '../helpers/transactions.js';
 
 // The formatting of the decisions file, run in this process (the writer runs it on its thread):
@@ -331,7 +344,19 @@ describe('decision lines, JSONL: values that repeat within a batch', () => {
         }
       }
     }
-    const all = [...combos, ...combos.slice().reverse()];
+    // and rows where one of the three changes alone from the row before
+    const alone = (id: string, modelVersion: string | null, rulesVersion: string, decidedAt: string): DecidedItem => ({
+      transaction: makeTx({ transactionId: id }),
+      decision: makeDecision({ transaction_id: id, model_version: modelVersion, rules_version: rulesVersion, decided_at: decidedAt }),
+    });
+    const steps = [
+      alone('S1', null, 'r1', '2026-12-07T05:24:39.408Z'),
+      alone('S2', null, 'r2', '2026-12-07T05:24:39.408Z'),
+      alone('S3', 'gbdt-1', 'r2', '2026-12-07T05:24:39.408Z'),
+      alone('S4', 'gbdt-1', 'r2', '2026-12-07T05:24:40.000Z'),
+      alone('S5', 'gbdt-1', 'r2', '2026-12-07T05:24:40.000Z'),
+    ];
+    const all = [...combos, ...combos.slice().reverse(), ...steps];
 
     // Act
     const text = new DecisionLines('jsonl').encode(decisionColumns(all)).toString('utf8');
@@ -339,6 +364,78 @@ describe('decision lines, JSONL: values that repeat within a batch', () => {
     // Assess
     expect(text).toBe(all.map(expectedJsonLine).join(''));
   });
+});
+
+describe('decision lines, buffers', () => {
+  it('writes a line whose id, account and card are far longer than the room a line keeps, in a buffer first sized for one short line', () => {
+    // Prepare
+    const long = (c: string, n: number): string => c.repeat(n);
+    const item = (id: string, accountId: string, card: string): DecidedItem => ({
+      transaction: makeTx({ transactionId: id, accountId, card: { token: 't', masked: card } }),
+      decision: makeDecision({ transaction_id: id }),
+    });
+    const items = [item('T1', 'A1', long('4', 5000)), item(long('i', 3000), 'A2', '4111'), item('T3', long('a', 3000), '4111')];
+
+    // Act: each line in a batch of its own, so that no line before it grew the buffer
+    const text = items.map((i) => new DecisionLines('jsonl').encode(decisionColumns([i])).toString('utf8'));
+
+    // Assess
+    expect(text).toEqual(items.map(expectedJsonLine));
+  });
+
+  it('writes CSV through encodeReused as encodeAll writes it', () => {
+    // Prepare
+    const items = [1, 2, 3].map((n) => ({ transaction: makeTx({ transactionId: `T${n}` }), decision: makeDecision({ transaction_id: `T${n}` }) }));
+
+    // Act
+    const reused = Buffer.from(new DecisionLines('csv').encodeReused([decisionColumns(items)])).toString('utf8');
+    const all = new DecisionLines('csv').encodeAll([decisionColumns(items)]).toString('utf8');
+
+    // Assess
+    expect(reused.startsWith(CSV_HEADER)).toBe(true);
+    expect(reused).toBe(all);
+  });
+});
+
+describe('decideColumns', () => {
+  it.each([7, 300])(
+    "writes, batch by batch of %i rows, the lines of the scoring loop's decisions from the same model vectors and hits, and counts their outcomes and alerts",
+    (size) => {
+      // Prepare: the trained history as the loop prepares it; the loop's margins (pathMarginsFlat)
+      const { model } = trainedHistory();
+      const prepared = preparedHistory(size);
+      let expected = '';
+      let actual = '';
+      const expectedCounts = { allow: 0, review: 0, block: 0, alerts: 0 };
+      const counts = { allow: 0, review: 0, block: 0, alerts: 0 };
+
+      for (const p of prepared) {
+        const margins = new Float64Array(p.fresh.length);
+        pathMarginsFlat(model.flat, p.matrix, FEATURE_COUNT, p.fresh.length, margins);
+        const decided = decidePrepared(p, margins, model).decided;
+        expected += new DecisionLines('jsonl').encode(decisionColumns(decided)).toString('utf8');
+        for (const { decision } of decided) {
+          expectedCounts[decision.outcome]++;
+          if (isAlerting(decision)) expectedCounts.alerts++;
+        }
+
+        // Act: the same rows decided in their columns, as the decisions-file thread decides them
+        const c = undecidedColumns(p);
+        const r = decideColumns(c, p.matrix, p.rules, p.at, model);
+        actual += new DecisionLines('jsonl').encode(c).toString('utf8');
+        for (const o of ['allow', 'review', 'block'] as const) counts[o] += r.outcomes[o];
+        counts.alerts += r.alerts;
+      }
+
+      // Assess: byte for byte, with every outcome, reasons and named features among the lines
+      expect(actual).toBe(expected);
+      expect(counts).toEqual(expectedCounts);
+      expect(counts.review).toBeGreaterThan(0);
+      expect(counts.block).toBeGreaterThan(0);
+      expect(expected).toContain('"model_features":[');
+      expect(expected).toMatch(/"reasons":\[\{/);
+    },
+  );
 });
 
 describe('decision lines, CSV', () => {

@@ -5,6 +5,7 @@ import { loadModel, type Model, modelFile } from '../../src/core/model/model.js'
 import { FEATURE_COUNT, modelVector } from '../../src/core/model/vector.js';
 import type { DecidedItem } from '../../src/core/records.js';
 import { compileRuleSet } from '../../src/core/rules.js';
+import { type PreparedBatch, prepareBatch } from '../../src/pipeline/score.js';
 import { labelledHistory, labelledTransaction } from './labelledHistory.js';
 import { T0 } from './transactions.js';
 
@@ -19,6 +20,25 @@ export const HISTORY_RULES = compileRuleSet({
 });
 
 export const DAY = 86_400_000;
+
+/**
+ * The {@link trainedHistory} prepared in batches of `size` as the scoring loop prepares them
+ * (features observed with label feedback, {@link HISTORY_RULES} evaluated, model vectors written),
+ * each row with its own source row: what a decisions-file writer is handed to decide.
+ */
+export function preparedHistory(size: number): PreparedBatch[] {
+  const { items, model } = trainedHistory();
+  const features = new FeatureWindows({ labels: new LabelFeedback({ delayMs: DAY }) });
+  const seen = new Set<string>();
+  const out: PreparedBatch[] = [];
+  for (let i = 0; i < items.length; i += size) {
+    const sourced = items.slice(i, i + size).map((it, k) => ({ ...it, source: { file: 'h.csv', row: i + k + 1, line: i + k + 2 } }));
+    const p = prepareBatch(sourced, seen, { features, rules: HISTORY_RULES, model, now: () => new Date(T0) });
+    for (const f of p.fresh) seen.add(f.transaction.transactionId);
+    out.push(p);
+  }
+  return out;
+}
 
 /** The history of {@link trainedHistory}, once built. */
 let built: { items: Omit<DecidedItem, 'decision'>[]; model: Model } | undefined;

@@ -119,7 +119,7 @@ export function decideColumns(
   blockMargins(model.flat, matrix, FEATURE_COUNT, n, margins);
   const outcomes = { allow: 0, review: 0, block: 0 };
   let alerts = 0;
-  const { text, lengths, codes, values } = c;
+  const { codes, values } = c;
   const x = c.numbers;
   // The rows' reasons and model features as decided (the rules' hits are read from `c` meanwhile).
   const decided: Extras = { extraRows: [], reasons: [], modelFeatures: [] };
@@ -130,11 +130,7 @@ export function decideColumns(
   const modelVersion = codeOf(values, model.version);
   const decidedAt = codeOf(values, at);
   let extra = 0;
-  let offset = 0;
   for (let i = 0; i < n; i++) {
-    const s = i * TEXTS;
-    const from = offset;
-    for (let t = 0; t < TEXTS; t++) offset += Math.max(0, lengths[s + t] as number);
     let hits: RuleHit[] = NO_HITS;
     if (c.extraRows[extra] === i) hits = c.reasons[extra++] ?? NO_HITS;
     const margin = margins[i] as number;
@@ -153,8 +149,8 @@ export function decideColumns(
       x[o + MODEL_SCORE] = fromModel;
       continue;
     }
-    const id = text.slice(from, from + (lengths[s + TRANSACTION_ID] as number));
-    const d = decisionWithMargin(id, hits, margin, matrix, i, rules, model, at);
+    // No id: the line's id is in the columns already, and the decision's is not written.
+    const d = decisionWithMargin('', hits, margin, matrix, i, rules, model, at);
     outcomes[d.outcome]++;
     if (isAlerting(d)) alerts++;
     putDecision(c, decided, i, d);
@@ -244,7 +240,6 @@ class RowReader {
   card: string | null = null;
   currency = '';
   reasons: RuleHit[] | null = null;
-  modelFeatures: Contribution[] | null = null;
   private offset = 0;
   private extra = 0;
 
@@ -259,14 +254,9 @@ class RowReader {
     const card = c.lengths[s + CARD] as number;
     this.card = card < 0 ? null : this.take(card);
     this.currency = this.take(c.lengths[s + CURRENCY] as number);
-    if (c.extraRows[this.extra] === i) {
-      this.reasons = c.reasons[this.extra] ?? null;
-      this.modelFeatures = c.modelFeatures[this.extra] ?? null;
-      this.extra++;
-    } else {
-      this.reasons = null;
-      this.modelFeatures = null;
-    }
+    // The CSV names the rules that fired, not the model's features.
+    if (c.extraRows[this.extra] === i) this.reasons = c.reasons[this.extra++] ?? null;
+    else this.reasons = null;
   }
 
   /** The value of row `i`'s code `k` (one of the CODES). */
@@ -401,8 +391,11 @@ export class DecisionLines {
     // outcome with the keys around it, and from the model version to the row's key when the row
     // names no model features (the versions and the decision time repeat from row to row).
     const outcomes = quoted.map((q) => Buffer.concat([OUTCOME_KEY, q, REASONS_KEY]));
-    const count = quoted.length;
-    const tails = new Map<number, Buffer>();
+    // The stretch of the last row that had one, and the codes it was joined from.
+    let tail = NULL;
+    let tailModel = -1;
+    let tailRules = -1;
+    let tailTime = -1;
     const text = c.text;
     const lengths = c.lengths;
     const codes = c.codes;
@@ -447,9 +440,12 @@ export class DecisionLines {
       // With a model the score is usually the model's: its digits are copied, not formatted again.
       else if (modelScore === score) out.copyWithin(scoreAt, scoreEnd);
       else out.number(modelScore);
-      const modelVersion = asJson[codes[k + MODEL_VERSION] as number] as Buffer;
-      const rulesVersion = asJson[codes[k + RULES_VERSION] as number] as Buffer;
-      const decidedAt = quoted[codes[k + DECIDED_AT] as number] as Buffer;
+      const modelCode = codes[k + MODEL_VERSION] as number;
+      const rulesCode = codes[k + RULES_VERSION] as number;
+      const timeCode = codes[k + DECIDED_AT] as number;
+      const modelVersion = asJson[modelCode] as Buffer;
+      const rulesVersion = asJson[rulesCode] as Buffer;
+      const decidedAt = quoted[timeCode] as Buffer;
       if (features) {
         out.put(MODEL_VERSION_KEY);
         out.put(modelVersion);
@@ -461,11 +457,12 @@ export class DecisionLines {
         out.put(decidedAt);
         out.put(ROW_KEY);
       } else {
-        const key = ((codes[k + MODEL_VERSION] as number) * count + (codes[k + RULES_VERSION] as number)) * count + (codes[k + DECIDED_AT] as number);
-        let tail = tails.get(key);
-        if (!tail) {
+        // A batch's rows share their versions and decision time, but nothing requires it.
+        if (modelCode !== tailModel || rulesCode !== tailRules || timeCode !== tailTime) {
           tail = Buffer.concat([MODEL_VERSION_KEY, modelVersion, RULES_VERSION_KEY, rulesVersion, DECIDED_AT_KEY, decidedAt, ROW_KEY]);
-          tails.set(key, tail);
+          tailModel = modelCode;
+          tailRules = rulesCode;
+          tailTime = timeCode;
         }
         out.put(tail);
       }
