@@ -391,8 +391,8 @@ export class DecisionLines {
     // outcome with the keys around it, and from the model version to the row's key when the row
     // names no model features (the versions and the decision time repeat from row to row).
     const outcomes = quoted.map((q) => Buffer.concat([OUTCOME_KEY, q, REASONS_KEY]));
-    // The stretch of the last row that had one, and the codes it was joined from.
-    let tail = NULL;
+    // The stretch of the last row that had one (joined at the first such row), and its codes.
+    let tail = new Uint8Array(0);
     let tailModel = -1;
     let tailRules = -1;
     let tailTime = -1;
@@ -443,23 +443,28 @@ export class DecisionLines {
       const modelCode = codes[k + MODEL_VERSION] as number;
       const rulesCode = codes[k + RULES_VERSION] as number;
       const timeCode = codes[k + DECIDED_AT] as number;
-      const modelVersion = asJson[modelCode] as Buffer;
-      const rulesVersion = asJson[rulesCode] as Buffer;
-      const decidedAt = quoted[timeCode] as Buffer;
       if (features) {
         out.put(MODEL_VERSION_KEY);
-        out.put(modelVersion);
+        out.put(asJson[modelCode] as Buffer);
         out.put(MODEL_FEATURES_KEY);
         out.text(featuresJson(features));
         out.put(RULES_VERSION_KEY);
-        out.put(rulesVersion);
+        out.put(asJson[rulesCode] as Buffer);
         out.put(DECIDED_AT_KEY);
-        out.put(decidedAt);
+        out.put(quoted[timeCode] as Buffer);
         out.put(ROW_KEY);
       } else {
         // A batch's rows share their versions and decision time, but nothing requires it.
         if (modelCode !== tailModel || rulesCode !== tailRules || timeCode !== tailTime) {
-          tail = Buffer.concat([MODEL_VERSION_KEY, modelVersion, RULES_VERSION_KEY, rulesVersion, DECIDED_AT_KEY, decidedAt, ROW_KEY]);
+          tail = Buffer.concat([
+            MODEL_VERSION_KEY,
+            asJson[modelCode] as Buffer,
+            RULES_VERSION_KEY,
+            asJson[rulesCode] as Buffer,
+            DECIDED_AT_KEY,
+            quoted[timeCode] as Buffer,
+            ROW_KEY,
+          ]);
           tailModel = modelCode;
           tailRules = rulesCode;
           tailTime = timeCode;
