@@ -41,6 +41,12 @@ describe('KeyIds', () => {
         // Assess
         expect(ids.size).toBe(reference.size);
         for (const [key, id] of reference) expect(ids.get(key)).toBe(id);
+        // A lookup by a hash computed apart finds the same, and reading ahead changes nothing.
+        for (const { key } of ops) {
+          ids.touch(KeyIds.hash(key));
+          expect(ids.getHashed(key, KeyIds.hash(key))).toBe(reference.get(key) ?? -1);
+        }
+        expect(ids.size).toBe(reference.size);
         expect(new Map(ids.entries())).toEqual(reference);
         for (const { key } of ops) if (!reference.has(key)) expect(ids.get(key)).toBe(-1);
       }),

@@ -100,10 +100,16 @@ describe('FeatureWindows.observeBatch', () => {
         fc.array(fc.oneof(fc.constant(1), fc.constant(7), fc.constant(4096), fc.integer({ min: 1, max: 50 })), { minLength: 1, maxLength: 4 }),
         fc.option(fc.integer({ min: 0, max: 10 * DAY }), { nil: undefined }),
         fc.integer({ min: 0, max: 3 }),
-        (events, sizes, delayMs, gap) => {
-          // Prepare: label feedback on when a delay is drawn
+        fc.constantFrom(0, 5, 1000),
+        (events, sizes, delayMs, gap, readAheadFrom) => {
+          // Prepare: label feedback on when a delay is drawn; the batches read each row's state
+          // ahead from the first entity, from the fifth (switching inside a batch), or (as the
+          // default does with so few) never
           const txs = transactions(events);
-          const options = (): FeatureWindowsOptions => (delayMs === undefined ? {} : { labels: new LabelFeedback({ delayMs }) });
+          const options = (): FeatureWindowsOptions => ({
+            ...(delayMs === undefined ? {} : { labels: new LabelFeedback({ delayMs }) }),
+            readAheadFrom,
+          });
 
           // Act
           const expected = oneByOne(options, txs);
@@ -133,6 +139,45 @@ describe('FeatureWindows.observeBatch', () => {
       `a row takes ${FEATURE_ROW} numbers, not ${FEATURE_ROW - 1}`,
     );
     expect(store.size().events).toBe(0);
+  });
+
+  it('writes the same features as observe one by one across a sweep of idle entities inside a batch', () => {
+    // Prepare: 300 accounts on day 0 with labels known on day 45, then a busy account on day 70
+    // until the 100,000th event, which sweeps the idle ones; right after it, in the same batch,
+    // the swept accounts come back and new ones take their freed ids
+    const options = (): FeatureWindowsOptions => ({ labels: new LabelFeedback({ delayMs: 45 * DAY }), readAheadFrom: 0 });
+    const txs: Transaction[] = [];
+    for (let i = 0; i < 300; i++) {
+      txs.push(makeTx({ transactionId: `old-${i}`, accountId: `old-${i}`, timestamp: T + i, label: 1, terminalId: `t${i % 7}` }));
+    }
+    while (txs.length < 100_000) txs.push(makeTx({ transactionId: `busy-${txs.length}`, accountId: 'busy', timestamp: T + 70 * DAY + txs.length }));
+    for (let i = 0; i < 300; i++) {
+      const at = T + 71 * DAY + i;
+      txs.push(makeTx({ transactionId: `back-${i}`, accountId: `old-${i}`, timestamp: at, terminalId: `t${i % 7}` }));
+      txs.push(makeTx({ transactionId: `new-${i}`, accountId: `new-${i}`, timestamp: at, label: 0 }));
+    }
+
+    for (const size of [4096, 7]) {
+      // Act: both stores side by side, each batch's rows compared as they come
+      const one = new FeatureWindows(options());
+      const batched = new FeatureWindows(options());
+      const matrix = new Float64Array(size * FEATURE_ROW);
+      let difference: string | undefined;
+      for (let from = 0; from < txs.length && difference === undefined; from += size) {
+        const to = Math.min(txs.length, from + size);
+        batched.observeBatch(txs, from, to, matrix);
+        for (let i = from; i < to && difference === undefined; i++) {
+          const f = one.observe(txs[i] as Transaction);
+          difference = firstDifference([rowOf(matrix, (i - from) * FEATURE_ROW)], [rowOf(f.values, f.at)]);
+          if (difference !== undefined) difference = `batches of ${size}, transaction ${i}: ${difference}`;
+        }
+      }
+
+      // Assess: the same rows, and the sweep did happen (the 300 old accounts were forgotten, then seen again)
+      expect(difference).toBeUndefined();
+      expect(batched.size()).toEqual(one.size());
+      expect(batched.size().entities).toBe(1 + 300 + 300 + 7);
+    }
   });
 
   it('gives a reused entity id a fresh start: no windows or labels of the entity that held it before', () => {
