@@ -143,21 +143,28 @@ describe('FeatureWindows.observeBatch', () => {
 
   it('writes the same features as observe one by one across a sweep of idle entities inside a batch', () => {
     // Prepare: 300 accounts on day 0 with labels known on day 45, then a busy account on day 70
-    // until the 100,000th event, which sweeps the idle ones; right after it, in the same batch,
-    // the swept accounts come back and new ones take their freed ids
+    // (every 1,000th of its events ten days late) until the 100,000th event, which sweeps the
+    // idle ones. Account old-0 comes back ten events before it (held still: it keeps its day-0
+    // event as the previous one) and old-1 with it (swept just before); right after it, in the
+    // same batch, the swept accounts come back and new ones take their freed ids
     const options = (): FeatureWindowsOptions => ({ labels: new LabelFeedback({ delayMs: 45 * DAY }), readAheadFrom: 0 });
     const txs: Transaction[] = [];
     for (let i = 0; i < 300; i++) {
       txs.push(makeTx({ transactionId: `old-${i}`, accountId: `old-${i}`, timestamp: T + i, label: 1, terminalId: `t${i % 7}` }));
     }
-    while (txs.length < 100_000) txs.push(makeTx({ transactionId: `busy-${txs.length}`, accountId: 'busy', timestamp: T + 70 * DAY + txs.length }));
+    while (txs.length < 100_000) {
+      const n = txs.length;
+      const accountId = n === 99_990 ? 'old-0' : n === 99_999 ? 'old-1' : 'busy';
+      const timestamp = T + 70 * DAY + n - (n % 1000 === 0 ? 10 * DAY : 0);
+      txs.push(makeTx({ transactionId: `busy-${n}`, accountId, timestamp }));
+    }
     for (let i = 0; i < 300; i++) {
       const at = T + 71 * DAY + i;
       txs.push(makeTx({ transactionId: `back-${i}`, accountId: `old-${i}`, timestamp: at, terminalId: `t${i % 7}` }));
       txs.push(makeTx({ transactionId: `new-${i}`, accountId: `new-${i}`, timestamp: at, label: 0 }));
     }
 
-    for (const size of [4096, 7]) {
+    for (const size of [4096, 7, 1]) {
       // Act: both stores side by side, each batch's rows compared as they come
       const one = new FeatureWindows(options());
       const batched = new FeatureWindows(options());
@@ -170,6 +177,9 @@ describe('FeatureWindows.observeBatch', () => {
           const f = one.observe(txs[i] as Transaction);
           difference = firstDifference([rowOf(matrix, (i - from) * FEATURE_ROW)], [rowOf(f.values, f.at)]);
           if (difference !== undefined) difference = `batches of ${size}, transaction ${i}: ${difference}`;
+        }
+        if (difference === undefined && batched.latest !== one.latest) {
+          difference = `batches of ${size}, after transaction ${to - 1}: latest ${batched.latest}, not ${one.latest}`;
         }
       }
 
