@@ -275,7 +275,8 @@ export class WindowTable {
 
   /**
    * Reads, and changes nothing, what an event at `t` of entity `id` will read: its header, its
-   * newest event and the first event of each window that one will leave. Called a few
+   * newest event, its countries, its oldest retained events and the first event of each window
+   * that one will leave. Called a few
    * transactions ahead of {@link observeInto}, it lets those cache misses overlap with each other
    * and with the work in between, where {@link observeInto} would wait for them one after the
    * other. Returns a number made of what it read, so that the reads are not left out.
@@ -285,10 +286,11 @@ export class WindowTable {
     const b = id * HEADER;
     const addr = h[b + ADDR] as number;
     const u = this.pool.words(addr);
-    const ev = 2 * (this.pool.offset(addr) + 2 * (h[b + COUNTRIES] as number));
-    const n = 2 * (this.pool.offset(addr) + (h[b + USED] as number));
+    const o = this.pool.offset(addr);
+    const ev = 2 * (o + 2 * (h[b + COUNTRIES] as number));
+    const n = 2 * (o + (h[b + USED] as number));
     // The newest event, the countries (at the block's start) and the oldest retained events.
-    let seen = (u[n - 1] ?? 0) ^ (u[2 * this.pool.offset(addr)] ?? 0) ^ (u[ev + 2 * (h[b + BASE] as number) + 2] ?? 0);
+    let seen = (u[n - 1] ?? 0) ^ (u[2 * o] ?? 0) ^ (u[ev + 2 * (h[b + BASE] as number) + 2] ?? 0);
     for (let w = 0, x = b + WIN; w < WINDOW_COUNT; w++, x += WIN_STRIDE) {
       if ((h[x + HEAD] as number) <= t - (WINDOW_MS[w] as number)) seen ^= u[ev + 2 * (h[x + START] as number)] ?? 0;
     }
